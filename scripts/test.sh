@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Runs the whole suite on Deno, Bun and Node, each with its own test runner.
+# Usage: npm test            (all three runtimes)
+#        npm test -- node    (one or more of: deno bun node)
+# Exits non-zero if a runtime binary is missing or any runner fails.
+set -u
+cd "$(dirname "$0")/.."
+export PATH="$PWD/node_modules/.bin:$PATH"
+
+runtimes=("$@")
+[ ${#runtimes[@]} -eq 0 ] && runtimes=(deno bun node)
+
+missing=0
+for bin in deno bun node; do
+  if ! v=$("$bin" --version 2>&1 | head -n 1); then
+    echo "FATAL: '$bin' is missing or broken ($v). Run 'npm install' (it installs deno, bun and node from npm)." >&2
+    missing=1
+  else
+    echo "toolchain: $bin $v ($(command -v "$bin"))"
+  fi
+done
+case "$(node --version)" in v2[4-9]*|v[3-9]*) ;; *) echo "FATAL: node $(node --version) is too old: Node 24+ (from node_modules/.bin) is needed" >&2; missing=1;; esac
+[ $missing -eq 0 ] || exit 1
+
+bash scripts/peers.sh || true   # real peers (haproxy, curl, openssl): installed when possible, else tests skip loudly
+
+failed=()
+passed=()
+for rt in "${runtimes[@]}"; do
+  echo; echo "=============== $rt ==============="
+  start=$(date +%s)
+  case "$rt" in
+    deno) deno test -A --no-check tests/ ;;
+    bun)  bun test --timeout 120000 ./tests/ ;;
+    node) node --test --test-timeout=120000 --test-concurrency=2 'tests/**/*_test.ts' ;;
+    *) echo "unknown runtime $rt" >&2; false ;;
+  esac
+  rc=$?
+  echo "--- $rt: exit $rc in $(( $(date +%s) - start )) s"
+  if [ $rc -eq 0 ]; then passed+=("$rt"); else failed+=("$rt"); fi
+done
+
+echo
+echo "runtimes passed: ${passed[*]:-none}; failed: ${failed[*]:-none}"
+echo "${#passed[@]} passed, ${#failed[@]} failed"
+[ ${#failed[@]} -eq 0 ]

@@ -1,0 +1,71 @@
+/**
+ * From a resolved configuration to the settings each run-time object reads, and the check
+ * that the network adapter can do what the configuration asks (refused at load, never at
+ * run time).
+ *
+ * @module
+ */
+import type { Network } from "./net.ts";
+import { ProxyError } from "./errors.ts";
+import { formatAddress } from "./address.ts";
+import type { BackendSettings } from "./backend.ts";
+import type { FrontendSettings } from "./frontend.ts";
+import type { ResolvedBackendConfig, ResolvedFrontendConfig, ResolvedProxyConfig } from "./config/defaults.ts";
+
+/** Settings of a backend and its servers. */
+export function toBackendSettings(b: ResolvedBackendConfig): BackendSettings {
+  return {
+    name: b.name,
+    balance: b.balance,
+    retries: b.retries,
+    redispatch: b.redispatch,
+    allBackups: b.allBackups,
+    connectTimeoutMs: b.timeouts.connectMs,
+    queueTimeoutMs: b.timeouts.queueMs,
+    serverTimeoutMs: b.timeouts.serverMs,
+    tunnelTimeoutMs: b.timeouts.tunnelMs,
+    servers: b.servers,
+  };
+}
+
+/** Settings of a frontend. */
+export function toFrontendSettings(f: ResolvedFrontendConfig): FrontendSettings {
+  return {
+    name: f.name,
+    binds: f.binds,
+    clientTimeoutMs: f.clientTimeoutMs,
+    maxconn: f.maxconn,
+    log: f.log,
+  };
+}
+
+/**
+ * Refuses a configuration that needs a capability `net` lacks (e.g. a Unix socket on an
+ * adapter without them), naming the key and the adapter's reason.
+ * @throws {ProxyError} `ERR_CAPABILITY_MISSING`
+ */
+export function checkCapabilities(config: ResolvedProxyConfig, net: Network): void {
+  const caps = net.capabilities;
+  const need = (ok: boolean, cap: string, where: string) => {
+    if (!ok) {
+      throw new ProxyError(
+        "ERR_CAPABILITY_MISSING",
+        `${where}: needs '${cap}', which the ${net.name} adapter lacks: ${caps.notes[cap] ?? "not supported"}`,
+      );
+    }
+  };
+  for (const f of config.frontends) {
+    for (const a of f.binds) {
+      const where = `frontend '${f.name}' bind ${formatAddress(a)}`;
+      if (a.transport === "unix") need(caps.unix, "unix", where);
+      else if (a.hostname.includes(":")) need(caps.ipv6, "ipv6", where);
+    }
+  }
+  for (const b of config.backends) {
+    for (const s of b.servers) {
+      const where = `backend '${b.name}' server '${s.name}' ${formatAddress(s.address)}`;
+      if (s.address.transport === "unix") need(caps.unix, "unix", where);
+      else if (s.address.hostname.includes(":")) need(caps.ipv6, "ipv6", where);
+    }
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * Rules shared by every algorithm: which servers take part in load balancing, when a server
+ * counts as full, and how `srvtoavoid` is honoured.
+ *
+ * @module
+ */
+import type { LbServer, PickContext } from "./types.ts";
+
+/**
+ * True when a server takes part in load balancing: usable and with a non-zero weight
+ * (HAProxy `srv_is_usable()`: eweight 0 means "accepts persistent traffic only").
+ */
+export function inLb(s: LbServer): boolean {
+  return s.usable && s.weight > 0;
+}
+
+/**
+ * The servers an election may choose from, in declaration order (HAPROXY.md §2, be.c
+ * `update_backend_weight()`): every usable active server if there is one; otherwise only the
+ * first usable backup (`lbprm.fbck`), or every usable backup with `allBackups`
+ * (`option allbackups`). Empty when nothing is usable (HAProxy `tot_weight == 0`).
+ */
+export function eligibleServers(servers: readonly LbServer[], allBackups: boolean): LbServer[] {
+  const active = servers.filter((s) => !s.backup && inLb(s));
+  if (active.length > 0) return active;
+  const backups = servers.filter((s) => s.backup && inLb(s));
+  return allBackups ? backups : backups.slice(0, 1);
+}
+
+/**
+ * True when a server has no free connection slot for a new stream: it reached its `maxconn`,
+ * or streams already wait in its queue (they go first). This is the test of roundrobin,
+ * static-rr, first and random (lb_fwrr.c, lb_map.c, lb_fas.c, be.c `get_server_rnd()`:
+ * `!maxconn || (!queue && served < dynmaxconn)`).
+ */
+export function isFull(s: LbServer): boolean {
+  return s.maxconn > 0 && (s.queued > 0 || s.served >= s.maxconn);
+}
+
+/**
+ * True when `first`, `roundrobin` and `static-rr` must not elect anything because the backend
+ * queue already holds streams while others are being served: every server is then known to be
+ * full, and newcomers queue behind the waiting ones to keep FIFO order (be.c `assign_server()`:
+ * `queue.length && queue.length != beconn` ⇒ SRV_STATUS_FULL).
+ */
+export function mustQueueBehind(ctx: PickContext | undefined): boolean {
+  const queued = ctx?.backendQueued ?? 0;
+  return queued > 0 && queued !== (ctx?.backendConns ?? 0);
+}
+
+/**
+ * Scans `candidates` in the algorithm's order and returns the first one that `canTake` and is
+ * not `avoid`; when only `avoid` can take the stream, returns it (HAProxy `srvtoavoid`,
+ * HAPROXY.md §1: "skipped if any other eligible server exists, returned if it is the only
+ * candidate"). `undefined` when no candidate can take the stream.
+ */
+export function firstAvoiding(
+  candidates: Iterable<LbServer>,
+  canTake: (s: LbServer) => boolean,
+  avoid: LbServer | undefined,
+): LbServer | undefined {
+  let avoided: LbServer | undefined;
+  for (const s of candidates) {
+    if (!canTake(s)) continue;
+    if (s !== avoid) return s;
+    avoided = s;
+  }
+  return avoided;
+}

@@ -1,0 +1,60 @@
+/**
+ * Server election: one {@link Balancer} per backend, created from its `balance` setting.
+ * Pure logic, no I/O; the core reads servers through {@link LbServer}.
+ *
+ * @example
+ * ```ts
+ * import { createBalancer } from "./src/balance/mod.ts";
+ * const lb = createBalancer({ kind: "roundrobin" }, servers);
+ * const server = lb.pick({ avoid: previous });
+ * if (server === undefined) lb.hasUsableServer() ? queueInBackend() : fail503();
+ * ```
+ *
+ * @module
+ */
+import type { BalanceAlgorithm } from "../config/types.ts";
+import { FirstAvailable } from "./first.ts";
+import { LeastConn } from "./leastconn.ts";
+import { RandomDraws } from "./random.ts";
+import { RoundRobin } from "./roundrobin.ts";
+import { SourceHash } from "./source.ts";
+import { StaticRoundRobin } from "./static_rr.ts";
+import type { Balancer, BalancerOptions, LbServer } from "./types.ts";
+
+export type { Balancer, BalancerOptions, LbServer, PickContext } from "./types.ts";
+export { isDynamicAlgorithm } from "./types.ts";
+export { eligibleServers } from "./eligible.ts";
+
+/**
+ * Creates the balancer of `algorithm` over `servers`, in declaration order (it breaks ties
+ * everywhere, as in HAProxy). The array is kept, not copied: the servers are read live at
+ * each pick, so add or remove servers by creating a new balancer.
+ *
+ * @throws {RangeError} when `random` has a `draws` that is not an integer ≥ 1.
+ */
+export function createBalancer(
+  algorithm: BalanceAlgorithm,
+  servers: readonly LbServer[],
+  options?: BalancerOptions,
+): Balancer {
+  const allBackups = options?.allBackups ?? false;
+  switch (algorithm.kind) {
+    case "roundrobin":
+      return new RoundRobin(servers, allBackups);
+    case "static-rr":
+      return new StaticRoundRobin(servers, allBackups);
+    case "leastconn":
+      return new LeastConn(servers, allBackups);
+    case "first":
+      return new FirstAvailable(servers, allBackups);
+    case "source":
+      return new SourceHash(servers, allBackups);
+    case "random": {
+      const draws = algorithm.draws;
+      if (!Number.isInteger(draws) || draws < 1) {
+        throw new RangeError(`balance random: draws must be an integer >= 1, got ${draws}`);
+      }
+      return new RandomDraws(servers, allBackups, draws, options?.random ?? Math.random);
+    }
+  }
+}

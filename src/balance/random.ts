@@ -1,0 +1,71 @@
+/**
+ * `balance random(<draws>)`: weighted random draws keeping the least loaded ("power of N
+ * choices"); HAProxy's default algorithm.
+ *
+ * @module
+ */
+import { eligibleServers, isFull } from "./eligible.ts";
+import type { Balancer, LbServer, PickContext } from "./types.ts";
+
+/**
+ * Random with `draws` draws (HAPROXY.md §2 "random", be.c `get_server_rnd()`). Each draw picks
+ * an eligible server with probability weight / total weight (HAProxy draws a random key into
+ * its consistent-hash tree, which respects weights, dynamically). Between draws the one with
+ * the lower `served / weight` is kept (`curr.served × prev.weight` against `prev.served ×
+ * curr.weight`); on a tie the earlier draw stays: HAProxy 3.x then compares the sessions per
+ * second of the last second, which we do not track. If the final choice is full
+ * ({@link isFull}) nothing is returned, so that the stream goes to the backend queue.
+ *
+ * The avoided server is left out of the draws when another eligible server exists (HAProxy
+ * passes `srvtoavoid` to the tree lookup, which then takes the next server).
+ */
+export class RandomDraws implements Balancer {
+  readonly #servers: readonly LbServer[];
+  readonly #allBackups: boolean;
+  readonly #draws: number;
+  readonly #random: () => number;
+
+  /** `draws` is an integer ≥ 1 (checked by `createBalancer()`); `random` returns [0, 1). */
+  constructor(servers: readonly LbServer[], allBackups: boolean, draws: number, random: () => number) {
+    this.#servers = servers;
+    this.#allBackups = allBackups;
+    this.#draws = draws;
+    this.#random = random;
+  }
+
+  /** Nothing to recompute: weights and loads are read at each pick. */
+  update(): void {}
+
+  /** True when some server is eligible. */
+  hasUsableServer(): boolean {
+    return eligibleServers(this.#servers, this.#allBackups).length > 0;
+  }
+
+  /** Draws `draws` servers, keeps the least loaded, `undefined` if it is full. */
+  pick(ctx?: PickContext): LbServer | undefined {
+    let candidates = eligibleServers(this.#servers, this.#allBackups);
+    const avoid = ctx?.avoid;
+    if (avoid !== undefined && candidates.length > 1) candidates = candidates.filter((s) => s !== avoid);
+    if (candidates.length === 0) return undefined;
+    const total = candidates.reduce((sum, s) => sum + s.weight, 0);
+    let curr: LbServer | undefined;
+    for (let d = 0; d < this.#draws; d++) {
+      const prev = curr;
+      curr = this.#draw(candidates, total);
+      if (prev !== undefined && prev !== curr && !(curr.served * prev.weight < prev.served * curr.weight)) {
+        curr = prev;
+      }
+    }
+    return curr === undefined || isFull(curr) ? undefined : curr;
+  }
+
+  #draw(candidates: readonly LbServer[], total: number): LbServer {
+    let point = this.#random() * total;
+    for (const s of candidates) {
+      if (point < s.weight) return s;
+      point -= s.weight;
+    }
+    // Only reachable through float rounding with random() close to 1.
+    return candidates[candidates.length - 1]!;
+  }
+}

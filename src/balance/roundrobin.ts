@@ -1,0 +1,66 @@
+/**
+ * `balance roundrobin`: dynamic weighted round-robin.
+ *
+ * @module
+ */
+import { eligibleServers, isFull, mustQueueBehind } from "./eligible.ts";
+import type { Balancer, LbServer, PickContext } from "./types.ts";
+
+/**
+ * Dynamic weighted round-robin (HAPROXY.md §2 "roundrobin"). HAProxy's lb_fwrr.c keeps two
+ * weight-ordered trees; we get the same observable contract with a smooth weighted
+ * round-robin: at each election every candidate adds its current weight to its score, the
+ * highest score wins (the first declared on a tie) and pays the candidates' total weight. Over
+ * any run of sum(weights) elections with stable weights each server is elected exactly
+ * `weight` times, interleaved (3/2/1 gives A B A C B A), and equal weights give plain
+ * declaration-order rotation (reg-tests/balance/balance-rr.vtc: s1 s2 s3 s4 s1).
+ *
+ * Weights are read at every election, so slowstart ramps and `set weight` take effect on the
+ * next pick without {@link Balancer.update}. Full servers ({@link isFull}: at `maxconn`, or
+ * with a queue) are skipped and do not accumulate score while full, as lb_fwrr.c skips them.
+ * A server leaving the eligible set restarts from a zero score when it comes back.
+ */
+export class RoundRobin implements Balancer {
+  readonly #servers: readonly LbServer[];
+  readonly #allBackups: boolean;
+  readonly #score = new Map<LbServer, number>();
+
+  /** Round-robin over `servers` (declaration order breaks ties). */
+  constructor(servers: readonly LbServer[], allBackups: boolean) {
+    this.#servers = servers;
+    this.#allBackups = allBackups;
+  }
+
+  /** Nothing to recompute: weights and states are read at each pick. */
+  update(): void {}
+
+  /** True when some server is eligible. */
+  hasUsableServer(): boolean {
+    return eligibleServers(this.#servers, this.#allBackups).length > 0;
+  }
+
+  /** Elects the next server of the weighted rotation, honouring `ctx.avoid`. */
+  pick(ctx?: PickContext): LbServer | undefined {
+    const members = eligibleServers(this.#servers, this.#allBackups);
+    const present = new Set(members);
+    for (const s of this.#score.keys()) if (!present.has(s)) this.#score.delete(s);
+    if (members.length === 0 || mustQueueBehind(ctx)) return undefined;
+    let candidates = members.filter((s) => !isFull(s));
+    const avoid = ctx?.avoid;
+    if (avoid !== undefined && candidates.length > 1) candidates = candidates.filter((s) => s !== avoid);
+    let total = 0;
+    let best: LbServer | undefined;
+    let bestScore = 0;
+    for (const s of candidates) {
+      const score = (this.#score.get(s) ?? 0) + s.weight;
+      this.#score.set(s, score);
+      total += s.weight;
+      if (best === undefined || score > bestScore) {
+        best = s;
+        bestScore = score;
+      }
+    }
+    if (best !== undefined) this.#score.set(best, bestScore - total);
+    return best;
+  }
+}

@@ -1,0 +1,194 @@
+/**
+ * A connection: addresses, a control layer (the socket) and a transport layer (raw or TLS),
+ * as in HAProxy's design note on server connection management (`seed/`).
+ *
+ * - It is created the first time an address must be stored, before any socket exists.
+ * - Addresses are set incrementally; {@link CO_FL} bits say which are known.
+ * - The control layer (a {@link Network}, which creates sockets) and the transport layer
+ *   ({@link Transport}) are chosen separately: outgoing, once the destination is known;
+ *   incoming, as soon as the source is known.
+ * - Closing is split: {@link Connection.closeXprt} tears down the transport,
+ *   {@link Connection.closeCtrl} the socket; neither forgets the addresses, so a failed connect
+ *   can be retried on the same destination with the same object. {@link Connection.clear}
+ *   forgets everything (a redispatch) without the owner having to detach it.
+ *
+ * @module
+ */
+import type { Address, Network, Socket, TlsClientOptions } from "./net.ts";
+
+/**
+ * Connection flags. Validity before a close is read from these bits, never guessed.
+ */
+export const CO_FL = {
+  /** Source address known: set by setSrc() (accept: peer address; connect: local address). */
+  ADDR_FROM_SET: 1 << 0,
+  /** Destination known: set by setDst(); cleared only by clear() (redispatch). */
+  ADDR_TO_SET: 1 << 1,
+  /** A socket exists and belongs to the control layer: set on connect/accept, cleared by closeCtrl(). */
+  CTRL_READY: 1 << 2,
+  /** The transport is initialised on that socket: set with CTRL_READY, cleared by closeXprt(). */
+  XPRT_READY: 1 << 3,
+  /** Waiting for the L4 (TCP) connect: set when connect() starts, cleared when it settles. */
+  WAIT_L4_CONN: 1 << 4,
+  /** Waiting for the L6 (TLS) handshake: set with WAIT_L4_CONN for a TLS transport. */
+  WAIT_L6_CONN: 1 << 5,
+  /** Established at every layer: set on connect/accept success, cleared by closeCtrl(). */
+  CONNECTED: 1 << 6,
+  /** The last connect or the socket failed: set on failure, cleared by the next connect(). */
+  ERROR: 1 << 7,
+  /** Peer sent EOF (read side shut). Set by the owner on onEnd; cleared by closeCtrl(). */
+  SOCK_RD_SH: 1 << 8,
+  /** Our write side is shut. Set by shutdownWrite(); cleared by closeCtrl(). */
+  SOCK_WR_SH: 1 << 9,
+} as const;
+
+/** Names of the set bits, for logs and test messages: `["ADDR_TO_SET", "CONNECTED"]`. */
+export function flagNames(flags: number): string[] {
+  return Object.entries(CO_FL).filter(([, bit]) => (flags & bit) !== 0).map(([name]) => name);
+}
+
+/** The transport layer: bytes as they are, or TLS with its client options. */
+export type Transport = { readonly kind: "raw" } | { readonly kind: "tls"; readonly options: TlsClientOptions };
+
+/** The plain transport. */
+export const RAW: Transport = { kind: "raw" };
+
+const LIVE = CO_FL.CTRL_READY | CO_FL.XPRT_READY | CO_FL.CONNECTED | CO_FL.SOCK_RD_SH | CO_FL.SOCK_WR_SH;
+
+/**
+ * One connection, incoming or outgoing. Owned by at most one stream interface at a time.
+ *
+ * @example
+ * ```ts
+ * const conn = new Connection();
+ * conn.setDst({ transport: "tcp", hostname: "127.0.0.1", port: 6379 });
+ * conn.prepareCtrl(network);
+ * conn.prepareXprt(RAW);
+ * const socket = await conn.connect();
+ * ```
+ */
+export class Connection {
+  /** {@link CO_FL} bits. */
+  flags = 0;
+  /** Source: the client (incoming) or our local address (outgoing). */
+  src: Address | undefined;
+  /** Destination: our local address (incoming) or the server (outgoing). */
+  dst: Address | undefined;
+  /** Control layer: the network that creates and owns the socket. */
+  ctrl: Network | undefined;
+  /** Transport layer chosen for this connection. */
+  xprt: Transport | undefined;
+  /** The socket while CTRL_READY. */
+  socket: Socket | undefined;
+  /** Number of connect() calls made on this object (retries included). */
+  attempts = 0;
+
+  /** Builds the connection of an accepted socket: every layer ready, both addresses known. */
+  static accepted(ctrl: Network, socket: Socket, xprt: Transport = RAW): Connection {
+    const c = new Connection();
+    c.prepareCtrl(ctrl);
+    c.prepareXprt(xprt);
+    if (socket.remoteAddress !== undefined) c.setSrc(socket.remoteAddress);
+    if (socket.localAddress !== undefined) c.setDst(socket.localAddress);
+    c.socket = socket;
+    c.flags |= CO_FL.CTRL_READY | CO_FL.XPRT_READY | CO_FL.CONNECTED;
+    return c;
+  }
+
+  /** Records the source address, whatever the connection's state. */
+  setSrc(addr: Address): void {
+    this.src = addr;
+    this.flags |= CO_FL.ADDR_FROM_SET;
+  }
+
+  /** Records the destination address, whatever the connection's state. */
+  setDst(addr: Address): void {
+    this.dst = addr;
+    this.flags |= CO_FL.ADDR_TO_SET;
+  }
+
+  /** Chooses the control layer (done once the destination is known, on the connect side). */
+  prepareCtrl(ctrl: Network): void {
+    this.ctrl = ctrl;
+  }
+
+  /** Chooses the transport layer, independently of the control layer. */
+  prepareXprt(xprt: Transport): void {
+    this.xprt = xprt;
+  }
+
+  /** True when both layers are up and the connection is usable. */
+  get connected(): boolean {
+    return (this.flags & CO_FL.CONNECTED) !== 0;
+  }
+
+  /**
+   * Connects to `dst` with the chosen layers. Rejects with the adapter's `NetError` and sets
+   * ERROR; the addresses and layer choices stay for a retry.
+   * @throws {Error} when the destination or the control layer is not set (a core bug).
+   */
+  async connect(signal?: AbortSignal): Promise<Socket> {
+    if (this.dst === undefined || (this.flags & CO_FL.ADDR_TO_SET) === 0) {
+      throw new Error("Connection.connect: destination not set");
+    }
+    if (this.ctrl === undefined) throw new Error("Connection.connect: control layer not set");
+    if (this.flags & CO_FL.CTRL_READY) this.closeCtrl();
+    const xprt = this.xprt ?? RAW;
+    this.attempts++;
+    this.flags &= ~CO_FL.ERROR;
+    this.flags |= CO_FL.WAIT_L4_CONN | (xprt.kind === "tls" ? CO_FL.WAIT_L6_CONN : 0);
+    try {
+      const socket = await this.ctrl.connect({
+        address: this.dst,
+        ...(xprt.kind === "tls" ? { tls: xprt.options } : {}),
+        ...(signal !== undefined ? { signal } : {}),
+      });
+      this.socket = socket;
+      this.flags = (this.flags & ~(CO_FL.WAIT_L4_CONN | CO_FL.WAIT_L6_CONN)) |
+        CO_FL.CTRL_READY | CO_FL.XPRT_READY | CO_FL.CONNECTED;
+      if (socket.localAddress !== undefined) this.setSrc(socket.localAddress);
+      return socket;
+    } catch (e) {
+      this.flags = (this.flags & ~(CO_FL.WAIT_L4_CONN | CO_FL.WAIT_L6_CONN)) | CO_FL.ERROR;
+      throw e;
+    }
+  }
+
+  /** Tears down the transport layer; the socket (control layer) stays. */
+  closeXprt(): void {
+    this.flags &= ~CO_FL.XPRT_READY;
+  }
+
+  /**
+   * Closes the socket (control layer): `abort` drops queued bytes, otherwise they are flushed.
+   * Addresses and layer choices stay, so the same object can connect again.
+   */
+  closeCtrl(abort = false): void {
+    const s = this.socket;
+    this.socket = undefined;
+    this.flags &= ~LIVE;
+    if (s !== undefined) {
+      if (abort) s.abort();
+      else s.close();
+    }
+  }
+
+  /** Full close: transport then control layer (HAProxy's conn_full_close). */
+  close(abort = false): void {
+    this.closeXprt();
+    this.closeCtrl(abort);
+  }
+
+  /**
+   * Forgets everything, for a redispatch to another server: closes what is open, clears both
+   * addresses, the layer choices and every flag. The owner keeps the object attached.
+   */
+  clear(): void {
+    this.close(true);
+    this.flags = 0;
+    this.src = undefined;
+    this.dst = undefined;
+    this.ctrl = undefined;
+    this.xprt = undefined;
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * A frontend: its listeners, its limits and counters, and the backend it feeds.
+ *
+ * @module
+ */
+import type { Address, Listener } from "./net.ts";
+import type { Backend } from "./backend.ts";
+import type { StreamFrontend } from "./stream.ts";
+
+/** Counters of one frontend (HAProxy stats names in parentheses). */
+export interface FrontendCounters {
+  /** Streams now (`scur`, log `%fc`). */
+  current: number;
+  max: number;
+  /** Streams ever accepted (`stot`). */
+  total: number;
+  bytesIn: number;
+  bytesOut: number;
+  /** Connections refused because `maxconn` was reached (`dreq`-like). */
+  denied: number;
+}
+
+/** Frontend settings with defaults applied. */
+export interface FrontendSettings {
+  readonly name: string;
+  readonly binds: readonly Address[];
+  readonly clientTimeoutMs: number | undefined;
+  /** 0 = unlimited. */
+  readonly maxconn: number;
+  /** Format and target of this frontend's stream log lines; undefined = no log lines. */
+  readonly log: { readonly format: "tcplog" | "json"; readonly target: "stdout" | "stderr" } | undefined;
+}
+
+/** A frontend at run time. */
+export class Frontend implements StreamFrontend {
+  readonly name: string;
+  readonly settings: FrontendSettings;
+  readonly backend: Backend;
+  readonly counters: FrontendCounters = { current: 0, max: 0, total: 0, bytesIn: 0, bytesOut: 0, denied: 0 };
+  /** Bound listeners, in `binds` order, once the proxy started. */
+  readonly listeners: Listener[] = [];
+
+  constructor(settings: FrontendSettings, backend: Backend) {
+    this.name = settings.name;
+    this.settings = settings;
+    this.backend = backend;
+  }
+
+  get clientTimeoutMs(): number | undefined {
+    return this.settings.clientTimeoutMs;
+  }
+
+  /** Whether one more stream fits under `maxconn`. */
+  get accepting(): boolean {
+    const m = this.settings.maxconn;
+    return m === 0 || this.counters.current < m;
+  }
+
+  /** Accounts a stream entering. */
+  enter(): void {
+    const c = this.counters;
+    c.current++;
+    c.total++;
+    if (c.current > c.max) c.max = c.current;
+  }
+
+  /** Accounts a stream leaving. */
+  leave(bytesIn: number, bytesOut: number): void {
+    this.counters.current--;
+    this.counters.bytesIn += bytesIn;
+    this.counters.bytesOut += bytesOut;
+  }
+}

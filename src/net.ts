@@ -1,0 +1,262 @@
+/**
+ * The adapter contract: what the core needs from a runtime's sockets and TLS, and nothing else.
+ *
+ * This file holds types only. Each runtime adapter (`adapters/deno.ts`, `adapters/bun.ts`,
+ * `adapters/node.ts`, `adapters/memory.ts`) implements {@link Network}; the core is handed one
+ * and never detects the runtime. It plays the part HAProxy's `protocol` (control layer) and
+ * `xprt_ops` (transport layer: raw or TLS) tables play over the kernel and OpenSSL.
+ *
+ * Rules every adapter keeps, checked by `tests/adapters/conformance.ts`:
+ * - Handlers are never called synchronously from inside a {@link Socket} method: a `write()`,
+ *   `close()` or `abort()` returns before any resulting `onDrain` / `onClose` runs.
+ * - A chunk passed to `onData` belongs to the receiver; the adapter never reuses its memory.
+ *   A chunk passed to `write()` belongs to the adapter until written; the caller never changes it.
+ * - `write()` accepts every byte (never drops, never partial); backpressure is its return value.
+ * - Sockets are always half-open capable: `onEnd` (peer EOF) leaves the write side usable.
+ * - Events arrive in order: `onData`* then `onEnd`? then `onClose` exactly once, last.
+ *
+ * @module
+ */
+
+/** A TCP endpoint. `hostname` is an IP literal for addresses the adapter reports. */
+export interface TcpAddress {
+  readonly transport: "tcp";
+  /** IPv4 dotted quad or IPv6 text without brackets (`::1`); a name only in connect options. */
+  readonly hostname: string;
+  /** 0 in listen options asks for a free port; the listener reports the real one. */
+  readonly port: number;
+}
+
+/** A Unix domain socket endpoint (`\0name` for Linux abstract sockets). */
+export interface UnixAddress {
+  readonly transport: "unix";
+  readonly path: string;
+}
+
+/** Any endpoint the control layer can listen on or connect to. */
+export type Address = TcpAddress | UnixAddress;
+
+/**
+ * The small, closed set of socket error codes the core reasons about. Adapters map their
+ * runtime's errors onto it (all three runtimes expose Node-style `err.code` strings).
+ * - `ECANCELED`: a connect aborted through its `AbortSignal` (the core's connect timeout).
+ * - `ETLS`: a TLS handshake or record failure other than verification.
+ * - `ETLSVERIFY`: the peer certificate failed verification (untrusted, expired, wrong name).
+ * - `EUNKNOWN`: anything else; `cause` keeps the original error.
+ */
+export type NetErrorCode =
+  | "ECONNREFUSED"
+  | "ECONNRESET"
+  | "ETIMEDOUT"
+  | "EADDRINUSE"
+  | "EADDRNOTAVAIL"
+  | "EHOSTUNREACH"
+  | "ENETUNREACH"
+  | "ENOENT"
+  | "EACCES"
+  | "EPIPE"
+  | "ECANCELED"
+  | "ETLS"
+  | "ETLSVERIFY"
+  | "EUNKNOWN";
+
+/** An error raised by an adapter: a plain `Error` with a {@link NetErrorCode}. */
+export interface NetError extends Error {
+  readonly code: NetErrorCode;
+}
+
+/** What a socket tells its owner. Set with {@link Socket.setHandlers}. */
+export interface SocketHandlers {
+  /** Bytes from the peer; the chunk now belongs to the handler. Never called while paused. */
+  onData(chunk: Uint8Array): void;
+  /**
+   * The peer shut its write side (EOF), after its last `onData`. Called at most once. The
+   * socket stays writable: the owner decides when to `shutdownWrite()` or `close()`.
+   */
+  onEnd(): void;
+  /** Called once after a `write()` returned `false`, when the socket can take more bytes. */
+  onDrain(): void;
+  /**
+   * The socket is fully closed and its resources released; called exactly once, last.
+   * `error` is set when an error closed it (reset by peer, TLS failure); it is absent after a
+   * local `close()` / `abort()` or an orderly close of both directions.
+   */
+  onClose(error?: NetError): void;
+}
+
+/** What was negotiated on a TLS transport. Fields an adapter cannot read are absent. */
+export interface TlsInfo {
+  /** Negotiated ALPN protocol, `null` when none was agreed (a normal outcome). */
+  readonly alpnProtocol: string | null;
+  /** SNI the client sent (server side) or asked for (client side), when known. */
+  readonly serverName?: string;
+  /** `TLSv1.3`, ... when the runtime exposes it. */
+  readonly protocol?: string;
+  /** Whether the peer certificate verified, when one was requested and the runtime says. */
+  readonly authorized?: boolean;
+  /** Subject common name of the peer certificate, when the runtime exposes it. */
+  readonly peerCommonName?: string;
+}
+
+/**
+ * One established connection's control layer (the socket) with its transport on top.
+ *
+ * Reading starts with the first {@link Socket.setHandlers} call; until then nothing is lost:
+ * data, EOF and close are held for the first handlers.
+ */
+export interface Socket {
+  /** Local endpoint; for Unix sockets the path when the runtime knows it. */
+  readonly localAddress: Address | undefined;
+  /** Peer endpoint; `undefined` for Unix peers on every runtime. */
+  readonly remoteAddress: Address | undefined;
+  /** Set when the transport is TLS. */
+  readonly tls: TlsInfo | undefined;
+  /** Bytes accepted by `write()` and not yet handed to the kernel. */
+  readonly bufferedAmount: number;
+  /** Attaches (or replaces) the handlers; the first call starts reading. */
+  setHandlers(handlers: SocketHandlers): void;
+  /**
+   * Queues the whole chunk for sending. Returns `false` when the caller should stop writing
+   * until `onDrain`; the bytes are still sent. After `shutdownWrite()`/`close()`/`abort()` or
+   * once closed, the chunk is discarded and `false` is returned.
+   */
+  write(chunk: Uint8Array): boolean;
+  /** Stops delivering `onData`/`onEnd` and stops reading from the kernel, so the peer blocks. */
+  pause(): void;
+  /** Resumes delivery after `pause()`. */
+  resume(): void;
+  /** Half-close: once queued bytes are sent, shuts the write side (FIN); reading goes on. */
+  shutdownWrite(): void;
+  /** Sends queued bytes, then closes both directions; `onClose()` follows. */
+  close(): void;
+  /** Closes at once, dropping queued bytes, with a reset where the runtime can send one. */
+  abort(): void;
+  /** Disables Nagle's algorithm. Returns whether the option was applied. */
+  setNoDelay(enable: boolean): boolean;
+  /** TCP keep-alive; `initialDelayMs` where supported. Returns whether it was applied. */
+  setKeepAlive(enable: boolean, initialDelayMs?: number): boolean;
+}
+
+/** Client side of the TLS transport. */
+export interface TlsClientOptions {
+  /** SNI and the name verified in the certificate; omitted for IP literals (RFC 6066). */
+  readonly serverName?: string;
+  /** ALPN protocols to offer, most preferred first, e.g. `["h2", "http/1.1"]`. */
+  readonly alpnProtocols?: readonly string[];
+  /** PEM CA certificates trusted instead of the runtime's default store. */
+  readonly caCerts?: readonly string[];
+  /** PEM client certificate and key, for mutual TLS. */
+  readonly cert?: string;
+  readonly key?: string;
+  /**
+   * Verify the server certificate.
+   * @default true
+   */
+  readonly verify?: boolean;
+}
+
+/** One certificate a TLS listener can present. */
+export interface TlsCertificate {
+  /** PEM certificate chain. */
+  readonly cert: string;
+  /** PEM private key. */
+  readonly key: string;
+  /** SNI names this certificate answers; the first certificate is the default. */
+  readonly serverNames?: readonly string[];
+}
+
+/** Server side of the TLS transport. */
+export interface TlsServerOptions {
+  /** At least one; more than one needs the `tlsSniMultiCert` capability. */
+  readonly certificates: readonly TlsCertificate[];
+  /** ALPN protocols accepted, most preferred first. */
+  readonly alpnProtocols?: readonly string[];
+  /** Ask for a client certificate (needs `tlsServerClientAuth`). */
+  readonly requestClientCert?: boolean;
+  /** Refuse clients without a valid certificate (with `requestClientCert`). */
+  readonly requireClientCert?: boolean;
+  /** PEM CAs that client certificates must chain to. */
+  readonly caCerts?: readonly string[];
+}
+
+/** Options of {@link Network.listen}. */
+export interface ListenOptions {
+  readonly address: Address;
+  /** Called for each accepted socket, which waits for its first `setHandlers()`. */
+  readonly onAccept: (socket: Socket) => void;
+  /** Makes it a TLS listener (needs `tlsServer`). */
+  readonly tls?: TlsServerOptions;
+  /** Share the port with other listeners (needs `reusePort`). */
+  readonly reusePort?: boolean;
+  /** Kernel accept backlog, when the runtime lets us set it. */
+  readonly backlog?: number;
+}
+
+/** Options of {@link Network.connect}. */
+export interface ConnectOptions {
+  readonly address: Address;
+  /** Makes the transport TLS (needs `tlsClient`). */
+  readonly tls?: TlsClientOptions;
+  /**
+   * Aborting it abandons the attempt: the promise rejects with `ECANCELED` and a socket that
+   * opens later is closed by the adapter. The core's connect timeout is built on it.
+   */
+  readonly signal?: AbortSignal;
+  readonly noDelay?: boolean;
+}
+
+/** A bound listener. */
+export interface Listener {
+  /** The bound endpoint, with the real port when port 0 was asked for. */
+  readonly address: Address;
+  /** Stops accepting; sockets already accepted live on. Resolves once the port is released. */
+  close(): Promise<void>;
+}
+
+/**
+ * What an adapter can do, checked by the core at configuration time so that an unsupported
+ * setting is refused with a clear error instead of failing on the first connection. A missing
+ * capability carries its reason in {@link NetCapabilities.notes}.
+ */
+export interface NetCapabilities {
+  readonly unix: boolean;
+  readonly ipv6: boolean;
+  readonly tlsClient: boolean;
+  readonly tlsServer: boolean;
+  /** Several certificates chosen by SNI on one listener. */
+  readonly tlsSniMultiCert: boolean;
+  /** Request and verify client certificates on a TLS listener. */
+  readonly tlsServerClientAuth: boolean;
+  /** Start server-side TLS on an accepted plain socket (PROXY header before TLS). */
+  readonly tlsServerUpgrade: boolean;
+  /** Read the peer certificate and TLS version. */
+  readonly tlsPeerInfo: boolean;
+  /** `setKeepAlive` honours its delay. */
+  readonly keepAliveDelay: boolean;
+  readonly reusePort: boolean;
+  /** `abort()` sends a TCP reset (SO_LINGER 0) rather than a FIN. */
+  readonly abortSendsReset: boolean;
+  /** Unreachable hosts are reported as such, not as `ECONNREFUSED`. */
+  readonly distinguishesUnreachable: boolean;
+  /** Why each `false` capability is missing, keyed by capability name. */
+  readonly notes: Readonly<Record<string, string>>;
+}
+
+/**
+ * A runtime's network: the control layer (listen / connect) and the transports it offers.
+ *
+ * @example
+ * ```ts
+ * import { network } from "@proxykit/proxykit/node";
+ * const sock = await network.connect({ address: { transport: "tcp", hostname: "127.0.0.1", port: 80 } });
+ * ```
+ */
+export interface Network {
+  /** `"deno"`, `"bun"`, `"node"` or `"memory"`: for logs and error messages only. */
+  readonly name: string;
+  readonly capabilities: NetCapabilities;
+  /** Binds and starts accepting. Rejects with a {@link NetError} (`EADDRINUSE`, ...). */
+  listen(options: ListenOptions): Promise<Listener>;
+  /** Opens a connection (and its TLS transport when asked). Rejects with a {@link NetError}. */
+  connect(options: ConnectOptions): Promise<Socket>;
+}

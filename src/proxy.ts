@@ -1,0 +1,206 @@
+/**
+ * A proxy: listeners, frontends and backends built from one {@link ProxyConfig}, running on
+ * the {@link Network} it is handed.
+ *
+ * @example
+ * ```ts
+ * import { Proxy } from "@proxykit/proxykit";
+ * import { network } from "@proxykit/proxykit/node";
+ *
+ * await using proxy = new Proxy({
+ *   frontends: [{ name: "fe", binds: [{ transport: "tcp", hostname: "127.0.0.1", port: 8080 }], defaultBackend: "be" }],
+ *   backends: [{ name: "be", balance: { kind: "roundrobin" }, servers: [
+ *     { name: "s1", address: { transport: "tcp", hostname: "127.0.0.1", port: 9001 } },
+ *     { name: "s2", address: { transport: "tcp", hostname: "127.0.0.1", port: 9002 } },
+ *   ] }],
+ * }, { network, log: console.log });
+ * await proxy.start();
+ * ```
+ *
+ * @module
+ */
+import type { Address, Network, Socket } from "./net.ts";
+import { type Clock, systemClock } from "./clock.ts";
+import { ProxyError } from "./errors.ts";
+import { Connection } from "./connection.ts";
+import { Backend } from "./backend.ts";
+import { Frontend } from "./frontend.ts";
+import { Stream } from "./stream.ts";
+import { formatJsonLog, formatTcpLog, type StreamLogRecord } from "./log.ts";
+import type { ProxyConfig } from "./config/types.ts";
+import { type ResolvedProxyConfig, resolveConfig } from "./config/defaults.ts";
+import { formatAddress } from "./address.ts";
+import { checkCapabilities, toBackendSettings, toFrontendSettings } from "./_settings.ts";
+
+/** Options of {@link Proxy} that are not configuration: the environment it runs in. */
+export interface ProxyOptions {
+  /** The runtime's network (an adapter's `network`). */
+  readonly network: Network;
+  /** @default systemClock */
+  readonly clock?: Clock;
+  /**
+   * Receives each log line with its configured target: stream lines of frontends with a log
+   * format, server state changes (`stdout`). @default none (nothing is logged)
+   */
+  readonly log?: (line: string, target: "stdout" | "stderr") => void;
+  /** Random source of `balance random`, for reproducible tests. @default Math.random */
+  readonly random?: () => number;
+}
+
+/** Process-wide counters (HAProxy's `show info`). */
+export interface ProxyCounters {
+  /** Streams now (`CurrConns`, log `%ac`). */
+  current: number;
+  /** Streams ever accepted (`CumConns`). */
+  total: number;
+  /** Connections refused by `maxconn`. */
+  denied: number;
+}
+
+/** A running (or ready to run) proxy. */
+export class Proxy implements AsyncDisposable {
+  readonly config: ResolvedProxyConfig;
+  readonly frontends: readonly Frontend[];
+  readonly backends: readonly Backend[];
+  readonly counters: ProxyCounters = { current: 0, total: 0, denied: 0 };
+  readonly #net: Network;
+  readonly #clock: Clock;
+  readonly #log: ((line: string, target: "stdout" | "stderr") => void) | undefined;
+  readonly #streams = new Set<Stream>();
+  #started = false;
+
+  /**
+   * Validates the configuration and builds the frontends and backends; nothing is bound yet.
+   * @throws {ProxyError} `ERR_CONFIG_INVALID` naming the key, or `ERR_CAPABILITY_MISSING`
+   * when the configuration needs something the network adapter cannot do.
+   */
+  constructor(config: ProxyConfig, options: ProxyOptions) {
+    this.config = resolveConfig(config);
+    this.#net = options.network;
+    this.#clock = options.clock ?? systemClock;
+    this.#log = options.log;
+    checkCapabilities(this.config, this.#net);
+    this.backends = this.config.backends.map((b) => new Backend(toBackendSettings(b), this.#net, this.#clock, options.random));
+    this.frontends = this.config.frontends.map((f) => {
+      const be = this.backends.find((b) => b.name === f.defaultBackend)!;
+      return new Frontend(toFrontendSettings(f), be);
+    });
+    for (const be of this.backends) {
+      for (const srv of be.servers) {
+        srv.onStateChange((s, _from, reason) => this.#log?.(`Server ${be.name}/${s.name} is ${s.state}${reason ? `, reason: ${reason}` : ""}.`, "stdout"));
+      }
+    }
+  }
+
+  /** Every bound address, in frontend and bind order (real ports when 0 was asked). */
+  get addresses(): Address[] {
+    return this.frontends.flatMap((f) => f.listeners.map((l) => l.address));
+  }
+
+  /** Streams in progress. */
+  get streams(): ReadonlySet<Stream> {
+    return this.#streams;
+  }
+
+  /**
+   * Binds every frontend's addresses. On failure, closes what was bound and throws.
+   * @throws {ProxyError} `ERR_LISTEN` naming the frontend, the address and the reason.
+   */
+  async start(): Promise<void> {
+    if (this.#started) return;
+    this.#started = true;
+    try {
+      for (const fe of this.frontends) {
+        for (const address of fe.settings.binds) {
+          try {
+            fe.listeners.push(await this.#net.listen({ address, onAccept: (s) => this.#accept(fe, s) }));
+          } catch (e) {
+            const code = (e as { code?: string }).code ?? "error";
+            throw new ProxyError("ERR_LISTEN", `frontend '${fe.name}': cannot bind ${formatAddress(address)}: ${code} (${(e as Error).message})`, { cause: e });
+          }
+        }
+      }
+    } catch (e) {
+      await this.stop();
+      throw e;
+    }
+  }
+
+  /**
+   * Stops accepting, then ends the streams in progress: at once (`graceMs` 0, the default),
+   * or after letting them finish for up to `graceMs`.
+   */
+  async stop(options: { graceMs?: number } = {}): Promise<void> {
+    await Promise.all(this.frontends.flatMap((f) => f.listeners.splice(0).map((l) => l.close())));
+    const grace = options.graceMs ?? 0;
+    if (grace > 0 && this.#streams.size > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = this.#clock.setTimer(resolve, grace);
+        this.#onIdle = () => {
+          this.#clock.clearTimer(timer);
+          resolve();
+        };
+      });
+      this.#onIdle = undefined;
+    }
+    for (const s of this.#streams) s.kill();
+  }
+
+  #onIdle: (() => void) | undefined;
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
+  }
+
+  #accept(fe: Frontend, socket: Socket): void {
+    const max = this.config.maxconn;
+    if ((max > 0 && this.counters.current >= max) || !fe.accepting) {
+      this.counters.denied++;
+      fe.counters.denied++;
+      socket.abort();
+      return;
+    }
+    this.counters.current++;
+    this.counters.total++;
+    fe.enter();
+    fe.backend.enter();
+    const conn = Connection.accepted(this.#net, socket);
+    const stream = new Stream({ clock: this.#clock, frontend: fe, backend: fe.backend, onEnd: (s) => this.#end(fe, s) }, socket, conn);
+    this.#streams.add(stream);
+    stream.start();
+  }
+
+  #end(fe: Frontend, s: Stream): void {
+    this.#streams.delete(s);
+    const srvConns = s.server?.counters.current ?? 0;
+    const record: StreamLogRecord = {
+      client: s.clientConn.src,
+      acceptedAt: s.acceptedAt,
+      frontend: fe.name,
+      backend: fe.backend.name,
+      server: s.server?.name,
+      queueMs: s.queueTimeMs,
+      connectMs: s.connectMs,
+      totalMs: s.endedAt - s.acceptedAt,
+      bytesToClient: s.bytesOut,
+      bytesFromClient: s.bytesIn,
+      termination: s.termination,
+      processConns: this.counters.current,
+      frontendConns: fe.counters.current,
+      backendConns: fe.backend.counters.current,
+      serverConns: srvConns,
+      retries: s.retries,
+      redispatched: s.redispatched,
+      serverQueue: s.serverQueuePos,
+      backendQueue: s.backendQueuePos,
+    };
+    this.counters.current--;
+    fe.leave(s.bytesIn, s.bytesOut);
+    fe.backend.leave(s, s.bytesIn, s.bytesOut);
+    const log = fe.settings.log;
+    if (log !== undefined && this.#log !== undefined) {
+      this.#log(log.format === "json" ? formatJsonLog(record) : formatTcpLog(record), log.target);
+    }
+    if (this.#streams.size === 0) this.#onIdle?.();
+  }
+}

@@ -1,0 +1,200 @@
+/**
+ * One server of a backend: its address, weight, limits, administrative and health state,
+ * its queue, and its counters.
+ *
+ * @module
+ */
+import type { Address } from "./net.ts";
+import type { Clock } from "./clock.ts";
+
+/**
+ * Server states as HAProxy's stats show them (management.txt §9.1):
+ * - `UP`: takes new streams;
+ * - `DOWN`: health checks failed; takes nothing;
+ * - `MAINT`: administratively disabled (`disabled`); takes nothing, checks stop;
+ * - `DRAIN`: out of load balancing (weight 0 or admin drain), still checked.
+ */
+export type ServerState = "UP" | "DOWN" | "MAINT" | "DRAIN";
+
+/** Counters of one server (HAProxy stats names in parentheses). */
+export interface ServerCounters {
+  /** Streams assigned now, connecting or established (`scur`). */
+  current: number;
+  /** Highest `current` seen (`smax`). */
+  max: number;
+  /** Streams ever assigned (`stot`). */
+  total: number;
+  /** Bytes client → server (`bin`). */
+  bytesIn: number;
+  /** Bytes server → client (`bout`). */
+  bytesOut: number;
+  /** Streams that failed to connect after all retries (`econ`). */
+  connectErrors: number;
+  /** Connect attempts retried on this server (`wretr`). */
+  retries: number;
+  /** Streams that left this server for another one (`wredis`). */
+  redispatches: number;
+  /** Times the load balancer chose it (`lbtot`). */
+  lbChosen: number;
+  /** Highest queue length seen (`qmax`). */
+  queueMax: number;
+  /** Transitions to DOWN (`chkdown`). */
+  downTransitions: number;
+}
+
+/** What a server needs from its configuration (defaults already applied). */
+export interface ServerSettings {
+  readonly name: string;
+  readonly address: Address;
+  readonly id: number;
+  readonly weight: number;
+  readonly maxconn: number;
+  readonly maxqueue: number;
+  readonly backup: boolean;
+  readonly disabled: boolean;
+  readonly slowstartMs: number;
+}
+
+/** A waiter in a queue: resolved with `true` when given a slot, `false` when removed. */
+export interface QueueEntry {
+  /** Clock time the stream entered the queue. */
+  readonly since: number;
+  /** Called once, with the server that gives the slot, or `undefined` when the wait ends otherwise. */
+  readonly wake: (server: Server | undefined) => void;
+}
+
+/**
+ * A server. Implements the load balancer's view (`weight`, `usable`, `served`, `queued`,
+ * `maxconn`, `maxqueue`) from its settings and live state.
+ */
+export class Server {
+  readonly name: string;
+  readonly id: number;
+  readonly backup: boolean;
+  readonly address: Address;
+  readonly settings: ServerSettings;
+  /** Streams waiting for a slot on this server, oldest first. */
+  readonly queue: QueueEntry[] = [];
+  readonly counters: ServerCounters = {
+    current: 0,
+    max: 0,
+    total: 0,
+    bytesIn: 0,
+    bytesOut: 0,
+    connectErrors: 0,
+    retries: 0,
+    redispatches: 0,
+    lbChosen: 0,
+    queueMax: 0,
+    downTransitions: 0,
+  };
+  #state: ServerState;
+  /** Weight set by the configuration or at run time (HAProxy's uweight), 0..256. */
+  #userWeight: number;
+  /** When the server last came UP after being down, for slowstart; -1 = at start-up. */
+  #upSince = -1;
+  readonly #clock: Clock;
+  /** Observers of state changes (health module, logs). */
+  readonly #listeners: ((srv: Server, from: ServerState, reason: string) => void)[] = [];
+
+  constructor(settings: ServerSettings, clock: Clock) {
+    this.settings = settings;
+    this.name = settings.name;
+    this.id = settings.id;
+    this.backup = settings.backup;
+    this.address = settings.address;
+    this.#userWeight = settings.weight;
+    this.#clock = clock;
+    this.#state = settings.disabled ? "MAINT" : settings.weight === 0 ? "DRAIN" : "UP";
+  }
+
+  /** Current state. */
+  get state(): ServerState {
+    return this.#state;
+  }
+
+  /**
+   * Changes state and notifies observers with the reason (worded as HAProxy logs it). Coming
+   * back UP starts the slowstart ramp (not at start-up, as HAProxy).
+   */
+  setState(next: ServerState, reason = ""): void {
+    const from = this.#state;
+    if (from === next) return;
+    this.#state = next;
+    if (next === "UP") this.#upSince = this.#clock.now();
+    if (next === "DOWN") this.counters.downTransitions++;
+    for (const l of this.#listeners) l(this, from, reason);
+  }
+
+  /** Registers a state-change observer. */
+  onStateChange(fn: (srv: Server, from: ServerState, reason: string) => void): void {
+    this.#listeners.push(fn);
+  }
+
+  /** Sets the user weight (0..256) at run time. */
+  setWeight(w: number): void {
+    this.#userWeight = w;
+  }
+
+  /** Fraction of the slowstart ramp done, 1 when none is running. */
+  #ramp(): number {
+    const ss = this.settings.slowstartMs;
+    if (ss <= 0 || this.#upSince < 0) return 1;
+    const elapsed = this.#clock.now() - this.#upSince;
+    return elapsed >= ss ? 1 : elapsed / ss;
+  }
+
+  /** Effective weight for load balancing: 0 unless UP; ramps with slowstart (never below 1). */
+  get weight(): number {
+    if (this.#state !== "UP" || this.#userWeight === 0) return 0;
+    const r = this.#ramp();
+    return r >= 1 ? this.#userWeight : Math.max(1, Math.ceil(this.#userWeight * r));
+  }
+
+  /** May receive new streams from the load balancer. */
+  get usable(): boolean {
+    return this.weight > 0;
+  }
+
+  /** Streams currently assigned (connecting or established). */
+  get served(): number {
+    return this.counters.current;
+  }
+
+  /** Streams in this server's own queue. */
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  /** Current connection limit, 0 = unlimited; ramps from 1 during slowstart (HAPROXY.md §2). */
+  get maxconn(): number {
+    const m = this.settings.maxconn;
+    if (m === 0) return 0;
+    const r = this.#ramp();
+    return r >= 1 ? m : Math.max(1, Math.floor(m * r));
+  }
+
+  /** Queue limit, 0 = unlimited. */
+  get maxqueue(): number {
+    return this.settings.maxqueue;
+  }
+
+  /** True when a new stream would exceed `maxconn`. */
+  get full(): boolean {
+    const m = this.maxconn;
+    return m > 0 && this.counters.current >= m;
+  }
+
+  /** Accounts a stream taking a slot on this server. */
+  take(): void {
+    const c = this.counters;
+    c.current++;
+    c.total++;
+    if (c.current > c.max) c.max = c.current;
+  }
+
+  /** Accounts a stream leaving its slot. */
+  release(): void {
+    this.counters.current--;
+  }
+}

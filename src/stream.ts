@@ -1,0 +1,364 @@
+/**
+ * A stream: the client side (accepted, EST from the start), the server side (walked by the
+ * backend's connect loop), and the bytes between them in both directions, with backpressure,
+ * half-close propagation, inactivity timeouts and HAProxy's termination state.
+ *
+ * Invariants:
+ * - Nothing buffers without bound: a direction whose destination is saturated pauses its
+ *   source until the destination drains; before the server is connected, the client's bytes
+ *   wait in a small request buffer and the client is paused once it holds `REQ_BUFFER_BYTES`.
+ * - Chunks are forwarded as received, never copied.
+ * - The stream ends when both sockets are closed (or the server side never connected); then,
+ *   and only then, `onEnd` runs once (counters, log line).
+ *
+ * @module
+ */
+import type { Clock, Timer } from "./clock.ts";
+import type { NetError, Socket, SocketHandlers } from "./net.ts";
+import { CO_FL, type Connection } from "./connection.ts";
+import { StreamInterface } from "./stream_interface.ts";
+import type { Backend, ConnectTarget } from "./backend.ts";
+import type { Server } from "./server.ts";
+
+/** Client bytes held while the server side connects (HAProxy buffers up to tune.bufsize). */
+export const REQ_BUFFER_BYTES = 16384;
+
+/** The frontend a stream was accepted on, as the stream sees it. */
+export interface StreamFrontend {
+  readonly name: string;
+  /** Client inactivity timeout, ms; undefined = infinite. */
+  readonly clientTimeoutMs: number | undefined;
+}
+
+/** What a stream needs from the proxy that created it. */
+export interface StreamContext {
+  readonly clock: Clock;
+  readonly frontend: StreamFrontend;
+  readonly backend: Backend;
+  /** Called once when the stream is over. */
+  readonly onEnd: (stream: Stream) => void;
+}
+
+/** Client-side socket events, bound once per stream (no per-chunk closures). */
+class ClientHandlers implements SocketHandlers {
+  readonly #s: Stream;
+  constructor(s: Stream) {
+    this.#s = s;
+  }
+  onData(chunk: Uint8Array): void {
+    this.#s.fromClient(chunk);
+  }
+  onEnd(): void {
+    this.#s.clientEnded();
+  }
+  onDrain(): void {
+    this.#s.clientDrained();
+  }
+  onClose(error?: NetError): void {
+    this.#s.clientClosed(error);
+  }
+}
+
+/** Server-side socket events. */
+class ServerHandlers implements SocketHandlers {
+  readonly #s: Stream;
+  constructor(s: Stream) {
+    this.#s = s;
+  }
+  onData(chunk: Uint8Array): void {
+    this.#s.fromServer(chunk);
+  }
+  onEnd(): void {
+    this.#s.serverEnded();
+  }
+  onDrain(): void {
+    this.#s.serverDrained();
+  }
+  onClose(error?: NetError): void {
+    this.#s.serverClosed(error);
+  }
+}
+
+/**
+ * One proxied TCP stream. Created by the proxy for each accepted socket; {@link Stream.start}
+ * runs it to the end.
+ */
+export class Stream implements ConnectTarget {
+  /** The accepted side, attached in EST. */
+  readonly front: StreamInterface;
+  /** The server side, walked by the backend's connect loop. */
+  readonly back: StreamInterface;
+  readonly acceptedAt: number;
+  // ConnectTarget, filled by the backend.
+  readonly signal: AbortSignal;
+  readonly sourceKey: string | undefined;
+  server: Server | undefined;
+  retries = 0;
+  redispatched = false;
+  queueMs = 0;
+  holdsSlot = false;
+  serverQueuePos = 0;
+  backendQueuePos = 0;
+  /** `%Tc`, -1 until established. */
+  connectMs = -1;
+  /** `%Tw`, -1 unless the stream reached the queue/connect stage. */
+  queueTimeMs = -1;
+  /** Bytes client → server and server → client. */
+  bytesIn = 0;
+  bytesOut = 0;
+  /** Termination characters: who ended it, in which phase (HAProxy's `%ts`). */
+  termCause = "-";
+  termPhase = "-";
+  /** End time (`%Tt` = endedAt - acceptedAt). */
+  endedAt = -1;
+
+  readonly #ctx: StreamContext;
+  readonly #client: Socket;
+  #server: Socket | undefined;
+  readonly #abort = new AbortController();
+  #pending: Uint8Array[] = [];
+  #pendingBytes = 0;
+  #clientEof = false;
+  #serverEof = false;
+  #clientClosed = false;
+  #serverClosed = false;
+  #clientBlocked = false;
+  #serverBlocked = false;
+  #cliAt: number;
+  #srvAt: number;
+  #timer: Timer | undefined;
+  #ended = false;
+  /** We closed the client ourselves: its close is not a client abort. */
+  #closingClient = false;
+
+  constructor(ctx: StreamContext, client: Socket, clientConn: Connection) {
+    this.#ctx = ctx;
+    this.#client = client;
+    this.acceptedAt = ctx.clock.now();
+    this.#cliAt = this.acceptedAt;
+    this.#srvAt = this.acceptedAt;
+    this.signal = this.#abort.signal;
+    const src = clientConn.src;
+    this.sourceKey = src?.transport === "tcp" ? src.hostname : undefined;
+    this.front = new StreamInterface("client");
+    this.front.attachEstablished(clientConn);
+    this.back = new StreamInterface("server");
+  }
+
+  /** The client's connection (addresses, flags). */
+  get clientConn(): Connection {
+    return this.front.conn!;
+  }
+
+  /** Two-letter termination state, e.g. `--`, `SC`, `cD`. */
+  get termination(): string {
+    return this.termCause + this.termPhase;
+  }
+
+  /** Starts reading the client and connecting the server side. */
+  start(): void {
+    this.#client.setHandlers(new ClientHandlers(this));
+    this.#armTimer();
+    void this.#connect();
+  }
+
+  async #connect(): Promise<void> {
+    const be = this.#ctx.backend;
+    const clock = this.#ctx.clock;
+    const t0 = clock.now();
+    const r = await be.connect(this);
+    if (typeof r === "string") {
+      // If the client left first, its termination (set in clientClosed) stands.
+      this.#setTerm(r[0]!, r[1]!);
+      if (this.back.history.includes("QUE") || this.back.history.includes("ASS")) this.queueTimeMs = this.queueMs;
+      this.#closeClient();
+      this.#finishIfDone();
+      return;
+    }
+    this.queueTimeMs = this.queueMs;
+    this.connectMs = clock.now() - t0 - this.queueMs;
+    if (this.#clientClosed) {
+      // The client vanished while the connect completed.
+      this.back.conn?.close(true);
+      this.back.setState("CLO");
+      this.#finishIfDone();
+      return;
+    }
+    this.#server = r;
+    this.#srvAt = clock.now();
+    r.setHandlers(new ServerHandlers(this));
+    for (const chunk of this.#pending) this.#toServer(chunk);
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    if (this.#clientEof) r.shutdownWrite();
+    this.#client.resume();
+    this.#armTimer();
+  }
+
+  #toServer(chunk: Uint8Array): void {
+    if (!this.#server!.write(chunk) && !this.#clientBlocked) {
+      this.#clientBlocked = true;
+      this.#client.pause();
+    }
+  }
+
+  /** Client bytes: forwarded, or held (bounded) until the server side is established. */
+  fromClient(chunk: Uint8Array): void {
+    this.bytesIn += chunk.length;
+    const now = this.#ctx.clock.now();
+    this.#cliAt = now;
+    this.#srvAt = now;
+    if (this.#server !== undefined) {
+      this.#toServer(chunk);
+      return;
+    }
+    this.#pending.push(chunk);
+    this.#pendingBytes += chunk.length;
+    if (this.#pendingBytes >= REQ_BUFFER_BYTES) this.#client.pause();
+  }
+
+  /** Server bytes go to the client; a saturated client pauses the server. */
+  fromServer(chunk: Uint8Array): void {
+    this.bytesOut += chunk.length;
+    const now = this.#ctx.clock.now();
+    this.#srvAt = now;
+    this.#cliAt = now;
+    if (!this.#client.write(chunk) && !this.#serverBlocked) {
+      this.#serverBlocked = true;
+      this.#server!.pause();
+    }
+  }
+
+  /** Client EOF: propagated as a half-close once the server side is up. */
+  clientEnded(): void {
+    this.#clientEof = true;
+    this.clientConn.flags |= CO_FL.SOCK_RD_SH;
+    if (this.#server !== undefined) {
+      this.#server.shutdownWrite();
+      this.back.conn!.flags |= CO_FL.SOCK_WR_SH;
+    }
+  }
+
+  /** Server EOF: propagated to the client as a half-close. */
+  serverEnded(): void {
+    this.#serverEof = true;
+    this.back.conn!.flags |= CO_FL.SOCK_RD_SH;
+    this.#client.shutdownWrite();
+    this.clientConn.flags |= CO_FL.SOCK_WR_SH;
+  }
+
+  /** The client can take more: let the server side read again. */
+  clientDrained(): void {
+    this.#cliAt = this.#ctx.clock.now();
+    if (this.#serverBlocked) {
+      this.#serverBlocked = false;
+      this.#server?.resume();
+    }
+  }
+
+  /** The server can take more: let the client side read again. */
+  serverDrained(): void {
+    this.#srvAt = this.#ctx.clock.now();
+    if (this.#clientBlocked) {
+      this.#clientBlocked = false;
+      this.#client.resume();
+    }
+  }
+
+  /** Client socket gone: an error is a client abort (`C`); the server side is ended too. */
+  clientClosed(error?: NetError): void {
+    this.#clientClosed = true;
+    this.front.setState("CLO");
+    this.clientConn.closeCtrl();
+    if (error !== undefined || (!this.#clientEof && !this.#closingClient)) this.#setTerm("C", this.#phase());
+    if (this.#server === undefined) {
+      this.#abort.abort();
+    } else if (!this.#serverClosed) {
+      if (error !== undefined) this.#server.abort();
+      else this.#server.close();
+    }
+    this.#finishIfDone();
+  }
+
+  /** Server socket gone: an error is a server abort (`S`); the client side is closed cleanly. */
+  serverClosed(error?: NetError): void {
+    this.#serverClosed = true;
+    if (this.back.state === "EST") this.back.setState("DIS");
+    this.back.setState("CLO");
+    if (error !== undefined || !this.#serverEof) this.#setTerm("S", this.#phase());
+    this.back.conn?.closeCtrl();
+    this.#closeClient();
+    this.#finishIfDone();
+  }
+
+  /** Closes the client side ourselves (flushing what was forwarded to it). */
+  #closeClient(): void {
+    if (this.#clientClosed || this.#closingClient) return;
+    this.#closingClient = true;
+    this.#client.close();
+  }
+
+  /** HAProxy's phase character when something ends the stream now. */
+  #phase(): string {
+    const st = this.back.state;
+    if (st === "QUE") return "Q";
+    if (this.#server === undefined) return "C";
+    return this.#serverEof ? "L" : "D";
+  }
+
+  /** Records the first abnormal termination only (HAProxy keeps the first error). */
+  #setTerm(cause: string, phase: string): void {
+    if (this.termCause !== "-") return;
+    this.termCause = cause;
+    this.termPhase = phase;
+  }
+
+  /** Applies the inactivity timeouts: client (`cD`), server (`sD`), tunnel overriding both. */
+  #armTimer(): void {
+    const clock = this.#ctx.clock;
+    clock.clearTimer(this.#timer);
+    this.#timer = undefined;
+    if (this.#ended) return;
+    const be = this.#ctx.backend.settings;
+    const established = this.#server !== undefined;
+    const tunnel = established ? be.tunnelTimeoutMs : undefined;
+    const cliTo = tunnel ?? this.#ctx.frontend.clientTimeoutMs;
+    const srvTo = established ? tunnel ?? be.serverTimeoutMs : undefined;
+    const now = clock.now();
+    let next = Infinity;
+    if (cliTo !== undefined) {
+      if (now - this.#cliAt >= cliTo) return this.#expire("c");
+      next = Math.min(next, this.#cliAt + cliTo);
+    }
+    if (srvTo !== undefined) {
+      if (now - this.#srvAt >= srvTo) return this.#expire("s");
+      next = Math.min(next, this.#srvAt + srvTo);
+    }
+    if (next !== Infinity) this.#timer = clock.setTimer(() => this.#armTimer(), next - now);
+  }
+
+  /** Ends the stream at once because the proxy is stopping (HAProxy's `K`: killed by admin). */
+  kill(): void {
+    this.#expire("K");
+  }
+
+  /** Ends the stream at once with `cause` (timeouts, kill): both sockets are aborted. */
+  #expire(cause: "c" | "s" | "K"): void {
+    if (this.#ended) return;
+    this.#setTerm(cause, this.#phase());
+    this.#abort.abort();
+    this.#closingClient = true;
+    this.#client.abort();
+    this.#server?.abort();
+  }
+
+  #finishIfDone(): void {
+    if (this.#ended || !this.#clientClosed) return;
+    if (this.#server !== undefined && !this.#serverClosed) return;
+    if (this.#server === undefined && this.back.state !== "CLO" && this.back.state !== "INI") return;
+    this.#ended = true;
+    this.#ctx.clock.clearTimer(this.#timer);
+    this.endedAt = this.#ctx.clock.now();
+    this.#ctx.onEnd(this);
+  }
+}

@@ -1,0 +1,199 @@
+/**
+ * Test helpers shared by every suite: which runtime runs the tests, its native adapter,
+ * bounded waits on events, and byte helpers. Tests never sleep to wait for something:
+ * they wait on an event with {@link within}.
+ */
+import { readFileSync } from "node:fs";
+import type { Address, Network, Socket, SocketHandlers, TcpAddress } from "../src/net.ts";
+
+/** The runtime executing the tests. */
+export const runtime: "deno" | "bun" | "node" = "Deno" in globalThis
+  ? "deno"
+  : "Bun" in globalThis
+  ? "bun"
+  : "node";
+
+/** The adapter for the runtime running the tests. */
+export async function nativeNetwork(): Promise<Network> {
+  switch (runtime) {
+    case "deno":
+      return (await import("../adapters/deno.ts")).network;
+    case "bun":
+      return (await import("../adapters/bun.ts")).network;
+    default:
+      return (await import("../adapters/node.ts")).network;
+  }
+}
+
+/** A TCP address literal. */
+export function tcp(hostname: string, port: number): TcpAddress {
+  return { transport: "tcp", hostname, port };
+}
+
+/** Port of a TCP address (throws for Unix addresses). */
+export function portOf(a: Address | undefined): number {
+  if (a === undefined || a.transport !== "tcp") throw new TypeError(`not a TCP address: ${JSON.stringify(a)}`);
+  return a.port;
+}
+
+/** Rejects with a clear message if `p` does not settle within `ms`. */
+export function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** A promise with its resolvers, for turning callbacks into awaitable events. */
+export function deferred<T = void>(): { promise: Promise<T>; resolve: (v: T) => void; reject: (e: unknown) => void } {
+  let resolve!: (v: T) => void;
+  let reject!: (e: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+/** UTF-8 encode. */
+export const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
+/** UTF-8 decode of concatenated chunks. */
+export const dec = (chunks: readonly Uint8Array[]): string => new TextDecoder().decode(concat(chunks));
+
+/** Concatenates chunks into one buffer. */
+export function concat(chunks: readonly Uint8Array[]): Uint8Array {
+  let n = 0;
+  for (const c of chunks) n += c.length;
+  const out = new Uint8Array(n);
+  let o = 0;
+  for (const c of chunks) {
+    out.set(c, o);
+    o += c.length;
+  }
+  return out;
+}
+
+/**
+ * Records everything a socket reports. `ended`/`closed` resolve on the events; `data` keeps
+ * every chunk; `onDataHook` lets a test react to each chunk (echo, pause, ...).
+ */
+export class Recorder implements SocketHandlers {
+  readonly chunks: Uint8Array[] = [];
+  bytes = 0;
+  readonly ended = deferred<void>();
+  readonly closed = deferred<Error | undefined>();
+  readonly drained = deferred<void>();
+  endCount = 0;
+  closeCount = 0;
+  events: string[] = [];
+  onDataHook: ((chunk: Uint8Array) => void) | undefined;
+  keep = true;
+  /** Fires when `bytes` reaches `waitBytes`. */
+  #waits: { n: number; d: ReturnType<typeof deferred<void>> }[] = [];
+
+  onData(chunk: Uint8Array): void {
+    if (this.keep) this.chunks.push(chunk);
+    this.bytes += chunk.length;
+    if (this.events[this.events.length - 1] !== "data") this.events.push("data");
+    this.onDataHook?.(chunk);
+    this.#waits = this.#waits.filter((w) => {
+      if (this.bytes >= w.n) w.d.resolve();
+      return this.bytes < w.n;
+    });
+  }
+  onEnd(): void {
+    this.endCount++;
+    this.events.push("end");
+    this.ended.resolve();
+  }
+  onDrain(): void {
+    this.events.push("drain");
+    this.drained.resolve();
+  }
+  onClose(error?: Error): void {
+    this.closeCount++;
+    this.events.push(error ? `close:${(error as { code?: string }).code}` : "close");
+    this.closed.resolve(error);
+  }
+  /** Resolves once at least `n` bytes have arrived. */
+  waitBytes(n: number): Promise<void> {
+    if (this.bytes >= n) return Promise.resolve();
+    const d = deferred<void>();
+    this.#waits.push({ n, d });
+    return d.promise;
+  }
+  text(): string {
+    return dec(this.chunks);
+  }
+}
+
+/**
+ * Writes `total` bytes of `pattern` slices to `socket`, honouring backpressure (stops on a
+ * `false` from `write()`, continues on drain). `rec` must be the socket's handlers.
+ */
+export async function pump(socket: Socket, rec: Recorder, pattern: Uint8Array, total: number, chunkSize = 65536): Promise<void> {
+  let sent = 0;
+  let drain = deferred<void>();
+  const prevHook = rec.onDrain.bind(rec);
+  rec.onDrain = () => {
+    prevHook();
+    drain.resolve();
+  };
+  while (sent < total) {
+    const off = sent % pattern.length;
+    const n = Math.min(chunkSize, total - sent, pattern.length - off);
+    const ok = socket.write(pattern.subarray(off, off + n));
+    sent += n;
+    if (!ok) {
+      await drain.promise;
+      drain = deferred<void>();
+    }
+  }
+}
+
+/** A deterministic pseudo-random buffer (xorshift32), so failures are reproducible. */
+export function patternBuffer(size: number, seed = 0x9e3779b9): Uint8Array {
+  const out = new Uint8Array(size);
+  let x = seed >>> 0;
+  for (let i = 0; i < size; i++) {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    out[i] = x & 0xff;
+  }
+  return out;
+}
+
+/** Verifies, chunk by chunk, that a stream is `pattern` repeated from offset 0. */
+export class PatternChecker {
+  offset = 0;
+  mismatchAt = -1;
+  readonly #pattern: Uint8Array;
+  constructor(pattern: Uint8Array) {
+    this.#pattern = pattern;
+  }
+  feed(chunk: Uint8Array): void {
+    const p = this.#pattern;
+    if (this.mismatchAt < 0) {
+      for (let i = 0; i < chunk.length; i++) {
+        if (chunk[i] !== p[(this.offset + i) % p.length]) {
+          this.mismatchAt = this.offset + i;
+          break;
+        }
+      }
+    }
+    this.offset += chunk.length;
+  }
+  /** True when exactly `total` matching bytes were fed. */
+  ok(total: number): boolean {
+    return this.mismatchAt < 0 && this.offset === total;
+  }
+}
+
+/** Reads a TLS fixture (PEM text) from `tests/fixtures/tls/`. */
+export function fixture(name: string): string {
+  return readFileSync(new URL(`./fixtures/tls/${name}`, import.meta.url), "utf8");
+}

@@ -1,0 +1,341 @@
+/**
+ * The adapter conformance suite: the same cases for every {@link Network} implementation.
+ * A wrapper file per adapter calls {@link conformance}. A case an adapter cannot pass because
+ * of a runtime gap is skipped only through a `false` capability, whose reason is printed.
+ */
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Address, Listener, Network, Socket } from "../../src/net.ts";
+import {
+  deferred,
+  enc,
+  fixture,
+  PatternChecker,
+  patternBuffer,
+  portOf,
+  pump,
+  Recorder,
+  tcp,
+  within,
+} from "../_helpers.ts";
+
+/** Size of the bulk transfer in each direction. */
+const BULK_BYTES = 32 * 1024 * 1024;
+const WAIT_MS = 10_000;
+
+interface Pair {
+  listener: Listener;
+  client: Socket;
+  server: Socket;
+  c: Recorder;
+  s: Recorder;
+  done(): Promise<void>;
+}
+
+/** Listens on `address`, connects to it, and attaches recorders on both ends. */
+async function pair(net: Network, address: Address = tcp("127.0.0.1", 0), attachServer = true): Promise<Pair> {
+  const accepted = deferred<Socket>();
+  const listener = await net.listen({ address, onAccept: (s) => accepted.resolve(s) });
+  const target: Address = address.transport === "tcp" ? tcp(address.hostname, portOf(listener.address)) : address;
+  const client = await within(net.connect({ address: target }), WAIT_MS, "connect");
+  const server = await within(accepted.promise, WAIT_MS, "accept");
+  const c = new Recorder();
+  const s = new Recorder();
+  client.setHandlers(c);
+  if (attachServer) server.setHandlers(s);
+  return {
+    listener,
+    client,
+    server,
+    c,
+    s,
+    async done() {
+      client.abort();
+      server.abort();
+      await listener.close();
+    },
+  };
+}
+
+function skipUnless(net: Network, cap: keyof Network["capabilities"]): string | false {
+  if (net.capabilities[cap]) return false;
+  const why = `${net.name} lacks ${String(cap)}: ${net.capabilities.notes[cap] ?? "no reason given"}`;
+  console.warn(`SKIP (capability) ${why}`);
+  return why;
+}
+
+/**
+ * Registers the conformance cases for `net` under a `describe` named after it. Wrappers load
+ * the adapter with a top-level `await`, so capabilities are known when cases are registered.
+ */
+export function conformance(label: string, net: Network): void {
+  describe(`adapter conformance: ${label}`, () => {
+    it("connects, accepts and carries bytes both ways", async () => {
+      const p = await pair(net);
+      p.s.onDataHook = (chunk) => p.server.write(chunk.slice());
+      p.client.write(enc("hello"));
+      await within(p.c.waitBytes(5), WAIT_MS, "echo");
+      assert.equal(p.c.text(), "hello");
+      assert.equal(p.s.text(), "hello");
+      await p.done();
+    });
+
+    it("reports local and peer addresses on both sides", async () => {
+      const p = await pair(net);
+      const port = portOf(p.listener.address);
+      assert.ok(port > 0, "listener reports the real port");
+      assert.deepEqual(p.client.remoteAddress, tcp("127.0.0.1", port));
+      assert.deepEqual(p.server.localAddress, tcp("127.0.0.1", port));
+      assert.equal(p.client.localAddress?.transport, "tcp");
+      assert.deepEqual(p.server.remoteAddress, p.client.localAddress);
+      await p.done();
+    });
+
+    it("holds data, EOF and close for the first setHandlers()", async () => {
+      const p = await pair(net, tcp("127.0.0.1", 0), false);
+      p.server.write(enc("early"));
+      p.server.shutdownWrite();
+      await within(p.c.ended.promise, WAIT_MS, "client EOF");
+      const late = new Recorder();
+      await new Promise((r) => setTimeout(r, 20));
+      p.server.setHandlers(late);
+      p.client.write(enc("late"));
+      p.client.shutdownWrite();
+      await within(late.ended.promise, WAIT_MS, "server EOF");
+      assert.equal(late.text(), "late");
+      assert.equal(p.c.text(), "early");
+      await within(p.c.closed.promise, WAIT_MS, "client close");
+      await p.listener.close();
+    });
+
+    it("rejects a connect to a closed port with ECONNREFUSED", async () => {
+      const l = await net.listen({ address: tcp("127.0.0.1", 0), onAccept: (s) => s.abort() });
+      const port = portOf(l.address);
+      await l.close();
+      await assert.rejects(within(net.connect({ address: tcp("127.0.0.1", port) }), WAIT_MS, "refusal"), {
+        code: "ECONNREFUSED",
+      });
+    });
+
+    it("rejects a second listener on the same port with EADDRINUSE", async () => {
+      const l = await net.listen({ address: tcp("127.0.0.1", 0), onAccept: (s) => s.abort() });
+      await assert.rejects(net.listen({ address: tcp("127.0.0.1", portOf(l.address)), onAccept: (s) => s.abort() }), {
+        code: "EADDRINUSE",
+      });
+      await l.close();
+    });
+
+    it("rejects an already aborted connect with ECANCELED", async () => {
+      const l = await net.listen({ address: tcp("127.0.0.1", 0), onAccept: (s) => s.abort() });
+      const ac = new AbortController();
+      ac.abort();
+      await assert.rejects(net.connect({ address: tcp("127.0.0.1", portOf(l.address)), signal: ac.signal }), {
+        code: "ECANCELED",
+      });
+      await l.close();
+    });
+
+    it(`moves ${BULK_BYTES / 1048576} MiB each way intact, with half-close`, async () => {
+      const p = await pair(net);
+      const pattern = patternBuffer(1 << 20);
+      const toServer = new PatternChecker(pattern);
+      const toClient = new PatternChecker(pattern);
+      p.s.keep = false;
+      p.c.keep = false;
+      p.s.onDataHook = (c) => toServer.feed(c);
+      p.c.onDataHook = (c) => toClient.feed(c);
+      await within(
+        Promise.all([
+          pump(p.client, p.c, pattern, BULK_BYTES).then(() => p.client.shutdownWrite()),
+          pump(p.server, p.s, pattern, BULK_BYTES).then(() => p.server.shutdownWrite()),
+        ]),
+        60_000,
+        "bulk writes",
+      );
+      await within(Promise.all([p.s.ended.promise, p.c.ended.promise]), 60_000, "EOF both ways");
+      assert.ok(toServer.ok(BULK_BYTES), `client→server: ${toServer.offset} bytes, mismatch at ${toServer.mismatchAt}`);
+      assert.ok(toClient.ok(BULK_BYTES), `server→client: ${toClient.offset} bytes, mismatch at ${toClient.mismatchAt}`);
+      const [ce, se] = await within(Promise.all([p.c.closed.promise, p.s.closed.promise]), WAIT_MS, "close after both FINs");
+      assert.equal(ce, undefined);
+      assert.equal(se, undefined);
+      await p.listener.close();
+    });
+
+    it("pausing the reader blocks the writer; resuming delivers everything", async () => {
+      const p = await pair(net);
+      p.server.pause();
+      const total = 8 * 1024 * 1024;
+      const pattern = patternBuffer(1 << 16, 7);
+      const check = new PatternChecker(pattern);
+      p.s.keep = false;
+      p.s.onDataHook = (c) => check.feed(c);
+      const writing = pump(p.client, p.c, pattern, total);
+      let finished = false;
+      writing.then(() => (finished = true));
+      // The writer must block: 8 MiB exceeds what socket buffers hold on loopback.
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal(finished, false, "writer finished although the reader was paused");
+      assert.equal(p.s.bytes, 0, "onData was called while paused");
+      p.server.resume();
+      await within(writing, 30_000, "writer unblocked");
+      await within(p.s.waitBytes(total), 30_000, "all bytes after resume");
+      assert.ok(check.ok(total));
+      await p.done();
+    });
+
+    it("half-closes client→server; the server still answers", async () => {
+      const p = await pair(net);
+      p.client.write(enc("ping"));
+      p.client.shutdownWrite();
+      await within(p.s.ended.promise, WAIT_MS, "server sees EOF");
+      assert.equal(p.s.text(), "ping");
+      await new Promise((r) => setTimeout(r, 50));
+      assert.equal(p.server.write(enc("pong")), true);
+      p.server.shutdownWrite();
+      await within(p.c.ended.promise, WAIT_MS, "client sees EOF");
+      assert.equal(p.c.text(), "pong");
+      await within(Promise.all([p.c.closed.promise, p.s.closed.promise]), WAIT_MS, "both closed");
+      assert.deepEqual(p.c.events, ["data", "end", "close"]);
+      assert.equal(p.s.closeCount, 1);
+      await p.listener.close();
+    });
+
+    it("half-closes server→client; the client still answers", async () => {
+      const p = await pair(net);
+      p.server.write(enc("banner"));
+      p.server.shutdownWrite();
+      await within(p.c.ended.promise, WAIT_MS, "client sees EOF");
+      await new Promise((r) => setTimeout(r, 50));
+      p.client.write(enc("reply"));
+      p.client.close();
+      await within(p.s.ended.promise, WAIT_MS, "server sees EOF");
+      assert.equal(p.s.text(), "reply");
+      assert.equal(p.c.text(), "banner");
+      await within(Promise.all([p.c.closed.promise, p.s.closed.promise]), WAIT_MS, "both closed");
+      await p.listener.close();
+    });
+
+    it("abort() closes locally without error and the peer sees the connection end", async () => {
+      const p = await pair(net);
+      let syncClose = true;
+      p.c.onDataHook = undefined;
+      const origClose = p.c.onClose.bind(p.c);
+      p.c.onClose = (e) => {
+        assert.equal(syncClose, false, "onClose ran synchronously inside abort()");
+        origClose(e);
+      };
+      p.client.abort();
+      syncClose = false;
+      assert.equal(await within(p.c.closed.promise, WAIT_MS, "local close"), undefined);
+      if (net.capabilities.abortSendsReset) {
+        const peerErr = await within(p.s.closed.promise, WAIT_MS, "peer close");
+        assert.equal((peerErr as { code?: string } | undefined)?.code, "ECONNRESET", "peer sees a reset");
+      } else {
+        // A FIN without a reset reads as an orderly EOF; the peer's socket then stays half-open
+        // (contract) until its owner closes it.
+        await within(p.s.ended.promise, WAIT_MS, "peer EOF");
+        p.server.close();
+        assert.equal(await within(p.s.closed.promise, WAIT_MS, "peer close"), undefined);
+      }
+      assert.equal(p.client.write(enc("x")), false, "write after abort is refused");
+      assert.equal(p.c.closeCount, 1);
+      await p.listener.close();
+    });
+
+    it("a reset from the peer closes with ECONNRESET", { skip: skipUnless(net, "abortSendsReset") }, async () => {
+      const p = await pair(net);
+      p.client.write(enc("x"));
+      await within(p.s.waitBytes(1), WAIT_MS, "data");
+      p.server.abort();
+      const err = await within(p.c.closed.promise, WAIT_MS, "client close");
+      assert.equal((err as { code?: string } | undefined)?.code, "ECONNRESET");
+      await p.listener.close();
+    });
+
+    it("close() flushes queued bytes before closing", async () => {
+      const p = await pair(net);
+      const pattern = patternBuffer(1 << 20, 3);
+      for (let i = 0; i < 4; i++) p.server.write(pattern);
+      p.server.close();
+      await within(p.c.ended.promise, WAIT_MS, "EOF");
+      assert.equal(p.c.bytes, 4 << 20);
+      await within(p.s.closed.promise, WAIT_MS, "server close");
+      await p.done();
+    });
+
+    it("works over IPv6 loopback", { skip: skipUnless(net, "ipv6") }, async () => {
+      const p = await pair(net, tcp("::1", 0));
+      p.s.onDataHook = (chunk) => p.server.write(chunk.slice());
+      p.client.write(enc("v6"));
+      await within(p.c.waitBytes(2), WAIT_MS, "echo");
+      assert.equal(p.c.text(), "v6");
+      assert.equal(p.server.remoteAddress?.transport === "tcp" && p.server.remoteAddress.hostname, "::1");
+      await p.done();
+    });
+
+    it("works over a Unix socket", { skip: skipUnless(net, "unix") }, async () => {
+      const dir = mkdtempSync(join(tmpdir(), "proxykit-"));
+      const path = join(dir, "s.sock");
+      try {
+        const p = await pair(net, { transport: "unix", path });
+        p.s.onDataHook = (chunk) => p.server.write(chunk.slice());
+        p.client.write(enc("unix"));
+        await within(p.c.waitBytes(4), WAIT_MS, "echo");
+        assert.equal(p.c.text(), "unix");
+        assert.equal(p.server.remoteAddress, undefined);
+        await p.done();
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    it("round-trips over TLS with SNI and ALPN", { skip: skipUnless(net, "tlsServer") || skipUnless(net, "tlsClient") }, async () => {
+      const accepted = deferred<Socket>();
+      const listener = await net.listen({
+        address: tcp("127.0.0.1", 0),
+        onAccept: (s) => accepted.resolve(s),
+        tls: { certificates: [{ cert: fixture("localhost.pem"), key: fixture("localhost.key") }], alpnProtocols: ["http/1.1"] },
+      });
+      const client = await within(
+        net.connect({
+          address: tcp("127.0.0.1", portOf(listener.address)),
+          tls: { serverName: "localhost", caCerts: [fixture("ca.pem")], alpnProtocols: ["http/1.1"] },
+        }),
+        WAIT_MS,
+        "TLS connect",
+      );
+      const server = await within(accepted.promise, WAIT_MS, "TLS accept");
+      const c = new Recorder();
+      const s = new Recorder();
+      s.onDataHook = (chunk) => server.write(chunk.slice());
+      client.setHandlers(c);
+      server.setHandlers(s);
+      client.write(enc("secret"));
+      await within(c.waitBytes(6), WAIT_MS, "TLS echo");
+      assert.equal(c.text(), "secret");
+      assert.ok(client.tls !== undefined, "client socket reports TLS");
+      assert.equal(client.tls?.alpnProtocol, "http/1.1");
+      client.shutdownWrite();
+      await within(s.ended.promise, WAIT_MS, "TLS EOF");
+      server.close();
+      await within(Promise.all([c.closed.promise, s.closed.promise]), WAIT_MS, "TLS close");
+      await listener.close();
+    });
+
+    it("fails a TLS connect to an untrusted certificate with ETLSVERIFY", { skip: skipUnless(net, "tlsServer") || skipUnless(net, "tlsClient") }, async () => {
+      const listener = await net.listen({
+        address: tcp("127.0.0.1", 0),
+        onAccept: (s) => s.setHandlers({ onData() {}, onEnd() {}, onDrain() {}, onClose() {} }),
+        tls: { certificates: [{ cert: fixture("localhost.pem"), key: fixture("localhost.key") }] },
+      });
+      await assert.rejects(
+        within(net.connect({ address: tcp("127.0.0.1", portOf(listener.address)), tls: { serverName: "localhost" } }), WAIT_MS, "TLS failure"),
+        { code: "ETLSVERIFY" },
+      );
+      await listener.close();
+    });
+  });
+}

@@ -1,0 +1,224 @@
+/**
+ * End to end: `examples/proxy.ts` started as a child process by the runtime running the
+ * tests (deno run / bun run / node), on real loopback sockets.
+ */
+import { after, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn } from "node:child_process";
+import process from "node:process";
+import { fileURLToPath } from "node:url";
+import type { Listener, Network, Socket } from "../../src/net.ts";
+import {
+  deferred,
+  enc,
+  nativeNetwork,
+  PatternChecker,
+  patternBuffer,
+  portOf,
+  pump,
+  Recorder,
+  runtime,
+  tcp,
+  within,
+} from "../_helpers.ts";
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const net: Network = await nativeNetwork();
+const children: ChildProcess[] = [];
+after(() => {
+  for (const c of children) c.kill("SIGKILL");
+});
+
+/** The command line that runs the example on this runtime. */
+function command(args: string[]): [string, string[]] {
+  const exe = process.execPath;
+  if (runtime === "deno") return [exe, ["run", "-A", "examples/proxy.ts", ...args]];
+  if (runtime === "bun") return [exe, ["run", "examples/proxy.ts", ...args]];
+  return [exe, ["examples/proxy.ts", ...args]];
+}
+
+interface Cli {
+  child: ChildProcess;
+  stdout: string[];
+  stderr: () => string;
+  exited: Promise<number | null>;
+  /** Resolves with the first stdout line matching `re`. */
+  line(re: RegExp, ms?: number): Promise<RegExpMatchArray>;
+}
+
+function start(args: string[]): Cli {
+  const [exe, argv] = command(args);
+  const child = spawn(exe, argv, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  children.push(child);
+  const stdout: string[] = [];
+  let err = "";
+  let partial = "";
+  const waiters: { re: RegExp; d: ReturnType<typeof deferred<RegExpMatchArray>> }[] = [];
+  child.stdout!.setEncoding("utf8");
+  child.stdout!.on("data", (s: string) => {
+    partial += s;
+    const lines = partial.split("\n");
+    partial = lines.pop()!;
+    for (const l of lines) {
+      stdout.push(l);
+      for (const w of waiters.splice(0)) {
+        const m = l.match(w.re);
+        if (m) w.d.resolve(m);
+        else waiters.push(w);
+      }
+    }
+  });
+  child.stderr!.setEncoding("utf8");
+  child.stderr!.on("data", (s: string) => (err += s));
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  return {
+    child,
+    stdout,
+    stderr: () => err,
+    exited,
+    line(re, ms = 20_000) {
+      for (const l of stdout) {
+        const m = l.match(re);
+        if (m) return Promise.resolve(m);
+      }
+      const d = deferred<RegExpMatchArray>();
+      waiters.push({ re, d });
+      return within(d.promise, ms, `stdout line ${re} (stderr: ${err.slice(0, 500)})`);
+    },
+  };
+}
+
+async function listening(cli: Cli): Promise<number> {
+  const m = await cli.line(/^listening on 127\.0\.0\.1:(\d+)$/);
+  return Number(m[1]);
+}
+
+/** A server on this runtime's adapter: `onSocket` drives each accepted socket. */
+async function server(onSocket: (s: Socket) => void): Promise<Listener> {
+  return await net.listen({ address: tcp("127.0.0.1", 0), onAccept: onSocket });
+}
+
+const MB50 = 50 * 1024 * 1024;
+
+describe(`examples/proxy.ts on ${runtime}`, () => {
+  it("moves 50 MiB each way intact through the proxy, with half-close both ways", async () => {
+    const pattern = patternBuffer(1 << 20, 5);
+    const atServer = new PatternChecker(pattern);
+    const serverDone = deferred<void>();
+    const srv = await server((s) => {
+      const r = new Recorder();
+      r.keep = false;
+      r.onDataHook = (c) => atServer.feed(c);
+      s.setHandlers(r);
+      pump(s, r, pattern, MB50).then(() => s.shutdownWrite());
+      r.ended.promise.then(() => serverDone.resolve());
+    });
+    const cli = start(["--listen", "127.0.0.1:0", "--server", `127.0.0.1:${portOf(srv.address)}`, "--log"]);
+    const port = await listening(cli);
+    const client = await net.connect({ address: tcp("127.0.0.1", port) });
+    const rec = new Recorder();
+    rec.keep = false;
+    const atClient = new PatternChecker(pattern);
+    rec.onDataHook = (c) => atClient.feed(c);
+    client.setHandlers(rec);
+    await within(pump(client, rec, pattern, MB50).then(() => client.shutdownWrite()), 120_000, "client upload");
+    await within(Promise.all([rec.ended.promise, serverDone.promise]), 120_000, "EOF both ways");
+    assert.ok(atServer.ok(MB50), `client→server: ${atServer.offset} bytes, mismatch at ${atServer.mismatchAt}`);
+    assert.ok(atClient.ok(MB50), `server→client: ${atClient.offset} bytes, mismatch at ${atClient.mismatchAt}`);
+    await within(rec.closed.promise, 10_000, "client close");
+    const log = await cli.line(/ main servers\/s1 /);
+    assert.match(log.input!, new RegExp(` ${MB50} -- `), "log line: bytes and termination --");
+    cli.child.kill("SIGTERM");
+    assert.equal(await within(cli.exited, 10_000, "exit after SIGTERM"), 0);
+    await srv.close();
+  });
+
+  it("balances round-robin and retries a refused server, logging SC", async () => {
+    const names: string[] = [];
+    const mk = (name: string) =>
+      server((s) => {
+        names.push(name);
+        s.setHandlers({ onData() {}, onEnd: () => s.close(), onDrain() {}, onClose() {} });
+        s.write(enc(name));
+      });
+    const a = await mk("a");
+    const b = await mk("b");
+    const dead = await server((s) => s.abort());
+    const deadPort = portOf(dead.address);
+    await dead.close();
+    const cli = start([
+      "--listen", "127.0.0.1:0",
+      "--server", `127.0.0.1:${portOf(a.address)}`,
+      "--server", `127.0.0.1:${portOf(b.address)}`,
+      "--log",
+    ]);
+    const port = await listening(cli);
+    for (let i = 0; i < 4; i++) {
+      const c = await net.connect({ address: tcp("127.0.0.1", port) });
+      const r = new Recorder();
+      c.setHandlers(r);
+      await within(r.waitBytes(1), 10_000, "greeting");
+      c.close();
+      await within(r.closed.promise, 10_000, "close");
+    }
+    assert.deepEqual(names, ["a", "b", "a", "b"]);
+    cli.child.kill("SIGINT");
+    assert.equal(await within(cli.exited, 10_000, "exit after SIGINT"), 0);
+
+    const cli2 = start(["--listen", "127.0.0.1:0", "--server", `127.0.0.1:${deadPort}`, "--retries", "2", "--timeout-connect", "100", "--log"]);
+    const port2 = await listening(cli2);
+    const c = await net.connect({ address: tcp("127.0.0.1", port2) });
+    const r = new Recorder();
+    c.setHandlers(r);
+    await within(r.closed.promise, 10_000, "client closed after retries");
+    const log = await cli2.line(/ SC /);
+    assert.match(log.input!, /servers\/s1 -?\d+\/-1\/\d+ 0 SC \d+\/\d+\/\d+\/\d+\/2 0\/0$/);
+    cli2.child.kill("SIGTERM");
+    await within(cli2.exited, 10_000, "exit");
+    await a.close();
+    await b.close();
+  });
+
+  it("survives a client that resets mid-stream", async () => {
+    const srv = await server((s) => s.setHandlers({ onData: (c) => s.write(c), onEnd: () => s.shutdownWrite(), onDrain() {}, onClose() {} }));
+    const cli = start(["--listen", "127.0.0.1:0", "--server", `127.0.0.1:${portOf(srv.address)}`, "--log"]);
+    const port = await listening(cli);
+    const c1 = await net.connect({ address: tcp("127.0.0.1", port) });
+    const r1 = new Recorder();
+    c1.setHandlers(r1);
+    c1.write(enc("x"));
+    await within(r1.waitBytes(1), 10_000, "echo");
+    c1.abort();
+    await cli.line(/ C[D-] /);
+    const c2 = await net.connect({ address: tcp("127.0.0.1", port) });
+    const r2 = new Recorder();
+    c2.setHandlers(r2);
+    c2.write(enc("still here"));
+    c2.shutdownWrite();
+    await within(r2.closed.promise, 10_000, "second exchange");
+    assert.equal(r2.text(), "still here");
+    cli.child.kill("SIGTERM");
+    assert.equal(await within(cli.exited, 10_000, "exit"), 0);
+    await srv.close();
+  });
+
+  it("rejects an unknown flag with exit code 2 and names it", async () => {
+    const cli = start(["--listne", "127.0.0.1:0"]);
+    assert.equal(await within(cli.exited, 20_000, "exit"), 2);
+    assert.match(cli.stderr(), /--listne/);
+  });
+
+  it("rejects a bad port with exit code 2 naming the flag", async () => {
+    const cli = start(["--listen", "127.0.0.1:99999", "--server", "127.0.0.1:1"]);
+    assert.equal(await within(cli.exited, 20_000, "exit"), 2);
+    assert.match(cli.stderr(), /--listen/);
+  });
+
+  it("reports a port in use clearly and exits 1", async () => {
+    const busy = await server((s) => s.abort());
+    const cli = start(["--listen", `127.0.0.1:${portOf(busy.address)}`, "--server", "127.0.0.1:1"]);
+    assert.equal(await within(cli.exited, 20_000, "exit"), 1);
+    assert.match(cli.stderr(), /cannot bind 127\.0\.0\.1:\d+: EADDRINUSE/);
+    await busy.close();
+  });
+});
