@@ -100,3 +100,32 @@ export function formatJsonLog(r: StreamLogRecord): string {
     backend_queue: r.backendQueue,
   });
 }
+
+/** What a server state line reports beside the new state. */
+export interface ServerStateChange {
+  readonly backend: string;
+  readonly server: string;
+  readonly state: string;
+  /** Text after `reason: ` (see `describeCheck` in `src/health.ts`); empty for admin changes. */
+  readonly reason: string;
+  /** Usable active and backup servers after the change. */
+  readonly active: number;
+  readonly backup: number;
+  /** Streams on the server, and waiting in its queue. */
+  readonly sessions: number;
+  readonly queued: number;
+}
+
+/**
+ * HAProxy's server state line, e.g. `Server be/s1 is DOWN, reason: Layer4 connection problem,
+ * info: "Connection refused", check duration: 0ms. 1 active and 0 backup servers left. 0
+ * sessions active, 0 requeued, 0 remaining in queue.`
+ */
+export function formatServerState(c: ServerStateChange): string {
+  const why = c.reason === "" ? "" : `, reason: ${c.reason}`;
+  const head = `Server ${c.backend}/${c.server} is ${c.state}${why}.`;
+  if (c.state === "UP") {
+    return `${head} ${c.active} active and ${c.backup} backup servers online. 0 sessions requeued, ${c.queued} total in queue.`;
+  }
+  return `${head} ${c.active} active and ${c.backup} backup servers left. ${c.sessions} sessions active, 0 requeued, ${c.queued} remaining in queue.`;
+}

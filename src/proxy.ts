@@ -26,7 +26,9 @@ import { Connection } from "./connection.ts";
 import { Backend } from "./backend.ts";
 import { Frontend } from "./frontend.ts";
 import { Stream } from "./stream.ts";
-import { formatJsonLog, formatTcpLog, type StreamLogRecord } from "./log.ts";
+import { formatJsonLog, formatServerState, formatTcpLog, type StreamLogRecord } from "./log.ts";
+import { HealthChecker } from "./health.ts";
+import type { Server } from "./server.ts";
 import type { ProxyConfig } from "./config/types.ts";
 import { type ResolvedProxyConfig, resolveConfig } from "./config/defaults.ts";
 import { formatAddress } from "./address.ts";
@@ -67,6 +69,7 @@ export class Proxy implements AsyncDisposable {
   readonly #clock: Clock;
   readonly #log: ((line: string, target: "stdout" | "stderr") => void) | undefined;
   readonly #streams = new Set<Stream>();
+  readonly #checkers: HealthChecker[] = [];
   #started = false;
 
   /**
@@ -85,11 +88,54 @@ export class Proxy implements AsyncDisposable {
       const be = this.backends.find((b) => b.name === f.defaultBackend)!;
       return new Frontend(toFrontendSettings(f), be);
     });
-    for (const be of this.backends) {
-      for (const srv of be.servers) {
-        srv.onStateChange((s, _from, reason) => this.#log?.(`Server ${be.name}/${s.name} is ${s.state}${reason ? `, reason: ${reason}` : ""}.`, "stdout"));
+    for (const [bi, be] of this.backends.entries()) {
+      const cfg = this.config.backends[bi]!;
+      const checked = cfg.servers.filter((s) => s.check !== undefined).length;
+      let pos = 0;
+      const byServer = new Map<Server, HealthChecker>();
+      for (const [si, srv] of be.servers.entries()) {
+        const sc = cfg.servers[si]!;
+        srv.onStateChange((s, _from, reason) => this.#stateChanged(be, s, reason));
+        if (sc.check === undefined) continue;
+        const hc = new HealthChecker(srv, {
+          check: sc.check,
+          kind: cfg.healthCheck,
+          connectTimeoutMs: cfg.timeouts.connectMs,
+          checkTimeoutMs: cfg.timeouts.checkMs,
+          observe: sc.observe,
+          errorLimit: sc.errorLimit,
+          onError: sc.onError,
+          // Spread the first checks of a backend over one interval, as HAProxy does.
+          startDelayMs: Math.floor((pos++ * sc.check.interMs) / checked),
+        }, this.#net, this.#clock);
+        byServer.set(srv, hc);
+        this.#checkers.push(hc);
       }
+      if (byServer.size > 0) be.observeL4 = (srv, ok) => byServer.get(srv)?.observe(ok);
     }
+  }
+
+  /** Health checkers of every server with `check`. */
+  get checkers(): readonly HealthChecker[] {
+    return this.#checkers;
+  }
+
+  #stateChanged(be: Backend, srv: Server, reason = ""): void {
+    let active = 0;
+    let backup = 0;
+    for (const s of be.servers) if (s.usable) s.backup ? backup++ : active++;
+    const line = formatServerState({
+      backend: be.name,
+      server: srv.name,
+      state: srv.state,
+      reason,
+      active,
+      backup,
+      sessions: srv.counters.current,
+      queued: srv.queue.length,
+    });
+    this.#log?.(line, "stdout");
+    if (active + backup === 0 && srv.state !== "UP") this.#log?.(`backend ${be.name} has no server available!`, "stdout");
   }
 
   /** Every bound address, in frontend and bind order (real ports when 0 was asked). */
@@ -124,6 +170,7 @@ export class Proxy implements AsyncDisposable {
       await this.stop();
       throw e;
     }
+    for (const hc of this.#checkers) hc.start();
   }
 
   /**
@@ -131,6 +178,7 @@ export class Proxy implements AsyncDisposable {
    * or after letting them finish for up to `graceMs`.
    */
   async stop(options: { graceMs?: number } = {}): Promise<void> {
+    for (const hc of this.#checkers) hc.stop();
     await Promise.all(this.frontends.flatMap((f) => f.listeners.splice(0).map((l) => l.close())));
     const grace = options.graceMs ?? 0;
     if (grace > 0 && this.#streams.size > 0) {
