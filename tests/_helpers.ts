@@ -197,3 +197,13 @@ export class PatternChecker {
 export function fixture(name: string): string {
   return readFileSync(new URL(`./fixtures/tls/${name}`, import.meta.url), "utf8");
 }
+
+/**
+ * Waits until `cond()` holds, checking every 10 ms, for state owned by another process
+ * (a child's output) where no event can be awaited; fails after `ms` naming `what`.
+ */
+export function until(cond: () => boolean, ms: number, what: string): Promise<void> {
+  return within((async () => {
+    while (!cond()) await new Promise((r) => setTimeout(r, 10));
+  })(), ms, what);
+}

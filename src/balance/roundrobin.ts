@@ -45,9 +45,21 @@ export class RoundRobin implements Balancer {
     const present = new Set(members);
     for (const s of this.#score.keys()) if (!present.has(s)) this.#score.delete(s);
     if (members.length === 0 || mustQueueBehind(ctx)) return undefined;
-    let candidates = members.filter((s) => !isFull(s));
-    const avoid = ctx?.avoid;
-    if (avoid !== undefined && candidates.length > 1) candidates = candidates.filter((s) => s !== avoid);
+    const candidates = members.filter((s) => !isFull(s));
+    const avoid = candidates.length > 1 ? ctx?.avoid : undefined;
+    // lb_fwrr.c moves the avoided server along the rotation when it skips it: its turn is
+    // spent, not saved. So an election that lands on `avoid` charges it and runs again.
+    let best = this.#round(candidates);
+    // A heavy avoided server may win several rounds in a row; within one full cycle
+    // (sum of weights) every other candidate wins at least once.
+    for (let i = candidates.reduce((n, s) => n + s.weight, 0); best === avoid && best !== undefined && i > 0; i--) {
+      best = this.#round(candidates);
+    }
+    return best;
+  }
+
+  /** One smooth-WRR election: every candidate gains its weight, the winner pays the total. */
+  #round(candidates: readonly LbServer[]): LbServer | undefined {
     let total = 0;
     let best: LbServer | undefined;
     let bestScore = 0;

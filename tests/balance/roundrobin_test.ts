@@ -9,6 +9,19 @@ describe("balance roundrobin", () => {
     assert.deepEqual(picks(lb, 12), ["A", "B", "A", "C", "B", "A", "A", "B", "A", "C", "B", "A"]);
   });
 
+  it("spends the avoided server's turn on a redispatch, so the next stream tries it first (as lb_fwrr.c)", () => {
+    const srv = weighted(1, 1);
+    const lb = createBalancer({ kind: "roundrobin" }, srv);
+    const seq: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const first = lb.pick()!;
+      const retry = lb.pick({ avoid: first })!;
+      seq.push(`${first.name}>${retry.name}`);
+    }
+    // HAProxy 2.6, differential test "option redispatch": every stream tries A, then B.
+    assert.deepEqual(seq, ["A>B", "A>B", "A>B"]);
+  });
+
   it("rotates equal weights in declaration order (reg-tests/balance/balance-rr.vtc)", () => {
     const srv = ["srv1", "srv2", "srv3", "srv4"].map((n) => fake(n));
     const lb = createBalancer({ kind: "roundrobin" }, srv);

@@ -2,93 +2,15 @@
  * End to end: `examples/proxy.ts` started as a child process by the runtime running the
  * tests (deno run / bun run / node), on real loopback sockets.
  */
-import { after, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
-import process from "node:process";
-import { fileURLToPath } from "node:url";
+import { type Child, startProxy as start } from "../_child.ts";
 import type { Listener, Network, Socket } from "../../src/net.ts";
-import {
-  deferred,
-  enc,
-  nativeNetwork,
-  PatternChecker,
-  patternBuffer,
-  portOf,
-  pump,
-  Recorder,
-  runtime,
-  tcp,
-  within,
-} from "../_helpers.ts";
+import { deferred, enc, nativeNetwork, PatternChecker, patternBuffer, portOf, pump, Recorder, runtime, tcp, within } from "../_helpers.ts";
 
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const net: Network = await nativeNetwork();
-const children: ChildProcess[] = [];
-after(() => {
-  for (const c of children) c.kill("SIGKILL");
-});
 
-/** The command line that runs the example on this runtime. */
-function command(args: string[]): [string, string[]] {
-  const exe = process.execPath;
-  if (runtime === "deno") return [exe, ["run", "-A", "examples/proxy.ts", ...args]];
-  if (runtime === "bun") return [exe, ["run", "examples/proxy.ts", ...args]];
-  return [exe, ["examples/proxy.ts", ...args]];
-}
-
-interface Cli {
-  child: ChildProcess;
-  stdout: string[];
-  stderr: () => string;
-  exited: Promise<number | null>;
-  /** Resolves with the first stdout line matching `re`. */
-  line(re: RegExp, ms?: number): Promise<RegExpMatchArray>;
-}
-
-function start(args: string[]): Cli {
-  const [exe, argv] = command(args);
-  const child = spawn(exe, argv, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
-  children.push(child);
-  const stdout: string[] = [];
-  let err = "";
-  let partial = "";
-  const waiters: { re: RegExp; d: ReturnType<typeof deferred<RegExpMatchArray>> }[] = [];
-  child.stdout!.setEncoding("utf8");
-  child.stdout!.on("data", (s: string) => {
-    partial += s;
-    const lines = partial.split("\n");
-    partial = lines.pop()!;
-    for (const l of lines) {
-      stdout.push(l);
-      for (const w of waiters.splice(0)) {
-        const m = l.match(w.re);
-        if (m) w.d.resolve(m);
-        else waiters.push(w);
-      }
-    }
-  });
-  child.stderr!.setEncoding("utf8");
-  child.stderr!.on("data", (s: string) => (err += s));
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  return {
-    child,
-    stdout,
-    stderr: () => err,
-    exited,
-    line(re, ms = 20_000) {
-      for (const l of stdout) {
-        const m = l.match(re);
-        if (m) return Promise.resolve(m);
-      }
-      const d = deferred<RegExpMatchArray>();
-      waiters.push({ re, d });
-      return within(d.promise, ms, `stdout line ${re} (stderr: ${err.slice(0, 500)})`);
-    },
-  };
-}
-
-async function listening(cli: Cli): Promise<number> {
+async function listening(cli: Child): Promise<number> {
   const m = await cli.line(/^listening on 127\.0\.0\.1:(\d+)$/);
   return Number(m[1]);
 }

@@ -1,0 +1,85 @@
+/**
+ * Child processes for end-to-end tests: the example CLI started by the runtime running the
+ * tests, or any other program (haproxy), with stdout read line by line.
+ */
+import { after } from "node:test";
+import { type ChildProcess, spawn } from "node:child_process";
+import process from "node:process";
+import { fileURLToPath } from "node:url";
+import { deferred, runtime, within } from "./_helpers.ts";
+
+/** The repository root. */
+export const ROOT: string = fileURLToPath(new URL("../", import.meta.url));
+
+const children: ChildProcess[] = [];
+after(() => {
+  for (const c of children) c.kill("SIGKILL");
+});
+
+/** The command line that runs `examples/proxy.ts` on this runtime. */
+export function proxyCommand(args: string[]): [string, string[]] {
+  const exe = process.execPath;
+  if (runtime === "deno") return [exe, ["run", "-A", "examples/proxy.ts", ...args]];
+  if (runtime === "bun") return [exe, ["run", "examples/proxy.ts", ...args]];
+  return [exe, ["examples/proxy.ts", ...args]];
+}
+
+/** A running child process. */
+export interface Child {
+  readonly child: ChildProcess;
+  /** Complete stdout lines so far. */
+  readonly stdout: string[];
+  stderr(): string;
+  /** Resolves with the exit code. */
+  readonly exited: Promise<number | null>;
+  /** Resolves with the first stdout line matching `re` (already seen or to come). */
+  line(re: RegExp, ms?: number): Promise<RegExpMatchArray>;
+}
+
+/** Starts `examples/proxy.ts` with `args` on this runtime. */
+export function startProxy(args: string[]): Child {
+  const [exe, argv] = proxyCommand(args);
+  return startProgram(exe, argv);
+}
+
+/** Starts any program; it is killed when the test file ends. */
+export function startProgram(exe: string, argv: string[]): Child {
+  const child = spawn(exe, argv, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  children.push(child);
+  const stdout: string[] = [];
+  let err = "";
+  let partial = "";
+  const waiters: { re: RegExp; d: ReturnType<typeof deferred<RegExpMatchArray>> }[] = [];
+  child.stdout!.setEncoding("utf8");
+  child.stdout!.on("data", (s: string) => {
+    partial += s;
+    const lines = partial.split("\n");
+    partial = lines.pop()!;
+    for (const l of lines) {
+      stdout.push(l);
+      for (const w of waiters.splice(0)) {
+        const m = l.match(w.re);
+        if (m) w.d.resolve(m);
+        else waiters.push(w);
+      }
+    }
+  });
+  child.stderr!.setEncoding("utf8");
+  child.stderr!.on("data", (s: string) => (err += s));
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  return {
+    child,
+    stdout,
+    stderr: () => err,
+    exited,
+    line(re, ms = 20_000) {
+      for (const l of stdout) {
+        const m = l.match(re);
+        if (m) return Promise.resolve(m);
+      }
+      const d = deferred<RegExpMatchArray>();
+      waiters.push({ re, d });
+      return within(d.promise, ms, `stdout line ${re} (stderr: ${err.slice(0, 500)})`);
+    },
+  };
+}

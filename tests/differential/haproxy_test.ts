@@ -1,0 +1,188 @@
+/**
+ * Differential test: the same small haproxy.cfg files run through HAProxy (Debian's 2.6,
+ * installed by scripts/peers.sh) and through proxykit (`examples/proxy.ts --config`), driven
+ * by the same client, compared on the server sequence, the log lines' server, termination
+ * state, byte count and retry field, and server state lines. Timers are not compared.
+ * Only behaviours where HAProxy 2.6 and current HAProxy agree are used.
+ */
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Listener, Network } from "../../src/net.ts";
+import { type Child, startProgram, startProxy } from "../_child.ts";
+import { enc, nativeNetwork, portOf, Recorder, runtime, tcp, until, within } from "../_helpers.ts";
+
+const HAPROXY = ["haproxy", "/usr/sbin/haproxy"].find((p) => spawnSync(p, ["-v"]).status === 0);
+if (HAPROXY === undefined) console.warn("SKIP (loud): haproxy is not installed; the differential tests are skipped. Run scripts/peers.sh as root.");
+const net: Network = await nativeNetwork();
+
+interface Scenario {
+  /** Server lines; `dead` servers get a closed port. */
+  servers: { name: string; dead?: boolean; opts?: string }[];
+  /** Backend lines besides `server`s. */
+  backend: string[];
+  connections: number;
+  /** Wait for this many "Server ..." state lines before driving clients. */
+  waitStateLines?: number;
+}
+
+interface Outcome {
+  sequence: string[];
+  logs: { server: string; bytes: string; term: string; retries: string }[];
+  states: string[];
+}
+
+/** Runs `sc` through `engine` and returns what the client and the logs saw. */
+async function run(engine: "haproxy" | "proxykit", sc: Scenario): Promise<Outcome> {
+  const sequence: string[] = [];
+  const listeners: Listener[] = [];
+  const ports = new Map<string, number>();
+  for (const s of sc.servers) {
+    const l = await net.listen({
+      address: tcp("127.0.0.1", 0),
+      onAccept: (sock) => {
+        sequence.push(s.name);
+        const r = new Recorder();
+        r.onDataHook = (c) => sock.write(c);
+        r.onEnd = () => sock.shutdownWrite();
+        sock.setHandlers(r);
+      },
+    });
+    ports.set(s.name, portOf(l.address));
+    if (s.dead) await l.close();
+    else listeners.push(l);
+  }
+  const free = async () => {
+    const l = await net.listen({ address: tcp("127.0.0.1", 0), onAccept: (s) => s.abort() });
+    const p = portOf(l.address);
+    await l.close();
+    return p;
+  };
+  const fePort = await free();
+  const readyPort = await free();
+  const readyTarget = await net.listen({ address: tcp("127.0.0.1", 0), onAccept: (s) => s.setHandlers({ onData() {}, onEnd: () => s.close(), onDrain() {}, onClose() {} }) });
+  listeners.push(readyTarget);
+  const dir = mkdtempSync(join(tmpdir(), "proxykit-diff-"));
+  const cfg = join(dir, "haproxy.cfg");
+  writeFileSync(cfg, [
+    "global",
+    "    log stdout format raw local0",
+    "defaults",
+    "    mode tcp",
+    "    log global",
+    "    option tcplog",
+    "    timeout connect 300ms",
+    "    timeout client 5s",
+    "    timeout server 5s",
+    "frontend fe",
+    `    bind 127.0.0.1:${fePort}`,
+    "    default_backend be",
+    "backend be",
+    ...sc.backend.map((l) => `    ${l}`),
+    ...sc.servers.map((s) => `    server ${s.name} 127.0.0.1:${ports.get(s.name)}${s.opts ? ` ${s.opts}` : ""}`),
+    "listen ready",
+    `    bind 127.0.0.1:${readyPort}`,
+    `    server r 127.0.0.1:${portOf(readyTarget.address)}`,
+    "",
+  ].join("\n"));
+  const child: Child = engine === "haproxy" ? startProgram(HAPROXY!, ["-db", "-f", cfg]) : startProxy(["--config", cfg]);
+  try {
+    // Ready once the `ready` section (bound after `fe`) accepts; its log lines are ignored.
+    await within((async () => {
+      for (;;) {
+        try {
+          const probe = await net.connect({ address: tcp("127.0.0.1", readyPort) });
+          probe.setHandlers(new Recorder());
+          probe.close();
+          return;
+        } catch {
+          await new Promise((r) => setTimeout(r, 25));
+        }
+      }
+    })(), 20_000, `${engine} to listen (stderr: ${child.stderr()})`);
+    const want = sc.waitStateLines ?? 0;
+    await until(() => child.stdout.filter((l) => l.startsWith("Server ")).length >= want, 20_000, `${engine} state lines`);
+    for (let i = 0; i < sc.connections; i++) {
+      const c = await net.connect({ address: tcp("127.0.0.1", fePort) });
+      const r = new Recorder();
+      c.setHandlers(r);
+      c.write(enc("hello"));
+      c.shutdownWrite();
+      await within(r.ended.promise, 20_000, `${engine}: connection ${i} to end`);
+      c.close();
+      await until(() => child.stdout.filter((l) => / fe be\//.test(l)).length > i, 20_000, `${engine}: log line ${i}`);
+    }
+    const logs = child.stdout.filter((l) => / fe be\//.test(l)).map((l) => {
+      const m = /^\S+ \[[^\]]+\] fe be\/(\S+) \S+ (\S+) (\S\S) \d+\/\d+\/\d+\/\d+\/(\+?\d+) \d+\/\d+$/.exec(l);
+      if (!m) throw new Error(`${engine}: unexpected log line: ${l}`);
+      return { server: m[1]!, bytes: m[2]!, term: m[3]!, retries: m[4]! };
+    });
+    const states = child.stdout.filter((l) => l.startsWith("Server ")).map((l) => l.replace(/check duration: \d+ms/, "check duration: Nms"));
+    return { sequence, logs, states };
+  } finally {
+    child.child.kill("SIGTERM");
+    await within(child.exited, 10_000, `${engine} exit`).catch(() => child.child.kill("SIGKILL"));
+    for (const l of listeners) await l.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const scenarios: Record<string, Scenario> = {
+  "balance roundrobin": {
+    servers: [{ name: "s1" }, { name: "s2" }, { name: "s3" }],
+    backend: ["balance roundrobin"],
+    connections: 6,
+  },
+  "balance static-rr with weights 3 and 1": {
+    servers: [{ name: "a", opts: "weight 3" }, { name: "b", opts: "weight 1" }],
+    backend: ["balance static-rr"],
+    connections: 8,
+  },
+  "balance first": {
+    servers: [{ name: "s1" }, { name: "s2" }],
+    backend: ["balance first"],
+    connections: 3,
+  },
+  "balance source": {
+    servers: [{ name: "s1" }, { name: "s2" }, { name: "s3" }],
+    backend: ["balance source"],
+    connections: 3,
+  },
+  "retries on a refused server, then SC": {
+    servers: [{ name: "dead", dead: true }],
+    backend: ["balance roundrobin", "retries 2"],
+    connections: 1,
+  },
+  "option redispatch moves to the live server": {
+    servers: [{ name: "dead", dead: true }, { name: "live" }],
+    backend: ["balance roundrobin", "retries 3", "option redispatch"],
+    connections: 3,
+  },
+  "no usable server: <NOSRV> SC": {
+    servers: [{ name: "off", opts: "disabled" }],
+    backend: ["balance roundrobin"],
+    connections: 1,
+  },
+  "health check marks a dead server DOWN and traffic avoids it": {
+    servers: [{ name: "dead", dead: true, opts: "check inter 200 fall 1 rise 1" }, { name: "live", opts: "check inter 200" }],
+    backend: ["balance roundrobin"],
+    connections: 3,
+    waitStateLines: 1,
+  },
+};
+
+describe(`differential: HAProxy 2.6 vs proxykit on ${runtime}`, { skip: HAPROXY === undefined && "haproxy not installed" }, () => {
+  for (const [name, sc] of Object.entries(scenarios)) {
+    it(name, async () => {
+      const ref = await run("haproxy", sc);
+      const got = await run("proxykit", sc);
+      assert.equal(ref.logs.length, sc.connections, `haproxy logged ${ref.logs.length} lines`);
+      assert.deepEqual(got.sequence, ref.sequence, "server sequence");
+      assert.deepEqual(got.logs, ref.logs, "log lines: server, bytes, termination, retries");
+      assert.deepEqual(got.states, ref.states, "server state lines");
+    });
+  }
+});
