@@ -1,0 +1,486 @@
+/**
+ * The keywords of the `haproxy.cfg` subset: what each one accepts, where it may appear, and
+ * how it changes the section being read. The driver is `haproxy_cfg.ts`.
+ *
+ * @module
+ */
+import { parseAddress } from "../address.ts";
+import { isProxyError } from "../errors.ts";
+import type { Address } from "../net.ts";
+import { parseInteger, parseTime } from "./_cfg_tokens.ts";
+import {
+  DEFAULT_RANDOM_DRAWS,
+  MAX_COUNT,
+  MAX_TIMEOUT_MS,
+  MAX_WEIGHT,
+  NAME_PATTERN,
+  ON_ERROR_VALUES,
+} from "./defaults.ts";
+import type { BalanceAlgorithm, OnError } from "./types.ts";
+
+/** Kinds of proxy sections (`global` is handled apart). */
+export type Kind = "defaults" | "frontend" | "backend" | "listen";
+
+/** Options of a `server` or `default-server` line, as read (no defaults applied). */
+export interface ServerOptions {
+  weight?: number;
+  maxconn?: number;
+  maxqueue?: number;
+  check?: boolean;
+  interMs?: number;
+  fastinterMs?: number;
+  downinterMs?: number;
+  rise?: number;
+  fall?: number;
+  port?: number;
+  backup?: boolean;
+  disabled?: boolean;
+  slowstartMs?: number;
+  observe?: "layer4";
+  errorLimit?: number;
+  onError?: OnError;
+  id?: number;
+}
+
+/** A `log` target proxykit can write to, and the line that declared it. */
+export interface LogTarget {
+  readonly target: "stdout" | "stderr";
+  readonly line: number;
+}
+
+/** What a `defaults` section holds and each following proxy starts from (a deep copy). */
+export interface Settings {
+  balance?: BalanceAlgorithm;
+  retries?: number;
+  redispatch?: number;
+  allBackups?: boolean;
+  timeouts: { connect?: number; client?: number; server?: number; queue?: number; tunnel?: number; check?: number };
+  healthCheck?: { kind: "tcp" } | { kind: "http"; method?: string; uri?: string; version?: string };
+  expect?: { codes: number[]; line: number };
+  maxconn?: number;
+  defaultBackend?: { name: string; line: number };
+  tcplog?: "tcplog" | "json";
+  logs: LogTarget[];
+  defaultServer: ServerOptions;
+}
+
+/** What the `global` section sets. */
+export interface GlobalSettings {
+  maxconn?: number;
+  readonly logs: LogTarget[];
+}
+
+/** A `defaults`, `frontend`, `backend` or `listen` section being read. */
+export interface Section {
+  readonly kind: Kind;
+  readonly name: string;
+  readonly line: number;
+  readonly s: Settings;
+  readonly binds: Address[];
+  readonly servers: { name: string; address: Address; opts: ServerOptions; line: number }[];
+}
+
+/** What a keyword handler works on, and how it reports. */
+export interface Ctx {
+  readonly s: Settings;
+  readonly sec: Section;
+  readonly line: number;
+  readonly global: GlobalSettings;
+  fail(msg: string): never;
+  warn(msg: string): void;
+  /** An unknown or unsupported option: an error, or a warning when lenient. */
+  unsupported(msg: string): void;
+}
+
+type Handler = (c: Ctx, args: readonly string[]) => void;
+
+/** How a proxy keyword is parsed, and which sections may hold it (cfg §4.1 keyword matrix). */
+export interface Keyword {
+  /** Which side of a proxy the keyword configures ("both" for mode, log). */
+  readonly cap: "fe" | "be" | "both";
+  /** Whether `defaults` may hold it. */
+  readonly inDefaults: boolean;
+  /** On the wrong side: an error (as HAProxy for `server`) rather than a warning. */
+  readonly strictCap?: boolean;
+  readonly parse: Handler;
+}
+
+/** Syslog facilities HAProxy knows; one is required after a log target. */
+const LOG_FACILITIES = (
+  "kern user mail daemon auth syslog lpr news uucp cron auth2 ftp ntp audit alert cron2 " +
+  "local0 local1 local2 local3 local4 local5 local6 local7"
+).split(" ");
+/** Syslog levels, most severe first; stream logs are sent at `info`, as HAProxy. */
+const LOG_LEVELS = ["emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"];
+const INFO_LEVEL = 6;
+
+/** Global keywords with no effect here: `true` silently, a string is the warning's reason. */
+export const GLOBAL_NO_EFFECT: Readonly<Record<string, true | string>> = {
+  // proxykit stays in the foreground, where service managers and containers want it.
+  daemon: true,
+  "master-worker": true,
+  stats: "no stats socket or page (yet)",
+  user: "proxykit does not change its user; run it as the right user",
+  group: "proxykit does not change its group; run it as the right group",
+  uid: "proxykit does not change its user; run it as the right user",
+  gid: "proxykit does not change its group; run it as the right group",
+  chroot: "proxykit does not chroot",
+  pidfile: "proxykit writes no pid file",
+};
+
+/** Other HAProxy sections: refused as unsupported (skipped whole when lenient). */
+export const HAPROXY_SECTIONS: ReadonlySet<string> = new Set(
+  "userlist peers resolvers mailers program http-errors ring cache log-forward fcgi-app".split(" "),
+);
+
+function exactArgs(c: Ctx, args: readonly string[], min: number, max: number, usage: string): void {
+  if (args.length < min || args.length > max) c.fail(`expects ${usage}`);
+}
+
+function int(c: Ctx, what: string, text: string | undefined, min: number, max: number): number {
+  const v = parseInteger(text ?? "", min, max);
+  return typeof v === "string" ? c.fail(`${what}${v}`) : v;
+}
+
+function time(c: Ctx, what: string, text: string | undefined, min: number): number {
+  const v = parseTime(text ?? "", MAX_TIMEOUT_MS);
+  if (typeof v === "string") return c.fail(`${what}${v}`);
+  if (v < min) c.fail(`${what}must be at least ${min} ms, got '${text}'`);
+  return v;
+}
+
+function address(c: Ctx, text: string): Address {
+  try {
+    // Port 0 is refused as HAProxy does ("invalid port '0'"), for bind lines too.
+    return parseAddress(text, { allowPortZero: false });
+  } catch (e) {
+    if (isProxyError(e)) c.fail(e.message);
+    throw e;
+  }
+}
+
+type ServerOption = (o: ServerOptions, c: Ctx, v: string, k: string) => void;
+const intOpt = (
+  key: "weight" | "maxconn" | "maxqueue" | "rise" | "fall" | "port" | "errorLimit" | "id",
+  min: number,
+  max: number,
+): ServerOption =>
+(o, c, v, k) => {
+  o[key] = int(c, `'${k}' `, v, min, max);
+};
+const timeOpt =
+  (key: "interMs" | "fastinterMs" | "downinterMs" | "slowstartMs", min: number): ServerOption => (o, c, v, k) => {
+    o[key] = time(c, `'${k}' `, v, min);
+  };
+
+/** `server` / `default-server` options taking a value (HAPROXY.md §2, §6). */
+const SERVER_VALUE_OPTIONS: Readonly<Record<string, ServerOption>> = {
+  weight: intOpt("weight", 0, MAX_WEIGHT),
+  maxconn: intOpt("maxconn", 0, MAX_COUNT),
+  maxqueue: intOpt("maxqueue", 0, MAX_COUNT),
+  inter: timeOpt("interMs", 1),
+  fastinter: timeOpt("fastinterMs", 1),
+  downinter: timeOpt("downinterMs", 1),
+  rise: intOpt("rise", 1, MAX_COUNT),
+  fall: intOpt("fall", 1, MAX_COUNT),
+  port: intOpt("port", 1, 65535),
+  slowstart: timeOpt("slowstartMs", 0),
+  "error-limit": intOpt("errorLimit", 1, MAX_COUNT),
+  id: intOpt("id", 1, MAX_COUNT),
+  observe: (o, c, v) => {
+    if (v === "layer7") c.fail("'observe layer7' needs HTTP mode, which is not supported yet");
+    if (v !== "layer4") c.fail(`'observe' expects 'layer4', got '${v}'`);
+    o.observe = "layer4";
+  },
+  "on-error": (o, c, v) => {
+    if (!(ON_ERROR_VALUES as readonly string[]).includes(v)) {
+      c.fail(`'on-error' expects one of ${ON_ERROR_VALUES.join(", ")}, got '${v}'`);
+    }
+    o.onError = v as OnError;
+  },
+};
+const SERVER_FLAGS: Readonly<Record<string, "check" | "backup" | "disabled">> = {
+  check: "check",
+  backup: "backup",
+  disabled: "disabled",
+};
+
+function serverOptions(c: Ctx, args: readonly string[], allowId: boolean): ServerOptions {
+  const o: ServerOptions = {};
+  for (let i = 0; i < args.length; i++) {
+    const k = args[i] ?? "";
+    const flag = SERVER_FLAGS[k];
+    const valued = SERVER_VALUE_OPTIONS[k];
+    if (flag !== undefined) o[flag] = true;
+    else if (k === "id" && !allowId) c.fail("'id' is not allowed on 'default-server': ids are per server");
+    else if (valued === undefined) c.unsupported(`unknown server option '${k}'`);
+    else {
+      const v = args[++i];
+      if (v === undefined) c.fail(`'${k}' expects a value`);
+      valued(o, c, v, k);
+    }
+  }
+  return o;
+}
+
+/** `log <target> [len N] [format F] [sample R:S] <facility> [<level> [<minlevel>]]`, stdout/stderr raw only. */
+function logTarget(c: Ctx, args: readonly string[]): LogTarget | undefined {
+  const target = args[0];
+  if (target === undefined) return c.fail("expects 'global' or a target such as 'stdout format raw local0'");
+  if (target !== "stdout" && target !== "stderr") {
+    c.unsupported(`log target '${target}' is not supported (only stdout and stderr)`);
+    return undefined;
+  }
+  let i = 1;
+  let format: string | undefined;
+  for (; args[i] === "format" || args[i] === "len" || args[i] === "sample"; i += 2) {
+    if (args[i + 1] === undefined) c.fail(`'${args[i]}' expects a value`);
+    if (args[i] !== "format") {
+      c.unsupported(`log option '${args[i]}' is not supported`);
+      return undefined;
+    }
+    format = args[i + 1];
+  }
+  const [facility, level, minlevel, extra] = args.slice(i);
+  if (facility === undefined || !LOG_FACILITIES.includes(facility)) c.fail(`unknown log facility '${facility ?? ""}'`);
+  for (const l of [level, minlevel]) if (l !== undefined && !LOG_LEVELS.includes(l)) c.fail(`unknown log level '${l}'`);
+  if (extra !== undefined) c.fail(`unexpected argument '${extra}'`);
+  if (format !== "raw") {
+    c.unsupported(
+      format === undefined
+        ? `needs 'format raw': proxykit writes raw lines to ${target}, without a syslog header`
+        : `log format '${format}' is not supported (only raw)`,
+    );
+    return undefined;
+  }
+  if (level !== undefined && LOG_LEVELS.indexOf(level) < INFO_LEVEL) {
+    c.warn(`level '${level}' filters out stream logs (sent at 'info'): this target receives nothing`);
+    return undefined;
+  }
+  return { target, line: c.line };
+}
+
+function balance(c: Ctx, args: readonly string[]): void {
+  exactArgs(c, args, 1, 1, "one algorithm: roundrobin, static-rr, leastconn, first, source or random[(N)]");
+  const algo = args[0] ?? "";
+  const random = /^random(?:\((.*)\))?$/.exec(algo);
+  if (random !== null) {
+    c.s.balance = {
+      kind: "random",
+      draws: random[1] === undefined ? DEFAULT_RANDOM_DRAWS : int(c, "random draws: ", random[1], 1, MAX_COUNT),
+    };
+  } else if (["roundrobin", "static-rr", "leastconn", "first", "source"].includes(algo)) {
+    c.s.balance = { kind: algo as "roundrobin" };
+  } else {
+    c.fail(`algorithm '${algo}' is not supported (roundrobin, static-rr, leastconn, first, source, random[(N)])`);
+  }
+}
+
+function server(outer: Ctx, args: readonly string[]): void {
+  const [name, addr] = args;
+  if (name === undefined || addr === undefined) return outer.fail("expects a name and an address");
+  const c: Ctx = {
+    ...outer,
+    fail: (msg) => outer.fail(`server '${name}': ${msg}`),
+    warn: (msg) => outer.warn(`server '${name}': ${msg}`),
+    unsupported: (msg) => outer.unsupported(`server '${name}': ${msg}`),
+  };
+  if (!NAME_PATTERN.test(name)) c.fail(`invalid server name '${name}'`);
+  const dup = c.sec.servers.find((s) => s.name === name);
+  if (dup !== undefined) c.fail(`duplicate server name '${name}' (first at line ${dup.line})`);
+  const opts = { ...c.s.defaultServer, ...serverOptions(c, args.slice(2), true) };
+  const sameId = opts.id === undefined ? undefined : c.sec.servers.find((s) => s.opts.id === opts.id);
+  if (sameId !== undefined) c.fail(`'id' ${opts.id} already used by server '${sameId.name}' at line ${sameId.line}`);
+  c.sec.servers.push({ name, address: address(c, addr), opts, line: c.line });
+}
+
+function httpchk(c: Ctx, args: readonly string[]): void {
+  exactArgs(c, args, 0, 3, "[<method>] [<uri>] [<version>]");
+  const [a, b, v] = args;
+  const [method, uri] = b === undefined ? [undefined, a] : [a, b];
+  if (method !== undefined && !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(method)) c.fail(`invalid method '${method}'`);
+  if (uri !== undefined && !/^[\x21-\x7e]+$/.test(uri)) c.fail(`invalid URI '${uri}'`);
+  if (v !== undefined && !/^HTTP\/\d\.\d$/.test(v)) {
+    c.fail(`version must look like HTTP/1.1, got '${v}' (headers are not supported)`);
+  }
+  c.s.healthCheck = {
+    kind: "http",
+    ...(method === undefined ? {} : { method }),
+    ...(uri === undefined ? {} : { uri }),
+    ...(v === undefined ? {} : { version: v }),
+  };
+}
+
+function expect(c: Ctx, args: readonly string[]): void {
+  if (args[0] !== "status") return c.unsupported(`only 'http-check expect status <codes>' is supported`);
+  exactArgs(c, args, 2, 2, "'status' and a list of codes such as 200,300-399");
+  const codes: number[] = [];
+  for (const part of (args[1] ?? "").split(",")) {
+    const [lo, hi] = part.split("-");
+    const from = int(c, "status: ", lo, 100, 599);
+    const to = hi === undefined ? from : int(c, "status: ", hi, from, 599);
+    for (let s = from; s <= to; s++) codes.push(s);
+  }
+  c.s.expect = { codes, line: c.line };
+}
+
+type TimeoutKey = keyof Settings["timeouts"];
+const timeoutKw = (key: TimeoutKey, cap: "fe" | "be"): Keyword => ({
+  cap,
+  inDefaults: true,
+  parse: (c, args) => {
+    exactArgs(c, args, 1, 1, "one duration");
+    c.s.timeouts[key] = time(c, "", args[0], 0);
+  },
+});
+const flagKw = (cap: Keyword["cap"], apply: (c: Ctx) => void): Keyword => ({
+  cap,
+  inDefaults: true,
+  parse: (c, args) => {
+    exactArgs(c, args, 0, 0, "no argument");
+    apply(c);
+  },
+});
+
+/** Proxy keywords by label (`option x`, `timeout x`, `http-check x` are labels of their own). */
+export const PROXY_KEYWORDS: Readonly<Record<string, Keyword>> = {
+  bind: {
+    cap: "fe",
+    inDefaults: false,
+    parse: (c, args) => {
+      const list = args[0] ?? c.fail("expects an address list");
+      for (const a of list.split(",")) c.sec.binds.push(address(c, a));
+      for (const opt of args.slice(1)) c.unsupported(`bind option '${opt}' is not supported`);
+    },
+  },
+  mode: {
+    cap: "both",
+    inDefaults: true,
+    parse: (c, args) => {
+      exactArgs(c, args, 1, 1, "'tcp'");
+      if (args[0] === "http") c.fail("'mode http' is not supported yet: only 'mode tcp'");
+      if (args[0] !== "tcp") c.fail(`expects 'tcp', got '${args[0]}'`);
+    },
+  },
+  default_backend: {
+    cap: "fe",
+    inDefaults: true,
+    parse: (c, args) => {
+      exactArgs(c, args, 1, 1, "a backend name");
+      c.s.defaultBackend = { name: args[0] ?? "", line: c.line };
+    },
+  },
+  maxconn: {
+    cap: "fe",
+    inDefaults: true,
+    parse: (c, args) => {
+      exactArgs(c, args, 1, 1, "a number");
+      c.s.maxconn = int(c, "", args[0], 0, MAX_COUNT);
+    },
+  },
+  log: {
+    cap: "both",
+    inDefaults: true,
+    parse: (c, args) => {
+      if (args[0] !== "global") {
+        const t = logTarget(c, args);
+        if (t !== undefined) c.s.logs.push(t);
+        return;
+      }
+      exactArgs(c, args, 1, 1, "nothing after 'global'");
+      c.s.logs.push(...c.global.logs);
+    },
+  },
+  "no log": flagKw("both", (c) => {
+    c.s.logs = [];
+  }),
+  "option tcplog": {
+    cap: "fe",
+    inDefaults: true,
+    parse: (c, args) => {
+      exactArgs(c, args, 0, 1, "nothing, or 'json' (a proxykit extension)");
+      if (args[0] !== undefined && args[0] !== "json") c.fail(`unexpected argument '${args[0]}'`);
+      c.s.tcplog = args[0] === "json" ? "json" : "tcplog";
+    },
+  },
+  balance: { cap: "be", inDefaults: true, parse: balance },
+  server: { cap: "be", inDefaults: false, strictCap: true, parse: server },
+  "default-server": {
+    cap: "be",
+    inDefaults: true,
+    parse: (c, args) => {
+      c.s.defaultServer = { ...c.s.defaultServer, ...serverOptions(c, args, false) };
+    },
+  },
+  retries: {
+    cap: "be",
+    inDefaults: true,
+    parse: (c, args) => {
+      exactArgs(c, args, 1, 1, "a number");
+      c.s.retries = int(c, "", args[0], 0, MAX_COUNT);
+    },
+  },
+  "option redispatch": {
+    cap: "be",
+    inDefaults: true,
+    parse: (c, args) => {
+      exactArgs(c, args, 0, 1, "an optional interval");
+      // No argument means "on the last retry" (-1), as HAProxy (cfgparse-listen.c).
+      c.s.redispatch = args[0] === undefined ? -1 : int(c, "", args[0], -MAX_COUNT, MAX_COUNT);
+    },
+  },
+  "no option redispatch": flagKw("be", (c) => {
+    c.s.redispatch = 0;
+  }),
+  "option allbackups": flagKw("be", (c) => {
+    c.s.allBackups = true;
+  }),
+  "no option allbackups": flagKw("be", (c) => {
+    c.s.allBackups = false;
+  }),
+  "option tcp-check": flagKw("be", (c) => {
+    c.s.healthCheck = { kind: "tcp" };
+  }),
+  "option httpchk": { cap: "be", inDefaults: true, parse: httpchk },
+  "http-check expect": { cap: "be", inDefaults: true, parse: expect },
+  "timeout connect": timeoutKw("connect", "be"),
+  "timeout client": timeoutKw("client", "fe"),
+  "timeout server": timeoutKw("server", "be"),
+  "timeout queue": timeoutKw("queue", "be"),
+  "timeout tunnel": timeoutKw("tunnel", "be"),
+  "timeout check": timeoutKw("check", "be"),
+};
+
+/** The keyword label of a proxy line (`option x`, `no option x`, `timeout x`...) and its arguments. */
+export function label(words: readonly string[]): [string, readonly string[]] {
+  const [w0 = "", w1, w2] = words;
+  if (w0 === "no" && w1 === "option" && w2 !== undefined) return [`no option ${w2}`, words.slice(3)];
+  if (w0 === "no" && w1 !== undefined) return [`no ${w1}`, words.slice(2)];
+  if ((w0 === "option" || w0 === "timeout" || w0 === "http-check") && w1 !== undefined) {
+    return [`${w0} ${w1}`, words.slice(2)];
+  }
+  return [w0, words.slice(1)];
+}
+
+/** Settings of a fresh `defaults` section: nothing set. */
+export function emptySettings(): Settings {
+  return { timeouts: {}, logs: [], defaultServer: {} };
+}
+
+/** Keywords of the `global` section besides {@link GLOBAL_NO_EFFECT}. */
+export const GLOBAL_KEYWORDS: Readonly<Record<string, Handler>> = {
+  maxconn: (c, args) => {
+    exactArgs(c, args, 1, 1, "a number");
+    c.global.maxconn = int(c, "", args[0], 0, MAX_COUNT);
+  },
+  log: (c, args) => {
+    if (args[0] === "global") c.fail("'log global' is meaningless in the global section");
+    const t = logTarget(c, args);
+    if (t !== undefined) c.global.logs.push(t);
+  },
+  // One event loop per process: nothing to size, but the value must still make sense.
+  nbthread: (c, args) => {
+    exactArgs(c, args, 1, 1, "a number");
+    int(c, "", args[0], 1, 4096);
+  },
+};

@@ -1,0 +1,456 @@
+/**
+ * Every default of the configuration, in one place, and the validation of a typed
+ * {@link ProxyConfig}. `haproxy.cfg` files and library users go through the same checks:
+ * an invalid value is refused with a {@link ProxyError} `ERR_CONFIG_INVALID` whose message
+ * starts with the key path, e.g. `backends[0].servers[1].weight: must be an integer 0..256`.
+ *
+ * @module
+ */
+import { addressProblem } from "../address.ts";
+import { ProxyError } from "../errors.ts";
+import type { Address } from "../net.ts";
+import type {
+  BackendConfig,
+  BalanceAlgorithm,
+  FrontendConfig,
+  HealthCheckKind,
+  OnError,
+  ProxyConfig,
+  ServerConfig,
+} from "./types.ts";
+
+/** Connect retries per stream, as HAProxy (`CONN_RETRIES`, include/haproxy/defaults.h). */
+export const DEFAULT_RETRIES = 3;
+/** Server weight, as HAProxy (cfg server `weight`). */
+export const DEFAULT_WEIGHT = 1;
+/** Highest server weight, as HAProxy (`SRV_UWGHT_MAX`). */
+export const MAX_WEIGHT = 256;
+/** Health check interval, as HAProxy (`DEF_CHKINTR`). */
+export const DEFAULT_INTER_MS = 2000;
+/** Successes to go UP, as HAProxy (`DEF_RISETIME`). */
+export const DEFAULT_RISE = 2;
+/** Failures to go DOWN, as HAProxy (`DEF_FALLTIME`). */
+export const DEFAULT_FALL = 3;
+/** Consecutive observed errors before `on-error` acts, as HAProxy (`DEF_HANA_ERRLIMIT`). */
+export const DEFAULT_ERROR_LIMIT = 10;
+/** What `observe` does at the error limit, as HAProxy (`DEF_HANA_ONERR`). */
+export const DEFAULT_ON_ERROR: OnError = "fail-check";
+/** Draws of `balance random` (power of two choices), as HAProxy. */
+export const DEFAULT_RANDOM_DRAWS = 2;
+/** Algorithm when none is set: HAProxy picks `random` (cfg `balance`). */
+export const DEFAULT_BALANCE: BalanceAlgorithm = { kind: "random", draws: DEFAULT_RANDOM_DRAWS };
+/** `option redispatch` is off unless asked for, as HAProxy. */
+export const DEFAULT_REDISPATCH = 0;
+/** `maxconn`, `maxqueue`: 0 means unlimited, as HAProxy for servers. */
+export const UNLIMITED = 0;
+/** `option httpchk` request line, as HAProxy: `OPTIONS / HTTP/1.0`. */
+export const DEFAULT_HTTPCHK_METHOD = "OPTIONS";
+export const DEFAULT_HTTPCHK_URI = "/";
+export const DEFAULT_HTTPCHK_VERSION = "HTTP/1.0";
+/** Log target and format when only `option tcplog` is asked for. */
+export const DEFAULT_LOG_TARGET = "stdout";
+export const DEFAULT_LOG_FORMAT = "tcplog";
+/** HAProxy timers are signed 32-bit milliseconds (~24.8 days); larger is "timer overflow". */
+export const MAX_TIMEOUT_MS = 2147483647;
+/** Upper bound of counts (maxconn, ids, retries...): HAProxy stores them in C `int`s. */
+export const MAX_COUNT = 2147483647;
+/** Characters HAProxy permits in proxy and server names (`invalid_char()`). */
+export const NAME_PATTERN: RegExp = /^[A-Za-z0-9_.:-]+$/;
+/** On-error actions HAProxy knows. */
+export const ON_ERROR_VALUES: readonly OnError[] = ["fastinter", "fail-check", "sudden-death", "mark-down"];
+
+/** Active check settings with every default applied. */
+export interface ResolvedCheckConfig {
+  readonly interMs: number;
+  /** `inter` when not set. */
+  readonly fastinterMs: number;
+  /** `inter` when not set. */
+  readonly downinterMs: number;
+  readonly rise: number;
+  readonly fall: number;
+  /** `undefined`: the server's own port. */
+  readonly port: number | undefined;
+}
+
+/** A server with every default applied. */
+export interface ResolvedServerConfig {
+  readonly name: string;
+  readonly address: Address;
+  readonly weight: number;
+  readonly maxconn: number;
+  readonly maxqueue: number;
+  readonly backup: boolean;
+  readonly disabled: boolean;
+  readonly slowstartMs: number;
+  /** `undefined`: no active check (the server is always considered UP). */
+  readonly check: ResolvedCheckConfig | undefined;
+  readonly observe: "layer4" | undefined;
+  readonly errorLimit: number;
+  readonly onError: OnError;
+  /** Explicit `id`, else the smallest unused id counting from the previous one, as HAProxy. */
+  readonly id: number;
+}
+
+/** Backend timeouts, ms; `undefined` = infinite. */
+export interface ResolvedBackendTimeouts {
+  readonly connectMs: number | undefined;
+  readonly serverMs: number | undefined;
+  /** `connectMs` when not set (or 0), as HAProxy. */
+  readonly queueMs: number | undefined;
+  readonly tunnelMs: number | undefined;
+  readonly checkMs: number | undefined;
+}
+
+/** Health check protocol with its defaults. */
+export type ResolvedHealthCheck =
+  | { readonly kind: "tcp" }
+  | {
+    readonly kind: "http";
+    readonly method: string;
+    readonly uri: string;
+    readonly version: string;
+    /** `undefined`: any 2xx or 3xx passes. */
+    readonly expectStatus: readonly number[] | undefined;
+  };
+
+/** A backend with every default applied. */
+export interface ResolvedBackendConfig {
+  readonly name: string;
+  readonly mode: "tcp";
+  readonly balance: BalanceAlgorithm;
+  readonly servers: readonly ResolvedServerConfig[];
+  readonly retries: number;
+  readonly redispatch: number;
+  readonly timeouts: ResolvedBackendTimeouts;
+  readonly healthCheck: ResolvedHealthCheck;
+  readonly allBackups: boolean;
+}
+
+/** Log settings with defaults applied. */
+export interface ResolvedLogConfig {
+  readonly target: "stdout" | "stderr";
+  readonly format: "tcplog" | "json";
+}
+
+/** A frontend with every default applied. */
+export interface ResolvedFrontendConfig {
+  readonly name: string;
+  readonly binds: readonly Address[];
+  readonly mode: "tcp";
+  readonly defaultBackend: string;
+  readonly clientTimeoutMs: number | undefined;
+  readonly maxconn: number;
+  /** `undefined`: streams are not logged. */
+  readonly log: ResolvedLogConfig | undefined;
+}
+
+/** A whole proxy configuration, validated, with every default applied. */
+export interface ResolvedProxyConfig {
+  readonly frontends: readonly ResolvedFrontendConfig[];
+  readonly backends: readonly ResolvedBackendConfig[];
+  readonly maxconn: number;
+}
+
+/** Options of {@link resolveConfig}. */
+export interface ResolveOptions {
+  /** Receives warnings (missing timeouts, as HAProxy warns). @default warnings are dropped */
+  readonly onWarning?: (message: string) => void;
+}
+
+function show(v: unknown): string {
+  if (typeof v === "string") return JSON.stringify(v);
+  if (typeof v === "object" && v !== null) return JSON.stringify(v) ?? "an object";
+  return String(v);
+}
+
+/** Throws `ERR_CONFIG_INVALID` for `path`; `got` (even `undefined`) is shown when passed. */
+function bad(path: string, what: string, ...got: unknown[]): never {
+  const tail = got.length > 0 ? `, got ${show(got[0])}` : "";
+  throw new ProxyError("ERR_CONFIG_INVALID", `${path}: ${what}${tail}`);
+}
+
+function int(v: unknown, path: string, min: number, max: number, dflt?: number): number {
+  if (v === undefined && dflt !== undefined) return dflt;
+  if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) {
+    bad(path, `must be an integer ${min}..${max}`, v);
+  }
+  return v;
+}
+
+/** A timeout: 0 and `undefined` both mean infinite, as HAProxy (a zero tick is eternity). */
+function timeout(v: unknown, path: string): number | undefined {
+  if (v === undefined) return undefined;
+  const ms = int(v, path, 0, MAX_TIMEOUT_MS);
+  return ms === 0 ? undefined : ms;
+}
+
+function bool(v: unknown, path: string): boolean {
+  if (v === undefined) return false;
+  if (typeof v !== "boolean") bad(path, "must be a boolean", v);
+  return v;
+}
+
+function oneOf<T extends string>(v: unknown, path: string, values: readonly T[], dflt: T): T {
+  if (v === undefined) return dflt;
+  if (!values.includes(v as T)) bad(path, `must be one of ${values.map((x) => `"${x}"`).join(", ")}`, v);
+  return v as T;
+}
+
+function name(v: unknown, path: string): string {
+  if (typeof v !== "string" || !NAME_PATTERN.test(v)) {
+    bad(path, "must be a non-empty name of letters, digits, '_', '.', ':' or '-'", v);
+  }
+  return v;
+}
+
+function address(v: unknown, path: string, allowPortZero: boolean): Address {
+  const problem = addressProblem(v, { allowPortZero });
+  if (problem !== undefined) bad(path, problem);
+  return v as Address;
+}
+
+function list(v: unknown, path: string): readonly unknown[] {
+  if (!Array.isArray(v)) bad(path, "must be an array", v);
+  return v;
+}
+
+function obj(v: unknown, path: string): Record<string, unknown> {
+  if (typeof v !== "object" || v === null || Array.isArray(v)) bad(path, "must be an object", v);
+  return v as Record<string, unknown>;
+}
+
+/** `balance`: the kind, and for `random` its draws (an integer ≥ 1). */
+export function resolveBalance(v: unknown, path: string): BalanceAlgorithm {
+  if (v === undefined) return DEFAULT_BALANCE;
+  const b = obj(v, path);
+  switch (b.kind) {
+    case "roundrobin":
+    case "static-rr":
+    case "leastconn":
+    case "first":
+    case "source":
+      return { kind: b.kind };
+    case "random":
+      return { kind: "random", draws: int(b.draws, `${path}.draws`, 1, MAX_COUNT, DEFAULT_RANDOM_DRAWS) };
+    default:
+      return bad(`${path}.kind`, "must be roundrobin, static-rr, leastconn, first, source or random", b.kind);
+  }
+}
+
+function resolveHealthCheck(v: unknown, path: string): ResolvedHealthCheck {
+  if (v === undefined) return { kind: "tcp" };
+  const h = obj(v, path) as { [K in keyof Extract<HealthCheckKind, { kind: "http" }>]?: unknown };
+  if (h.kind === "tcp") return { kind: "tcp" };
+  if (h.kind !== "http") bad(`${path}.kind`, `must be "tcp" or "http"`, h.kind);
+  const text = (x: unknown, key: string, re: RegExp, what: string, dflt: string): string => {
+    if (x === undefined) return dflt;
+    if (typeof x !== "string" || !re.test(x)) bad(`${path}.${key}`, what, x);
+    return x;
+  };
+  let expectStatus: readonly number[] | undefined;
+  if (h.expectStatus !== undefined) {
+    const codes = list(h.expectStatus, `${path}.expectStatus`);
+    if (codes.length === 0) bad(`${path}.expectStatus`, "must list at least one status");
+    expectStatus = codes.map((c, i) => int(c, `${path}.expectStatus[${i}]`, 100, 599));
+  }
+  return {
+    kind: "http",
+    method: text(
+      h.method,
+      "method",
+      /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/,
+      "must be an HTTP method token",
+      DEFAULT_HTTPCHK_METHOD,
+    ),
+    uri: text(
+      h.uri,
+      "uri",
+      /^[\x21-\x7e]+$/,
+      "must be a URI without spaces or control characters",
+      DEFAULT_HTTPCHK_URI,
+    ),
+    version: text(h.version, "version", /^HTTP\/\d\.\d$/, "must look like HTTP/1.1", DEFAULT_HTTPCHK_VERSION),
+    expectStatus,
+  };
+}
+
+function resolveServer(v: unknown, path: string): Omit<ResolvedServerConfig, "id"> & { id: number | undefined } {
+  const s = obj(v, path) as Partial<Record<keyof ServerConfig, unknown>>;
+  let check: ResolvedCheckConfig | undefined;
+  if (s.check !== undefined) {
+    const c = obj(s.check, `${path}.check`);
+    const interMs = int(c.interMs, `${path}.check.interMs`, 1, MAX_TIMEOUT_MS, DEFAULT_INTER_MS);
+    check = {
+      interMs,
+      fastinterMs: int(c.fastinterMs, `${path}.check.fastinterMs`, 1, MAX_TIMEOUT_MS, interMs),
+      downinterMs: int(c.downinterMs, `${path}.check.downinterMs`, 1, MAX_TIMEOUT_MS, interMs),
+      rise: int(c.rise, `${path}.check.rise`, 1, MAX_COUNT, DEFAULT_RISE),
+      fall: int(c.fall, `${path}.check.fall`, 1, MAX_COUNT, DEFAULT_FALL),
+      port: c.port === undefined ? undefined : int(c.port, `${path}.check.port`, 1, 65535),
+    };
+  }
+  if (s.observe !== undefined && s.observe !== "layer4") bad(`${path}.observe`, `must be "layer4"`, s.observe);
+  return {
+    name: name(s.name, `${path}.name`),
+    address: address(s.address, `${path}.address`, false),
+    weight: int(s.weight, `${path}.weight`, 0, MAX_WEIGHT, DEFAULT_WEIGHT),
+    maxconn: int(s.maxconn, `${path}.maxconn`, 0, MAX_COUNT, UNLIMITED),
+    maxqueue: int(s.maxqueue, `${path}.maxqueue`, 0, MAX_COUNT, UNLIMITED),
+    backup: bool(s.backup, `${path}.backup`),
+    disabled: bool(s.disabled, `${path}.disabled`),
+    slowstartMs: int(s.slowstartMs, `${path}.slowstartMs`, 0, MAX_TIMEOUT_MS, 0),
+    check,
+    observe: s.observe,
+    errorLimit: int(s.errorLimit, `${path}.errorLimit`, 1, MAX_COUNT, DEFAULT_ERROR_LIMIT),
+    onError: oneOf(s.onError, `${path}.onError`, ON_ERROR_VALUES, DEFAULT_ON_ERROR),
+    id: s.id === undefined ? undefined : int(s.id, `${path}.id`, 1, MAX_COUNT),
+  };
+}
+
+/**
+ * Gives servers without an `id` the smallest unused id, counting on from the last one given,
+ * as HAProxy's `get_next_id()` does at the end of parsing: without explicit ids this is the
+ * position in the backend, from 1.
+ */
+function assignIds(
+  servers: readonly (Omit<ResolvedServerConfig, "id"> & { id: number | undefined })[],
+  path: string,
+): ResolvedServerConfig[] {
+  const used = new Map<number, number>();
+  servers.forEach((s, i) => {
+    if (s.id === undefined) return;
+    const first = used.get(s.id);
+    if (first !== undefined) bad(`${path}[${i}].id`, `id ${s.id} is already used by ${path}[${first}]`);
+    used.set(s.id, i);
+  });
+  let next = 1;
+  return servers.map((s) => {
+    if (s.id !== undefined) return { ...s, id: s.id };
+    while (used.has(next)) next++;
+    used.set(next, -1);
+    return { ...s, id: next };
+  });
+}
+
+function resolveBackend(v: unknown, path: string): ResolvedBackendConfig {
+  const b = obj(v, path) as Partial<Record<keyof BackendConfig, unknown>>;
+  const servers = list(b.servers, `${path}.servers`).map((s, i) => resolveServer(s, `${path}.servers[${i}]`));
+  const seen = new Map<string, number>();
+  servers.forEach((s, i) => {
+    const first = seen.get(s.name);
+    if (first !== undefined) {
+      bad(`${path}.servers[${i}].name`, `duplicate server name "${s.name}" (also servers[${first}])`);
+    }
+    seen.set(s.name, i);
+  });
+  const retries = int(b.retries, `${path}.retries`, 0, MAX_COUNT, DEFAULT_RETRIES);
+  // A negative interval N redispatches on retry number `retries + 1 + N`; it must exist.
+  const redispatch = int(b.redispatch, `${path}.redispatch`, -retries, MAX_COUNT, DEFAULT_REDISPATCH);
+  const t = b.timeouts === undefined ? {} : obj(b.timeouts, `${path}.timeouts`);
+  const connectMs = timeout(t.connectMs, `${path}.timeouts.connectMs`);
+  // HAProxy presets an unset (zero) `timeout queue` with `timeout connect` (cfg `timeout queue`).
+  const queueMs = timeout(t.queueMs, `${path}.timeouts.queueMs`) ?? connectMs;
+  return {
+    name: name(b.name, `${path}.name`),
+    mode: oneOf(b.mode, `${path}.mode`, ["tcp"], "tcp"),
+    balance: resolveBalance(b.balance, `${path}.balance`),
+    servers: assignIds(servers, `${path}.servers`),
+    retries,
+    redispatch,
+    timeouts: {
+      connectMs,
+      serverMs: timeout(t.serverMs, `${path}.timeouts.serverMs`),
+      queueMs,
+      tunnelMs: timeout(t.tunnelMs, `${path}.timeouts.tunnelMs`),
+      checkMs: timeout(t.checkMs, `${path}.timeouts.checkMs`),
+    },
+    healthCheck: resolveHealthCheck(b.healthCheck, `${path}.healthCheck`),
+    allBackups: bool(b.allBackups, `${path}.allBackups`),
+  };
+}
+
+function resolveFrontend(v: unknown, path: string, backends: ReadonlySet<string>): ResolvedFrontendConfig {
+  const f = obj(v, path) as Partial<Record<keyof FrontendConfig, unknown>>;
+  const binds = list(f.binds, `${path}.binds`).map((a, i) => address(a, `${path}.binds[${i}]`, true));
+  if (binds.length === 0) bad(`${path}.binds`, "must hold at least one address");
+  if (typeof f.defaultBackend !== "string") bad(`${path}.defaultBackend`, "must be a backend name", f.defaultBackend);
+  if (!backends.has(f.defaultBackend)) bad(`${path}.defaultBackend`, `no backend named "${f.defaultBackend}"`);
+  let log: ResolvedLogConfig | undefined;
+  if (f.log !== undefined) {
+    const l = obj(f.log, `${path}.log`);
+    log = {
+      target: oneOf(l.target, `${path}.log.target`, ["stdout", "stderr"], DEFAULT_LOG_TARGET),
+      format: oneOf(l.format, `${path}.log.format`, ["tcplog", "json"], DEFAULT_LOG_FORMAT),
+    };
+  }
+  return {
+    name: name(f.name, `${path}.name`),
+    binds,
+    mode: oneOf(f.mode, `${path}.mode`, ["tcp"], "tcp"),
+    defaultBackend: f.defaultBackend,
+    clientTimeoutMs: timeout(f.clientTimeoutMs, `${path}.clientTimeoutMs`),
+    maxconn: int(f.maxconn, `${path}.maxconn`, 0, MAX_COUNT, UNLIMITED),
+    log,
+  };
+}
+
+function bindKey(a: Address): string | undefined {
+  if (a.transport === "unix") return `unix:${a.path}`;
+  return a.port === 0 ? undefined : `tcp:${a.hostname}:${a.port}`;
+}
+
+/**
+ * Validates a typed configuration and applies every default (the constants above).
+ *
+ * Checks what the `haproxy.cfg` loader checks: value ranges (weight 0..256, timeouts
+ * 0..2147483647 ms, counts ≥ 0, rise/fall/error-limit/inter ≥ 1), names, addresses, unique
+ * frontend, backend and server names and server ids, at least one bind per frontend, the
+ * same address bound twice, and that every `defaultBackend` exists. Warns, as HAProxy does,
+ * about a frontend without a client timeout and a backend without connect or server timeout.
+ *
+ * @example
+ * ```ts
+ * import { resolveConfig } from "@proxykit/proxykit";
+ * const cfg = resolveConfig({
+ *   frontends: [{ name: "fe", binds: [{ transport: "tcp", hostname: "127.0.0.1", port: 8080 }], defaultBackend: "be" }],
+ *   backends: [{ name: "be", servers: [{ name: "s1", address: { transport: "tcp", hostname: "127.0.0.1", port: 9000 } }] }],
+ * });
+ * cfg.backends[0]?.retries; // 3
+ * ```
+ * @throws {ProxyError} `ERR_CONFIG_INVALID`, the message starting with the key path.
+ */
+export function resolveConfig(config: ProxyConfig, options: ResolveOptions = {}): ResolvedProxyConfig {
+  const c = obj(config, "config") as Partial<Record<keyof ProxyConfig, unknown>>;
+  const backends = list(c.backends, "backends").map((b, i) => resolveBackend(b, `backends[${i}]`));
+  const names = new Set<string>();
+  backends.forEach((b, i) => {
+    if (names.has(b.name)) bad(`backends[${i}].name`, `duplicate backend name "${b.name}"`);
+    names.add(b.name);
+  });
+  const frontends = list(c.frontends, "frontends").map((f, i) => resolveFrontend(f, `frontends[${i}]`, names));
+  const feNames = new Set<string>();
+  const bound = new Map<string, string>();
+  frontends.forEach((f, i) => {
+    if (feNames.has(f.name)) bad(`frontends[${i}].name`, `duplicate frontend name "${f.name}"`);
+    feNames.add(f.name);
+    f.binds.forEach((a, j) => {
+      const key = bindKey(a);
+      if (key === undefined) return;
+      const first = bound.get(key);
+      if (first !== undefined) bad(`frontends[${i}].binds[${j}]`, `address already bound by ${first}`);
+      bound.set(key, `frontends[${i}]`);
+    });
+  });
+  const warn = options.onWarning;
+  if (warn !== undefined) {
+    for (const f of frontends) {
+      if (f.clientTimeoutMs === undefined) warn(`missing timeouts for frontend '${f.name}': set 'timeout client'`);
+    }
+    for (const b of backends) {
+      if (b.timeouts.connectMs === undefined || b.timeouts.serverMs === undefined) {
+        warn(`missing timeouts for backend '${b.name}': set 'timeout connect' and 'timeout server'`);
+      }
+    }
+  }
+  return { frontends, backends, maxconn: int(c.maxconn, "maxconn", 0, MAX_COUNT, UNLIMITED) };
+}

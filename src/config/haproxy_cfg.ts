@@ -1,0 +1,305 @@
+/**
+ * Loads the subset of `haproxy.cfg` proxykit implements into a typed {@link ProxyConfig}.
+ *
+ * Sections `global`, `defaults`, `frontend`, `backend` and `listen`. Keywords: `bind`,
+ * `mode tcp`, `default_backend`, `balance`, `server`, `default-server`, `retries`,
+ * `[no] option redispatch`, `[no] option allbackups`, `option tcp-check`, `option httpchk`,
+ * `http-check expect status`, `option tcplog [json]`, `log`, `no log`, `maxconn`, and
+ * `timeout connect|client|server|queue|tunnel|check`; in `global`: `maxconn`, `log`,
+ * `daemon`, `master-worker`, `nbthread` (accepted, no effect) and `stats`, `user`, `group`,
+ * `uid`, `gid`, `chroot`, `pidfile` (accepted with a warning that they are ignored).
+ *
+ * Anything else is refused, never silently ignored: `file:line: unknown keyword 'xyz' in
+ * section 'backend be1'`. With `lenient`, unknown or unsupported keywords and options become
+ * warnings and are skipped; invalid values are errors either way. `option tcplog json` is a
+ * proxykit extension (HAProxy refuses it): the same fields as tcplog, one JSON object a line.
+ *
+ * @module
+ */
+import { isProxyError, ProxyError } from "../errors.ts";
+import {
+  type Ctx,
+  emptySettings,
+  GLOBAL_KEYWORDS,
+  GLOBAL_NO_EFFECT,
+  type GlobalSettings,
+  HAPROXY_SECTIONS,
+  type Kind,
+  label,
+  PROXY_KEYWORDS,
+  type Section,
+  type Settings,
+} from "./_cfg_keywords.ts";
+import { splitLines } from "./_cfg_tokens.ts";
+import { NAME_PATTERN, resolveConfig } from "./defaults.ts";
+import type {
+  BackendConfig,
+  BackendTimeouts,
+  CheckConfig,
+  FrontendConfig,
+  HealthCheckKind,
+  LogConfig,
+  ProxyConfig,
+  ServerConfig,
+} from "./types.ts";
+
+/** Options of {@link parseHaproxyConfig}. */
+export interface HaproxyConfigOptions {
+  /** Unknown or unsupported keywords and options warn and are skipped instead of failing. @default false */
+  readonly lenient?: boolean;
+  /** Receives each warning, prefixed with `file:line:`. @default warnings are dropped */
+  readonly onWarning?: (message: string) => void;
+  /**
+   * Variables for `"$NAME"` / `"${NAME}"` inside double quotes (an unset one expands to
+   * nothing, as HAProxy). @default none: any expansion is an error
+   */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+}
+
+/** Copies the defined entries only, so optional properties stay absent (exactOptionalPropertyTypes). */
+function compact<T>(o: { [K in keyof T]?: T[K] | undefined }): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}
+
+/**
+ * Parses `haproxy.cfg` text into a {@link ProxyConfig}, applying `defaults` sections as
+ * HAProxy does (each proxy starts from the last `defaults` above it; a new `defaults`
+ * section starts from scratch). A `listen` section gives a frontend and a backend of the same
+ * name; without `bind` it is a backend only (HAProxy warns alike). The result also passes
+ * {@link resolveConfig}; missing-timeout warnings are left to that call.
+ *
+ * @example
+ * ```ts
+ * const cfg = parseHaproxyConfig(await Deno.readTextFile("haproxy.cfg"), "haproxy.cfg", { onWarning: console.warn });
+ * ```
+ * @throws {ProxyError} `ERR_CONFIG_INVALID`, the message starting with `file:line:` and naming
+ *   the keyword: unknown keyword, invalid value or address, duplicate section or server name,
+ *   frontend without `bind` or backend, unknown `default_backend`.
+ */
+export function parseHaproxyConfig(text: string, fileName: string, options: HaproxyConfigOptions = {}): ProxyConfig {
+  const lenient = options.lenient ?? false;
+  const at = (line: number, msg: string): string => `${fileName}:${line}: ${msg}`;
+  const fail = (line: number, msg: string): never => {
+    throw new ProxyError("ERR_CONFIG_INVALID", at(line, msg));
+  };
+  const warn = (line: number, msg: string): void => options.onWarning?.(at(line, msg));
+  const unsupported = (line: number, msg: string): void => {
+    if (!lenient) fail(line, msg);
+    warn(line, `${msg}; ignored (lenient)`);
+  };
+
+  const global: GlobalSettings = { logs: [] };
+  let defaults = emptySettings();
+  let current: Section | "global" | "skip" | undefined;
+  const sections: Section[] = [];
+  const seen = new Map<string, Section[]>();
+
+  const describe = (sec: Section): string => (sec.kind === "defaults" ? "defaults" : `${sec.kind} ${sec.name}`);
+
+  const startSection = (kind: Kind, args: readonly string[], line: number): void => {
+    const name = args[0] ?? "";
+    if (kind === "defaults" ? args.length > 1 : args.length !== 1) {
+      fail(line, `'${kind}' expects ${kind === "defaults" ? "at most a name" : "a name"} ('from' is not supported)`);
+    }
+    if (name !== "" && !NAME_PATTERN.test(name)) {
+      fail(line, `'${kind}' name '${name}' has a character HAProxy does not permit`);
+    }
+    // A frontend and a backend may share a name; a listen section is both, so it may not.
+    const clash = (seen.get(name) ?? []).find((o) => o.kind === kind || o.kind === "listen" || kind === "listen");
+    if (kind !== "defaults" && clash !== undefined) {
+      fail(line, `'${kind}' name '${name}' is already used by ${clash.kind} '${name}' at line ${clash.line}`);
+    }
+    const s: Settings = kind === "defaults" ? emptySettings() : structuredClone(defaults);
+    const sec: Section = { kind, name, line, s, binds: [], servers: [] };
+    if (kind === "defaults") defaults = s;
+    else {
+      sections.push(sec);
+      seen.set(name, [...(seen.get(name) ?? []), sec]);
+    }
+    current = sec;
+  };
+
+  const lines = splitLines(text, options.env, (line, reason) => fail(line, reason));
+  for (const { line, words } of lines) {
+    const [kw = "", ...args] = words;
+    if (kw === "global") {
+      if (args.length > 0) fail(line, "'global' expects no argument");
+      current = "global";
+      continue;
+    }
+    if (kw === "defaults" || kw === "frontend" || kw === "backend" || kw === "listen") {
+      startSection(kw, args, line);
+      continue;
+    }
+    if (HAPROXY_SECTIONS.has(kw)) {
+      unsupported(line, `section '${kw}' is not supported`);
+      current = "skip";
+      continue;
+    }
+    if (current === "skip") continue;
+    if (current === undefined) fail(line, `unknown keyword '${kw}' out of section`);
+    const sec = current === "global" ? undefined : current;
+    const [name, kwArgs] = sec === undefined ? [kw, args] : label(words);
+    const where = sec === undefined ? "global" : describe(sec);
+    const ctx: Ctx = {
+      s: sec?.s ?? emptySettings(),
+      sec: sec ?? { kind: "defaults", name: "", line, s: emptySettings(), binds: [], servers: [] },
+      line,
+      global,
+      fail: (msg) => fail(line, `'${name}' in section '${where}': ${msg}`),
+      warn: (msg) => warn(line, `'${name}' in section '${where}': ${msg}`),
+      unsupported: (msg) => unsupported(line, `'${name}' in section '${where}': ${msg}`),
+    };
+    if (sec === undefined) {
+      const handler = GLOBAL_KEYWORDS[kw];
+      const noEffect = GLOBAL_NO_EFFECT[kw];
+      if (handler !== undefined) handler(ctx, args);
+      else if (typeof noEffect === "string") ctx.warn(`ignored: ${noEffect}`);
+      else if (noEffect === undefined) unsupported(line, `unknown keyword '${kw}' in section 'global'`);
+      continue;
+    }
+    const k = PROXY_KEYWORDS[name];
+    if (k === undefined) {
+      if (name.startsWith("no option ") && PROXY_KEYWORDS[name.slice(3)] !== undefined) {
+        ctx.fail("negation is not supported for this option");
+      }
+      unsupported(line, `unknown keyword '${name}' in section '${where}'`);
+      continue;
+    }
+    if (sec.kind === "defaults" && !k.inDefaults) ctx.fail("not allowed in 'defaults' section");
+    const missing = sec.kind === "frontend" && k.cap === "be"
+      ? "backend"
+      : sec.kind === "backend" && k.cap === "fe"
+      ? "frontend"
+      : undefined;
+    if (missing !== undefined) {
+      const msg = `${sec.kind} '${sec.name}' has no ${missing} capability`;
+      if (k.strictCap === true) ctx.fail(`not allowed because ${msg}`);
+      ctx.warn(`ignored because ${msg}`);
+      continue;
+    }
+    k.parse(ctx, kwArgs);
+  }
+
+  const backendNames = new Set(sections.filter((s) => s.kind !== "frontend").map((s) => s.name));
+  const frontends: FrontendConfig[] = [];
+  const backends: BackendConfig[] = [];
+  for (const sec of sections) {
+    if (sec.kind !== "frontend") backends.push(buildBackend(sec, (l, m) => warn(l, m)));
+    if (sec.kind === "backend") continue;
+    if (sec.binds.length === 0) {
+      if (sec.kind === "frontend") fail(sec.line, `frontend '${sec.name}' has no 'bind' line`);
+      warn(sec.line, `listen '${sec.name}' has no 'bind' line: used as a backend only`);
+      continue;
+    }
+    const db = sec.s.defaultBackend ?? (sec.kind === "listen" ? { name: sec.name, line: sec.line } : undefined);
+    if (db === undefined) return fail(sec.line, `frontend '${sec.name}' has no 'default_backend' line`);
+    if (!backendNames.has(db.name)) {
+      fail(db.line, `'default_backend' of ${sec.kind} '${sec.name}': no backend named '${db.name}'`);
+    }
+    frontends.push(buildFrontend(sec, db.name, { warn, unsupported }));
+  }
+  if (frontends.length === 0) {
+    options.onWarning?.(`${fileName}: no frontend or listen section with a 'bind' line: nothing listens`);
+  }
+
+  const config: ProxyConfig = compact<ProxyConfig>({ frontends, backends, maxconn: global.maxconn });
+  try {
+    resolveConfig(config);
+  } catch (e) {
+    if (isProxyError(e)) throw new ProxyError("ERR_CONFIG_INVALID", `${fileName}: ${e.message}`, { cause: e });
+    throw e;
+  }
+  return config;
+}
+
+function buildBackend(sec: Section, warn: (line: number, msg: string) => void): BackendConfig {
+  const { s } = sec;
+  let healthCheck: HealthCheckKind | undefined = s.healthCheck;
+  if (s.expect !== undefined && healthCheck?.kind === "http") {
+    healthCheck = { ...healthCheck, expectStatus: s.expect.codes };
+  } else if (s.expect !== undefined) {
+    const what = `${sec.kind} '${sec.name}' uses 'http-check expect' without 'option httpchk'`;
+    warn(s.expect.line, `${what}: ignored (as HAProxy)`);
+  }
+  const servers = sec.servers.map(({ name, address, opts: o }): ServerConfig => {
+    const check = o.check === true
+      ? compact<CheckConfig>({
+        interMs: o.interMs,
+        fastinterMs: o.fastinterMs,
+        downinterMs: o.downinterMs,
+        rise: o.rise,
+        fall: o.fall,
+        port: o.port,
+      })
+      : undefined;
+    return compact<ServerConfig>({
+      name,
+      address,
+      weight: o.weight,
+      maxconn: o.maxconn,
+      maxqueue: o.maxqueue,
+      backup: o.backup,
+      disabled: o.disabled,
+      slowstartMs: o.slowstartMs,
+      check,
+      observe: o.observe,
+      errorLimit: o.errorLimit,
+      onError: o.onError,
+      id: o.id,
+    });
+  });
+  const t = s.timeouts;
+  return compact<BackendConfig>({
+    name: sec.name,
+    mode: "tcp",
+    balance: s.balance,
+    servers,
+    retries: s.retries,
+    redispatch: s.redispatch,
+    timeouts: compact<BackendTimeouts>({
+      connectMs: t.connect,
+      serverMs: t.server,
+      queueMs: t.queue,
+      tunnelMs: t.tunnel,
+      checkMs: t.check,
+    }),
+    healthCheck,
+    allBackups: s.allBackups,
+  });
+}
+
+function buildFrontend(
+  sec: Section,
+  defaultBackend: string,
+  report: { warn: (line: number, msg: string) => void; unsupported: (line: number, msg: string) => void },
+): FrontendConfig {
+  const { s } = sec;
+  const [first, second] = s.logs;
+  let log: LogConfig | undefined;
+  if (s.tcplog !== undefined && first === undefined) {
+    report.warn(
+      sec.line,
+      `${sec.kind} '${sec.name}' has 'option tcplog' but no log target: nothing is logged (as HAProxy)`,
+    );
+  } else if (s.tcplog === undefined && first !== undefined) {
+    report.warn(
+      sec.line,
+      `${sec.kind} '${sec.name}' has a log target but no 'option tcplog': proxykit only writes tcplog lines, so nothing is logged`,
+    );
+  } else if (s.tcplog !== undefined && first !== undefined) {
+    if (second !== undefined) {
+      report.unsupported(second.line, `${sec.kind} '${sec.name}': 'log': only one log target per proxy is supported`);
+    }
+    log = { target: first.target, format: s.tcplog };
+  }
+  return compact<FrontendConfig>({
+    name: sec.name,
+    binds: sec.binds,
+    mode: "tcp",
+    defaultBackend,
+    clientTimeoutMs: s.timeouts.client,
+    maxconn: s.maxconn,
+    log,
+  });
+}
