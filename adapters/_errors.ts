@@ -37,6 +37,22 @@ const ALIASES: Readonly<Record<string, NetErrorCode>> = {
   UNABLE_TO_GET_ISSUER_CERT_LOCALLY: "ETLSVERIFY",
   CERT_HAS_EXPIRED: "ETLSVERIFY",
   ERR_TLS_CERT_ALTNAME_INVALID: "ETLSVERIFY",
+  // The other OpenSSL X509_V_ERR names Node (and Bun) give a failed verification as `code`.
+  UNABLE_TO_GET_ISSUER_CERT: "ETLSVERIFY",
+  UNABLE_TO_DECRYPT_CERT_SIGNATURE: "ETLSVERIFY",
+  UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY: "ETLSVERIFY",
+  CERT_SIGNATURE_FAILURE: "ETLSVERIFY",
+  CERT_NOT_YET_VALID: "ETLSVERIFY",
+  ERROR_IN_CERT_NOT_BEFORE_FIELD: "ETLSVERIFY",
+  ERROR_IN_CERT_NOT_AFTER_FIELD: "ETLSVERIFY",
+  CERT_CHAIN_TOO_LONG: "ETLSVERIFY",
+  CERT_REVOKED: "ETLSVERIFY",
+  INVALID_CA: "ETLSVERIFY",
+  PATH_LENGTH_EXCEEDED: "ETLSVERIFY",
+  INVALID_PURPOSE: "ETLSVERIFY",
+  CERT_UNTRUSTED: "ETLSVERIFY",
+  CERT_REJECTED: "ETLSVERIFY",
+  HOSTNAME_MISMATCH: "ETLSVERIFY",
 };
 
 /** Builds a {@link NetError}, keeping the runtime's error as `cause`. */
@@ -78,5 +94,9 @@ export function toNetError(err: unknown, context: string): NetError {
   if (name === "AddrInUse") return netError("EADDRINUSE", `${context}: ${message}`, err);
   if (name === "NotFound") return netError("ENOENT", `${context}: ${message}`, err);
   if (name === "InvalidData") return netError("ETLS", `${context}: ${message}`, err);
+  // Deno/rustls: the peer closed in the middle of a TLS handshake (in the data phase the Deno
+  // adapter reads it as EOF before it gets here).
+  if (name === "UnexpectedEof") return netError("ETLS", `${context}: ${message}`, err);
+  if (name === "NotCapable" || name === "PermissionDenied") return netError("EACCES", `${context}: ${message}`, err);
   return netError("EUNKNOWN", `${context}: ${message}`, err);
 }

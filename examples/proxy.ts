@@ -173,6 +173,19 @@ async function main(): Promise<void> {
   } catch (e) {
     fail(isProxyError(e) ? e.message : String(e));
   }
+  // Handlers first: a supervisor may signal as soon as it reads "listening on".
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.error(`proxy: ${signal} received, stopping`);
+    // Streams in progress are killed (logged with K); never hang on the way out.
+    setTimeout(() => process.exit(0), 2000).unref?.();
+    await proxy.stop();
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void stop("SIGINT"));
+  process.on("SIGTERM", () => void stop("SIGTERM"));
   try {
     await proxy.start();
   } catch (e) {
@@ -183,16 +196,6 @@ async function main(): Promise<void> {
     console.log("demo: two HTTP backends behind a round-robin proxy. Try:");
     console.log("  curl -s http://127.0.0.1:8080/   # twice: backend-1, then backend-2");
   }
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    console.error(`proxy: ${signal} received, stopping`);
-    await proxy.stop();
-    process.exit(0);
-  };
-  process.on("SIGINT", () => void stop("SIGINT"));
-  process.on("SIGTERM", () => void stop("SIGTERM"));
 }
 
 await main();

@@ -83,3 +83,18 @@ export function startProgram(exe: string, argv: string[]): Child {
     },
   };
 }
+
+/**
+ * Sends `signal` and checks the proxy stopped cleanly: it says so on stderr and exits 0.
+ * Deno's `node:child_process` reports `code null, signal SIGTERM` for a child that handled
+ * the signal and exited 0 (checked by hand: the same child exits 0 under `Deno.Command`), so
+ * under Deno only the stderr line is decisive.
+ */
+export async function stopCleanly(c: Child, signal: "SIGTERM" | "SIGINT" = "SIGTERM"): Promise<void> {
+  c.child.kill(signal);
+  const code = await within(c.exited, 10_000, `exit after ${signal}`);
+  if (!c.stderr().includes(`${signal} received, stopping`)) {
+    throw new Error(`no clean stop after ${signal} (exit ${code}); stderr: ${c.stderr()}`);
+  }
+  if (runtime !== "deno" && code !== 0) throw new Error(`exit code ${code} after ${signal}`);
+}

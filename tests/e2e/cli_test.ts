@@ -2,13 +2,26 @@
  * End to end: `examples/proxy.ts` started as a child process by the runtime running the
  * tests (deno run / bun run / node), on real loopback sockets.
  */
-import { describe, it } from "node:test";
+import { afterEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { type Child, startProxy as start } from "../_child.ts";
+import { type Child, startProxy, stopCleanly } from "../_child.ts";
 import type { Listener, Network, Socket } from "../../src/net.ts";
 import { deferred, enc, nativeNetwork, PatternChecker, patternBuffer, portOf, pump, Recorder, runtime, tcp, within } from "../_helpers.ts";
 
 const net: Network = await nativeNetwork();
+/** Listeners and children a test opened, closed after it whatever happened. */
+const cleanup: (() => Promise<unknown> | void)[] = [];
+afterEach(async () => {
+  for (const f of cleanup.splice(0).reverse()) await f();
+});
+
+function start(args: string[]): Child {
+  const c = startProxy(args);
+  cleanup.push(() => {
+    c.child.kill("SIGKILL");
+  });
+  return c;
+}
 
 async function listening(cli: Child): Promise<number> {
   const m = await cli.line(/^listening on 127\.0\.0\.1:(\d+)$/);
@@ -17,7 +30,9 @@ async function listening(cli: Child): Promise<number> {
 
 /** A server on this runtime's adapter: `onSocket` drives each accepted socket. */
 async function server(onSocket: (s: Socket) => void): Promise<Listener> {
-  return await net.listen({ address: tcp("127.0.0.1", 0), onAccept: onSocket });
+  const l = await net.listen({ address: tcp("127.0.0.1", 0), onAccept: onSocket });
+  cleanup.push(() => l.close());
+  return l;
 }
 
 const MB50 = 50 * 1024 * 1024;
@@ -50,8 +65,7 @@ describe(`examples/proxy.ts on ${runtime}`, () => {
     await within(rec.closed.promise, 10_000, "client close");
     const log = await cli.line(/ main servers\/s1 /);
     assert.match(log.input!, new RegExp(` ${MB50} -- `), "log line: bytes and termination --");
-    cli.child.kill("SIGTERM");
-    assert.equal(await within(cli.exited, 10_000, "exit after SIGTERM"), 0);
+    await stopCleanly(cli);
     await srv.close();
   });
 
@@ -84,19 +98,18 @@ describe(`examples/proxy.ts on ${runtime}`, () => {
       await within(r.closed.promise, 10_000, "close");
     }
     assert.deepEqual(names, ["a", "b", "a", "b"]);
-    cli.child.kill("SIGINT");
-    assert.equal(await within(cli.exited, 10_000, "exit after SIGINT"), 0);
+    await stopCleanly(cli, "SIGINT");
 
     const cli2 = start(["--listen", "127.0.0.1:0", "--server", `127.0.0.1:${deadPort}`, "--retries", "2", "--timeout-connect", "100", "--log"]);
     const port2 = await listening(cli2);
     const c = await net.connect({ address: tcp("127.0.0.1", port2) });
     const r = new Recorder();
     c.setHandlers(r);
-    await within(r.closed.promise, 10_000, "client closed after retries");
+    await within(r.ended.promise, 10_000, "proxy closes the client after the retries");
+    c.close();
     const log = await cli2.line(/ SC /);
     assert.match(log.input!, /servers\/s1 -?\d+\/-1\/\d+ 0 SC \d+\/\d+\/\d+\/\d+\/2 0\/0$/);
-    cli2.child.kill("SIGTERM");
-    await within(cli2.exited, 10_000, "exit");
+    await stopCleanly(cli2);
     await a.close();
     await b.close();
   });
@@ -111,7 +124,8 @@ describe(`examples/proxy.ts on ${runtime}`, () => {
     c1.write(enc("x"));
     await within(r1.waitBytes(1), 10_000, "echo");
     c1.abort();
-    await cli.line(/ C[D-] /);
+    // A reset is logged CD; where the adapter cannot send one (Deno) the proxy sees a FIN: --.
+    await cli.line(runtime === "deno" ? / main servers\/s1 .* (CD|--) / : / main servers\/s1 .* CD /);
     const c2 = await net.connect({ address: tcp("127.0.0.1", port) });
     const r2 = new Recorder();
     c2.setHandlers(r2);
@@ -119,8 +133,7 @@ describe(`examples/proxy.ts on ${runtime}`, () => {
     c2.shutdownWrite();
     await within(r2.closed.promise, 10_000, "second exchange");
     assert.equal(r2.text(), "still here");
-    cli.child.kill("SIGTERM");
-    assert.equal(await within(cli.exited, 10_000, "exit"), 0);
+    await stopCleanly(cli);
     await srv.close();
   });
 
