@@ -5,6 +5,9 @@
 import { afterEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { type Child, startProxy, stopCleanly } from "../_child.ts";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { Listener, Network, Socket } from "../../src/net.ts";
 import { deferred, enc, nativeNetwork, PatternChecker, patternBuffer, portOf, pump, Recorder, runtime, tcp, within } from "../_helpers.ts";
 
@@ -135,6 +138,63 @@ describe(`examples/proxy.ts on ${runtime}`, () => {
     assert.equal(r2.text(), "still here");
     await stopCleanly(cli);
     await srv.close();
+  });
+
+  it("--config runs a haproxy.cfg: a listening line per bind, server state lines on stdout", async () => {
+    const live = await server((s) => s.setHandlers({ onData: (c) => s.write(c), onEnd: () => s.shutdownWrite(), onDrain() {}, onClose() {} }));
+    const free = async () => {
+      const l = await net.listen({ address: tcp("127.0.0.1", 0), onAccept: (x) => x.abort() });
+      const p = portOf(l.address);
+      await l.close();
+      return p;
+    };
+    const [p1, p2, dead] = [await free(), await free(), await free()];
+    const dir = mkdtempSync(join(tmpdir(), "proxykit-cli-"));
+    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+    const cfg = join(dir, "haproxy.cfg");
+    writeFileSync(cfg, [
+      "global",
+      "    log stdout format raw local0",
+      "defaults",
+      "    mode tcp",
+      "    log global",
+      "    option tcplog",
+      "    timeout connect 500ms",
+      "frontend one",
+      `    bind 127.0.0.1:${p1}`,
+      "    default_backend be",
+      "frontend two",
+      `    bind 127.0.0.1:${p2}`,
+      "    default_backend be",
+      "backend be",
+      "    balance first",
+      `    server dead 127.0.0.1:${dead} check inter 200`,
+      `    server live 127.0.0.1:${portOf(live.address)} check inter 200`,
+      "",
+    ].join("\n"));
+    const cli = start(["--config", cfg]);
+    await cli.line(new RegExp(`^listening on 127\\.0\\.0\\.1:${p1}$`));
+    await cli.line(new RegExp(`^listening on 127\\.0\\.0\\.1:${p2}$`));
+    await cli.line(/^Server be\/dead is DOWN, reason: Layer4 connection problem, info: "Connection refused", check duration: \d+ms\. 1 active and 0 backup servers left\./);
+    const c = await net.connect({ address: tcp("127.0.0.1", p2) });
+    const r = new Recorder();
+    c.setHandlers(r);
+    c.write(enc("via two"));
+    c.shutdownWrite();
+    await within(r.closed.promise, 10_000, "exchange");
+    assert.equal(r.text(), "via two");
+    await cli.line(/ two be\/live \d+\/\d+\/\d+ 7 -- /);
+    await stopCleanly(cli);
+  });
+
+  it("--config with a typo fails with exit code 2 naming the file, line and keyword", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "proxykit-cli-"));
+    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+    const cfg = join(dir, "bad.cfg");
+    writeFileSync(cfg, "frontend fe\n    bind 127.0.0.1:1\n    default_backend be\nbackend be\n    server s1 127.0.0.1:2 wieght 3\n");
+    const cli = start(["--config", cfg]);
+    assert.equal(await within(cli.exited, 20_000, "exit"), 2);
+    assert.match(cli.stderr(), /bad\.cfg:5: .*wieght/);
   });
 
   it("rejects an unknown flag with exit code 2 and names it", async () => {
