@@ -7,6 +7,7 @@
  * @module
  */
 import type { Clock } from "./clock.ts";
+import { countIn, countOut, newStreamCounts, type StreamCounts } from "./_counters.ts";
 import type { Network, Socket } from "./net.ts";
 import { CO_FL, RAW } from "./connection.ts";
 import type { StreamInterface } from "./stream_interface.ts";
@@ -34,13 +35,8 @@ export interface BackendSettings {
 }
 
 /** Counters of one backend (HAProxy stats names in parentheses). */
-export interface BackendCounters {
-  /** Streams using the backend now, queued ones included (`scur`, log `%bc`). */
-  current: number;
-  max: number;
-  total: number;
-  bytesIn: number;
-  bytesOut: number;
+export interface BackendCounters extends StreamCounts {
+  // `current` includes queued streams (log `%bc`).
   /** Streams that failed to connect after all retries (`econ`). */
   connectErrors: number;
   retries: number;
@@ -93,11 +89,7 @@ export class Backend {
   /** Streams waiting for any server, oldest first. */
   readonly queue: QueueEntry[] = [];
   readonly counters: BackendCounters = {
-    current: 0,
-    max: 0,
-    total: 0,
-    bytesIn: 0,
-    bytesOut: 0,
+    ...newStreamCounts(),
     connectErrors: 0,
     retries: 0,
     redispatches: 0,
@@ -138,17 +130,12 @@ export class Backend {
 
   /** Accounts a stream entering the backend (before election). */
   enter(): void {
-    const c = this.counters;
-    c.current++;
-    c.total++;
-    if (c.current > c.max) c.max = c.current;
+    countIn(this.counters);
   }
 
   /** Accounts a stream leaving the backend, releasing its server slot if it holds one. */
   leave(t: ConnectTarget, bytesIn: number, bytesOut: number): void {
-    this.counters.current--;
-    this.counters.bytesIn += bytesIn;
-    this.counters.bytesOut += bytesOut;
+    countOut(this.counters, bytesIn, bytesOut);
     const srv = t.server;
     if (srv !== undefined) {
       srv.counters.bytesIn += bytesIn;

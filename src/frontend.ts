@@ -4,18 +4,12 @@
  * @module
  */
 import type { Address, Listener } from "./net.ts";
+import { countIn, countOut, newStreamCounts, type StreamCounts } from "./_counters.ts";
 import type { Backend } from "./backend.ts";
 import type { StreamFrontend } from "./stream.ts";
 
 /** Counters of one frontend (HAProxy stats names in parentheses). */
-export interface FrontendCounters {
-  /** Streams now (`scur`, log `%fc`). */
-  current: number;
-  max: number;
-  /** Streams ever accepted (`stot`). */
-  total: number;
-  bytesIn: number;
-  bytesOut: number;
+export interface FrontendCounters extends StreamCounts {
   /** Connections refused because `maxconn` was reached (`dreq`-like). */
   denied: number;
 }
@@ -36,7 +30,7 @@ export class Frontend implements StreamFrontend {
   readonly name: string;
   readonly settings: FrontendSettings;
   readonly backend: Backend;
-  readonly counters: FrontendCounters = { current: 0, max: 0, total: 0, bytesIn: 0, bytesOut: 0, denied: 0 };
+  readonly counters: FrontendCounters = { ...newStreamCounts(), denied: 0 };
   /** Bound listeners, in `binds` order, once the proxy started. */
   readonly listeners: Listener[] = [];
 
@@ -58,16 +52,11 @@ export class Frontend implements StreamFrontend {
 
   /** Accounts a stream entering. */
   enter(): void {
-    const c = this.counters;
-    c.current++;
-    c.total++;
-    if (c.current > c.max) c.max = c.current;
+    countIn(this.counters);
   }
 
   /** Accounts a stream leaving. */
   leave(bytesIn: number, bytesOut: number): void {
-    this.counters.current--;
-    this.counters.bytesIn += bytesIn;
-    this.counters.bytesOut += bytesOut;
+    countOut(this.counters, bytesIn, bytesOut);
   }
 }

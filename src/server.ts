@@ -6,6 +6,7 @@
  */
 import type { Address } from "./net.ts";
 import type { Clock } from "./clock.ts";
+import { countIn, newStreamCounts, type StreamCounts } from "./_counters.ts";
 
 /**
  * Server states as HAProxy's stats show them (management.txt §9.1):
@@ -16,18 +17,11 @@ import type { Clock } from "./clock.ts";
  */
 export type ServerState = "UP" | "DOWN" | "MAINT" | "DRAIN";
 
-/** Counters of one server (HAProxy stats names in parentheses). */
-export interface ServerCounters {
-  /** Streams assigned now, connecting or established (`scur`). */
-  current: number;
-  /** Highest `current` seen (`smax`). */
-  max: number;
-  /** Streams ever assigned (`stot`). */
-  total: number;
-  /** Bytes client → server (`bin`). */
-  bytesIn: number;
-  /** Bytes server → client (`bout`). */
-  bytesOut: number;
+/**
+ * Counters of one server (HAProxy stats names in parentheses); `current` counts the streams
+ * holding a slot (connecting or established).
+ */
+export interface ServerCounters extends StreamCounts {
   /** Streams that failed to connect after all retries (`econ`). */
   connectErrors: number;
   /** Connect attempts retried on this server (`wretr`). */
@@ -76,11 +70,7 @@ export class Server {
   /** Streams waiting for a slot on this server, oldest first. */
   readonly queue: QueueEntry[] = [];
   readonly counters: ServerCounters = {
-    current: 0,
-    max: 0,
-    total: 0,
-    bytesIn: 0,
-    bytesOut: 0,
+    ...newStreamCounts(),
     connectErrors: 0,
     retries: 0,
     redispatches: 0,
@@ -187,10 +177,7 @@ export class Server {
 
   /** Accounts a stream taking a slot on this server. */
   take(): void {
-    const c = this.counters;
-    c.current++;
-    c.total++;
-    if (c.current > c.max) c.max = c.current;
+    countIn(this.counters);
   }
 
   /** Accounts a stream leaving its slot. */

@@ -207,3 +207,11 @@ export function until(cond: () => boolean, ms: number, what: string): Promise<vo
     while (!cond()) await new Promise((r) => setTimeout(r, 10));
   })(), ms, what);
 }
+
+/** A TCP port on 127.0.0.1 that was free a moment ago (bound with port 0, then released). */
+export async function freePort(net: Network): Promise<number> {
+  const l = await net.listen({ address: tcp("127.0.0.1", 0), onAccept: (s) => s.abort() });
+  const port = portOf(l.address);
+  await l.close();
+  return port;
+}

@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Listener, Network } from "../../src/net.ts";
 import { type Child, startProgram, startProxy } from "../_child.ts";
-import { enc, nativeNetwork, portOf, Recorder, runtime, tcp, until, within } from "../_helpers.ts";
+import { enc, freePort, nativeNetwork, portOf, Recorder, runtime, tcp, until, within } from "../_helpers.ts";
 
 const HAPROXY = ["haproxy", "/usr/sbin/haproxy"].find((p) => spawnSync(p, ["-v"]).status === 0);
 if (HAPROXY === undefined) console.warn("SKIP (loud): haproxy is not installed; the differential tests are skipped. Run scripts/peers.sh as root.");
@@ -55,14 +55,8 @@ async function run(engine: "haproxy" | "proxykit", sc: Scenario): Promise<Outcom
     if (s.dead) await l.close();
     else listeners.push(l);
   }
-  const free = async () => {
-    const l = await net.listen({ address: tcp("127.0.0.1", 0), onAccept: (s) => s.abort() });
-    const p = portOf(l.address);
-    await l.close();
-    return p;
-  };
-  const fePort = await free();
-  const readyPort = await free();
+  const fePort = await freePort(net);
+  const readyPort = await freePort(net);
   const readyTarget = await net.listen({ address: tcp("127.0.0.1", 0), onAccept: (s) => s.setHandlers({ onData() {}, onEnd: () => s.close(), onDrain() {}, onClose() {} }) });
   listeners.push(readyTarget);
   const dir = mkdtempSync(join(tmpdir(), "proxykit-diff-"));

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Listener, Network, Socket } from "../../src/net.ts";
-import { deferred, enc, nativeNetwork, PatternChecker, patternBuffer, portOf, pump, Recorder, runtime, tcp, within } from "../_helpers.ts";
+import { deferred, enc, freePort, nativeNetwork, PatternChecker, patternBuffer, portOf, pump, Recorder, runtime, tcp, within } from "../_helpers.ts";
 
 const net: Network = await nativeNetwork();
 /** Listeners and children a test opened, closed after it whatever happened. */
@@ -82,9 +82,7 @@ describe(`examples/proxy.ts on ${runtime}`, () => {
       });
     const a = await mk("a");
     const b = await mk("b");
-    const dead = await server((s) => s.abort());
-    const deadPort = portOf(dead.address);
-    await dead.close();
+    const deadPort = await freePort(net);
     const cli = start([
       "--listen", "127.0.0.1:0",
       "--server", `127.0.0.1:${portOf(a.address)}`,
@@ -142,13 +140,7 @@ describe(`examples/proxy.ts on ${runtime}`, () => {
 
   it("--config runs a haproxy.cfg: a listening line per bind, server state lines on stdout", async () => {
     const live = await server((s) => s.setHandlers({ onData: (c) => s.write(c), onEnd: () => s.shutdownWrite(), onDrain() {}, onClose() {} }));
-    const free = async () => {
-      const l = await net.listen({ address: tcp("127.0.0.1", 0), onAccept: (x) => x.abort() });
-      const p = portOf(l.address);
-      await l.close();
-      return p;
-    };
-    const [p1, p2, dead] = [await free(), await free(), await free()];
+    const [p1, p2, dead] = [await freePort(net), await freePort(net), await freePort(net)];
     const dir = mkdtempSync(join(tmpdir(), "proxykit-cli-"));
     cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
     const cfg = join(dir, "haproxy.cfg");

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { Proxy } from "../../src/proxy.ts";
 import type { ProxyConfig, ServerConfig } from "../../src/config/types.ts";
 import type { Listener, Network, Socket } from "../../src/net.ts";
-import { enc, nativeNetwork, portOf, Recorder, runtime, tcp, until, within } from "../_helpers.ts";
+import { enc, freePort, nativeNetwork, portOf, Recorder, runtime, tcp, until, within } from "../_helpers.ts";
 
 const net: Network = await nativeNetwork();
 /** Everything a test opened, closed after it whatever happened. */
@@ -38,12 +38,6 @@ async function echo(name: string, seen: string[]): Promise<Listener> {
   return l;
 }
 
-async function closedPort(): Promise<number> {
-  const l = await net.listen({ address: tcp("127.0.0.1", 0), onAccept: (s) => s.abort() });
-  const p = portOf(l.address);
-  await l.close();
-  return p;
-}
 
 async function proxyFor(backend: Omit<ProxyConfig["backends"][number], "name">, lines: string[]): Promise<Proxy> {
   const p = new Proxy({
@@ -77,7 +71,7 @@ describe(`backend on real sockets (${runtime})`, () => {
     const p = await proxyFor({
       balance: { kind: "roundrobin" },
       redispatch: -1,
-      servers: [srv("dead", await closedPort()), srv("live", portOf(live.address))],
+      servers: [srv("dead", await freePort(net)), srv("live", portOf(live.address))],
     }, lines);
     assert.equal(await roundTrip(p, "a"), "a");
     assert.equal(await roundTrip(p, "b"), "b");
