@@ -28,7 +28,8 @@
  * ```ts
  * import { parseHaproxyConfig, Proxy } from "@proxykit/proxykit";
  * import { network } from "@proxykit/proxykit/deno";
- * const config = parseHaproxyConfig(await Deno.readTextFile("haproxy.cfg"), "haproxy.cfg");
+ * const text = await fetch(new URL("./haproxy.cfg", import.meta.url)).then((r) => r.text());
+ * const config = parseHaproxyConfig(text, "haproxy.cfg");
  * await new Proxy(config, { network, log: console.log }).start();
  * ```
  *

@@ -45,14 +45,14 @@ import type {
   Listener,
   ListenOptions,
   NetCapabilities,
-  NetError,
   Network,
   Socket,
-  SocketHandlers,
-  TlsInfo,
 } from "../src/net.ts";
 import { type Clock, systemClock, type Timer } from "../src/clock.ts";
 import { netError } from "./_errors.ts";
+import { type Env, MemorySocket } from "./_memory_socket.ts";
+
+export { MemorySocket };
 
 /** Receive buffer per direction: the order of a Linux loopback socket's receive buffer. */
 const DEFAULT_BUFFER_BYTES = 256 * 1024;
@@ -60,8 +60,6 @@ const DEFAULT_BUFFER_BYTES = 256 * 1024;
 const DEFAULT_HIGH_WATER_MARK_BYTES = 64 * 1024;
 /** As the read size of the runtimes' socket loops. */
 const DEFAULT_MAX_CHUNK_BYTES = 64 * 1024;
-/** Smallest receive segment, so that small writes of one tick share one chunk. */
-const MIN_SEGMENT_BYTES = 1024;
 /** Linux `net.ipv4.ip_local_port_range`. */
 const EPHEMERAL_FIRST = 32768;
 const EPHEMERAL_LAST = 60999;
@@ -115,323 +113,6 @@ export interface MemoryNetworkOptions {
   readonly connectLatencyMs?: number;
 }
 
-/** What a socket needs from its network. */
-interface Env {
-  readonly bufferBytes: number;
-  readonly highWater: number;
-  readonly maxChunk: number;
-  released(socket: MemorySocket): void;
-}
-
-/** A first-in first-out queue with O(1) shift. */
-class Fifo<T> {
-  #items: T[] = [];
-  #head = 0;
-  first(): T | undefined {
-    return this.#items[this.#head];
-  }
-  last(): T | undefined {
-    return this.#items.length > this.#head ? this.#items[this.#items.length - 1] : undefined;
-  }
-  push(item: T): void {
-    this.#items.push(item);
-  }
-  shift(): T | undefined {
-    const item = this.#items[this.#head];
-    if (item === undefined) return undefined;
-    this.#head++;
-    if (this.#head === this.#items.length) {
-      this.#items = [];
-      this.#head = 0;
-    } else if (this.#head >= 1024 && this.#head * 2 >= this.#items.length) {
-      this.#items = this.#items.slice(this.#head);
-      this.#head = 0;
-    }
-    return item;
-  }
-  clear(): void {
-    this.#items = [];
-    this.#head = 0;
-  }
-}
-
-/** Part of a receive buffer; delivered whole (it is never larger than `maxChunkBytes`). */
-interface Segment {
-  readonly buf: Uint8Array;
-  end: number;
-}
-
-function resetError(): NetError {
-  return netError("ECONNRESET", "memory network: connection reset by peer");
-}
-
-/**
- * One end of an in-memory connection. Created by {@link MemoryNetwork}; tests reach server
- * ends through {@link MemoryNetwork.connections} and client ends through {@link peer}.
- */
-export class MemorySocket implements Socket {
-  readonly localAddress: Address | undefined;
-  readonly remoteAddress: Address | undefined;
-  readonly tls: TlsInfo | undefined = undefined;
-  /** The bound address of the listener that accepted this socket; `undefined` client side. */
-  readonly listenerAddress: Address | undefined;
-  #env: Env;
-  #peer: MemorySocket;
-  #handlers: SocketHandlers | undefined;
-  #scheduled = false;
-  #paused = false;
-  #noDelay = false;
-  #keepAliveMs: number | undefined;
-  // Receive side.
-  #rx = new Fifo<Segment>();
-  #rxBytes = 0;
-  #rxFin = false;
-  #ended = false;
-  #readClosed = false;
-  // Send side.
-  #tx = new Fifo<Uint8Array>();
-  #txHead = 0;
-  #txBytes = 0;
-  #shut = false;
-  #finSent = false;
-  #closing = false;
-  #wantDrain = false;
-  // Terminal state: closed (no more I/O), then onClose delivered.
-  #closed = false;
-  #closeError: NetError | undefined;
-  #closeDelivered = false;
-
-  /** @internal Made by {@link MemoryNetwork}; `peer` is the other end, made first. */
-  constructor(env: Env, local: Address | undefined, remote: Address | undefined, listener?: Address, peer?: MemorySocket) {
-    this.#env = env;
-    this.localAddress = local;
-    this.remoteAddress = remote;
-    this.listenerAddress = listener;
-    this.#peer = peer ?? this;
-    if (peer !== undefined) peer.#peer = this;
-  }
-
-  /** The other end of the connection. */
-  get peer(): MemorySocket {
-    return this.#peer;
-  }
-  /** Whether `pause()` is in effect: tests assert the core applies backpressure. */
-  get isPaused(): boolean {
-    return this.#paused;
-  }
-  /** Whether the socket is closed (its `onClose` may still wait for handlers). */
-  get isClosed(): boolean {
-    return this.#closed;
-  }
-  /** The last `setNoDelay()` value (or the connect option). */
-  get noDelay(): boolean {
-    return this.#noDelay;
-  }
-  /** Keep-alive delay in ms from `setKeepAlive()`: 0 when enabled without one, else `undefined`. */
-  get keepAliveMs(): number | undefined {
-    return this.#keepAliveMs;
-  }
-  get bufferedAmount(): number {
-    return this.#txBytes;
-  }
-
-  setHandlers(handlers: SocketHandlers): void {
-    this.#handlers = handlers;
-    this.#kick();
-  }
-
-  write(chunk: Uint8Array): boolean {
-    if (this.#closed || this.#shut) return false;
-    if (chunk.length > 0) {
-      this.#tx.push(chunk);
-      this.#txBytes += chunk.length;
-      this.#flush();
-      if (this.#closed) return false;
-    }
-    if (this.#txBytes <= this.#env.highWater) return true;
-    this.#wantDrain = true;
-    return false;
-  }
-
-  pause(): void {
-    this.#paused = true;
-  }
-
-  resume(): void {
-    if (!this.#paused) return;
-    this.#paused = false;
-    this.#kick();
-  }
-
-  shutdownWrite(): void {
-    if (this.#closed || this.#shut) return;
-    this.#shut = true;
-    this.#flush();
-  }
-
-  close(): void {
-    if (this.#closed || this.#closing) return;
-    this.#closing = true;
-    this.#shut = true;
-    this.#readClosed = true;
-    this.#dropReceived();
-    this.#peer.#flush(); // what the peer queued for us now goes nowhere
-    this.#flush();
-    this.#maybeClose();
-  }
-
-  abort(): void {
-    if (this.#closed) return;
-    this.#terminate(undefined, false);
-    if (!this.#peer.#closed) this.#peer.#terminate(resetError(), true);
-  }
-
-  /**
-   * Fault injection: a reset on the wire (a crashed host, a middlebox). Both ends close with
-   * `ECONNRESET`, each after the bytes already in its buffer. Compare `abort()`, after which
-   * only the peer sees the reset.
-   */
-  reset(): void {
-    const peer = this.#peer;
-    if (!this.#closed) this.#terminate(resetError(), true);
-    if (!peer.#closed) peer.#terminate(resetError(), true);
-  }
-
-  setNoDelay(enable: boolean): boolean {
-    this.#noDelay = enable;
-    return true;
-  }
-
-  setKeepAlive(enable: boolean, initialDelayMs?: number): boolean {
-    this.#keepAliveMs = enable ? initialDelayMs ?? 0 : undefined;
-    return true;
-  }
-
-  #dropReceived(): void {
-    this.#rx.clear();
-    this.#rxBytes = 0;
-    this.#rxFin = false;
-  }
-
-  /** Closes for good; `keepReceived` lets bytes already here be delivered before `onClose`. */
-  #terminate(error: NetError | undefined, keepReceived: boolean): void {
-    this.#closed = true;
-    this.#closeError = error;
-    this.#readClosed = true;
-    this.#tx.clear();
-    this.#txHead = 0;
-    this.#txBytes = 0;
-    this.#wantDrain = false;
-    if (!keepReceived) this.#dropReceived();
-    this.#env.released(this);
-    this.#kick();
-  }
-
-  /** Orderly close: our EOF is out, and either we asked to close or the peer's EOF was read. */
-  #maybeClose(): void {
-    if (!this.#closed && this.#finSent && (this.#closing || this.#ended)) this.#terminate(undefined, true);
-  }
-
-  /** Moves queued bytes (then EOF) into the peer's buffer as far as it has room. */
-  #flush(): void {
-    const r = this.#peer;
-    if (this.#closed) return;
-    if (this.#txBytes > 0) {
-      // A kernel answers bytes for a socket that no longer exists with a reset.
-      if (r.#closed) return this.#terminate(resetError(), true);
-      const n = r.#readClosed ? this.#txBytes : Math.min(this.#txBytes, this.#env.bufferBytes - r.#rxBytes);
-      if (n > 0) this.#send(n, r.#readClosed ? undefined : r);
-    }
-    if (this.#shut && !this.#finSent && this.#txBytes === 0) {
-      this.#finSent = true;
-      if (!r.#readClosed) {
-        r.#rxFin = true;
-        r.#kick();
-      }
-      this.#maybeClose();
-    }
-    if (this.#wantDrain && this.#txBytes <= this.#env.highWater) this.#kick();
-  }
-
-  /** Takes `n` bytes off the queue and copies them into `into`'s buffer (or drops them). */
-  #send(n: number, into: MemorySocket | undefined): void {
-    let left = n;
-    while (left > 0) {
-      const head = this.#tx.first() as Uint8Array;
-      const take = Math.min(left, head.length - this.#txHead);
-      if (into !== undefined) into.#append(head.subarray(this.#txHead, this.#txHead + take), left);
-      this.#txHead += take;
-      left -= take;
-      if (this.#txHead === head.length) {
-        this.#tx.shift();
-        this.#txHead = 0;
-      }
-    }
-    this.#txBytes -= n;
-    if (into !== undefined) into.#kick();
-  }
-
-  /** Copies `src` into the receive buffer; `hint` is what this move brings in all. */
-  #append(src: Uint8Array, hint: number): void {
-    let off = 0;
-    while (off < src.length) {
-      let seg = this.#rx.last();
-      if (seg === undefined || seg.end === seg.buf.length) {
-        const size = Math.min(this.#env.maxChunk, Math.max(MIN_SEGMENT_BYTES, hint - off));
-        seg = { buf: new Uint8Array(size), end: 0 };
-        this.#rx.push(seg);
-      }
-      const k = Math.min(src.length - off, seg.buf.length - seg.end);
-      seg.buf.set(src.subarray(off, off + k), seg.end);
-      seg.end += k;
-      off += k;
-    }
-    this.#rxBytes += src.length;
-  }
-
-  #kick(): void {
-    if (this.#scheduled || this.#closeDelivered) return;
-    this.#scheduled = true;
-    queueMicrotask(() => this.#run());
-  }
-
-  /** Delivers what is due, in contract order: data, EOF, drain, close. */
-  #run(): void {
-    this.#scheduled = false;
-    if (this.#handlers === undefined || this.#closeDelivered) return;
-    try {
-      while (!this.#paused && this.#rxBytes > 0 && this.#handlers !== undefined) {
-        const seg = this.#rx.shift() as Segment;
-        this.#rxBytes -= seg.end;
-        // A delivered segment leaves the buffer, so nothing is ever appended to its memory.
-        const chunk = seg.end === seg.buf.length ? seg.buf : seg.buf.subarray(0, seg.end);
-        this.#peer.#flush();
-        this.#handlers.onData(chunk);
-      }
-      if (this.#rxFin && !this.#ended && this.#rxBytes === 0 && !this.#paused) {
-        this.#ended = true;
-        this.#handlers.onEnd();
-        this.#maybeClose();
-      }
-      if (this.#wantDrain && !this.#closed && this.#txBytes <= this.#env.highWater) {
-        this.#wantDrain = false;
-        this.#handlers.onDrain();
-      }
-      if (this.#closed && !this.#closeDelivered) {
-        // A paused reader notices a reset at once; its unread bytes are lost.
-        if (this.#closeError !== undefined && this.#paused) this.#dropReceived();
-        if (this.#rxBytes === 0 && (!this.#rxFin || this.#ended)) {
-          this.#closeDelivered = true;
-          this.#handlers.onClose(this.#closeError);
-        }
-      }
-    } catch (err) {
-      this.#kick(); // what a throwing handler left undelivered still goes out
-      throw err;
-    }
-  }
-}
-
 /** A bound in-memory listener. */
 class MemoryListener implements Listener {
   readonly address: Address;
@@ -470,9 +151,18 @@ function normalize(a: Address): Address {
   return { transport: "tcp", hostname, port: a.port };
 }
 
+/** The map key of an address given by the caller. */
+const keyFor = (a: Address): string => keyOf(normalize(a));
+
 /** Two listeners on one port collide on the same host, or when one is a wildcard covering the other. */
 function overlaps(a: string, b: string): boolean {
   return a === b || a === "::" || b === "::" || (a === "0.0.0.0" && !isV6(b)) || (b === "0.0.0.0" && !isV6(a));
+}
+
+/** Checks a connect latency in milliseconds; `name` says where it came from in the error. */
+function latencyMs(name: string, ms: number): number {
+  if (!(ms >= 0 && Number.isFinite(ms))) throw new RangeError(`${name} must be >= 0, got ${ms}`);
+  return ms;
 }
 
 function count(name: string, value: number | undefined, fallback: number, min: number): number {
@@ -511,9 +201,7 @@ export class MemoryNetwork implements Network {
   /** @throws {RangeError} when a size or the latency is not a valid number. */
   constructor(options: MemoryNetworkOptions = {}) {
     this.clock = options.clock ?? systemClock;
-    const latency = options.connectLatencyMs ?? 0;
-    if (!(latency >= 0 && Number.isFinite(latency))) throw new RangeError(`MemoryNetwork: connectLatencyMs must be >= 0, got ${latency}`);
-    this.#defaultLatency = latency;
+    this.#defaultLatency = latencyMs("MemoryNetwork: connectLatencyMs", options.connectLatencyMs ?? 0);
     this.#env = {
       bufferBytes: count("bufferBytes", options.bufferBytes, DEFAULT_BUFFER_BYTES, 1),
       highWater: count("highWaterMarkBytes", options.highWaterMarkBytes, DEFAULT_HIGH_WATER_MARK_BYTES, 0),
@@ -531,18 +219,19 @@ export class MemoryNetwork implements Network {
       if (options.tls !== undefined) throw netError("EUNKNOWN", `memory network: cannot listen with TLS: ${NO_TLS}`);
       let address = normalize(options.address);
       if (address.transport === "tcp" && address.port === 0) address = { ...address, port: this.#freePort() };
+      const key = keyOf(address);
       const reusePort = options.reusePort ?? false;
-      for (const [key, bound] of this.#listeners) {
+      for (const [k, bound] of this.#listeners) {
         const b = bound[0]?.address;
-        if (b === undefined || b.transport !== address.transport) continue;
-        const clash = b.transport === "unix"
-          ? address.transport === "unix" && b.path === address.path
-          : address.transport === "tcp" && b.port === address.port && overlaps(b.hostname, address.hostname);
-        const shared = key === keyOf(address) && reusePort && bound.every((l) => l.reusePort);
+        if (b === undefined) continue;
+        // The same address clashes unless every listener on it uses reusePort; a wildcard
+        // host also clashes with the other hosts on its port.
+        const clash = k === key ||
+          (b.transport === "tcp" && address.transport === "tcp" && b.port === address.port && overlaps(b.hostname, address.hostname));
+        const shared = k === key && reusePort && bound.every((l) => l.reusePort);
         if (clash && !shared) throw netError("EADDRINUSE", `memory network: ${show(address)} is already in use`);
       }
       const listener = new MemoryListener(address, options, (l) => this.#unbind(l));
-      const key = keyOf(address);
       this.#listeners.set(key, [...(this.#listeners.get(key) ?? []), listener]);
       if (address.transport === "tcp") this.#ref(address.port);
       return Promise.resolve(listener);
@@ -608,17 +297,17 @@ export class MemoryNetwork implements Network {
 
   /** Fault: connects to `address` fail with `ECONNREFUSED`, even with a listener there. */
   refuse(address: Address): void {
-    this.#faults.set(keyOf(normalize(address)), "ECONNREFUSED");
+    this.#faults.set(keyFor(address), "ECONNREFUSED");
   }
 
   /** Fault: connects to `address` never complete; only their `signal` ends them (`ECANCELED`). */
   blackhole(address: Address): void {
-    this.#faults.set(keyOf(normalize(address)), "blackhole");
+    this.#faults.set(keyFor(address), "blackhole");
   }
 
   /** Fault: connects to `address` fail with `code`, as when a router says there is no route. */
   unreachable(address: Address, code: "EHOSTUNREACH" | "ENETUNREACH" = "EHOSTUNREACH"): void {
-    this.#faults.set(keyOf(normalize(address)), code);
+    this.#faults.set(keyFor(address), code);
   }
 
   /**
@@ -628,7 +317,7 @@ export class MemoryNetwork implements Network {
    */
   restore(address?: Address): void {
     if (address === undefined) this.#faults.clear();
-    else this.#faults.delete(keyOf(normalize(address)));
+    else this.#faults.delete(keyFor(address));
   }
 
   /**
@@ -637,13 +326,9 @@ export class MemoryNetwork implements Network {
    * @throws {RangeError} if `ms` is negative or not finite.
    */
   setLatency(address: Address, ms: number | undefined): void {
-    const key = keyOf(normalize(address));
-    if (ms === undefined) {
-      this.#latency.delete(key);
-      return;
-    }
-    if (!(ms >= 0 && Number.isFinite(ms))) throw new RangeError(`MemoryNetwork.setLatency: ms must be >= 0, got ${ms}`);
-    this.#latency.set(key, ms);
+    const key = keyFor(address);
+    if (ms === undefined) this.#latency.delete(key);
+    else this.#latency.set(key, latencyMs("MemoryNetwork.setLatency: ms", ms));
   }
 
   /**
@@ -658,7 +343,7 @@ export class MemoryNetwork implements Network {
 
   /** Server ends of the open connections accepted on `address`, oldest first. */
   connections(address: Address): MemorySocket[] {
-    const key = keyOf(normalize(address));
+    const key = keyFor(address);
     return [...this.#accepted].filter((s) =>
       (s.listenerAddress !== undefined && keyOf(s.listenerAddress) === key) ||
       (s.localAddress !== undefined && keyOf(s.localAddress) === key)
@@ -667,10 +352,8 @@ export class MemoryNetwork implements Network {
 
   /** Listeners bound on exactly `address` (more than one with `reusePort`), or in all. */
   listenerCount(address?: Address): number {
-    if (address !== undefined) return this.#listeners.get(keyOf(normalize(address)))?.length ?? 0;
-    let n = 0;
-    for (const bound of this.#listeners.values()) n += bound.length;
-    return n;
+    if (address !== undefined) return this.#listeners.get(keyFor(address))?.length ?? 0;
+    return [...this.#listeners.values()].reduce((n, bound) => n + bound.length, 0);
   }
 
   /**
@@ -678,10 +361,8 @@ export class MemoryNetwork implements Network {
    * signal was aborted before the call is not counted.
    */
   connectAttempts(address?: Address): number {
-    if (address !== undefined) return this.#attempts.get(keyOf(normalize(address))) ?? 0;
-    let n = 0;
-    for (const v of this.#attempts.values()) n += v;
-    return n;
+    if (address !== undefined) return this.#attempts.get(keyFor(address)) ?? 0;
+    return [...this.#attempts.values()].reduce((n, v) => n + v, 0);
   }
 
   /** Sockets (both ends) not closed yet: 0 once a test has cleaned up, else a leak. */

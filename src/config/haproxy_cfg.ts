@@ -70,7 +70,8 @@ function compact<T>(o: { [K in keyof T]?: T[K] | undefined }): T {
  *
  * @example
  * ```ts
- * const cfg = parseHaproxyConfig(await Deno.readTextFile("haproxy.cfg"), "haproxy.cfg", { onWarning: console.warn });
+ * // `text`: the file's contents, read with your runtime's file API.
+ * const cfg = parseHaproxyConfig(text, "haproxy.cfg", { onWarning: console.warn });
  * ```
  * @throws {ProxyError} `ERR_CONFIG_INVALID`, the message starting with `file:line:` and naming
  *   the keyword: unknown keyword, invalid value or address, duplicate section or server name,
