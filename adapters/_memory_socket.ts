@@ -1,0 +1,333 @@
+/**
+ * The socket half of the in-memory network: {@link MemorySocket}, one end of a connection,
+ * with its send queue and receive buffer. The model it follows (buffers, backpressure,
+ * chunk ownership, close and reset) is described in `memory.ts`, which makes the sockets.
+ *
+ * @module
+ */
+import type { Address, NetError, Socket, SocketHandlers, TlsInfo } from "../src/net.ts";
+import { netError } from "./_errors.ts";
+
+/** Smallest receive segment, so that small writes of one tick share one chunk. */
+const MIN_SEGMENT_BYTES = 1024;
+
+/** What a socket needs from its network. */
+export interface Env {
+  /** Receive buffer of each socket, in bytes. */
+  readonly bufferBytes: number;
+  /** `write()` returns `false` above this many queued bytes. */
+  readonly highWater: number;
+  /** Largest chunk handed to one `onData`, in bytes. */
+  readonly maxChunk: number;
+  /** Called once, when `socket` closes, so the network stops counting it as open. */
+  released(socket: MemorySocket): void;
+}
+
+/** A first-in first-out queue with O(1) shift. */
+class Fifo<T> {
+  #items: T[] = [];
+  #head = 0;
+  first(): T | undefined {
+    return this.#items[this.#head];
+  }
+  last(): T | undefined {
+    return this.#items.length > this.#head ? this.#items[this.#items.length - 1] : undefined;
+  }
+  push(item: T): void {
+    this.#items.push(item);
+  }
+  shift(): T | undefined {
+    const item = this.#items[this.#head];
+    if (item === undefined) return undefined;
+    this.#head++;
+    if (this.#head === this.#items.length) {
+      this.#items = [];
+      this.#head = 0;
+    } else if (this.#head >= 1024 && this.#head * 2 >= this.#items.length) {
+      this.#items = this.#items.slice(this.#head);
+      this.#head = 0;
+    }
+    return item;
+  }
+  clear(): void {
+    this.#items = [];
+    this.#head = 0;
+  }
+}
+
+/** Part of a receive buffer; delivered whole (it is never larger than `maxChunkBytes`). */
+interface Segment {
+  readonly buf: Uint8Array;
+  end: number;
+}
+
+function resetError(): NetError {
+  return netError("ECONNRESET", "memory network: connection reset by peer");
+}
+
+/**
+ * One end of an in-memory connection. Created by {@link MemoryNetwork}; tests reach server
+ * ends through {@link MemoryNetwork.connections} and client ends through {@link peer}.
+ */
+export class MemorySocket implements Socket {
+  readonly localAddress: Address | undefined;
+  readonly remoteAddress: Address | undefined;
+  readonly tls: TlsInfo | undefined = undefined;
+  /** The bound address of the listener that accepted this socket; `undefined` client side. */
+  readonly listenerAddress: Address | undefined;
+  #env: Env;
+  #peer: MemorySocket;
+  #handlers: SocketHandlers | undefined;
+  #scheduled = false;
+  #paused = false;
+  #noDelay = false;
+  #keepAliveMs: number | undefined;
+  // Receive side.
+  #rx = new Fifo<Segment>();
+  #rxBytes = 0;
+  #rxFin = false;
+  #ended = false;
+  #readClosed = false;
+  // Send side.
+  #tx = new Fifo<Uint8Array>();
+  #txHead = 0;
+  #txBytes = 0;
+  #shut = false;
+  #finSent = false;
+  #closing = false;
+  #wantDrain = false;
+  // Terminal state: closed (no more I/O), then onClose delivered.
+  #closed = false;
+  #closeError: NetError | undefined;
+  #closeDelivered = false;
+
+  /** @internal Made by {@link MemoryNetwork}; `peer` is the other end, made first. */
+  constructor(env: Env, local: Address | undefined, remote: Address | undefined, listener?: Address, peer?: MemorySocket) {
+    this.#env = env;
+    this.localAddress = local;
+    this.remoteAddress = remote;
+    this.listenerAddress = listener;
+    this.#peer = peer ?? this;
+    if (peer !== undefined) peer.#peer = this;
+  }
+
+  /** The other end of the connection. */
+  get peer(): MemorySocket {
+    return this.#peer;
+  }
+  /** Whether `pause()` is in effect: tests assert the core applies backpressure. */
+  get isPaused(): boolean {
+    return this.#paused;
+  }
+  /** Whether the socket is closed (its `onClose` may still wait for handlers). */
+  get isClosed(): boolean {
+    return this.#closed;
+  }
+  /** The last `setNoDelay()` value (or the connect option). */
+  get noDelay(): boolean {
+    return this.#noDelay;
+  }
+  /** Keep-alive delay in ms from `setKeepAlive()`: 0 when enabled without one, else `undefined`. */
+  get keepAliveMs(): number | undefined {
+    return this.#keepAliveMs;
+  }
+  get bufferedAmount(): number {
+    return this.#txBytes;
+  }
+
+  setHandlers(handlers: SocketHandlers): void {
+    this.#handlers = handlers;
+    this.#kick();
+  }
+
+  write(chunk: Uint8Array): boolean {
+    if (this.#closed || this.#shut) return false;
+    if (chunk.length > 0) {
+      this.#tx.push(chunk);
+      this.#txBytes += chunk.length;
+      this.#flush();
+      if (this.#closed) return false;
+    }
+    if (this.#txBytes <= this.#env.highWater) return true;
+    this.#wantDrain = true;
+    return false;
+  }
+
+  pause(): void {
+    this.#paused = true;
+  }
+
+  resume(): void {
+    if (!this.#paused) return;
+    this.#paused = false;
+    this.#kick();
+  }
+
+  shutdownWrite(): void {
+    if (this.#closed || this.#shut) return;
+    this.#shut = true;
+    this.#flush();
+  }
+
+  close(): void {
+    if (this.#closed || this.#closing) return;
+    this.#closing = true;
+    this.#shut = true;
+    this.#readClosed = true;
+    this.#dropReceived();
+    this.#peer.#flush(); // what the peer queued for us now goes nowhere
+    this.#flush();
+    this.#maybeClose();
+  }
+
+  abort(): void {
+    if (this.#closed) return;
+    this.#terminate(undefined, false);
+    if (!this.#peer.#closed) this.#peer.#terminate(resetError(), true);
+  }
+
+  /**
+   * Fault injection: a reset on the wire (a crashed host, a middlebox). Both ends close with
+   * `ECONNRESET`, each after the bytes already in its buffer. Compare `abort()`, after which
+   * only the peer sees the reset.
+   */
+  reset(): void {
+    const peer = this.#peer;
+    if (!this.#closed) this.#terminate(resetError(), true);
+    if (!peer.#closed) peer.#terminate(resetError(), true);
+  }
+
+  setNoDelay(enable: boolean): boolean {
+    this.#noDelay = enable;
+    return true;
+  }
+
+  setKeepAlive(enable: boolean, initialDelayMs?: number): boolean {
+    this.#keepAliveMs = enable ? initialDelayMs ?? 0 : undefined;
+    return true;
+  }
+
+  #dropReceived(): void {
+    this.#rx.clear();
+    this.#rxBytes = 0;
+    this.#rxFin = false;
+  }
+
+  /** Closes for good; `keepReceived` lets bytes already here be delivered before `onClose`. */
+  #terminate(error: NetError | undefined, keepReceived: boolean): void {
+    this.#closed = true;
+    this.#closeError = error;
+    this.#readClosed = true;
+    this.#tx.clear();
+    this.#txHead = 0;
+    this.#txBytes = 0;
+    this.#wantDrain = false;
+    if (!keepReceived) this.#dropReceived();
+    this.#env.released(this);
+    this.#kick();
+  }
+
+  /** Orderly close: our EOF is out, and either we asked to close or the peer's EOF was read. */
+  #maybeClose(): void {
+    if (!this.#closed && this.#finSent && (this.#closing || this.#ended)) this.#terminate(undefined, true);
+  }
+
+  /** Moves queued bytes (then EOF) into the peer's buffer as far as it has room. */
+  #flush(): void {
+    const r = this.#peer;
+    if (this.#closed) return;
+    if (this.#txBytes > 0) {
+      // A kernel answers bytes for a socket that no longer exists with a reset.
+      if (r.#closed) return this.#terminate(resetError(), true);
+      const n = r.#readClosed ? this.#txBytes : Math.min(this.#txBytes, this.#env.bufferBytes - r.#rxBytes);
+      if (n > 0) this.#send(n, r.#readClosed ? undefined : r);
+    }
+    if (this.#shut && !this.#finSent && this.#txBytes === 0) {
+      this.#finSent = true;
+      if (!r.#readClosed) {
+        r.#rxFin = true;
+        r.#kick();
+      }
+      this.#maybeClose();
+    }
+    if (this.#wantDrain && this.#txBytes <= this.#env.highWater) this.#kick();
+  }
+
+  /** Takes `n` bytes off the queue and copies them into `into`'s buffer (or drops them). */
+  #send(n: number, into: MemorySocket | undefined): void {
+    let left = n;
+    while (left > 0) {
+      const head = this.#tx.first() as Uint8Array;
+      const take = Math.min(left, head.length - this.#txHead);
+      if (into !== undefined) into.#append(head.subarray(this.#txHead, this.#txHead + take), left);
+      this.#txHead += take;
+      left -= take;
+      if (this.#txHead === head.length) {
+        this.#tx.shift();
+        this.#txHead = 0;
+      }
+    }
+    this.#txBytes -= n;
+    if (into !== undefined) into.#kick();
+  }
+
+  /** Copies `src` into the receive buffer; `hint` is what this move brings in all. */
+  #append(src: Uint8Array, hint: number): void {
+    let off = 0;
+    while (off < src.length) {
+      let seg = this.#rx.last();
+      if (seg === undefined || seg.end === seg.buf.length) {
+        const size = Math.min(this.#env.maxChunk, Math.max(MIN_SEGMENT_BYTES, hint - off));
+        seg = { buf: new Uint8Array(size), end: 0 };
+        this.#rx.push(seg);
+      }
+      const k = Math.min(src.length - off, seg.buf.length - seg.end);
+      seg.buf.set(src.subarray(off, off + k), seg.end);
+      seg.end += k;
+      off += k;
+    }
+    this.#rxBytes += src.length;
+  }
+
+  #kick(): void {
+    if (this.#scheduled || this.#closeDelivered) return;
+    this.#scheduled = true;
+    queueMicrotask(() => this.#run());
+  }
+
+  /** Delivers what is due, in contract order: data, EOF, drain, close. */
+  #run(): void {
+    this.#scheduled = false;
+    if (this.#handlers === undefined || this.#closeDelivered) return;
+    try {
+      while (!this.#paused && this.#rxBytes > 0 && this.#handlers !== undefined) {
+        const seg = this.#rx.shift() as Segment;
+        this.#rxBytes -= seg.end;
+        // A delivered segment leaves the buffer, so nothing is ever appended to its memory.
+        const chunk = seg.end === seg.buf.length ? seg.buf : seg.buf.subarray(0, seg.end);
+        this.#peer.#flush();
+        this.#handlers.onData(chunk);
+      }
+      if (this.#rxFin && !this.#ended && this.#rxBytes === 0 && !this.#paused) {
+        this.#ended = true;
+        this.#handlers.onEnd();
+        this.#maybeClose();
+      }
+      if (this.#wantDrain && !this.#closed && this.#txBytes <= this.#env.highWater) {
+        this.#wantDrain = false;
+        this.#handlers.onDrain();
+      }
+      if (this.#closed && !this.#closeDelivered) {
+        // A paused reader notices a reset at once; its unread bytes are lost.
+        if (this.#closeError !== undefined && this.#paused) this.#dropReceived();
+        if (this.#rxBytes === 0 && (!this.#rxFin || this.#ended)) {
+          this.#closeDelivered = true;
+          this.#handlers.onClose(this.#closeError);
+        }
+      }
+    } catch (err) {
+      this.#kick(); // what a throwing handler left undelivered still goes out
+      throw err;
+    }
+  }
+}
