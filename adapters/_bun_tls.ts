@@ -1,0 +1,98 @@
+/**
+ * TLS pieces of the Bun adapter: Bun's `tls` options built from ours, what a handshake
+ * negotiated, and how a failed client handshake is reported. Private to `adapters/bun.ts`.
+ *
+ * @module
+ */
+import type { Address, NetError, TlsClientOptions, TlsInfo, TlsServerOptions } from "../src/net.ts";
+import { netError, toNetError } from "./_errors.ts";
+import type { BunNativeSocket } from "./_bun_socket.ts";
+
+/** `tls` options of `Bun.listen` / `Bun.connect`. */
+export interface BunTlsOptions {
+  cert?: string;
+  key?: string;
+  ca?: string[];
+  serverName?: string;
+  ALPNProtocols?: Uint8Array;
+  rejectUnauthorized?: boolean;
+  requestCert?: boolean;
+}
+
+/** `"a.b.c.d"` or any text with a colon (IPv6): names that must not be sent as SNI. */
+function isIpLiteral(name: string): boolean {
+  return name.includes(":") || /^\d{1,3}(\.\d{1,3}){3}$/.test(name);
+}
+
+/**
+ * ALPN protocol list in TLS wire format (length-prefixed): Bun throws `ERR_INVALID_ARG_TYPE` on
+ * an array and ignores a lower-case `alpnProtocols` (RUNTIMES.md, Bun TLS).
+ */
+function alpnWire(protocols: readonly string[]): Uint8Array {
+  const parts = protocols.map((p) => new TextEncoder().encode(p));
+  const out = new Uint8Array(parts.reduce((n, p) => n + 1 + p.length, 0));
+  let o = 0;
+  for (const [i, p] of parts.entries()) {
+    if (p.length === 0 || p.length > 255) throw new RangeError(`alpnProtocols: invalid protocol ${JSON.stringify(protocols[i])}`);
+    out[o++] = p.length;
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+/** What was negotiated on `s`; `authorized` and the peer name only when a certificate was asked for. */
+export function tlsInfo(s: BunNativeSocket, serverName: string | undefined, askedForCert: boolean): TlsInfo {
+  const info: { -readonly [K in keyof TlsInfo]: TlsInfo[K] } = {
+    alpnProtocol: typeof s.alpnProtocol === "string" && s.alpnProtocol !== "" ? s.alpnProtocol : null,
+  };
+  if (serverName !== undefined && serverName !== "") info.serverName = serverName;
+  const version = s.getTLSVersion();
+  if (typeof version === "string") info.protocol = version;
+  if (askedForCert) {
+    info.authorized = s.authorized;
+    const cn = s.getPeerCertificate()?.subject?.CN;
+    const name = Array.isArray(cn) ? cn[0] : cn;
+    if (name !== undefined) info.peerCommonName = name;
+  }
+  return info;
+}
+
+/** Bun's `tls` options for a listener. */
+export function serverTls(o: TlsServerOptions): BunTlsOptions {
+  const [first, ...rest] = o.certificates;
+  if (first === undefined) throw new RangeError("tls.certificates: at least one certificate is required");
+  if (rest.length > 0) {
+    throw new RangeError(`tls.certificates: ${o.certificates.length} given, but Bun.listen takes one (no tlsSniMultiCert)`);
+  }
+  const requestCert = o.requestClientCert ?? false;
+  const tls: BunTlsOptions = { cert: first.cert, key: first.key, requestCert, rejectUnauthorized: requestCert && (o.requireClientCert ?? false) };
+  if (o.alpnProtocols !== undefined && o.alpnProtocols.length > 0) tls.ALPNProtocols = alpnWire(o.alpnProtocols);
+  if (o.caCerts !== undefined) tls.ca = [...o.caCerts];
+  return tls;
+}
+
+/**
+ * Bun's `tls` options for a connect. SNI defaults to the address's host name; for an IP
+ * literal `serverName` is `""`: without it Bun sends the IP as SNI (RFC 6066 forbids it), while
+ * `""` sends none and still verifies the certificate against the address (measured).
+ */
+export function clientTls(o: TlsClientOptions, address: Address): BunTlsOptions {
+  const name = o.serverName ?? (address.transport === "tcp" ? address.hostname : undefined);
+  const tls: BunTlsOptions = {
+    serverName: name === undefined || isIpLiteral(name) ? "" : name,
+    rejectUnauthorized: o.verify ?? true,
+  };
+  if (o.alpnProtocols !== undefined && o.alpnProtocols.length > 0) tls.ALPNProtocols = alpnWire(o.alpnProtocols);
+  if (o.caCerts !== undefined) tls.ca = [...o.caCerts];
+  if (o.cert !== undefined) tls.cert = o.cert;
+  if (o.key !== undefined) tls.key = o.key;
+  return tls;
+}
+
+/** A failed client handshake: Bun's `authorizationError` while verifying is a verification failure. */
+export function handshakeError(err: Error | null, verify: boolean): NetError {
+  if (err === null) return netError("ETLS", "bun TLS handshake failed");
+  const e = toNetError(err, "bun TLS handshake");
+  return e.code === "EUNKNOWN" && verify ? netError("ETLSVERIFY", e.message, err) : e;
+}
