@@ -42,5 +42,5 @@ done
 
 echo
 echo "runtimes passed: ${passed[*]:-none}; failed: ${failed[*]:-none}"
-echo "${#passed[@]} passed, ${#failed[@]} failed"
+echo "runtimes: ${#passed[@]} passed, ${#failed[@]} failed"
 [ ${#failed[@]} -eq 0 ]
