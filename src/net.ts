@@ -9,8 +9,11 @@
  * Rules every adapter keeps, checked by `tests/adapters/conformance.ts`:
  * - Handlers are never called synchronously from inside a {@link Socket} method: a `write()`,
  *   `close()` or `abort()` returns before any resulting `onDrain` / `onClose` runs.
- * - A chunk passed to `onData` belongs to the receiver; the adapter never reuses its memory.
- *   A chunk passed to `write()` belongs to the adapter until written; the caller never changes it.
+ * - A chunk passed to `onData` belongs to the receiver; the adapter never reuses its memory
+ *   while the receiver owns it. A chunk passed to `write()` is given up: from then on the
+ *   caller neither changes nor reads it, and once it is written the adapter may reuse its
+ *   memory (the Deno adapter recycles its read buffers that way). So a chunk that is both kept
+ *   and written must be copied first.
  * - `write()` accepts every byte (never drops, never partial); backpressure is its return value.
  * - Sockets are always half-open capable: `onEnd` (peer EOF) leaves the write side usable.
  * - Events arrive in order: `onData`* then `onEnd`? then `onClose` exactly once, last.

@@ -190,8 +190,13 @@ export class Stream implements ConnectTarget {
     for (const chunk of this.#pending) this.#toServer(chunk);
     this.#pending = [];
     this.#pendingBytes = 0;
-    if (this.#clientEof) r.shutdownWrite();
-    this.#client.resume();
+    if (this.#clientEof) {
+      r.shutdownWrite();
+      this.back.conn!.flags |= CO_FL.SOCK_WR_SH;
+    }
+    // The client may have been paused by a full request buffer; unless flushing it just
+    // saturated the server (then serverDrained() resumes it), let it send again.
+    if (!this.#clientBlocked) this.#client.resume();
     this.#armTimer();
   }
 
