@@ -139,3 +139,24 @@ export class MapKeeper {
     return this.#map;
   }
 }
+
+/** The map and the two Balancer members shared by the map-based algorithms (`static-rr`, `source`). */
+export class MapBalancer {
+  /** The current map, rebuilt on {@link MapBalancer.update} and when the usable set changes. */
+  readonly map: MapKeeper;
+
+  /** Builds the map of `servers` (declaration order). */
+  constructor(servers: readonly LbServer[], allBackups: boolean) {
+    this.map = new MapKeeper(servers, allBackups);
+  }
+
+  /** Rebuilds the map with the current weights. */
+  update(): void {
+    this.map.rebuild();
+  }
+
+  /** True when the map is not empty. */
+  hasUsableServer(): boolean {
+    return this.map.current().slots.length > 0;
+  }
+}

@@ -67,3 +67,31 @@ export function firstAvoiding(
   }
   return avoided;
 }
+
+/**
+ * The server set of the dynamic balancers (`roundrobin`, `leastconn`, `first`, `random`):
+ * they read states, weights and loads at each pick, so there is nothing to rebuild.
+ */
+export class LiveServerSet {
+  readonly #servers: readonly LbServer[];
+  readonly #allBackups: boolean;
+
+  /** `servers` in declaration order; `allBackups` as `option allbackups`. */
+  constructor(servers: readonly LbServer[], allBackups: boolean) {
+    this.#servers = servers;
+    this.#allBackups = allBackups;
+  }
+
+  /** The servers that may be elected now ({@link eligibleServers}). */
+  members(): LbServer[] {
+    return eligibleServers(this.#servers, this.#allBackups);
+  }
+
+  /** Nothing to recompute: everything is read at each pick. */
+  update(): void {}
+
+  /** True when some server is eligible. */
+  hasUsableServer(): boolean {
+    return this.members().length > 0;
+  }
+}

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { eligibleServers, firstAvoiding } from "./eligible.ts";
+import { firstAvoiding, LiveServerSet } from "./eligible.ts";
 import type { Balancer, LbServer, PickContext } from "./types.ts";
 
 /** HAProxy's effective weight scale (BE_WEIGHT_SCALE): eweight = weight × 16, max 4096. */
@@ -46,29 +46,14 @@ interface Position {
  * Among servers that can take the stream the lowest (key, stamp) wins; the avoided one only
  * if it is alone (lb_fwlc.c `fwlc_get_next_server()`).
  */
-export class LeastConn implements Balancer {
-  readonly #servers: readonly LbServer[];
-  readonly #allBackups: boolean;
+export class LeastConn extends LiveServerSet implements Balancer {
   readonly #positions = new Map<LbServer, Position>();
+  /** Stamp of the last election; at start, equal loads go in declaration order. */
   #seq = 0;
-
-  /** Leastconn over `servers`; at start, equal loads go in declaration order. */
-  constructor(servers: readonly LbServer[], allBackups: boolean) {
-    this.#servers = servers;
-    this.#allBackups = allBackups;
-  }
-
-  /** Nothing to recompute: loads and weights are read at each pick. */
-  update(): void {}
-
-  /** True when some server is eligible. */
-  hasUsableServer(): boolean {
-    return eligibleServers(this.#servers, this.#allBackups).length > 0;
-  }
 
   /** Elects the least loaded server, honouring `ctx.avoid`. */
   pick(ctx?: PickContext): LbServer | undefined {
-    const members = eligibleServers(this.#servers, this.#allBackups);
+    const members = this.members();
     const present = new Set(members);
     for (const s of this.#positions.keys()) if (!present.has(s)) this.#positions.delete(s);
     for (const s of members) {

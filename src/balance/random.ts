@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { eligibleServers, isFull } from "./eligible.ts";
+import { isFull, LiveServerSet } from "./eligible.ts";
 import type { Balancer, LbServer, PickContext } from "./types.ts";
 
 /**
@@ -19,31 +19,20 @@ import type { Balancer, LbServer, PickContext } from "./types.ts";
  * The avoided server is left out of the draws when another eligible server exists (HAProxy
  * passes `srvtoavoid` to the tree lookup, which then takes the next server).
  */
-export class RandomDraws implements Balancer {
-  readonly #servers: readonly LbServer[];
-  readonly #allBackups: boolean;
+export class RandomDraws extends LiveServerSet implements Balancer {
   readonly #draws: number;
   readonly #random: () => number;
 
   /** `draws` is an integer ≥ 1 (checked by `createBalancer()`); `random` returns [0, 1). */
   constructor(servers: readonly LbServer[], allBackups: boolean, draws: number, random: () => number) {
-    this.#servers = servers;
-    this.#allBackups = allBackups;
+    super(servers, allBackups);
     this.#draws = draws;
     this.#random = random;
   }
 
-  /** Nothing to recompute: weights and loads are read at each pick. */
-  update(): void {}
-
-  /** True when some server is eligible. */
-  hasUsableServer(): boolean {
-    return eligibleServers(this.#servers, this.#allBackups).length > 0;
-  }
-
   /** Draws `draws` servers, keeps the least loaded, `undefined` if it is full. */
   pick(ctx?: PickContext): LbServer | undefined {
-    let candidates = eligibleServers(this.#servers, this.#allBackups);
+    let candidates = this.members();
     const avoid = ctx?.avoid;
     if (avoid !== undefined && candidates.length > 1) candidates = candidates.filter((s) => s !== avoid);
     if (candidates.length === 0) return undefined;

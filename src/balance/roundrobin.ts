@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { eligibleServers, isFull, mustQueueBehind } from "./eligible.ts";
+import { isFull, LiveServerSet, mustQueueBehind } from "./eligible.ts";
 import type { Balancer, LbServer, PickContext } from "./types.ts";
 
 /**
@@ -20,28 +20,13 @@ import type { Balancer, LbServer, PickContext } from "./types.ts";
  * with a queue) are skipped and do not accumulate score while full, as lb_fwrr.c skips them.
  * A server leaving the eligible set restarts from a zero score when it comes back.
  */
-export class RoundRobin implements Balancer {
-  readonly #servers: readonly LbServer[];
-  readonly #allBackups: boolean;
+export class RoundRobin extends LiveServerSet implements Balancer {
+  /** Smooth-WRR score of each eligible server (declaration order breaks ties). */
   readonly #score = new Map<LbServer, number>();
-
-  /** Round-robin over `servers` (declaration order breaks ties). */
-  constructor(servers: readonly LbServer[], allBackups: boolean) {
-    this.#servers = servers;
-    this.#allBackups = allBackups;
-  }
-
-  /** Nothing to recompute: weights and states are read at each pick. */
-  update(): void {}
-
-  /** True when some server is eligible. */
-  hasUsableServer(): boolean {
-    return eligibleServers(this.#servers, this.#allBackups).length > 0;
-  }
 
   /** Elects the next server of the weighted rotation, honouring `ctx.avoid`. */
   pick(ctx?: PickContext): LbServer | undefined {
-    const members = eligibleServers(this.#servers, this.#allBackups);
+    const members = this.members();
     const present = new Set(members);
     for (const s of this.#score.keys()) if (!present.has(s)) this.#score.delete(s);
     if (members.length === 0 || mustQueueBehind(ctx)) return undefined;

@@ -5,7 +5,7 @@
  * @module
  */
 import { ipBytes } from "./_ip.ts";
-import { MapKeeper, nextInMap } from "./_map.ts";
+import { MapBalancer, nextInMap } from "./_map.ts";
 import { isFull } from "./eligible.ts";
 import type { Balancer, LbServer, PickContext } from "./types.ts";
 
@@ -38,28 +38,12 @@ export function sourceHash(address: string): number | undefined {
  * address, a Unix socket client) it falls back to round-robin over the map (be.c
  * `assign_server()`: hash key missing).
  */
-export class SourceHash implements Balancer {
-  readonly #map: MapKeeper;
+export class SourceHash extends MapBalancer implements Balancer {
   #rrIdx = 0;
-
-  /** Builds the map of `servers` (declaration order). */
-  constructor(servers: readonly LbServer[], allBackups: boolean) {
-    this.#map = new MapKeeper(servers, allBackups);
-  }
-
-  /** Rebuilds the map with the current weights. */
-  update(): void {
-    this.#map.rebuild();
-  }
-
-  /** True when the map is not empty. */
-  hasUsableServer(): boolean {
-    return this.#map.current().slots.length > 0;
-  }
 
   /** The server of `ctx.sourceAddress`, honouring `ctx.avoid`. */
   pick(ctx?: PickContext): LbServer | undefined {
-    const { slots, members } = this.#map.current();
+    const { slots, members } = this.map.current();
     const tot = slots.length;
     if (tot === 0) return undefined;
     const avoid = ctx?.avoid;

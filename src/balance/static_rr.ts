@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { MapKeeper, nextInMap } from "./_map.ts";
+import { MapBalancer, nextInMap } from "./_map.ts";
 import { isFull, mustQueueBehind } from "./eligible.ts";
 import type { Balancer, LbServer, PickContext } from "./types.ts";
 
@@ -19,28 +19,12 @@ import type { Balancer, LbServer, PickContext } from "./types.ts";
  * server could take the stream it is returned and `rr_idx` is left past its last occurrence
  * (lb_map.c `map_get_server_rr()`).
  */
-export class StaticRoundRobin implements Balancer {
-  readonly #map: MapKeeper;
+export class StaticRoundRobin extends MapBalancer implements Balancer {
   #rrIdx = 0;
-
-  /** Builds the map of `servers` (declaration order). */
-  constructor(servers: readonly LbServer[], allBackups: boolean) {
-    this.#map = new MapKeeper(servers, allBackups);
-  }
-
-  /** Rebuilds the map with the current weights. */
-  update(): void {
-    this.#map.rebuild();
-  }
-
-  /** True when the map is not empty. */
-  hasUsableServer(): boolean {
-    return this.#map.current().slots.length > 0;
-  }
 
   /** Next server of the map that can take a stream, honouring `ctx.avoid`. */
   pick(ctx?: PickContext): LbServer | undefined {
-    const slots = this.#map.current().slots;
+    const slots = this.map.current().slots;
     if (slots.length === 0 || mustQueueBehind(ctx)) return undefined;
     const step = nextInMap(slots, this.#rrIdx, (s) => !isFull(s), ctx?.avoid);
     this.#rrIdx = step.rrIdx;
