@@ -218,9 +218,14 @@ export class Proxy implements AsyncDisposable {
     stream.start();
   }
 
+  /**
+   * A stream ended: counters, then its log line. As HAProxy logs a TCP stream once its server
+   * side is released, `%bc/%sc` no longer count it while `%ac/%fc` still do (checked against
+   * HAProxy 2.6 by the differential test).
+   */
   #end(fe: Frontend, s: Stream): void {
     this.#streams.delete(s);
-    const srvConns = s.server?.counters.current ?? 0;
+    fe.backend.leave(s, s.bytesIn, s.bytesOut);
     const record: StreamLogRecord = {
       client: s.clientConn.src,
       acceptedAt: s.acceptedAt,
@@ -236,7 +241,7 @@ export class Proxy implements AsyncDisposable {
       processConns: this.counters.current,
       frontendConns: fe.counters.current,
       backendConns: fe.backend.counters.current,
-      serverConns: srvConns,
+      serverConns: s.server?.counters.current ?? 0,
       retries: s.retries,
       redispatched: s.redispatched,
       serverQueue: s.serverQueuePos,
@@ -244,7 +249,6 @@ export class Proxy implements AsyncDisposable {
     };
     this.counters.current--;
     fe.leave(s.bytesIn, s.bytesOut);
-    fe.backend.leave(s, s.bytesIn, s.bytesOut);
     const log = fe.settings.log;
     if (log !== undefined && this.#log !== undefined) {
       this.#log(log.format === "json" ? formatJsonLog(record) : formatTcpLog(record), log.target);
