@@ -30,6 +30,15 @@ describe("backend: server sets", () => {
     assert.deepEqual(h.sequence, ["b1", "b1", "b1", "s1"]);
   });
 
+  it("a server with weight 0 is in DRAIN and gets no load-balanced stream", async () => {
+    const h = new Harness();
+    for (let i = 1; i <= 2; i++) await h.server(`s${i}`, srvAddr(i));
+    await h.start(config({ balance: { kind: "roundrobin" }, servers: [{ name: "s1", address: srvAddr(1), weight: 0 }, { name: "s2", address: srvAddr(2) }] }));
+    assert.equal(h.proxy.backends[0]!.servers[0]!.state, "DRAIN");
+    for (let i = 0; i < 3; i++) await h.exchange();
+    assert.deepEqual(h.sequence, ["s2", "s2", "s2"]);
+  });
+
   it("option allbackups spreads over every backup", async () => {
     const h = new Harness();
     for (const [n, i] of [["b1", 2], ["b2", 3]] as const) await h.server(n, srvAddr(i));
