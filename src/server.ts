@@ -5,6 +5,7 @@
  * @module
  */
 import type { Address } from "./net.ts";
+import type { ResolvedServerConfig } from "./config/defaults.ts";
 import type { Clock } from "./clock.ts";
 import { countIn, newStreamCounts, type StreamCounts } from "./_counters.ts";
 
@@ -37,17 +38,10 @@ export interface ServerCounters extends StreamCounts {
 }
 
 /** What a server needs from its configuration (defaults already applied). */
-export interface ServerSettings {
-  readonly name: string;
-  readonly address: Address;
-  readonly id: number;
-  readonly weight: number;
-  readonly maxconn: number;
-  readonly maxqueue: number;
-  readonly backup: boolean;
-  readonly disabled: boolean;
-  readonly slowstartMs: number;
-}
+export type ServerSettings = Pick<
+  ResolvedServerConfig,
+  "name" | "address" | "id" | "weight" | "maxconn" | "maxqueue" | "backup" | "disabled" | "slowstartMs"
+>;
 
 /** A waiter in a queue: resolved with `true` when given a slot, `false` when removed. */
 export interface QueueEntry {
