@@ -171,6 +171,39 @@ describe("stream: aborts and timeouts", () => {
     await assert.rejects(h.net.connect({ address: FRONT }), { code: "ECONNREFUSED" });
   });
 
+  it("stop({ graceMs }) lets a stream finish within the grace period, then kills the rest", async () => {
+    const h = new Harness();
+    await h.server("s1", srvAddr(1));
+    await h.start(config({ servers: servers(1) }));
+    const quick = await h.client();
+    const slow = await h.client();
+    const stopping = h.proxy.stop({ graceMs: 5000 });
+    await h.clock.advance(1000);
+    quick.socket.write(enc("bye"));
+    quick.socket.shutdownWrite();
+    await h.until(() => quick.rec.closeCount === 1 && h.lines.length === 1);
+    assert.equal(quick.rec.text(), "bye");
+    assert.equal(Harness.fields(h.lines[0]!).term, "--");
+    await h.until(() => h.lines.length === 2);
+    await stopping;
+    assert.equal(h.clock.now() - 1_767_225_600_000, 5000, "the rest is killed when the grace period ends");
+    assert.equal(Harness.fields(h.lines[1]!).term, "KD");
+    await h.until(() => slow.rec.closeCount === 1);
+    assert.equal((await slow.rec.closed.promise as { code?: string } | undefined)?.code, "ECONNRESET", "killed: reset");
+  });
+
+  it("global maxconn refuses connections over the process-wide limit", async () => {
+    const h = new Harness();
+    await h.server("s1", srvAddr(1));
+    await h.start({ ...config({ servers: servers(1) }), maxconn: 2 });
+    await h.client();
+    await h.client();
+    const third = await h.client();
+    await h.until(() => third.rec.closeCount === 1);
+    assert.equal(h.proxy.counters.denied, 1);
+    assert.equal(h.proxy.counters.current, 2);
+  });
+
   it("frontend maxconn refuses the connection over the limit and counts it", async () => {
     const h = new Harness();
     await h.server("s1", srvAddr(1));
