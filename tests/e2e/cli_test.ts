@@ -5,6 +5,7 @@
 import { afterEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { type Child, startProxy, stopCleanly } from "../_child.ts";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -187,6 +188,21 @@ describe(`examples/proxy.ts on ${runtime}`, () => {
     const cli = start(["--config", cfg]);
     assert.equal(await within(cli.exited, 20_000, "exit"), 2);
     assert.match(cli.stderr(), /bad\.cfg:5: .*wieght/);
+  });
+
+  it("with no argument runs the demo: curl gets backend-1 then backend-2 through port 8080", async (t) => {
+    if (spawnSync("curl", ["--version"]).status !== 0) return t.skip("SKIP (loud): curl is not installed (scripts/peers.sh installs it as root)");
+    const cli = start([]);
+    const first = await Promise.race([cli.line(/^listening on 127\.0\.0\.1:8080$/), cli.exited.then(() => undefined)]);
+    if (first === undefined) {
+      assert.match(cli.stderr(), /cannot bind 127\.0\.0\.1:8080: EADDRINUSE/);
+      return t.skip("SKIP (loud): port 8080 is busy on this machine; the demo needs it");
+    }
+    const get = () => spawnSync("curl", ["-s", "--max-time", "10", "http://127.0.0.1:8080/"], { encoding: "utf8" }).stdout;
+    assert.equal(get(), "served by backend-1\n");
+    assert.equal(get(), "served by backend-2\n");
+    await cli.line(/ main servers\/s2 \d+\/\d+\/\d+ \d+ -- /);
+    await stopCleanly(cli);
   });
 
   it("rejects an unknown flag with exit code 2 and names it", async () => {
