@@ -4,6 +4,9 @@
  */
 import { after } from "node:test";
 import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { deferred, runtime, within } from "./_helpers.ts";
@@ -97,4 +100,22 @@ export async function stopCleanly(c: Child, signal: "SIGTERM" | "SIGINT" = "SIGT
     throw new Error(`no clean stop after ${signal} (exit ${code}); stderr: ${c.stderr()}`);
   }
   if (runtime !== "deno" && code !== 0) throw new Error(`exit code ${code} after ${signal}`);
+}
+
+/** The `global` + `defaults` lines both HAProxy and proxykit log with: tcplog to stdout. */
+export const TCPLOG_PREAMBLE: readonly string[] = [
+  "global",
+  "    log stdout format raw local0",
+  "defaults",
+  "    mode tcp",
+  "    log global",
+  "    option tcplog",
+];
+
+/** Writes `lines` as `name` in a fresh temporary folder; `remove()` deletes the folder. */
+export function tempFile(name: string, lines: readonly string[]): { path: string; remove(): void } {
+  const dir = mkdtempSync(join(tmpdir(), "proxykit-"));
+  const path = join(dir, name);
+  writeFileSync(path, lines.join("\n") + "\n");
+  return { path, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }

@@ -215,3 +215,23 @@ export async function freePort(net: Network): Promise<number> {
   await l.close();
   return port;
 }
+
+/**
+ * The handlers of an echo server on `socket`: each chunk is written back, and the peer's EOF
+ * is answered with ours. Echoed chunks are given up to `write()` (src/net.ts), so the
+ * recorder counts them without keeping them; `onChunk` sees each one before it is echoed.
+ */
+export function echoRecorder(socket: Socket, onChunk?: (chunk: Uint8Array, rec: Recorder) => void): Recorder {
+  const r = new Recorder();
+  r.keep = false;
+  r.onDataHook = (c) => {
+    onChunk?.(c, r);
+    socket.write(c);
+  };
+  const end = r.onEnd.bind(r);
+  r.onEnd = () => {
+    end();
+    socket.shutdownWrite();
+  };
+  return r;
+}

@@ -9,7 +9,7 @@ import { Proxy } from "../src/proxy.ts";
 import type { Stream } from "../src/stream.ts";
 import type { ProxyConfig } from "../src/config/types.ts";
 import type { Listener, Socket, TcpAddress } from "../src/net.ts";
-import { enc, Recorder, tcp } from "./_helpers.ts";
+import { echoRecorder, enc, Recorder, tcp } from "./_helpers.ts";
 
 /** Frontend address every harness proxy listens on. */
 export const FRONT: TcpAddress = tcp("10.0.0.1", 80);
@@ -45,15 +45,7 @@ export class Harness {
       address: addr,
       onAccept: (s) => {
         this.sequence.push(name);
-        const r = new Recorder();
-        if (echo) {
-          r.onDataHook = (c) => s.write(c);
-          const end = r.onEnd.bind(r);
-          r.onEnd = () => {
-            end();
-            s.shutdownWrite();
-          };
-        }
+        const r = echo ? echoRecorder(s) : new Recorder();
         srv.accepted.push(s);
         srv.recorders.push(r);
         s.setHandlers(r);

@@ -8,12 +8,9 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import type { Listener, Network } from "../../src/net.ts";
-import { type Child, startProgram, startProxy } from "../_child.ts";
-import { enc, freePort, nativeNetwork, portOf, Recorder, runtime, tcp, until, within } from "../_helpers.ts";
+import { type Child, startProgram, startProxy, TCPLOG_PREAMBLE, tempFile } from "../_child.ts";
+import { echoRecorder, enc, freePort, nativeNetwork, portOf, Recorder, runtime, tcp, until, within } from "../_helpers.ts";
 
 const HAPROXY = ["haproxy", "/usr/sbin/haproxy"].find((p) => spawnSync(p, ["-v"]).status === 0);
 if (HAPROXY === undefined) console.warn("SKIP (loud): haproxy is not installed; the differential tests are skipped. Run scripts/peers.sh as root.");
@@ -46,11 +43,7 @@ async function run(engine: "haproxy" | "proxykit", sc: Scenario): Promise<Outcom
       address: tcp("127.0.0.1", 0),
       onAccept: (sock) => {
         sequence.push(s.name);
-        const r = new Recorder();
-        r.keep = false; // the echoed chunk is given up to write() (src/net.ts)
-        r.onDataHook = (c) => sock.write(c);
-        r.onEnd = () => sock.shutdownWrite();
-        sock.setHandlers(r);
+        sock.setHandlers(echoRecorder(sock));
       },
     });
     ports.set(s.name, portOf(l.address));
@@ -61,15 +54,8 @@ async function run(engine: "haproxy" | "proxykit", sc: Scenario): Promise<Outcom
   const readyPort = await freePort(net);
   const readyTarget = await net.listen({ address: tcp("127.0.0.1", 0), onAccept: (s) => s.setHandlers({ onData() {}, onEnd: () => s.close(), onDrain() {}, onClose() {} }) });
   listeners.push(readyTarget);
-  const dir = mkdtempSync(join(tmpdir(), "proxykit-diff-"));
-  const cfg = join(dir, "haproxy.cfg");
-  writeFileSync(cfg, [
-    "global",
-    "    log stdout format raw local0",
-    "defaults",
-    "    mode tcp",
-    "    log global",
-    "    option tcplog",
+  const cfgFile = tempFile("haproxy.cfg", [
+    ...TCPLOG_PREAMBLE,
     "    timeout connect 300ms",
     "    timeout client 5s",
     "    timeout server 5s",
@@ -82,8 +68,8 @@ async function run(engine: "haproxy" | "proxykit", sc: Scenario): Promise<Outcom
     "listen ready",
     `    bind 127.0.0.1:${readyPort}`,
     `    server r 127.0.0.1:${portOf(readyTarget.address)}`,
-    "",
-  ].join("\n"));
+  ]);
+  const cfg = cfgFile.path;
   const child: Child = engine === "haproxy" ? startProgram(HAPROXY!, ["-db", "-f", cfg]) : startProxy(["--config", cfg]);
   try {
     // Ready once the `ready` section (bound after `fe`) accepts; its log lines are ignored.
@@ -124,7 +110,7 @@ async function run(engine: "haproxy" | "proxykit", sc: Scenario): Promise<Outcom
     child.child.kill("SIGTERM");
     await within(child.exited, 10_000, `${engine} exit`).catch(() => child.child.kill("SIGKILL"));
     for (const l of listeners) await l.close();
-    rmSync(dir, { recursive: true, force: true });
+    cfgFile.remove();
   }
 }
 

@@ -4,13 +4,10 @@
  */
 import { afterEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { type Child, startProxy, stopCleanly } from "../_child.ts";
+import { type Child, startProxy, stopCleanly, TCPLOG_PREAMBLE, tempFile } from "../_child.ts";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import type { Listener, Network, Socket } from "../../src/net.ts";
-import { deferred, enc, freePort, nativeNetwork, PatternChecker, patternBuffer, portOf, pump, Recorder, runtime, tcp, within } from "../_helpers.ts";
+import { deferred, echoRecorder, enc, freePort, nativeNetwork, PatternChecker, patternBuffer, portOf, pump, Recorder, runtime, tcp, within } from "../_helpers.ts";
 
 const net: Network = await nativeNetwork();
 /** Listeners and children a test opened, closed after it whatever happened. */
@@ -117,7 +114,7 @@ describe(`examples/proxy.ts on ${runtime}`, () => {
   });
 
   it("survives a client that resets mid-stream", async () => {
-    const srv = await server((s) => s.setHandlers({ onData: (c) => s.write(c), onEnd: () => s.shutdownWrite(), onDrain() {}, onClose() {} }));
+    const srv = await server((s) => s.setHandlers(echoRecorder(s)));
     const cli = start(["--listen", "127.0.0.1:0", "--server", `127.0.0.1:${portOf(srv.address)}`, "--log"]);
     const port = await listening(cli);
     const c1 = await net.connect({ address: tcp("127.0.0.1", port) });
@@ -140,18 +137,10 @@ describe(`examples/proxy.ts on ${runtime}`, () => {
   });
 
   it("--config runs a haproxy.cfg: a listening line per bind, server state lines on stdout", async () => {
-    const live = await server((s) => s.setHandlers({ onData: (c) => s.write(c), onEnd: () => s.shutdownWrite(), onDrain() {}, onClose() {} }));
+    const live = await server((s) => s.setHandlers(echoRecorder(s)));
     const [p1, p2, dead] = [await freePort(net), await freePort(net), await freePort(net)];
-    const dir = mkdtempSync(join(tmpdir(), "proxykit-cli-"));
-    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
-    const cfg = join(dir, "haproxy.cfg");
-    writeFileSync(cfg, [
-      "global",
-      "    log stdout format raw local0",
-      "defaults",
-      "    mode tcp",
-      "    log global",
-      "    option tcplog",
+    const file = tempFile("haproxy.cfg", [
+      ...TCPLOG_PREAMBLE,
       "    timeout connect 500ms",
       "frontend one",
       `    bind 127.0.0.1:${p1}`,
@@ -163,9 +152,9 @@ describe(`examples/proxy.ts on ${runtime}`, () => {
       "    balance first",
       `    server dead 127.0.0.1:${dead} check inter 200`,
       `    server live 127.0.0.1:${portOf(live.address)} check inter 200`,
-      "",
-    ].join("\n"));
-    const cli = start(["--config", cfg]);
+    ]);
+    cleanup.push(() => file.remove());
+    const cli = start(["--config", file.path]);
     await cli.line(new RegExp(`^listening on 127\\.0\\.0\\.1:${p1}$`));
     await cli.line(new RegExp(`^listening on 127\\.0\\.0\\.1:${p2}$`));
     await cli.line(/^Server be\/dead is DOWN, reason: Layer4 connection problem, info: "Connection refused", check duration: \d+ms\. 1 active and 0 backup servers left\./);
@@ -181,11 +170,9 @@ describe(`examples/proxy.ts on ${runtime}`, () => {
   });
 
   it("--config with a typo fails with exit code 2 naming the file, line and keyword", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "proxykit-cli-"));
-    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
-    const cfg = join(dir, "bad.cfg");
-    writeFileSync(cfg, "frontend fe\n    bind 127.0.0.1:1\n    default_backend be\nbackend be\n    server s1 127.0.0.1:2 wieght 3\n");
-    const cli = start(["--config", cfg]);
+    const file = tempFile("bad.cfg", ["frontend fe", "    bind 127.0.0.1:1", "    default_backend be", "backend be", "    server s1 127.0.0.1:2 wieght 3"]);
+    cleanup.push(() => file.remove());
+    const cli = start(["--config", file.path]);
     assert.equal(await within(cli.exited, 20_000, "exit"), 2);
     assert.match(cli.stderr(), /bad\.cfg:5: .*wieght/);
   });

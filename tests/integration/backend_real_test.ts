@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { Proxy } from "../../src/proxy.ts";
 import type { ProxyConfig, ServerConfig } from "../../src/config/types.ts";
 import type { Listener, Network, Socket } from "../../src/net.ts";
-import { enc, freePort, nativeNetwork, portOf, Recorder, runtime, tcp, until, within } from "../_helpers.ts";
+import { echoRecorder, enc, freePort, nativeNetwork, portOf, Recorder, runtime, tcp, until, within } from "../_helpers.ts";
 
 const net: Network = await nativeNetwork();
 /** Everything a test opened, closed after it whatever happened. */
@@ -25,14 +25,9 @@ async function echo(name: string, seen: string[]): Promise<Listener> {
   const l = await net.listen({
     address: tcp("127.0.0.1", 0),
     onAccept: (s: Socket) => {
-      const r = new Recorder();
-      r.keep = false; // the echoed chunk is given up to write() (src/net.ts)
-      r.onDataHook = (c) => {
+      s.setHandlers(echoRecorder(s, (c, r) => {
         if (r.bytes === c.length) seen.push(name);
-        s.write(c);
-      };
-      r.onEnd = () => s.shutdownWrite();
-      s.setHandlers(r);
+      }));
     },
   });
   cleanup.push(() => l.close());
