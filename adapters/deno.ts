@@ -59,6 +59,8 @@ const DEFAULT_HIGH_WATER_MARK = 65536;
 const DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS = 120_000;
 /** Pause after a failed `accept()` (EMFILE...), as HAProxy pauses a listener out of descriptors. */
 const ACCEPT_RETRY_MS = 100;
+/** `accept()` error codes that concern one connection only: accept the next one at once. */
+const DIED_IN_QUEUE: ReadonlySet<unknown> = new Set(["ECONNABORTED", "ECONNRESET", "ENOTCONN"]);
 
 /**
  * `reusePort` is gated behind `--unstable-net` (without it Deno ends the process, exit 70,
@@ -187,9 +189,10 @@ class DenoListenerHandle implements Listener {
       } catch (err) {
         const { name, code } = err as { name?: string; code?: unknown };
         if (this.#closed || name === "BadResource" || name === "Interrupted") return;
-        // A connection that died in the queue costs nothing; anything else (EMFILE...) would
-        // fail again at once, so wait a little.
-        if (code !== "ECONNABORTED" && code !== "ECONNRESET") await new Promise((r) => setTimeout(r, ACCEPT_RETRY_MS));
+        // A connection that died in the queue costs nothing (Deno reports one reset before
+        // its peer address was read as ENOTCONN); anything else (EMFILE...) would fail again
+        // at once, so wait a little.
+        if (!DIED_IN_QUEUE.has(code)) await new Promise((r) => setTimeout(r, ACCEPT_RETRY_MS));
         continue;
       }
       if (this.#closed) return closeQuietly(conn);

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { acceptEach } from "./_deno_accept.ts";
 import { type BenchServer, encodeHeader, HeaderReader, type LoadKit } from "./_proto.ts";
 
 // A hand-written view of the few Deno APIs used, so that `tsc` (no Deno types) checks this file.
@@ -14,7 +15,8 @@ interface DenoConn {
   closeWrite(): Promise<void>;
   close(): void;
 }
-interface DenoListener extends AsyncIterable<DenoConn> {
+interface DenoListener {
+  accept(): Promise<DenoConn>;
   readonly addr: { readonly port: number };
   close(): void;
 }
@@ -94,13 +96,7 @@ async function serve(c: DenoConn): Promise<void> {
 export const kit: LoadKit = {
   server(): Promise<BenchServer> {
     const l = D.listen({ hostname: "127.0.0.1", port: 0 });
-    void (async () => {
-      try {
-        for await (const c of l) void serve(c);
-      } catch {
-        // Listener closed.
-      }
-    })();
+    void acceptEach(l, (c) => void serve(c));
     return Promise.resolve({ port: l.addr.port, close: () => l.close() });
   },
 

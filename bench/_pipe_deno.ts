@@ -7,6 +7,8 @@
  * @module
  */
 
+import { acceptEach } from "./_deno_accept.ts";
+
 // A hand-written view of the few Deno APIs used, so that `tsc` (no Deno types) checks this file.
 interface DenoConn {
   read(p: Uint8Array): Promise<number | null>;
@@ -15,7 +17,7 @@ interface DenoConn {
   close(): void;
 }
 interface DenoLike {
-  listen(o: { hostname: string; port: number }): AsyncIterable<DenoConn> & { readonly addr: { readonly port: number } };
+  listen(o: { hostname: string; port: number }): { accept(): Promise<DenoConn>; readonly addr: { readonly port: number } };
   connect(o: { hostname: string; port: number }): Promise<DenoConn>;
 }
 const D = (globalThis as unknown as { Deno: DenoLike }).Deno;
@@ -63,8 +65,6 @@ async function handle(client: DenoConn, target: { host: string; port: number }):
 /** Listens on `host:port` and pipes each connection to `target`; resolves with the bound port. */
 export function pipe(host: string, port: number, target: { host: string; port: number }): Promise<number> {
   const l = D.listen({ hostname: host, port });
-  void (async () => {
-    for await (const c of l) void handle(c, target);
-  })();
+  void acceptEach(l, (c) => void handle(c, target));
   return Promise.resolve(l.addr.port);
 }

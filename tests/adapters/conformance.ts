@@ -255,6 +255,33 @@ export function conformance(label: string, net: Network): void {
       await p.listener.close();
     });
 
+    it("keeps accepting after a burst of clients that abort right after connecting", async () => {
+      // A connection reset while still in the accept queue makes some runtimes' accept() throw
+      // (Deno: ENOTCONN from its peer-address lookup); the listener must go on regardless.
+      // Aborted clients may or may not reach onAccept; the one after them must, with its bytes.
+      const survivor = deferred<string>();
+      const listener = await net.listen({
+        address: tcp("127.0.0.1", 0),
+        onAccept: (s) => {
+          const r = new Recorder();
+          r.onEnd = () => {
+            if (r.text() !== "") survivor.resolve(r.text());
+            s.close();
+          };
+          s.setHandlers(r);
+        },
+      });
+      const target = tcp("127.0.0.1", portOf(listener.address));
+      await Promise.all(Array.from({ length: 20 }, async () => (await net.connect({ address: target })).abort()));
+      const c = await within(net.connect({ address: target }), WAIT_MS, "connect after the burst");
+      c.setHandlers(new Recorder());
+      c.write(enc("still here"));
+      c.shutdownWrite();
+      assert.equal(await within(survivor.promise, WAIT_MS, "the client after the burst is served"), "still here");
+      c.close();
+      await listener.close();
+    });
+
     it("close() flushes queued bytes before closing", async () => {
       const p = await pair(net);
       const pattern = patternBuffer(1 << 20, 3);
