@@ -105,6 +105,8 @@ export function formatJsonLog(r: StreamLogRecord): string {
 export interface ServerStateChange {
   readonly backend: string;
   readonly server: string;
+  /** A backup server's line starts with `Backup Server`, as HAProxy words it. */
+  readonly isBackup?: boolean;
   readonly state: string;
   /** Text after `reason: ` (see `describeCheck` in `src/health.ts`); empty for admin changes. */
   readonly reason: string;
@@ -123,9 +125,12 @@ export interface ServerStateChange {
  */
 export function formatServerState(c: ServerStateChange): string {
   const why = c.reason === "" ? "" : `, reason: ${c.reason}`;
-  const head = `Server ${c.backend}/${c.server} is ${c.state}${why}.`;
+  const head = `${c.isBackup ? "Backup " : ""}Server ${c.backend}/${c.server} is ${c.state}${why}.`;
+  // HAProxy adds "Running on backup." while only backup servers are left to serve.
+  const counts = `${c.active} active and ${c.backup} backup servers`;
+  const onBackup = c.active === 0 && c.backup > 0 ? " Running on backup." : "";
   if (c.state === "UP") {
-    return `${head} ${c.active} active and ${c.backup} backup servers online. 0 sessions requeued, ${c.queued} total in queue.`;
+    return `${head} ${counts} online.${onBackup} 0 sessions requeued, ${c.queued} total in queue.`;
   }
-  return `${head} ${c.active} active and ${c.backup} backup servers left. ${c.sessions} sessions active, 0 requeued, ${c.queued} remaining in queue.`;
+  return `${head} ${counts} left.${onBackup} ${c.sessions} sessions active, 0 requeued, ${c.queued} remaining in queue.`;
 }

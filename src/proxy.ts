@@ -127,6 +127,7 @@ export class Proxy implements AsyncDisposable {
     const line = formatServerState({
       backend: be.name,
       server: srv.name,
+      isBackup: srv.backup,
       state: srv.state,
       reason,
       active,

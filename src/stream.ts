@@ -120,6 +120,13 @@ export class Stream implements ConnectTarget {
   #pendingBytes = 0;
   #clientEof = false;
   #serverEof = false;
+  /**
+   * The side's read was shut by its inactivity timeout (HAProxy `si_shutr` on
+   * CF_READ_TIMEOUT): it is paused for good and its direction half-closed downstream, but
+   * the other direction goes on until it ends or times out too.
+   */
+  #clientReadShut = false;
+  #serverReadShut = false;
   #clientClosed = false;
   #serverClosed = false;
   #clientBlocked = false;
@@ -204,11 +211,14 @@ export class Stream implements ConnectTarget {
     if (!this.#server!.write(chunk) && !this.#clientBlocked) {
       this.#clientBlocked = true;
       this.#client.pause();
+      this.#armTimer();
     }
   }
 
   /** Client bytes: forwarded, or held (bounded) until the server side is established. */
   fromClient(chunk: Uint8Array): void {
+    // Bun may deliver bytes it had read before pause(): a timed-out read side takes nothing.
+    if (this.#clientReadShut) return;
     this.bytesIn += chunk.length;
     const now = this.#ctx.clock.now();
     this.#cliAt = now;
@@ -224,6 +234,7 @@ export class Stream implements ConnectTarget {
 
   /** Server bytes go to the client; a saturated client pauses the server. */
   fromServer(chunk: Uint8Array): void {
+    if (this.#serverReadShut) return;
     this.bytesOut += chunk.length;
     const now = this.#ctx.clock.now();
     this.#srvAt = now;
@@ -231,25 +242,32 @@ export class Stream implements ConnectTarget {
     if (!this.#client.write(chunk) && !this.#serverBlocked) {
       this.#serverBlocked = true;
       this.#server!.pause();
+      this.#armTimer();
     }
   }
 
   /** Client EOF: propagated as a half-close once the server side is up. */
   clientEnded(): void {
+    if (this.#clientReadShut) return;
     this.#clientEof = true;
     this.clientConn.flags |= CO_FL.SOCK_RD_SH;
     if (this.#server !== undefined) {
       this.#server.shutdownWrite();
       this.back.conn!.flags |= CO_FL.SOCK_WR_SH;
     }
+    this.#closeTimedOutSides();
+    this.#armTimer();
   }
 
   /** Server EOF: propagated to the client as a half-close. */
   serverEnded(): void {
+    if (this.#serverReadShut) return;
     this.#serverEof = true;
     this.back.conn!.flags |= CO_FL.SOCK_RD_SH;
     this.#client.shutdownWrite();
     this.clientConn.flags |= CO_FL.SOCK_WR_SH;
+    this.#closeTimedOutSides();
+    this.#armTimer();
   }
 
   /** The client can take more: let the server side read again. */
@@ -257,7 +275,8 @@ export class Stream implements ConnectTarget {
     this.#cliAt = this.#ctx.clock.now();
     if (this.#serverBlocked) {
       this.#serverBlocked = false;
-      this.#server?.resume();
+      if (!this.#serverReadShut) this.#server?.resume();
+      this.#armTimer();
     }
   }
 
@@ -266,7 +285,8 @@ export class Stream implements ConnectTarget {
     this.#srvAt = this.#ctx.clock.now();
     if (this.#clientBlocked) {
       this.#clientBlocked = false;
-      this.#client.resume();
+      if (!this.#clientReadShut) this.#client.resume();
+      this.#armTimer();
     }
   }
 
@@ -318,7 +338,14 @@ export class Stream implements ConnectTarget {
     this.termPhase = phase;
   }
 
-  /** Applies the inactivity timeouts: client (`cD`), server (`sD`), tunnel overriding both. */
+  /**
+   * Applies the inactivity timeouts as HAProxy's process_stream() does per channel: `timeout
+   * client` covers reading from the client and writing to it, `timeout server` the same on
+   * the server side, `timeout tunnel` replaces both once connected. A read timer runs only
+   * while that side may send (not at EOF, not paused by backpressure); a write timer only
+   * while bytes wait for that side to drain. Activity in either direction re-arms both, as
+   * HAProxy refreshes a side's read timeout when it writes to that side.
+   */
   #armTimer(): void {
     const clock = this.#ctx.clock;
     clock.clearTimer(this.#timer);
@@ -327,19 +354,61 @@ export class Stream implements ConnectTarget {
     const be = this.#ctx.backend.settings;
     const established = this.#server !== undefined;
     const tunnel = established ? be.tunnelTimeoutMs : undefined;
-    const cliTo = tunnel ?? this.#ctx.frontend.clientTimeoutMs;
-    const srvTo = established ? tunnel ?? be.serverTimeoutMs : undefined;
+    const clientReading = !this.#clientEof && !this.#clientReadShut && !this.#clientBlocked;
+    const serverReading = !this.#serverEof && !this.#serverReadShut && !this.#serverBlocked;
+    const cliTo = clientReading || this.#serverBlocked ? tunnel ?? this.#ctx.frontend.clientTimeoutMs : undefined;
+    const srvTo = established && (serverReading || this.#clientBlocked) ? tunnel ?? be.serverTimeoutMs : undefined;
     const now = clock.now();
     let next = Infinity;
     if (cliTo !== undefined) {
-      if (now - this.#cliAt >= cliTo) return this.#expire("c");
+      if (now - this.#cliAt >= cliTo) return this.#timedOut("c");
       next = Math.min(next, this.#cliAt + cliTo);
     }
     if (srvTo !== undefined) {
-      if (now - this.#srvAt >= srvTo) return this.#expire("s");
+      if (now - this.#srvAt >= srvTo) return this.#timedOut("s");
       next = Math.min(next, this.#srvAt + srvTo);
     }
     if (next !== Infinity) this.#timer = clock.setTimer(() => this.#armTimer(), next - now);
+  }
+
+  /**
+   * A side's timeout struck. A write timeout (bytes waiting for that side to drain) or a
+   * timeout before the server side is up ends the stream at once, with resets (HAProxy sets
+   * NOLINGER on a write timeout). A read timeout only shuts that side's read and half-closes
+   * its direction downstream (FIN), like an EOF would; the stream ends once the other
+   * direction is over too, and the first timeout names the termination (`cD`/`sD`).
+   */
+  #timedOut(side: "c" | "s"): void {
+    const server = this.#server;
+    const writeTimeout = side === "c" ? this.#serverBlocked : this.#clientBlocked;
+    if (server === undefined || writeTimeout) return this.#expire(side);
+    this.#setTerm(side, this.#phase());
+    if (side === "c") {
+      this.#clientReadShut = true;
+      this.#client.pause();
+      this.clientConn.flags |= CO_FL.SOCK_RD_SH;
+      server.shutdownWrite();
+      this.back.conn!.flags |= CO_FL.SOCK_WR_SH;
+    } else {
+      this.#serverReadShut = true;
+      server.pause();
+      this.back.conn!.flags |= CO_FL.SOCK_RD_SH;
+      this.#client.shutdownWrite();
+      this.clientConn.flags |= CO_FL.SOCK_WR_SH;
+    }
+    this.#closeTimedOutSides();
+    this.#armTimer();
+  }
+
+  /**
+   * A side whose read was shut by a timeout never reports EOF, so the adapter cannot see both
+   * of its directions end: close it ourselves once its write side is shut too.
+   */
+  #closeTimedOutSides(): void {
+    const clientWriteShut = this.#serverEof || this.#serverReadShut;
+    const serverWriteShut = this.#clientEof || this.#clientReadShut;
+    if (this.#clientReadShut && clientWriteShut) this.#closeClient();
+    if (this.#serverReadShut && serverWriteShut && !this.#serverClosed) this.#server?.close();
   }
 
   /** Ends the stream at once because the proxy is stopping (HAProxy's `K`: killed by admin). */
@@ -347,7 +416,7 @@ export class Stream implements ConnectTarget {
     this.#expire("K");
   }
 
-  /** Ends the stream at once with `cause` (timeouts, kill): both sockets are aborted. */
+  /** Ends the stream at once with `cause` (write timeouts, kill): both sockets are aborted. */
   #expire(cause: "c" | "s" | "K"): void {
     if (this.#ended) return;
     this.#setTerm(cause, this.#phase());

@@ -123,29 +123,77 @@ describe("stream: aborts and timeouts", () => {
     assert.equal(Harness.fields(h.lines[0]!).term, "SD");
   });
 
-  it("timeout client ends an idle stream with cD", async () => {
+  it("timeout client half-closes toward the server (FIN); the stream ends cD once the server finishes", async () => {
     const h = new Harness();
-    await h.server("s1", srvAddr(1));
+    const srv = await h.server("s1", srvAddr(1));
     await h.start(config({ timeouts: { serverMs: 60_000 }, servers: servers(1) }, { clientTimeoutMs: 5000 }));
     const c = await h.client();
     c.socket.write(enc("x"));
     await h.clock.advance(3000);
     c.socket.write(enc("y"));
-    await h.until(() => c.rec.closeCount === 1);
+    await h.clock.advance(4999);
+    assert.equal(srv.recorders[0]!.endCount, 0, "nothing before 5 s of inactivity");
+    // At t=8 s the client's read is shut and the server gets a FIN; the echo server answers
+    // with its own FIN, which ends the other direction: the client sees an orderly EOF.
+    await h.until(() => h.lines.length === 1);
+    assert.equal(srv.recorders[0]!.endCount, 1, "the server got a FIN");
+    assert.deepEqual(c.rec.events, ["data", "end"], "the client got both echoes, then an orderly EOF, no reset");
+    assert.equal(c.rec.text(), "xy");
     const f = Harness.fields(h.lines[0]!);
     assert.equal(f.term, "cD");
     assert.match(f.timers, /\/8000$/, "5 s after the last activity at t=3 s");
   });
 
-  it("timeout server ends an idle stream with sD", async () => {
+  it("timeout server half-closes toward the client; a client that closes on EOF ends it sD", async () => {
     const h = new Harness();
     await h.server("s1", srvAddr(1));
     await h.start(config({ timeouts: { serverMs: 2000 }, servers: servers(1) }, { clientTimeoutMs: 60_000 }));
     const c = await h.client();
-    await h.until(() => c.rec.closeCount === 1);
+    const t0 = h.clock.now();
+    await h.until(() => c.rec.endCount === 1);
+    assert.equal(h.clock.now() - t0, 2000);
+    assert.deepEqual(c.rec.events, ["end"]);
+    c.socket.close();
+    await h.until(() => h.lines.length === 1);
     const f = Harness.fields(h.lines[0]!);
     assert.equal(f.term, "sD");
     assert.match(f.timers, /\/2000$/);
+  });
+
+  it("after a read timeout the other direction lives on until it times out too (HAProxy: Tt is the longer timeout)", async () => {
+    const h = new Harness();
+    const srv = await h.server("s1", srvAddr(1), false);
+    await h.start(config({ timeouts: { serverMs: 2000 }, servers: servers(1) }, { clientTimeoutMs: 6000 }));
+    const c = await h.client();
+    const t0 = h.clock.now();
+    await h.until(() => c.rec.endCount === 1);
+    assert.equal(h.clock.now() - t0, 2000, "FIN to the client at timeout server");
+    assert.equal(srv.recorders[0]!.endCount, 0, "the client→server direction is still open");
+    await h.until(() => h.lines.length === 1);
+    assert.equal(srv.recorders[0]!.endCount + srv.recorders[0]!.closeCount > 0, true, "the server side was closed");
+    const f = Harness.fields(h.lines[0]!);
+    assert.equal(f.term, "sD", "the first timeout names the termination");
+    assert.match(f.timers, /\/6000$/);
+  });
+
+  it("a write timeout (the client stopped reading) aborts both sides with cD", async () => {
+    const h = new Harness();
+    let server!: Socket;
+    const srvRec = new Recorder();
+    await h.net.listen({ address: srvAddr(1), onAccept: (s) => ((server = s), s.setHandlers(srvRec)) });
+    await h.start(config({ timeouts: { serverMs: 60_000 }, servers: servers(1) }, { clientTimeoutMs: 1000 }));
+    const c = await h.client();
+    c.socket.pause();
+    await h.until(() => server !== undefined);
+    const big = patternBuffer(1 << 16, 5);
+    // Fill the path to the paused client until the server itself is told to wait.
+    await h.until(() => !server.write(big.slice()), 10_000, 1);
+    const t0 = h.clock.now();
+    await h.until(() => srvRec.closeCount === 1 && h.lines.length === 1);
+    assert.equal(srvRec.events.at(-1), "close:ECONNRESET", "the server side was reset");
+    const f = Harness.fields(h.lines[0]!);
+    assert.equal(f.term, "cD");
+    assert.ok(h.clock.now() - t0 <= 1000, "within timeout client of the last drain");
   });
 
   it("timeout tunnel supersedes client and server timeouts once connected", async () => {
@@ -154,8 +202,8 @@ describe("stream: aborts and timeouts", () => {
     await h.start(config({ timeouts: { serverMs: 1000, tunnelMs: 10_000 }, servers: servers(1) }, { clientTimeoutMs: 1000 }));
     const c = await h.client();
     await h.clock.advance(9999);
-    assert.equal(c.rec.closeCount, 0, "still open after 9.999 s");
-    await h.until(() => c.rec.closeCount === 1);
+    assert.equal(c.rec.endCount, 0, "still open after 9.999 s");
+    await h.until(() => c.rec.endCount === 1 && h.lines.length === 1);
     assert.match(Harness.fields(h.lines[0]!).timers, /\/10000$/);
   });
 

@@ -8,7 +8,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import type { Listener, Network } from "../../src/net.ts";
+import type { Listener, Network, Socket } from "../../src/net.ts";
 import { type Child, startProgram, startProxy, TCPLOG_PREAMBLE, tempFile } from "../_child.ts";
 import { echoRecorder, enc, freePort, nativeNetwork, portOf, Recorder, runtime, tcp, until, within } from "../_helpers.ts";
 
@@ -17,11 +17,18 @@ if (HAPROXY === undefined) console.warn("SKIP (loud): haproxy is not installed; 
 const net: Network = await nativeNetwork();
 
 interface Scenario {
-  /** Server lines; `dead` servers get a closed port. */
-  servers: { name: string; dead?: boolean; opts?: string }[];
+  /**
+   * Server lines; `dead` servers get a closed port, `silent` ones accept and read but never
+   * answer nor close.
+   */
+  servers: { name: string; dead?: boolean; silent?: boolean; opts?: string }[];
   /** Backend lines besides `server`s. */
   backend: string[];
+  /** Frontend lines besides `bind` and `default_backend`. */
+  frontend?: string[];
   connections: number;
+  /** The client keeps its write side open after "hello" (default: it half-closes). */
+  clientKeepsOpen?: boolean;
   /** Wait for this many "Server ..." state lines before driving clients. */
   waitStateLines?: number;
 }
@@ -37,6 +44,7 @@ interface Outcome {
 async function run(engine: "haproxy" | "proxykit", sc: Scenario): Promise<Outcome> {
   const sequence: string[] = [];
   const listeners: Listener[] = [];
+  const held: Socket[] = [];
   const ports = new Map<string, number>();
   for (const s of sc.servers) {
     const l = await net.listen({
@@ -45,10 +53,14 @@ async function run(engine: "haproxy" | "proxykit", sc: Scenario): Promise<Outcom
       // and close without sending, and how many land during a run depends on timing.
       onAccept: (sock) => {
         let counted = false;
-        sock.setHandlers(echoRecorder(sock, () => {
+        const count = () => {
           if (!counted) sequence.push(s.name);
           counted = true;
-        }));
+        };
+        if (s.silent) {
+          held.push(sock);
+          sock.setHandlers({ onData: count, onEnd() {}, onDrain() {}, onClose() {} });
+        } else sock.setHandlers(echoRecorder(sock, count));
       },
     });
     ports.set(s.name, portOf(l.address));
@@ -67,6 +79,7 @@ async function run(engine: "haproxy" | "proxykit", sc: Scenario): Promise<Outcom
     "frontend fe",
     `    bind 127.0.0.1:${fePort}`,
     "    default_backend be",
+    ...(sc.frontend ?? []).map((l) => `    ${l}`),
     "backend be",
     ...sc.backend.map((l) => `    ${l}`),
     ...sc.servers.map((s) => `    server ${s.name} 127.0.0.1:${ports.get(s.name)}${s.opts ? ` ${s.opts}` : ""}`),
@@ -93,13 +106,13 @@ async function run(engine: "haproxy" | "proxykit", sc: Scenario): Promise<Outcom
     // The probe's stream must be over, or it would count in the first line's %ac.
     await until(() => child.stdout.some((l) => / ready ready\//.test(l)), 20_000, `${engine}: probe logged`);
     const want = sc.waitStateLines ?? 0;
-    await until(() => child.stdout.filter((l) => l.startsWith("Server ")).length >= want, 20_000, `${engine} state lines`);
+    await until(() => child.stdout.filter((l) => /^(Backup )?Server /.test(l)).length >= want, 20_000, `${engine} state lines`);
     for (let i = 0; i < sc.connections; i++) {
       const c = await net.connect({ address: tcp("127.0.0.1", fePort) });
       const r = new Recorder();
       c.setHandlers(r);
       c.write(enc("hello"));
-      c.shutdownWrite();
+      if (!sc.clientKeepsOpen) c.shutdownWrite();
       await within(r.ended.promise, 20_000, `${engine}: connection ${i} to end`);
       c.close();
       await until(() => child.stdout.filter((l) => / fe be\//.test(l)).length > i, 20_000, `${engine}: log line ${i}`);
@@ -109,11 +122,12 @@ async function run(engine: "haproxy" | "proxykit", sc: Scenario): Promise<Outcom
       if (!m) throw new Error(`${engine}: unexpected log line: ${l}`);
       return { server: m[1]!, bytes: m[2]!, term: m[3]!, conns: m[4]!, retries: m[5]! };
     });
-    const states = child.stdout.filter((l) => l.startsWith("Server ")).map((l) => l.replace(/check duration: \d+ms/, "check duration: Nms"));
+    const states = child.stdout.filter((l) => /^(Backup )?Server /.test(l)).map((l) => l.replace(/check duration: \d+ms/, "check duration: Nms"));
     return { sequence, logs, states };
   } finally {
     child.child.kill("SIGTERM");
     await within(child.exited, 10_000, `${engine} exit`).catch(() => child.child.kill("SIGKILL"));
+    for (const h of held) h.abort();
     for (const l of listeners) await l.close();
     cfgFile.remove();
   }
@@ -160,6 +174,45 @@ const scenarios: Record<string, Scenario> = {
     backend: ["balance roundrobin"],
     connections: 3,
     waitStateLines: 1,
+  },
+  "balance roundrobin with weights 2 and 1": {
+    servers: [{ name: "a", opts: "weight 2" }, { name: "b", opts: "weight 1" }],
+    backend: ["balance roundrobin"],
+    connections: 6,
+  },
+  "a server of weight 0 is never elected": {
+    servers: [{ name: "zero", opts: "weight 0" }, { name: "s1" }, { name: "s2" }],
+    backend: ["balance roundrobin"],
+    connections: 4,
+  },
+  "balance leastconn": {
+    servers: [{ name: "s1" }, { name: "s2" }, { name: "s3" }],
+    backend: ["balance leastconn"],
+    connections: 4,
+  },
+  "a backup server takes over once the only active one is DOWN": {
+    servers: [{ name: "dead", dead: true, opts: "check inter 200 fall 1 rise 1" }, { name: "spare", opts: "backup" }],
+    backend: ["balance roundrobin"],
+    connections: 2,
+    waitStateLines: 1,
+  },
+  "a backup server's state line starts with Backup Server": {
+    servers: [{ name: "live" }, { name: "spare", dead: true, opts: "backup check inter 200 fall 1 rise 1" }],
+    backend: ["balance roundrobin"],
+    connections: 2,
+    waitStateLines: 1,
+  },
+  "timeout client half-closes an idle client's stream toward the server: cD": {
+    servers: [{ name: "s1" }],
+    backend: ["timeout server 5s"],
+    frontend: ["timeout client 300ms"],
+    connections: 1,
+    clientKeepsOpen: true,
+  },
+  "timeout server ends a silent server's stream with sD": {
+    servers: [{ name: "mute", silent: true }],
+    backend: ["timeout server 300ms"],
+    connections: 1,
   },
 };
 
