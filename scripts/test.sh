@@ -24,18 +24,23 @@ case "$(node --version)" in v2[4-9]*|v[3-9]*) ;; *) echo "FATAL: node $(node --v
 
 bash scripts/peers.sh || true   # real peers (haproxy, curl, openssl): installed when possible, else tests skip loudly
 
+# A runner that hangs (a handle left open after a failure) must fail, not stall CI: each
+# runtime gets RUNTIME_LIMIT seconds (a full run takes under 30 s here), then SIGTERM/SIGKILL.
+limit=${RUNTIME_LIMIT:-300}
+
 failed=()
 passed=()
 for rt in "${runtimes[@]}"; do
   echo; echo "=============== $rt ==============="
   start=$(date +%s)
   case "$rt" in
-    deno) deno test -A --no-check tests/ ;;
-    bun)  bun test --timeout 120000 ./tests/ ;;
-    node) node --test --test-timeout=120000 --test-concurrency=2 'tests/**/*_test.ts' ;;
+    deno) timeout -k 10 "$limit" deno test -A --no-check tests/ ;;
+    bun)  timeout -k 10 "$limit" bun test --timeout 120000 ./tests/ ;;
+    node) timeout -k 10 "$limit" node --test --test-timeout=120000 --test-concurrency=2 'tests/**/*_test.ts' ;;
     *) echo "unknown runtime $rt" >&2; false ;;
   esac
   rc=$?
+  [ $rc -eq 124 ] && echo "!!! $rt: still running after ${limit} s: killed (a test left a handle open?)"
   echo "--- $rt: exit $rc in $(( $(date +%s) - start )) s"
   if [ $rc -eq 0 ]; then passed+=("$rt"); else failed+=("$rt"); fi
 done

@@ -203,9 +203,12 @@ export function fixture(name: string): string {
  * (a child's output) where no event can be awaited; fails after `ms` naming `what`.
  */
 export function until(cond: () => boolean, ms: number, what: string): Promise<void> {
+  // The poll stops with the wait: a condition that never holds must not keep polling (and
+  // keep the runner's event loop alive) after the timeout has failed the test.
+  let waiting = true;
   return within((async () => {
-    while (!cond()) await new Promise((r) => setTimeout(r, 10));
-  })(), ms, what);
+    while (waiting && !cond()) await new Promise((r) => setTimeout(r, 10));
+  })(), ms, what).finally(() => (waiting = false));
 }
 
 /** A TCP port on 127.0.0.1 that was free a moment ago (bound with port 0, then released). */

@@ -91,18 +91,19 @@ async function run(engine: "haproxy" | "proxykit", sc: Scenario): Promise<Outcom
   const child: Child = engine === "haproxy" ? startProgram(HAPROXY!, ["-db", "-f", cfg]) : startProxy(["--config", cfg]);
   try {
     // Ready once the `ready` section (bound after `fe`) accepts; its log lines are ignored.
-    await within((async () => {
-      for (;;) {
-        try {
-          const probe = await net.connect({ address: tcp("127.0.0.1", readyPort) });
-          probe.setHandlers(new Recorder());
-          probe.close();
-          return;
-        } catch {
-          await new Promise((r) => setTimeout(r, 25));
-        }
+    // The retry loop ends with its deadline, so that a failure leaves nothing running.
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      try {
+        const probe = await net.connect({ address: tcp("127.0.0.1", readyPort) });
+        probe.setHandlers(new Recorder());
+        probe.close();
+        break;
+      } catch {
+        if (Date.now() > deadline) throw new Error(`${engine} is not listening after 20 s (stderr: ${child.stderr()})`);
+        await new Promise((r) => setTimeout(r, 25));
       }
-    })(), 20_000, `${engine} to listen (stderr: ${child.stderr()})`);
+    }
     // The probe's stream must be over, or it would count in the first line's %ac.
     await until(() => child.stdout.some((l) => / ready ready\//.test(l)), 20_000, `${engine}: probe logged`);
     const want = sc.waitStateLines ?? 0;
