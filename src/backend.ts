@@ -13,7 +13,7 @@ import { CO_FL, RAW } from "./connection.ts";
 import type { StreamInterface } from "./stream_interface.ts";
 import { type QueueEntry, Server, type ServerSettings } from "./server.ts";
 import type { Balancer } from "./balance/types.ts";
-import { createBalancer } from "./balance/mod.ts";
+import { createBalancer, isDynamicAlgorithm } from "./balance/mod.ts";
 import type { BalanceAlgorithm } from "./config/types.ts";
 
 /** Turn-around delay cap between two connects to the same server (HAProxy: one second). */
@@ -108,7 +108,8 @@ export class Backend {
     this.settings = settings;
     this.#clock = clock;
     this.#net = net;
-    this.servers = settings.servers.map((s) => new Server(s, clock));
+    const rampWeight = isDynamicAlgorithm(settings.balance.kind);
+    this.servers = settings.servers.map((s) => new Server(s, clock, { rampWeight }));
     this.#balancer = createBalancer(settings.balance, this.servers, {
       allBackups: settings.allBackups,
       ...(random !== undefined ? { random } : {}),

@@ -78,10 +78,17 @@ export class Server {
   /** When the server last came UP after being down, for slowstart; -1 = at start-up. */
   #upSince = -1;
   readonly #clock: Clock;
+  /** Slowstart ramps the weight too (dynamic algorithms only, see `isDynamicAlgorithm`). */
+  readonly #rampWeight: boolean;
   /** Observers of state changes (health module, logs). */
   readonly #listeners: ((srv: Server, from: ServerState, reason: string) => void)[] = [];
 
-  constructor(settings: ServerSettings, clock: Clock) {
+  /**
+   * `rampWeight`: whether slowstart ramps the weight as well as maxconn; HAProxy does so only
+   * for dynamic algorithms (static-rr and source keep the configured weight). @default true
+   */
+  constructor(settings: ServerSettings, clock: Clock, options: { rampWeight?: boolean } = {}) {
+    this.#rampWeight = options.rampWeight ?? true;
     this.settings = settings;
     this.name = settings.name;
     this.id = settings.id;
@@ -120,19 +127,29 @@ export class Server {
     this.#userWeight = w;
   }
 
-  /** Fraction of the slowstart ramp done, 1 when none is running. */
-  #ramp(): number {
+  /**
+   * Where the slowstart ramp stands, in whole seconds as HAProxy counts it (`now.tv_sec -
+   * last_change`, and `slowstart` rounded up to seconds); undefined when no ramp runs (at
+   * start-up, without slowstart, or once it is over).
+   */
+  #ramp(): { elapsed: number; total: number } | undefined {
     const ss = this.settings.slowstartMs;
-    if (ss <= 0 || this.#upSince < 0) return 1;
-    const elapsed = this.#clock.now() - this.#upSince;
-    return elapsed >= ss ? 1 : elapsed / ss;
+    if (ss <= 0 || this.#upSince < 0) return undefined;
+    const total = Math.ceil(ss / 1000);
+    const elapsed = Math.floor(this.#clock.now() / 1000) - Math.floor(this.#upSince / 1000);
+    return elapsed < 0 || elapsed >= total ? undefined : { elapsed, total };
   }
 
-  /** Effective weight for load balancing: 0 unless UP; ramps with slowstart (never below 1). */
+  /**
+   * Effective weight for load balancing: 0 unless UP. During slowstart (dynamic algorithms)
+   * it climbs in 1/16ths of the user weight, from 1/16 when the server comes back UP, as
+   * HAProxy's `server_recalc_eweight()`: factor `(16 × elapsed + slowstart) / slowstart`.
+   */
   get weight(): number {
     if (this.#state !== "UP" || this.#userWeight === 0) return 0;
-    const r = this.#ramp();
-    return r >= 1 ? this.#userWeight : Math.max(1, Math.ceil(this.#userWeight * r));
+    const r = this.#rampWeight ? this.#ramp() : undefined;
+    if (r === undefined) return this.#userWeight;
+    return (this.#userWeight * Math.floor((16 * r.elapsed + r.total) / r.total)) / 16;
   }
 
   /** May receive new streams from the load balancer. */
@@ -150,12 +167,17 @@ export class Server {
     return this.queue.length;
   }
 
-  /** Current connection limit, 0 = unlimited; ramps from 1 during slowstart (HAPROXY.md §2). */
+  /**
+   * Current connection limit, 0 = unlimited. During slowstart (every algorithm) it ramps as
+   * HAProxy's `srv_dynamic_maxconn()`: `max(1, maxconn × ratio / 100)` with `ratio` the whole
+   * percentage of the ramp done (HAPROXY.md §2).
+   */
   get maxconn(): number {
     const m = this.settings.maxconn;
     if (m === 0) return 0;
     const r = this.#ramp();
-    return r >= 1 ? m : Math.max(1, Math.floor(m * r));
+    if (r === undefined) return m;
+    return Math.max(1, Math.floor((m * Math.floor((100 * r.elapsed) / r.total)) / 100));
   }
 
   /** Queue limit, 0 = unlimited. */

@@ -55,18 +55,34 @@ describe("backend: server sets", () => {
     assert.deepEqual(h.sequence, ["b1", "b2", "b1", "b2"]);
   });
 
-  it("slowstart ramps weight and maxconn after a server comes back UP", async () => {
+  it("slowstart ramps weight (in 1/16ths) and maxconn by whole seconds after a server comes back UP", async () => {
     const h = new Harness();
     await h.start(config({ balance: { kind: "roundrobin" }, servers: servers(1, { weight: 10, maxconn: 100, slowstartMs: 10_000 }) }));
     const s = h.proxy.backends[0]!.servers[0]!;
     assert.deepEqual([s.weight, s.maxconn], [10, 100], "no ramp at start-up, as HAProxy");
+    await h.clock.advance(1000 - (h.clock.now() % 1000) + 200); // 200 ms into a second
     s.setState("DOWN", "test");
     s.setState("UP", "test");
-    assert.deepEqual([s.weight, s.maxconn], [1, 1]);
-    await h.clock.advance(2500);
-    assert.deepEqual([s.weight, s.maxconn], [3, 25]);
-    await h.clock.advance(7500);
-    assert.deepEqual([s.weight, s.maxconn], [10, 100]);
+    // server_recalc_eweight(): factor (16 × elapsed_s + 10) / 10; srv_dynamic_maxconn():
+    // max(1, 100 × (100 × elapsed_s / 10) / 100).
+    assert.deepEqual([s.weight, s.maxconn], [10 / 16, 1], "1/16 of the weight, maxconn 1");
+    await h.clock.advance(799);
+    assert.deepEqual([s.weight, s.maxconn], [10 / 16, 1], "same second: no step yet");
+    await h.clock.advance(1);
+    assert.deepEqual([s.weight, s.maxconn], [(10 * 2) / 16, 10], "next second: factor 2/16, 10 %");
+    await h.clock.advance(2000);
+    assert.deepEqual([s.weight, s.maxconn], [(10 * 5) / 16, 30]);
+    await h.clock.advance(7000);
+    assert.deepEqual([s.weight, s.maxconn], [10, 100], "over after 10 s");
+  });
+
+  it("slowstart leaves the weight of a static algorithm alone (maxconn still ramps)", async () => {
+    const h = new Harness();
+    await h.start(config({ balance: { kind: "static-rr" }, servers: servers(1, { weight: 10, maxconn: 100, slowstartMs: 10_000 }) }));
+    const s = h.proxy.backends[0]!.servers[0]!;
+    s.setState("DOWN", "test");
+    s.setState("UP", "test");
+    assert.deepEqual([s.weight, s.maxconn], [10, 1]);
   });
 
   it("leastconn sends a new stream to the server with the fewest streams", async () => {
