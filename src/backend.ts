@@ -100,6 +100,8 @@ export class Backend {
   /** Set by the health module for `observe layer4`. */
   observeL4: L4Observer | undefined;
   readonly #balancer: Balancer;
+  /** Streams the backend queue gave a slot to so far (HAProxy `px->queue_idx`). */
+  #queueHandedOut = 0;
   readonly #clock: Clock;
   readonly #net: Network;
 
@@ -259,10 +261,8 @@ export class Backend {
       return this.#abandon(t, "SQ");
     }
     si.setState("QUE");
-    if (picked !== undefined) t.serverQueuePos += picked.queue.length;
-    else t.backendQueuePos += this.queue.length;
     const since = this.#clock.now();
-    const given = await this.#wait(queue, since, t.signal, picked);
+    const given = await this.#wait(queue, since, t, picked);
     t.queueMs += this.#clock.now() - since;
     if (given === "timeout") {
       this.counters.failed++;
@@ -287,11 +287,21 @@ export class Backend {
     t.holdsSlot = true;
   }
 
-  /** Waits in `queue` until a slot is given, the queue timeout strikes or the client leaves. */
-  #wait(queue: QueueEntry[], since: number, signal: AbortSignal, srv: Server | undefined): Promise<Server | undefined | "timeout"> {
+  /**
+   * Waits in `queue` (of `srv`, or the backend's) until a slot is given, the queue timeout
+   * strikes or the client leaves. On leaving, the stream's `%sq`/`%bq` grows as HAProxy's
+   * `__pendconn_unlink()` counts it: 1 + the streams this queue handed a slot to meanwhile.
+   */
+  #wait(queue: QueueEntry[], since: number, t: ConnectTarget, srv: Server | undefined): Promise<Server | undefined | "timeout"> {
+    const signal = t.signal;
+    const handedOut = () => (srv !== undefined ? srv.queueHandedOut : this.#queueHandedOut);
+    // HAProxy's `queue_idx - 1`: "being at the first position in the queue reports 1".
+    const idx0 = handedOut() - 1;
     return new Promise((resolve) => {
       let timer: ReturnType<Clock["setTimer"]> | undefined;
       const done = (v: Server | undefined | "timeout") => {
+        if (srv !== undefined) t.serverQueuePos += handedOut() - idx0;
+        else t.backendQueuePos += handedOut() - idx0;
         const i = queue.indexOf(entry);
         if (i >= 0) queue.splice(i, 1);
         if (queue === this.queue) this.counters.queueCurrent = queue.length;
@@ -332,6 +342,9 @@ export class Backend {
       this.counters.queueCurrent = this.queue.length;
       srv.take();
       next.wake(srv);
+      // Counted after the waiter's own position, as pendconn_process_next_strm() does.
+      if (next === own) srv.queueHandedOut++;
+      else this.#queueHandedOut++;
     }
   }
 

@@ -63,6 +63,11 @@ export class Server {
   readonly settings: ServerSettings;
   /** Streams waiting for a slot on this server, oldest first. */
   readonly queue: QueueEntry[] = [];
+  /**
+   * Streams this server's queue gave a slot to so far (HAProxy `srv->queue_idx`): the
+   * backend counts queue positions for the log with it.
+   */
+  queueHandedOut = 0;
   readonly counters: ServerCounters = {
     ...newStreamCounts(),
     connectErrors: 0,

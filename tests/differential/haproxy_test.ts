@@ -27,6 +27,11 @@ interface Scenario {
   /** Frontend lines besides `bind` and `default_backend`. */
   frontend?: string[];
   connections: number;
+  /**
+   * Open the clients one after the other without waiting for each to end (default: one at a
+   * time). Client i+1 starts once min(i+1, `served`) streams reached a server.
+   */
+  concurrent?: { served: number };
   /** The client keeps its write side open after "hello" (default: it half-closes). */
   clientKeepsOpen?: boolean;
   /** Wait for this many "Server ..." state lines before driving clients. */
@@ -36,7 +41,7 @@ interface Scenario {
 interface Outcome {
   sequence: string[];
   /** `conns` is `%bc/%sc`: `%ac/%fc` race with a previous stream's release in HAProxy too. */
-  logs: { server: string; bytes: string; term: string; conns: string; retries: string }[];
+  logs: { server: string; bytes: string; term: string; conns: string; retries: string; queues: string }[];
   states: string[];
 }
 
@@ -108,20 +113,33 @@ async function run(engine: "haproxy" | "proxykit", sc: Scenario): Promise<Outcom
     await until(() => child.stdout.some((l) => / ready ready\//.test(l)), 20_000, `${engine}: probe logged`);
     const want = sc.waitStateLines ?? 0;
     await until(() => child.stdout.filter((l) => /^(Backup )?Server /.test(l)).length >= want, 20_000, `${engine} state lines`);
+    const logged = () => child.stdout.filter((l) => / fe be\//.test(l)).length;
+    const open: { c: Socket; r: Recorder }[] = [];
     for (let i = 0; i < sc.connections; i++) {
       const c = await net.connect({ address: tcp("127.0.0.1", fePort) });
       const r = new Recorder();
       c.setHandlers(r);
       c.write(enc("hello"));
       if (!sc.clientKeepsOpen) c.shutdownWrite();
+      if (sc.concurrent !== undefined) {
+        const served = Math.min(i + 1, sc.concurrent.served);
+        await until(() => sequence.length >= served, 20_000, `${engine}: ${served} stream(s) on a server`);
+        open.push({ c, r });
+        continue;
+      }
       await within(r.ended.promise, 20_000, `${engine}: connection ${i} to end`);
       c.close();
-      await until(() => child.stdout.filter((l) => / fe be\//.test(l)).length > i, 20_000, `${engine}: log line ${i}`);
+      await until(() => logged() > i, 20_000, `${engine}: log line ${i}`);
     }
+    for (const [i, { c, r }] of open.entries()) {
+      await within(r.ended.promise, 20_000, `${engine}: connection ${i} to end`);
+      c.close();
+    }
+    await until(() => logged() >= sc.connections, 20_000, `${engine}: every log line`);
     const logs = child.stdout.filter((l) => / fe be\//.test(l)).map((l) => {
-      const m = /^\S+ \[[^\]]+\] fe be\/(\S+) \S+ (\S+) (\S\S) \d+\/\d+\/(\d+\/\d+)\/(\+?\d+) \d+\/\d+$/.exec(l);
+      const m = /^\S+ \[[^\]]+\] fe be\/(\S+) \S+ (\S+) (\S\S) \d+\/\d+\/(\d+\/\d+)\/(\+?\d+) (\d+\/\d+)$/.exec(l);
       if (!m) throw new Error(`${engine}: unexpected log line: ${l}`);
-      return { server: m[1]!, bytes: m[2]!, term: m[3]!, conns: m[4]!, retries: m[5]! };
+      return { server: m[1]!, bytes: m[2]!, term: m[3]!, conns: m[4]!, retries: m[5]!, queues: m[6]! };
     });
     const states = child.stdout.filter((l) => /^(Backup )?Server /.test(l)).map((l) => l.replace(/check duration: \d+ms/, "check duration: Nms"));
     return { sequence, logs, states };
@@ -209,6 +227,12 @@ const scenarios: Record<string, Scenario> = {
     frontend: ["timeout client 300ms"],
     connections: 1,
     clientKeepsOpen: true,
+  },
+  "maxconn 1: the second client waits in the queue until timeout queue ends it with sQ": {
+    servers: [{ name: "slow", silent: true, opts: "maxconn 1" }],
+    backend: ["timeout queue 300ms", "timeout server 1s"],
+    connections: 2,
+    concurrent: { served: 1 },
   },
   "timeout server ends a silent server's stream with sD": {
     servers: [{ name: "mute", silent: true }],
