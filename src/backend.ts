@@ -254,8 +254,11 @@ export class Backend {
       si.setState("ASS");
       return undefined;
     }
-    // Queue on the picked (hashed) server, or in the backend queue when none has a slot.
+    // Queue on the picked (hashed) server, or in the backend queue when none has a slot. A
+    // stream queued on a server is assigned to it already (HAProxy SF_ASSIGNED): its log line
+    // names that server even if the queue is full or times out.
     const queue = picked !== undefined ? picked.queue : this.queue;
+    if (picked !== undefined) this.#target(t, picked);
     if (picked !== undefined && picked.maxqueue > 0 && picked.queue.length >= picked.maxqueue) {
       this.counters.failed++;
       return this.#abandon(t, "SQ");
@@ -269,6 +272,7 @@ export class Backend {
       return this.#abandon(t, "sQ");
     }
     if (given === undefined) return this.#abandon(t, "CQ");
+    given.claim();
     this.#bind(t, given);
     si.setState("ASS");
     return undefined;
@@ -276,6 +280,12 @@ export class Backend {
 
   /** Records the stream on `srv`, whose slot was already taken (by the caller or the dequeuer). */
   #bind(t: ConnectTarget, srv: Server): void {
+    this.#target(t, srv);
+    t.holdsSlot = true;
+  }
+
+  /** Makes `srv` the stream's server, counting the election and a redispatch away from another. */
+  #target(t: ConnectTarget, srv: Server): void {
     const prev = t.server;
     if (prev !== undefined && prev !== srv) {
       prev.counters.redispatches++;
@@ -284,7 +294,6 @@ export class Backend {
     }
     if (prev !== srv) srv.counters.lbChosen++;
     t.server = srv;
-    t.holdsSlot = true;
   }
 
   /**
@@ -340,7 +349,7 @@ export class Backend {
       if (next === undefined) return;
       (next === own ? srv.queue : this.queue).shift();
       this.counters.queueCurrent = this.queue.length;
-      srv.take();
+      srv.reserve();
       next.wake(srv);
       // Counted after the waiter's own position, as pendconn_process_next_strm() does.
       if (next === own) srv.queueHandedOut++;

@@ -80,6 +80,8 @@ export class Server {
   #state: ServerState;
   /** Weight set by the configuration or at run time (HAProxy's uweight), 0..256. */
   #userWeight: number;
+  /** Slots handed to queued streams not yet resumed (HAProxy `served - cur_sess`). */
+  #reserved = 0;
   /** When the server last came UP after being down, for slowstart; -1 = at start-up. */
   #upSince = -1;
   readonly #clock: Clock;
@@ -162,9 +164,14 @@ export class Server {
     return this.weight > 0;
   }
 
-  /** Streams currently assigned (connecting or established). */
+  /**
+   * Streams holding a slot (HAProxy `served`): those counted in `counters.current` (HAProxy
+   * `cur_sess`, what `%sc` logs) plus slots handed to queued streams that have not resumed
+   * yet. The difference matters for the log: the stream whose end freed the slot logs before
+   * its successor starts, as in HAProxy.
+   */
   get served(): number {
-    return this.counters.current;
+    return this.counters.current + this.#reserved;
   }
 
   /** Streams in this server's own queue. */
@@ -193,12 +200,23 @@ export class Server {
   /** True when a new stream would exceed `maxconn`. */
   get full(): boolean {
     const m = this.maxconn;
-    return m > 0 && this.counters.current >= m;
+    return m > 0 && this.served >= m;
   }
 
   /** Accounts a stream taking a slot on this server. */
   take(): void {
     countIn(this.counters);
+  }
+
+  /** Hands a freed slot to a queued stream, which {@link claim}s it when it resumes. */
+  reserve(): void {
+    this.#reserved++;
+  }
+
+  /** The queued stream given a slot by {@link reserve} now uses it. */
+  claim(): void {
+    this.#reserved--;
+    this.take();
   }
 
   /** Accounts a stream leaving its slot. */

@@ -234,6 +234,24 @@ const scenarios: Record<string, Scenario> = {
     connections: 2,
     concurrent: { served: 1 },
   },
+  "balance first fills the first server up to its maxconn": {
+    servers: [{ name: "s1", silent: true, opts: "maxconn 2" }, { name: "s2", silent: true }],
+    backend: ["balance first", "timeout server 500ms"],
+    connections: 3,
+    concurrent: { served: 3 },
+  },
+  "balance leastconn spreads concurrent streams": {
+    servers: [{ name: "s1", silent: true }, { name: "s2", silent: true }],
+    backend: ["balance leastconn", "timeout server 500ms"],
+    connections: 3,
+    concurrent: { served: 3 },
+  },
+  "balance source: a full server queues, a full queue refuses with SQ": {
+    servers: [{ name: "s1", silent: true, opts: "maxconn 1 maxqueue 1" }],
+    backend: ["balance source", "timeout server 500ms", "timeout queue 5s"],
+    connections: 3,
+    concurrent: { served: 1 },
+  },
   "timeout server ends a silent server's stream with sD": {
     servers: [{ name: "mute", silent: true }],
     backend: ["timeout server 300ms"],
