@@ -21,7 +21,16 @@ interface Scenario {
    * Server lines; `dead` servers get a closed port, `silent` ones accept and read but never
    * answer nor close.
    */
-  servers: { name: string; dead?: boolean; silent?: boolean; opts?: string }[];
+  servers: {
+    name: string;
+    dead?: boolean;
+    silent?: boolean;
+    /** Answers every connection with this HTTP status line and closes (a health-check target). */
+    http?: string;
+    /** A `dead` server starts listening once the first state line is out. */
+    revive?: boolean;
+    opts?: string;
+  }[];
   /** Backend lines besides `server`s. */
   backend: string[];
   /** Frontend lines besides `bind` and `default_backend`. */
@@ -51,9 +60,9 @@ async function run(engine: "haproxy" | "proxykit", sc: Scenario): Promise<Outcom
   const listeners: Listener[] = [];
   const held: Socket[] = [];
   const ports = new Map<string, number>();
-  for (const s of sc.servers) {
-    const l = await net.listen({
-      address: tcp("127.0.0.1", 0),
+  const serve = (s: Scenario["servers"][number], port: number) =>
+    net.listen({
+      address: tcp("127.0.0.1", port),
       // A stream is counted when its first bytes arrive: health checks (`check`) connect
       // and close without sending, and how many land during a run depends on timing.
       onAccept: (sock) => {
@@ -62,12 +71,18 @@ async function run(engine: "haproxy" | "proxykit", sc: Scenario): Promise<Outcom
           if (!counted) sequence.push(s.name);
           counted = true;
         };
-        if (s.silent) {
+        if (s.http !== undefined) {
+          sock.setHandlers({ onData() {}, onEnd() {}, onDrain() {}, onClose() {} });
+          sock.write(enc(`HTTP/1.0 ${s.http}\r\nContent-Length: 0\r\n\r\n`));
+          sock.close();
+        } else if (s.silent) {
           held.push(sock);
           sock.setHandlers({ onData: count, onEnd() {}, onDrain() {}, onClose() {} });
         } else sock.setHandlers(echoRecorder(sock, count));
       },
     });
+  for (const s of sc.servers) {
+    const l = await serve(s, 0);
     ports.set(s.name, portOf(l.address));
     if (s.dead) await l.close();
     else listeners.push(l);
@@ -111,8 +126,14 @@ async function run(engine: "haproxy" | "proxykit", sc: Scenario): Promise<Outcom
     }
     // The probe's stream must be over, or it would count in the first line's %ac.
     await until(() => child.stdout.some((l) => / ready ready\//.test(l)), 20_000, `${engine}: probe logged`);
+    const stateLines = () => child.stdout.filter((l) => /^(Backup )?Server /.test(l)).length;
+    const revived = sc.servers.filter((s) => s.revive);
+    if (revived.length > 0) {
+      await until(() => stateLines() >= 1, 20_000, `${engine}: first state line`);
+      for (const s of revived) listeners.push(await serve(s, ports.get(s.name)!));
+    }
     const want = sc.waitStateLines ?? 0;
-    await until(() => child.stdout.filter((l) => /^(Backup )?Server /.test(l)).length >= want, 20_000, `${engine} state lines`);
+    await until(() => stateLines() >= want, 20_000, `${engine} state lines`);
     const logged = () => child.stdout.filter((l) => / fe be\//.test(l)).length;
     const open: { c: Socket; r: Recorder }[] = [];
     for (let i = 0; i < sc.connections; i++) {
@@ -251,6 +272,21 @@ const scenarios: Record<string, Scenario> = {
     backend: ["balance source", "timeout server 500ms", "timeout queue 5s"],
     connections: 3,
     concurrent: { served: 1 },
+  },
+  "a server DOWN at start comes UP once it answers its check": {
+    servers: [{ name: "late", dead: true, revive: true, opts: "check inter 200 fall 1 rise 2" }, { name: "s2" }],
+    backend: ["balance roundrobin"],
+    connections: 4,
+    waitStateLines: 2,
+  },
+  "option httpchk: a server answering 503 goes DOWN, one answering 200 stays UP": {
+    servers: [
+      { name: "sick", http: "503 Service Unavailable", opts: "check inter 200 fall 1" },
+      { name: "fine", http: "200 OK", opts: "check inter 200" },
+    ],
+    backend: ["balance roundrobin", "option httpchk GET /health", "http-check expect status 200"],
+    connections: 0,
+    waitStateLines: 1,
   },
   "timeout server ends a silent server's stream with sD": {
     servers: [{ name: "mute", silent: true }],
