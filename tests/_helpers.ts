@@ -4,7 +4,7 @@
  * they wait on an event with {@link within}.
  */
 import { readFileSync } from "node:fs";
-import type { Address, Network, Socket, SocketHandlers, TcpAddress } from "../src/net.ts";
+import type { Address, Listener, Network, Socket, SocketHandlers, TcpAddress } from "../src/net.ts";
 
 /** The runtime executing the tests. */
 export const runtime: "deno" | "bun" | "node" = "Deno" in globalThis
@@ -213,10 +213,19 @@ export function until(cond: () => boolean, ms: number, what: string): Promise<vo
 
 /** A TCP port on 127.0.0.1 that was free a moment ago (bound with port 0, then released). */
 export async function freePort(net: Network): Promise<number> {
-  const l = await net.listen({ address: tcp("127.0.0.1", 0), onAccept: (s) => s.abort() });
-  const port = portOf(l.address);
-  await l.close();
-  return port;
+  return (await freePorts(net, 1))[0]!;
+}
+
+/**
+ * `n` distinct TCP ports on 127.0.0.1 that were free a moment ago. They are bound together
+ * before any is released: two successive `freePort()` calls may get the same port back, and
+ * HAProxy (SO_REUSEPORT) would then bind both sections to it and split the connections.
+ */
+export async function freePorts(net: Network, n: number): Promise<number[]> {
+  const ls: Listener[] = [];
+  for (let i = 0; i < n; i++) ls.push(await net.listen({ address: tcp("127.0.0.1", 0), onAccept: (s) => s.abort() }));
+  for (const l of ls) await l.close();
+  return ls.map((l) => portOf(l.address));
 }
 
 /**

@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import type { Listener, Network, Socket } from "../../src/net.ts";
 import { type Child, startProgram, startProxy, TCPLOG_PREAMBLE, tempFile } from "../_child.ts";
-import { echoRecorder, enc, freePort, nativeNetwork, portOf, Recorder, runtime, tcp, until, within } from "../_helpers.ts";
+import { echoRecorder, enc, freePorts, nativeNetwork, portOf, Recorder, runtime, tcp, until, within } from "../_helpers.ts";
 
 const HAPROXY = ["haproxy", "/usr/sbin/haproxy"].find((p) => spawnSync(p, ["-v"]).status === 0);
 if (HAPROXY === undefined) console.warn("SKIP (loud): haproxy is not installed; the differential tests are skipped. Run scripts/peers.sh as root.");
@@ -87,8 +87,7 @@ async function run(engine: "haproxy" | "proxykit", sc: Scenario): Promise<Outcom
     if (s.dead) await l.close();
     else listeners.push(l);
   }
-  const fePort = await freePort(net);
-  const readyPort = await freePort(net);
+  const [fePort, readyPort] = (await freePorts(net, 2)) as [number, number];
   const readyTarget = await net.listen({ address: tcp("127.0.0.1", 0), onAccept: (s) => s.setHandlers({ onData() {}, onEnd: () => s.close(), onDrain() {}, onClose() {} }) });
   listeners.push(readyTarget);
   const cfgFile = tempFile("haproxy.cfg", [

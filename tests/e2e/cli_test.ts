@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { type Child, startProxy, stopCleanly, TCPLOG_PREAMBLE, tempFile } from "../_child.ts";
 import { spawnSync } from "node:child_process";
 import type { Listener, Network, Socket } from "../../src/net.ts";
-import { deferred, echoRecorder, enc, freePort, nativeNetwork, PatternChecker, patternBuffer, portOf, pump, Recorder, runtime, tcp, within } from "../_helpers.ts";
+import { deferred, echoRecorder, enc, freePort, freePorts, nativeNetwork, PatternChecker, patternBuffer, portOf, pump, Recorder, runtime, tcp, within } from "../_helpers.ts";
 
 const net: Network = await nativeNetwork();
 /** Listeners and children a test opened, closed after it whatever happened. */
@@ -138,7 +138,7 @@ describe(`examples/proxy.ts on ${runtime}`, () => {
 
   it("--config runs a haproxy.cfg: a listening line per bind, server state lines on stdout", async () => {
     const live = await server((s) => s.setHandlers(echoRecorder(s)));
-    const [p1, p2, dead] = [await freePort(net), await freePort(net), await freePort(net)];
+    const [p1, p2, dead] = (await freePorts(net, 3)) as [number, number, number];
     const file = tempFile("haproxy.cfg", [
       ...TCPLOG_PREAMBLE,
       "    timeout connect 500ms",
