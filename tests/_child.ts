@@ -69,7 +69,9 @@ export function startProgram(exe: string, argv: string[]): Child {
   });
   child.stderr!.setEncoding("utf8");
   child.stderr!.on("data", (s: string) => (err += s));
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  // "close", not "exit": "exit" may come before the last stdout/stderr bytes are read, and
+  // tests look for the final lines (e.g. "SIGTERM received, stopping").
+  const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
   return {
     child,
     stdout,
