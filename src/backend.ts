@@ -116,7 +116,12 @@ export class Backend {
       allBackups: settings.allBackups,
       ...(random !== undefined ? { random } : {}),
     });
-    for (const s of this.servers) s.onStateChange(() => this.#balancer.update());
+    for (const s of this.servers) {
+      s.onStateChange((srv) => {
+        this.#balancer.update();
+        if (srv.state === "UP") this.#grabFromBackendQueue(srv);
+      });
+    }
   }
 
   /** Finds a server by name. */
@@ -344,7 +349,7 @@ export class Backend {
     srv.release();
     while (!srv.full) {
       const own = srv.queue[0];
-      const shared = srv.usable ? this.queue[0] : undefined;
+      const shared = this.#servesBackendQueue(srv) ? this.queue[0] : undefined;
       const next = own === undefined ? shared : shared === undefined || own.since <= shared.since ? own : shared;
       if (next === undefined) return;
       (next === own ? srv.queue : this.queue).shift();
@@ -354,6 +359,35 @@ export class Backend {
       // Counted after the waiter's own position, as pendconn_process_next_strm() does.
       if (next === own) srv.queueHandedOut++;
       else this.#queueHandedOut++;
+    }
+  }
+
+  /**
+   * Whether `srv` may take streams from the backend queue (queue.c): it must be usable, and a
+   * backup server only while no active server is, and only the first usable backup unless
+   * `option allbackups`.
+   */
+  #servesBackendQueue(srv: Server): boolean {
+    if (!srv.usable) return false;
+    if (!srv.backup) return true;
+    if (this.activeServers > 0) return false;
+    return this.settings.allBackups || this.servers.find((s) => s.backup && s.usable) === srv;
+  }
+
+  /**
+   * A server came UP: streams waiting in the backend queue take its free slots at once
+   * (queue.c `pendconn_grab_from_px()`; unlike a freed slot, this does not advance `%bq`).
+   */
+  #grabFromBackendQueue(srv: Server): void {
+    srv.requeued = 0;
+    if (!this.#servesBackendQueue(srv)) return;
+    while (!srv.full) {
+      const next = this.queue.shift();
+      if (next === undefined) break;
+      this.counters.queueCurrent = this.queue.length;
+      srv.reserve();
+      next.wake(srv);
+      srv.requeued++;
     }
   }
 

@@ -115,6 +115,8 @@ export interface ServerStateChange {
   readonly backup: number;
   /** Streams on the server, and waiting in its queue. */
   readonly sessions: number;
+  /** Streams moved by the change: taken from the backend queue by a server coming UP. @default 0 */
+  readonly requeued?: number;
   readonly queued: number;
 }
 
@@ -130,7 +132,7 @@ export function formatServerState(c: ServerStateChange): string {
   const counts = `${c.active} active and ${c.backup} backup servers`;
   const onBackup = c.active === 0 && c.backup > 0 ? " Running on backup." : "";
   if (c.state === "UP") {
-    return `${head} ${counts} online.${onBackup} 0 sessions requeued, ${c.queued} total in queue.`;
+    return `${head} ${counts} online.${onBackup} ${c.requeued ?? 0} sessions requeued, ${c.queued} total in queue.`;
   }
   return `${head} ${counts} left.${onBackup} ${c.sessions} sessions active, 0 requeued, ${c.queued} remaining in queue.`;
 }

@@ -133,6 +133,7 @@ export class Proxy implements AsyncDisposable {
       active,
       backup,
       sessions: srv.counters.current,
+      requeued: srv.state === "UP" ? srv.requeued : 0,
       queued: srv.queue.length,
     });
     this.#log?.(line, "stdout");

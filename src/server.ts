@@ -68,6 +68,11 @@ export class Server {
    * backend counts queue positions for the log with it.
    */
   queueHandedOut = 0;
+  /**
+   * Streams this server took from the backend queue when it last came UP (HAProxy's
+   * `xferred`, "N sessions requeued" in its state line).
+   */
+  requeued = 0;
   readonly counters: ServerCounters = {
     ...newStreamCounts(),
     connectErrors: 0,

@@ -180,6 +180,32 @@ describe("backend: maxconn and the queue", () => {
     assert.equal(h.proxy.backends[0]!.counters.queueCurrent, 0);
   });
 
+  it("a server coming UP takes the streams waiting in the backend queue at once (pendconn_grab_from_px)", async () => {
+    const h = new Harness();
+    await h.server("s1", srvAddr(1), false);
+    await h.server("s2", srvAddr(2), false);
+    await h.start(config({
+      timeouts: { queueMs: 10_000 },
+      servers: [
+        { name: "s1", address: srvAddr(1), maxconn: 1 },
+        { name: "s2", address: srvAddr(2), maxconn: 1 },
+      ],
+    }));
+    const be = h.proxy.backends[0]!;
+    be.servers[1]!.setState("DOWN", "test");
+    await h.client();
+    await h.client();
+    await h.client();
+    await h.clock.advance(100);
+    assert.deepEqual(h.sequence, ["s1"]);
+    assert.equal(be.counters.queueCurrent, 2);
+    be.servers[1]!.setState("UP", "test");
+    await h.clock.advance(0);
+    assert.deepEqual(h.sequence, ["s1", "s2"], "the oldest waiter got s2's only slot, without waiting for s1");
+    assert.equal(be.counters.queueCurrent, 1);
+    assert.match(h.lines.find((l) => l.startsWith("Server be/s2 is UP"))!, /\. 1 sessions requeued, 0 total in queue\.$/);
+  });
+
   it("timeout queue defaults to timeout connect", async () => {
     const h = new Harness();
     await h.server("s1", srvAddr(1), false);
