@@ -38,9 +38,12 @@ interface Scenario {
   connections: number;
   /**
    * Open the clients one after the other without waiting for each to end (default: one at a
-   * time). Client i+1 starts once min(i+1, `served`) streams reached a server.
+   * time). Client i+1 starts once min(i+1, `served`) streams reached a server. With
+   * `closeInOrder`, once `immediateLogs` lines are out, the (silent) servers close their
+   * streams one at a time in accept order, each after the previous one's log line: streams
+   * ending together on timers would log in an order that load can swap.
    */
-  concurrent?: { served: number };
+  concurrent?: { served: number; closeInOrder?: boolean; immediateLogs?: number };
   /** The client keeps its write side open after "hello" (default: it half-closes). */
   clientKeepsOpen?: boolean;
   /** Wait for this many "Server ..." state lines before driving clients. */
@@ -151,6 +154,16 @@ async function run(engine: "haproxy" | "proxykit", sc: Scenario): Promise<Outcom
       c.close();
       await until(() => logged() > i, 20_000, `${engine}: log line ${i}`);
     }
+    if (sc.concurrent?.closeInOrder) {
+      const immediate = sc.concurrent.immediateLogs ?? 0;
+      await until(() => logged() >= immediate, 20_000, `${engine}: ${immediate} immediate log line(s)`);
+      for (let i = 0; logged() < sc.connections; i++) {
+        await until(() => held.length > i, 20_000, `${engine}: stream ${i} on a server`);
+        const before = logged();
+        held[i]!.close();
+        await until(() => logged() > before, 20_000, `${engine}: log line after closing stream ${i}`);
+      }
+    }
     for (const [i, { c, r }] of open.entries()) {
       await within(r.ended.promise, 20_000, `${engine}: connection ${i} to end`);
       c.close();
@@ -256,21 +269,21 @@ const scenarios: Record<string, Scenario> = {
   },
   "balance first fills the first server up to its maxconn": {
     servers: [{ name: "s1", silent: true, opts: "maxconn 2" }, { name: "s2", silent: true }],
-    backend: ["balance first", "timeout server 500ms"],
+    backend: ["balance first"],
     connections: 3,
-    concurrent: { served: 3 },
+    concurrent: { served: 3, closeInOrder: true },
   },
   "balance leastconn spreads concurrent streams": {
     servers: [{ name: "s1", silent: true }, { name: "s2", silent: true }],
-    backend: ["balance leastconn", "timeout server 500ms"],
+    backend: ["balance leastconn"],
     connections: 3,
-    concurrent: { served: 3 },
+    concurrent: { served: 3, closeInOrder: true },
   },
   "balance source: a full server queues, a full queue refuses with SQ": {
     servers: [{ name: "s1", silent: true, opts: "maxconn 1 maxqueue 1" }],
-    backend: ["balance source", "timeout server 500ms", "timeout queue 5s"],
+    backend: ["balance source", "timeout queue 5s"],
     connections: 3,
-    concurrent: { served: 1 },
+    concurrent: { served: 1, closeInOrder: true, immediateLogs: 1 },
   },
   "a server DOWN at start comes UP once it answers its check": {
     servers: [{ name: "late", dead: true, revive: true, opts: "check inter 200 fall 1 rise 2" }, { name: "s2" }],
