@@ -353,9 +353,7 @@ export class Backend {
       const next = own === undefined ? shared : shared === undefined || own.since <= shared.since ? own : shared;
       if (next === undefined) return;
       (next === own ? srv.queue : this.queue).shift();
-      this.counters.queueCurrent = this.queue.length;
-      srv.reserve();
-      next.wake(srv);
+      this.#handSlot(srv, next);
       // Counted after the waiter's own position, as pendconn_process_next_strm() does.
       if (next === own) srv.queueHandedOut++;
       else this.#queueHandedOut++;
@@ -384,11 +382,16 @@ export class Backend {
     while (!srv.full) {
       const next = this.queue.shift();
       if (next === undefined) break;
-      this.counters.queueCurrent = this.queue.length;
-      srv.reserve();
-      next.wake(srv);
+      this.#handSlot(srv, next);
       srv.requeued++;
     }
+  }
+
+  /** Gives a slot on `srv` to `entry`, already taken out of its queue; it claims it on resuming. */
+  #handSlot(srv: Server, entry: QueueEntry): void {
+    this.counters.queueCurrent = this.queue.length;
+    srv.reserve();
+    entry.wake(srv);
   }
 
   /** Ends the connect loop: releases the slot, closes the connection, enters CLO. */

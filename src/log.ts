@@ -115,9 +115,9 @@ export interface ServerStateChange {
   readonly backup: number;
   /** Streams on the server, and waiting in its queue. */
   readonly sessions: number;
-  /** Streams moved by the change: taken from the backend queue by a server coming UP. @default 0 */
-  readonly requeued?: number;
   readonly queued: number;
+  /** Streams a server coming UP took from the backend queue (read for UP lines only). @default 0 */
+  readonly requeued?: number;
 }
 
 /**

@@ -133,7 +133,7 @@ export class Proxy implements AsyncDisposable {
       active,
       backup,
       sessions: srv.counters.current,
-      requeued: srv.state === "UP" ? srv.requeued : 0,
+      requeued: srv.requeued,
       queued: srv.queue.length,
     });
     this.#log?.(line, "stdout");

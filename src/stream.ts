@@ -197,10 +197,7 @@ export class Stream implements ConnectTarget {
     for (const chunk of this.#pending) this.#toServer(chunk);
     this.#pending = [];
     this.#pendingBytes = 0;
-    if (this.#clientEof) {
-      r.shutdownWrite();
-      this.back.conn!.flags |= CO_FL.SOCK_WR_SH;
-    }
+    if (this.#clientEof) this.#endClientDirection();
     // The client may have been paused by a full request buffer; unless flushing it just
     // saturated the server (then serverDrained() resumes it), let it send again.
     if (!this.#clientBlocked) this.#client.resume();
@@ -250,22 +247,39 @@ export class Stream implements ConnectTarget {
   clientEnded(): void {
     if (this.#clientReadShut) return;
     this.#clientEof = true;
-    this.clientConn.flags |= CO_FL.SOCK_RD_SH;
-    if (this.#server !== undefined) {
-      this.#server.shutdownWrite();
-      this.back.conn!.flags |= CO_FL.SOCK_WR_SH;
-    }
-    this.#closeTimedOutSides();
-    this.#armTimer();
+    this.#endClientDirection();
+    this.#directionEnded();
   }
 
   /** Server EOF: propagated to the client as a half-close. */
   serverEnded(): void {
     if (this.#serverReadShut) return;
     this.#serverEof = true;
+    this.#endServerDirection();
+    this.#directionEnded();
+  }
+
+  /**
+   * The client → server direction is over (client EOF or read timeout): its read side is
+   * shut, and the server's write side too once the server is connected (else `#connect`
+   * does it).
+   */
+  #endClientDirection(): void {
+    this.clientConn.flags |= CO_FL.SOCK_RD_SH;
+    if (this.#server === undefined) return;
+    this.#server.shutdownWrite();
+    this.back.conn!.flags |= CO_FL.SOCK_WR_SH;
+  }
+
+  /** The server → client direction is over (server EOF or read timeout): half-close the client. */
+  #endServerDirection(): void {
     this.back.conn!.flags |= CO_FL.SOCK_RD_SH;
     this.#client.shutdownWrite();
     this.clientConn.flags |= CO_FL.SOCK_WR_SH;
+  }
+
+  /** After a direction ended: close a timed-out side that is now done, and re-arm the timers. */
+  #directionEnded(): void {
     this.#closeTimedOutSides();
     this.#armTimer();
   }
@@ -386,18 +400,13 @@ export class Stream implements ConnectTarget {
     if (side === "c") {
       this.#clientReadShut = true;
       this.#client.pause();
-      this.clientConn.flags |= CO_FL.SOCK_RD_SH;
-      server.shutdownWrite();
-      this.back.conn!.flags |= CO_FL.SOCK_WR_SH;
+      this.#endClientDirection();
     } else {
       this.#serverReadShut = true;
       server.pause();
-      this.back.conn!.flags |= CO_FL.SOCK_RD_SH;
-      this.#client.shutdownWrite();
-      this.clientConn.flags |= CO_FL.SOCK_WR_SH;
+      this.#endServerDirection();
     }
-    this.#closeTimedOutSides();
-    this.#armTimer();
+    this.#directionEnded();
   }
 
   /**
