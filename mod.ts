@@ -55,7 +55,7 @@ export type { ResolvedProxyConfig } from "./src/config/defaults.ts";
 export { formatAddress, parseAddress } from "./src/address.ts";
 export type { ParseAddressOptions } from "./src/address.ts";
 
-export { Connection, CO_FL, flagNames, RAW } from "./src/connection.ts";
+export { CO_FL, Connection, flagNames, RAW } from "./src/connection.ts";
 export type { Transport } from "./src/connection.ts";
 export { SI_STATES, StreamInterface } from "./src/stream_interface.ts";
 export type { SiState } from "./src/stream_interface.ts";

@@ -33,7 +33,9 @@ function alpnWire(protocols: readonly string[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + 1 + p.length, 0));
   let o = 0;
   for (const [i, p] of parts.entries()) {
-    if (p.length === 0 || p.length > 255) throw new RangeError(`alpnProtocols: invalid protocol ${JSON.stringify(protocols[i])}`);
+    if (p.length === 0 || p.length > 255) {
+      throw new RangeError(`alpnProtocols: invalid protocol ${JSON.stringify(protocols[i])}`);
+    }
     out[o++] = p.length;
     out.set(p, o);
     o += p.length;
@@ -63,10 +65,17 @@ export function serverTls(o: TlsServerOptions): BunTlsOptions {
   const [first, ...rest] = o.certificates;
   if (first === undefined) throw new RangeError("tls.certificates: at least one certificate is required");
   if (rest.length > 0) {
-    throw new RangeError(`tls.certificates: ${o.certificates.length} given, but Bun.listen takes one (no tlsSniMultiCert)`);
+    throw new RangeError(
+      `tls.certificates: ${o.certificates.length} given, but Bun.listen takes one (no tlsSniMultiCert)`,
+    );
   }
   const requestCert = o.requestClientCert ?? false;
-  const tls: BunTlsOptions = { cert: first.cert, key: first.key, requestCert, rejectUnauthorized: requestCert && (o.requireClientCert ?? false) };
+  const tls: BunTlsOptions = {
+    cert: first.cert,
+    key: first.key,
+    requestCert,
+    rejectUnauthorized: requestCert && (o.requireClientCert ?? false),
+  };
   if (o.alpnProtocols !== undefined && o.alpnProtocols.length > 0) tls.ALPNProtocols = alpnWire(o.alpnProtocols);
   if (o.caCerts !== undefined) tls.ca = [...o.caCerts];
   return tls;

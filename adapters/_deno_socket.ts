@@ -291,7 +291,9 @@ export class DenoSocket implements Socket {
     } finally {
       this.#reading = false;
     }
-    if (this.#eof && !this.#endDelivered && !this.#closed && !this.#closing && !this.#paused && this.#held === undefined) {
+    if (
+      this.#eof && !this.#endDelivered && !this.#closed && !this.#closing && !this.#paused && this.#held === undefined
+    ) {
       this.#endDelivered = true;
       this.#handlers!.onEnd();
       if (this.#writeDone) this.#finish(undefined);
@@ -366,4 +368,3 @@ export class DenoSocket implements Socket {
     if (this.#handlers !== undefined) queueMicrotask(this.#deliverClose);
   }
 }
-

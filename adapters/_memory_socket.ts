@@ -102,7 +102,13 @@ export class MemorySocket implements Socket {
   #closeDelivered = false;
 
   /** @internal Made by {@link MemoryNetwork}; `peer` is the other end, made first. */
-  constructor(env: Env, local: Address | undefined, remote: Address | undefined, listener?: Address, peer?: MemorySocket) {
+  constructor(
+    env: Env,
+    local: Address | undefined,
+    remote: Address | undefined,
+    listener?: Address,
+    peer?: MemorySocket,
+  ) {
     this.#env = env;
     this.localAddress = local;
     this.remoteAddress = remote;

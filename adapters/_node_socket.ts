@@ -37,7 +37,13 @@ export class NodeSocket implements Socket {
   #closed = false;
   #drainHeld = false;
 
-  constructor(sock: NetSocket, resetVia: ResetTarget, local: Address | undefined, remote: Address | undefined, tls: TlsInfo | undefined) {
+  constructor(
+    sock: NetSocket,
+    resetVia: ResetTarget,
+    local: Address | undefined,
+    remote: Address | undefined,
+    tls: TlsInfo | undefined,
+  ) {
     this.#sock = sock;
     this.#resetVia = resetVia;
     this.#isTcp = local?.transport === "tcp";

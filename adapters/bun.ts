@@ -29,8 +29,8 @@
 import type {
   Address,
   ConnectOptions,
-  ListenOptions,
   Listener,
+  ListenOptions,
   NetCapabilities,
   NetError,
   Network,
@@ -96,7 +96,8 @@ const CAPABILITIES: NetCapabilities = Object.freeze({
   distinguishesUnreachable: false,
   notes: Object.freeze({
     tlsSniMultiCert: "Bun.listen takes one certificate (a `tls` array throws `TLSOptions must be an object`)",
-    tlsServerUpgrade: "upgradeTLS({ isServer }) exists, but bytes read past a PROXY header cannot be handed back to TLS",
+    tlsServerUpgrade:
+      "upgradeTLS({ isServer }) exists, but bytes read past a PROXY header cannot be handed back to TLS",
     distinguishesUnreachable: "Bun reports EHOSTUNREACH and ENETUNREACH as ECONNREFUSED",
   }),
 });
@@ -258,7 +259,11 @@ const CLIENT_HANDLERS: BunHandlers = {
     const p = w.pending as PendingConnect | undefined;
     if (p !== undefined && !p.settled) {
       p.settled = true;
-      p.reject(err !== undefined ? toNetError(err, "bun TLS handshake") : netError("ETLS", "bun TLS handshake: connection closed"));
+      p.reject(
+        err !== undefined
+          ? toNetError(err, "bun TLS handshake")
+          : netError("ETLS", "bun TLS handshake: connection closed"),
+      );
     }
     try {
       w.nativeClosed(err ?? undefined);
@@ -298,7 +303,9 @@ function listen(options: ListenOptions): Promise<Listener> {
       ...(options.tls !== undefined ? { tls: serverTls(options.tls) } : {}),
     });
     let closed = false;
-    const bound: Address = address.transport === "unix" ? address : { transport: "tcp", hostname: address.hostname, port: l.port };
+    const bound: Address = address.transport === "unix"
+      ? address
+      : { transport: "tcp", hostname: address.hostname, port: l.port };
     return Promise.resolve({
       address: bound,
       close(): Promise<void> {
@@ -318,7 +325,9 @@ function listen(options: ListenOptions): Promise<Listener> {
 /** Connects with `Bun.connect`; settles on `open`, or after the handshake for TLS. */
 function connect(options: ConnectOptions): Promise<Socket> {
   const { address, signal } = options;
-  if (signal?.aborted) return Promise.reject(netError("ECANCELED", "bun connect: aborted before it started", signal.reason));
+  if (signal?.aborted) {
+    return Promise.reject(netError("ECANCELED", "bun connect: aborted before it started", signal.reason));
+  }
   return new Promise<Socket>((resolve, reject) => {
     let tls: BunTlsOptions | undefined;
     try {
@@ -353,7 +362,13 @@ function connect(options: ConnectOptions): Promise<Socket> {
     signal?.addEventListener("abort", onAbort, { once: true });
     try {
       bun()
-        .connect({ ...endpoint(address), allowHalfOpen: true, socket: CLIENT_HANDLERS, data: p, ...(tls !== undefined ? { tls } : {}) })
+        .connect({
+          ...endpoint(address),
+          allowHalfOpen: true,
+          socket: CLIENT_HANDLERS,
+          data: p,
+          ...(tls !== undefined ? { tls } : {}),
+        })
         .then(
           () => {},
           (e: unknown) => {

@@ -45,9 +45,28 @@ interface DenoTlsClientOptions {
 interface DenoLike {
   readonly build: { readonly os: string };
   readonly listenDatagram?: unknown;
-  listen(o: { transport: "unix"; path: string } | { hostname: string; port: number; tcpBacklog?: number; reusePort?: boolean }): DenoListener;
-  listenTls(o: { hostname: string; port: number; cert: string; key: string; alpnProtocols?: string[]; tcpBacklog?: number; reusePort?: boolean }): DenoListener;
-  connect(o: { transport: "unix"; path: string } | { hostname: string; port: number; signal?: AbortSignal }): Promise<DenoConn>;
+  listen(
+    o: { transport: "unix"; path: string } | {
+      hostname: string;
+      port: number;
+      tcpBacklog?: number;
+      reusePort?: boolean;
+    },
+  ): DenoListener;
+  listenTls(
+    o: {
+      hostname: string;
+      port: number;
+      cert: string;
+      key: string;
+      alpnProtocols?: string[];
+      tcpBacklog?: number;
+      reusePort?: boolean;
+    },
+  ): DenoListener;
+  connect(
+    o: { transport: "unix"; path: string } | { hostname: string; port: number; signal?: AbortSignal },
+  ): Promise<DenoConn>;
   connectTls(o: DenoTlsClientOptions & { port: number; cert?: string; key?: string }): Promise<DenoConn>;
   startTls(conn: DenoConn, o: DenoTlsClientOptions): Promise<DenoConn>;
 }
@@ -138,7 +157,11 @@ function positive(name: string, v: number): number {
 }
 
 function describe(a: Address): string {
-  return a.transport === "unix" ? a.path : a.hostname.includes(":") ? `[${a.hostname}]:${a.port}` : `${a.hostname}:${a.port}`;
+  return a.transport === "unix"
+    ? a.path
+    : a.hostname.includes(":")
+    ? `[${a.hostname}]:${a.port}`
+    : `${a.hostname}:${a.port}`;
 }
 
 /** A bound Deno listener and its accept loop. */
@@ -237,7 +260,9 @@ class DenoListenerHandle implements Listener {
 function bind(options: ListenOptions, hwm: number, hsMs: number): Listener {
   const { address, tls } = options;
   const where = `listen ${describe(address)}`;
-  if (options.reusePort === true && !REUSE_PORT) throw netError("EUNKNOWN", `${where}: ${CAPABILITIES.notes["reusePort"]}`);
+  if (options.reusePort === true && !REUSE_PORT) {
+    throw netError("EUNKNOWN", `${where}: ${CAPABILITIES.notes["reusePort"]}`);
+  }
   if (tls !== undefined) {
     const why = tls.certificates.length !== 1
       ? `exactly one certificate is supported (${CAPABILITIES.notes["tlsSniMultiCert"]})`
@@ -330,7 +355,10 @@ async function connect(options: ConnectOptions, hwm: number): Promise<Socket> {
       ...(tls.verify === false ? { unsafelyDisableHostnameVerification: true } : {}),
     };
     if (withCert) {
-      const pem = { ...(tls.cert !== undefined ? { cert: tls.cert } : {}), ...(tls.key !== undefined ? { key: tls.key } : {}) };
+      const pem = {
+        ...(tls.cert !== undefined ? { cert: tls.cert } : {}),
+        ...(tls.key !== undefined ? { key: tls.key } : {}),
+      };
       conn = await abortable(D.connectTls({ ...common, hostname, port, ...pem }), signal, closeQuietly);
     } else {
       // connect + startTls: the connect honours the signal, Nagle is set on the TCP socket
@@ -341,7 +369,10 @@ async function connect(options: ConnectOptions, hwm: number): Promise<Socket> {
       conn = await D.startTls(tcp, common);
     }
     const info = await abortable(conn.handshake!(), signal, () => {});
-    const tlsInfo: TlsInfo = { alpnProtocol: info.alpnProtocol ?? null, ...(serverName !== undefined ? { serverName } : {}) };
+    const tlsInfo: TlsInfo = {
+      alpnProtocol: info.alpnProtocol ?? null,
+      ...(serverName !== undefined ? { serverName } : {}),
+    };
     return new DenoSocket(conn, tlsInfo, hwm);
   } catch (err) {
     if (conn !== undefined) closeQuietly(conn);

@@ -39,15 +39,7 @@
  *
  * @module
  */
-import type {
-  Address,
-  ConnectOptions,
-  Listener,
-  ListenOptions,
-  NetCapabilities,
-  Network,
-  Socket,
-} from "../src/net.ts";
+import type { Address, ConnectOptions, Listener, ListenOptions, NetCapabilities, Network, Socket } from "../src/net.ts";
 import { type Clock, systemClock, type Timer } from "../src/clock.ts";
 import { netError } from "./_errors.ts";
 import { type Env, MemorySocket } from "./_memory_socket.ts";
@@ -79,7 +71,9 @@ const CAPABILITIES: NetCapabilities = {
   abortSendsReset: true,
   distinguishesUnreachable: true,
   notes: Object.fromEntries(
-    ["tlsClient", "tlsServer", "tlsSniMultiCert", "tlsServerClientAuth", "tlsServerUpgrade", "tlsPeerInfo"].map((k) => [k, NO_TLS]),
+    ["tlsClient", "tlsServer", "tlsSniMultiCert", "tlsServerClientAuth", "tlsServerUpgrade", "tlsPeerInfo"].map((
+      k,
+    ) => [k, NO_TLS]),
   ),
 };
 
@@ -137,16 +131,24 @@ type Fault = "ECONNREFUSED" | "EHOSTUNREACH" | "ENETUNREACH" | "blackhole";
 const isV6 = (hostname: string): boolean => hostname.includes(":");
 const keyOf = (a: Address): string => (a.transport === "tcp" ? `tcp ${a.hostname} ${a.port}` : `unix ${a.path}`);
 const show = (a: Address): string =>
-  a.transport === "unix" ? `unix:${a.path}` : isV6(a.hostname) ? `[${a.hostname}]:${a.port}` : `${a.hostname}:${a.port}`;
+  a.transport === "unix"
+    ? `unix:${a.path}`
+    : isV6(a.hostname)
+    ? `[${a.hostname}]:${a.port}`
+    : `${a.hostname}:${a.port}`;
 
 /** Validates an address and copies it, without IPv6 brackets. */
 function normalize(a: Address): Address {
   if (a.transport === "unix") {
-    if (typeof a.path !== "string" || a.path === "") throw new TypeError(`memory network: bad unix path ${JSON.stringify(a.path)}`);
+    if (typeof a.path !== "string" || a.path === "") {
+      throw new TypeError(`memory network: bad unix path ${JSON.stringify(a.path)}`);
+    }
     return { transport: "unix", path: a.path };
   }
   if (a.transport !== "tcp") throw new TypeError(`memory network: unknown transport ${JSON.stringify(a)}`);
-  if (!Number.isInteger(a.port) || a.port < 0 || a.port > 65535) throw new RangeError(`memory network: port must be 0..65535, got ${a.port}`);
+  if (!Number.isInteger(a.port) || a.port < 0 || a.port > 65535) {
+    throw new RangeError(`memory network: port must be 0..65535, got ${a.port}`);
+  }
   const hostname = a.hostname.startsWith("[") && a.hostname.endsWith("]") ? a.hostname.slice(1, -1) : a.hostname;
   return { transport: "tcp", hostname, port: a.port };
 }
@@ -167,7 +169,9 @@ function latencyMs(name: string, ms: number): number {
 
 function count(name: string, value: number | undefined, fallback: number, min: number): number {
   const v = value ?? fallback;
-  if (!Number.isInteger(v) || v < min) throw new RangeError(`MemoryNetwork: ${name} must be an integer >= ${min}, got ${v}`);
+  if (!Number.isInteger(v) || v < min) {
+    throw new RangeError(`MemoryNetwork: ${name} must be an integer >= ${min}, got ${v}`);
+  }
   return v;
 }
 
@@ -227,7 +231,8 @@ export class MemoryNetwork implements Network {
         // The same address clashes unless every listener on it uses reusePort; a wildcard
         // host also clashes with the other hosts on its port.
         const clash = k === key ||
-          (b.transport === "tcp" && address.transport === "tcp" && b.port === address.port && overlaps(b.hostname, address.hostname));
+          (b.transport === "tcp" && address.transport === "tcp" && b.port === address.port &&
+            overlaps(b.hostname, address.hostname));
         const shared = k === key && reusePort && bound.every((l) => l.reusePort);
         if (clash && !shared) throw netError("EADDRINUSE", `memory network: ${show(address)} is already in use`);
       }

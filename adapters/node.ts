@@ -34,12 +34,12 @@
 import { connect as netConnect, createServer as netCreateServer, isIP } from "node:net";
 import type { AddressInfo, Server as NetServer, Socket as NetSocket } from "node:net";
 import { connect as tlsConnect, createSecureContext, createServer as tlsCreateServer } from "node:tls";
-import type { ConnectionOptions, SecureContext, TLSSocket, TlsOptions } from "node:tls";
+import type { ConnectionOptions, SecureContext, TlsOptions, TLSSocket } from "node:tls";
 import type {
   Address,
   ConnectOptions,
-  ListenOptions,
   Listener,
+  ListenOptions,
   NetCapabilities,
   Network,
   Socket,
@@ -97,7 +97,6 @@ function tlsInfo(sock: TLSSocket, serverName: string | undefined, askedForCert: 
   return info;
 }
 
-
 /**
  * `tls.createServer` options: the first certificate is the default context, the others are
  * chosen by SNI (exact name, then `*.` wildcard one label deep; unknown names get the default,
@@ -121,7 +120,9 @@ function tlsServerOptions(o: TlsServerOptions): TlsOptions {
   if (others.length > 0) {
     const byName = new Map<string, SecureContext>();
     for (const c of others) {
-      const ctx = createSecureContext(ca === undefined ? { cert: c.cert, key: c.key } : { cert: c.cert, key: c.key, ca });
+      const ctx = createSecureContext(
+        ca === undefined ? { cert: c.cert, key: c.key } : { cert: c.cert, key: c.key, ca },
+      );
       for (const name of c.serverNames ?? []) {
         const key = name.toLowerCase();
         if (!byName.has(key)) byName.set(key, ctx);
@@ -139,8 +140,15 @@ function tlsServerOptions(o: TlsServerOptions): TlsOptions {
 }
 
 /** Wraps an accepted socket; `listenPath` is the local address of Unix sockets. */
-function accepted(sock: NetSocket, listenPath: string | undefined, tls: TlsInfo | undefined, resetVia: ResetTarget): NodeSocket {
-  if (listenPath !== undefined) return new NodeSocket(sock, undefined, { transport: "unix", path: listenPath }, undefined, tls);
+function accepted(
+  sock: NetSocket,
+  listenPath: string | undefined,
+  tls: TlsInfo | undefined,
+  resetVia: ResetTarget,
+): NodeSocket {
+  if (listenPath !== undefined) {
+    return new NodeSocket(sock, undefined, { transport: "unix", path: listenPath }, undefined, tls);
+  }
   return new NodeSocket(
     sock,
     resetVia,
@@ -171,13 +179,16 @@ function listen(options: ListenOptions): Promise<Listener> {
       const name = typeof sock.servername === "string" ? sock.servername : undefined;
       // `_parent` is the accepted net.Socket under the TLS layer (no public accessor; null
       // under Bun's node:tls).
-      const raw = path === undefined ? (sock as TLSSocket & { _parent?: NetSocket | null })._parent ?? undefined : undefined;
+      const raw = path === undefined
+        ? (sock as TLSSocket & { _parent?: NetSocket | null })._parent ?? undefined
+        : undefined;
       onAccept(accepted(sock, path, tlsInfo(sock, name, askedForCert), raw));
     });
   }
-  const listenOpts = path !== undefined
-    ? { path }
-    : { host: address.transport === "tcp" ? address.hostname : undefined, port: address.transport === "tcp" ? address.port : 0 };
+  const listenOpts = path !== undefined ? { path } : {
+    host: address.transport === "tcp" ? address.hostname : undefined,
+    port: address.transport === "tcp" ? address.port : 0,
+  };
   return new Promise<Listener>((resolve, reject) => {
     const onListenError = (err: unknown): void => reject(toNetError(err, `listen ${describe(address)}`));
     server.once("error", onListenError);
@@ -274,9 +285,12 @@ function connect(options: ConnectOptions): Promise<Socket> {
   const where = `connect ${describe(address)}`;
   if (signal?.aborted === true) return Promise.reject(netError("ECANCELED", `${where}: aborted`, signal.reason));
   return new Promise<Socket>((resolve, reject) => {
-    const raw = address.transport === "unix"
-      ? netConnect({ path: address.path, allowHalfOpen: true })
-      : netConnect({ host: address.hostname, port: address.port, allowHalfOpen: true, noDelay: options.noDelay ?? false });
+    const raw = address.transport === "unix" ? netConnect({ path: address.path, allowHalfOpen: true }) : netConnect({
+      host: address.hostname,
+      port: address.port,
+      allowHalfOpen: true,
+      noDelay: options.noDelay ?? false,
+    });
     const tlsOpts = options.tls;
     const sock: NetSocket = tlsOpts === undefined ? raw : tlsConnect(tlsClientOptions(raw, tlsOpts, address));
     // Paused from the start (the TLS handshake is not affected): nothing is read before the

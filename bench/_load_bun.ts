@@ -25,7 +25,9 @@ interface Handlers<T> {
   error?(s: BunSocket<T>, error: Error): void;
 }
 interface BunLike {
-  listen<T>(o: { hostname: string; port: number; allowHalfOpen: boolean; socket: Handlers<T> }): { port: number; stop(force?: boolean): void };
+  listen<T>(
+    o: { hostname: string; port: number; allowHalfOpen: boolean; socket: Handlers<T> },
+  ): { port: number; stop(force?: boolean): void };
   connect<T>(o: { hostname: string; port: number; allowHalfOpen: boolean; socket: Handlers<T> }): Promise<BunSocket<T>>;
 }
 const B = (globalThis as unknown as { Bun: BunLike }).Bun;
@@ -127,7 +129,12 @@ const SERVER: Handlers<ServerState> = {
 };
 
 /** Opens a client connection whose handlers settle one promise. */
-function client<T>(port: number, state: T, h: Omit<Handlers<T>, "error" | "close">, check: (st: T) => string | undefined): Promise<void> {
+function client<T>(
+  port: number,
+  state: T,
+  h: Omit<Handlers<T>, "error" | "close">,
+  check: (st: T) => string | undefined,
+): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     B.connect<T>({
       hostname: "127.0.0.1",

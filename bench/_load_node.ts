@@ -17,20 +17,18 @@ const READ_BUF = new Uint8Array(65536);
 /** Connects; with `onRead`, reads go into {@link READ_BUF} and no `'data'` event is emitted. */
 function open(port: number, onRead?: (n: number) => void): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const s = onRead === undefined
-      ? connect({ host: "127.0.0.1", port, allowHalfOpen: true })
-      : connect({
-        host: "127.0.0.1",
-        port,
-        allowHalfOpen: true,
-        onread: {
-          buffer: READ_BUF,
-          callback: (n: number) => {
-            onRead(n);
-            return true;
-          },
+    const s = onRead === undefined ? connect({ host: "127.0.0.1", port, allowHalfOpen: true }) : connect({
+      host: "127.0.0.1",
+      port,
+      allowHalfOpen: true,
+      onread: {
+        buffer: READ_BUF,
+        callback: (n: number) => {
+          onRead(n);
+          return true;
         },
-      });
+      },
+    });
     s.once("error", reject);
     s.once("connect", () => {
       s.off("error", reject);
@@ -153,7 +151,10 @@ export const kit: LoadKit = {
     await new Promise<void>((resolve, reject) => {
       s.on("error", reject);
       s.on("end", () => s.end());
-      s.on("close", () => (left === 0 ? resolve() : reject(new Error(`bench: ping-pong closed with ${left} rounds left`))));
+      s.on(
+        "close",
+        () => (left === 0 ? resolve() : reject(new Error(`bench: ping-pong closed with ${left} rounds left`))),
+      );
       s.write(encodeHeader("E", size));
       s.write(msg);
     });

@@ -27,7 +27,9 @@ interface Handlers {
 }
 interface BunLike {
   listen(o: { hostname: string; port: number; allowHalfOpen: boolean; socket: Handlers }): { readonly port: number };
-  connect(o: { hostname: string; port: number; allowHalfOpen: boolean; data: Side; socket: Handlers }): Promise<BunSocket>;
+  connect(
+    o: { hostname: string; port: number; allowHalfOpen: boolean; data: Side; socket: Handlers },
+  ): Promise<BunSocket>;
 }
 const B = (globalThis as unknown as { Bun: BunLike }).Bun;
 
@@ -124,14 +126,23 @@ export function pipe(host: string, port: number, target: { host: string; port: n
   const client: Handlers = {
     ...HANDLERS,
     open(s) {
-      const side: Side = { sock: s, peer: undefined as unknown as Side, out: [], shutPending: false, closePending: false, closed: false };
+      const side: Side = {
+        sock: s,
+        peer: undefined as unknown as Side,
+        out: [],
+        shutPending: false,
+        closePending: false,
+        closed: false,
+      };
       const up: Side = { sock: undefined, peer: side, out: [], shutPending: false, closePending: false, closed: false };
       side.peer = up;
       s.data = side;
-      B.connect({ hostname: target.host, port: target.port, allowHalfOpen: true, data: up, socket: UPSTREAM }).catch(() => {
-        up.closed = true;
-        side.sock?.end();
-      });
+      B.connect({ hostname: target.host, port: target.port, allowHalfOpen: true, data: up, socket: UPSTREAM }).catch(
+        () => {
+          up.closed = true;
+          side.sock?.end();
+        },
+      );
     },
   };
   const l = B.listen({ hostname: host, port, allowHalfOpen: true, socket: client });

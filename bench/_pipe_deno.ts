@@ -17,7 +17,9 @@ interface DenoConn {
   close(): void;
 }
 interface DenoLike {
-  listen(o: { hostname: string; port: number }): { accept(): Promise<DenoConn>; readonly addr: { readonly port: number } };
+  listen(
+    o: { hostname: string; port: number },
+  ): { accept(): Promise<DenoConn>; readonly addr: { readonly port: number } };
   connect(o: { hostname: string; port: number }): Promise<DenoConn>;
 }
 const D = (globalThis as unknown as { Deno: DenoLike }).Deno;

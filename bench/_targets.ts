@@ -107,13 +107,23 @@ export function startListening(name: string, exe: string, argv: string[]): Promi
 
 /** The runtime's hand-written pipe (`bench/pipe.ts`) in front of `serverPort`. */
 export function startPipe(serverPort: number): Promise<Target> {
-  const [exe, argv] = runtimeCommand("bench/pipe.ts", ["--listen", "127.0.0.1:0", "--target", `127.0.0.1:${serverPort}`]);
+  const [exe, argv] = runtimeCommand("bench/pipe.ts", [
+    "--listen",
+    "127.0.0.1:0",
+    "--target",
+    `127.0.0.1:${serverPort}`,
+  ]);
   return startListening("pipe", exe, argv);
 }
 
 /** proxykit's CLI (`examples/proxy.ts`, TCP mode, one server) in front of `serverPort`. */
 export function startProxykit(serverPort: number): Promise<Target> {
-  const [exe, argv] = runtimeCommand("examples/proxy.ts", ["--listen", "127.0.0.1:0", "--server", `127.0.0.1:${serverPort}`]);
+  const [exe, argv] = runtimeCommand("examples/proxy.ts", [
+    "--listen",
+    "127.0.0.1:0",
+    "--server",
+    `127.0.0.1:${serverPort}`,
+  ]);
   return startListening("proxykit", exe, argv);
 }
 

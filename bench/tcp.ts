@@ -38,8 +38,8 @@ import {
   haproxyVersion,
   runtime,
   startHaproxy,
-  startPipe,
   startListening,
+  startPipe,
   startProxykit,
   type Target,
 } from "./_targets.ts";
@@ -178,7 +178,14 @@ function log(line: string): void {
 const server = await kit.server();
 const wanted = new Set((flags.targets ?? "direct,pipe,proxykit,haproxy").split(","));
 const targets: Target[] = [];
-if (wanted.has("direct")) targets.push({ name: "direct", port: server.port, pid: undefined, stop: () => Promise.resolve() });
+if (wanted.has("direct")) {
+  targets.push({
+    name: "direct",
+    port: server.port,
+    pid: undefined,
+    stop: () => Promise.resolve(),
+  });
+}
 const notes: string[] = [];
 for (const [name, start] of [["pipe", startPipe], ["proxykit", startProxykit]] as const) {
   if (!wanted.has(name)) continue;
@@ -205,7 +212,9 @@ if (haproxyBin === undefined) {
 const extras: string[] = [];
 for (const spec of flags.extra ?? []) {
   const eq = spec.indexOf("=");
-  const [exe, ...argv] = spec.slice(eq + 1).trim().split(/\s+/).map((a) => a.replaceAll("{server}", `127.0.0.1:${server.port}`));
+  const [exe, ...argv] = spec.slice(eq + 1).trim().split(/\s+/).map((a) =>
+    a.replaceAll("{server}", `127.0.0.1:${server.port}`)
+  );
   const name = spec.slice(0, eq);
   try {
     targets.push(await startListening(name, exe!, argv));
@@ -249,7 +258,9 @@ for (let rep = 1; rep <= CFG.reps; rep++) {
       const list = runs.get(key(m, t)) ?? [];
       list.push(r);
       runs.set(key(m, t), list);
-      log(`rep ${rep}/${CFG.reps} ${m.name.padEnd(8)} ${t.name.padEnd(8)} ${r.error ?? `${r.rate.toFixed(1)} ${m.unit}`}`);
+      log(
+        `rep ${rep}/${CFG.reps} ${m.name.padEnd(8)} ${t.name.padEnd(8)} ${r.error ?? `${r.rate.toFixed(1)} ${m.unit}`}`,
+      );
     }
   }
 }
@@ -277,7 +288,9 @@ const row = (label: string, cells: string[]) =>
   (label.padEnd(22) + cells.map((c) => c.padStart(Math.max(10, c.length + 1))).join("")).trimEnd();
 
 const lines: string[] = [];
-lines.push(`=== proxykit tcp bench: ${runtime} ${runtimeVersion}, haproxy ${haproxy}, ${availableParallelism()} CPUs, best of ${CFG.reps} ===`);
+lines.push(
+  `=== proxykit tcp bench: ${runtime} ${runtimeVersion}, haproxy ${haproxy}, ${availableParallelism()} CPUs, best of ${CFG.reps} ===`,
+);
 lines.push(
   `bulk: ${CFG.bulkConns} conns x ${CFG.bulkBytes / MiB} MiB, ${CFG.writeBytes / 1024} KiB writes; ` +
     `ping-pong: ${CFG.rrConns} conns x ${CFG.rrRounds} round trips of ${CFG.rrSize} B`,
@@ -289,8 +302,12 @@ for (const m of MEASURES) {
   const ex = (f: (r: Run | undefined) => string) => extras.map((c) => f(b[c]));
   const pkPipe = ratio(b.proxykit, b.pipe);
   const pkHap = ratio(b.proxykit, b.haproxy);
-  lines.push(row(m.label, [...COLS.map((c) => fmt(b[c]?.rate)), fmt(pkPipe, 2), fmt(pkHap, 2), ...ex((r) => fmt(r?.rate))]));
-  lines.push(row("  target cpu %", [...COLS.map((c) => fmt(b[c]?.targetCpu)), "", "", ...ex((r) => fmt(r?.targetCpu))]));
+  lines.push(
+    row(m.label, [...COLS.map((c) => fmt(b[c]?.rate)), fmt(pkPipe, 2), fmt(pkHap, 2), ...ex((r) => fmt(r?.rate))]),
+  );
+  lines.push(
+    row("  target cpu %", [...COLS.map((c) => fmt(b[c]?.targetCpu)), "", "", ...ex((r) => fmt(r?.targetCpu))]),
+  );
   const eff = (r: Run | undefined) => (r === undefined ? NaN : r.rate / (r.targetCpu / 100));
   const effPk = eff(b.proxykit);
   lines.push(row(`  ${m.unit.split("/")[0]} per cpu-s`, [
@@ -315,5 +332,15 @@ lines.push(
 for (const n of notes) lines.push(`!!! ${n}`);
 lines.push("");
 console.log(lines.join("\n"));
-console.log(JSON.stringify({ bench: "tcp", runtime, version: runtimeVersion, haproxy, cpus: availableParallelism(), config: CFG, results: json }));
+console.log(
+  JSON.stringify({
+    bench: "tcp",
+    runtime,
+    version: runtimeVersion,
+    haproxy,
+    cpus: availableParallelism(),
+    config: CFG,
+    results: json,
+  }),
+);
 process.exit(0);

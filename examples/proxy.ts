@@ -75,7 +75,9 @@ const BALANCE = new Set(["roundrobin", "static-rr", "leastconn", "first", "sourc
 function configFromFlags(v: ReturnType<typeof parseFlags>): ProxyConfig {
   if (v.mode !== undefined && v.mode !== "tcp") fail(`--mode: only 'tcp' is supported so far, got '${v.mode}'`);
   if (v.listen === undefined) fail("--listen HOST:PORT is required with --server");
-  if (v.server === undefined || v.server.length === 0) fail("--server HOST:PORT is required (repeat it for more servers)");
+  if (v.server === undefined || v.server.length === 0) {
+    fail("--server HOST:PORT is required (repeat it for more servers)");
+  }
   const addr = (flag: string, text: string, allowPortZero: boolean) => {
     try {
       return parseAddress(text, { allowPortZero });
@@ -96,7 +98,9 @@ function configFromFlags(v: ReturnType<typeof parseFlags>): ProxyConfig {
     }],
     backends: [{
       name: "servers",
-      balance: balance === "random" ? { kind: "random", draws: 2 } : { kind: balance } as ProxyConfig["backends"][number]["balance"] & object,
+      balance: balance === "random"
+        ? { kind: "random", draws: 2 }
+        : { kind: balance } as ProxyConfig["backends"][number]["balance"] & object,
       servers: v.server.map((s, i) => ({ name: `s${i + 1}`, address: addr("server", s, false) })),
       ...(retries !== undefined ? { retries } : {}),
       ...(connectMs !== undefined ? { timeouts: { connectMs } } : {}),

@@ -306,7 +306,12 @@ export class Backend {
    * strikes or the client leaves. On leaving, the stream's `%sq`/`%bq` grows as HAProxy's
    * `__pendconn_unlink()` counts it: 1 + the streams this queue handed a slot to meanwhile.
    */
-  #wait(queue: QueueEntry[], since: number, t: ConnectTarget, srv: Server | undefined): Promise<Server | undefined | "timeout"> {
+  #wait(
+    queue: QueueEntry[],
+    since: number,
+    t: ConnectTarget,
+    srv: Server | undefined,
+  ): Promise<Server | undefined | "timeout"> {
     const signal = t.signal;
     const handedOut = () => (srv !== undefined ? srv.queueHandedOut : this.#queueHandedOut);
     // HAProxy's `queue_idx - 1`: "being at the first position in the queue reports 1".

@@ -114,7 +114,7 @@ export class FakeClock implements Clock {
     if (!(ms >= 0)) throw new RangeError(`FakeClock.advance: ms must be >= 0, got ${ms}`);
     const target = this.#now + ms;
     await settle();
-    for (let fired = 0; ; fired++) {
+    for (let fired = 0;; fired++) {
       if (fired > 100_000) throw new RangeError("FakeClock.advance: more than 100000 timers fired");
       const t = this.#next();
       if (t === undefined || t.at > target) break;

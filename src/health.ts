@@ -185,7 +185,12 @@ export class HealthChecker {
     if (++this.consecutiveErrors < this.settings.errorLimit) return;
     this.consecutiveErrors = 0;
     this.counters.observedFailures++;
-    const failure: CheckResult = { ok: false, reason: "Health analyze", info: "Detected enough consecutive errors, check it please", durationMs: 0 };
+    const failure: CheckResult = {
+      ok: false,
+      reason: "Health analyze",
+      info: "Detected enough consecutive errors, check it please",
+      durationMs: 0,
+    };
     const rise = this.#rise;
     switch (this.settings.onError) {
       case "fastinter":
@@ -215,7 +220,9 @@ export class HealthChecker {
     const c = this.settings.check!;
     const t0 = this.#clock.now();
     const checkTo = this.settings.checkTimeoutMs;
-    const connectTo = checkTo !== undefined ? Math.min(this.settings.connectTimeoutMs ?? c.interMs, c.interMs) : c.interMs;
+    const connectTo = checkTo !== undefined
+      ? Math.min(this.settings.connectTimeoutMs ?? c.interMs, c.interMs)
+      : c.interMs;
     const addr = this.server.address;
     const address = c.port !== undefined && addr.transport === "tcp" ? { ...addr, port: c.port } : addr;
     const elapsed = () => this.#clock.now() - t0;
@@ -256,7 +263,10 @@ export class HealthChecker {
         socket.abort();
         resolve(r);
       };
-      const timer = this.#clock.setTimer(() => finish({ ok: false, reason: "Layer7 timeout", durationMs: elapsed() }), timeoutMs);
+      const timer = this.#clock.setTimer(
+        () => finish({ ok: false, reason: "Layer7 timeout", durationMs: elapsed() }),
+        timeoutMs,
+      );
       const decoder = new TextDecoder();
       const evaluate = (final: boolean) => {
         const eol = text.indexOf("\r\n");
@@ -280,12 +290,18 @@ export class HealthChecker {
           evaluate(false);
         },
         onEnd() {
-          if (text.length === 0) finish({ ok: false, reason: "Layer7 invalid response", info: "empty response", durationMs: elapsed() });
-          else evaluate(true);
+          if (text.length === 0) {
+            finish({ ok: false, reason: "Layer7 invalid response", info: "empty response", durationMs: elapsed() });
+          } else evaluate(true);
         },
         onDrain() {},
         onClose(err) {
-          finish({ ok: false, reason: "Layer4 connection problem", info: err?.code ?? "closed", durationMs: elapsed() });
+          finish({
+            ok: false,
+            reason: "Layer4 connection problem",
+            info: err?.code ?? "closed",
+            durationMs: elapsed(),
+          });
         },
       });
       socket.write(new TextEncoder().encode(`${kind.method} ${kind.uri} ${kind.version}\r\n\r\n`));

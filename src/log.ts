@@ -69,7 +69,9 @@ function clientParts(a: Address | undefined): [string, string] {
  */
 export function formatTcpLog(r: StreamLogRecord): string {
   const [ci, cp] = clientParts(r.client);
-  return `${ci}:${cp} [${formatLogDate(r.acceptedAt)}] ${r.frontend} ${r.backend}/${r.server ?? "<NOSRV>"} ${r.queueMs}/${r.connectMs}/${r.totalMs} ${r.bytesToClient} ${r.termination} ${r.processConns}/${r.frontendConns}/${r.backendConns}/${r.serverConns}/${
+  return `${ci}:${cp} [${formatLogDate(r.acceptedAt)}] ${r.frontend} ${r.backend}/${
+    r.server ?? "<NOSRV>"
+  } ${r.queueMs}/${r.connectMs}/${r.totalMs} ${r.bytesToClient} ${r.termination} ${r.processConns}/${r.frontendConns}/${r.backendConns}/${r.serverConns}/${
     r.redispatched ? "+" : ""
   }${r.retries} ${r.serverQueue}/${r.backendQueue}`;
 }

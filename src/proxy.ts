@@ -30,7 +30,7 @@ import { formatJsonLog, formatServerState, formatTcpLog, type StreamLogRecord } 
 import { HealthChecker } from "./health.ts";
 import type { Server } from "./server.ts";
 import type { ProxyConfig } from "./config/types.ts";
-import { type ResolvedProxyConfig, resolveConfig } from "./config/defaults.ts";
+import { resolveConfig, type ResolvedProxyConfig } from "./config/defaults.ts";
 import { formatAddress } from "./address.ts";
 import { checkCapabilities, toBackendSettings, toFrontendSettings } from "./_settings.ts";
 
@@ -83,7 +83,9 @@ export class Proxy implements AsyncDisposable {
     this.#clock = options.clock ?? systemClock;
     this.#log = options.log;
     checkCapabilities(this.config, this.#net);
-    this.backends = this.config.backends.map((b) => new Backend(toBackendSettings(b), this.#net, this.#clock, options.random));
+    this.backends = this.config.backends.map((b) =>
+      new Backend(toBackendSettings(b), this.#net, this.#clock, options.random)
+    );
     this.frontends = this.config.frontends.map((f) => {
       const be = this.backends.find((b) => b.name === f.defaultBackend)!;
       return new Frontend(toFrontendSettings(f), be);
@@ -97,17 +99,22 @@ export class Proxy implements AsyncDisposable {
         const sc = cfg.servers[si]!;
         srv.onStateChange((s, _from, reason) => this.#stateChanged(be, s, reason));
         if (sc.check === undefined) continue;
-        const hc = new HealthChecker(srv, {
-          check: sc.check,
-          kind: cfg.healthCheck,
-          connectTimeoutMs: cfg.timeouts.connectMs,
-          checkTimeoutMs: cfg.timeouts.checkMs,
-          observe: sc.observe,
-          errorLimit: sc.errorLimit,
-          onError: sc.onError,
-          // Spread the first checks of a backend over one interval, as HAProxy does.
-          startDelayMs: Math.floor((pos++ * sc.check.interMs) / checked),
-        }, this.#net, this.#clock);
+        const hc = new HealthChecker(
+          srv,
+          {
+            check: sc.check,
+            kind: cfg.healthCheck,
+            connectTimeoutMs: cfg.timeouts.connectMs,
+            checkTimeoutMs: cfg.timeouts.checkMs,
+            observe: sc.observe,
+            errorLimit: sc.errorLimit,
+            onError: sc.onError,
+            // Spread the first checks of a backend over one interval, as HAProxy does.
+            startDelayMs: Math.floor((pos++ * sc.check.interMs) / checked),
+          },
+          this.#net,
+          this.#clock,
+        );
         byServer.set(srv, hc);
         this.#checkers.push(hc);
       }
@@ -137,7 +144,9 @@ export class Proxy implements AsyncDisposable {
       queued: srv.queue.length,
     });
     this.#log?.(line, "stdout");
-    if (active + backup === 0 && srv.state !== "UP") this.#log?.(`backend ${be.name} has no server available!`, "stdout");
+    if (active + backup === 0 && srv.state !== "UP") {
+      this.#log?.(`backend ${be.name} has no server available!`, "stdout");
+    }
   }
 
   /** Every bound address, in frontend and bind order (real ports when 0 was asked). */
@@ -164,7 +173,11 @@ export class Proxy implements AsyncDisposable {
             fe.listeners.push(await this.#net.listen({ address, onAccept: (s) => this.#accept(fe, s) }));
           } catch (e) {
             const code = (e as { code?: string }).code ?? "error";
-            throw new ProxyError("ERR_LISTEN", `frontend '${fe.name}': cannot bind ${formatAddress(address)}: ${code} (${(e as Error).message})`, { cause: e });
+            throw new ProxyError(
+              "ERR_LISTEN",
+              `frontend '${fe.name}': cannot bind ${formatAddress(address)}: ${code} (${(e as Error).message})`,
+              { cause: e },
+            );
           }
         }
       }
@@ -215,7 +228,11 @@ export class Proxy implements AsyncDisposable {
     fe.enter();
     fe.backend.enter();
     const conn = Connection.accepted(this.#net, socket);
-    const stream = new Stream({ clock: this.#clock, frontend: fe, backend: fe.backend, onEnd: (s) => this.#end(fe, s) }, socket, conn);
+    const stream = new Stream(
+      { clock: this.#clock, frontend: fe, backend: fe.backend, onEnd: (s) => this.#end(fe, s) },
+      socket,
+      conn,
+    );
     this.#streams.add(stream);
     stream.start();
   }

@@ -7,11 +7,7 @@ import { readFileSync } from "node:fs";
 import type { Address, Listener, Network, Socket, SocketHandlers, TcpAddress } from "../src/net.ts";
 
 /** The runtime executing the tests. */
-export const runtime: "deno" | "bun" | "node" = "Deno" in globalThis
-  ? "deno"
-  : "Bun" in globalThis
-  ? "bun"
-  : "node";
+export const runtime: "deno" | "bun" | "node" = "Deno" in globalThis ? "deno" : "Bun" in globalThis ? "bun" : "node";
 
 /** The adapter for the runtime running the tests. */
 export async function nativeNetwork(): Promise<Network> {
@@ -132,7 +128,13 @@ export class Recorder implements SocketHandlers {
  * Writes `total` bytes of `pattern` slices to `socket`, honouring backpressure (stops on a
  * `false` from `write()`, continues on drain). `rec` must be the socket's handlers.
  */
-export async function pump(socket: Socket, rec: Recorder, pattern: Uint8Array, total: number, chunkSize = 65536): Promise<void> {
+export async function pump(
+  socket: Socket,
+  rec: Recorder,
+  pattern: Uint8Array,
+  total: number,
+  chunkSize = 65536,
+): Promise<void> {
   let sent = 0;
   let drain = deferred<void>();
   const prevHook = rec.onDrain.bind(rec);
@@ -206,9 +208,13 @@ export function until(cond: () => boolean, ms: number, what: string): Promise<vo
   // The poll stops with the wait: a condition that never holds must not keep polling (and
   // keep the runner's event loop alive) after the timeout has failed the test.
   let waiting = true;
-  return within((async () => {
-    while (waiting && !cond()) await new Promise((r) => setTimeout(r, 10));
-  })(), ms, what).finally(() => (waiting = false));
+  return within(
+    (async () => {
+      while (waiting && !cond()) await new Promise((r) => setTimeout(r, 10));
+    })(),
+    ms,
+    what,
+  ).finally(() => (waiting = false));
 }
 
 /** A TCP port on 127.0.0.1 that was free a moment ago (bound with port 0, then released). */

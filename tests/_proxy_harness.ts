@@ -104,7 +104,9 @@ export class Harness {
   }
 
   /** The log line fields of HAProxy's TCP format, split for assertions. */
-  static fields(line: string): { server: string; timers: string; bytes: string; term: string; conns: string; queues: string } {
+  static fields(
+    line: string,
+  ): { server: string; timers: string; bytes: string; term: string; conns: string; queues: string } {
     const m = /^\S+ \[[^\]]+\] \S+ \S+\/(\S+) (\S+) (\S+) (\S\S) (\S+) (\S+)$/.exec(line);
     if (!m) throw new Error(`not a TCP log line: ${line}`);
     return { server: m[1]!, timers: m[2]!, bytes: m[3]!, term: m[4]!, conns: m[5]!, queues: m[6]! };
@@ -112,9 +114,20 @@ export class Harness {
 }
 
 /** A one-frontend, one-backend config on the harness addresses. */
-export function config(backend: Partial<ProxyConfig["backends"][number]> & { servers: ProxyConfig["backends"][number]["servers"] }, frontend: Partial<ProxyConfig["frontends"][number]> = {}): ProxyConfig {
+export function config(
+  backend: Partial<ProxyConfig["backends"][number]> & { servers: ProxyConfig["backends"][number]["servers"] },
+  frontend: Partial<ProxyConfig["frontends"][number]> = {},
+): ProxyConfig {
   return {
-    frontends: [{ name: "fe", binds: [FRONT], defaultBackend: "be", log: { target: "stdout", format: "tcplog" }, ...frontend } as ProxyConfig["frontends"][number]],
+    frontends: [
+      {
+        name: "fe",
+        binds: [FRONT],
+        defaultBackend: "be",
+        log: { target: "stdout", format: "tcplog" },
+        ...frontend,
+      } as ProxyConfig["frontends"][number],
+    ],
     backends: [{ name: "be", ...backend }],
   };
 }

@@ -33,7 +33,12 @@ describe("backend: server sets", () => {
   it("a server with weight 0 is in DRAIN and gets no load-balanced stream", async () => {
     const h = new Harness();
     for (let i = 1; i <= 2; i++) await h.server(`s${i}`, srvAddr(i));
-    await h.start(config({ balance: { kind: "roundrobin" }, servers: [{ name: "s1", address: srvAddr(1), weight: 0 }, { name: "s2", address: srvAddr(2) }] }));
+    await h.start(
+      config({
+        balance: { kind: "roundrobin" },
+        servers: [{ name: "s1", address: srvAddr(1), weight: 0 }, { name: "s2", address: srvAddr(2) }],
+      }),
+    );
     assert.equal(h.proxy.backends[0]!.servers[0]!.state, "DRAIN");
     for (let i = 0; i < 3; i++) await h.exchange();
     assert.deepEqual(h.sequence, ["s2", "s2", "s2"]);
@@ -57,7 +62,12 @@ describe("backend: server sets", () => {
 
   it("slowstart ramps weight (in 1/16ths) and maxconn by whole seconds after a server comes back UP", async () => {
     const h = new Harness();
-    await h.start(config({ balance: { kind: "roundrobin" }, servers: servers(1, { weight: 10, maxconn: 100, slowstartMs: 10_000 }) }));
+    await h.start(
+      config({
+        balance: { kind: "roundrobin" },
+        servers: servers(1, { weight: 10, maxconn: 100, slowstartMs: 10_000 }),
+      }),
+    );
     const s = h.proxy.backends[0]!.servers[0]!;
     assert.deepEqual([s.weight, s.maxconn], [10, 100], "no ramp at start-up, as HAProxy");
     await h.clock.advance(1000 - (h.clock.now() % 1000) + 200); // 200 ms into a second
@@ -78,7 +88,12 @@ describe("backend: server sets", () => {
 
   it("slowstart leaves the weight of a static algorithm alone (maxconn still ramps)", async () => {
     const h = new Harness();
-    await h.start(config({ balance: { kind: "static-rr" }, servers: servers(1, { weight: 10, maxconn: 100, slowstartMs: 10_000 }) }));
+    await h.start(
+      config({
+        balance: { kind: "static-rr" },
+        servers: servers(1, { weight: 10, maxconn: 100, slowstartMs: 10_000 }),
+      }),
+    );
     const s = h.proxy.backends[0]!.servers[0]!;
     s.setState("DOWN", "test");
     s.setState("UP", "test");
@@ -111,7 +126,13 @@ describe("backend: server sets", () => {
   it("a server whose queue is at maxqueue refuses the next stream with SQ", async () => {
     const h = new Harness();
     await h.server("s1", srvAddr(1), false);
-    await h.start(config({ balance: { kind: "source" }, timeouts: { queueMs: 60_000 }, servers: servers(1, { maxconn: 1, maxqueue: 1 }) }));
+    await h.start(
+      config({
+        balance: { kind: "source" },
+        timeouts: { queueMs: 60_000 },
+        servers: servers(1, { maxconn: 1, maxqueue: 1 }),
+      }),
+    );
     await h.client();
     await h.client();
     const third = await h.client();
@@ -148,7 +169,10 @@ describe("logs and configuration files", () => {
     await h.proxy.start();
     assert.deepEqual(h.proxy.addresses, [tcp("127.0.0.1", 16379)]);
     await h.until(() => h.proxy.backends[0]!.servers[1]!.state === "DOWN");
-    assert.match(h.lines[0]!, /^Server redis\/r2 is DOWN, reason: Layer4 connection problem, info: "Connection refused"/);
+    assert.match(
+      h.lines[0]!,
+      /^Server redis\/r2 is DOWN, reason: Layer4 connection problem, info: "Connection refused"/,
+    );
     const c = await h.net.connect({ address: tcp("127.0.0.1", 16379) });
     const rec = new Recorder();
     c.setHandlers(rec);

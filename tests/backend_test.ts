@@ -83,7 +83,23 @@ describe("backend: retries and redispatch", () => {
     await h.until(() => c.rec.closeCount === 1);
     assert.equal(c.rec.text(), "late");
     const stream = h.lastStream!;
-    assert.deepEqual(stream.back.history, ["INI", "REQ", "ASS", "CON", "CER", "TAR", "ASS", "CON", "CER", "TAR", "ASS", "CON", "EST", "DIS", "CLO"]);
+    assert.deepEqual(stream.back.history, [
+      "INI",
+      "REQ",
+      "ASS",
+      "CON",
+      "CER",
+      "TAR",
+      "ASS",
+      "CON",
+      "CER",
+      "TAR",
+      "ASS",
+      "CON",
+      "EST",
+      "DIS",
+      "CLO",
+    ]);
     assert.equal(stream.back.conn!.attempts, 3, "one Connection object served all three attempts");
     assert.equal(Harness.fields(h.lines[0]!).term, "--");
     assert.match(Harness.fields(h.lines[0]!).conns, /\/2$/);
@@ -122,7 +138,15 @@ describe("backend: retries and redispatch", () => {
     const h = new Harness();
     await h.server("s2", srvAddr(2));
     // `source` maps this client to one server; make it the dead one by trying both orders.
-    await h.start(config({ balance: { kind: "source" }, redispatch: 2, retries: 3, timeouts: { connectMs: 50 }, servers: servers(2) }));
+    await h.start(
+      config({
+        balance: { kind: "source" },
+        redispatch: 2,
+        retries: 3,
+        timeouts: { connectMs: 50 },
+        servers: servers(2),
+      }),
+    );
     await h.exchange();
     const a1 = h.net.connectAttempts(srvAddr(1));
     if (a1 === 0) {
@@ -203,7 +227,10 @@ describe("backend: maxconn and the queue", () => {
     await h.clock.advance(0);
     assert.deepEqual(h.sequence, ["s1", "s2"], "the oldest waiter got s2's only slot, without waiting for s1");
     assert.equal(be.counters.queueCurrent, 1);
-    assert.match(h.lines.find((l) => l.startsWith("Server be/s2 is UP"))!, /\. 1 sessions requeued, 0 total in queue\.$/);
+    assert.match(
+      h.lines.find((l) => l.startsWith("Server be/s2 is UP"))!,
+      /\. 1 sessions requeued, 0 total in queue\.$/,
+    );
   });
 
   it("timeout queue defaults to timeout connect", async () => {

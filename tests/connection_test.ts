@@ -90,7 +90,13 @@ describe("Connection", () => {
     const client = await net.connect({ address: l.address });
     client.setHandlers(new Recorder());
     const accepted = await within(got.promise, 2000, "accept");
-    assert.deepEqual(flagNames(accepted.flags), ["ADDR_FROM_SET", "ADDR_TO_SET", "CTRL_READY", "XPRT_READY", "CONNECTED"]);
+    assert.deepEqual(flagNames(accepted.flags), [
+      "ADDR_FROM_SET",
+      "ADDR_TO_SET",
+      "CTRL_READY",
+      "XPRT_READY",
+      "CONNECTED",
+    ]);
     assert.deepEqual(accepted.src, client.localAddress);
     assert.deepEqual(accepted.dst, l.address);
     client.abort();

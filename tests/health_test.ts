@@ -8,7 +8,9 @@ import { config, Harness, servers, srvAddr } from "./_proxy_harness.ts";
 import { enc, tcp } from "./_helpers.ts";
 import type { Listener } from "../src/net.ts";
 
-const check = (extra: Record<string, unknown> = {}) => ({ check: { interMs: 2000, fastinterMs: 500, rise: 2, fall: 3, ...extra } });
+const check = (extra: Record<string, unknown> = {}) => ({
+  check: { interMs: 2000, fastinterMs: 500, rise: 2, fall: 3, ...extra },
+});
 
 /** A server that answers every request with `status` (HTTP/1.0, then closes). */
 async function httpServer(h: Harness, addr: ReturnType<typeof srvAddr>, status: string): Promise<Listener> {
@@ -57,7 +59,10 @@ describe("health checks", () => {
     await h.until(() => srv.state === "DOWN");
     assert.equal(h.clock.now() - tDown, 2000 + 500 + 500, "fail at inter, then twice at fastinter");
     assert.equal(srv.counters.downTransitions, 2);
-    assert.match(h.lines.find((l) => l.includes("is UP"))!, /^Server be\/s1 is UP, reason: Layer4 check passed, check duration: 0ms\. 1 active and 0 backup servers online\. 0 sessions requeued, 0 total in queue\.$/);
+    assert.match(
+      h.lines.find((l) => l.includes("is UP"))!,
+      /^Server be\/s1 is UP, reason: Layer4 check passed, check duration: 0ms\. 1 active and 0 backup servers online\. 0 sessions requeued, 0 total in queue\.$/,
+    );
   });
 
   it("a server marked DOWN stops getting new streams; traffic moves to the others", async () => {
@@ -75,7 +80,10 @@ describe("health checks", () => {
     await httpServer(h, srvAddr(1), "503 Service Unavailable");
     await h.start(config({ healthCheck: { kind: "http" }, servers: servers(1, check()) }));
     await h.until(() => h.proxy.backends[0]!.servers[0]!.state === "DOWN");
-    assert.match(h.lines[0]!, /^Server be\/s1 is DOWN, reason: Layer7 wrong status, code: 503, info: "Service Unavailable", check duration: 0ms\./);
+    assert.match(
+      h.lines[0]!,
+      /^Server be\/s1 is DOWN, reason: Layer7 wrong status, code: 503, info: "Service Unavailable", check duration: 0ms\./,
+    );
   });
 
   it("http-check expect status accepts exactly the listed status", async () => {
@@ -107,7 +115,14 @@ describe("health checks", () => {
       balance: { kind: "first" },
       retries: 0,
       servers: [
-        { name: "s1", address: srvAddr(1), ...check({ port: 9000, interMs: 60_000 }), observe: "layer4", errorLimit: 2, onError: "mark-down" },
+        {
+          name: "s1",
+          address: srvAddr(1),
+          ...check({ port: 9000, interMs: 60_000 }),
+          observe: "layer4",
+          errorLimit: 2,
+          onError: "mark-down",
+        },
         { name: "s2", address: srvAddr(2) },
       ],
     }));
@@ -118,7 +133,10 @@ describe("health checks", () => {
     assert.equal(s1.state, "UP", "one error is below error-limit");
     await h.exchange();
     assert.equal(s1.state, "DOWN");
-    assert.match(h.lines.find((l) => l.startsWith("Server"))!, /is DOWN, reason: Health analyze, info: "Detected enough consecutive errors, check it please"/);
+    assert.match(
+      h.lines.find((l) => l.startsWith("Server"))!,
+      /is DOWN, reason: Health analyze, info: "Detected enough consecutive errors, check it please"/,
+    );
     await h.exchange();
     assert.deepEqual(h.sequence, ["s2"], "the third stream goes to s2 directly");
     assert.equal(h.proxy.checkers[0]!.counters.observedFailures, 1);
@@ -127,7 +145,11 @@ describe("health checks", () => {
   it("servers in maintenance are not checked", async () => {
     const h = new Harness();
     await h.server("s2", srvAddr(2));
-    await h.start(config({ servers: [{ name: "s1", address: srvAddr(1), disabled: true, ...check() }, { name: "s2", address: srvAddr(2) }] }));
+    await h.start(
+      config({
+        servers: [{ name: "s1", address: srvAddr(1), disabled: true, ...check() }, { name: "s2", address: srvAddr(2) }],
+      }),
+    );
     await h.clock.advance(10_000);
     assert.equal(h.net.connectAttempts(srvAddr(1)), 0);
     assert.equal(h.proxy.backends[0]!.servers[0]!.state, "MAINT");

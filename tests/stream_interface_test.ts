@@ -26,10 +26,45 @@ describe("StreamInterface", () => {
 
   it("walks a connect with one retry and one redispatch, recording every state", () => {
     const si = new StreamInterface("server");
-    for (const s of ["REQ", "ASS", "CON", "CER", "TAR", "ASS", "CON", "CER", "REQ", "QUE", "ASS", "CON", "EST", "DIS", "CLO"] as const) {
+    for (
+      const s of [
+        "REQ",
+        "ASS",
+        "CON",
+        "CER",
+        "TAR",
+        "ASS",
+        "CON",
+        "CER",
+        "REQ",
+        "QUE",
+        "ASS",
+        "CON",
+        "EST",
+        "DIS",
+        "CLO",
+      ] as const
+    ) {
       si.setState(s);
     }
-    assert.deepEqual(si.history, ["INI", "REQ", "ASS", "CON", "CER", "TAR", "ASS", "CON", "CER", "REQ", "QUE", "ASS", "CON", "EST", "DIS", "CLO"]);
+    assert.deepEqual(si.history, [
+      "INI",
+      "REQ",
+      "ASS",
+      "CON",
+      "CER",
+      "TAR",
+      "ASS",
+      "CON",
+      "CER",
+      "REQ",
+      "QUE",
+      "ASS",
+      "CON",
+      "EST",
+      "DIS",
+      "CLO",
+    ]);
   });
 
   it("refuses transitions the state machine does not allow", () => {

@@ -6,7 +6,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { config, FRONT, Harness, servers, srvAddr } from "./_proxy_harness.ts";
-import { enc, PatternChecker, patternBuffer, pump, Recorder } from "./_helpers.ts";
+import { enc, patternBuffer, PatternChecker, pump, Recorder } from "./_helpers.ts";
 import type { Socket } from "../src/net.ts";
 
 describe("stream: forwarding", () => {
@@ -199,7 +199,9 @@ describe("stream: aborts and timeouts", () => {
   it("timeout tunnel supersedes client and server timeouts once connected", async () => {
     const h = new Harness();
     await h.server("s1", srvAddr(1));
-    await h.start(config({ timeouts: { serverMs: 1000, tunnelMs: 10_000 }, servers: servers(1) }, { clientTimeoutMs: 1000 }));
+    await h.start(
+      config({ timeouts: { serverMs: 1000, tunnelMs: 10_000 }, servers: servers(1) }, { clientTimeoutMs: 1000 }),
+    );
     const c = await h.client();
     await h.clock.advance(9999);
     assert.equal(c.rec.endCount, 0, "still open after 9.999 s");

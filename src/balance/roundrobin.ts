@@ -62,8 +62,7 @@ export class RoundRobin extends LiveServerSet implements Balancer {
       if (on) n.eweight = effectiveWeight(n.server);
       return { inLb: on, eweight: n.eweight };
     });
-    const placed = (backup: boolean) =>
-      this.#nodes.filter((n, i) => n.server.backup === backup && this.#seen[i]!.inLb);
+    const placed = (backup: boolean) => this.#nodes.filter((n, i) => n.server.backup === backup && this.#seen[i]!.inLb);
     this.#active = new FwrrGroup(placed(false));
     this.#backup = new FwrrGroup(placed(true));
   }

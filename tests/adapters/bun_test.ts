@@ -12,8 +12,8 @@ import {
   deferred,
   enc,
   fixture,
-  PatternChecker,
   patternBuffer,
+  PatternChecker,
   portOf,
   pump,
   Recorder,
@@ -167,7 +167,10 @@ describe("bun adapter", () => {
       requireClientCert: true,
       caCerts: [fixture("ca.pem")],
     };
-    const p = await pair(net, { server, client: { serverName: "localhost", cert: fixture("a.test.pem"), key: fixture("a.test.key") } });
+    const p = await pair(net, {
+      server,
+      client: { serverName: "localhost", cert: fixture("a.test.pem"), key: fixture("a.test.key") },
+    });
     assert.equal(p.server.tls?.authorized, true);
     assert.equal(p.server.tls?.peerCommonName, "a.test");
     assert.equal(p.server.tls?.serverName, "localhost");
@@ -179,7 +182,10 @@ describe("bun adapter", () => {
     const l = await net.listen({ address: tcp("127.0.0.1", 0), onAccept: (s) => (accepted++, s.abort()), tls: server });
     const outcome = await within(
       net
-        .connect({ address: tcp("127.0.0.1", portOf(l.address)), tls: { serverName: "localhost", caCerts: [fixture("ca.pem")] } })
+        .connect({
+          address: tcp("127.0.0.1", portOf(l.address)),
+          tls: { serverName: "localhost", caCerts: [fixture("ca.pem")] },
+        })
         .then(async (sock) => {
           // TLS 1.3: the client finishes first; the server's refusal arrives as a close.
           const r = new Recorder();
@@ -201,7 +207,13 @@ describe("bun adapter", () => {
       net.listen({
         address: tcp("127.0.0.1", 0),
         onAccept: (s) => s.abort(),
-        tls: { certificates: [localhostCert, { cert: fixture("a.test.pem"), key: fixture("a.test.key"), serverNames: ["a.test"] }] },
+        tls: {
+          certificates: [localhostCert, {
+            cert: fixture("a.test.pem"),
+            key: fixture("a.test.key"),
+            serverNames: ["a.test"],
+          }],
+        },
       }),
       RangeError,
     );
@@ -213,7 +225,11 @@ describe("bun adapter", () => {
     const accepted = deferred<Socket>();
     const l = await net.listen({ address: tcp("127.0.0.1", 0), onAccept: (s) => accepted.resolve(s) });
     const ac = new AbortController();
-    const connecting = net.connect({ address: tcp("127.0.0.1", portOf(l.address)), tls: { serverName: "localhost" }, signal: ac.signal });
+    const connecting = net.connect({
+      address: tcp("127.0.0.1", portOf(l.address)),
+      tls: { serverName: "localhost" },
+      signal: ac.signal,
+    });
     const server = await within(accepted.promise, WAIT_MS, "accept");
     const s = new Recorder();
     server.setHandlers(s);
@@ -228,7 +244,11 @@ describe("bun adapter", () => {
 
   it("connects with verify: false to an untrusted certificate and says so", { skip }, async () => {
     const net = await load();
-    const l = await net.listen({ address: tcp("127.0.0.1", 0), onAccept: (s) => s.abort(), tls: { certificates: [localhostCert] } });
+    const l = await net.listen({
+      address: tcp("127.0.0.1", 0),
+      onAccept: (s) => s.abort(),
+      tls: { certificates: [localhostCert] },
+    });
     const sock = await within(
       net.connect({ address: tcp("127.0.0.1", portOf(l.address)), tls: { serverName: "localhost", verify: false } }),
       WAIT_MS,

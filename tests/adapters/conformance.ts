@@ -13,8 +13,8 @@ import {
   deferred,
   enc,
   fixture,
-  PatternChecker,
   patternBuffer,
+  PatternChecker,
   portOf,
   pump,
   Recorder,
@@ -158,7 +158,11 @@ export function conformance(label: string, net: Network): void {
       await within(Promise.all([p.s.ended.promise, p.c.ended.promise]), 60_000, "EOF both ways");
       assert.ok(toServer.ok(BULK_BYTES), `client→server: ${toServer.offset} bytes, mismatch at ${toServer.mismatchAt}`);
       assert.ok(toClient.ok(BULK_BYTES), `server→client: ${toClient.offset} bytes, mismatch at ${toClient.mismatchAt}`);
-      const [ce, se] = await within(Promise.all([p.c.closed.promise, p.s.closed.promise]), WAIT_MS, "close after both FINs");
+      const [ce, se] = await within(
+        Promise.all([p.c.closed.promise, p.s.closed.promise]),
+        WAIT_MS,
+        "close after both FINs",
+      );
       assert.equal(ce, undefined);
       assert.equal(se, undefined);
       await p.listener.close();
@@ -319,47 +323,60 @@ export function conformance(label: string, net: Network): void {
       }
     });
 
-    it("round-trips over TLS with SNI and ALPN", { skip: skipUnless(net, "tlsServer") || skipUnless(net, "tlsClient") }, async () => {
-      const accepted = deferred<Socket>();
-      const listener = await net.listen({
-        address: tcp("127.0.0.1", 0),
-        onAccept: (s) => accepted.resolve(s),
-        tls: { certificates: [{ cert: fixture("localhost.pem"), key: fixture("localhost.key") }], alpnProtocols: ["http/1.1"] },
-      });
-      const client = await within(
-        net.connect({
-          address: tcp("127.0.0.1", portOf(listener.address)),
-          tls: { serverName: "localhost", caCerts: [fixture("ca.pem")], alpnProtocols: ["http/1.1"] },
-        }),
-        WAIT_MS,
-        "TLS connect",
-      );
-      const server = await within(accepted.promise, WAIT_MS, "TLS accept");
-      const c = new Recorder();
-      const s = new Recorder();
-      s.onDataHook = (chunk) => server.write(chunk.slice());
-      client.setHandlers(c);
-      server.setHandlers(s);
-      client.write(enc("secret"));
-      await within(c.waitBytes(6), WAIT_MS, "TLS echo");
-      assert.equal(c.text(), "secret");
-      assert.ok(client.tls !== undefined, "client socket reports TLS");
-      assert.equal(client.tls?.alpnProtocol, "http/1.1");
-      client.shutdownWrite();
-      await within(s.ended.promise, WAIT_MS, "TLS EOF");
-      server.close();
-      await within(Promise.all([c.closed.promise, s.closed.promise]), WAIT_MS, "TLS close");
-      await listener.close();
-    });
+    it(
+      "round-trips over TLS with SNI and ALPN",
+      { skip: skipUnless(net, "tlsServer") || skipUnless(net, "tlsClient") },
+      async () => {
+        const accepted = deferred<Socket>();
+        const listener = await net.listen({
+          address: tcp("127.0.0.1", 0),
+          onAccept: (s) => accepted.resolve(s),
+          tls: {
+            certificates: [{ cert: fixture("localhost.pem"), key: fixture("localhost.key") }],
+            alpnProtocols: ["http/1.1"],
+          },
+        });
+        const client = await within(
+          net.connect({
+            address: tcp("127.0.0.1", portOf(listener.address)),
+            tls: { serverName: "localhost", caCerts: [fixture("ca.pem")], alpnProtocols: ["http/1.1"] },
+          }),
+          WAIT_MS,
+          "TLS connect",
+        );
+        const server = await within(accepted.promise, WAIT_MS, "TLS accept");
+        const c = new Recorder();
+        const s = new Recorder();
+        s.onDataHook = (chunk) => server.write(chunk.slice());
+        client.setHandlers(c);
+        server.setHandlers(s);
+        client.write(enc("secret"));
+        await within(c.waitBytes(6), WAIT_MS, "TLS echo");
+        assert.equal(c.text(), "secret");
+        assert.ok(client.tls !== undefined, "client socket reports TLS");
+        assert.equal(client.tls?.alpnProtocol, "http/1.1");
+        client.shutdownWrite();
+        await within(s.ended.promise, WAIT_MS, "TLS EOF");
+        server.close();
+        await within(Promise.all([c.closed.promise, s.closed.promise]), WAIT_MS, "TLS close");
+        await listener.close();
+      },
+    );
 
-    it("fails a TLS connect to an untrusted certificate with ETLSVERIFY", { skip: skipUnless(net, "tlsServer") || skipUnless(net, "tlsClient") }, async () => {
+    it("fails a TLS connect to an untrusted certificate with ETLSVERIFY", {
+      skip: skipUnless(net, "tlsServer") || skipUnless(net, "tlsClient"),
+    }, async () => {
       const listener = await net.listen({
         address: tcp("127.0.0.1", 0),
         onAccept: (s) => s.setHandlers({ onData() {}, onEnd() {}, onDrain() {}, onClose() {} }),
         tls: { certificates: [{ cert: fixture("localhost.pem"), key: fixture("localhost.key") }] },
       });
       await assert.rejects(
-        within(net.connect({ address: tcp("127.0.0.1", portOf(listener.address)), tls: { serverName: "localhost" } }), WAIT_MS, "TLS failure"),
+        within(
+          net.connect({ address: tcp("127.0.0.1", portOf(listener.address)), tls: { serverName: "localhost" } }),
+          WAIT_MS,
+          "TLS failure",
+        ),
         { code: "ETLSVERIFY" },
       );
       await listener.close();

@@ -74,7 +74,10 @@ describe("deno adapter", () => {
     client.abort();
     server.abort();
     const t = await serve(serverTls());
-    const tc = await net!.connect({ address: tcp("127.0.0.1", portOf(t.listener.address)), tls: { serverName: "localhost", caCerts: ca() } });
+    const tc = await net!.connect({
+      address: tcp("127.0.0.1", portOf(t.listener.address)),
+      tls: { serverName: "localhost", caCerts: ca() },
+    });
     const ts = await t.next();
     assert.equal(tc.setNoDelay(true), false);
     assert.equal(ts.setKeepAlive(true), false);
@@ -86,19 +89,31 @@ describe("deno adapter", () => {
   it("refuses what Deno's API cannot do, with a clear error and no process exit", { skip }, async () => {
     const any = tcp("127.0.0.1", 0);
     const onAccept = (s: Socket): void => s.abort();
-    const two = serverTls({ certificates: [...serverTls().certificates, { cert: fixture("a.test.pem"), key: fixture("a.test.key") }] });
-    await assert.rejects(net!.listen({ address: any, onAccept, tls: two }), { code: "ETLS", message: /one certificate/ });
-    await assert.rejects(net!.listen({ address: any, onAccept, tls: serverTls({ requestClientCert: true }) }), { code: "ETLS" });
+    const two = serverTls({
+      certificates: [...serverTls().certificates, { cert: fixture("a.test.pem"), key: fixture("a.test.key") }],
+    });
+    await assert.rejects(net!.listen({ address: any, onAccept, tls: two }), {
+      code: "ETLS",
+      message: /one certificate/,
+    });
+    await assert.rejects(net!.listen({ address: any, onAccept, tls: serverTls({ requestClientCert: true }) }), {
+      code: "ETLS",
+    });
     if (!net!.capabilities.reusePort) {
       await assert.rejects(net!.listen({ address: any, onAccept, reusePort: true }), { message: /unstable-net/ });
     }
     const { listener } = await serve();
     const clientCert = { cert: fixture("a.test.pem"), key: fixture("a.test.key") };
     await assert.rejects(
-      net!.connect({ address: tcp("127.0.0.1", portOf(listener.address)), tls: { serverName: "a.test", caCerts: ca(), ...clientCert } }),
+      net!.connect({
+        address: tcp("127.0.0.1", portOf(listener.address)),
+        tls: { serverName: "a.test", caCerts: ca(), ...clientCert },
+      }),
       { code: "ETLS", message: /client certificate/ },
     );
-    await assert.rejects(net!.connect({ address: { transport: "unix", path: "/nonexistent" }, tls: {} }), { code: "ETLS" });
+    await assert.rejects(net!.connect({ address: { transport: "unix", path: "/nonexistent" }, tls: {} }), {
+      code: "ETLS",
+    });
     await listener.close();
   });
 
@@ -118,7 +133,11 @@ describe("deno adapter", () => {
   it("cancels a TLS handshake in progress with ECANCELED", { skip }, async () => {
     const l = raw().listen({ hostname: "127.0.0.1", port: 0 });
     const ac = new AbortController();
-    const connecting = net!.connect({ address: tcp("127.0.0.1", l.addr.port), signal: ac.signal, tls: { serverName: "localhost" } });
+    const connecting = net!.connect({
+      address: tcp("127.0.0.1", l.addr.port),
+      signal: ac.signal,
+      tls: { serverName: "localhost" },
+    });
     const peer = await within(l.accept(), WAIT_MS, "raw accept");
     const hello = new Uint8Array(4096);
     assert.ok(((await within(peer.read(hello), WAIT_MS, "ClientHello")) ?? 0) > 0);
@@ -143,10 +162,14 @@ describe("deno adapter", () => {
   it("verify: false skips only the name check (Deno cannot skip chain verification)", { skip }, async () => {
     const { listener, next } = await serve(serverTls());
     const address = tcp("127.0.0.1", portOf(listener.address));
-    await assert.rejects(net!.connect({ address, tls: { serverName: "wrong.test", caCerts: ca() } }), { code: "ETLSVERIFY" });
+    await assert.rejects(net!.connect({ address, tls: { serverName: "wrong.test", caCerts: ca() } }), {
+      code: "ETLSVERIFY",
+    });
     const ok = await net!.connect({ address, tls: { serverName: "wrong.test", caCerts: ca(), verify: false } });
     assert.equal(ok.tls?.serverName, "wrong.test");
-    await assert.rejects(net!.connect({ address, tls: { serverName: "localhost", verify: false } }), { code: "ETLSVERIFY" });
+    await assert.rejects(net!.connect({ address, tls: { serverName: "localhost", verify: false } }), {
+      code: "ETLSVERIFY",
+    });
     ok.abort();
     (await next()).abort();
     await listener.close();
@@ -154,13 +177,19 @@ describe("deno adapter", () => {
 
   it("reports ALPN on both sides, null when none was agreed", { skip }, async () => {
     const h2 = await serve(serverTls({ alpnProtocols: ["h2", "http/1.1"] }));
-    const c1 = await net!.connect({ address: tcp("127.0.0.1", portOf(h2.listener.address)), tls: { caCerts: ca(), alpnProtocols: ["http/1.1"] } });
+    const c1 = await net!.connect({
+      address: tcp("127.0.0.1", portOf(h2.listener.address)),
+      tls: { caCerts: ca(), alpnProtocols: ["http/1.1"] },
+    });
     const s1 = await h2.next();
     assert.equal(c1.tls?.alpnProtocol, "http/1.1");
     assert.equal(s1.tls?.alpnProtocol, "http/1.1");
     assert.equal(c1.tls?.serverName, undefined, "an IP literal sends no SNI");
     const none = await serve(serverTls());
-    const c2 = await net!.connect({ address: tcp("127.0.0.1", portOf(none.listener.address)), tls: { caCerts: ca(), alpnProtocols: ["h2"] } });
+    const c2 = await net!.connect({
+      address: tcp("127.0.0.1", portOf(none.listener.address)),
+      tls: { caCerts: ca(), alpnProtocols: ["h2"] },
+    });
     const s2 = await none.next();
     assert.equal(c2.tls?.alpnProtocol, null);
     assert.equal(s2.tls?.alpnProtocol, null);
@@ -170,9 +199,17 @@ describe("deno adapter", () => {
 
   it("reads a TLS peer closing without close_notify as EOF, not an error", { skip }, async () => {
     // server (raw Deno TLS) <-> relay <-> adapter client; the relay then sends a bare FIN.
-    const server = raw().listenTls({ hostname: "127.0.0.1", port: 0, cert: fixture("localhost.pem"), key: fixture("localhost.key") });
+    const server = raw().listenTls({
+      hostname: "127.0.0.1",
+      port: 0,
+      cert: fixture("localhost.pem"),
+      key: fixture("localhost.key"),
+    });
     const relay = raw().listen({ hostname: "127.0.0.1", port: 0 });
-    const connecting = net!.connect({ address: tcp("127.0.0.1", relay.addr.port), tls: { serverName: "localhost", caCerts: ca() } });
+    const connecting = net!.connect({
+      address: tcp("127.0.0.1", relay.addr.port),
+      tls: { serverName: "localhost", caCerts: ca() },
+    });
     const front = await within(relay.accept(), WAIT_MS, "relay accept");
     const back = await raw().connect({ hostname: "127.0.0.1", port: server.addr.port });
     const pipe = async (from: RawConn, to: RawConn): Promise<void> => {

@@ -6,7 +6,12 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { FakeClock } from "../../src/clock.ts";
 import type { Address, Socket } from "../../src/net.ts";
-import { createNetwork, type MemoryNetwork, type MemoryNetworkOptions, type MemorySocket } from "../../adapters/memory.ts";
+import {
+  createNetwork,
+  type MemoryNetwork,
+  type MemoryNetworkOptions,
+  type MemorySocket,
+} from "../../adapters/memory.ts";
 import { enc, Recorder, tcp } from "../_helpers.ts";
 
 const SERVER = tcp("10.0.0.1", 80);
@@ -198,7 +203,11 @@ describe("MemoryNetwork resets", () => {
 
 describe("MemoryNetwork backpressure and chunks", () => {
   it("a paused reader lets exactly bufferBytes + highWaterMarkBytes be written", async () => {
-    const { clock, client, server, c, s } = await pair({ bufferBytes: 1000, highWaterMarkBytes: 300, maxChunkBytes: 100 });
+    const { clock, client, server, c, s } = await pair({
+      bufferBytes: 1000,
+      highWaterMarkBytes: 300,
+      maxChunkBytes: 100,
+    });
     server.pause();
     assert.equal(client.write(new Uint8Array(1000)), true);
     assert.equal(client.bufferedAmount, 0, "the receive buffer took it all");

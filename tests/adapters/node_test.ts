@@ -8,7 +8,15 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Address, ConnectOptions, Listener, ListenOptions, Network, Socket, TlsCertificate } from "../../src/net.ts";
+import type {
+  Address,
+  ConnectOptions,
+  Listener,
+  ListenOptions,
+  Network,
+  Socket,
+  TlsCertificate,
+} from "../../src/net.ts";
 import { deferred, enc, fixture, portOf, Recorder, runtime, tcp, within } from "../_helpers.ts";
 
 const skip = runtime !== "node" && "Node adapter only";
@@ -75,7 +83,12 @@ describe("node adapter", () => {
       tls: { certificates: [cert("a.test", ["a.test"]), cert("b.test", ["b.test", "*.w.test"])] },
     });
     try {
-      for (const [sni, cn] of [["b.test", "b.test"], ["a.test", "a.test"], ["x.w.test", "b.test"], ["c.test", "a.test"]] as const) {
+      for (
+        const [sni, cn] of [["b.test", "b.test"], ["a.test", "a.test"], ["x.w.test", "b.test"], [
+          "c.test",
+          "a.test",
+        ]] as const
+      ) {
         // verify: false for names no certificate holds; the others are verified against the name.
         const verify = sni === "a.test" || sni === "b.test";
         const client = await dial(listener, { tls: { serverName: sni, caCerts: ca(), verify } });
@@ -97,7 +110,9 @@ describe("node adapter", () => {
       tls: { certificates: [cert("a.test"), cert("b.test", ["b.test"])], alpnProtocols: ["h2", "http/1.1"] },
     });
     try {
-      const client = await dial(listener, { tls: { serverName: "b.test", caCerts: ca(), alpnProtocols: ["http/1.1"] } });
+      const client = await dial(listener, {
+        tls: { serverName: "b.test", caCerts: ca(), alpnProtocols: ["http/1.1"] },
+      });
       const server = await next();
       assert.equal(client.tls?.alpnProtocol, "http/1.1");
       assert.equal(server.tls?.alpnProtocol, "http/1.1");
@@ -105,14 +120,19 @@ describe("node adapter", () => {
       server.abort();
       // Node answers an offer with no common protocol with a fatal no_application_protocol
       // alert (RFC 7301 §3.2); HAProxy would go on without ALPN.
-      await assert.rejects(dial(listener, { tls: { serverName: "a.test", caCerts: ca(), alpnProtocols: ["x"] } }), { code: "ETLS" });
+      await assert.rejects(dial(listener, { tls: { serverName: "a.test", caCerts: ca(), alpnProtocols: ["x"] } }), {
+        code: "ETLS",
+      });
     } finally {
       await shut(listener);
     }
   });
 
   it("reports no ALPN as null, the TLS version, and sends no SNI for IP literals", { skip }, async () => {
-    const { listener, next } = await serve({ address: tcp("127.0.0.1", 0), tls: { certificates: [cert("localhost")] } });
+    const { listener, next } = await serve({
+      address: tcp("127.0.0.1", 0),
+      tls: { certificates: [cert("localhost")] },
+    });
     try {
       // Verified against the certificate's IP SAN, without SNI (RFC 6066 §3).
       const client = await dial(listener, { tls: { caCerts: ca() } });
@@ -142,7 +162,9 @@ describe("node adapter", () => {
     });
     try {
       for (const sni of ["localhost", "b.test"]) {
-        const client = await dial(listener, { tls: { serverName: sni, caCerts: ca(), cert: fixture("a.test.pem"), key: fixture("a.test.key") } });
+        const client = await dial(listener, {
+          tls: { serverName: sni, caCerts: ca(), cert: fixture("a.test.pem"), key: fixture("a.test.key") },
+        });
         const server = await next();
         assert.equal(server.tls?.authorized, true, `client certificate verified (SNI ${sni})`);
         assert.equal(server.tls?.peerCommonName, "a.test");
@@ -152,14 +174,15 @@ describe("node adapter", () => {
       // Without a certificate: with TLS 1.3 the client finishes its handshake first and
       // learns of the refusal (certificate_required alert) as an error on the socket.
       const before = count();
-      const failure = await net!.connect({ address: listener.address, tls: { serverName: "localhost", caCerts: ca() } }).then(
-        async (client) => {
-          const rec = new Recorder();
-          client.setHandlers(rec);
-          return await within(rec.closed.promise, WAIT_MS, "refusal");
-        },
-        (err: unknown) => err as Error,
-      );
+      const failure = await net!.connect({ address: listener.address, tls: { serverName: "localhost", caCerts: ca() } })
+        .then(
+          async (client) => {
+            const rec = new Recorder();
+            client.setHandlers(rec);
+            return await within(rec.closed.promise, WAIT_MS, "refusal");
+          },
+          (err: unknown) => err as Error,
+        );
       assert.equal((failure as { code?: string } | undefined)?.code, "ETLS");
       assert.equal(count(), before, "the server never accepted the client");
     } finally {
@@ -198,7 +221,10 @@ describe("node adapter", () => {
   });
 
   it("aborting a TLS socket resets it; the peer closes with ECONNRESET", { skip }, async () => {
-    const { listener, next } = await serve({ address: tcp("127.0.0.1", 0), tls: { certificates: [cert("localhost")] } });
+    const { listener, next } = await serve({
+      address: tcp("127.0.0.1", 0),
+      tls: { certificates: [cert("localhost")] },
+    });
     try {
       for (const side of ["client", "server"] as const) {
         const client = await dial(listener, { tls: { serverName: "localhost", caCerts: ca() } });
@@ -232,7 +258,11 @@ describe("node adapter", () => {
       await assert.rejects(within(tcpAttempt, WAIT_MS, "cancel"), { code: "ECANCELED" });
       // This listener never reads (no handlers), so the TLS handshake hangs until aborted.
       const ac2 = new AbortController();
-      const tlsAttempt = net!.connect({ address: silent.listener.address, signal: ac2.signal, tls: { serverName: "localhost" } });
+      const tlsAttempt = net!.connect({
+        address: silent.listener.address,
+        signal: ac2.signal,
+        tls: { serverName: "localhost" },
+      });
       let settled = false;
       tlsAttempt.then(() => (settled = true), () => (settled = true));
       const server = await silent.next();

@@ -76,7 +76,7 @@ for (const algorithm of ALGORITHMS) {
       srv[1]!.usable = false;
       // `first` ignores weights: it reaches the second backup once the first one is full.
       const fill = algorithm.kind === "first";
-      if (fill) for (const s of srv) s.maxconn = 1;
+      if (fill) { for (const s of srv) s.maxconn = 1; }
       const lb = createBalancer(algorithm, srv, { ...opts, allBackups: true });
       const got = new Set<string>();
       for (let i = 0; i < (fill ? 2 : 16); i++) {

@@ -10,10 +10,25 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import type { Listener, Network, Socket } from "../../src/net.ts";
 import { type Child, startProgram, startProxy, TCPLOG_PREAMBLE, tempFile } from "../_child.ts";
-import { echoRecorder, enc, freePorts, nativeNetwork, portOf, Recorder, runtime, tcp, until, within } from "../_helpers.ts";
+import {
+  echoRecorder,
+  enc,
+  freePorts,
+  nativeNetwork,
+  portOf,
+  Recorder,
+  runtime,
+  tcp,
+  until,
+  within,
+} from "../_helpers.ts";
 
 const HAPROXY = ["haproxy", "/usr/sbin/haproxy"].find((p) => spawnSync(p, ["-v"]).status === 0);
-if (HAPROXY === undefined) console.warn("SKIP (loud): haproxy is not installed; the differential tests are skipped. Run scripts/peers.sh as root.");
+if (HAPROXY === undefined) {
+  console.warn(
+    "SKIP (loud): haproxy is not installed; the differential tests are skipped. Run scripts/peers.sh as root.",
+  );
+}
 const net: Network = await nativeNetwork();
 
 interface Scenario {
@@ -91,7 +106,10 @@ async function run(engine: "haproxy" | "proxykit", sc: Scenario): Promise<Outcom
     else listeners.push(l);
   }
   const [fePort, readyPort] = (await freePorts(net, 2)) as [number, number];
-  const readyTarget = await net.listen({ address: tcp("127.0.0.1", 0), onAccept: (s) => s.setHandlers({ onData() {}, onEnd: () => s.close(), onDrain() {}, onClose() {} }) });
+  const readyTarget = await net.listen({
+    address: tcp("127.0.0.1", 0),
+    onAccept: (s) => s.setHandlers({ onData() {}, onEnd: () => s.close(), onDrain() {}, onClose() {} }),
+  });
   listeners.push(readyTarget);
   const cfgFile = tempFile("haproxy.cfg", [
     ...TCPLOG_PREAMBLE,
@@ -110,7 +128,9 @@ async function run(engine: "haproxy" | "proxykit", sc: Scenario): Promise<Outcom
     `    server r 127.0.0.1:${portOf(readyTarget.address)}`,
   ]);
   const cfg = cfgFile.path;
-  const child: Child = engine === "haproxy" ? startProgram(HAPROXY!, ["-db", "-f", cfg]) : startProxy(["--config", cfg]);
+  const child: Child = engine === "haproxy"
+    ? startProgram(HAPROXY!, ["-db", "-f", cfg])
+    : startProxy(["--config", cfg]);
   try {
     // Ready once the `ready` section (bound after `fe`) accepts; its log lines are ignored.
     // The retry loop ends with its deadline, so that a failure leaves nothing running.
@@ -174,7 +194,9 @@ async function run(engine: "haproxy" | "proxykit", sc: Scenario): Promise<Outcom
       if (!m) throw new Error(`${engine}: unexpected log line: ${l}`);
       return { server: m[1]!, bytes: m[2]!, term: m[3]!, conns: m[4]!, retries: m[5]!, queues: m[6]! };
     });
-    const states = child.stdout.filter((l) => /^(Backup )?Server /.test(l)).map((l) => l.replace(/check duration: \d+ms/, "check duration: Nms"));
+    const states = child.stdout.filter((l) => /^(Backup )?Server /.test(l)).map((l) =>
+      l.replace(/check duration: \d+ms/, "check duration: Nms")
+    );
     return { sequence, logs, states };
   } finally {
     child.child.kill("SIGTERM");
@@ -222,7 +244,10 @@ const scenarios: Record<string, Scenario> = {
     connections: 1,
   },
   "health check marks a dead server DOWN and traffic avoids it": {
-    servers: [{ name: "dead", dead: true, opts: "check inter 200 fall 1 rise 1" }, { name: "live", opts: "check inter 200" }],
+    servers: [{ name: "dead", dead: true, opts: "check inter 200 fall 1 rise 1" }, {
+      name: "live",
+      opts: "check inter 200",
+    }],
     backend: ["balance roundrobin"],
     connections: 3,
     waitStateLines: 1,
@@ -307,7 +332,9 @@ const scenarios: Record<string, Scenario> = {
   },
 };
 
-describe(`differential: HAProxy 2.6 vs proxykit on ${runtime}`, { skip: HAPROXY === undefined && "haproxy not installed" }, () => {
+describe(`differential: HAProxy 2.6 vs proxykit on ${runtime}`, {
+  skip: HAPROXY === undefined && "haproxy not installed",
+}, () => {
   for (const [name, sc] of Object.entries(scenarios)) {
     it(name, async () => {
       const ref = await run("haproxy", sc);

@@ -7,7 +7,22 @@ import assert from "node:assert/strict";
 import { type Child, startProxy, stopCleanly, TCPLOG_PREAMBLE, tempFile } from "../_child.ts";
 import { spawnSync } from "node:child_process";
 import type { Listener, Network, Socket } from "../../src/net.ts";
-import { deferred, echoRecorder, enc, freePort, freePorts, nativeNetwork, PatternChecker, patternBuffer, portOf, pump, Recorder, runtime, tcp, within } from "../_helpers.ts";
+import {
+  deferred,
+  echoRecorder,
+  enc,
+  freePort,
+  freePorts,
+  nativeNetwork,
+  patternBuffer,
+  PatternChecker,
+  portOf,
+  pump,
+  Recorder,
+  runtime,
+  tcp,
+  within,
+} from "../_helpers.ts";
 
 const net: Network = await nativeNetwork();
 /** Listeners and children a test opened, closed after it whatever happened. */
@@ -82,9 +97,12 @@ describe(`examples/proxy.ts on ${runtime}`, () => {
     const b = await mk("b");
     const deadPort = await freePort(net);
     const cli = start([
-      "--listen", "127.0.0.1:0",
-      "--server", `127.0.0.1:${portOf(a.address)}`,
-      "--server", `127.0.0.1:${portOf(b.address)}`,
+      "--listen",
+      "127.0.0.1:0",
+      "--server",
+      `127.0.0.1:${portOf(a.address)}`,
+      "--server",
+      `127.0.0.1:${portOf(b.address)}`,
       "--log",
     ]);
     const port = await listening(cli);
@@ -99,7 +117,17 @@ describe(`examples/proxy.ts on ${runtime}`, () => {
     assert.deepEqual(names, ["a", "b", "a", "b"]);
     await stopCleanly(cli, "SIGINT");
 
-    const cli2 = start(["--listen", "127.0.0.1:0", "--server", `127.0.0.1:${deadPort}`, "--retries", "2", "--timeout-connect", "100", "--log"]);
+    const cli2 = start([
+      "--listen",
+      "127.0.0.1:0",
+      "--server",
+      `127.0.0.1:${deadPort}`,
+      "--retries",
+      "2",
+      "--timeout-connect",
+      "100",
+      "--log",
+    ]);
     const port2 = await listening(cli2);
     const c = await net.connect({ address: tcp("127.0.0.1", port2) });
     const r = new Recorder();
@@ -157,7 +185,9 @@ describe(`examples/proxy.ts on ${runtime}`, () => {
     const cli = start(["--config", file.path]);
     await cli.line(new RegExp(`^listening on 127\\.0\\.0\\.1:${p1}$`));
     await cli.line(new RegExp(`^listening on 127\\.0\\.0\\.1:${p2}$`));
-    await cli.line(/^Server be\/dead is DOWN, reason: Layer4 connection problem, info: "Connection refused", check duration: \d+ms\. 1 active and 0 backup servers left\./);
+    await cli.line(
+      /^Server be\/dead is DOWN, reason: Layer4 connection problem, info: "Connection refused", check duration: \d+ms\. 1 active and 0 backup servers left\./,
+    );
     const c = await net.connect({ address: tcp("127.0.0.1", p2) });
     const r = new Recorder();
     c.setHandlers(r);
@@ -170,7 +200,13 @@ describe(`examples/proxy.ts on ${runtime}`, () => {
   });
 
   it("--config with a typo fails with exit code 2 naming the file, line and keyword", async () => {
-    const file = tempFile("bad.cfg", ["frontend fe", "    bind 127.0.0.1:1", "    default_backend be", "backend be", "    server s1 127.0.0.1:2 wieght 3"]);
+    const file = tempFile("bad.cfg", [
+      "frontend fe",
+      "    bind 127.0.0.1:1",
+      "    default_backend be",
+      "backend be",
+      "    server s1 127.0.0.1:2 wieght 3",
+    ]);
     cleanup.push(() => file.remove());
     const cli = start(["--config", file.path]);
     assert.equal(await within(cli.exited, 20_000, "exit"), 2);
@@ -178,14 +214,17 @@ describe(`examples/proxy.ts on ${runtime}`, () => {
   });
 
   it("with no argument runs the demo: curl gets backend-1 then backend-2 through port 8080", async (t) => {
-    if (spawnSync("curl", ["--version"]).status !== 0) return t.skip("SKIP (loud): curl is not installed (scripts/peers.sh installs it as root)");
+    if (spawnSync("curl", ["--version"]).status !== 0) {
+      return t.skip("SKIP (loud): curl is not installed (scripts/peers.sh installs it as root)");
+    }
     const cli = start([]);
     const first = await Promise.race([cli.line(/^listening on 127\.0\.0\.1:8080$/), cli.exited.then(() => undefined)]);
     if (first === undefined) {
       assert.match(cli.stderr(), /cannot bind 127\.0\.0\.1:8080: EADDRINUSE/);
       return t.skip("SKIP (loud): port 8080 is busy on this machine; the demo needs it");
     }
-    const get = () => spawnSync("curl", ["-s", "--max-time", "10", "http://127.0.0.1:8080/"], { encoding: "utf8" }).stdout;
+    const get = () =>
+      spawnSync("curl", ["-s", "--max-time", "10", "http://127.0.0.1:8080/"], { encoding: "utf8" }).stdout;
     assert.equal(get(), "served by backend-1\n");
     assert.equal(get(), "served by backend-2\n");
     await cli.line(/ main servers\/s2 \d+\/\d+\/\d+ \d+ -- /);

@@ -8,7 +8,18 @@ import assert from "node:assert/strict";
 import { Proxy } from "../../src/proxy.ts";
 import type { ProxyConfig, ServerConfig } from "../../src/config/types.ts";
 import type { Listener, Network, Socket } from "../../src/net.ts";
-import { echoRecorder, enc, freePort, nativeNetwork, portOf, Recorder, runtime, tcp, until, within } from "../_helpers.ts";
+import {
+  echoRecorder,
+  enc,
+  freePort,
+  nativeNetwork,
+  portOf,
+  Recorder,
+  runtime,
+  tcp,
+  until,
+  within,
+} from "../_helpers.ts";
 
 const net: Network = await nativeNetwork();
 /** Everything a test opened, closed after it whatever happened. */
@@ -34,10 +45,14 @@ async function echo(name: string, seen: string[]): Promise<Listener> {
   return l;
 }
 
-
 async function proxyFor(backend: Omit<ProxyConfig["backends"][number], "name">, lines: string[]): Promise<Proxy> {
   const p = new Proxy({
-    frontends: [{ name: "fe", binds: [tcp("127.0.0.1", 0)], defaultBackend: "be", log: { target: "stdout", format: "tcplog" } }],
+    frontends: [{
+      name: "fe",
+      binds: [tcp("127.0.0.1", 0)],
+      defaultBackend: "be",
+      log: { target: "stdout", format: "tcplog" },
+    }],
     backends: [{ name: "be", ...backend }],
   }, { network: net, log: (l) => lines.push(l) });
   cleanup.push(() => p.stop());
@@ -57,7 +72,11 @@ async function roundTrip(p: Proxy, text = "ping"): Promise<string> {
   return r.text();
 }
 
-const srv = (name: string, port: number, extra: Partial<ServerConfig> = {}): ServerConfig => ({ name, address: tcp("127.0.0.1", port), ...extra });
+const srv = (name: string, port: number, extra: Partial<ServerConfig> = {}): ServerConfig => ({
+  name,
+  address: tcp("127.0.0.1", port),
+  ...extra,
+});
 
 describe(`backend on real sockets (${runtime})`, () => {
   it("a refused server is redispatched to a live one at once", async () => {
@@ -94,7 +113,10 @@ describe(`backend on real sockets (${runtime})`, () => {
     await a.close();
     const sa = p.backends[0]!.servers[0]!;
     await until(() => sa.state === "DOWN", 5000, "server a DOWN");
-    assert.ok(lines.some((l) => /^Server be\/a is DOWN, reason: Layer4 connection problem, info: "Connection refused"/.test(l)), lines.join("\n"));
+    assert.ok(
+      lines.some((l) => /^Server be\/a is DOWN, reason: Layer4 connection problem, info: "Connection refused"/.test(l)),
+      lines.join("\n"),
+    );
     seen.length = 0;
     for (let i = 0; i < 4; i++) assert.equal(await roundTrip(p, `x${i}`), `x${i}`);
     assert.deepEqual(seen, ["b", "b", "b", "b"]);
