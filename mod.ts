@@ -1,16 +1,24 @@
 /**
  * proxykit: HAProxy-grade connection management for Deno, Bun and Node.
  *
- * This entry point is the platform-free core. Pair it with the adapter of your runtime
- * (`@proxykit/proxykit/deno`, `/bun`, `/node`), or with `/memory` in tests.
+ * This entry point is the platform-free core: the {@link ProxyServer}, its typed configuration
+ * and the `haproxy.cfg` loader, errors, the balancer and hook types a program implements,
+ * counters and log records. Pair it with the network adapter of your runtime
+ * (`@proxykit/proxykit/deno`, `/bun`, `/node`); tests use `/testing` (an in-memory network and
+ * a fake clock).
  *
  * @example A round-robin TCP load balancer
  * ```ts
- * import { Proxy } from "@proxykit/proxykit";
+ * import { ProxyServer } from "@proxykit/proxykit";
  * import { network } from "@proxykit/proxykit/node";
  *
- * const proxy = new Proxy({
- *   frontends: [{ name: "fe", binds: [{ transport: "tcp", hostname: "127.0.0.1", port: 8080 }], defaultBackend: "be" }],
+ * const proxy = new ProxyServer({
+ *   frontends: [{
+ *     name: "fe",
+ *     binds: [{ transport: "tcp", hostname: "127.0.0.1", port: 8080 }],
+ *     defaultBackend: "be",
+ *     log: { format: "tcplog" },
+ *   }],
  *   backends: [{
  *     name: "be",
  *     balance: { kind: "roundrobin" },
@@ -20,61 +28,90 @@
  *       { name: "s2", address: { transport: "tcp", hostname: "127.0.0.1", port: 9002 } },
  *     ],
  *   }],
- * }, { network, log: console.log });
+ * }, { network, log: (line) => console.log(line) });
  * await proxy.start();
  * ```
  *
- * @example Loading a haproxy.cfg
+ * @example From haproxy.cfg text (read it from a file with your runtime's API)
  * ```ts
- * import { parseHaproxyConfig, Proxy } from "@proxykit/proxykit";
- * import { network } from "@proxykit/proxykit/deno";
- * const text = await fetch(new URL("./haproxy.cfg", import.meta.url)).then((r) => r.text());
- * const config = parseHaproxyConfig(text, "haproxy.cfg");
- * await new Proxy(config, { network, log: console.log }).start();
+ * import { parseHaproxyConfig, ProxyServer } from "@proxykit/proxykit";
+ * import { network } from "@proxykit/proxykit/node";
+ *
+ * const config = parseHaproxyConfig(
+ *   `
+ * frontend fe
+ *   bind 127.0.0.1:8080
+ *   option tcplog
+ *   log stdout format raw local0
+ *   default_backend be
+ * backend be
+ *   balance roundrobin
+ *   server s1 127.0.0.1:9001 check
+ *   server s2 127.0.0.1:9002 check
+ * `,
+ *   "haproxy.cfg",
+ * );
+ * await new ProxyServer(config, { network, log: (line) => console.log(line) }).start();
  * ```
  *
  * @module
  */
 
-export { Proxy } from "./src/proxy.ts";
-export type { ProxyCounters, ProxyOptions } from "./src/proxy.ts";
+export { ProxyServer } from "./src/proxy.ts";
+export type {
+  BackendView,
+  FrontendView,
+  LogTarget,
+  ProxyCounters,
+  ProxyHooks,
+  ProxyServerOptions,
+  StopOptions,
+} from "./src/proxy.ts";
+export type { ServerCounters, ServerState, ServerView } from "./src/server.ts";
+export type { BackendCounters } from "./src/backend.ts";
+export type { FrontendCounters } from "./src/frontend.ts";
+export type { StreamCounts } from "./src/_counters.ts";
+export type { CheckCounters, CheckResult, CheckView } from "./src/health.ts";
+
 export type {
   BackendConfig,
   BackendTimeouts,
   BalanceAlgorithm,
   CheckConfig,
+  CustomBalancerFactory,
   FrontendConfig,
   HealthCheckKind,
+  LogConfig,
   OnError,
   ProxyConfig,
   ServerConfig,
 } from "./src/config/types.ts";
 export { parseHaproxyConfig } from "./src/config/haproxy_cfg.ts";
+export type { HaproxyConfigOptions } from "./src/config/haproxy_cfg.ts";
 export { resolveConfig } from "./src/config/defaults.ts";
-export type { ResolvedProxyConfig } from "./src/config/defaults.ts";
+export type {
+  ResolvedBackendConfig,
+  ResolvedBackendTimeouts,
+  ResolvedCheckConfig,
+  ResolvedFrontendConfig,
+  ResolvedHealthCheck,
+  ResolvedLogConfig,
+  ResolvedProxyConfig,
+  ResolvedServerConfig,
+  ResolveOptions,
+} from "./src/config/defaults.ts";
 export { formatAddress, parseAddress } from "./src/address.ts";
 export type { ParseAddressOptions } from "./src/address.ts";
 
-export { CO_FL, Connection, flagNames, RAW } from "./src/connection.ts";
-export type { Transport } from "./src/connection.ts";
-export { SI_STATES, StreamInterface } from "./src/stream_interface.ts";
-export type { SiState } from "./src/stream_interface.ts";
-export { Stream } from "./src/stream.ts";
-export { Backend } from "./src/backend.ts";
-export type { BackendCounters, ConnectFailure } from "./src/backend.ts";
-export { Server } from "./src/server.ts";
-export type { ServerCounters, ServerState } from "./src/server.ts";
-export { Frontend } from "./src/frontend.ts";
-export type { FrontendCounters } from "./src/frontend.ts";
-export { createBalancer } from "./src/balance/mod.ts";
-export type { Balancer, LbServer, PickContext } from "./src/balance/mod.ts";
+export { createBalancer, isDynamicAlgorithm } from "./src/balance/mod.ts";
+export type { Balancer, BalancerOptions, LbServer, PickContext } from "./src/balance/mod.ts";
 
-export { FakeClock, systemClock } from "./src/clock.ts";
-export type { Clock, Timer } from "./src/clock.ts";
 export { isProxyError, ProxyError } from "./src/errors.ts";
 export type { ProxyErrorCode } from "./src/errors.ts";
-export { formatJsonLog, formatLogDate, formatTcpLog } from "./src/log.ts";
-export type { StreamLogRecord } from "./src/log.ts";
+export { formatJsonLog, formatLogDate, formatServerState, formatTcpLog } from "./src/log.ts";
+export type { ServerStateEvent, StreamLogRecord } from "./src/log.ts";
+export { systemClock } from "./src/clock.ts";
+export type { Clock, Timer } from "./src/clock.ts";
 export type {
   Address,
   ConnectOptions,

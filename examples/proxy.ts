@@ -10,7 +10,7 @@
 import process from "node:process";
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { formatAddress, isProxyError, parseAddress, Proxy, type ProxyConfig } from "../mod.ts";
+import { formatAddress, isProxyError, parseAddress, type ProxyConfig, ProxyServer } from "../mod.ts";
 import type { Network, Socket } from "../src/net.ts";
 import { parseHaproxyConfig } from "../src/config/haproxy_cfg.ts";
 
@@ -68,6 +68,9 @@ function parseFlags(argv: string[]) {
     fail(`${(e as Error).message}\n${USAGE}`);
   }
 }
+
+/** How long stopping may take before the process exits anyway (a killed stream ends in ms). */
+const STOP_GUARD_MS = 10_000;
 
 const BALANCE = new Set(["roundrobin", "static-rr", "leastconn", "first", "source", "random"]);
 
@@ -168,9 +171,9 @@ async function main(): Promise<void> {
     config = configFromFlags(v);
   }
 
-  let proxy: Proxy;
+  let proxy: ProxyServer;
   try {
-    proxy = new Proxy(config, {
+    proxy = new ProxyServer(config, {
       network: net,
       log: (line, target) => (target === "stderr" ? console.error(line) : console.log(line)),
     });
@@ -183,9 +186,15 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     console.error(`proxy: ${signal} received, stopping`);
-    // Streams in progress are killed (logged with K); never hang on the way out.
-    setTimeout(() => process.exit(0), 2000).unref?.();
+    // Streams in progress are killed (logged with K); stop() resolves once every one has
+    // ended and its log line is out. The timer only guards against an adapter that never
+    // reports a close: the exit must not hang.
+    const guard = setTimeout(() => {
+      console.error(`proxy: streams still open ${STOP_GUARD_MS} ms after ${signal}; exiting`);
+      process.exit(1);
+    }, STOP_GUARD_MS);
     await proxy.stop();
+    clearTimeout(guard);
     process.exit(0);
   };
   process.on("SIGINT", () => void stop("SIGINT"));

@@ -1,6 +1,7 @@
 /**
  * A connection: addresses, a control layer (the socket) and a transport layer (raw or TLS),
- * as in HAProxy's design note on server connection management (`seed/`).
+ * as in HAProxy's design note on server connection management and reuse
+ * (`doc/design-thoughts/connection-reuse.txt`, 2013/10/17).
  *
  * - It is created the first time an address must be stored, before any socket exists.
  * - Addresses are set incrementally; {@link CO_FL} bits say which are known.
@@ -36,9 +37,15 @@ export const CO_FL = {
   CONNECTED: 1 << 6,
   /** The last connect or the socket failed: set on failure, cleared by the next connect(). */
   ERROR: 1 << 7,
-  /** Peer sent EOF (read side shut). Set by the owner on onEnd; cleared by closeCtrl(). */
+  /**
+   * The peer sent EOF (HAProxy's read0). Set by read0(); kept after the socket closes (what
+   * happened on it stays known), cleared by the next connect() or clear().
+   */
   SOCK_RD_SH: 1 << 8,
-  /** Our write side is shut. Set by shutdownWrite(); cleared by closeCtrl(). */
+  /**
+   * Our write side is shut (FIN sent, after close_notify on TLS). Set by shutw(); kept after
+   * the socket closes, cleared by the next connect() or clear().
+   */
   SOCK_WR_SH: 1 << 9,
 } as const;
 
@@ -53,7 +60,10 @@ export type Transport = { readonly kind: "raw" } | { readonly kind: "tls"; reado
 /** The plain transport. */
 export const RAW: Transport = { kind: "raw" };
 
-const LIVE = CO_FL.CTRL_READY | CO_FL.XPRT_READY | CO_FL.CONNECTED | CO_FL.SOCK_RD_SH | CO_FL.SOCK_WR_SH;
+/** What a closed socket takes with it: the layers and the connected state. */
+const LIVE = CO_FL.CTRL_READY | CO_FL.XPRT_READY | CO_FL.CONNECTED;
+/** What belongs to one socket's life: reset when the same connection connects again. */
+const PER_SOCKET = LIVE | CO_FL.SOCK_RD_SH | CO_FL.SOCK_WR_SH | CO_FL.ERROR;
 
 /**
  * One connection, incoming or outgoing. Owned by at most one stream interface at a time.
@@ -135,7 +145,7 @@ export class Connection {
     if (this.flags & CO_FL.CTRL_READY) this.closeCtrl();
     const xprt = this.xprt ?? RAW;
     this.attempts++;
-    this.flags &= ~CO_FL.ERROR;
+    this.flags &= ~PER_SOCKET;
     this.flags |= CO_FL.WAIT_L4_CONN | (xprt.kind === "tls" ? CO_FL.WAIT_L6_CONN : 0);
     try {
       const socket = await this.ctrl.connect({
@@ -154,14 +164,36 @@ export class Connection {
     }
   }
 
-  /** Tears down the transport layer; the socket (control layer) stays. */
+  /** The peer's EOF arrived (HAProxy's `conn_sock_read0()`): its read side is shut for good. */
+  read0(): void {
+    this.flags |= CO_FL.SOCK_RD_SH;
+  }
+
+  /**
+   * Shuts our write side once queued bytes are out (FIN; on TLS, close_notify first), keeping
+   * the read side (HAProxy's `conn_sock_shutw()`). Does nothing if already shut or not open.
+   */
+  shutw(): void {
+    if ((this.flags & (CO_FL.SOCK_WR_SH | CO_FL.CTRL_READY)) !== CO_FL.CTRL_READY) return;
+    this.flags |= CO_FL.SOCK_WR_SH;
+    this.socket!.shutdownWrite();
+  }
+
+  /**
+   * Closes the transport layer. On TLS that is close_notify (sent with our write side's
+   * shutdown, after queued bytes), so the peer can tell an orderly end from a truncation; the
+   * raw transport has nothing to close. The socket (control layer) stays.
+   */
   closeXprt(): void {
+    if ((this.flags & CO_FL.XPRT_READY) === 0) return;
+    if (this.xprt?.kind === "tls") this.shutw();
     this.flags &= ~CO_FL.XPRT_READY;
   }
 
   /**
-   * Closes the socket (control layer): `abort` drops queued bytes, otherwise they are flushed.
-   * Addresses and layer choices stay, so the same object can connect again.
+   * Closes the socket (control layer): `abort` drops queued bytes (a reset where the runtime
+   * can send one), otherwise they are flushed first. Addresses and layer choices stay, so the
+   * same object can connect again.
    */
   closeCtrl(abort = false): void {
     const s = this.socket;
@@ -173,10 +205,24 @@ export class Connection {
     }
   }
 
-  /** Full close: transport then control layer (HAProxy's conn_full_close). */
+  /**
+   * Full close (HAProxy's `conn_full_close()`): the transport layer first (TLS close_notify),
+   * then the socket. An abort skips close_notify: the peer sees a reset, not an orderly end.
+   */
   close(abort = false): void {
-    this.closeXprt();
+    if (abort) this.flags &= ~CO_FL.XPRT_READY;
+    else this.closeXprt();
     this.closeCtrl(abort);
+  }
+
+  /**
+   * The control layer reports the socket closed (its `onClose`): both layers are gone, the
+   * addresses stay. `error` marks the connection failed.
+   */
+  closed(error?: unknown): void {
+    this.socket = undefined;
+    this.flags &= ~LIVE;
+    if (error !== undefined) this.flags |= CO_FL.ERROR;
   }
 
   /**

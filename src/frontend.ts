@@ -6,7 +6,6 @@
 import type { Address, Listener } from "./net.ts";
 import { countIn, countOut, newStreamCounts, type StreamCounts } from "./_counters.ts";
 import type { Backend } from "./backend.ts";
-import type { StreamFrontend } from "./stream.ts";
 
 /** Counters of one frontend (HAProxy stats names in parentheses). */
 export interface FrontendCounters extends StreamCounts {
@@ -26,7 +25,7 @@ export interface FrontendSettings {
 }
 
 /** A frontend at run time. */
-export class Frontend implements StreamFrontend {
+export class Frontend {
   readonly name: string;
   readonly settings: FrontendSettings;
   readonly backend: Backend;
@@ -40,8 +39,9 @@ export class Frontend implements StreamFrontend {
     this.backend = backend;
   }
 
-  get clientTimeoutMs(): number | undefined {
-    return this.settings.clientTimeoutMs;
+  /** Bound addresses, in `binds` order. */
+  get addresses(): Address[] {
+    return this.listeners.map((l) => l.address);
   }
 
   /** Whether one more stream fits under `maxconn`. */

@@ -14,8 +14,9 @@
 import type { Clock, Timer } from "./clock.ts";
 import type { Network, Socket } from "./net.ts";
 import type { Server } from "./server.ts";
+import type { Backend } from "./backend.ts";
 import type { OnError } from "./config/types.ts";
-import type { ResolvedCheckConfig, ResolvedHealthCheck } from "./config/defaults.ts";
+import type { ResolvedBackendConfig, ResolvedCheckConfig, ResolvedHealthCheck } from "./config/defaults.ts";
 
 /** What one health checker needs to know. */
 export interface HealthSettings {
@@ -45,6 +46,25 @@ export interface CheckResult {
   readonly durationMs: number;
 }
 
+/** Counts of one server's checks. */
+export interface CheckCounters {
+  /** Checks run, passed and failed. */
+  checks: number;
+  passed: number;
+  failed: number;
+  /** Times `observe layer4` reached `error-limit` (`failed_hana`). */
+  observedFailures: number;
+}
+
+/** A server's active health check as a program sees it. */
+export interface CheckView {
+  /** HAProxy's `check->health`: 0..rise+fall-1, UP at `rise` and above. */
+  readonly health: number;
+  /** The last result (stats `check_status`), once a check ran. */
+  readonly last: CheckResult | undefined;
+  readonly counters: Readonly<CheckCounters>;
+}
+
 /** Text after `reason: ` in a server state log line. */
 export function describeCheck(r: CheckResult): string {
   const code = r.code !== undefined ? `, code: ${r.code}` : "";
@@ -61,17 +81,16 @@ const ERROR_INFO: Readonly<Record<string, string>> = {
 
 /**
  * Runs one server's checks and counts its health. Observers of the server see every state
- * change through `Server.onStateChange`, with {@link describeCheck} as the reason.
+ * change through `Backend.onServerStateChange`, with {@link describeCheck} as the reason.
  */
-export class HealthChecker {
+export class HealthChecker implements CheckView {
   readonly server: Server;
   readonly settings: HealthSettings;
   /** HAProxy's `check->health`. */
   health: number;
   /** Consecutive errors seen by `observe layer4`. */
   consecutiveErrors = 0;
-  /** Checks run, passed and failed; `onError` triggers (`failed_hana`). */
-  readonly counters = { checks: 0, passed: 0, failed: 0, observedFailures: 0 };
+  readonly counters: CheckCounters = { checks: 0, passed: 0, failed: 0, observedFailures: 0 };
   /** The last result (stats `check_status`). */
   last: CheckResult | undefined;
   readonly #net: Network;
@@ -96,7 +115,10 @@ export class HealthChecker {
     return c === undefined ? 1 : c.rise + c.fall - 1;
   }
 
-  /** Starts active checks (if the server has `check` and is not in maintenance). */
+  /**
+   * Starts active checks when the server has `check`. A server in maintenance is not checked:
+   * its turn comes back every `inter` until it leaves maintenance.
+   */
   start(): void {
     if (this.settings.check === undefined || this.#running) return;
     this.#running = true;
@@ -307,4 +329,44 @@ export class HealthChecker {
       socket.write(new TextEncoder().encode(`${kind.method} ${kind.uri} ${kind.version}\r\n\r\n`));
     });
   }
+}
+
+/**
+ * Creates the health checkers of `backend`'s servers that have `check` (`config` is the
+ * backend's resolved configuration, servers in the same order), and routes the backend's
+ * `observe layer4` outcomes to them. The first checks of a backend are spread over one
+ * interval, as HAProxy does. The checkers are returned stopped.
+ */
+export function createHealthCheckers(
+  backend: Backend,
+  config: ResolvedBackendConfig,
+  net: Network,
+  clock: Clock,
+): HealthChecker[] {
+  const checked = config.servers.filter((s) => s.check !== undefined).length;
+  const byServer = new Map<Server, HealthChecker>();
+  let pos = 0;
+  for (const [i, srv] of backend.servers.entries()) {
+    const sc = config.servers[i]!;
+    if (sc.check === undefined) continue;
+    const hc = new HealthChecker(
+      srv,
+      {
+        check: sc.check,
+        kind: config.healthCheck,
+        connectTimeoutMs: config.timeouts.connectMs,
+        checkTimeoutMs: config.timeouts.checkMs,
+        observe: sc.observe,
+        errorLimit: sc.errorLimit,
+        onError: sc.onError,
+        startDelayMs: Math.floor((pos++ * sc.check.interMs) / checked),
+      },
+      net,
+      clock,
+    );
+    srv.check = hc;
+    byServer.set(srv, hc);
+  }
+  if (byServer.size > 0) backend.observeL4 = (srv, ok) => byServer.get(srv)?.observe(ok);
+  return [...byServer.values()];
 }

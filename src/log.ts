@@ -103,38 +103,47 @@ export function formatJsonLog(r: StreamLogRecord): string {
   });
 }
 
-/** What a server state line reports beside the new state. */
-export interface ServerStateChange {
+/**
+ * A server state change with what it did to the backend (HAProxy's `srv_update_status()`):
+ * what a server state line reports and what `onServerStateChange` hooks receive.
+ */
+export interface ServerStateEvent {
   readonly backend: string;
   readonly server: string;
   /** A backup server's line starts with `Backup Server`, as HAProxy words it. */
-  readonly isBackup?: boolean;
-  readonly state: string;
+  readonly backup: boolean;
+  readonly from: string;
+  /** The new state: `UP`, `DOWN`, `MAINT` or `DRAIN`. */
+  readonly to: string;
   /** Text after `reason: ` (see `describeCheck` in `src/health.ts`); empty for admin changes. */
   readonly reason: string;
-  /** Usable active and backup servers after the change. */
-  readonly active: number;
-  readonly backup: number;
-  /** Streams on the server, and waiting in its queue. */
+  /** Usable active and backup servers after the change (HAProxy's `srv_act`, `srv_bck`). */
+  readonly activeServers: number;
+  readonly backupServers: number;
+  /** Streams on the server (`cur_sess`), and waiting in its own queue after the change. */
   readonly sessions: number;
   readonly queued: number;
-  /** Streams a server coming UP took from the backend queue (read for UP lines only). @default 0 */
-  readonly requeued?: number;
+  /**
+   * Streams the change moved (HAProxy's `xferred`): taken from the backend queue by a server
+   * coming UP, or sent back to election from its own queue by one going DOWN or into
+   * maintenance with `option redispatch`.
+   */
+  readonly requeued: number;
 }
 
 /**
  * HAProxy's server state line, e.g. `Server be/s1 is DOWN, reason: Layer4 connection problem,
  * info: "Connection refused", check duration: 0ms. 1 active and 0 backup servers left. 0
- * sessions active, 0 requeued, 0 remaining in queue.`
+ * sessions active, 0 requeued, 0 remaining in queue.` (server.c `srv_append_status()`).
  */
-export function formatServerState(c: ServerStateChange): string {
-  const why = c.reason === "" ? "" : `, reason: ${c.reason}`;
-  const head = `${c.isBackup ? "Backup " : ""}Server ${c.backend}/${c.server} is ${c.state}${why}.`;
+export function formatServerState(e: ServerStateEvent): string {
+  const why = e.reason === "" ? "" : `, reason: ${e.reason}`;
+  const head = `${e.backup ? "Backup " : ""}Server ${e.backend}/${e.server} is ${e.to}${why}.`;
   // HAProxy adds "Running on backup." while only backup servers are left to serve.
-  const counts = `${c.active} active and ${c.backup} backup servers`;
-  const onBackup = c.active === 0 && c.backup > 0 ? " Running on backup." : "";
-  if (c.state === "UP") {
-    return `${head} ${counts} online.${onBackup} ${c.requeued ?? 0} sessions requeued, ${c.queued} total in queue.`;
+  const counts = `${e.activeServers} active and ${e.backupServers} backup servers`;
+  const onBackup = e.activeServers === 0 && e.backupServers > 0 ? " Running on backup." : "";
+  if (e.to === "UP") {
+    return `${head} ${counts} online.${onBackup} ${e.requeued} sessions requeued, ${e.queued} total in queue.`;
   }
-  return `${head} ${counts} left.${onBackup} ${c.sessions} sessions active, 0 requeued, ${c.queued} remaining in queue.`;
+  return `${head} ${counts} left.${onBackup} ${e.sessions} sessions active, ${e.requeued} requeued, ${e.queued} remaining in queue.`;
 }

@@ -1,20 +1,29 @@
 /**
- * A proxy: listeners, frontends and backends built from one {@link ProxyConfig}, running on
- * the {@link Network} it is handed.
+ * A proxy server: listeners, frontends and backends built from one {@link ProxyConfig},
+ * running on the {@link Network} it is handed.
  *
- * @example
+ * @example A round-robin TCP load balancer
  * ```ts
- * import { Proxy } from "@proxykit/proxykit";
+ * import { ProxyServer } from "@proxykit/proxykit";
  * import { network } from "@proxykit/proxykit/node";
  *
- * await using proxy = new Proxy({
- *   frontends: [{ name: "fe", binds: [{ transport: "tcp", hostname: "127.0.0.1", port: 8080 }], defaultBackend: "be" }],
- *   backends: [{ name: "be", balance: { kind: "roundrobin" }, servers: [
- *     { name: "s1", address: { transport: "tcp", hostname: "127.0.0.1", port: 9001 } },
- *     { name: "s2", address: { transport: "tcp", hostname: "127.0.0.1", port: 9002 } },
- *   ] }],
- * }, { network, log: console.log });
+ * await using proxy = new ProxyServer({
+ *   frontends: [{
+ *     name: "fe",
+ *     binds: [{ transport: "tcp", hostname: "127.0.0.1", port: 0 }],
+ *     defaultBackend: "be",
+ *   }],
+ *   backends: [{
+ *     name: "be",
+ *     balance: { kind: "roundrobin" },
+ *     servers: [
+ *       { name: "s1", address: { transport: "tcp", hostname: "127.0.0.1", port: 9001 } },
+ *       { name: "s2", address: { transport: "tcp", hostname: "127.0.0.1", port: 9002 } },
+ *     ],
+ *   }],
+ * }, { network, log: (line) => console.log(line) });
  * await proxy.start();
+ * console.log(proxy.addresses);
  * ```
  *
  * @module
@@ -23,30 +32,67 @@ import type { Address, Network, Socket } from "./net.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import { ProxyError } from "./errors.ts";
 import { Connection } from "./connection.ts";
-import { Backend } from "./backend.ts";
-import { Frontend } from "./frontend.ts";
-import { Stream } from "./stream.ts";
-import { formatJsonLog, formatServerState, formatTcpLog, type StreamLogRecord } from "./log.ts";
-import { HealthChecker } from "./health.ts";
-import type { Server } from "./server.ts";
+import { Backend, type BackendCounters } from "./backend.ts";
+import { Frontend, type FrontendCounters } from "./frontend.ts";
+import { Stream, type StreamContext } from "./stream.ts";
+import { formatJsonLog, formatServerState, formatTcpLog, type ServerStateEvent, type StreamLogRecord } from "./log.ts";
+import { createHealthCheckers, type HealthChecker } from "./health.ts";
+import type { ServerView } from "./server.ts";
 import type { ProxyConfig } from "./config/types.ts";
 import { resolveConfig, type ResolvedProxyConfig } from "./config/defaults.ts";
 import { formatAddress } from "./address.ts";
 import { checkCapabilities, toBackendSettings, toFrontendSettings } from "./_settings.ts";
 
-/** Options of {@link Proxy} that are not configuration: the environment it runs in. */
-export interface ProxyOptions {
-  /** The runtime's network (an adapter's `network`). */
+/** Where a log line goes: the process's standard output or error. */
+export type LogTarget = "stdout" | "stderr";
+
+/**
+ * What a program can observe of a running proxy beyond its log lines. Every hook is optional
+ * and is called synchronously: keep it short, and never throw (an exception is reported, then
+ * ignored, so that one bad hook cannot end streams).
+ */
+export interface ProxyHooks {
+  /**
+   * A stream ended: its record carries every field of the log line, whether or not its
+   * frontend logs. Called after its counters were updated and after its log line.
+   */
+  readonly onStreamEnd?: (record: StreamLogRecord) => void;
+  /** A server changed state, after election and queues were updated (what its state line says). */
+  readonly onServerStateChange?: (event: ServerStateEvent) => void;
+}
+
+/** Options of {@link ProxyServer} that are not configuration: the environment it runs in. */
+export interface ProxyServerOptions {
+  /** The runtime's network: an adapter's `network` (`@proxykit/proxykit/node`, `/deno`, `/bun`). */
   readonly network: Network;
-  /** @default systemClock */
+  /**
+   * Time and timers; tests pass a `FakeClock` from `@proxykit/proxykit/testing`.
+   * @default systemClock
+   */
   readonly clock?: Clock;
   /**
-   * Receives each log line with its configured target: stream lines of frontends with a log
-   * format, server state changes (`stdout`). @default none (nothing is logged)
+   * Receives each log line with its target: stream lines of frontends that log, and server
+   * state changes (`stdout`), as HAProxy words them.
+   * @default undefined (nothing is logged)
    */
-  readonly log?: (line: string, target: "stdout" | "stderr") => void;
-  /** Random source of `balance random`, for reproducible tests. @default Math.random */
+  readonly log?: (line: string, target: LogTarget) => void;
+  /** Observers of streams and servers. @default {} */
+  readonly hooks?: ProxyHooks;
+  /**
+   * Uniform random source in [0, 1) of `balance random`, for reproducible tests.
+   * @default Math.random
+   */
   readonly random?: () => number;
+}
+
+/** Options of {@link ProxyServer.stop}. */
+export interface StopOptions {
+  /**
+   * How long streams in progress may go on finishing, ms, before the ones left are killed
+   * (logged with `K`). 0 kills them at once.
+   * @default 0
+   */
+  readonly graceMs?: number;
 }
 
 /** Process-wide counters (HAProxy's `show info`). */
@@ -55,119 +101,122 @@ export interface ProxyCounters {
   current: number;
   /** Streams ever accepted (`CumConns`). */
   total: number;
-  /** Connections refused by `maxconn`. */
+  /** Connections refused by `maxconn` (global or frontend). */
   denied: number;
 }
 
-/** A running (or ready to run) proxy. */
-export class Proxy implements AsyncDisposable {
-  readonly config: ResolvedProxyConfig;
+/** A frontend as a program sees it: its name, where it listens, its counters. */
+export interface FrontendView {
+  readonly name: string;
+  /** Bound addresses, in `binds` order (real ports when 0 was asked), once started. */
+  readonly addresses: readonly Address[];
+  readonly counters: Readonly<FrontendCounters>;
+}
+
+/** A backend as a program sees it: its name, counters and servers. */
+export interface BackendView {
+  readonly name: string;
+  readonly counters: Readonly<BackendCounters>;
+  /** Servers in declaration order. */
+  readonly servers: readonly ServerView[];
+  /** The server called `name`, if any. */
+  server(name: string): ServerView | undefined;
+}
+
+/** What the proxy's own tests reach beyond the public API. */
+interface Internals {
   readonly frontends: readonly Frontend[];
   readonly backends: readonly Backend[];
+  readonly streams: ReadonlySet<Stream>;
+  readonly checkers: readonly HealthChecker[];
+}
+
+const INTERNALS = new WeakMap<ProxyServer, Internals>();
+
+/**
+ * The run-time objects behind a proxy's public views (its frontends, backends, streams and
+ * health checkers), for proxykit's own tests. Not part of the public API.
+ */
+export function internalsOf(proxy: ProxyServer): Internals {
+  return INTERNALS.get(proxy)!;
+}
+
+/**
+ * A proxy server: what one `haproxy.cfg` describes, running on one network adapter. Build it
+ * (the configuration is checked then), {@link start} it, {@link stop} it (or `await using`).
+ */
+export class ProxyServer implements AsyncDisposable {
+  /** The configuration with every default applied. */
+  readonly config: ResolvedProxyConfig;
+  /** Frontends in configuration order. */
+  readonly frontends: readonly FrontendView[];
+  /** Backends in configuration order. */
+  readonly backends: readonly BackendView[];
+  /** Process-wide counters. */
   readonly counters: ProxyCounters = { current: 0, total: 0, denied: 0 };
+  readonly #frontends: readonly Frontend[];
+  readonly #backends: readonly Backend[];
   readonly #net: Network;
   readonly #clock: Clock;
-  readonly #log: ((line: string, target: "stdout" | "stderr") => void) | undefined;
+  readonly #log: ((line: string, target: LogTarget) => void) | undefined;
+  readonly #hooks: ProxyHooks;
   readonly #streams = new Set<Stream>();
   readonly #checkers: HealthChecker[] = [];
+  /** One stream context per frontend, shared by its streams. */
+  readonly #contexts: ReadonlyMap<Frontend, StreamContext>;
   #started = false;
+  /** Resolvers waiting for the last stream to end (stop()). */
+  #idle: (() => void)[] = [];
 
   /**
-   * Validates the configuration and builds the frontends and backends; nothing is bound yet.
+   * Checks the configuration and builds the frontends, backends and health checkers; nothing
+   * is bound yet.
    * @throws {ProxyError} `ERR_CONFIG_INVALID` naming the key, or `ERR_CAPABILITY_MISSING`
    * when the configuration needs something the network adapter cannot do.
    */
-  constructor(config: ProxyConfig, options: ProxyOptions) {
+  constructor(config: ProxyConfig, options: ProxyServerOptions) {
     this.config = resolveConfig(config);
     this.#net = options.network;
     this.#clock = options.clock ?? systemClock;
     this.#log = options.log;
+    this.#hooks = options.hooks ?? {};
     checkCapabilities(this.config, this.#net);
-    this.backends = this.config.backends.map((b) =>
-      new Backend(toBackendSettings(b), this.#net, this.#clock, options.random)
-    );
-    this.frontends = this.config.frontends.map((f) => {
-      const be = this.backends.find((b) => b.name === f.defaultBackend)!;
+    this.#backends = this.config.backends.map((b) => {
+      const be = new Backend(toBackendSettings(b), this.#net, this.#clock, options.random);
+      be.onServerStateChange(this.#serverStateChanged);
+      this.#checkers.push(...createHealthCheckers(be, b, this.#net, this.#clock));
+      return be;
+    });
+    this.#frontends = this.config.frontends.map((f) => {
+      const be = this.#backends.find((b) => b.name === f.defaultBackend)!;
       return new Frontend(toFrontendSettings(f), be);
     });
-    for (const [bi, be] of this.backends.entries()) {
-      const cfg = this.config.backends[bi]!;
-      const checked = cfg.servers.filter((s) => s.check !== undefined).length;
-      let pos = 0;
-      const byServer = new Map<Server, HealthChecker>();
-      for (const [si, srv] of be.servers.entries()) {
-        const sc = cfg.servers[si]!;
-        srv.onStateChange((s, _from, reason) => this.#stateChanged(be, s, reason));
-        if (sc.check === undefined) continue;
-        const hc = new HealthChecker(
-          srv,
-          {
-            check: sc.check,
-            kind: cfg.healthCheck,
-            connectTimeoutMs: cfg.timeouts.connectMs,
-            checkTimeoutMs: cfg.timeouts.checkMs,
-            observe: sc.observe,
-            errorLimit: sc.errorLimit,
-            onError: sc.onError,
-            // Spread the first checks of a backend over one interval, as HAProxy does.
-            startDelayMs: Math.floor((pos++ * sc.check.interMs) / checked),
-          },
-          this.#net,
-          this.#clock,
-        );
-        byServer.set(srv, hc);
-        this.#checkers.push(hc);
-      }
-      if (byServer.size > 0) be.observeL4 = (srv, ok) => byServer.get(srv)?.observe(ok);
-    }
-  }
-
-  /** Health checkers of every server with `check`. */
-  get checkers(): readonly HealthChecker[] {
-    return this.#checkers;
-  }
-
-  #stateChanged(be: Backend, srv: Server, reason = ""): void {
-    let active = 0;
-    let backup = 0;
-    for (const s of be.servers) if (s.usable) s.backup ? backup++ : active++;
-    const line = formatServerState({
-      backend: be.name,
-      server: srv.name,
-      isBackup: srv.backup,
-      state: srv.state,
-      reason,
-      active,
-      backup,
-      sessions: srv.counters.current,
-      requeued: srv.requeued,
-      queued: srv.queue.length,
+    this.#contexts = new Map(this.#frontends.map((fe) => [fe, { clock: this.#clock, frontend: fe, onEnd: this.#end }]));
+    this.frontends = this.#frontends;
+    this.backends = this.#backends;
+    INTERNALS.set(this, {
+      frontends: this.#frontends,
+      backends: this.#backends,
+      streams: this.#streams,
+      checkers: this.#checkers,
     });
-    this.#log?.(line, "stdout");
-    if (active + backup === 0 && srv.state !== "UP") {
-      this.#log?.(`backend ${be.name} has no server available!`, "stdout");
-    }
   }
 
   /** Every bound address, in frontend and bind order (real ports when 0 was asked). */
   get addresses(): Address[] {
-    return this.frontends.flatMap((f) => f.listeners.map((l) => l.address));
-  }
-
-  /** Streams in progress. */
-  get streams(): ReadonlySet<Stream> {
-    return this.#streams;
+    return this.#frontends.flatMap((f) => f.addresses);
   }
 
   /**
-   * Binds every frontend's addresses. On failure, closes what was bound and throws.
+   * Binds every frontend's addresses and starts the health checks. On failure, closes what
+   * was bound and throws. Calling it again does nothing.
    * @throws {ProxyError} `ERR_LISTEN` naming the frontend, the address and the reason.
    */
   async start(): Promise<void> {
     if (this.#started) return;
     this.#started = true;
     try {
-      for (const fe of this.frontends) {
+      for (const fe of this.#frontends) {
         for (const address of fe.settings.binds) {
           try {
             fe.listeners.push(await this.#net.listen({ address, onAccept: (s) => this.#accept(fe, s) }));
@@ -189,31 +238,45 @@ export class Proxy implements AsyncDisposable {
   }
 
   /**
-   * Stops accepting, then ends the streams in progress: at once (`graceMs` 0, the default),
-   * or after letting them finish for up to `graceMs`.
+   * Stops accepting and ends the streams in progress: lets them finish for up to `graceMs`,
+   * then kills the rest (logged with `K`). Resolves once every stream has ended, its counters
+   * are updated and its log line and `onStreamEnd` hook are out.
    */
-  async stop(options: { graceMs?: number } = {}): Promise<void> {
+  async stop(options: StopOptions = {}): Promise<void> {
     for (const hc of this.#checkers) hc.stop();
-    await Promise.all(this.frontends.flatMap((f) => f.listeners.splice(0).map((l) => l.close())));
+    await Promise.all(this.#frontends.flatMap((f) => f.listeners.splice(0).map((l) => l.close())));
     const grace = options.graceMs ?? 0;
     if (grace > 0 && this.#streams.size > 0) {
-      await new Promise<void>((resolve) => {
-        const timer = this.#clock.setTimer(resolve, grace);
-        this.#onIdle = () => {
-          this.#clock.clearTimer(timer);
-          resolve();
-        };
-      });
-      this.#onIdle = undefined;
+      let timer: ReturnType<Clock["setTimer"]> | undefined;
+      await Promise.race([
+        this.#whenIdle(),
+        new Promise<void>((resolve) => (timer = this.#clock.setTimer(resolve, grace))),
+      ]);
+      this.#clock.clearTimer(timer);
     }
     for (const s of this.#streams) s.kill();
+    await this.#whenIdle();
   }
 
-  #onIdle: (() => void) | undefined;
-
+  /** `await using proxy = new ProxyServer(...)`: the same as {@link stop} without grace. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.stop();
   }
+
+  /** Resolves once no stream is in progress. */
+  #whenIdle(): Promise<void> {
+    if (this.#streams.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idle.push(resolve));
+  }
+
+  /** A server changed state: its HAProxy state line, and `backend NAME has no server available!`. */
+  readonly #serverStateChanged = (e: ServerStateEvent): void => {
+    this.#log?.(formatServerState(e), "stdout");
+    if (e.activeServers + e.backupServers === 0 && e.to !== "UP") {
+      this.#log?.(`backend ${e.backend} has no server available!`, "stdout");
+    }
+    this.#call(this.#hooks.onServerStateChange, e);
+  };
 
   #accept(fe: Frontend, socket: Socket): void {
     const max = this.config.maxconn;
@@ -226,31 +289,29 @@ export class Proxy implements AsyncDisposable {
     this.counters.current++;
     this.counters.total++;
     fe.enter();
-    fe.backend.enter();
     const conn = Connection.accepted(this.#net, socket);
-    const stream = new Stream(
-      { clock: this.#clock, frontend: fe, backend: fe.backend, onEnd: (s) => this.#end(fe, s) },
-      socket,
-      conn,
-    );
+    const src = conn.src;
+    const lease = fe.backend.admit(src?.transport === "tcp" ? src.hostname : undefined);
+    const stream = new Stream(this.#contexts.get(fe)!, lease, socket, conn);
     this.#streams.add(stream);
     stream.start();
   }
 
   /**
-   * A stream ended: counters, then its log line. As HAProxy logs a TCP stream once its server
-   * side is released, `%bc/%sc` no longer count it while `%ac/%fc` still do (checked against
-   * HAProxy 2.6 by the differential test).
+   * A stream ended (its lease already released): counters, then its log line and hook. As
+   * HAProxy logs a TCP stream once its server side is released, `%bc/%sc` no longer count it
+   * while `%ac/%fc` still do (checked against HAProxy 2.6 by the differential test).
    */
-  #end(fe: Frontend, s: Stream): void {
+  readonly #end = (s: Stream): void => {
     this.#streams.delete(s);
-    fe.backend.leave(s, s.bytesIn, s.bytesOut);
+    const fe = s.frontend;
+    const lease = s.lease;
     const record: StreamLogRecord = {
       client: s.clientConn.src,
       acceptedAt: s.acceptedAt,
       frontend: fe.name,
       backend: fe.backend.name,
-      server: s.server?.name,
+      server: lease.server?.name,
       queueMs: s.queueTimeMs,
       connectMs: s.connectMs,
       totalMs: s.endedAt - s.acceptedAt,
@@ -260,11 +321,11 @@ export class Proxy implements AsyncDisposable {
       processConns: this.counters.current,
       frontendConns: fe.counters.current,
       backendConns: fe.backend.counters.current,
-      serverConns: s.server?.counters.current ?? 0,
-      retries: s.retries,
-      redispatched: s.redispatched,
-      serverQueue: s.serverQueuePos,
-      backendQueue: s.backendQueuePos,
+      serverConns: lease.server?.counters.current ?? 0,
+      retries: lease.retries,
+      redispatched: lease.redispatched,
+      serverQueue: lease.serverQueuePos,
+      backendQueue: lease.backendQueuePos,
     };
     this.counters.current--;
     fe.leave(s.bytesIn, s.bytesOut);
@@ -272,6 +333,17 @@ export class Proxy implements AsyncDisposable {
     if (log !== undefined && this.#log !== undefined) {
       this.#log(log.format === "json" ? formatJsonLog(record) : formatTcpLog(record), log.target);
     }
-    if (this.#streams.size === 0) this.#onIdle?.();
+    this.#call(this.#hooks.onStreamEnd, record);
+    if (this.#streams.size === 0) { for (const resolve of this.#idle.splice(0)) resolve(); }
+  };
+
+  /** Runs a user hook; what it throws is logged on stderr and otherwise ignored. */
+  #call<T>(hook: ((v: T) => void) | undefined, v: T): void {
+    if (hook === undefined) return;
+    try {
+      hook(v);
+    } catch (e) {
+      this.#log?.(`proxykit: a hook threw: ${e instanceof Error ? e.message : String(e)}`, "stderr");
+    }
   }
 }

@@ -8,6 +8,8 @@ import type { Address } from "./net.ts";
 import type { ResolvedServerConfig } from "./config/defaults.ts";
 import type { Clock } from "./clock.ts";
 import { countIn, newStreamCounts, type StreamCounts } from "./_counters.ts";
+import { Queue } from "./queue.ts";
+import type { CheckView } from "./health.ts";
 
 /**
  * Server states as HAProxy's stats show them (management.txt §9.1):
@@ -32,7 +34,7 @@ export interface ServerCounters extends StreamCounts {
   /** Times the load balancer chose it (`lbtot`). */
   lbChosen: number;
   /** Highest queue length seen (`qmax`). */
-  queueMax: number;
+  readonly queueMax: number;
   /** Transitions to DOWN (`chkdown`). */
   downTransitions: number;
 }
@@ -43,45 +45,60 @@ export type ServerSettings = Pick<
   "name" | "address" | "id" | "weight" | "maxconn" | "maxqueue" | "backup" | "disabled" | "slowstartMs"
 >;
 
-/** A waiter in a queue: resolved with `true` when given a slot, `false` when removed. */
-export interface QueueEntry {
-  /** Clock time the stream entered the queue. */
-  readonly since: number;
-  /** Called once, with the server that gives the slot, or `undefined` when the wait ends otherwise. */
-  readonly wake: (server: Server | undefined) => void;
+/**
+ * What the owner of a server (its backend) does when the state changes: election tables and
+ * queues are brought up to date, then observers are told, in that one order.
+ */
+export type ServerTransition = (srv: Server, from: ServerState, reason: string) => void;
+
+/** A server as a program sees it: identity, state, live load and counters. */
+export interface ServerView {
+  readonly name: string;
+  /** Numeric id (`id`), the order of `balance first`. */
+  readonly id: number;
+  readonly backup: boolean;
+  readonly address: Address;
+  readonly state: ServerState;
+  /** Effective weight now (0 unless UP; ramps during slowstart). */
+  readonly weight: number;
+  /** Connection limit now (ramps during slowstart), 0 = unlimited. */
+  readonly maxconn: number;
+  /** Slots in use, including those handed to queued streams about to resume (HAProxy `served`). */
+  readonly served: number;
+  /** Streams waiting in this server's own queue. */
+  readonly queued: number;
+  readonly counters: Readonly<ServerCounters>;
+  /** Its active health check, when it has `check`. */
+  readonly check: CheckView | undefined;
+}
+
+/** Options of {@link Server}. */
+export interface ServerOptions {
+  /**
+   * Whether slowstart ramps the weight as well as maxconn; HAProxy does so only for dynamic
+   * algorithms (static-rr and source keep the configured weight).
+   * @default true
+   */
+  readonly rampWeight?: boolean;
+  /** The owner's part of a state change (see {@link ServerTransition}). */
+  readonly transition?: ServerTransition;
 }
 
 /**
  * A server. Implements the load balancer's view (`weight`, `usable`, `served`, `queued`,
  * `maxconn`, `maxqueue`) from its settings and live state.
  */
-export class Server {
+export class Server implements ServerView {
   readonly name: string;
   readonly id: number;
   readonly backup: boolean;
   readonly address: Address;
   readonly settings: ServerSettings;
-  /** Streams waiting for a slot on this server, oldest first. */
-  readonly queue: QueueEntry[] = [];
-  /**
-   * Streams this server's queue gave a slot to so far (HAProxy `srv->queue_idx`): the
-   * backend counts queue positions for the log with it.
-   */
-  queueHandedOut = 0;
-  /**
-   * Streams this server took from the backend queue when it last came UP (HAProxy's
-   * `xferred`, "N sessions requeued" in its state line).
-   */
-  requeued = 0;
-  readonly counters: ServerCounters = {
-    ...newStreamCounts(),
-    connectErrors: 0,
-    retries: 0,
-    redispatches: 0,
-    lbChosen: 0,
-    queueMax: 0,
-    downTransitions: 0,
-  };
+  /** Streams waiting for a slot on this server, oldest first (`srv->queue`). */
+  readonly queue: Queue;
+  readonly counters: ServerCounters;
+  /** Its health checker, set by `createHealthCheckers()` (HAProxy's `srv->check`). */
+  check: CheckView | undefined;
   #state: ServerState;
   /** Weight set by the configuration or at run time (HAProxy's uweight), 0..256. */
   #userWeight: number;
@@ -92,15 +109,24 @@ export class Server {
   readonly #clock: Clock;
   /** Slowstart ramps the weight too (dynamic algorithms only, see `isDynamicAlgorithm`). */
   readonly #rampWeight: boolean;
-  /** Observers of state changes (health module, logs). */
-  readonly #listeners: ((srv: Server, from: ServerState, reason: string) => void)[] = [];
+  readonly #transition: ServerTransition | undefined;
 
-  /**
-   * `rampWeight`: whether slowstart ramps the weight as well as maxconn; HAProxy does so only
-   * for dynamic algorithms (static-rr and source keep the configured weight). @default true
-   */
-  constructor(settings: ServerSettings, clock: Clock, options: { rampWeight?: boolean } = {}) {
+  constructor(settings: ServerSettings, clock: Clock, options: ServerOptions = {}) {
     this.#rampWeight = options.rampWeight ?? true;
+    this.#transition = options.transition;
+    const queue = new Queue(this);
+    this.queue = queue;
+    this.counters = {
+      ...newStreamCounts(),
+      connectErrors: 0,
+      retries: 0,
+      redispatches: 0,
+      lbChosen: 0,
+      get queueMax(): number {
+        return queue.max;
+      },
+      downTransitions: 0,
+    };
     this.settings = settings;
     this.name = settings.name;
     this.id = settings.id;
@@ -117,8 +143,9 @@ export class Server {
   }
 
   /**
-   * Changes state and notifies observers with the reason (worded as HAProxy logs it). Coming
-   * back UP starts the slowstart ramp (not at start-up, as HAProxy).
+   * Changes state, with the reason worded as HAProxy logs it; the owner (the backend) then
+   * updates election and queues and tells observers. Coming back UP starts the slowstart ramp
+   * (not at start-up, as HAProxy).
    */
   setState(next: ServerState, reason = ""): void {
     const from = this.#state;
@@ -126,12 +153,7 @@ export class Server {
     this.#state = next;
     if (next === "UP") this.#upSince = this.#clock.now();
     if (next === "DOWN") this.counters.downTransitions++;
-    for (const l of this.#listeners) l(this, from, reason);
-  }
-
-  /** Registers a state-change observer. */
-  onStateChange(fn: (srv: Server, from: ServerState, reason: string) => void): void {
-    this.#listeners.push(fn);
+    this.#transition?.(this, from, reason);
   }
 
   /** Sets the user weight (0..256) at run time. */
@@ -179,7 +201,7 @@ export class Server {
     return this.counters.current + this.#reserved;
   }
 
-  /** Streams in this server's own queue. */
+  /** Streams in this server's own queue (HAProxy `queueslength`). */
   get queued(): number {
     return this.queue.length;
   }

@@ -8,8 +8,13 @@
  *   source until the destination drains; before the server is connected, the client's bytes
  *   wait in a small request buffer and the client is paused once it holds `REQ_BUFFER_BYTES`.
  * - Chunks are forwarded as received, never copied.
- * - The stream ends when both sockets are closed (or the server side never connected); then,
- *   and only then, `onEnd` runs once (counters, log line).
+ * - What is true of a socket (EOF received, write side shut, open or closed) is read from its
+ *   {@link Connection}'s flags and its stream interface's state, never mirrored here; the
+ *   stream keeps only what HAProxy keeps on its channels (a read shut by a timeout, a
+ *   direction blocked by backpressure).
+ * - The stream ends when both stream interfaces are closed (or the server side never got a
+ *   connection); then, and only then, its lease is released and `onEnd` runs once (counters,
+ *   log line).
  *
  * @module
  */
@@ -17,25 +22,19 @@ import type { Clock, Timer } from "./clock.ts";
 import type { NetError, Socket, SocketHandlers } from "./net.ts";
 import { CO_FL, type Connection } from "./connection.ts";
 import { StreamInterface } from "./stream_interface.ts";
-import type { Backend, ConnectTarget } from "./backend.ts";
+import type { Frontend } from "./frontend.ts";
+import type { Lease } from "./lease.ts";
 import type { Server } from "./server.ts";
 
 /** Client bytes held while the server side connects (HAProxy buffers up to tune.bufsize). */
 export const REQ_BUFFER_BYTES = 16384;
 
-/** The frontend a stream was accepted on, as the stream sees it. */
-export interface StreamFrontend {
-  readonly name: string;
-  /** Client inactivity timeout, ms; undefined = infinite. */
-  readonly clientTimeoutMs: number | undefined;
-}
-
-/** What a stream needs from the proxy that created it. */
+/** What the streams of one frontend share: built once per frontend, not per stream. */
 export interface StreamContext {
   readonly clock: Clock;
-  readonly frontend: StreamFrontend;
-  readonly backend: Backend;
-  /** Called once when the stream is over. */
+  /** The frontend the stream was accepted on; its backend serves it. */
+  readonly frontend: Frontend;
+  /** Called once when a stream is over, after its lease was released. */
   readonly onEnd: (stream: Stream) => void;
 }
 
@@ -83,22 +82,14 @@ class ServerHandlers implements SocketHandlers {
  * One proxied TCP stream. Created by the proxy for each accepted socket; {@link Stream.start}
  * runs it to the end.
  */
-export class Stream implements ConnectTarget {
+export class Stream {
   /** The accepted side, attached in EST. */
   readonly front: StreamInterface;
   /** The server side, walked by the backend's connect loop. */
   readonly back: StreamInterface;
+  /** What the backend gave this stream: server, slot, retries, queue figures. */
+  readonly lease: Lease;
   readonly acceptedAt: number;
-  // ConnectTarget, filled by the backend.
-  readonly signal: AbortSignal;
-  readonly sourceKey: string | undefined;
-  server: Server | undefined;
-  retries = 0;
-  redispatched = false;
-  queueMs = 0;
-  holdsSlot = false;
-  serverQueuePos = 0;
-  backendQueuePos = 0;
   /** `%Tc`, -1 until established. */
   connectMs = -1;
   /** `%Tw`, -1 unless the stream reached the queue/connect stage. */
@@ -113,53 +104,71 @@ export class Stream implements ConnectTarget {
   endedAt = -1;
 
   readonly #ctx: StreamContext;
+  /** The client's connection and socket (the socket is the I/O handle; state is in the flags). */
+  readonly #fc: Connection;
   readonly #client: Socket;
+  /** The server's socket once established. */
   #server: Socket | undefined;
   readonly #abort = new AbortController();
   #pending: Uint8Array[] = [];
   #pendingBytes = 0;
-  #clientEof = false;
-  #serverEof = false;
   /**
-   * The side's read was shut by its inactivity timeout (HAProxy `si_shutr` on
-   * CF_READ_TIMEOUT): it is paused for good and its direction half-closed downstream, but
-   * the other direction goes on until it ends or times out too.
+   * The side's read was shut by its inactivity timeout (HAProxy's CF_SHUTR on
+   * CF_READ_TIMEOUT, a channel flag: the socket itself saw no EOF): it is paused for good and
+   * its direction half-closed downstream, but the other direction goes on until it ends or
+   * times out too.
    */
   #clientReadShut = false;
   #serverReadShut = false;
-  #clientClosed = false;
-  #serverClosed = false;
+  /** The direction toward that side is saturated: its source is paused until it drains. */
   #clientBlocked = false;
   #serverBlocked = false;
   #cliAt: number;
   #srvAt: number;
   #timer: Timer | undefined;
   #ended = false;
-  /** We closed the client ourselves: its close is not a client abort. */
-  #closingClient = false;
 
-  constructor(ctx: StreamContext, client: Socket, clientConn: Connection) {
+  constructor(ctx: StreamContext, lease: Lease, client: Socket, clientConn: Connection) {
     this.#ctx = ctx;
+    this.lease = lease;
     this.#client = client;
+    this.#fc = clientConn;
     this.acceptedAt = ctx.clock.now();
     this.#cliAt = this.acceptedAt;
     this.#srvAt = this.acceptedAt;
-    this.signal = this.#abort.signal;
-    const src = clientConn.src;
-    this.sourceKey = src?.transport === "tcp" ? src.hostname : undefined;
     this.front = new StreamInterface("client");
     this.front.attachEstablished(clientConn);
     this.back = new StreamInterface("server");
   }
 
+  /** The frontend the stream was accepted on. */
+  get frontend(): Frontend {
+    return this.#ctx.frontend;
+  }
+
   /** The client's connection (addresses, flags). */
   get clientConn(): Connection {
-    return this.front.conn!;
+    return this.#fc;
+  }
+
+  /** The server the stream was assigned to or last tried (`<NOSRV>` when undefined). */
+  get server(): Server | undefined {
+    return this.lease.server;
   }
 
   /** Two-letter termination state, e.g. `--`, `SC`, `cD`. */
   get termination(): string {
     return this.termCause + this.termPhase;
+  }
+
+  /** The client sent its EOF. */
+  get #clientEof(): boolean {
+    return (this.#fc.flags & CO_FL.SOCK_RD_SH) !== 0;
+  }
+
+  /** The server sent its EOF. */
+  get #serverEof(): boolean {
+    return ((this.back.conn?.flags ?? 0) & CO_FL.SOCK_RD_SH) !== 0;
   }
 
   /** Starts reading the client and connecting the server side. */
@@ -170,23 +179,24 @@ export class Stream implements ConnectTarget {
   }
 
   async #connect(): Promise<void> {
-    const be = this.#ctx.backend;
     const clock = this.#ctx.clock;
     const t0 = clock.now();
-    const r = await be.connect(this);
+    const r = await this.#ctx.frontend.backend.connect(this.lease, this.back, this.#abort.signal);
+    const queueMs = this.lease.queueMs;
     if (typeof r === "string") {
       // If the client left first, its termination (set in clientClosed) stands.
       this.#setTerm(r[0]!, r[1]!);
-      if (this.back.history.includes("QUE") || this.back.history.includes("ASS")) this.queueTimeMs = this.queueMs;
+      if (this.back.history.includes("QUE") || this.back.history.includes("ASS")) this.queueTimeMs = queueMs;
       this.#closeClient();
       this.#finishIfDone();
       return;
     }
-    this.queueTimeMs = this.queueMs;
-    this.connectMs = clock.now() - t0 - this.queueMs;
-    if (this.#clientClosed) {
+    this.queueTimeMs = queueMs;
+    this.connectMs = clock.now() - t0 - queueMs;
+    const bc = this.back.conn!;
+    if (this.front.state === "CLO") {
       // The client vanished while the connect completed.
-      this.back.conn?.close(true);
+      bc.close(true);
       this.back.setState("CLO");
       this.#finishIfDone();
       return;
@@ -197,7 +207,7 @@ export class Stream implements ConnectTarget {
     for (const chunk of this.#pending) this.#toServer(chunk);
     this.#pending = [];
     this.#pendingBytes = 0;
-    if (this.#clientEof) this.#endClientDirection();
+    if (this.#clientEof) bc.shutw();
     // The client may have been paused by a full request buffer; unless flushing it just
     // saturated the server (then serverDrained() resumes it), let it send again.
     if (!this.#clientBlocked) this.#client.resume();
@@ -243,39 +253,20 @@ export class Stream implements ConnectTarget {
     }
   }
 
-  /** Client EOF: propagated as a half-close once the server side is up. */
+  /** Client EOF: propagated as a half-close once the server side is up (else `#connect` does it). */
   clientEnded(): void {
     if (this.#clientReadShut) return;
-    this.#clientEof = true;
-    this.#endClientDirection();
+    this.#fc.read0();
+    if (this.#server !== undefined) this.back.conn!.shutw();
     this.#directionEnded();
   }
 
   /** Server EOF: propagated to the client as a half-close. */
   serverEnded(): void {
     if (this.#serverReadShut) return;
-    this.#serverEof = true;
-    this.#endServerDirection();
+    this.back.conn!.read0();
+    this.#fc.shutw();
     this.#directionEnded();
-  }
-
-  /**
-   * The client → server direction is over (client EOF or read timeout): its read side is
-   * shut, and the server's write side too once the server is connected (else `#connect`
-   * does it).
-   */
-  #endClientDirection(): void {
-    this.clientConn.flags |= CO_FL.SOCK_RD_SH;
-    if (this.#server === undefined) return;
-    this.#server.shutdownWrite();
-    this.back.conn!.flags |= CO_FL.SOCK_WR_SH;
-  }
-
-  /** The server → client direction is over (server EOF or read timeout): half-close the client. */
-  #endServerDirection(): void {
-    this.back.conn!.flags |= CO_FL.SOCK_RD_SH;
-    this.#client.shutdownWrite();
-    this.clientConn.flags |= CO_FL.SOCK_WR_SH;
   }
 
   /** After a direction ended: close a timed-out side that is now done, and re-arm the timers. */
@@ -304,43 +295,43 @@ export class Stream implements ConnectTarget {
     }
   }
 
-  /** Client socket gone: an error is a client abort (`C`); the server side is ended too. */
+  /**
+   * Client socket gone. An error, or a close we did not start before the client's EOF, is a
+   * client abort (`C`); the server side is ended too (reset after an error, else closed).
+   */
   clientClosed(error?: NetError): void {
-    this.#clientClosed = true;
+    const fc = this.#fc;
+    const local = (fc.flags & CO_FL.CTRL_READY) === 0;
+    fc.closed(error);
     this.front.setState("CLO");
-    this.clientConn.closeCtrl();
-    if (error !== undefined || (!this.#clientEof && !this.#closingClient)) this.#setTerm("C", this.#phase());
-    if (this.#server === undefined) {
-      this.#abort.abort();
-    } else if (!this.#serverClosed) {
-      if (error !== undefined) this.#server.abort();
-      else this.#server.close();
-    }
+    if (error !== undefined || (!this.#clientEof && !local)) this.#setTerm("C", this.#phase());
+    if (this.#server === undefined) this.#abort.abort();
+    else if (this.back.state !== "CLO") this.back.conn!.close(error !== undefined);
     this.#finishIfDone();
   }
 
   /** Server socket gone: an error is a server abort (`S`); the client side is closed cleanly. */
   serverClosed(error?: NetError): void {
-    this.#serverClosed = true;
     if (this.back.state === "EST") this.back.setState("DIS");
     this.back.setState("CLO");
     if (error !== undefined || !this.#serverEof) this.#setTerm("S", this.#phase());
-    this.back.conn?.closeCtrl();
+    this.back.conn!.closed(error);
     this.#closeClient();
     this.#finishIfDone();
   }
 
-  /** Closes the client side ourselves (flushing what was forwarded to it). */
+  /**
+   * Closes the client side ourselves (flushing what was forwarded to it; close_notify first
+   * on TLS). Once the control layer is closed, its `onClose` is ours, not a client abort.
+   */
   #closeClient(): void {
-    if (this.#clientClosed || this.#closingClient) return;
-    this.#closingClient = true;
-    this.#client.close();
+    if ((this.#fc.flags & CO_FL.CTRL_READY) === 0) return;
+    this.#fc.close();
   }
 
   /** HAProxy's phase character when something ends the stream now. */
   #phase(): string {
-    const st = this.back.state;
-    if (st === "QUE") return "Q";
+    if (this.back.state === "QUE") return "Q";
     if (this.#server === undefined) return "C";
     return this.#serverEof ? "L" : "D";
   }
@@ -365,12 +356,14 @@ export class Stream implements ConnectTarget {
     clock.clearTimer(this.#timer);
     this.#timer = undefined;
     if (this.#ended) return;
-    const be = this.#ctx.backend.settings;
+    const be = this.#ctx.frontend.backend.settings;
     const established = this.#server !== undefined;
     const tunnel = established ? be.tunnelTimeoutMs : undefined;
     const clientReading = !this.#clientEof && !this.#clientReadShut && !this.#clientBlocked;
     const serverReading = !this.#serverEof && !this.#serverReadShut && !this.#serverBlocked;
-    const cliTo = clientReading || this.#serverBlocked ? tunnel ?? this.#ctx.frontend.clientTimeoutMs : undefined;
+    const cliTo = clientReading || this.#serverBlocked
+      ? tunnel ?? this.#ctx.frontend.settings.clientTimeoutMs
+      : undefined;
     const srvTo = established && (serverReading || this.#clientBlocked) ? tunnel ?? be.serverTimeoutMs : undefined;
     const now = clock.now();
     let next = Infinity;
@@ -400,11 +393,11 @@ export class Stream implements ConnectTarget {
     if (side === "c") {
       this.#clientReadShut = true;
       this.#client.pause();
-      this.#endClientDirection();
+      this.back.conn!.shutw();
     } else {
       this.#serverReadShut = true;
       server.pause();
-      this.#endServerDirection();
+      this.#fc.shutw();
     }
     this.#directionEnded();
   }
@@ -414,10 +407,13 @@ export class Stream implements ConnectTarget {
    * of its directions end: close it ourselves once its write side is shut too.
    */
   #closeTimedOutSides(): void {
-    const clientWriteShut = this.#serverEof || this.#serverReadShut;
-    const serverWriteShut = this.#clientEof || this.#clientReadShut;
-    if (this.#clientReadShut && clientWriteShut) this.#closeClient();
-    if (this.#serverReadShut && serverWriteShut && !this.#serverClosed) this.#server?.close();
+    if (this.#clientReadShut && (this.#fc.flags & CO_FL.SOCK_WR_SH) !== 0) this.#closeClient();
+    const bc = this.back.conn;
+    if (
+      this.#serverReadShut && bc !== undefined && (bc.flags & (CO_FL.SOCK_WR_SH | CO_FL.CTRL_READY)) === SHUT_BUT_OPEN
+    ) {
+      bc.close();
+    }
   }
 
   /** Ends the stream at once because the proxy is stopping (HAProxy's `K`: killed by admin). */
@@ -430,18 +426,25 @@ export class Stream implements ConnectTarget {
     if (this.#ended) return;
     this.#setTerm(cause, this.#phase());
     this.#abort.abort();
-    this.#closingClient = true;
-    this.#client.abort();
-    this.#server?.abort();
+    if (this.front.state !== "CLO") this.#fc.close(true);
+    if (this.#server !== undefined && this.back.state !== "CLO") this.back.conn!.close(true);
   }
 
+  /**
+   * Ends the stream once both sides are closed: the client's stream interface is CLO, and the
+   * server's is CLO or never left INI. Releases the lease (slot and backend counts) before the
+   * proxy logs, as HAProxy logs a stream once its server side is released.
+   */
   #finishIfDone(): void {
-    if (this.#ended || !this.#clientClosed) return;
-    if (this.#server !== undefined && !this.#serverClosed) return;
-    if (this.#server === undefined && this.back.state !== "CLO" && this.back.state !== "INI") return;
+    if (this.#ended || this.front.state !== "CLO") return;
+    if (this.back.state !== "CLO" && this.back.state !== "INI") return;
     this.#ended = true;
     this.#ctx.clock.clearTimer(this.#timer);
     this.endedAt = this.#ctx.clock.now();
+    this.lease.release(this.bytesIn, this.bytesOut);
     this.#ctx.onEnd(this);
   }
 }
+
+/** Write side shut on a socket still open: a side that timed out reading is done. */
+const SHUT_BUT_OPEN = CO_FL.SOCK_WR_SH | CO_FL.CTRL_READY;

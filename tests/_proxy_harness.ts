@@ -5,7 +5,10 @@
  */
 import { FakeClock } from "../src/clock.ts";
 import { MemoryNetwork } from "../adapters/memory.ts";
-import { Proxy } from "../src/proxy.ts";
+import { internalsOf, type ProxyHooks, ProxyServer } from "../src/proxy.ts";
+import type { Backend } from "../src/backend.ts";
+import type { Frontend } from "../src/frontend.ts";
+import type { HealthChecker } from "../src/health.ts";
 import type { Stream } from "../src/stream.ts";
 import type { ProxyConfig } from "../src/config/types.ts";
 import type { Listener, Socket, TcpAddress } from "../src/net.ts";
@@ -33,7 +36,9 @@ export class Harness {
   /** Server names in the order they accepted connections. */
   readonly sequence: string[] = [];
   readonly servers = new Map<string, EchoServer>();
-  proxy!: Proxy;
+  proxy!: ProxyServer;
+  /** Hooks given to the next {@link start}. */
+  hooks: ProxyHooks | undefined;
 
   /**
    * Starts an echo server `name` at `addr`: it echoes what it receives and half-closes after
@@ -56,15 +61,31 @@ export class Harness {
   }
 
   /** Builds and starts the proxy with log lines captured. */
-  async start(config: ProxyConfig, random?: () => number): Promise<Proxy> {
-    this.proxy = new Proxy(config, {
+  async start(config: ProxyConfig, random?: () => number): Promise<ProxyServer> {
+    this.proxy = new ProxyServer(config, {
       network: this.net,
       clock: this.clock,
       log: (l) => this.lines.push(l),
       ...(random !== undefined ? { random } : {}),
+      ...(this.hooks !== undefined ? { hooks: this.hooks } : {}),
     });
     await this.proxy.start();
     return this.proxy;
+  }
+
+  /** The proxy's backends, as run-time objects (queues, setState). */
+  get backends(): readonly Backend[] {
+    return internalsOf(this.proxy).backends;
+  }
+
+  /** The proxy's frontends, as run-time objects. */
+  get frontends(): readonly Frontend[] {
+    return internalsOf(this.proxy).frontends;
+  }
+
+  /** The proxy's health checkers, in backend then server order. */
+  get checkers(): readonly HealthChecker[] {
+    return internalsOf(this.proxy).checkers;
   }
 
   /** The stream of the last client opened with {@link client}. */
@@ -76,7 +97,7 @@ export class Harness {
     const rec = new Recorder();
     socket.setHandlers(rec);
     await this.clock.advance(0);
-    this.lastStream = [...this.proxy.streams].pop();
+    this.lastStream = [...internalsOf(this.proxy).streams].pop();
     return { socket, rec };
   }
 

@@ -9,7 +9,7 @@ import { readFileSync } from "node:fs";
 import { config, Harness, servers, srvAddr } from "./_proxy_harness.ts";
 import { parseHaproxyConfig } from "../src/config/haproxy_cfg.ts";
 import { enc, Recorder, tcp } from "./_helpers.ts";
-import { Proxy } from "../src/proxy.ts";
+import { ProxyServer } from "../src/proxy.ts";
 
 describe("backend: server sets", () => {
   it("uses only the first backup while every active server is down, and comes back to the active", async () => {
@@ -25,7 +25,7 @@ describe("backend: server sets", () => {
     }));
     for (let i = 0; i < 3; i++) await h.exchange();
     assert.deepEqual(h.sequence, ["b1", "b1", "b1"]);
-    h.proxy.backends[0]!.servers[0]!.setState("UP", "admin");
+    h.backends[0]!.servers[0]!.setState("UP", "admin");
     await h.exchange();
     assert.deepEqual(h.sequence, ["b1", "b1", "b1", "s1"]);
   });
@@ -39,7 +39,7 @@ describe("backend: server sets", () => {
         servers: [{ name: "s1", address: srvAddr(1), weight: 0 }, { name: "s2", address: srvAddr(2) }],
       }),
     );
-    assert.equal(h.proxy.backends[0]!.servers[0]!.state, "DRAIN");
+    assert.equal(h.backends[0]!.servers[0]!.state, "DRAIN");
     for (let i = 0; i < 3; i++) await h.exchange();
     assert.deepEqual(h.sequence, ["s2", "s2", "s2"]);
   });
@@ -68,7 +68,7 @@ describe("backend: server sets", () => {
         servers: servers(1, { weight: 10, maxconn: 100, slowstartMs: 10_000 }),
       }),
     );
-    const s = h.proxy.backends[0]!.servers[0]!;
+    const s = h.backends[0]!.servers[0]!;
     assert.deepEqual([s.weight, s.maxconn], [10, 100], "no ramp at start-up, as HAProxy");
     await h.clock.advance(1000 - (h.clock.now() % 1000) + 200); // 200 ms into a second
     s.setState("DOWN", "test");
@@ -94,7 +94,7 @@ describe("backend: server sets", () => {
         servers: servers(1, { weight: 10, maxconn: 100, slowstartMs: 10_000 }),
       }),
     );
-    const s = h.proxy.backends[0]!.servers[0]!;
+    const s = h.backends[0]!.servers[0]!;
     s.setState("DOWN", "test");
     s.setState("UP", "test");
     assert.deepEqual([s.weight, s.maxconn], [10, 1]);
@@ -139,7 +139,7 @@ describe("backend: server sets", () => {
     await h.until(() => third.rec.endCount === 1 && h.lines.length === 1);
     const f = Harness.fields(h.lines[0]!);
     assert.equal(f.term, "SQ");
-    assert.equal(h.proxy.backends[0]!.servers[0]!.queue.length, 1);
+    assert.equal(h.backends[0]!.servers[0]!.queue.length, 1);
   });
 });
 
@@ -165,10 +165,10 @@ describe("logs and configuration files", () => {
     const text = readFileSync(new URL("./fixtures/haproxy/listen.cfg", import.meta.url), "utf8");
     const cfg = parseHaproxyConfig(text, "listen.cfg");
     await h.server("r1", tcp("127.0.0.1", 16380));
-    h.proxy = new Proxy(cfg, { network: h.net, clock: h.clock, log: (l) => h.lines.push(l) });
+    h.proxy = new ProxyServer(cfg, { network: h.net, clock: h.clock, log: (l) => h.lines.push(l) });
     await h.proxy.start();
     assert.deepEqual(h.proxy.addresses, [tcp("127.0.0.1", 16379)]);
-    await h.until(() => h.proxy.backends[0]!.servers[1]!.state === "DOWN");
+    await h.until(() => h.backends[0]!.servers[1]!.state === "DOWN");
     assert.match(
       h.lines[0]!,
       /^Server redis\/r2 is DOWN, reason: Layer4 connection problem, info: "Connection refused"/,

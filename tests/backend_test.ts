@@ -14,7 +14,7 @@ describe("backend: election", () => {
     await h.start(config({ balance: { kind: "roundrobin" }, servers: servers(3) }));
     for (let i = 0; i < 6; i++) assert.equal((await h.exchange(`m${i}`)).text(), `m${i}`);
     assert.deepEqual(h.sequence, ["s1", "s2", "s3", "s1", "s2", "s3"]);
-    assert.deepEqual(h.proxy.backends[0]!.servers.map((s) => s.counters.total), [2, 2, 2]);
+    assert.deepEqual(h.backends[0]!.servers.map((s) => s.counters.total), [2, 2, 2]);
   });
 
   it("fails with SC and <NOSRV> when no server is usable", async () => {
@@ -26,7 +26,7 @@ describe("backend: election", () => {
     const f = Harness.fields(h.lines[0]!);
     assert.equal(f.server, "<NOSRV>");
     assert.equal(f.term, "SC");
-    assert.equal(h.proxy.backends[0]!.counters.failed, 1);
+    assert.equal(h.backends[0]!.counters.failed, 1);
   });
 });
 
@@ -42,7 +42,7 @@ describe("backend: retries and redispatch", () => {
     assert.equal(f.term, "SC");
     assert.equal(f.server, "s1");
     assert.match(f.conns, /\/3$/, "log %rc = 3");
-    const be = h.proxy.backends[0]!;
+    const be = h.backends[0]!;
     assert.equal(be.counters.retries, 3);
     assert.equal(be.counters.connectErrors, 1);
     assert.equal(be.servers[0]!.counters.connectErrors, 1);
@@ -118,7 +118,7 @@ describe("backend: retries and redispatch", () => {
     const f = Harness.fields(h.lines[0]!);
     assert.equal(f.server, "s2");
     assert.match(f.conns, /\/\+1$/, "log %rc = +1");
-    const be = h.proxy.backends[0]!;
+    const be = h.backends[0]!;
     assert.equal(be.counters.redispatches, 1);
     assert.equal(be.servers[0]!.counters.redispatches, 1);
     assert.equal(be.counters.retries, 0, "a redispatch is not counted as a retry");
@@ -168,7 +168,7 @@ describe("backend: maxconn and the queue", () => {
     const b = await h.client();
     const c = await h.client();
     await h.clock.advance(0);
-    const be = h.proxy.backends[0]!;
+    const be = h.backends[0]!;
     assert.equal(be.servers[0]!.counters.current, 1);
     assert.equal(be.counters.queueCurrent, 2);
     assert.equal(be.counters.queueMax, 2);
@@ -201,7 +201,7 @@ describe("backend: maxconn and the queue", () => {
     const f = Harness.fields(h.lines[0]!);
     assert.equal(f.term, "sQ");
     assert.match(f.timers, /^2000\/-1\/2000$/);
-    assert.equal(h.proxy.backends[0]!.counters.queueCurrent, 0);
+    assert.equal(h.backends[0]!.counters.queueCurrent, 0);
   });
 
   it("a server coming UP takes the streams waiting in the backend queue at once (pendconn_grab_from_px)", async () => {
@@ -215,7 +215,7 @@ describe("backend: maxconn and the queue", () => {
         { name: "s2", address: srvAddr(2), maxconn: 1 },
       ],
     }));
-    const be = h.proxy.backends[0]!;
+    const be = h.backends[0]!;
     be.servers[1]!.setState("DOWN", "test");
     await h.client();
     await h.client();
@@ -254,6 +254,6 @@ describe("backend: maxconn and the queue", () => {
     b.socket.abort();
     await h.until(() => h.lines.length === 1);
     assert.equal(Harness.fields(h.lines[0]!).term, "CQ");
-    assert.equal(h.proxy.backends[0]!.counters.queueCurrent, 0);
+    assert.equal(h.backends[0]!.counters.queueCurrent, 0);
   });
 });

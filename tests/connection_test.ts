@@ -4,6 +4,28 @@ import { CO_FL, Connection, flagNames, RAW } from "../src/connection.ts";
 import { MemoryNetwork } from "../adapters/memory.ts";
 import { FakeClock } from "../src/clock.ts";
 import { deferred, Recorder, tcp, within } from "./_helpers.ts";
+import type { Socket } from "../src/net.ts";
+
+/** A socket that records which of its methods were called, in order. */
+function callRecorder(): { socket: Socket; calls: string[] } {
+  const calls: string[] = [];
+  const socket = {
+    localAddress: undefined,
+    remoteAddress: undefined,
+    tls: undefined,
+    bufferedAmount: 0,
+    setHandlers: () => calls.push("setHandlers"),
+    write: () => (calls.push("write"), true),
+    pause: () => calls.push("pause"),
+    resume: () => calls.push("resume"),
+    shutdownWrite: () => calls.push("shutdownWrite"),
+    close: () => calls.push("close"),
+    abort: () => calls.push("abort"),
+    setNoDelay: () => true,
+    setKeepAlive: () => true,
+  } as unknown as Socket;
+  return { socket, calls };
+}
 
 describe("Connection", () => {
   it("sets addresses incrementally and records which are known", () => {
@@ -101,5 +123,35 @@ describe("Connection", () => {
     assert.deepEqual(accepted.dst, l.address);
     client.abort();
     await l.close();
+  });
+
+  it("closes TLS in two steps: close_notify with the write side's shutdown, then the socket", () => {
+    const { socket, calls } = callRecorder();
+    const c = Connection.accepted(new MemoryNetwork(), socket, { kind: "tls", options: {} });
+    c.close();
+    assert.deepEqual(calls, ["shutdownWrite", "close"]);
+    assert.deepEqual(flagNames(c.flags), ["SOCK_WR_SH"], "both layers gone; the shut write side stays known");
+  });
+
+  it("closes a raw transport with the socket alone, and an abort never sends close_notify", () => {
+    const raw = callRecorder();
+    Connection.accepted(new MemoryNetwork(), raw.socket).close();
+    assert.deepEqual(raw.calls, ["close"]);
+    const tls = callRecorder();
+    Connection.accepted(new MemoryNetwork(), tls.socket, { kind: "tls", options: {} }).close(true);
+    assert.deepEqual(tls.calls, ["abort"]);
+  });
+
+  it("shuts the write side once, and remembers EOF and shutdown after the socket closed", () => {
+    const { socket, calls } = callRecorder();
+    const c = Connection.accepted(new MemoryNetwork(), socket);
+    c.shutw();
+    c.shutw();
+    c.read0();
+    assert.deepEqual(calls, ["shutdownWrite"]);
+    c.closed();
+    assert.deepEqual(flagNames(c.flags), ["SOCK_RD_SH", "SOCK_WR_SH"]);
+    c.shutw();
+    assert.deepEqual(calls, ["shutdownWrite"], "nothing is written to a closed socket");
   });
 });

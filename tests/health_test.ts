@@ -33,7 +33,7 @@ describe("health checks", () => {
   it("a server that fails its first check goes DOWN at once and logs it as HAProxy does", async () => {
     const h = new Harness();
     await h.start(config({ servers: servers(1, check()) }));
-    await h.until(() => h.proxy.backends[0]!.servers[0]!.state === "DOWN");
+    await h.until(() => h.backends[0]!.servers[0]!.state === "DOWN");
     assert.equal(h.clock.now() - 1_767_225_600_000, 0, "first check at start");
     assert.deepEqual(h.lines, [
       'Server be/s1 is DOWN, reason: Layer4 connection problem, info: "Connection refused", check duration: 0ms. 0 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue.',
@@ -44,8 +44,8 @@ describe("health checks", () => {
   it("comes UP after exactly `rise` passes (downinter, then fastinter), and goes DOWN after exactly `fall` failures at fastinter", async () => {
     const h = new Harness();
     await h.start(config({ servers: servers(1, check({ downinterMs: 3000, rise: 2, fall: 3 })) }));
-    const srv = h.proxy.backends[0]!.servers[0]!;
-    const hc = h.proxy.checkers[0]!;
+    const srv = h.backends[0]!.servers[0]!;
+    const hc = h.checkers[0]!;
     const t0 = h.clock.now();
     await h.until(() => srv.state === "DOWN");
     await h.server("s1", srvAddr(1));
@@ -69,7 +69,7 @@ describe("health checks", () => {
     const h = new Harness();
     await h.server("s2", srvAddr(2));
     await h.start(config({ balance: { kind: "roundrobin" }, servers: servers(2, check()) }));
-    await h.until(() => h.proxy.backends[0]!.servers[0]!.state === "DOWN");
+    await h.until(() => h.backends[0]!.servers[0]!.state === "DOWN");
     for (let i = 0; i < 3; i++) await h.exchange();
     assert.deepEqual(h.sequence, ["s2", "s2", "s2"]);
     assert.equal(h.net.connectAttempts(srvAddr(1)), 1, "only the health check tried s1");
@@ -79,7 +79,7 @@ describe("health checks", () => {
     const h = new Harness();
     await httpServer(h, srvAddr(1), "503 Service Unavailable");
     await h.start(config({ healthCheck: { kind: "http" }, servers: servers(1, check()) }));
-    await h.until(() => h.proxy.backends[0]!.servers[0]!.state === "DOWN");
+    await h.until(() => h.backends[0]!.servers[0]!.state === "DOWN");
     assert.match(
       h.lines[0]!,
       /^Server be\/s1 is DOWN, reason: Layer7 wrong status, code: 503, info: "Service Unavailable", check duration: 0ms\./,
@@ -91,8 +91,8 @@ describe("health checks", () => {
     await httpServer(h, srvAddr(1), "503 Service Unavailable");
     await h.start(config({ healthCheck: { kind: "http", expectStatus: [503] }, servers: servers(1, check()) }));
     await h.clock.advance(10_000);
-    const hc = h.proxy.checkers[0]!;
-    assert.equal(h.proxy.backends[0]!.servers[0]!.state, "UP");
+    const hc = h.checkers[0]!;
+    assert.equal(h.backends[0]!.servers[0]!.state, "UP");
     assert.equal(hc.counters.passed, 6);
     assert.equal(hc.last?.code, 503);
   });
@@ -101,7 +101,7 @@ describe("health checks", () => {
     const h = new Harness();
     h.net.blackhole(srvAddr(1));
     await h.start(config({ servers: servers(1, check()) }));
-    await h.until(() => h.proxy.backends[0]!.servers[0]!.state === "DOWN");
+    await h.until(() => h.backends[0]!.servers[0]!.state === "DOWN");
     assert.equal(h.clock.now() - 1_767_225_600_000, 2000);
     assert.match(h.lines[0]!, /reason: Layer4 timeout, check duration: 2000ms/);
   });
@@ -126,7 +126,7 @@ describe("health checks", () => {
         { name: "s2", address: srvAddr(2) },
       ],
     }));
-    const s1 = h.proxy.backends[0]!.servers[0]!;
+    const s1 = h.backends[0]!.servers[0]!;
     await h.clock.advance(0);
     assert.equal(s1.state, "UP");
     await h.exchange();
@@ -139,7 +139,7 @@ describe("health checks", () => {
     );
     await h.exchange();
     assert.deepEqual(h.sequence, ["s2"], "the third stream goes to s2 directly");
-    assert.equal(h.proxy.checkers[0]!.counters.observedFailures, 1);
+    assert.equal(h.checkers[0]!.counters.observedFailures, 1);
   });
 
   it("servers in maintenance are not checked", async () => {
@@ -152,6 +152,6 @@ describe("health checks", () => {
     );
     await h.clock.advance(10_000);
     assert.equal(h.net.connectAttempts(srvAddr(1)), 0);
-    assert.equal(h.proxy.backends[0]!.servers[0]!.state, "MAINT");
+    assert.equal(h.backends[0]!.servers[0]!.state, "MAINT");
   });
 });

@@ -20,9 +20,9 @@ describe("stream: forwarding", () => {
     const f = Harness.fields(h.lines[0]!);
     assert.equal(f.term, "--");
     assert.equal(f.bytes, "5");
-    const fe = h.proxy.frontends[0]!;
+    const fe = h.frontends[0]!;
     assert.deepEqual([fe.counters.total, fe.counters.current, fe.counters.bytesIn, fe.counters.bytesOut], [1, 0, 5, 5]);
-    const srv = h.proxy.backends[0]!.servers[0]!;
+    const srv = h.backends[0]!.servers[0]!;
     assert.deepEqual([srv.counters.bytesIn, srv.counters.bytesOut, srv.counters.current], [5, 5, 0]);
     assert.deepEqual(h.lastStream!.front.history, ["INI", "EST", "CLO"]);
     assert.deepEqual(h.lastStream!.back.history, ["INI", "REQ", "ASS", "CON", "EST", "DIS", "CLO"]);
@@ -261,7 +261,7 @@ describe("stream: aborts and timeouts", () => {
     await h.client();
     const second = await h.client();
     await h.until(() => second.rec.closeCount === 1);
-    assert.equal(h.proxy.frontends[0]!.counters.denied, 1);
+    assert.equal(h.frontends[0]!.counters.denied, 1);
     assert.equal(h.proxy.counters.current, 1);
   });
 });

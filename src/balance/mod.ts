@@ -56,5 +56,7 @@ export function createBalancer(
       }
       return new RandomDraws(servers, allBackups, draws, options?.random ?? Math.random);
     }
+    case "custom":
+      return algorithm.create(servers, options ?? {});
   }
 }

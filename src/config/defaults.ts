@@ -12,6 +12,7 @@ import type { Address } from "../net.ts";
 import type {
   BackendConfig,
   BalanceAlgorithm,
+  CustomBalancerFactory,
   FrontendConfig,
   HealthCheckKind,
   OnError,
@@ -219,7 +220,7 @@ function obj(v: unknown, path: string): Record<string, unknown> {
   return v as Record<string, unknown>;
 }
 
-/** `balance`: the kind, and for `random` its draws (an integer ≥ 1). */
+/** `balance`: the kind, for `random` its draws (an integer ≥ 1), for `custom` its factory. */
 export function resolveBalance(v: unknown, path: string): BalanceAlgorithm {
   if (v === undefined) return DEFAULT_BALANCE;
   const b = obj(v, path);
@@ -232,8 +233,14 @@ export function resolveBalance(v: unknown, path: string): BalanceAlgorithm {
       return { kind: b.kind };
     case "random":
       return { kind: "random", draws: int(b.draws, `${path}.draws`, 1, MAX_COUNT, DEFAULT_RANDOM_DRAWS) };
+    case "custom": {
+      if (typeof b.create !== "function") bad(`${path}.create`, "must be a function returning a Balancer", b.create);
+      const name = b.name ?? "custom";
+      if (typeof name !== "string" || name === "") bad(`${path}.name`, "must be a non-empty string", name);
+      return { kind: "custom", name, create: b.create as CustomBalancerFactory };
+    }
     default:
-      return bad(`${path}.kind`, "must be roundrobin, static-rr, leastconn, first, source or random", b.kind);
+      return bad(`${path}.kind`, "must be roundrobin, static-rr, leastconn, first, source, random or custom", b.kind);
   }
 }
 

@@ -7,15 +7,47 @@
  * @module
  */
 import type { Address } from "../net.ts";
+import type { Balancer, BalancerOptions, LbServer } from "../balance/types.ts";
 
-/** Load-balancing algorithms (`balance` keyword). `random` draws `draws` candidates. */
+/**
+ * Builds a user's own {@link Balancer} over one backend's servers (in declaration order, read
+ * live at each pick). Called once per backend when the proxy is built.
+ */
+export type CustomBalancerFactory = (servers: readonly LbServer[], options: BalancerOptions) => Balancer;
+
+/**
+ * Load-balancing algorithms (`balance` keyword). `random` draws `draws` candidates; `custom`
+ * is a program's own election (not expressible in `haproxy.cfg`), treated as a dynamic
+ * algorithm: slowstart ramps its servers' weights.
+ *
+ * @example A balancer that always elects the first usable server
+ * ```ts
+ * import type { BalanceAlgorithm, Balancer, LbServer } from "@proxykit/proxykit";
+ *
+ * const firstUsable: BalanceAlgorithm = {
+ *   kind: "custom",
+ *   name: "first-usable",
+ *   create: (servers: readonly LbServer[]): Balancer => ({
+ *     pick: () => servers.find((s) => s.usable && !s.backup),
+ *     update: () => {},
+ *     hasUsableServer: () => servers.some((s) => s.usable),
+ *   }),
+ * };
+ * ```
+ */
 export type BalanceAlgorithm =
   | { readonly kind: "roundrobin" }
   | { readonly kind: "static-rr" }
   | { readonly kind: "leastconn" }
   | { readonly kind: "first" }
   | { readonly kind: "source" }
-  | { readonly kind: "random"; readonly draws: number };
+  | { readonly kind: "random"; readonly draws: number }
+  | {
+    readonly kind: "custom";
+    /** For error messages and logs. @default "custom" */
+    readonly name?: string;
+    readonly create: CustomBalancerFactory;
+  };
 
 /** What a server does on `observe layer4` errors (`on-error`). */
 export type OnError = "fastinter" | "fail-check" | "sudden-death" | "mark-down";

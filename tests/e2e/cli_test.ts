@@ -21,6 +21,7 @@ import {
   Recorder,
   runtime,
   tcp,
+  until,
   within,
 } from "../_helpers.ts";
 
@@ -229,6 +230,33 @@ describe(`examples/proxy.ts on ${runtime}`, () => {
     assert.equal(get(), "served by backend-2\n");
     await cli.line(/ main servers\/s2 \d+\/\d+\/\d+ \d+ -- /);
     await stopCleanly(cli);
+  });
+
+  it("SIGTERM with three streams in progress prints all three log lines (killed, K) before exiting 0", async () => {
+    const accepted: Socket[] = [];
+    const srv = await server((s) => {
+      accepted.push(s);
+      s.setHandlers({ onData() {}, onEnd() {}, onDrain() {}, onClose() {} });
+    });
+    const cli = start(["--listen", "127.0.0.1:0", "--server", `127.0.0.1:${portOf(srv.address)}`, "--log"]);
+    const port = await listening(cli);
+    const clients: Recorder[] = [];
+    for (let i = 0; i < 3; i++) {
+      const c = await net.connect({ address: tcp("127.0.0.1", port) });
+      const r = new Recorder();
+      c.setHandlers(r);
+      c.write(enc(`hello ${i}`));
+      clients.push(r);
+    }
+    await until(() => accepted.length === 3, 10_000, "three streams established");
+    await stopCleanly(cli);
+    const lines = cli.stdout.filter((l) => / main servers\/s1 /.test(l));
+    assert.equal(lines.length, 3, `three log lines before exit:\n${cli.stdout.join("\n")}`);
+    for (const l of lines) assert.match(l, / K[CD] /, "killed by the stop");
+    // A reset (Node, Bun) closes the client; Deno's abort sends a FIN, an EOF to the client.
+    for (const r of clients) {
+      await within(Promise.race([r.ended.promise, r.closed.promise]), 10_000, "client ended by the stop");
+    }
   });
 
   it("rejects an unknown flag with exit code 2 and names it", async () => {

@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { Proxy } from "../../src/proxy.ts";
+import { ProxyServer } from "../../src/proxy.ts";
 import type { ProxyConfig, ServerConfig } from "../../src/config/types.ts";
 import type { Listener, Network, Socket } from "../../src/net.ts";
 import {
@@ -45,8 +45,8 @@ async function echo(name: string, seen: string[]): Promise<Listener> {
   return l;
 }
 
-async function proxyFor(backend: Omit<ProxyConfig["backends"][number], "name">, lines: string[]): Promise<Proxy> {
-  const p = new Proxy({
+async function proxyFor(backend: Omit<ProxyConfig["backends"][number], "name">, lines: string[]): Promise<ProxyServer> {
+  const p = new ProxyServer({
     frontends: [{
       name: "fe",
       binds: [tcp("127.0.0.1", 0)],
@@ -61,7 +61,7 @@ async function proxyFor(backend: Omit<ProxyConfig["backends"][number], "name">, 
 }
 
 /** One request/response through the proxy; resolves with what came back. */
-async function roundTrip(p: Proxy, text = "ping"): Promise<string> {
+async function roundTrip(p: ProxyServer, text = "ping"): Promise<string> {
   const c = await net.connect({ address: p.addresses[0]! });
   const r = new Recorder();
   c.setHandlers(r);

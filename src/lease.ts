@@ -1,0 +1,78 @@
+/**
+ * What a stream holds on its backend: it is counted in the backend from admission to release,
+ * holds at most one server slot at a time, and carries what the connect loop found out for
+ * the log (server, retries, redispatch, queue time and positions).
+ *
+ * Only the backend and its queues write it (`src/backend.ts`, `src/queue.ts`); the stream
+ * reads it and releases it exactly once, when it ends. This is HAProxy's `s->target`,
+ * `s->srv_conn` (the slot, `sess_change_server()`) and the `logs` fields of a stream.
+ *
+ * @module
+ */
+import type { Server } from "./server.ts";
+
+/** Called once by {@link Lease.release}: the backend gives the slot back and counts the stream out. */
+export type LeaseRelease = (lease: Lease, bytesIn: number, bytesOut: number) => void;
+
+/** A stream's hold on its backend. Created by `Backend.admit()`. */
+export class Lease {
+  /** Client IP literal, the key of `balance source`; undefined for Unix clients. */
+  readonly sourceKey: string | undefined;
+  /** The server assigned or last tried (log `%s`); undefined while none was (`<NOSRV>`). */
+  server: Server | undefined;
+  /** Connect retries (`%rc`). */
+  retries = 0;
+  /** A redispatch moved the stream to another server (`+` before `%rc`). */
+  redispatched = false;
+  /** Time spent in queues, ms (`%Tw`). */
+  queueMs = 0;
+  /** Queue positions as queue.c counts them (`%sq`/`%bq`). */
+  serverQueuePos = 0;
+  backendQueuePos = 0;
+  /** The server whose slot is held (counted in its `served`), if any. */
+  #slot: Server | undefined;
+  #released = false;
+  readonly #onRelease: LeaseRelease;
+
+  constructor(sourceKey: string | undefined, onRelease: LeaseRelease) {
+    this.sourceKey = sourceKey;
+    this.#onRelease = onRelease;
+  }
+
+  /** Whether a server slot is held now. */
+  get holdsSlot(): boolean {
+    return this.#slot !== undefined;
+  }
+
+  /** Whether {@link release} was called. */
+  get released(): boolean {
+    return this.#released;
+  }
+
+  /**
+   * Records the slot taken on `srv` (by the queues only).
+   * @throws {Error} if a slot is already held: a slot is given back before another is taken.
+   */
+  holdSlot(srv: Server): void {
+    if (this.#slot !== undefined) throw new Error(`lease: already holds a slot on ${this.#slot.name}`);
+    this.#slot = srv;
+  }
+
+  /** Forgets the slot and returns its server, for the queues to give it back; once per slot. */
+  dropSlot(): Server | undefined {
+    const s = this.#slot;
+    this.#slot = undefined;
+    return s;
+  }
+
+  /**
+   * Ends the stream's hold: gives back the slot it may hold (the next waiter gets it) and
+   * counts the stream and its bytes out of the backend and its server. Later calls do nothing,
+   * so no slot or count is ever given back twice.
+   */
+  release(bytesIn: number, bytesOut: number): void {
+    if (this.#released) return;
+    this.#released = true;
+    this.#onRelease(this, bytesIn, bytesOut);
+  }
+}
