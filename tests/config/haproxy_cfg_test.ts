@@ -1,6 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { peer } from "../_peers.ts";
 import { readFileSync } from "node:fs";
 import { type HaproxyConfigOptions, parseHaproxyConfig } from "../../src/config/haproxy_cfg.ts";
 import { splitWords } from "../../src/config/_cfg_tokens.ts";
@@ -143,11 +144,10 @@ describe("parseHaproxyConfig() on fixtures", () => {
     });
   });
 
-  const haproxy = spawnSync("haproxy", ["-v"], { encoding: "utf8" });
-  const skip = haproxy.status === 0 ? false : "haproxy is not installed (scripts/peers.sh installs it)";
+  const { path: haproxy, skip } = peer("haproxy");
   it("fixtures are valid for real HAProxy (haproxy -c)", { skip }, () => {
     for (const name of ["listen.cfg", "inheritance.cfg"]) {
-      const r = spawnSync("haproxy", ["-c", "-f", new URL(name, FIXTURES).pathname], { encoding: "utf8" });
+      const r = spawnSync(haproxy!, ["-c", "-f", new URL(name, FIXTURES).pathname], { encoding: "utf8" });
       assert.equal(r.status, 0, `${name}: ${r.stdout}${r.stderr}`);
     }
   });

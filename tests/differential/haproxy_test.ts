@@ -7,9 +7,9 @@
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import type { Listener, Network, Socket } from "../../src/net.ts";
 import { type Child, startProgram, startProxy, TCPLOG_PREAMBLE, tempFile } from "../_child.ts";
+import { peer } from "../_peers.ts";
 import {
   echoRecorder,
   enc,
@@ -23,12 +23,8 @@ import {
   within,
 } from "../_helpers.ts";
 
-const HAPROXY = ["haproxy", "/usr/sbin/haproxy"].find((p) => spawnSync(p, ["-v"]).status === 0);
-if (HAPROXY === undefined) {
-  console.warn(
-    "SKIP (loud): haproxy is not installed; the differential tests are skipped. Run scripts/peers.sh as root.",
-  );
-}
+// A missing HAProxy fails this file unless PROXYKIT_ALLOW_MISSING_PEERS=1 (tests/_peers.ts).
+const { path: HAPROXY, skip } = peer("haproxy");
 const net: Network = await nativeNetwork();
 
 interface Scenario {
@@ -333,7 +329,7 @@ const scenarios: Record<string, Scenario> = {
 };
 
 describe(`differential: HAProxy 2.6 vs proxykit on ${runtime}`, {
-  skip: HAPROXY === undefined && "haproxy not installed",
+  skip,
 }, () => {
   for (const [name, sc] of Object.entries(scenarios)) {
     it(name, async () => {

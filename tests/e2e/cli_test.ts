@@ -6,6 +6,7 @@ import { afterEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { type Child, startProxy, stopCleanly, TCPLOG_PREAMBLE, tempFile } from "../_child.ts";
 import { spawnSync } from "node:child_process";
+import { peer } from "../_peers.ts";
 import type { Listener, Network, Socket } from "../../src/net.ts";
 import {
   deferred,
@@ -215,9 +216,8 @@ describe(`examples/proxy.ts on ${runtime}`, () => {
   });
 
   it("with no argument runs the demo: curl gets backend-1 then backend-2 through port 8080", async (t) => {
-    if (spawnSync("curl", ["--version"]).status !== 0) {
-      return t.skip("SKIP (loud): curl is not installed (scripts/peers.sh installs it as root)");
-    }
+    const curl = peer("curl");
+    if (curl.skip) return t.skip(curl.skip);
     const cli = start([]);
     const first = await Promise.race([cli.line(/^listening on 127\.0\.0\.1:8080$/), cli.exited.then(() => undefined)]);
     if (first === undefined) {
@@ -225,7 +225,7 @@ describe(`examples/proxy.ts on ${runtime}`, () => {
       return t.skip("SKIP (loud): port 8080 is busy on this machine; the demo needs it");
     }
     const get = () =>
-      spawnSync("curl", ["-s", "--max-time", "10", "http://127.0.0.1:8080/"], { encoding: "utf8" }).stdout;
+      spawnSync(curl.path!, ["-s", "--max-time", "10", "http://127.0.0.1:8080/"], { encoding: "utf8" }).stdout;
     assert.equal(get(), "served by backend-1\n");
     assert.equal(get(), "served by backend-2\n");
     await cli.line(/ main servers\/s2 \d+\/\d+\/\d+ \d+ -- /);
