@@ -275,15 +275,12 @@ export class Backend {
       backendQueued: queues.backend.length,
       backendConns: this.counters.current,
     }) as Server | undefined;
+    this.#elected(lease, picked);
     if (picked === undefined && !this.#balancer.hasUsableServer()) {
-      // assign_server() forgets the previous target first: a stream redistributed or
-      // redispatched to nowhere logs <NOSRV>, not the server it left.
-      lease.server = undefined;
       this.counters.failed++;
       return this.#abandon(lease, si, "SC");
     }
     if (picked !== undefined && !picked.full) {
-      this.#target(lease, picked);
       queues.take(lease, picked);
       si.setState("ASS");
       return undefined;
@@ -291,7 +288,6 @@ export class Backend {
     // Queue on the picked (hashed) server, or in the backend queue when none has a slot. A
     // stream queued on a server is assigned to it already (HAProxy SF_ASSIGNED): its log line
     // names that server even if the queue is full or times out.
-    if (picked !== undefined) this.#target(lease, picked);
     if (picked !== undefined && picked.maxqueue > 0 && picked.queue.length >= picked.maxqueue) {
       this.counters.failed++;
       return this.#abandon(lease, si, "SQ");
@@ -310,22 +306,33 @@ export class Backend {
       si.setState("REQ");
       return undefined;
     }
-    this.#target(lease, outcome);
+    // A slot handed over from a queue assigns its server without an election.
+    lease.server = outcome;
     queues.claim(lease, outcome);
     si.setState("ASS");
     return undefined;
   }
 
-  /** Makes `srv` the stream's server, counting the election and a redispatch away from another. */
-  #target(lease: Lease, srv: Server): void {
+  /**
+   * Records an election's outcome as HAProxy's assign_server_and_queue() does: the target is
+   * the elected server, or none (backend queue, no usable server: `<NOSRV>` in the log). A
+   * stream that had a server before counts a redispatch when the target changed (`+` before
+   * `%rc`), a retry when it did not; a server counts an election (`lbtot`) when it is a new
+   * target.
+   */
+  #elected(lease: Lease, picked: Server | undefined): void {
     const prev = lease.server;
-    if (prev !== undefined && prev !== srv) {
+    lease.server = picked;
+    if (picked !== undefined && picked !== prev) picked.counters.lbChosen++;
+    if (prev === undefined) return;
+    if (prev !== picked) {
       prev.counters.redispatches++;
       this.counters.redispatches++;
       lease.redispatched = true;
+    } else {
+      prev.counters.retries++;
+      this.counters.retries++;
     }
-    if (prev !== srv) srv.counters.lbChosen++;
-    lease.server = srv;
   }
 
   /** Ends the connect loop: gives the slot back, closes the connection, enters CLO. */

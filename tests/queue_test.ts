@@ -92,7 +92,7 @@ describe("queue: pendconn_redistribute", () => {
 });
 
 describe("queue: a redistributed stream with nowhere to go", () => {
-  it("logs <NOSRV> SC, as assign_server() forgets the server it left", async () => {
+  it("logs <NOSRV> SC and a redispatch, as assign_server() forgets the server it left", async () => {
     const h = new Harness();
     await h.server("s1", srvAddr(1), false);
     await h.start(config({
@@ -109,6 +109,7 @@ describe("queue: a redistributed stream with nowhere to go", () => {
     assert.equal(h.lines[1], "backend be has no server available!");
     const f = Harness.fields(h.lines[2]!);
     assert.deepEqual([f.server, f.term], ["<NOSRV>", "SC"]);
+    assert.match(f.conns, /\/\+0$/, "it left s1: a redispatch, as assign_server_and_queue() counts it");
     a.socket.abort();
   });
 });

@@ -40,6 +40,12 @@ interface Scenario {
     http?: string;
     /** A `dead` server starts listening once the first state line is out. */
     revive?: boolean;
+    /**
+     * Health checks go to a port of their own (`port P` is appended to `opts`), which answers
+     * `HTTP/1.0 200 OK` (use `option httpchk`: a TCP check may reset before it is accepted,
+     * and would go uncounted) until `failChecksAfterClients` closes it.
+     */
+    checkPort?: boolean;
     opts?: string;
   }[];
   /** Backend lines besides `server`s. */
@@ -59,6 +65,11 @@ interface Scenario {
   clientKeepsOpen?: boolean;
   /** Wait for this many "Server ..." state lines before driving clients. */
   waitStateLines?: number;
+  /**
+   * Once every client is connected, the check ports start refusing, right after a check
+   * passed: the next check (`inter` later, so the clients are settled by then) fails.
+   */
+  failChecksAfterClients?: boolean;
 }
 
 interface Outcome {
@@ -101,6 +112,21 @@ async function run(engine: "haproxy" | "proxykit", sc: Scenario): Promise<Outcom
     if (s.dead) await l.close();
     else listeners.push(l);
   }
+  // Check ports: each counts the checks it accepted.
+  const checkPorts = new Map<string, { listener: Listener; accepted: number }>();
+  for (const s of sc.servers.filter((x) => x.checkPort)) {
+    const entry = { listener: undefined as unknown as Listener, accepted: 0 };
+    entry.listener = await net.listen({
+      address: tcp("127.0.0.1", 0),
+      onAccept: (sock) => {
+        entry.accepted++;
+        sock.setHandlers({ onData() {}, onEnd() {}, onDrain() {}, onClose() {} });
+        sock.write(enc("HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n"));
+        sock.close();
+      },
+    });
+    checkPorts.set(s.name, entry);
+  }
   const [fePort, readyPort] = (await freePorts(net, 2)) as [number, number];
   const readyTarget = await net.listen({
     address: tcp("127.0.0.1", 0),
@@ -118,7 +144,11 @@ async function run(engine: "haproxy" | "proxykit", sc: Scenario): Promise<Outcom
     ...(sc.frontend ?? []).map((l) => `    ${l}`),
     "backend be",
     ...sc.backend.map((l) => `    ${l}`),
-    ...sc.servers.map((s) => `    server ${s.name} 127.0.0.1:${ports.get(s.name)}${s.opts ? ` ${s.opts}` : ""}`),
+    ...sc.servers.map((s) => {
+      const check = checkPorts.get(s.name);
+      const opts = [s.opts, check && `port ${portOf(check.listener.address)}`].filter(Boolean).join(" ");
+      return `    server ${s.name} 127.0.0.1:${ports.get(s.name)}${opts ? ` ${opts}` : ""}`;
+    }),
     "listen ready",
     `    bind 127.0.0.1:${readyPort}`,
     `    server r 127.0.0.1:${portOf(readyTarget.address)}`,
@@ -170,6 +200,13 @@ async function run(engine: "haproxy" | "proxykit", sc: Scenario): Promise<Outcom
       c.close();
       await until(() => logged() > i, 20_000, `${engine}: log line ${i}`);
     }
+    if (sc.failChecksAfterClients) {
+      for (const [name, check] of checkPorts) {
+        const seen = check.accepted;
+        await until(() => check.accepted > seen, 20_000, `${engine}: a check of ${name} after the clients`);
+        await check.listener.close();
+      }
+    }
     if (sc.concurrent?.closeInOrder) {
       const immediate = sc.concurrent.immediateLogs ?? 0;
       await until(() => logged() >= immediate, 20_000, `${engine}: ${immediate} immediate log line(s)`);
@@ -199,6 +236,7 @@ async function run(engine: "haproxy" | "proxykit", sc: Scenario): Promise<Outcom
     await within(child.exited, 10_000, `${engine} exit`).catch(() => child.child.kill("SIGKILL"));
     for (const h of held) h.abort();
     for (const l of listeners) await l.close();
+    for (const c of checkPorts.values()) await c.listener.close();
     cfgFile.remove();
   }
 }
@@ -320,6 +358,16 @@ const scenarios: Record<string, Scenario> = {
     backend: ["balance roundrobin", "option httpchk GET /health", "http-check expect status 200"],
     connections: 0,
     waitStateLines: 1,
+  },
+  "a server going DOWN with option redispatch sends its own queue to the backup (pendconn_redistribute)": {
+    servers: [
+      { name: "s1", silent: true, checkPort: true, opts: "maxconn 1 check inter 1s fall 1 rise 1" },
+      { name: "b", opts: "backup" },
+    ],
+    backend: ["balance source", "option redispatch", "timeout queue 10s", "option httpchk"],
+    connections: 2,
+    concurrent: { served: 1, closeInOrder: true, immediateLogs: 1 },
+    failChecksAfterClients: true,
   },
   "timeout server ends a silent server's stream with sD": {
     servers: [{ name: "mute", silent: true }],
