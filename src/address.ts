@@ -42,8 +42,12 @@ function invalid(text: string, reason: string): never {
  *
  * @example
  * ```ts
- * parseAddress("[::1]:8080");       // { transport: "tcp", hostname: "::1", port: 8080 }
+ * import { parseAddress } from "@proxykit/proxykit";
+ *
+ * parseAddress("[::1]:8080"); // { transport: "tcp", hostname: "::1", port: 8080 }
+ * parseAddress("*:80"); // { transport: "tcp", hostname: "0.0.0.0", port: 80 }
  * parseAddress("unix@/run/app.sock"); // { transport: "unix", path: "/run/app.sock" }
+ * parseAddress(":0", { allowPortZero: true }); // a listener on a free port of every IPv4 address
  * ```
  * @throws {ProxyError} `ERR_CONFIG_INVALID` naming `text`: unknown prefix, missing or invalid
  *   port, port range or offset (not supported), invalid hostname, Unix address when refused.
@@ -117,7 +121,17 @@ function parsePort(text: string, portText: string, allowZero: boolean): number {
 
 /**
  * Formats an address the way HAProxy prints it: `127.0.0.1:8080`, `[::1]:8080`,
- * `unix@/path`, or `abns@name` for a Linux abstract socket (`\0name`).
+ * `unix@/path`, or `abns@name` for a Linux abstract socket (`\0name`). {@link parseAddress}
+ * reads what it gives back as the same address (with `allowPortZero` for port 0).
+ *
+ * @example
+ * ```ts
+ * import { formatAddress, parseAddress } from "@proxykit/proxykit";
+ *
+ * formatAddress({ transport: "tcp", hostname: "::1", port: 8080 }); // "[::1]:8080"
+ * formatAddress(parseAddress("ipv6@::1:8080")); // "[::1]:8080"
+ * formatAddress({ transport: "unix", path: "\0admin" }); // "abns@admin"
+ * ```
  */
 export function formatAddress(addr: Address): string {
   if (addr.transport === "unix") {

@@ -1,8 +1,12 @@
 /**
- * A backend: its servers, their election, the backend queue, and the connect loop of the
- * seed (retry on the same server keeping the connection and its destination; redispatch by
- * clearing it), with HAProxy's rules (HAPROXY.md §1-3, backend.c `back_handle_st_cer()`,
- * stream.h `stream_choose_redispatch()`).
+ * A backend: its servers, their election, the backend queue, and the connect loop of
+ * HAProxy's design note on server connection management
+ * (doc/design-thoughts/connection-reuse.txt, 2013/10/17 part): a retry on the same server
+ * keeps the connection and its destination, a redispatch clears it. The rules are HAProxy's:
+ * `retries`, the turn-around delay and `option redispatch` (configuration.txt 4.2 `retries`,
+ * `option redispatch`; src/backend.c `back_handle_st_cer()`, include/haproxy/stream.h
+ * `stream_choose_redispatch()`), queueing and `timeout queue` (src/queue.c), and the
+ * termination states of a connect that fails (configuration.txt 8.5).
  *
  * @module
  */
@@ -19,35 +23,52 @@ import { createBalancer, isDynamicAlgorithm } from "./balance/mod.ts";
 import type { BalanceAlgorithm } from "./config/types.ts";
 import type { ServerStateEvent } from "./log.ts";
 
-/** Turn-around delay cap between two connects to the same server (HAProxy: one second). */
+/**
+ * Turn-around delay cap between two connects to the same server after a connection error:
+ * HAProxy waits min(`timeout connect`, one second) (configuration.txt 4.2 `retries`).
+ */
 export const TURNAROUND_MAX_MS = 1000;
 
 /** Backend settings with defaults applied (see `src/config/defaults.ts`). */
 export interface BackendSettings {
+  /** `backend <name>`. */
   readonly name: string;
+  /** `balance`. */
   readonly balance: BalanceAlgorithm;
+  /** `retries`: attempts after the first failed connect. */
   readonly retries: number;
-  /** 0 off; -1 last retry; P > 0 every Pth retry; N < 0 the Nth before last. */
+  /** `option redispatch`: 0 off; -1 last retry; P > 0 every Pth retry; N < 0 the Nth before last. */
   readonly redispatch: number;
+  /** `option allbackups`. */
   readonly allBackups: boolean;
+  /** `timeout connect`, ms; undefined = infinite. */
   readonly connectTimeoutMs: number | undefined;
+  /** `timeout queue`, ms (already `timeout connect` when unset); undefined = infinite. */
   readonly queueTimeoutMs: number | undefined;
+  /** `timeout server`, ms; undefined = infinite. */
   readonly serverTimeoutMs: number | undefined;
+  /** `timeout tunnel`, ms; undefined = not used. */
   readonly tunnelTimeoutMs: number | undefined;
+  /** The servers, in declaration order. */
   readonly servers: readonly ServerSettings[];
 }
 
-/** Counters of one backend (HAProxy stats names in parentheses). */
+/**
+ * Counters of one backend (HAProxy stats names in parentheses). Its `current` counts every
+ * stream the backend admitted and has not released yet, queued ones included (log `%bc`).
+ */
 export interface BackendCounters extends StreamCounts {
-  // `current` includes queued streams (log `%bc`).
   /** Streams that failed to connect after all retries (`econ`). */
   connectErrors: number;
+  /** Connect attempts retried on the same server (`wretr`). */
   retries: number;
+  /** Streams moved to another server by a redispatch (`wredis`). */
   redispatches: number;
   /** Streams refused because no server was usable or a queue was full or timed out. */
   failed: number;
-  /** Streams in the backend queue now (`qcur`), and the most seen (`qmax`). */
+  /** Streams in the backend queue now (`qcur`). */
   readonly queueCurrent: number;
+  /** The most streams seen in the backend queue at once (`qmax`). */
   readonly queueMax: number;
 }
 
@@ -62,11 +83,15 @@ export type L4Observer = (server: Server, ok: boolean) => void;
 
 /** A backend at run time. */
 export class Backend {
+  /** `backend <name>`. */
   readonly name: string;
+  /** What it was built from. */
   readonly settings: BackendSettings;
+  /** Its servers, in declaration order. */
   readonly servers: readonly Server[];
   /** The backend queue and every server slot (`src/queue.ts`). */
   readonly queues: Queues;
+  /** Its counters, also what `ProxyServer.backends` shows. */
   readonly counters: BackendCounters;
   /** Set by the health module for `observe layer4`. */
   observeL4: L4Observer | undefined;
@@ -75,6 +100,11 @@ export class Backend {
   readonly #clock: Clock;
   readonly #net: Network;
 
+  /**
+   * Builds the servers, the queues and the balancer. `net` creates the server connections,
+   * `clock` times connects, queues and turn-around delays, `random` feeds `balance random`
+   * (`Math.random` when omitted).
+   */
   constructor(settings: BackendSettings, net: Network, clock: Clock, random?: () => number) {
     this.name = settings.name;
     this.settings = settings;
@@ -188,8 +218,9 @@ export class Backend {
         if (r !== undefined) return r;
         continue;
       }
-      // ASS: the seed's connect side. The connection is attached on first need and keeps its
-      // destination across retries; it was cleared (not freed) if we came back from REQ.
+      // ASS: the connect side of HAProxy's 2013 design note. The connection is attached on
+      // first need and keeps its destination across retries; it was cleared (not freed) if we
+      // came back from REQ.
       const srv = lease.server!;
       const conn = si.ensureConn();
       if ((conn.flags & CO_FL.ADDR_TO_SET) === 0) {

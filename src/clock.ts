@@ -5,12 +5,16 @@
  * @module
  */
 
-/** An opaque timer handle returned by {@link Clock.setTimer}. */
+/** A timer handle returned by {@link Clock.setTimer}, to pass to {@link Clock.clearTimer}. */
 export interface Timer {
+  /** When the timer is due, in the clock's ms since the Unix epoch. */
   readonly at: number;
 }
 
-/** The core's only source of time. */
+/**
+ * The core's only source of time: every timeout, retry delay, health-check interval and log
+ * date goes through one, so that a {@link FakeClock} can drive them all in tests.
+ */
 export interface Clock {
   /** Milliseconds since the Unix epoch (wall time: logs print it). */
   now(): number;
@@ -24,7 +28,7 @@ interface SystemTimer extends Timer {
   handle: ReturnType<typeof setTimeout>;
 }
 
-/** The real clock: `Date.now()` and the runtime's `setTimeout`. */
+/** The real clock: `Date.now()` and the runtime's `setTimeout` (the default of `ProxyServer`). */
 export const systemClock: Clock = {
   now: () => Date.now(),
   setTimer(fn, delayMs) {
@@ -54,11 +58,13 @@ function settle(): Promise<void> {
  *
  * @example
  * ```ts
+ * import { FakeClock } from "@proxykit/proxykit/testing";
+ *
  * const clock = new FakeClock();
  * let fired = false;
  * clock.setTimer(() => (fired = true), 1000);
  * await clock.advance(999); // fired === false
- * await clock.advance(1);   // fired === true
+ * await clock.advance(1); // fired === true, clock.now() is 1000 ms after the start
  * ```
  */
 export class FakeClock implements Clock {
@@ -66,21 +72,28 @@ export class FakeClock implements Clock {
   #seq = 0;
   #timers: FakeTimer[] = [];
 
-  /** @param startMs initial time. @default 1_767_225_600_000 (2026-01-01T00:00:00Z) */
+  /**
+   * Creates a clock standing still at `startMs` until advanced.
+   * @param startMs The initial time, ms since the Unix epoch; when omitted 1_767_225_600_000
+   *   (2026-01-01T00:00:00Z), so that log dates in tests do not depend on the day they run.
+   */
   constructor(startMs = 1_767_225_600_000) {
     this.#now = startMs;
   }
 
+  /** The clock's current time, ms since the Unix epoch; moves only with {@link advance}. */
   now(): number {
     return this.#now;
   }
 
+  /** Calls `fn` once when the clock reaches `now() + delayMs` (a negative delay counts as 0). */
   setTimer(fn: () => void, delayMs: number): Timer {
     const t: FakeTimer = { at: this.#now + Math.max(0, delayMs), seq: this.#seq++, fn };
     this.#timers.push(t);
     return t;
   }
 
+  /** Cancels a timer; harmless if it already fired or was cancelled. */
   clearTimer(timer: Timer | undefined): void {
     if (timer === undefined) return;
     (timer as FakeTimer).fn = undefined;
@@ -108,7 +121,8 @@ export class FakeClock implements Clock {
   /**
    * Moves time forward by `ms`, firing every timer that falls due on the way (including timers
    * those timers set), with promise continuations settled before and after each one.
-   * @throws {RangeError} if `ms` is negative, or more than 100 000 timers fire (a timer loop).
+   * @throws {RangeError} if `ms` is negative or not a number, or more than 100 000 timers fire
+   *   (a timer that keeps setting itself).
    */
   async advance(ms: number): Promise<void> {
     if (!(ms >= 0)) throw new RangeError(`FakeClock.advance: ms must be >= 0, got ${ms}`);
@@ -129,7 +143,10 @@ export class FakeClock implements Clock {
     await settle();
   }
 
-  /** Advances to the next timer and fires it (with anything due at the same time). */
+  /**
+   * Advances to the next pending timer and fires it, with every timer due at the same time.
+   * Resolves `false`, without moving time, when no timer is pending.
+   */
   async step(): Promise<boolean> {
     const at = this.nextAt;
     if (at === undefined) return false;

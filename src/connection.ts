@@ -68,13 +68,22 @@ const PER_SOCKET = LIVE | CO_FL.SOCK_RD_SH | CO_FL.SOCK_WR_SH | CO_FL.ERROR;
 /**
  * One connection, incoming or outgoing. Owned by at most one stream interface at a time.
  *
- * @example
+ * @example The connect side: destination first, then the layers, then the socket
  * ```ts
+ * import type { Network } from "@proxykit/proxykit";
+ * declare const network: Network; // a runtime adapter's `network`
+ *
  * const conn = new Connection();
  * conn.setDst({ transport: "tcp", hostname: "127.0.0.1", port: 6379 });
  * conn.prepareCtrl(network);
  * conn.prepareXprt(RAW);
- * const socket = await conn.connect();
+ * try {
+ *   const socket = await conn.connect();
+ *   socket.setHandlers({ onData() {}, onEnd() {}, onDrain() {}, onClose() {} });
+ * } catch {
+ *   // ERROR is set; dst, ctrl and xprt stay: calling conn.connect() again retries the same
+ *   // destination, as HAProxy retries on the same server.
+ * }
  * ```
  */
 export class Connection {

@@ -5,44 +5,63 @@
  * @module
  */
 
-/** Every code a {@link ProxyError} can carry. */
+/**
+ * Every code a {@link ProxyError} can carry. The set is closed and lists only codes something
+ * throws: a new failure gets its code when the code that throws it is written.
+ */
 export type ProxyErrorCode =
-  /** A configuration value or option is invalid; the message names the key (and file:line). */
+  /**
+   * A configuration value or option is invalid: thrown by `parseHaproxyConfig()` (the message
+   * starts with `file:line:`), `resolveConfig()` and the `ProxyServer` constructor (the message
+   * starts with the key path, e.g. `backends[0].servers[1].weight`) and `parseAddress()`.
+   */
   | "ERR_CONFIG_INVALID"
-  /** A configuration asks for something the adapter cannot do (see its capabilities). */
+  /**
+   * The configuration needs something the network adapter cannot do (see its
+   * `capabilities`, e.g. a Unix socket or IPv6 address): refused when the `ProxyServer` is
+   * built, never at run time. The message names the key and the adapter's reason.
+   */
   | "ERR_CAPABILITY_MISSING"
-  /** Connecting to a server failed: refused, reset or unreachable. */
-  | "ERR_CONNECT_REFUSED"
-  /** Connecting to a server took longer than `timeout connect`. */
-  | "ERR_CONNECT_TIMEOUT"
-  /** No server can take the stream (all down, or none configured). */
-  | "ERR_NO_SERVER"
-  /** The queue was full or its timeout struck. */
-  | "ERR_QUEUE"
-  /** A listener could not bind. */
-  | "ERR_LISTEN"
-  /** A PROXY protocol header was malformed. */
-  | "ERR_PROXY_HEADER_INVALID"
-  /** The proxy was stopped. */
-  | "ERR_STOPPED";
+  /**
+   * `ProxyServer.start()` could not bind a listener: the message names the frontend, the
+   * address and the adapter's error code (`EADDRINUSE`, `EACCES`...), `cause` keeps its error.
+   */
+  | "ERR_LISTEN";
 
 /** Marker so that {@link isProxyError} recognises errors from another loaded copy of the library. */
 const BRAND = "proxykit.ProxyError";
 
 /**
- * An error raised by proxykit.
+ * An error raised by proxykit: a plain `Error` with a stable {@link ProxyErrorCode} and, when
+ * another error caused it, that error as `cause`. Recognise it with {@link isProxyError}
+ * rather than `instanceof`, which fails when two copies of the library are loaded.
  *
- * @example
+ * @example Telling a configuration error from any other failure
  * ```ts
- * import { isProxyError } from "@proxykit/proxykit";
- * try { await loadConfig(text, "haproxy.cfg"); }
- * catch (e) { if (isProxyError(e) && e.code === "ERR_CONFIG_INVALID") console.error(e.message); }
+ * import { isProxyError, parseHaproxyConfig } from "@proxykit/proxykit";
+ *
+ * try {
+ *   parseHaproxyConfig("backend be\n  retries many\n", "haproxy.cfg");
+ * } catch (e) {
+ *   // "haproxy.cfg:2: 'retries' in section 'backend be': expects an integer, got 'many'"
+ *   if (isProxyError(e) && e.code === "ERR_CONFIG_INVALID") console.error(e.message);
+ *   else throw e;
+ * }
  * ```
  */
 export class ProxyError extends Error {
+  /** What went wrong, stable across versions: branch on it, never on `message`. */
   readonly code: ProxyErrorCode;
-  readonly brand: typeof BRAND = BRAND;
+  /**
+   * Always `"proxykit.ProxyError"`, in every copy of the library: {@link isProxyError} looks
+   * for it, so that an error thrown by another copy (where `instanceof` fails) is recognised.
+   */
+  readonly brand: "proxykit.ProxyError" = BRAND;
 
+  /**
+   * Creates an error with `code` and a message saying what and where (the key, `file:line`,
+   * the address). `options.cause` keeps the underlying error, e.g. the adapter's.
+   */
   constructor(code: ProxyErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = "ProxyError";
@@ -50,7 +69,23 @@ export class ProxyError extends Error {
   }
 }
 
-/** True for any {@link ProxyError}, even one created by another copy of the library. */
+/**
+ * True for any {@link ProxyError}, even one created by another loaded copy of the library
+ * (it checks the `brand` property, not the prototype chain).
+ *
+ * @example
+ * ```ts
+ * import { isProxyError, resolveConfig } from "@proxykit/proxykit";
+ *
+ * try {
+ *   resolveConfig({ frontends: [], backends: [{ name: "be", servers: [], retries: -1 }] });
+ * } catch (e) {
+ *   if (!isProxyError(e)) throw e;
+ *   // ERR_CONFIG_INVALID backends[0].retries: must be an integer 0..2147483647, got -1
+ *   console.error(e.code, e.message);
+ * }
+ * ```
+ */
 export function isProxyError(e: unknown): e is ProxyError {
   return typeof e === "object" && e !== null && (e as { brand?: unknown }).brand === BRAND;
 }

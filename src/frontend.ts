@@ -9,16 +9,22 @@ import type { Backend } from "./backend.ts";
 
 /** Counters of one frontend (HAProxy stats names in parentheses). */
 export interface FrontendCounters extends StreamCounts {
-  /** Connections refused because `maxconn` was reached (`dreq`-like). */
+  /**
+   * Connections aborted on accept because the frontend's or the process's `maxconn` was
+   * reached (like `dreq`; HAProxy would leave them in the kernel's backlog instead).
+   */
   denied: number;
 }
 
 /** Frontend settings with defaults applied. */
 export interface FrontendSettings {
+  /** `frontend <name>`. */
   readonly name: string;
+  /** `bind` addresses, in order. */
   readonly binds: readonly Address[];
+  /** `timeout client`, ms; undefined = infinite. */
   readonly clientTimeoutMs: number | undefined;
-  /** 0 = unlimited. */
+  /** `maxconn` of the frontend, 0 = unlimited. */
   readonly maxconn: number;
   /** Format and target of this frontend's stream log lines; undefined = no log lines. */
   readonly log: { readonly format: "tcplog" | "json"; readonly target: "stdout" | "stderr" } | undefined;
@@ -26,13 +32,18 @@ export interface FrontendSettings {
 
 /** A frontend at run time. */
 export class Frontend {
+  /** `frontend <name>`. */
   readonly name: string;
+  /** What it was built from. */
   readonly settings: FrontendSettings;
+  /** Its `default_backend`, which serves every stream it accepts. */
   readonly backend: Backend;
+  /** Its counters, also what `ProxyServer.frontends` shows. */
   readonly counters: FrontendCounters = { ...newStreamCounts(), denied: 0 };
   /** Bound listeners, in `binds` order, once the proxy started. */
   readonly listeners: Listener[] = [];
 
+  /** A frontend feeding `backend`; nothing is bound until the proxy starts. */
   constructor(settings: FrontendSettings, backend: Backend) {
     this.name = settings.name;
     this.settings = settings;

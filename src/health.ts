@@ -1,7 +1,8 @@
 /**
  * Health checks: active (TCP connect, or an HTTP request with an expected status) and
  * passive (`observe layer4`: real traffic's connect outcomes), moving servers between UP and
- * DOWN exactly as HAProxy's check.c counts (HAPROXY.md §6).
+ * DOWN exactly as HAProxy's check.c counts (configuration.txt 5.2 `check`, `rise`, `fall`,
+ * `observe`, `on-error`).
  *
  * The health counter runs from 0 to `rise + fall - 1`; the server is UP while it is at least
  * `rise`. A pass adds one and, once UP, jumps to the top; a failure above `rise` takes one
@@ -22,13 +23,17 @@ import type { ResolvedBackendConfig, ResolvedCheckConfig, ResolvedHealthCheck } 
 export interface HealthSettings {
   /** Intervals, rise/fall, port override; undefined when the server has no `check`. */
   readonly check: ResolvedCheckConfig | undefined;
+  /** The backend's check protocol: TCP connect, or an HTTP request and its expected status. */
   readonly kind: ResolvedHealthCheck;
   /** Backend `timeout connect`, ms. */
   readonly connectTimeoutMs: number | undefined;
   /** Backend `timeout check`, ms. */
   readonly checkTimeoutMs: number | undefined;
+  /** `observe layer4`: real traffic's connect outcomes count too; undefined = off. */
   readonly observe: "layer4" | undefined;
+  /** `error-limit`: consecutive observed errors that trigger `onError`. */
   readonly errorLimit: number;
+  /** `on-error`: what reaching `errorLimit` does. */
   readonly onError: OnError;
   /** Initial delay of the first check (spreads checks of a backend's servers). */
   readonly startDelayMs: number;
@@ -36,6 +41,7 @@ export interface HealthSettings {
 
 /** The outcome of one check, worded as HAProxy's logs word it. */
 export interface CheckResult {
+  /** The check passed. */
   readonly ok: boolean;
   /** `Layer4 check passed`, `Layer4 connection problem`, `Layer7 wrong status`, ... */
   readonly reason: string;
@@ -43,14 +49,17 @@ export interface CheckResult {
   readonly code?: number;
   /** Extra information (`Connection refused`, the status text). */
   readonly info?: string;
+  /** From the start of the connect to the result, ms (the state line's "check duration"). */
   readonly durationMs: number;
 }
 
 /** Counts of one server's checks. */
 export interface CheckCounters {
-  /** Checks run, passed and failed. */
+  /** Results applied: checks run, plus the failures `observe layer4` simulates. */
   checks: number;
+  /** Results that passed. */
   passed: number;
+  /** Results that failed. */
   failed: number;
   /** Times `observe layer4` reached `error-limit` (`failed_hana`). */
   observedFailures: number;
@@ -62,6 +71,7 @@ export interface CheckView {
   readonly health: number;
   /** The last result (stats `check_status`), once a check ran. */
   readonly last: CheckResult | undefined;
+  /** Counts of its results. */
   readonly counters: Readonly<CheckCounters>;
 }
 
@@ -84,12 +94,15 @@ const ERROR_INFO: Readonly<Record<string, string>> = {
  * change through `Backend.onServerStateChange`, with {@link describeCheck} as the reason.
  */
 export class HealthChecker implements CheckView {
+  /** The server it checks and moves between UP and DOWN. */
   readonly server: Server;
+  /** What it was built from. */
   readonly settings: HealthSettings;
   /** HAProxy's `check->health`. */
   health: number;
   /** Consecutive errors seen by `observe layer4`. */
   consecutiveErrors = 0;
+  /** Counts of its results. */
   readonly counters: CheckCounters = { checks: 0, passed: 0, failed: 0, observedFailures: 0 };
   /** The last result (stats `check_status`). */
   last: CheckResult | undefined;
@@ -99,6 +112,10 @@ export class HealthChecker implements CheckView {
   #running = false;
   #forceFast = false;
 
+  /**
+   * A stopped checker of `server`; checks connect through `net` and are timed by `clock`. Its
+   * health starts at `rise`: UP, one failure from DOWN, as HAProxy starts a checked server.
+   */
   constructor(server: Server, settings: HealthSettings, net: Network, clock: Clock) {
     this.server = server;
     this.settings = settings;

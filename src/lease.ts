@@ -26,14 +26,16 @@ export class Lease {
   redispatched = false;
   /** Time spent in queues, ms (`%Tw`). */
   queueMs = 0;
-  /** Queue positions as queue.c counts them (`%sq`/`%bq`). */
+  /** Position in server queues as queue.c counts it, summed over every wait (`%sq`). */
   serverQueuePos = 0;
+  /** The same for the backend queue (`%bq`). */
   backendQueuePos = 0;
   /** The server whose slot is held (counted in its `served`), if any. */
   #slot: Server | undefined;
   #released = false;
   readonly #onRelease: LeaseRelease;
 
+  /** A lease holding no slot yet; `onRelease` is the backend's side of {@link release}. */
   constructor(sourceKey: string | undefined, onRelease: LeaseRelease) {
     this.sourceKey = sourceKey;
     this.#onRelease = onRelease;

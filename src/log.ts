@@ -6,39 +6,69 @@
  */
 import type { Address } from "./net.ts";
 
-/** Everything a stream reports when it ends. Times are ms; -1 means "never reached". */
+/**
+ * Everything a stream reports when it ends: the fields of HAProxy's TCP log line
+ * (configuration.txt 8.2.2), named in words, plus the bytes the client sent. Times are ms;
+ * -1 means "never reached".
+ */
 export interface StreamLogRecord {
-  /** Client address (after a PROXY header, the one it announced). */
+  /**
+   * `%ci:%cp`: the client as the accepted socket's peer address gives it. No PROXY protocol
+   * header is read yet, so behind another proxy this is that proxy's address. Undefined when
+   * the adapter reports no peer address; a Unix socket client is logged `unix:0`.
+   */
   readonly client: Address | undefined;
-  /** Accept time, ms since the epoch. */
+  /** `%t`: when the connection was accepted, ms since the Unix epoch. */
   readonly acceptedAt: number;
+  /** `%ft`: the name of the frontend that accepted the connection. */
   readonly frontend: string;
+  /** `%b`: the name of the backend that served it (the frontend's default backend). */
   readonly backend: string;
-  /** Last server tried; undefined when none was reached (`<NOSRV>`). */
+  /**
+   * `%s`: the last server tried (after a redispatch, the last one); undefined when no server
+   * was reached, logged `<NOSRV>`.
+   */
   readonly server: string | undefined;
   /** `%Tw`: time in queues; -1 when the stream ended before reaching a queue or a server. */
   readonly queueMs: number;
   /** `%Tc`: time to connect, retries included; -1 when never established. */
   readonly connectMs: number;
-  /** `%Tt`: accept to last close. */
+  /** `%Tt`: from accept to the last close. */
   readonly totalMs: number;
   /** `%B`: bytes from the server to the client. */
   readonly bytesToClient: number;
-  /** Bytes from the client to the server (JSON only; `%U` in HAProxy). */
+  /** Bytes from the client to the server (`%U` in HAProxy; in the JSON line only). */
   readonly bytesFromClient: number;
-  /** `%ts`: two characters, e.g. `--`, `SC`, `cD`. */
+  /**
+   * `%ts`: the termination state, two characters (configuration.txt 8.5): who or what ended
+   * the stream, then in which phase, e.g. `--` (normal), `SC` (refused, or no usable
+   * server), `sQ` (queue timeout), `cD` (client timeout during data), `K` first when the proxy
+   * was stopped.
+   */
   readonly termination: string;
-  /** `%ac/%fc/%bc/%sc` at the end of the stream (this one included). */
+  /** `%ac`: streams of the whole process when the stream ended, this one included. */
   readonly processConns: number;
+  /** `%fc`: streams of the frontend when the stream ended, this one included. */
   readonly frontendConns: number;
+  /**
+   * `%bc`: streams of the backend (queued ones included) when the stream was logged. As in
+   * HAProxy, which logs a TCP stream once its server side is released, this one is no longer
+   * counted.
+   */
   readonly backendConns: number;
+  /** `%sc`: streams on the server (HAProxy's `cur_sess`) when the stream was logged, this one excluded. */
   readonly serverConns: number;
-  /** `%rc`: connect retries. */
+  /** `%rc`: connect retries (every attempt after the first, across redispatches). */
   readonly retries: number;
-  /** A redispatch happened (`+` before `%rc`). */
+  /** A redispatch moved the stream to another server: `%rc` is then printed with a `+` before it. */
   readonly redispatched: boolean;
-  /** `%sq/%bq`: queue positions when queued. */
+  /**
+   * `%sq`: the stream's position in server queues as HAProxy's queue.c counts it (streams the
+   * queue handed a slot to while this one waited, plus one), summed over every wait; 0 when it
+   * never waited in a server queue.
+   */
   readonly serverQueue: number;
+  /** `%bq`: the same for the backend queue. */
   readonly backendQueue: number;
 }
 
@@ -61,11 +91,37 @@ function clientParts(a: Address | undefined): [string, string] {
 }
 
 /**
- * Formats HAProxy's TCP log line:
- * `%ci:%cp [%t] %ft %b/%s %Tw/%Tc/%Tt %B %ts %ac/%fc/%bc/%sc/%rc %sq/%bq`.
+ * Formats HAProxy's TCP log line (`option tcplog`, configuration.txt 8.2.2):
+ * `%ci:%cp [%t] %ft %b/%s %Tw/%Tc/%Tt %B %ts %ac/%fc/%bc/%sc/%rc %sq/%bq`, the date in local
+ * time as HAProxy prints it.
  *
  * @example
- * `127.0.0.1:33313 [06/Feb/2009:12:12:51.443] fnt bck/srv1 0/0/5007 212 -- 1/1/1/1/0 0/0`
+ * ```ts
+ * import { formatTcpLog } from "@proxykit/proxykit";
+ *
+ * const line = formatTcpLog({
+ *   client: { transport: "tcp", hostname: "10.0.1.2", port: 33313 },
+ *   acceptedAt: new Date(2009, 1, 6, 12, 12, 51, 443).getTime(),
+ *   frontend: "fnt",
+ *   backend: "bck",
+ *   server: "srv1",
+ *   queueMs: 0,
+ *   connectMs: 0,
+ *   totalMs: 5007,
+ *   bytesToClient: 212,
+ *   bytesFromClient: 48,
+ *   termination: "--",
+ *   processConns: 1,
+ *   frontendConns: 1,
+ *   backendConns: 0,
+ *   serverConns: 0,
+ *   retries: 0,
+ *   redispatched: false,
+ *   serverQueue: 0,
+ *   backendQueue: 0,
+ * });
+ * // "10.0.1.2:33313 [06/Feb/2009:12:12:51.443] fnt bck/srv1 0/0/5007 212 -- 1/1/0/0/0 0/0"
+ * ```
  */
 export function formatTcpLog(r: StreamLogRecord): string {
   const [ci, cp] = clientParts(r.client);
@@ -76,7 +132,12 @@ export function formatTcpLog(r: StreamLogRecord): string {
   }${r.retries} ${r.serverQueue}/${r.backendQueue}`;
 }
 
-/** The same record as one JSON object (field names spelled out; date in ISO 8601 UTC). */
+/**
+ * The same record as one JSON object (`option tcplog json`, a proxykit extension): `client_ip`,
+ * `client_port`, `accept_date` (ISO 8601, UTC), `frontend`, `backend`, `server`, `Tw`, `Tc`,
+ * `Tt`, `bytes_read` (`%B`), `bytes_uploaded` (`%U`), `termination_state`, `actconn`, `feconn`,
+ * `beconn`, `srv_conn`, `retries`, `redispatched`, `srv_queue`, `backend_queue`.
+ */
 export function formatJsonLog(r: StreamLogRecord): string {
   const [ci, cp] = clientParts(r.client);
   return JSON.stringify({
@@ -108,20 +169,29 @@ export function formatJsonLog(r: StreamLogRecord): string {
  * what a server state line reports and what `onServerStateChange` hooks receive.
  */
 export interface ServerStateEvent {
+  /** The name of the server's backend. */
   readonly backend: string;
+  /** The server's name. */
   readonly server: string;
-  /** A backup server's line starts with `Backup Server`, as HAProxy words it. */
+  /** A backup server: its line starts with `Backup Server`, as HAProxy words it. */
   readonly backup: boolean;
+  /** The state before the change: `UP`, `DOWN`, `MAINT` or `DRAIN`. */
   readonly from: string;
   /** The new state: `UP`, `DOWN`, `MAINT` or `DRAIN`. */
   readonly to: string;
-  /** Text after `reason: ` (see `describeCheck` in `src/health.ts`); empty for admin changes. */
+  /**
+   * Text after `reason: `: the health check result that caused the change, as HAProxy words
+   * it (`Layer4 connection problem, info: "Connection refused", check duration: 0ms`); empty
+   * when no check caused it.
+   */
   readonly reason: string;
-  /** Usable active and backup servers after the change (HAProxy's `srv_act`, `srv_bck`). */
+  /** Usable active servers of the backend after the change (HAProxy's `srv_act`). */
   readonly activeServers: number;
+  /** Usable backup servers of the backend after the change (HAProxy's `srv_bck`). */
   readonly backupServers: number;
-  /** Streams on the server (`cur_sess`), and waiting in its own queue after the change. */
+  /** Streams on the server after the change (HAProxy's `cur_sess`). */
   readonly sessions: number;
+  /** Streams waiting in the server's own queue after the change. */
   readonly queued: number;
   /**
    * Streams the change moved (HAProxy's `xferred`): taken from the backend queue by a server

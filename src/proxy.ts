@@ -71,8 +71,9 @@ export interface ProxyServerOptions {
    */
   readonly clock?: Clock;
   /**
-   * Receives each log line with its target: stream lines of frontends that log, and server
-   * state changes (`stdout`), as HAProxy words them.
+   * Receives each log line with its target: stream lines of frontends that log (to their
+   * `log` target), server state changes and `backend NAME has no server available!`
+   * (`stdout`), as HAProxy words them, and what a hook threw (`stderr`).
    * @default undefined (nothing is logged)
    */
   readonly log?: (line: string, target: LogTarget) => void;
@@ -107,15 +108,19 @@ export interface ProxyCounters {
 
 /** A frontend as a program sees it: its name, where it listens, its counters. */
 export interface FrontendView {
+  /** `frontend <name>`. */
   readonly name: string;
   /** Bound addresses, in `binds` order (real ports when 0 was asked), once started. */
   readonly addresses: readonly Address[];
+  /** Its counters, live. */
   readonly counters: Readonly<FrontendCounters>;
 }
 
 /** A backend as a program sees it: its name, counters and servers. */
 export interface BackendView {
+  /** `backend <name>`. */
   readonly name: string;
+  /** Its counters, live. */
   readonly counters: Readonly<BackendCounters>;
   /** Servers in declaration order. */
   readonly servers: readonly ServerView[];
@@ -124,10 +129,14 @@ export interface BackendView {
 }
 
 /** What the proxy's own tests reach beyond the public API. */
-interface Internals {
+export interface Internals {
+  /** The run-time frontends, in configuration order. */
   readonly frontends: readonly Frontend[];
+  /** The run-time backends, in configuration order. */
   readonly backends: readonly Backend[];
+  /** The streams in progress. */
   readonly streams: ReadonlySet<Stream>;
+  /** The health checkers of every checked server. */
   readonly checkers: readonly HealthChecker[];
 }
 
@@ -144,6 +153,35 @@ export function internalsOf(proxy: ProxyServer): Internals {
 /**
  * A proxy server: what one `haproxy.cfg` describes, running on one network adapter. Build it
  * (the configuration is checked then), {@link start} it, {@link stop} it (or `await using`).
+ * Each accepted connection becomes a stream that elects a server of the frontend's backend,
+ * connects with HAProxy's retries, redispatch and queues, forwards bytes both ways, and ends
+ * with one log line and one `onStreamEnd` record.
+ *
+ * @example A server that refuses every connect, seen through the `onStreamEnd` hook
+ * ```ts
+ * import { ProxyServer, type StreamLogRecord } from "@proxykit/proxykit";
+ * import { FakeClock, MemoryNetwork } from "@proxykit/proxykit/testing";
+ *
+ * const clock = new FakeClock();
+ * const network = new MemoryNetwork({ clock });
+ * const ended: StreamLogRecord[] = [];
+ * const proxy = new ProxyServer({
+ *   frontends: [{ name: "fe", binds: [{ transport: "tcp", hostname: "10.0.0.1", port: 80 }], defaultBackend: "be" }],
+ *   backends: [{
+ *     name: "be",
+ *     retries: 2,
+ *     timeouts: { connectMs: 500 },
+ *     // Nothing listens at 10.1.0.1:8000 on this network: every connect is refused.
+ *     servers: [{ name: "s1", address: { transport: "tcp", hostname: "10.1.0.1", port: 8000 } }],
+ *   }],
+ * }, { network, clock, hooks: { onStreamEnd: (record) => ended.push(record) } });
+ * await proxy.start();
+ * await network.connect({ address: { transport: "tcp", hostname: "10.0.0.1", port: 80 } });
+ * await clock.advance(1000); // two retries, each after min(timeout connect, 1 s)
+ * ended[0]?.termination; // "SC"
+ * ended[0]?.retries; // 2
+ * await proxy.stop();
+ * ```
  */
 export class ProxyServer implements AsyncDisposable {
   /** The configuration with every default applied. */
@@ -238,9 +276,10 @@ export class ProxyServer implements AsyncDisposable {
   }
 
   /**
-   * Stops accepting and ends the streams in progress: lets them finish for up to `graceMs`,
-   * then kills the rest (logged with `K`). Resolves once every stream has ended, its counters
-   * are updated and its log line and `onStreamEnd` hook are out.
+   * Stops the health checks, closes the listeners and ends the streams in progress: lets them
+   * finish for up to `graceMs`, then kills the rest (logged with `K`). Resolves once every
+   * stream has ended, its counters are updated and its log line and `onStreamEnd` hook are
+   * out. A stopped proxy is not started again: build a new one.
    */
   async stop(options: StopOptions = {}): Promise<void> {
     for (const hc of this.#checkers) hc.stop();

@@ -7,8 +7,8 @@
  * hashed or least-connections election that found the server full), else the backend queue.
  * A freed slot goes to the oldest waiter of the two (`pendconn_process_next_strm()`); a server
  * coming UP takes waiters from the backend queue (`pendconn_grab_from_px()`); a server going
- * DOWN sends the waiters of its own queue back to election when `option redispatch` is set
- * (`pendconn_redistribute()`).
+ * DOWN or into maintenance sends the waiters of its own queue back to election when `option
+ * redispatch` is set (`pendconn_redistribute()`).
  *
  * Positions for the log (`%sq`/`%bq`) are counted as queue.c counts them: a queue numbers the
  * streams it hands a slot to (`queue_idx`), and a stream leaving it adds the number handed out
@@ -23,16 +23,23 @@ import type { Server } from "./server.ts";
 /**
  * How a wait in a queue ended:
  * - a {@link Server}: a slot on it was handed over (reserved, claimed when the stream resumes);
- * - `"redistributed"`: the stream's server went DOWN with `option redispatch`: elect again;
+ * - `"redistributed"`: the stream's server went DOWN or into maintenance with `option
+ *   redispatch`: elect again;
  * - `"timeout"`: `timeout queue` struck;
  * - `"aborted"`: the client left.
  */
 export type WaitOutcome = Server | "redistributed" | "timeout" | "aborted";
 
-/** One waiting stream (HAProxy's pendconn). Settled exactly once. */
-class Pendconn {
+/**
+ * One waiting stream (HAProxy's pendconn), created by {@link Queues.wait}. Settled exactly
+ * once.
+ */
+export class Pendconn {
+  /** When it entered the queue, clock ms (the oldest waiter is served first). */
   readonly since: number;
+  /** The queue it waits in. */
   readonly queue: Queue;
+  /** The waiting stream's lease, which gets the slot or the queue position. */
   readonly lease: Lease;
   /** The queue's hand-out count when this one entered, minus one (`p->queue_idx`). */
   readonly #idx0: number;
@@ -41,6 +48,7 @@ class Pendconn {
   readonly #clock: Clock;
   #timer: Timer | undefined;
 
+  /** A waiter of `queue` that calls `resolve` once, when {@link settle}d. */
   constructor(
     queue: Queue,
     lease: Lease,
@@ -92,6 +100,7 @@ export class Queue {
   max = 0;
   readonly #entries: Pendconn[] = [];
 
+  /** The queue of `server`, or the backend queue when `server` is omitted. */
   constructor(server?: Server) {
     this.server = server;
   }
@@ -131,6 +140,7 @@ export class Queue {
 
 /** What the queues of one backend need to know about it. */
 export interface QueueHost {
+  /** Times the waits (`timeout queue`, the log's `%Tw`). */
   readonly clock: Clock;
   /** `timeout queue`, ms; undefined = infinite. */
   readonly queueTimeoutMs: number | undefined;
@@ -138,6 +148,7 @@ export interface QueueHost {
   readonly allBackups: boolean;
   /** `option redispatch` is set (any interval): a DOWN server's waiters are elected again. */
   readonly redispatch: boolean;
+  /** The backend's servers, in declaration order (the first usable backup is the first here). */
   readonly servers: readonly Server[];
 }
 
@@ -150,6 +161,7 @@ export class Queues {
   readonly backend: Queue = new Queue();
   readonly #host: QueueHost;
 
+  /** The queues of the backend `host` describes; every queue starts empty. */
   constructor(host: QueueHost) {
     this.#host = host;
   }
@@ -227,8 +239,8 @@ export class Queues {
   }
 
   /**
-   * A server went DOWN: with `option redispatch`, the streams waiting in its own queue go back
-   * to election, to be served by another server or the backend queue
+   * A server went DOWN or into maintenance: with `option redispatch`, the streams waiting in
+   * its own queue go back to election, to be served by another server or the backend queue
    * (`pendconn_redistribute()`). Returns how many (the state line's "N requeued").
    */
   redistribute(srv: Server): number {

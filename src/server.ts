@@ -12,11 +12,11 @@ import { Queue } from "./queue.ts";
 import type { CheckView } from "./health.ts";
 
 /**
- * Server states as HAProxy's stats show them (management.txt §9.1):
+ * Server states as HAProxy's stats show them (management.txt 9.1, `show stat` field `status`):
  * - `UP`: takes new streams;
  * - `DOWN`: health checks failed; takes nothing;
  * - `MAINT`: administratively disabled (`disabled`); takes nothing, checks stop;
- * - `DRAIN`: out of load balancing (weight 0 or admin drain), still checked.
+ * - `DRAIN`: out of load balancing (configured weight 0), still checked.
  */
 export type ServerState = "UP" | "DOWN" | "MAINT" | "DRAIN";
 
@@ -53,11 +53,15 @@ export type ServerTransition = (srv: Server, from: ServerState, reason: string) 
 
 /** A server as a program sees it: identity, state, live load and counters. */
 export interface ServerView {
+  /** `server <name>`, unique in its backend. */
   readonly name: string;
   /** Numeric id (`id`), the order of `balance first`. */
   readonly id: number;
+  /** A `backup` server: takes streams only when no active server is usable. */
   readonly backup: boolean;
+  /** Where its streams are sent. */
   readonly address: Address;
+  /** Its state now. */
   readonly state: ServerState;
   /** Effective weight now (0 unless UP; ramps during slowstart). */
   readonly weight: number;
@@ -67,6 +71,7 @@ export interface ServerView {
   readonly served: number;
   /** Streams waiting in this server's own queue. */
   readonly queued: number;
+  /** Its counters. */
   readonly counters: Readonly<ServerCounters>;
   /** Its active health check, when it has `check`. */
   readonly check: CheckView | undefined;
@@ -89,13 +94,19 @@ export interface ServerOptions {
  * `maxconn`, `maxqueue`) from its settings and live state.
  */
 export class Server implements ServerView {
+  /** `server <name>`. */
   readonly name: string;
+  /** Numeric id (`id`). */
   readonly id: number;
+  /** A `backup` server. */
   readonly backup: boolean;
+  /** Where its streams are sent. */
   readonly address: Address;
+  /** What it was built from. */
   readonly settings: ServerSettings;
   /** Streams waiting for a slot on this server, oldest first (`srv->queue`). */
   readonly queue: Queue;
+  /** Its counters (HAProxy stats names in {@link ServerCounters}). */
   readonly counters: ServerCounters;
   /** Its health checker, set by `createHealthCheckers()` (HAProxy's `srv->check`). */
   check: CheckView | undefined;
@@ -111,6 +122,10 @@ export class Server implements ServerView {
   readonly #rampWeight: boolean;
   readonly #transition: ServerTransition | undefined;
 
+  /**
+   * A server in its configured state: MAINT when `disabled`, else DRAIN with weight 0, else UP
+   * (checks, if any, may take it DOWN later). `clock` times the slowstart ramp.
+   */
   constructor(settings: ServerSettings, clock: Clock, options: ServerOptions = {}) {
     this.#rampWeight = options.rampWeight ?? true;
     this.#transition = options.transition;
@@ -209,7 +224,7 @@ export class Server implements ServerView {
   /**
    * Current connection limit, 0 = unlimited. During slowstart (every algorithm) it ramps as
    * HAProxy's `srv_dynamic_maxconn()`: `max(1, maxconn × ratio / 100)` with `ratio` the whole
-   * percentage of the ramp done (HAPROXY.md §2).
+   * percentage of the ramp done (configuration.txt 5.2 `slowstart`).
    */
   get maxconn(): number {
     const m = this.settings.maxconn;

@@ -31,6 +31,7 @@ export const REQ_BUFFER_BYTES = 16384;
 
 /** What the streams of one frontend share: built once per frontend, not per stream. */
 export interface StreamContext {
+  /** Times the stream: inactivity timeouts and the log's `%Tc`, `%Tt`. */
   readonly clock: Clock;
   /** The frontend the stream was accepted on; its backend serves it. */
   readonly frontend: Frontend;
@@ -89,19 +90,25 @@ export class Stream {
   readonly back: StreamInterface;
   /** What the backend gave this stream: server, slot, retries, queue figures. */
   readonly lease: Lease;
+  /** When the client connection was accepted, clock ms (`%t`). */
   readonly acceptedAt: number;
   /** `%Tc`, -1 until established. */
-  connectMs = -1;
+  connectMs: number = -1;
   /** `%Tw`, -1 unless the stream reached the queue/connect stage. */
-  queueTimeMs = -1;
-  /** Bytes client → server and server → client. */
+  queueTimeMs: number = -1;
+  /** Bytes client → server. */
   bytesIn = 0;
+  /** Bytes server → client (`%B`). */
   bytesOut = 0;
-  /** Termination characters: who ended it, in which phase (HAProxy's `%ts`). */
+  /**
+   * First termination character (configuration.txt 8.5): who ended the stream, `-` while
+   * nothing abnormal happened; `C`/`S` client/server abort, `c`/`s` timeout, `K` killed.
+   */
   termCause = "-";
+  /** Second termination character: the phase it ended in (`C` connect, `Q` queue, `D` data, `L` last data). */
   termPhase = "-";
-  /** End time (`%Tt` = endedAt - acceptedAt). */
-  endedAt = -1;
+  /** End time, clock ms (`%Tt` = endedAt - acceptedAt); -1 while running. */
+  endedAt: number = -1;
 
   readonly #ctx: StreamContext;
   /** The client's connection and socket (the socket is the I/O handle; state is in the flags). */
@@ -128,6 +135,11 @@ export class Stream {
   #timer: Timer | undefined;
   #ended = false;
 
+  /**
+   * A stream for the accepted `client` socket and its connection (its front stream interface
+   * enters EST at once), holding `lease` on the frontend's backend. Nothing runs before
+   * {@link start}.
+   */
   constructor(ctx: StreamContext, lease: Lease, client: Socket, clientConn: Connection) {
     this.#ctx = ctx;
     this.lease = lease;

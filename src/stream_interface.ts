@@ -62,6 +62,7 @@ export class StreamInterface {
   /** Every state entered, in order (starts with INI): observable for tests and traces. */
   readonly history: SiState[] = ["INI"];
 
+  /** A stream interface in INI with no connection; `side` says which end of the stream it is. */
   constructor(side: "client" | "server") {
     this.side = side;
   }
@@ -110,7 +111,11 @@ export class StreamInterface {
     return this.#conn;
   }
 
-  /** Attaches an accepted connection and enters EST (the accept side of the seed). */
+  /**
+   * Attaches an accepted connection and enters EST: the accept side of HAProxy's 2013 design
+   * note (doc/design-thoughts/connection-reuse.txt), where the connection is allocated without
+   * a stream interface and attached to one initialised in established state.
+   */
   attachEstablished(conn: Connection): void {
     this.attach(conn);
     this.setState("EST");

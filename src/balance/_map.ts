@@ -1,6 +1,6 @@
 /**
  * The static server map of map-based algorithms (`static-rr`, map-based `source`), built as
- * HAProxy's lb_map.c `init_server_map()` + `recalc_server_map()` do (HAPROXY.md §2).
+ * HAProxy's lb_map.c `init_server_map()` + `recalc_server_map()` do.
  *
  * @module
  */
@@ -75,7 +75,9 @@ export function membersChanged(map: ServerMap, members: readonly LbServer[]): bo
 
 /** Outcome of {@link nextInMap}: the elected server, and where the next walk starts. */
 export interface MapStep {
+  /** The elected server; `undefined` when no slot's server can take the stream. */
   readonly server: LbServer | undefined;
+  /** Where the next walk starts (HAProxy's `rr_idx`). */
   readonly rrIdx: number;
 }
 

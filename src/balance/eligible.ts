@@ -15,10 +15,10 @@ export function inLb(s: LbServer): boolean {
 }
 
 /**
- * The servers an election may choose from, in declaration order (HAPROXY.md §2, be.c
- * `update_backend_weight()`): every usable active server if there is one; otherwise only the
- * first usable backup (`lbprm.fbck`), or every usable backup with `allBackups`
- * (`option allbackups`). Empty when nothing is usable (HAProxy `tot_weight == 0`).
+ * The servers an election may choose from, in declaration order (backend.c
+ * `update_backend_weight()`; configuration.txt 4.2 `option allbackups`): every usable active
+ * server if there is one; otherwise only the first usable backup (`lbprm.fbck`), or every
+ * usable backup with `allBackups`. Empty when nothing is usable (HAProxy `tot_weight == 0`).
  */
 export function eligibleServers(servers: readonly LbServer[], allBackups: boolean): LbServer[] {
   const active = servers.filter((s) => !s.backup && inLb(s));
@@ -30,7 +30,7 @@ export function eligibleServers(servers: readonly LbServer[], allBackups: boolea
 /**
  * True when a server has no free connection slot for a new stream: it reached its `maxconn`,
  * or streams already wait in its queue (they go first). This is the test of roundrobin,
- * static-rr, first and random (lb_fwrr.c, lb_map.c, lb_fas.c, be.c `get_server_rnd()`:
+ * static-rr, first and random (lb_fwrr.c, lb_map.c, lb_fas.c, backend.c `get_server_rnd()`:
  * `!maxconn || (!queue && served < dynmaxconn)`).
  */
 export function isFull(s: LbServer): boolean {
@@ -40,7 +40,7 @@ export function isFull(s: LbServer): boolean {
 /**
  * True when `first`, `roundrobin` and `static-rr` must not elect anything because the backend
  * queue already holds streams while others are being served: every server is then known to be
- * full, and newcomers queue behind the waiting ones to keep FIFO order (be.c `assign_server()`:
+ * full, and newcomers queue behind the waiting ones to keep FIFO order (backend.c `assign_server()`:
  * `queue.length && queue.length != beconn` ⇒ SRV_STATUS_FULL).
  */
 export function mustQueueBehind(ctx: PickContext | undefined): boolean {
@@ -50,9 +50,10 @@ export function mustQueueBehind(ctx: PickContext | undefined): boolean {
 
 /**
  * Scans `candidates` in the algorithm's order and returns the first one that `canTake` and is
- * not `avoid`; when only `avoid` can take the stream, returns it (HAProxy `srvtoavoid`,
- * HAPROXY.md §1: "skipped if any other eligible server exists, returned if it is the only
- * candidate"). `undefined` when no candidate can take the stream.
+ * not `avoid`; when only `avoid` can take the stream, returns it, as HAProxy's lookups treat
+ * `srvtoavoid` (lb_map.c `map_get_server_rr()`, lb_fas.c, lb_fwlc.c: skipped while another
+ * server can take the stream, taken when it is the only one). `undefined` when no candidate
+ * can take the stream.
  */
 export function firstAvoiding(
   candidates: Iterable<LbServer>,

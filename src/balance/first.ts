@@ -7,9 +7,9 @@ import { firstAvoiding, isFull, LiveServerSet, mustQueueBehind } from "./eligibl
 import type { Balancer, LbServer, PickContext } from "./types.ts";
 
 /**
- * First available (HAPROXY.md §2 "first", lb_fas.c): servers are ordered by numeric `id`
- * (default: position in the backend) and the lowest one with a free slot wins ({@link isFull}:
- * at `maxconn` or with a queue). Weights are ignored; without `maxconn` the first server takes
+ * First available (configuration.txt 4.2 `balance first`, lb_fas.c): servers are ordered by
+ * numeric `id` (default: position in the backend) and the lowest one with a free slot wins
+ * ({@link isFull}: at `maxconn` or with a queue). Weights are ignored; without `maxconn` the first server takes
  * everything. The avoided server is passed over unless it is the only one with a free slot.
  */
 export class FirstAvailable extends LiveServerSet implements Balancer {

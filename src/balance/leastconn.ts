@@ -38,13 +38,13 @@ interface Position {
 }
 
 /**
- * Least connections (HAPROXY.md §2 "leastconn"): dynamic weights, load = established +
- * queued streams. Servers of equal key take turns: HAProxy's tree puts a server whose key
- * changed, or that was just elected, behind the others of its key, so we stamp each server
- * with a sequence number whenever its key changes or it is elected and break key ties on it
- * ("Round-robin is performed within groups of servers of the same load", cfg `balance`).
- * Among servers that can take the stream the lowest (key, stamp) wins; the avoided one only
- * if it is alone (lb_fwlc.c `fwlc_get_next_server()`).
+ * Least connections (configuration.txt 4.2 `balance leastconn`, lb_fwlc.c): dynamic weights,
+ * load = established + queued streams. Servers of equal key take turns: HAProxy's tree puts a
+ * server whose key changed, or that was just elected, behind the others of its key, so we
+ * stamp each server with a sequence number whenever its key changes or it is elected and
+ * break key ties on it ("Round-robin is performed within groups of servers of the same load",
+ * configuration.txt 4.2 `balance`). Among servers that can take the stream the lowest (key,
+ * stamp) wins; the avoided one only if it is alone (lb_fwlc.c `fwlc_get_next_server()`).
  */
 export class LeastConn extends LiveServerSet implements Balancer {
   readonly #positions = new Map<LbServer, Position>();

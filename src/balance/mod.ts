@@ -2,14 +2,6 @@
  * Server election: one {@link Balancer} per backend, created from its `balance` setting.
  * Pure logic, no I/O; the core reads servers through {@link LbServer}.
  *
- * @example
- * ```ts
- * import { createBalancer } from "./src/balance/mod.ts";
- * const lb = createBalancer({ kind: "roundrobin" }, servers);
- * const server = lb.pick({ avoid: previous });
- * if (server === undefined) lb.hasUsableServer() ? queueInBackend() : fail503();
- * ```
- *
  * @module
  */
 import type { BalanceAlgorithm } from "../config/types.ts";
@@ -29,6 +21,32 @@ export { eligibleServers } from "./eligible.ts";
  * Creates the balancer of `algorithm` over `servers`, in declaration order (it breaks ties
  * everywhere, as in HAProxy). The array is kept, not copied: the servers are read live at
  * each pick, so add or remove servers by creating a new balancer.
+ *
+ * When `pick()` returns `undefined`, `hasUsableServer()` tells a full backend (queue the
+ * stream) from one without any usable server (HAProxy answers 503, termination `SC`).
+ *
+ * @example Two servers in turn, and a retry that avoids the server that failed
+ * ```ts
+ * import { createBalancer, type LbServer } from "@proxykit/proxykit";
+ *
+ * // A proxy passes its live servers; any objects with the LbServer fields will do.
+ * const server = (name: string, id: number): LbServer => ({
+ *   name,
+ *   id,
+ *   backup: false,
+ *   weight: 1,
+ *   usable: true,
+ *   served: 0,
+ *   queued: 0,
+ *   maxconn: 0,
+ *   maxqueue: 0,
+ * });
+ * const s1 = server("s1", 1);
+ * const lb = createBalancer({ kind: "roundrobin" }, [s1, server("s2", 2)]);
+ * lb.pick()?.name; // "s1"
+ * lb.pick()?.name; // "s2"
+ * lb.pick({ avoid: s1 })?.name; // "s2": s1 is skipped while another server can take the stream
+ * ```
  *
  * @throws {RangeError} when `random` has a `draws` that is not an integer ≥ 1.
  */

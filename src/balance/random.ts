@@ -8,9 +8,10 @@ import { isFull, LiveServerSet } from "./eligible.ts";
 import type { Balancer, LbServer, PickContext } from "./types.ts";
 
 /**
- * Random with `draws` draws (HAPROXY.md §2 "random", be.c `get_server_rnd()`). Each draw picks
- * an eligible server with probability weight / total weight (HAProxy draws a random key into
- * its consistent-hash tree, which respects weights, dynamically). Between draws the one with
+ * Random with `draws` draws (configuration.txt 4.2 `balance random`, backend.c
+ * `get_server_rnd()`). Each draw picks an eligible server with probability weight / total
+ * weight (HAProxy draws a random key into its consistent-hash tree, which respects weights,
+ * dynamically). Between draws the one with
  * the lower `served / weight` is kept (`curr.served × prev.weight` against `prev.served ×
  * curr.weight`); on a tie the earlier draw stays: HAProxy 3.x then compares the sessions per
  * second of the last second, which we do not track. If the final choice is full

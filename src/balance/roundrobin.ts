@@ -8,8 +8,9 @@ import { inLb, isFull, LiveServerSet, mustQueueBehind } from "./eligible.ts";
 import type { Balancer, LbServer, PickContext } from "./types.ts";
 
 /**
- * Dynamic weighted round-robin (HAPROXY.md §2 "roundrobin"), electing in the same order as
- * HAProxy's lb_fwrr.c ("fast weighted round-robin"); the machinery is in `_fwrr.ts`.
+ * Dynamic weighted round-robin (configuration.txt 4.2 `balance roundrobin`), electing in the
+ * same order as HAProxy's lb_fwrr.c ("fast weighted round-robin"); the machinery is in
+ * `_fwrr.ts`.
  *
  * Weights count in 1/16ths (eweight = weight × 16). Active and backup servers form two
  * groups, each running the same scheme. A group elects in windows: a window opens with the

@@ -10,7 +10,7 @@ import { isFull } from "./eligible.ts";
 import type { Balancer, LbServer, PickContext } from "./types.ts";
 
 /**
- * The source hash of an IP literal (be.c `get_server_sh()`): the XOR of the address's 32-bit
+ * The source hash of an IP literal (backend.c `get_server_sh()`): the XOR of the address's 32-bit
  * big-endian words, 1 word for IPv4 and 4 for IPv6, as an unsigned 32-bit integer. No
  * avalanche: that is only applied with `hash-type ... avalanche`. `undefined` when `address`
  * is not an IP literal.
@@ -25,17 +25,18 @@ export function sourceHash(address: string): number | undefined {
 }
 
 /**
- * Source-address hashing (HAPROXY.md §2 "hash family"): `map[hash % tot_weight]` over the same
- * static map as static-rr (lb_map.c `map_get_server_hash()`), so a client keeps its server as
- * long as the eligible set is stable, and only one eligible server takes everything unhashed.
+ * Source-address hashing (configuration.txt 4.2 `balance source` and `hash-type`, whose
+ * default is `map-based`): `map[hash % tot_weight]` over the same static map as static-rr
+ * (lb_map.c `map_get_server_hash()`), so a client keeps its server as long as the eligible
+ * set is stable, and only one eligible server takes everything unhashed.
  * The map is rebuilt on {@link Balancer.update} and when the eligible set changes.
  *
  * The hashed server is returned even when full: affinity wins, and the caller queues on that
- * server (be.c `assign_server_and_queue()`). With `ctx.avoid` on that server and another
+ * server (backend.c `assign_server_and_queue()`). With `ctx.avoid` on that server and another
  * eligible one, the next different server of the map is taken; HAProxy's map lookup ignores
  * `srvtoavoid` (only its consistent-hash lookup moves to the next node), we follow the
  * balancer-wide rule so that a redispatch really changes server. Without a usable key (no
- * address, a Unix socket client) it falls back to round-robin over the map (be.c
+ * address, a Unix socket client) it falls back to round-robin over the map (backend.c
  * `assign_server()`: hash key missing).
  */
 export class SourceHash extends MapBalancer implements Balancer {

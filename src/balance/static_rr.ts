@@ -8,8 +8,8 @@ import { isFull, mustQueueBehind } from "./eligible.ts";
 import type { Balancer, LbServer, PickContext } from "./types.ts";
 
 /**
- * Static round-robin (HAPROXY.md §2 "static-rr"). The map (see `buildServerMap()` in
- * `_map.ts`: GCD-reduced weights, per-slot `wscore`, ties to declaration order) is built at
+ * Static round-robin (configuration.txt 4.2 `balance static-rr`, lb_map.c). The map (see
+ * `buildServerMap()` in `_map.ts`: GCD-reduced weights, per-slot `wscore`, ties to declaration order) is built at
  * creation, on {@link Balancer.update} and whenever the eligible set changes (a server going
  * up or down is reintroduced at once, as HAProxy recalculates the map on state changes);
  * weight changes in between are ignored, which is what "static" means.

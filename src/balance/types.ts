@@ -16,7 +16,7 @@ export interface LbServer {
   readonly name: string;
   /** Numeric id (`id`), the order of `balance first`; unique within a backend. */
   readonly id: number;
-  /** A `backup` server: used only when no active server is usable (HAPROXY.md §2). */
+  /** A `backup` server: used only when no active server is usable (configuration.txt 5.2 `backup`). */
   readonly backup: boolean;
   /**
    * Current effective weight, 0..256, slowstart and drain already applied by the server; 0 takes
@@ -28,11 +28,14 @@ export interface LbServer {
   readonly weight: number;
   /** UP (or in slowstart) and not in MAINT/DRAIN: may receive new streams. */
   readonly usable: boolean;
-  /** Streams currently established or connecting on it (HAProxy `served`). */
+  /**
+   * Slots in use (HAProxy `served`): streams connecting or established on it, plus slots
+   * already handed to queued streams that have not resumed yet.
+   */
   readonly served: number;
   /** Streams waiting in its own queue (HAProxy `queueslength`). */
   readonly queued: number;
-  /** Current (dynamic) connection limit, slowstart/fullconn applied; 0 = unlimited. */
+  /** Current connection limit, the slowstart ramp applied; 0 = unlimited. */
   readonly maxconn: number;
   /** Queue limit; 0 = unlimited. */
   readonly maxqueue: number;
@@ -43,7 +46,7 @@ export interface PickContext {
   /**
    * HAProxy's `srvtoavoid`: the server of the previous attempt on a retry/redispatch. It is
    * skipped when another server can take the stream, and still returned when it is the only
-   * candidate (HAPROXY.md §1, §2).
+   * candidate, as in HAProxy's lookups (lb_map.c `map_get_server_rr()`, lb_fas.c, lb_fwlc.c).
    */
   readonly avoid?: LbServer;
   /**
@@ -56,7 +59,7 @@ export interface PickContext {
    * Streams waiting in the backend queue. With {@link backendConns}, makes `first`,
    * `roundrobin` and `static-rr` return `undefined` at once when the backend queue is non-empty
    * and not every backend stream is queued, so that newcomers queue behind it in FIFO order
-   * (be.c `assign_server()`). @default 0
+   * (backend.c `assign_server()`). @default 0
    */
   readonly backendQueued?: number;
   /** Streams on the backend, queued ones included (HAProxy `beconn`). @default 0 */
@@ -101,7 +104,7 @@ export interface BalancerOptions {
 
 /**
  * True for algorithms that follow weight changes at once (HAProxy BE_LB_PROP_DYN): only for
- * those does slowstart ramp the weight (HAPROXY.md §2 `slowstart`). `static-rr` and map-based
+ * those does slowstart ramp the weight (configuration.txt 5.2 `slowstart`). `static-rr` and map-based
  * `source` are static: a server's weight is either its configured weight or 0.
  */
 export function isDynamicAlgorithm(kind: BalanceAlgorithm["kind"]): boolean {

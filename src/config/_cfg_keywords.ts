@@ -21,80 +21,139 @@ import type { BalanceAlgorithm, OnError } from "./types.ts";
 /** Kinds of proxy sections (`global` is handled apart). */
 export type Kind = "defaults" | "frontend" | "backend" | "listen";
 
-/** Options of a `server` or `default-server` line, as read (no defaults applied). */
+/**
+ * Options of a `server` or `default-server` line, as read (no defaults applied); each field is
+ * the `ServerConfig` field of the same name (`check` and `interMs`...`port` become its
+ * `check` object).
+ */
 export interface ServerOptions {
+  /** `weight`. */
   weight?: number;
+  /** `maxconn`. */
   maxconn?: number;
+  /** `maxqueue`. */
   maxqueue?: number;
+  /** `check`: the server has active health checks. */
   check?: boolean;
+  /** `inter`, ms. */
   interMs?: number;
+  /** `fastinter`, ms. */
   fastinterMs?: number;
+  /** `downinter`, ms. */
   downinterMs?: number;
+  /** `rise`. */
   rise?: number;
+  /** `fall`. */
   fall?: number;
+  /** `port` (of the checks). */
   port?: number;
+  /** `backup`. */
   backup?: boolean;
+  /** `disabled`. */
   disabled?: boolean;
+  /** `slowstart`, ms. */
   slowstartMs?: number;
+  /** `observe layer4`. */
   observe?: "layer4";
+  /** `error-limit`. */
   errorLimit?: number;
+  /** `on-error`. */
   onError?: OnError;
+  /** `id` (never from `default-server`). */
   id?: number;
 }
 
 /** A `log` target proxykit can write to, and the line that declared it. */
 export interface LogTarget {
+  /** `log stdout ...` or `log stderr ...`. */
   readonly target: "stdout" | "stderr";
+  /** 1-based line of the `log` keyword, for warnings. */
   readonly line: number;
 }
 
-/** What a `defaults` section holds and each following proxy starts from (a deep copy). */
+/**
+ * What a `defaults` section holds and each following proxy starts from (a deep copy); fields
+ * are undefined until a keyword sets them, and `*.line` is where, for messages.
+ */
 export interface Settings {
+  /** `balance`. */
   balance?: BalanceAlgorithm;
+  /** `retries`. */
   retries?: number;
+  /** `[no] option redispatch [N]`: 0 off, -1 last retry, else the interval. */
   redispatch?: number;
+  /** `[no] option allbackups`. */
   allBackups?: boolean;
+  /** `timeout connect|client|server|queue|tunnel|check`, ms. */
   timeouts: { connect?: number; client?: number; server?: number; queue?: number; tunnel?: number; check?: number };
+  /** `option tcp-check` or `option httpchk [<method>] [<uri>] [<version>]`. */
   healthCheck?: { kind: "tcp" } | { kind: "http"; method?: string; uri?: string; version?: string };
+  /** `http-check expect status <codes>`, every code listed (ranges expanded). */
   expect?: { codes: number[]; line: number };
+  /** `maxconn` of a frontend. */
   maxconn?: number;
+  /** `default_backend`. */
   defaultBackend?: { name: string; line: number };
+  /** `option tcplog` (`tcplog`) or `option tcplog json` (`json`). */
   tcplog?: "tcplog" | "json";
+  /** `log` targets, including those `log global` copied from the `global` section. */
   logs: LogTarget[];
+  /** `default-server` options, the base of every later `server` line. */
   defaultServer: ServerOptions;
 }
 
 /** What the `global` section sets. */
 export interface GlobalSettings {
+  /** `maxconn` of the process. */
   maxconn?: number;
+  /** `log` targets, for proxies that say `log global`. */
   readonly logs: LogTarget[];
 }
 
 /** A `defaults`, `frontend`, `backend` or `listen` section being read. */
 export interface Section {
+  /** Which kind of section. */
   readonly kind: Kind;
+  /** Its name; `""` for an unnamed `defaults`. */
   readonly name: string;
+  /** 1-based line of the section keyword. */
   readonly line: number;
+  /** What its keywords set, starting from the last `defaults` above it. */
   readonly s: Settings;
+  /** `bind` addresses, in order. */
   readonly binds: Address[];
+  /** `server` lines, in order, with `default-server` options already merged in. */
   readonly servers: { name: string; address: Address; opts: ServerOptions; line: number }[];
 }
 
 /** What a keyword handler works on, and how it reports. */
 export interface Ctx {
+  /** The settings the keyword changes (the section's, or a scratch copy in `global`). */
   readonly s: Settings;
+  /** The section being read. */
   readonly sec: Section;
+  /** 1-based line of the keyword. */
   readonly line: number;
+  /** What the `global` section set (for `log global`). */
   readonly global: GlobalSettings;
+  /**
+   * Refuses the line: throws `ERR_CONFIG_INVALID` with `file:line:`, the keyword and section.
+   * @throws {ProxyError} always.
+   */
   fail(msg: string): never;
+  /** Reports a warning with `file:line:`, the keyword and section; reading goes on. */
   warn(msg: string): void;
   /** An unknown or unsupported option: an error, or a warning when lenient. */
   unsupported(msg: string): void;
 }
 
-type Handler = (c: Ctx, args: readonly string[]) => void;
+/** Reads one keyword's arguments (the words after its label) into {@link Ctx.s}. */
+export type Handler = (c: Ctx, args: readonly string[]) => void;
 
-/** How a proxy keyword is parsed, and which sections may hold it (cfg §4.1 keyword matrix). */
+/**
+ * How a proxy keyword is parsed, and which sections may hold it (configuration.txt 4.1
+ * "Proxy keywords matrix").
+ */
 export interface Keyword {
   /** Which side of a proxy the keyword configures ("both" for mode, log). */
   readonly cap: "fe" | "be" | "both";
@@ -102,6 +161,7 @@ export interface Keyword {
   readonly inDefaults: boolean;
   /** On the wrong side: an error (as HAProxy for `server`) rather than a warning. */
   readonly strictCap?: boolean;
+  /** Reads the keyword's arguments. */
   readonly parse: Handler;
 }
 
@@ -173,7 +233,11 @@ const timeOpt =
     o[key] = time(c, `'${k}' `, v, min);
   };
 
-/** `server` / `default-server` options taking a value (HAPROXY.md §2, §6). */
+/**
+ * `server` / `default-server` options taking a value (configuration.txt 5.2), with HAProxy's
+ * ranges: `weight` 0..256, a `maxconn`/`maxqueue` of 0 meaning unlimited, `inter`,
+ * `fastinter`, `downinter`, `rise`, `fall`, `error-limit` and `id` at least 1.
+ */
 const SERVER_VALUE_OPTIONS: Readonly<Record<string, ServerOption>> = {
   weight: intOpt("weight", 0, MAX_WEIGHT),
   maxconn: intOpt("maxconn", 0, MAX_COUNT),

@@ -1,6 +1,6 @@
 /**
  * Splits `haproxy.cfg` text into lines of words the way HAProxy's `parse_line()` does
- * (configuration.txt §2.2 "Quoting and escaping", §2.3 "Environment variables"), and reads
+ * (configuration.txt 2.2 "Quoting and escaping", 2.3 "Environment variables"), and reads
  * the numbers and durations its keywords take.
  *
  * @module
@@ -8,11 +8,13 @@
 
 /** One non-empty line: its 1-based number and its words, quotes and escapes resolved. */
 export interface CfgLine {
+  /** 1-based line number in the file. */
   readonly line: number;
+  /** The words, at least one. */
   readonly words: readonly string[];
 }
 
-/** Escapes after a backslash that stand for the character itself (cfg §2.2). */
+/** Escapes after a backslash that stand for the character itself (configuration.txt 2.2). */
 const LITERAL_ESCAPES = new Set([" ", "#", "\\", "'", '"', "$"]);
 const CONTROL_ESCAPES: Readonly<Record<string, string>> = { r: "\r", n: "\n", t: "\t" };
 
@@ -113,7 +115,7 @@ export function splitLines(text: string, env: CfgEnv, fail: (line: number, reaso
   return out;
 }
 
-/** Microseconds per unit (cfg §2.5 "Time format"); integers, so no rounding surprise. */
+/** Microseconds per unit (configuration.txt 2.5 "Time format"); integers, so no rounding surprise. */
 const TIME_UNITS_US: Readonly<Record<string, number>> = {
   us: 1,
   ms: 1_000,

@@ -22,7 +22,7 @@ import type {
 
 /** Connect retries per stream, as HAProxy (`CONN_RETRIES`, include/haproxy/defaults.h). */
 export const DEFAULT_RETRIES = 3;
-/** Server weight, as HAProxy (cfg server `weight`). */
+/** Server weight, as HAProxy (configuration.txt 5.2 `weight`). */
 export const DEFAULT_WEIGHT = 1;
 /** Highest server weight, as HAProxy (`SRV_UWGHT_MAX`). */
 export const MAX_WEIGHT = 256;
@@ -38,18 +38,21 @@ export const DEFAULT_ERROR_LIMIT = 10;
 export const DEFAULT_ON_ERROR: OnError = "fail-check";
 /** Draws of `balance random` (power of two choices), as HAProxy. */
 export const DEFAULT_RANDOM_DRAWS = 2;
-/** Algorithm when none is set: HAProxy picks `random` (cfg `balance`). */
+/** Algorithm when none is set: HAProxy picks `random` (configuration.txt 4.2 `balance`). */
 export const DEFAULT_BALANCE: BalanceAlgorithm = { kind: "random", draws: DEFAULT_RANDOM_DRAWS };
 /** `option redispatch` is off unless asked for, as HAProxy. */
 export const DEFAULT_REDISPATCH = 0;
 /** `maxconn`, `maxqueue`: 0 means unlimited, as HAProxy for servers. */
 export const UNLIMITED = 0;
-/** `option httpchk` request line, as HAProxy: `OPTIONS / HTTP/1.0`. */
+/** `option httpchk` method, as HAProxy (its request line is `OPTIONS / HTTP/1.0`). */
 export const DEFAULT_HTTPCHK_METHOD = "OPTIONS";
+/** `option httpchk` URI, as HAProxy. */
 export const DEFAULT_HTTPCHK_URI = "/";
+/** `option httpchk` HTTP version, as HAProxy. */
 export const DEFAULT_HTTPCHK_VERSION = "HTTP/1.0";
-/** Log target and format when only `option tcplog` is asked for. */
+/** Log target of a typed `LogConfig` that names none. */
 export const DEFAULT_LOG_TARGET = "stdout";
+/** Log format of a typed `LogConfig` that names none: HAProxy's TCP log line. */
 export const DEFAULT_LOG_FORMAT = "tcplog";
 /** HAProxy timers are signed 32-bit milliseconds (~24.8 days); larger is "timer overflow". */
 export const MAX_TIMEOUT_MS = 2147483647;
@@ -60,86 +63,124 @@ export const NAME_PATTERN: RegExp = /^[A-Za-z0-9_.:-]+$/;
 /** On-error actions HAProxy knows. */
 export const ON_ERROR_VALUES: readonly OnError[] = ["fastinter", "fail-check", "sudden-death", "mark-down"];
 
-/** Active check settings with every default applied. */
+/** Active check settings with every default applied (see `CheckConfig`). */
 export interface ResolvedCheckConfig {
+  /** `inter`: interval between checks of a server fully UP, ms. */
   readonly interMs: number;
-  /** `inter` when not set. */
+  /** `fastinter`, ms; `inter` when not set. */
   readonly fastinterMs: number;
-  /** `inter` when not set. */
+  /** `downinter`, ms; `inter` when not set. */
   readonly downinterMs: number;
+  /** `rise`: consecutive passes that bring a DOWN server UP. */
   readonly rise: number;
+  /** `fall`: consecutive failures that take an UP server DOWN. */
   readonly fall: number;
-  /** `undefined`: the server's own port. */
+  /** `port` of the checks; `undefined`: the server's own port. */
   readonly port: number | undefined;
 }
 
-/** A server with every default applied. */
+/** A server with every default applied (see {@link ServerConfig}). */
 export interface ResolvedServerConfig {
+  /** `server <name>`. */
   readonly name: string;
+  /** Where streams are sent. */
   readonly address: Address;
+  /** `weight`, 0..256. */
   readonly weight: number;
+  /** `maxconn`, 0 = unlimited. */
   readonly maxconn: number;
+  /** `maxqueue`, 0 = unlimited. */
   readonly maxqueue: number;
+  /** `backup`. */
   readonly backup: boolean;
+  /** `disabled`: starts in maintenance. */
   readonly disabled: boolean;
+  /** `slowstart`, ms; 0 = no ramp. */
   readonly slowstartMs: number;
-  /** `undefined`: no active check (the server is always considered UP). */
+  /** `check` and its options; `undefined`: no active check (the server is always considered UP). */
   readonly check: ResolvedCheckConfig | undefined;
+  /** `observe layer4`, or `undefined` (no passive monitoring). */
   readonly observe: "layer4" | undefined;
+  /** `error-limit`: consecutive observed errors that trigger `onError`. */
   readonly errorLimit: number;
+  /** `on-error`. */
   readonly onError: OnError;
   /** Explicit `id`, else the smallest unused id counting from the previous one, as HAProxy. */
   readonly id: number;
 }
 
-/** Backend timeouts, ms; `undefined` = infinite. */
+/** Backend timeouts, ms; `undefined` = infinite or not used (see `BackendTimeouts`). */
 export interface ResolvedBackendTimeouts {
+  /** `timeout connect`. */
   readonly connectMs: number | undefined;
+  /** `timeout server`. */
   readonly serverMs: number | undefined;
-  /** `connectMs` when not set (or 0), as HAProxy. */
+  /** `timeout queue`; `connectMs` when not set (or 0), as HAProxy. */
   readonly queueMs: number | undefined;
+  /** `timeout tunnel`. */
   readonly tunnelMs: number | undefined;
+  /** `timeout check`. */
   readonly checkMs: number | undefined;
 }
 
-/** Health check protocol with its defaults. */
+/** Health check protocol with its defaults (see {@link HealthCheckKind}). */
 export type ResolvedHealthCheck =
   | { readonly kind: "tcp" }
   | {
     readonly kind: "http";
+    /** Request method. */
     readonly method: string;
+    /** Request URI. */
     readonly uri: string;
+    /** Request HTTP version, e.g. `HTTP/1.0`. */
     readonly version: string;
-    /** `undefined`: any 2xx or 3xx passes. */
+    /** Statuses that pass; `undefined`: any 2xx or 3xx passes. */
     readonly expectStatus: readonly number[] | undefined;
   };
 
-/** A backend with every default applied. */
+/** A backend with every default applied (see {@link BackendConfig}). */
 export interface ResolvedBackendConfig {
+  /** `backend <name>`. */
   readonly name: string;
+  /** `mode`: always `tcp` so far. */
   readonly mode: "tcp";
+  /** `balance`. */
   readonly balance: BalanceAlgorithm;
+  /** `server` lines, in declaration order, with their ids assigned. */
   readonly servers: readonly ResolvedServerConfig[];
+  /** `retries`: attempts after the first failed connect. */
   readonly retries: number;
+  /** `option redispatch` interval: 0 off, -1 last retry, P > 0 every Pth, N < 0 the Nth before last. */
   readonly redispatch: number;
+  /** `timeout connect|server|queue|tunnel|check`. */
   readonly timeouts: ResolvedBackendTimeouts;
+  /** Protocol of active checks. */
   readonly healthCheck: ResolvedHealthCheck;
+  /** `option allbackups`. */
   readonly allBackups: boolean;
 }
 
-/** Log settings with defaults applied. */
+/** Log settings with defaults applied (see `LogConfig`). */
 export interface ResolvedLogConfig {
+  /** Standard stream the lines go to. */
   readonly target: "stdout" | "stderr";
+  /** `tcplog` line or JSON object. */
   readonly format: "tcplog" | "json";
 }
 
-/** A frontend with every default applied. */
+/** A frontend with every default applied (see {@link FrontendConfig}). */
 export interface ResolvedFrontendConfig {
+  /** `frontend <name>`. */
   readonly name: string;
+  /** `bind` addresses, at least one. */
   readonly binds: readonly Address[];
+  /** `mode`: always `tcp` so far. */
   readonly mode: "tcp";
+  /** `default_backend`: an existing backend's name. */
   readonly defaultBackend: string;
+  /** `timeout client`, ms; `undefined` = infinite. */
   readonly clientTimeoutMs: number | undefined;
+  /** `maxconn`, 0 = unlimited. */
   readonly maxconn: number;
   /** `undefined`: streams are not logged. */
   readonly log: ResolvedLogConfig | undefined;
@@ -147,8 +188,11 @@ export interface ResolvedFrontendConfig {
 
 /** A whole proxy configuration, validated, with every default applied. */
 export interface ResolvedProxyConfig {
+  /** Frontends in configuration order. */
   readonly frontends: readonly ResolvedFrontendConfig[];
+  /** Backends in configuration order. */
   readonly backends: readonly ResolvedBackendConfig[];
+  /** `global maxconn`, 0 = unlimited. */
   readonly maxconn: number;
 }
 
@@ -355,7 +399,8 @@ function resolveBackend(v: unknown, path: string): ResolvedBackendConfig {
   const redispatch = int(b.redispatch, `${path}.redispatch`, -retries, MAX_COUNT, DEFAULT_REDISPATCH);
   const t = b.timeouts === undefined ? {} : obj(b.timeouts, `${path}.timeouts`);
   const connectMs = timeout(t.connectMs, `${path}.timeouts.connectMs`);
-  // HAProxy presets an unset (zero) `timeout queue` with `timeout connect` (cfg `timeout queue`).
+  // HAProxy presets an unset (zero) `timeout queue` with `timeout connect` (configuration.txt
+  // 4.2 `timeout queue`).
   const queueMs = timeout(t.queueMs, `${path}.timeouts.queueMs`) ?? connectMs;
   return {
     name: name(b.name, `${path}.name`),
@@ -418,11 +463,21 @@ function bindKey(a: Address): string | undefined {
  * @example
  * ```ts
  * import { resolveConfig } from "@proxykit/proxykit";
+ *
  * const cfg = resolveConfig({
- *   frontends: [{ name: "fe", binds: [{ transport: "tcp", hostname: "127.0.0.1", port: 8080 }], defaultBackend: "be" }],
- *   backends: [{ name: "be", servers: [{ name: "s1", address: { transport: "tcp", hostname: "127.0.0.1", port: 9000 } }] }],
- * });
+ *   frontends: [{
+ *     name: "fe",
+ *     binds: [{ transport: "tcp", hostname: "127.0.0.1", port: 8080 }],
+ *     defaultBackend: "be",
+ *   }],
+ *   backends: [{
+ *     name: "be",
+ *     servers: [{ name: "s1", address: { transport: "tcp", hostname: "127.0.0.1", port: 9000 } }],
+ *   }],
+ * }, { onWarning: (message) => console.warn(message) }); // warns: no timeout client, connect, server
  * cfg.backends[0]?.retries; // 3
+ * cfg.backends[0]?.balance; // { kind: "random", draws: 2 }
+ * cfg.backends[0]?.servers[0]?.id; // 1
  * ```
  * @throws {ProxyError} `ERR_CONFIG_INVALID`, the message starting with the key path.
  */

@@ -51,7 +51,9 @@ export interface HaproxyConfigOptions {
   readonly onWarning?: (message: string) => void;
   /**
    * Variables for `"$NAME"` / `"${NAME}"` inside double quotes (an unset one expands to
-   * nothing, as HAProxy). @default none: any expansion is an error
+   * nothing, as HAProxy, configuration.txt 2.3). A program passes its process environment
+   * here if it wants HAProxy's behaviour.
+   * @default undefined (any expansion is an error)
    */
   readonly env?: Readonly<Record<string, string | undefined>>;
 }
@@ -70,8 +72,26 @@ function compact<T>(o: { [K in keyof T]?: T[K] | undefined }): T {
  *
  * @example
  * ```ts
- * // `text`: the file's contents, read with your runtime's file API.
- * const cfg = parseHaproxyConfig(text, "haproxy.cfg", { onWarning: console.warn });
+ * import { parseHaproxyConfig } from "@proxykit/proxykit";
+ *
+ * // In a program, `text` is the file's contents, read with your runtime's file API.
+ * const text = `
+ * defaults
+ *   timeout connect 5s
+ *   timeout client 30s
+ *   timeout server 30s
+ * listen app
+ *   bind 127.0.0.1:8080
+ *   balance leastconn
+ *   server s1 127.0.0.1:9001 check inter 1s
+ *   server s2 "\${BACKUP_HOST}:9002" backup
+ * `;
+ * const config = parseHaproxyConfig(text, "haproxy.cfg", {
+ *   env: { BACKUP_HOST: "10.0.0.2" },
+ *   onWarning: (message) => console.warn(message),
+ * });
+ * config.backends[0]?.servers[1]?.address; // { transport: "tcp", hostname: "10.0.0.2", port: 9002 }
+ * config.frontends[0]?.defaultBackend; // "app": a listen section is a frontend and a backend
  * ```
  * @throws {ProxyError} `ERR_CONFIG_INVALID`, the message starting with `file:line:` and naming
  *   the keyword: unknown keyword, invalid value or address, duplicate section or server name,

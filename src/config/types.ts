@@ -1,8 +1,9 @@
 /**
  * The typed configuration of a proxy: what `haproxy.cfg` sections map onto, and what library
  * users write directly. Durations are milliseconds; `undefined` means "not set", which for
- * timeouts means infinite, as in HAProxy (HAPROXY.md §3). Defaults are applied in one place,
- * {@link resolveConfig} in `src/config/defaults.ts`.
+ * timeouts means infinite, as in HAProxy (configuration.txt 4.2 `timeout client`, `timeout
+ * server`, `timeout connect`: unset means no timeout, with a warning at startup). Defaults are
+ * applied in one place, {@link resolveConfig} in `src/config/defaults.ts`.
  *
  * @module
  */
@@ -11,14 +12,17 @@ import type { Balancer, BalancerOptions, LbServer } from "../balance/types.ts";
 
 /**
  * Builds a user's own {@link Balancer} over one backend's servers (in declaration order, read
- * live at each pick). Called once per backend when the proxy is built.
+ * live at each pick), with the backend's {@link BalancerOptions}. Called once per backend
+ * when the proxy is built.
  */
 export type CustomBalancerFactory = (servers: readonly LbServer[], options: BalancerOptions) => Balancer;
 
 /**
- * Load-balancing algorithms (`balance` keyword). `random` draws `draws` candidates; `custom`
- * is a program's own election (not expressible in `haproxy.cfg`), treated as a dynamic
- * algorithm: slowstart ramps its servers' weights.
+ * Load-balancing algorithms (the `balance` keyword, configuration.txt 4.2 `balance`):
+ * `roundrobin`, `static-rr`, `leastconn`, `first`, `source` (map-based hash of the client
+ * address) and `random(<draws>)`, which keeps the least loaded of `draws` weighted random
+ * draws. `custom` is a program's own election (not expressible in `haproxy.cfg`), treated as a
+ * dynamic algorithm: slowstart ramps its servers' weights.
  *
  * @example A balancer that always elects the first usable server
  * ```ts
@@ -44,105 +48,187 @@ export type BalanceAlgorithm =
   | { readonly kind: "random"; readonly draws: number }
   | {
     readonly kind: "custom";
-    /** For error messages and logs. @default "custom" */
+    /** The algorithm's name in error messages and logs. @default "custom" */
     readonly name?: string;
+    /** Builds the backend's balancer when the proxy is built. */
     readonly create: CustomBalancerFactory;
   };
 
-/** What a server does on `observe layer4` errors (`on-error`). */
+/**
+ * What `observe layer4` does once a server reached its `error-limit` of consecutive errors
+ * (the server keyword `on-error`, configuration.txt 5.2): `fastinter` only checks again at
+ * `fastinter`; `fail-check` counts one failed check; `sudden-death` counts a pre-fatal failed
+ * check, after which one more failure marks the server DOWN; `mark-down` marks it DOWN at
+ * once. Every mode then runs the next check at `fastinter`.
+ */
 export type OnError = "fastinter" | "fail-check" | "sudden-death" | "mark-down";
 
-/** Active health check settings of a server (`check` and friends). */
+/** Active health check settings of a server (the server keyword `check` and its options, configuration.txt 5.2). */
 export interface CheckConfig {
-  /** Interval between checks while UP. @default 2000 (as HAProxy) */
+  /** `inter`: interval between two checks of a server fully UP, ms. @default 2000 (as HAProxy) */
   readonly interMs?: number;
-  /** Interval while transitioning or not yet checked. @default interMs */
+  /** `fastinter`: interval while the server is going up or down (between `rise`/`fall` edges), ms. @default interMs */
   readonly fastinterMs?: number;
-  /** Interval while DOWN. @default interMs */
+  /** `downinter`: interval while the server is fully DOWN, ms. @default interMs */
   readonly downinterMs?: number;
-  /** Consecutive successes to go UP. @default 2 */
+  /** `rise`: consecutive successful checks that bring a DOWN server UP. @default 2 (as HAProxy) */
   readonly rise?: number;
-  /** Consecutive failures to go DOWN. @default 3 */
+  /** `fall`: consecutive failed checks that take an UP server DOWN. @default 3 (as HAProxy) */
   readonly fall?: number;
-  /** Check port when it differs from the server's. */
+  /** `port`: the TCP port checks connect to. @default the server's own port */
   readonly port?: number;
 }
 
-/** One `server` line. */
+/** One `server` line of a backend (configuration.txt 5.2 lists the keywords). */
 export interface ServerConfig {
+  /** `server <name>`: unique in its backend; letters, digits, `_`, `.`, `:` and `-`. */
   readonly name: string;
-  /** Destination; a TCP hostname may be a DNS name resolved at load time. */
+  /**
+   * `server <name> <address>`: where streams are sent. A TCP hostname may be a DNS name, which
+   * the runtime resolves when connecting (HAProxy resolves it once, at load time).
+   */
   readonly address: Address;
-  /** @default 1; 0..256 */
+  /**
+   * `weight`: the server's share of load balancing, 0..256; 0 takes it out of load balancing
+   * (state DRAIN).
+   * @default 1 (as HAProxy)
+   */
   readonly weight?: number;
-  /** Concurrent connections; 0 = unlimited. @default 0 */
+  /** `maxconn`: concurrent streams on the server, 0 = unlimited; the others queue. @default 0 */
   readonly maxconn?: number;
-  /** Queue length; 0 = unlimited. @default 0 */
+  /**
+   * `maxqueue`: streams waiting in the server's own queue, 0 = unlimited; a stream that would
+   * wait beyond it ends at once (termination `SQ`). @default 0
+   */
   readonly maxqueue?: number;
-  /** Used only when every active server is down. @default false */
+  /**
+   * `backup`: takes streams only when no active server is usable (only the first usable
+   * backup, unless the backend has `allBackups`).
+   * @default false
+   */
   readonly backup?: boolean;
-  /** Starts in maintenance. @default false */
+  /** `disabled`: starts in maintenance (MAINT): no traffic, no health checks. @default false */
   readonly disabled?: boolean;
-  /** Ramp-up time after coming back UP, ms. @default 0 (none) */
+  /**
+   * `slowstart`: after the server comes back UP (not at start-up), its `maxconn` ramps from 1,
+   * and under dynamic algorithms its weight from 1/16, to full over this time, ms, in whole
+   * seconds as HAProxy counts them. @default 0 (no ramp)
+   */
   readonly slowstartMs?: number;
-  /** Active health checks; absent = no check, always considered UP. */
+  /** `check` and its options: active health checks. @default undefined (no check: always considered UP) */
   readonly check?: CheckConfig;
-  /** Passive health monitoring of real traffic. */
+  /**
+   * `observe layer4`: passive health monitoring, counting the connect outcomes of real traffic
+   * (needs `check`). @default undefined (off)
+   */
   readonly observe?: "layer4";
-  /** Consecutive observed errors that trigger `onError`. @default 10 */
+  /** `error-limit`: consecutive observed errors that trigger `onError`. @default 10 (as HAProxy) */
   readonly errorLimit?: number;
-  /** @default "fail-check" */
+  /** `on-error`: what reaching `errorLimit` does. @default "fail-check" (as HAProxy) */
   readonly onError?: OnError;
-  /** Numeric id (ordering for `balance first`). @default position in the backend, from 1 */
+  /**
+   * `id`: the server's numeric id, unique in its backend; the order of `balance first`.
+   * @default the smallest id not yet used, counting on from the previous server's (without
+   * explicit ids: the position in the backend, from 1)
+   */
   readonly id?: number;
 }
 
-/** Timeouts of a backend, ms; undefined or 0 = infinite, as HAProxy (which warns; so do we). */
+/**
+ * Timeouts of a backend (`timeout ...`, configuration.txt 4.2), ms; undefined or 0 = infinite,
+ * as HAProxy, which warns about a missing `timeout connect` or `timeout server`
+ * ({@link resolveConfig} does too, through its `onWarning`).
+ */
 export interface BackendTimeouts {
+  /**
+   * `timeout connect`: the longest one connect attempt may take; when it strikes, the attempt
+   * is retried at once (no turn-around delay), and once retries are exhausted the stream ends
+   * with `sC`. @default undefined (infinite)
+   */
   readonly connectMs?: number;
+  /**
+   * `timeout server`: inactivity of the server side once connected (the server neither sends
+   * nor drains what it is sent); a timeout logs `s` as the termination cause (e.g. `sD`).
+   * @default undefined (infinite)
+   */
   readonly serverMs?: number;
-  /** @default connectMs (as HAProxy) */
+  /**
+   * `timeout queue`: the longest a stream waits in a queue for a slot; ends it with `sQ`.
+   * @default connectMs (as HAProxy)
+   */
   readonly queueMs?: number;
-  /** Supersedes client/server once both sides are connected in TCP mode. */
+  /**
+   * `timeout tunnel`: replaces both `timeout client` and `timeout server` once the server side
+   * is connected, as HAProxy does in TCP mode. @default undefined (not used)
+   */
   readonly tunnelMs?: number;
-  /** Extra read timeout of a health check; see HAPROXY.md §6. */
+  /**
+   * `timeout check`: with it, a health check's connect may take min(`timeout connect`, `inter`)
+   * and its response this long; without it, `inter` bounds the whole check.
+   * @default undefined (not used)
+   */
   readonly checkMs?: number;
 }
 
-/** Health check protocol of a backend. */
+/**
+ * Health check protocol of a backend: `tcp` (`option tcp-check` without rules, the default: a
+ * check passes once the TCP connection is established) or `http` (`option httpchk`: the check
+ * sends a request line and reads the status of the response).
+ */
 export type HealthCheckKind =
   | { readonly kind: "tcp" }
   | {
     readonly kind: "http";
-    /** @default "OPTIONS" */
+    /** `option httpchk <method>`: the request method. @default "OPTIONS" (as HAProxy) */
     readonly method?: string;
-    /** @default "/" */
+    /** `option httpchk <method> <uri>`: the request URI. @default "/" (as HAProxy) */
     readonly uri?: string;
-    /** @default "HTTP/1.0" */
+    /** `option httpchk <method> <uri> <version>`: the request's HTTP version. @default "HTTP/1.0" (as HAProxy) */
     readonly version?: string;
-    /** `http-check expect status N`; absent = any 2xx or 3xx. */
+    /**
+     * `http-check expect status <codes>`: the statuses that pass.
+     * @default undefined (any 2xx or 3xx passes, as HAProxy)
+     */
     readonly expectStatus?: readonly number[];
   };
 
 /** A `backend` section (or the backend half of a `listen`). */
 export interface BackendConfig {
+  /** `backend <name>`: unique among backends; letters, digits, `_`, `.`, `:` and `-`. */
   readonly name: string;
-  /** @default "tcp" (only TCP mode exists so far) */
+  /** `mode`: only `tcp` exists so far. @default "tcp" */
   readonly mode?: "tcp";
-  /** @default { kind: "random", draws: 2 } (as HAProxy) */
+  /** `balance`: how a server is elected. @default { kind: "random", draws: 2 } (as HAProxy) */
   readonly balance?: BalanceAlgorithm;
+  /** `server` lines, in declaration order (which breaks ties in every algorithm). */
   readonly servers: readonly ServerConfig[];
-  /** Connect retries on the same server. @default 3 (as HAProxy) */
+  /**
+   * `retries`: connect attempts made after the first one fails, so 1 + `retries` in all. A
+   * retry on the same server after a connection error (refused, reset) first waits
+   * min(`timeout connect`, 1 s), the turn-around delay; after a connect timeout, or to another
+   * server, it starts at once. @default 3 (as HAProxy)
+   */
   readonly retries?: number;
   /**
-   * `option redispatch [N]`: 0 = off; -1 = on the last retry; P > 0 = every Pth retry;
-   * N < 0 = the Nth retry before the last. @default 0
+   * `option redispatch [N]`: when a retry may go to another server. 0 = never (`no option
+   * redispatch`); -1 = on the last retry (`option redispatch` alone); P > 0 = every Pth retry;
+   * N < 0 = the Nth retry before the last. When it is on, a retry also goes elsewhere whenever
+   * the server is no longer usable or, with a non-hash algorithm and more than one active
+   * server, at once (configuration.txt 4.2 `option redispatch`; HAProxy's
+   * `stream_choose_redispatch()`). @default 0
    */
   readonly redispatch?: number;
+  /** `timeout connect|server|queue|tunnel|check`. @default {} (all infinite or not used) */
   readonly timeouts?: BackendTimeouts;
-  /** Protocol of active checks for servers with `check`. @default { kind: "tcp" } */
+  /**
+   * `option tcp-check` or `option httpchk`: the protocol of active checks for servers with
+   * `check`. @default { kind: "tcp" }
+   */
   readonly healthCheck?: HealthCheckKind;
-  /** Use every backup server rather than only the first. @default false */
+  /**
+   * `option allbackups`: when no active server is usable, balance over every usable backup
+   * server rather than only the first one. @default false
+   */
   readonly allBackups?: boolean;
 }
 
@@ -152,11 +238,11 @@ export interface BackendConfig {
  * `log stdout|stderr format raw <facility>` target, given directly or through `log global`.
  */
 export interface LogConfig {
-  /** Stream the lines are written to. @default "stdout" */
+  /** `log stdout|stderr`: the standard stream the lines are written to. @default "stdout" */
   readonly target?: "stdout" | "stderr";
   /**
-   * `"tcplog"`: HAProxy's TCP log format (HAPROXY.md §4); `"json"`: the same fields as one
-   * JSON object per line.
+   * `"tcplog"`: HAProxy's TCP log format (`option tcplog`, configuration.txt 8.2.2);
+   * `"json"`: the same fields as one JSON object per line (`option tcplog json`).
    * @default "tcplog"
    */
   readonly format?: "tcplog" | "json";
@@ -164,24 +250,41 @@ export interface LogConfig {
 
 /** A `frontend` section (or the frontend half of a `listen`). */
 export interface FrontendConfig {
+  /** `frontend <name>`: unique among frontends; letters, digits, `_`, `.`, `:` and `-`. */
   readonly name: string;
-  /** `bind` lines; at least one. Port 0 asks for a free port (the listener reports it). */
+  /**
+   * `bind` addresses; at least one, none bound twice. Port 0 asks for a free port (the
+   * listener reports the real one).
+   */
   readonly binds: readonly Address[];
-  /** @default "tcp" */
+  /** `mode`: only `tcp` exists so far. @default "tcp" */
   readonly mode?: "tcp";
+  /** `default_backend`: the name of the backend that serves every stream of this frontend. */
   readonly defaultBackend: string;
-  /** Client inactivity timeout, ms; undefined or 0 = infinite, as HAProxy. */
+  /**
+   * `timeout client`: inactivity of the client side (it neither sends nor drains what it is
+   * sent), ms; a timeout logs `c` as the termination cause (e.g. `cD`). Undefined or 0 =
+   * infinite, as HAProxy (which warns). @default undefined
+   */
   readonly clientTimeoutMs?: number;
-  /** Frontend maxconn; 0 = unlimited. @default 0 */
+  /**
+   * `maxconn`: concurrent streams of this frontend, 0 = unlimited; a connection beyond it is
+   * aborted as soon as it is accepted and counted as denied. @default 0
+   */
   readonly maxconn?: number;
-  /** Emit one log line per stream (`option tcplog` + a `log` target). */
+  /** `option tcplog` and a `log` target: one log line per stream. @default undefined (no log lines) */
   readonly log?: LogConfig;
 }
 
 /** A whole proxy: what one `haproxy.cfg` describes. */
 export interface ProxyConfig {
+  /** `frontend` sections (and `listen` sections with a `bind`), in configuration order. */
   readonly frontends: readonly FrontendConfig[];
+  /** `backend` sections (and every `listen` section), in configuration order. */
   readonly backends: readonly BackendConfig[];
-  /** Process-wide connection limit (`global maxconn`); 0 = unlimited. @default 0 */
+  /**
+   * `global maxconn`: concurrent streams of the whole process, 0 = unlimited; a connection
+   * beyond it is aborted as soon as it is accepted and counted as denied. @default 0
+   */
   readonly maxconn?: number;
 }

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { createBalancer } from "../../src/balance/mod.ts";
 import { picks, weighted } from "./_fake.ts";
 
-// Expected sequences computed by hand from lb_map.c recalc_server_map() (HAPROXY.md §2):
+// Expected sequences computed by hand from HAProxy's lb_map.c recalc_server_map():
 // 2/1, tot 3: slot0 A(v=1) B(v=1) → A; slot1 A(1) B(1) → A; slot2 A(1) B(2) → B.
 // 3/2, tot 5: slots A A B A B.
 describe("balance static-rr", () => {
