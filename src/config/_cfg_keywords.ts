@@ -4,64 +4,17 @@
  *
  * @module
  */
-import { parseAddress } from "../address.ts";
-import { isProxyError } from "../errors.ts";
 import type { Address } from "../net.ts";
-import { parseInteger, parseTime } from "./_cfg_tokens.ts";
-import {
-  DEFAULT_RANDOM_DRAWS,
-  MAX_COUNT,
-  MAX_TIMEOUT_MS,
-  MAX_WEIGHT,
-  NAME_PATTERN,
-  ON_ERROR_VALUES,
-} from "./defaults.ts";
-import type { BalanceAlgorithm, OnError } from "./types.ts";
+import { address, exactArgs, int, time } from "./_cfg_values.ts";
+import { type ServerOptions, serverOptions } from "./_cfg_server.ts";
+import { DEFAULT_RANDOM_DRAWS, MAX_COUNT, NAME_PATTERN } from "./defaults.ts";
+import type { BalanceAlgorithm } from "./types.ts";
 
 /** Kinds of proxy sections (`global` is handled apart). */
 export type Kind = "defaults" | "frontend" | "backend" | "listen";
 
-/**
- * Options of a `server` or `default-server` line, as read (no defaults applied); each field is
- * the `ServerConfig` field of the same name (`check` and `interMs`...`port` become its
- * `check` object).
- */
-export interface ServerOptions {
-  /** `weight`. */
-  weight?: number;
-  /** `maxconn`. */
-  maxconn?: number;
-  /** `maxqueue`. */
-  maxqueue?: number;
-  /** `check`: the server has active health checks. */
-  check?: boolean;
-  /** `inter`, ms. */
-  interMs?: number;
-  /** `fastinter`, ms. */
-  fastinterMs?: number;
-  /** `downinter`, ms. */
-  downinterMs?: number;
-  /** `rise`. */
-  rise?: number;
-  /** `fall`. */
-  fall?: number;
-  /** `port` (of the checks). */
-  port?: number;
-  /** `backup`. */
-  backup?: boolean;
-  /** `disabled`. */
-  disabled?: boolean;
-  /** `slowstart`, ms. */
-  slowstartMs?: number;
-  /** `observe layer4`. */
-  observe?: "layer4";
-  /** `error-limit`. */
-  errorLimit?: number;
-  /** `on-error`. */
-  onError?: OnError;
-  /** `id` (never from `default-server`). */
-  id?: number;
-}
+/** Options of a `server` line, as read (`_cfg_server.ts`). */
+export type { ServerOptions } from "./_cfg_server.ts";
 
 /** A `log` target proxykit can write to, and the line that declared it. */
 export interface LogTarget {
@@ -192,100 +145,6 @@ export const GLOBAL_NO_EFFECT: Readonly<Record<string, true | string>> = {
 export const HAPROXY_SECTIONS: ReadonlySet<string> = new Set(
   "userlist peers resolvers mailers program http-errors ring cache log-forward fcgi-app".split(" "),
 );
-
-function exactArgs(c: Ctx, args: readonly string[], min: number, max: number, usage: string): void {
-  if (args.length < min || args.length > max) c.fail(`expects ${usage}`);
-}
-
-function int(c: Ctx, what: string, text: string | undefined, min: number, max: number): number {
-  const v = parseInteger(text ?? "", min, max);
-  return typeof v === "string" ? c.fail(`${what}${v}`) : v;
-}
-
-function time(c: Ctx, what: string, text: string | undefined, min: number): number {
-  const v = parseTime(text ?? "", MAX_TIMEOUT_MS);
-  if (typeof v === "string") return c.fail(`${what}${v}`);
-  if (v < min) c.fail(`${what}must be at least ${min} ms, got '${text}'`);
-  return v;
-}
-
-function address(c: Ctx, text: string): Address {
-  try {
-    // Port 0 is refused as HAProxy does ("invalid port '0'"), for bind lines too.
-    return parseAddress(text, { allowPortZero: false });
-  } catch (e) {
-    if (isProxyError(e)) c.fail(e.message);
-    throw e;
-  }
-}
-
-type ServerOption = (o: ServerOptions, c: Ctx, v: string, k: string) => void;
-const intOpt = (
-  key: "weight" | "maxconn" | "maxqueue" | "rise" | "fall" | "port" | "errorLimit" | "id",
-  min: number,
-  max: number,
-): ServerOption =>
-(o, c, v, k) => {
-  o[key] = int(c, `'${k}' `, v, min, max);
-};
-const timeOpt =
-  (key: "interMs" | "fastinterMs" | "downinterMs" | "slowstartMs", min: number): ServerOption => (o, c, v, k) => {
-    o[key] = time(c, `'${k}' `, v, min);
-  };
-
-/**
- * `server` / `default-server` options taking a value (configuration.txt 5.2), with HAProxy's
- * ranges: `weight` 0..256, a `maxconn`/`maxqueue` of 0 meaning unlimited, `inter`,
- * `fastinter`, `downinter`, `rise`, `fall`, `error-limit` and `id` at least 1.
- */
-const SERVER_VALUE_OPTIONS: Readonly<Record<string, ServerOption>> = {
-  weight: intOpt("weight", 0, MAX_WEIGHT),
-  maxconn: intOpt("maxconn", 0, MAX_COUNT),
-  maxqueue: intOpt("maxqueue", 0, MAX_COUNT),
-  inter: timeOpt("interMs", 1),
-  fastinter: timeOpt("fastinterMs", 1),
-  downinter: timeOpt("downinterMs", 1),
-  rise: intOpt("rise", 1, MAX_COUNT),
-  fall: intOpt("fall", 1, MAX_COUNT),
-  port: intOpt("port", 1, 65535),
-  slowstart: timeOpt("slowstartMs", 0),
-  "error-limit": intOpt("errorLimit", 1, MAX_COUNT),
-  id: intOpt("id", 1, MAX_COUNT),
-  observe: (o, c, v) => {
-    if (v === "layer7") c.fail("'observe layer7' needs HTTP mode, which is not supported yet");
-    if (v !== "layer4") c.fail(`'observe' expects 'layer4', got '${v}'`);
-    o.observe = "layer4";
-  },
-  "on-error": (o, c, v) => {
-    if (!(ON_ERROR_VALUES as readonly string[]).includes(v)) {
-      c.fail(`'on-error' expects one of ${ON_ERROR_VALUES.join(", ")}, got '${v}'`);
-    }
-    o.onError = v as OnError;
-  },
-};
-const SERVER_FLAGS: Readonly<Record<string, "check" | "backup" | "disabled">> = {
-  check: "check",
-  backup: "backup",
-  disabled: "disabled",
-};
-
-function serverOptions(c: Ctx, args: readonly string[], allowId: boolean): ServerOptions {
-  const o: ServerOptions = {};
-  for (let i = 0; i < args.length; i++) {
-    const k = args[i] ?? "";
-    const flag = SERVER_FLAGS[k];
-    const valued = SERVER_VALUE_OPTIONS[k];
-    if (flag !== undefined) o[flag] = true;
-    else if (k === "id" && !allowId) c.fail("'id' is not allowed on 'default-server': ids are per server");
-    else if (valued === undefined) c.unsupported(`unknown server option '${k}'`);
-    else {
-      const v = args[++i];
-      if (v === undefined) c.fail(`'${k}' expects a value`);
-      valued(o, c, v, k);
-    }
-  }
-  return o;
-}
 
 /** `log <target> [len N] [format F] [sample R:S] <facility> [<level> [<minlevel>]]`, stdout/stderr raw only. */
 function logTarget(c: Ctx, args: readonly string[]): LogTarget | undefined {

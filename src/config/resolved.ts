@@ -1,0 +1,142 @@
+/**
+ * The configuration with every default applied: what `resolveConfig()` returns and what
+ * the run-time objects read. Each type mirrors a user-facing one of `types.ts`, with nothing
+ * optional left but what HAProxy itself leaves unset (timeouts, a check port).
+ *
+ * @module
+ */
+import type { Address } from "../net.ts";
+import type { BalanceAlgorithm, OnError } from "./types.ts";
+
+/** Active check settings with every default applied (see `CheckConfig`). */
+export interface ResolvedCheckConfig {
+  /** `inter`: interval between checks of a server fully UP, ms. */
+  readonly interMs: number;
+  /** `fastinter`, ms; `inter` when not set. */
+  readonly fastinterMs: number;
+  /** `downinter`, ms; `inter` when not set. */
+  readonly downinterMs: number;
+  /** `rise`: consecutive passes that bring a DOWN server UP. */
+  readonly rise: number;
+  /** `fall`: consecutive failures that take an UP server DOWN. */
+  readonly fall: number;
+  /** `port` of the checks; `undefined`: the server's own port. */
+  readonly port: number | undefined;
+}
+
+/** A server with every default applied (see {@link ServerConfig}). */
+export interface ResolvedServerConfig {
+  /** `server <name>`. */
+  readonly name: string;
+  /** Where streams are sent. */
+  readonly address: Address;
+  /** `weight`, 0..256. */
+  readonly weight: number;
+  /** `maxconn`, 0 = unlimited. */
+  readonly maxconn: number;
+  /** `maxqueue`, 0 = unlimited. */
+  readonly maxqueue: number;
+  /** `backup`. */
+  readonly backup: boolean;
+  /** `disabled`: starts in maintenance. */
+  readonly disabled: boolean;
+  /** `slowstart`, ms; 0 = no ramp. */
+  readonly slowstartMs: number;
+  /** `check` and its options; `undefined`: no active check (the server is always considered UP). */
+  readonly check: ResolvedCheckConfig | undefined;
+  /** `observe layer4`, or `undefined` (no passive monitoring). */
+  readonly observe: "layer4" | undefined;
+  /** `error-limit`: consecutive observed errors that trigger `onError`. */
+  readonly errorLimit: number;
+  /** `on-error`. */
+  readonly onError: OnError;
+  /** Explicit `id`, else the smallest unused id counting from the previous one, as HAProxy. */
+  readonly id: number;
+}
+
+/** Backend timeouts, ms; `undefined` = infinite or not used (see `BackendTimeouts`). */
+export interface ResolvedBackendTimeouts {
+  /** `timeout connect`. */
+  readonly connectMs: number | undefined;
+  /** `timeout server`. */
+  readonly serverMs: number | undefined;
+  /** `timeout queue`; `connectMs` when not set (or 0), as HAProxy. */
+  readonly queueMs: number | undefined;
+  /** `timeout tunnel`. */
+  readonly tunnelMs: number | undefined;
+  /** `timeout check`. */
+  readonly checkMs: number | undefined;
+}
+
+/** Health check protocol with its defaults (see {@link HealthCheckKind}). */
+export type ResolvedHealthCheck =
+  | { readonly kind: "tcp" }
+  | {
+    readonly kind: "http";
+    /** Request method. */
+    readonly method: string;
+    /** Request URI. */
+    readonly uri: string;
+    /** Request HTTP version, e.g. `HTTP/1.0`. */
+    readonly version: string;
+    /** Statuses that pass; `undefined`: any 2xx or 3xx passes. */
+    readonly expectStatus: readonly number[] | undefined;
+  };
+
+/** A backend with every default applied (see {@link BackendConfig}). */
+export interface ResolvedBackendConfig {
+  /** `backend <name>`. */
+  readonly name: string;
+  /** `mode`: always `tcp` so far. */
+  readonly mode: "tcp";
+  /** `balance`. */
+  readonly balance: BalanceAlgorithm;
+  /** `server` lines, in declaration order, with their ids assigned. */
+  readonly servers: readonly ResolvedServerConfig[];
+  /** `retries`: attempts after the first failed connect. */
+  readonly retries: number;
+  /** `option redispatch` interval: 0 off, -1 last retry, P > 0 every Pth, N < 0 the Nth before last. */
+  readonly redispatch: number;
+  /** `timeout connect|server|queue|tunnel|check`. */
+  readonly timeouts: ResolvedBackendTimeouts;
+  /** Protocol of active checks. */
+  readonly healthCheck: ResolvedHealthCheck;
+  /** `option allbackups`. */
+  readonly allBackups: boolean;
+}
+
+/** Log settings with defaults applied (see `LogConfig`). */
+export interface ResolvedLogConfig {
+  /** Standard stream the lines go to. */
+  readonly target: "stdout" | "stderr";
+  /** `tcplog` line or JSON object. */
+  readonly format: "tcplog" | "json";
+}
+
+/** A frontend with every default applied (see {@link FrontendConfig}). */
+export interface ResolvedFrontendConfig {
+  /** `frontend <name>`. */
+  readonly name: string;
+  /** `bind` addresses, at least one. */
+  readonly binds: readonly Address[];
+  /** `mode`: always `tcp` so far. */
+  readonly mode: "tcp";
+  /** `default_backend`: an existing backend's name. */
+  readonly defaultBackend: string;
+  /** `timeout client`, ms; `undefined` = infinite. */
+  readonly clientTimeoutMs: number | undefined;
+  /** `maxconn`, 0 = unlimited. */
+  readonly maxconn: number;
+  /** `undefined`: streams are not logged. */
+  readonly log: ResolvedLogConfig | undefined;
+}
+
+/** A whole proxy configuration, validated, with every default applied. */
+export interface ResolvedProxyConfig {
+  /** Frontends in configuration order. */
+  readonly frontends: readonly ResolvedFrontendConfig[];
+  /** Backends in configuration order. */
+  readonly backends: readonly ResolvedBackendConfig[];
+  /** `global maxconn`, 0 = unlimited. */
+  readonly maxconn: number;
+}
