@@ -7,8 +7,12 @@
  * `xprt_ops` (transport layer: raw or TLS) tables play over the kernel and OpenSSL.
  *
  * Rules every adapter keeps, checked by `tests/adapters/conformance.ts`:
- * - Handlers are never called synchronously from inside a {@link Socket} method: a `write()`,
- *   `close()` or `abort()` returns before any resulting `onDrain` / `onClose` runs.
+ * - Handlers are never called synchronously from inside a {@link Socket} method: `write()`,
+ *   `pause()`, `resume()`, `shutdownWrite()`, `close()` and `abort()` return before any
+ *   `onData` / `onEnd` / `onDrain` / `onClose` they make due runs, also when they are called
+ *   from inside a handler.
+ * - Once `pause()` has returned, no `onData` or `onEnd` runs until `resume()`, even for bytes
+ *   the runtime had already read: the adapter holds them.
  * - A chunk passed to `onData` belongs to the receiver; the adapter never reuses its memory
  *   while the receiver owns it. A chunk passed to `write()` is given up: from then on the
  *   caller neither changes nor reads it, and once it is written the adapter may reuse its
@@ -17,7 +21,10 @@
  * - `write()` accepts every byte (never drops, never partial); backpressure is its return value.
  * - Sockets are always half-open capable: `onEnd` (peer EOF) leaves the write side usable.
  * - Events arrive in order: `onData`* then `onEnd`? then `onClose` exactly once, last.
- *
+ * - On a TLS socket, `shutdownWrite()` sends a close_notify alert before the FIN, and `close()`
+ *   sends one after the queued bytes: the peer can tell a complete stream from a cut one.
+ *   `abort()` sends none, so the peer sees a truncation (where `abortSendsReset` is false the
+ *   runtime closes in order, close_notify included: see its note). *
  * @module
  */
 
@@ -124,15 +131,27 @@ export interface Socket {
    * once closed, the chunk is discarded and `false` is returned.
    */
   write(chunk: Uint8Array): boolean;
-  /** Stops delivering `onData`/`onEnd` and stops reading from the kernel, so the peer blocks. */
+  /**
+   * Stops delivering `onData`/`onEnd` from the moment it returns (bytes the runtime already
+   * read are held) and stops reading from the kernel, so the peer blocks.
+   */
   pause(): void;
   /** Resumes delivery after `pause()`. */
   resume(): void;
-  /** Half-close: once queued bytes are sent, shuts the write side (FIN); reading goes on. */
+  /**
+   * Half-close: once queued bytes are sent, shuts the write side (TLS: close_notify, then
+   * FIN); reading goes on.
+   */
   shutdownWrite(): void;
-  /** Sends queued bytes, then closes both directions; `onClose()` follows. */
+  /**
+   * Sends queued bytes (TLS: then close_notify), then closes both directions; `onClose()`
+   * follows.
+   */
   close(): void;
-  /** Closes at once, dropping queued bytes, with a reset where the runtime can send one. */
+  /**
+   * Closes at once, dropping queued bytes, with a reset where the runtime can send one; on TLS
+   * without close_notify, so that the peer sees the stream cut (see `abortSendsReset`).
+   */
   abort(): void;
   /** Disables Nagle's algorithm. Returns whether the option was applied. */
   setNoDelay(enable: boolean): boolean;
@@ -152,7 +171,9 @@ export interface TlsClientOptions {
   readonly cert?: string;
   readonly key?: string;
   /**
-   * Verify the server certificate.
+   * Verify the server certificate: its chain and its name. `false` skips both, on adapters
+   * with the `tlsClientNoVerify` capability; the others refuse it at once with `ETLSVERIFY`
+   * rather than verify anyway.
    * @default true
    */
   readonly verify?: boolean;
@@ -234,10 +255,18 @@ export interface NetCapabilities {
   readonly tlsServerUpgrade: boolean;
   /** Read the peer certificate and TLS version. */
   readonly tlsPeerInfo: boolean;
+  /**
+   * `TlsClientOptions.verify: false` skips certificate verification entirely (chain and
+   * name), so a self-signed or untrusted server certificate is accepted.
+   */
+  readonly tlsClientNoVerify: boolean;
   /** `setKeepAlive` honours its delay. */
   readonly keepAliveDelay: boolean;
   readonly reusePort: boolean;
-  /** `abort()` sends a TCP reset (SO_LINGER 0) rather than a FIN. */
+  /**
+   * `abort()` sends a TCP reset (SO_LINGER 0) rather than a FIN, and no TLS close_notify.
+   * Without it, `abort()` is an orderly close the peer cannot tell from `close()`.
+   */
   readonly abortSendsReset: boolean;
   /** Unreachable hosts are reported as such, not as `ECONNREFUSED`. */
   readonly distinguishesUnreachable: boolean;
