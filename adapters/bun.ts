@@ -30,7 +30,8 @@
 import type { Network } from "../src/net.ts";
 import { highWaterMarkBytes, type NetworkOptions } from "./_options.ts";
 import { CAPABILITIES } from "./bun/capabilities.ts";
-import { connect, listen } from "./bun/net.ts";
+import { connect } from "./bun/connect.ts";
+import { listen } from "./bun/listen.ts";
 
 export type { NetworkOptions };
 

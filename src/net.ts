@@ -89,7 +89,11 @@ export interface SocketHandlers {
   /**
    * The socket is fully closed and its resources released; called exactly once, last.
    * `error` is set when an error closed it (reset by peer, TLS failure); it is absent after a
-   * local `close()` / `abort()` or an orderly close of both directions.
+   * local `close()` / `abort()` or an orderly close of both directions. After `close()` it
+   * comes once the queued bytes are sent; the adapter may keep the connection a little longer
+   * (at most a minute), reading and discarding, until the peer closes too, as a kernel does
+   * with a closed socket: closing while the peer still sends would reset the connection and
+   * cut what the peer had not read yet.
    */
   onClose(error?: NetError): void;
 }

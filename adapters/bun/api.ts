@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { Address } from "../../src/net.ts";
 import type { BunTlsOptions } from "./tls.ts";
 
 /** A `Bun.listen` / `Bun.connect` socket (TCP or TLS). */
@@ -72,3 +73,8 @@ export interface BunLike {
 
 /** The `Bun` global, looked up when used: the module also loads (unused) on other runtimes. */
 export const bun = (): BunLike => (globalThis as unknown as { Bun: BunLike }).Bun;
+
+/** The address part of Bun's listen/connect options. */
+export function endpoint(address: Address): { hostname: string; port: number } | { unix: string } {
+  return address.transport === "unix" ? { unix: address.path } : { hostname: address.hostname, port: address.port };
+}

@@ -34,7 +34,7 @@ export const CAPABILITIES: NetCapabilities = {
     tlsPeerInfo: "Deno's TlsConn exposes only the ALPN protocol (no peer certificate, no TLS version)",
     keepAliveDelay: "TcpConn.setKeepAlive takes no delay (kernel default, 2 h); TlsConn has no setKeepAlive",
     tlsClientNoVerify:
-      "Deno can skip only the hostname check (unsafelyDisableHostnameVerification), never the certificate chain: verify: false is refused",
+      "Deno can skip only the hostname check (unsafelyDisableHostnameVerification), never the certificate chain",
     abortSendsReset:
       "Deno cannot set SO_LINGER: abort() closes with a FIN (on TLS after a close_notify), the peer sees an orderly end",
     ...(REUSE_PORT ? {} : { reusePort: "Deno.listen({ reusePort }) needs --unstable-net and Linux" }),

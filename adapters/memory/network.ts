@@ -42,7 +42,9 @@ const EPHEMERAL_LAST = 60999;
  * its latency.
  */
 export class MemoryNetwork implements Network {
+  /** Always `"memory"`. */
   readonly name = "memory";
+  /** No TLS; everything else is modelled (`notes` says why TLS is missing). */
   readonly capabilities: NetCapabilities = CAPABILITIES;
   /** The clock driving connect latency. */
   readonly clock: Clock;
@@ -58,7 +60,10 @@ export class MemoryNetwork implements Network {
   #ports = new Map<number, number>();
   #nextPort = EPHEMERAL_FIRST;
 
-  /** @throws {RangeError} when a size or the latency is not a valid number. */
+  /**
+   * A network of its own on `options.clock`.
+   * @throws {RangeError} when a size or the latency is not a valid number.
+   */
   constructor(options: MemoryNetworkOptions = {}) {
     this.clock = options.clock ?? systemClock;
     this.#defaultLatency = latencyMs("MemoryNetwork: connectLatencyMs", options.connectLatencyMs ?? 0);

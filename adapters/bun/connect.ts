@@ -1,59 +1,14 @@
 /**
- * Listening and connecting with the Bun adapter: `Bun.listen` / `Bun.connect` with the shared
- * handler tables of `handlers.ts`.
+ * Connecting with the Bun adapter: `Bun.connect` with the connect handlers of `handlers.ts`.
  *
  * @module
  */
-import type { Address, ConnectOptions, Listener, ListenOptions, Socket } from "../../src/net.ts";
+import type { ConnectOptions, Socket } from "../../src/net.ts";
 import { describeAddress } from "../_address.ts";
 import { netError, toNetError } from "../_errors.ts";
-import { bun } from "./api.ts";
-import { type AcceptContext, CLIENT_HANDLERS, type PendingConnect, SERVER_HANDLERS } from "./handlers.ts";
-import { type BunTlsOptions, clientTls, serverTls } from "./tls.ts";
-
-/** The address part of Bun's listen/connect options. */
-function endpoint(address: Address): { hostname: string; port: number } | { unix: string } {
-  return address.transport === "unix" ? { unix: address.path } : { hostname: address.hostname, port: address.port };
-}
-
-/** Binds with `Bun.listen`; its synchronous errors (`EADDRINUSE`, ...) become rejections. */
-export function listen(options: ListenOptions, highWaterMarkBytes: number): Promise<Listener> {
-  const { address } = options;
-  try {
-    const ctx: AcceptContext = {
-      onAccept: options.onAccept,
-      tls: options.tls !== undefined,
-      askedForCert: options.tls?.requestClientCert ?? false,
-      path: address.transport === "unix" ? address.path : undefined,
-      highWaterMarkBytes,
-    };
-    const l = bun().listen({
-      ...endpoint(address),
-      allowHalfOpen: true,
-      socket: SERVER_HANDLERS,
-      data: ctx,
-      ...(options.reusePort === true ? { reusePort: true } : {}),
-      ...(options.tls !== undefined ? { tls: serverTls(options.tls) } : {}),
-    });
-    let closed = false;
-    const bound: Address = address.transport === "unix"
-      ? address
-      : { transport: "tcp", hostname: address.hostname, port: l.port };
-    return Promise.resolve({
-      address: bound,
-      close(): Promise<void> {
-        if (!closed) {
-          closed = true;
-          // Stops accepting and releases the port now; accepted sockets live on.
-          l.stop(false);
-        }
-        return Promise.resolve();
-      },
-    });
-  } catch (e) {
-    return Promise.reject(e instanceof RangeError ? e : toNetError(e, `bun listen ${describeAddress(address)}`));
-  }
-}
+import { bun, endpoint } from "./api.ts";
+import { CLIENT_HANDLERS, type PendingConnect } from "./handlers.ts";
+import { type BunTlsOptions, clientTls } from "./tls.ts";
 
 /** Connects with `Bun.connect`; settles on `open`, or after the handshake for TLS. */
 export function connect(options: ConnectOptions, highWaterMarkBytes: number): Promise<Socket> {
