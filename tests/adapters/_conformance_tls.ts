@@ -8,7 +8,8 @@ import assert from "node:assert/strict";
 import type { Listener, Network, Socket } from "../../src/net.ts";
 import { deferred, enc, fixture, portOf, Recorder, tcp, within } from "../_helpers.ts";
 import { skipUnless, WAIT_MS } from "./_conformance_kit.ts";
-import { OPENSSL, type OpensslPeer, RECEIVED_CLOSE_NOTIFY, startClient, startServer } from "./_openssl.ts";
+import type { Child } from "../_child.ts";
+import { OPENSSL, RECEIVED_CLOSE_NOTIFY, startClient, startServer } from "./_openssl.ts";
 
 /** Registers the TLS cases for `net` (inside the adapter's `describe`). */
 export function tlsCases(net: Network): void {
@@ -130,7 +131,7 @@ const TAIL_LINE = "last line before the close";
 async function closeNotifyCase(net: Network, side: "client" | "server", how: "shutdownWrite" | "close" | "abort") {
   let socket: Socket;
   let listener: Listener | undefined;
-  let peer: OpensslPeer;
+  let peer: Child;
   if (side === "client") {
     const server = await startServer();
     peer = server.peer;
@@ -156,16 +157,18 @@ async function closeNotifyCase(net: Network, side: "client" | "server", how: "sh
     const rec = new Recorder();
     socket.setHandlers(rec);
     socket.write(enc("hello\n"));
-    await peer.line(/^hello$/);
+    await peer.line(/^hello$/, WAIT_MS);
     socket.write(enc(`${"x".repeat(63)}\n`.repeat(3200)));
     socket.write(enc(`${TAIL_LINE}\n`));
     socket[how]();
     // Either way openssl ends the session and exits: after answering a close_notify with its
     // own, or on the EOF or reset.
     await within(peer.exited, WAIT_MS, "openssl exits once the connection ended");
-    const transcript = (): string => peer.lines.filter((l) => !l.startsWith("xxx")).join("\n").slice(-1500);
-    const tail = peer.lines.indexOf(TAIL_LINE);
-    const notify = peer.lines.findIndex((l) => RECEIVED_CLOSE_NOTIFY.test(l));
+    const lines = peer.stdout;
+    const transcript = (): string =>
+      `${lines.filter((l) => !l.startsWith("xxx")).join("\n").slice(-1500)}\nstderr: ${peer.stderr().slice(-500)}`;
+    const tail = lines.indexOf(TAIL_LINE);
+    const notify = lines.findIndex((l) => RECEIVED_CLOSE_NOTIFY.test(l));
     if (how === "abort") {
       assert.equal(notify, -1, `abort() sent close_notify:\n${transcript()}`);
     } else {
@@ -178,7 +181,7 @@ async function closeNotifyCase(net: Network, side: "client" | "server", how: "sh
     }
     assert.equal(await within(rec.closed.promise, WAIT_MS, "local close"), undefined);
   } finally {
-    peer.kill();
+    peer.child.kill("SIGKILL");
     socket.abort();
     await listener?.close();
   }

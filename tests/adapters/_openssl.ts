@@ -3,10 +3,9 @@
  * print every TLS record they send (`>>>`) and receive (`<<<`), so a test can see which alerts
  * (`close_notify`) an adapter's socket really put on the wire.
  */
-import { after } from "node:test";
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { deferred, within } from "../_helpers.ts";
+import { type Child, startProgram } from "../_child.ts";
 
 /** The `openssl` binary, or `undefined` when it is not installed (tests then skip loudly). */
 export const OPENSSL: string | undefined = ["openssl", "/usr/bin/openssl"].find((p) => {
@@ -17,96 +16,41 @@ export const OPENSSL: string | undefined = ["openssl", "/usr/bin/openssl"].find(
   }
 });
 
-const FIXTURES = fileURLToPath(new URL("../fixtures/tls/", import.meta.url));
-
-const running: ChildProcess[] = [];
-after(() => {
-  for (const c of running) c.kill("SIGKILL");
-});
-
-/** A running openssl peer with its output read line by line. */
-export interface OpensslPeer {
-  /** stdout and stderr lines so far, in arrival order per stream. */
-  readonly lines: string[];
-  /** Resolves with the first line matching `re` (already seen or to come), within `ms`. */
-  line(re: RegExp, ms?: number): Promise<RegExpMatchArray>;
-  /** Resolves once the process exited and its output was read. */
-  readonly exited: Promise<void>;
-  /** Kills the process (when a test ends early). */
-  kill(): void;
-}
-
 /** A `close_notify` alert the peer received (`<<<`). */
 export const RECEIVED_CLOSE_NOTIFY: RegExp = /^<<< .*Alert.*close_notify/;
 
-function start(args: string[]): OpensslPeer {
-  // stdin stays an open pipe: on EOF from stdin both tools close the TLS connection themselves.
-  const child = spawn(OPENSSL!, args, { cwd: FIXTURES, stdio: ["pipe", "pipe", "pipe"] });
-  running.push(child);
-  const lines: string[] = [];
-  const waiters: { re: RegExp; d: ReturnType<typeof deferred<RegExpMatchArray>> }[] = [];
-  const exited = deferred<void>();
-  let open = 2;
-  for (const stream of [child.stdout!, child.stderr!]) {
-    let partial = "";
-    stream.setEncoding("utf8");
-    stream.on("data", (s: string) => {
-      partial += s;
-      const parts = partial.split("\n");
-      partial = parts.pop()!;
-      for (const l of parts) {
-        lines.push(l);
-        for (const w of waiters.splice(0)) {
-          const m = l.match(w.re);
-          if (m) w.d.resolve(m);
-          else waiters.push(w);
-        }
-      }
-    });
-    stream.on("end", () => {
-      if (--open === 0) exited.resolve();
-    });
-  }
-  child.on("error", (e) => exited.reject(e));
-  return {
-    lines,
-    exited: exited.promise,
-    kill: () => child.kill("SIGKILL"),
-    line(re, ms = 10_000) {
-      for (const l of lines) {
-        const m = l.match(re);
-        if (m) return Promise.resolve(m);
-      }
-      const d = deferred<RegExpMatchArray>();
-      waiters.push({ re, d });
-      return within(d.promise, ms, `openssl line ${re}; output so far:\n${lines.join("\n").slice(-2000)}`);
-    },
-  };
+const fixture = (name: string): string => fileURLToPath(new URL(`../fixtures/tls/${name}`, import.meta.url));
+
+/**
+ * Standard input stays open: on EOF there both tools end the TLS connection themselves, which
+ * would blur what the adapter did.
+ */
+function start(args: string[]): Child {
+  return startProgram(OPENSSL!, [...args, "-msg"], { stdin: "pipe" });
 }
 
 /**
  * `openssl s_server` on 127.0.0.1 with a port from port 0, serving the `localhost` fixture
  * certificate to one client; resolves with the port it printed.
  */
-export async function startServer(): Promise<{ peer: OpensslPeer; port: number }> {
+export async function startServer(): Promise<{ peer: Child; port: number }> {
   const peer = start([
     "s_server",
     "-accept",
     "127.0.0.1:0",
     "-cert",
-    "localhost.pem",
+    fixture("localhost.pem"),
     "-key",
-    "localhost.key",
+    fixture("localhost.key"),
     "-naccept",
     "1",
-    "-msg",
   ]);
-  const m = await peer.line(/^ACCEPT 127\.0\.0\.1:(\d+)/);
+  const m = await peer.line(/^ACCEPT 127\.0\.0\.1:(\d+)/, 10_000);
   return { peer, port: Number(m[1]) };
 }
 
 /** `openssl s_client` to 127.0.0.1:`port`, verifying the `localhost` fixture certificate. */
-export function startClient(port: number): OpensslPeer {
+export function startClient(port: number): Child {
   return start([
     "s_client",
     "-connect",
@@ -114,8 +58,7 @@ export function startClient(port: number): OpensslPeer {
     "-servername",
     "localhost",
     "-CAfile",
-    "ca.pem",
+    fixture("ca.pem"),
     "-verify_return_error",
-    "-msg",
   ]);
 }
