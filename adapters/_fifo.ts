@@ -25,6 +25,7 @@ export class Fifo<T> {
     return this.#items.length > this.#head ? this.#items[this.#items.length - 1] : undefined;
   }
 
+  /** Adds `item` at the back. */
   push(item: T): void {
     this.#items.push(item);
   }
@@ -44,6 +45,7 @@ export class Fifo<T> {
     return item;
   }
 
+  /** Drops every item. */
   clear(): void {
     this.#items = [];
     this.#head = 0;

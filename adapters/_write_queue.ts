@@ -40,6 +40,7 @@ export class WriteQueue {
     return this.#chunks.first();
   }
 
+  /** Where the unwritten part of {@link head} starts. */
   get headOffset(): number {
     return this.#headOffset;
   }

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { NetError, Socket, TlsClientOptions } from "../../src/net.ts";
+import type { Address, NetError, Socket, TlsClientOptions } from "../../src/net.ts";
 import { tcpAddress } from "../_address.ts";
 import { netError, rethrowLater, toNetError } from "../_errors.ts";
 import type { BunHandlers, BunNativeSocket } from "./api.ts";
@@ -75,6 +75,16 @@ const COMMON = {
   },
 };
 
+/**
+ * The wrapper of a newly opened native socket. Bun reports no addresses on Unix sockets:
+ * `unix` then gives the local one, when known (a listener's path).
+ */
+function wrap(s: BunNativeSocket, highWaterMarkBytes: number, unix?: { readonly local?: Address }): BunSocket {
+  if (unix !== undefined) return new BunSocket(s, unix.local, undefined, highWaterMarkBytes);
+  const local = tcpAddress(s.localAddress, s.localPort);
+  return new BunSocket(s, local, tcpAddress(s.remoteAddress, s.remotePort), highWaterMarkBytes);
+}
+
 /** Calls the listener's `onAccept`, surfacing its exceptions like a handler's. */
 function accept(ctx: AcceptContext, w: BunSocket): void {
   try {
@@ -89,14 +99,8 @@ export const SERVER_HANDLERS: BunHandlers = {
   ...COMMON,
   open(s) {
     const ctx = s.data as AcceptContext;
-    const w = ctx.path !== undefined
-      ? new BunSocket(s, { transport: "unix", path: ctx.path }, undefined, ctx.highWaterMarkBytes)
-      : new BunSocket(
-        s,
-        tcpAddress(s.localAddress, s.localPort),
-        tcpAddress(s.remoteAddress, s.remotePort),
-        ctx.highWaterMarkBytes,
-      );
+    const unix = ctx.path === undefined ? undefined : { local: { transport: "unix", path: ctx.path } as const };
+    const w = wrap(s, ctx.highWaterMarkBytes, unix);
     s.data = w;
     if (ctx.tls) {
       w.pending = ctx;
@@ -132,12 +136,7 @@ export const CLIENT_HANDLERS: BunHandlers = {
   ...COMMON,
   open(s) {
     const p = s.data as PendingConnect;
-    const w = p.unix ? new BunSocket(s, undefined, undefined, p.highWaterMarkBytes) : new BunSocket(
-      s,
-      tcpAddress(s.localAddress, s.localPort),
-      tcpAddress(s.remoteAddress, s.remotePort),
-      p.highWaterMarkBytes,
-    );
+    const w = wrap(s, p.highWaterMarkBytes, p.unix ? {} : undefined);
     s.data = w;
     w.pending = p;
     p.socket = w;
