@@ -67,7 +67,7 @@ export function netError(code: NetErrorCode, message: string, cause?: unknown): 
 /**
  * Maps any runtime error to a {@link NetError}. Deno's rustls errors carry no code: their
  * messages are matched (`invalid peer certificate` is a verification failure, see
- * RUNTIMES.md "Deno TLS").
+ * `docs/runtimes.md`, Deno).
  */
 export function toNetError(err: unknown, context: string): NetError {
   if (err instanceof Error && typeof (err as { code?: unknown }).code === "string") {
@@ -99,4 +99,15 @@ export function toNetError(err: unknown, context: string): NetError {
   if (name === "UnexpectedEof") return netError("ETLS", `${context}: ${message}`, err);
   if (name === "NotCapable" || name === "PermissionDenied") return netError("EACCES", `${context}: ${message}`, err);
   return netError("EUNKNOWN", `${context}: ${message}`, err);
+}
+
+/**
+ * Rethrows an exception a core handler threw inside a runtime callback from a fresh
+ * microtask: it surfaces as uncaught (as in Node), while the adapter's own state stays sound
+ * and the runtime never mistakes it for a socket error.
+ */
+export function rethrowLater(err: unknown): void {
+  queueMicrotask(() => {
+    throw err;
+  });
 }

@@ -26,7 +26,7 @@ done
 case "$(node --version)" in v2[4-9]*|v[3-9]*) ;; *) echo "FATAL: node $(node --version) is too old: Node 24+ (from node_modules/.bin) is needed" >&2; missing=1;; esac
 [ $missing -eq 0 ] || exit 1
 
-# bash scripts/static.sh || exit 1   # TODO(gate): enabled once deno doc --lint is clean
+bash scripts/static.sh || exit 1
 
 bash scripts/peers.sh || true   # real peers (haproxy, curl, openssl): installed when possible (tests/_peers.ts decides)
 

@@ -7,8 +7,12 @@
  * `xprt_ops` (transport layer: raw or TLS) tables play over the kernel and OpenSSL.
  *
  * Rules every adapter keeps, checked by `tests/adapters/conformance.ts`:
- * - Handlers are never called synchronously from inside a {@link Socket} method: a `write()`,
- *   `close()` or `abort()` returns before any resulting `onDrain` / `onClose` runs.
+ * - Handlers are never called synchronously from inside a {@link Socket} method: `write()`,
+ *   `pause()`, `resume()`, `shutdownWrite()`, `close()` and `abort()` return before any
+ *   `onData` / `onEnd` / `onDrain` / `onClose` they make due runs, also when they are called
+ *   from inside a handler.
+ * - Once `pause()` has returned, no `onData` or `onEnd` runs until `resume()`, even for bytes
+ *   the runtime had already read: the adapter holds them.
  * - A chunk passed to `onData` belongs to the receiver; the adapter never reuses its memory
  *   while the receiver owns it. A chunk passed to `write()` is given up: from then on the
  *   caller neither changes nor reads it, and once it is written the adapter may reuse its
@@ -17,12 +21,16 @@
  * - `write()` accepts every byte (never drops, never partial); backpressure is its return value.
  * - Sockets are always half-open capable: `onEnd` (peer EOF) leaves the write side usable.
  * - Events arrive in order: `onData`* then `onEnd`? then `onClose` exactly once, last.
- *
+ * - On a TLS socket, `shutdownWrite()` sends a close_notify alert before the FIN, and `close()`
+ *   sends one after the queued bytes: the peer can tell a complete stream from a cut one.
+ *   `abort()` sends none, so the peer sees a truncation (where `abortSendsReset` is false the
+ *   runtime closes in order, close_notify included: see its note). *
  * @module
  */
 
 /** A TCP endpoint. `hostname` is an IP literal for addresses the adapter reports. */
 export interface TcpAddress {
+  /** Discriminates TCP from Unix addresses. */
   readonly transport: "tcp";
   /** IPv4 dotted quad or IPv6 text without brackets (`::1`); a name only in connect options. */
   readonly hostname: string;
@@ -32,7 +40,9 @@ export interface TcpAddress {
 
 /** A Unix domain socket endpoint (`\0name` for Linux abstract sockets). */
 export interface UnixAddress {
+  /** Discriminates Unix from TCP addresses. */
   readonly transport: "unix";
+  /** Filesystem path of the socket, or `\0name` for a Linux abstract socket. */
   readonly path: string;
 }
 
@@ -65,6 +75,7 @@ export type NetErrorCode =
 
 /** An error raised by an adapter: a plain `Error` with a {@link NetErrorCode}. */
 export interface NetError extends Error {
+  /** What failed, from the closed set the core reasons about. */
   readonly code: NetErrorCode;
 }
 
@@ -82,7 +93,11 @@ export interface SocketHandlers {
   /**
    * The socket is fully closed and its resources released; called exactly once, last.
    * `error` is set when an error closed it (reset by peer, TLS failure); it is absent after a
-   * local `close()` / `abort()` or an orderly close of both directions.
+   * local `close()` / `abort()` or an orderly close of both directions. After `close()` it
+   * comes once the queued bytes are sent; the adapter may keep the connection a little longer
+   * (at most a minute), reading and discarding, until the peer closes too, as a kernel does
+   * with a closed socket: closing while the peer still sends would reset the connection and
+   * cut what the peer had not read yet.
    */
   onClose(error?: NetError): void;
 }
@@ -124,15 +139,27 @@ export interface Socket {
    * once closed, the chunk is discarded and `false` is returned.
    */
   write(chunk: Uint8Array): boolean;
-  /** Stops delivering `onData`/`onEnd` and stops reading from the kernel, so the peer blocks. */
+  /**
+   * Stops delivering `onData`/`onEnd` from the moment it returns (bytes the runtime already
+   * read are held) and stops reading from the kernel, so the peer blocks.
+   */
   pause(): void;
   /** Resumes delivery after `pause()`. */
   resume(): void;
-  /** Half-close: once queued bytes are sent, shuts the write side (FIN); reading goes on. */
+  /**
+   * Half-close: once queued bytes are sent, shuts the write side (TLS: close_notify, then
+   * FIN); reading goes on.
+   */
   shutdownWrite(): void;
-  /** Sends queued bytes, then closes both directions; `onClose()` follows. */
+  /**
+   * Sends queued bytes (TLS: then close_notify), then closes both directions; `onClose()`
+   * follows.
+   */
   close(): void;
-  /** Closes at once, dropping queued bytes, with a reset where the runtime can send one. */
+  /**
+   * Closes at once, dropping queued bytes, with a reset where the runtime can send one; on TLS
+   * without close_notify, so that the peer sees the stream cut (see `abortSendsReset`).
+   */
   abort(): void;
   /** Disables Nagle's algorithm. Returns whether the option was applied. */
   setNoDelay(enable: boolean): boolean;
@@ -150,9 +177,12 @@ export interface TlsClientOptions {
   readonly caCerts?: readonly string[];
   /** PEM client certificate and key, for mutual TLS. */
   readonly cert?: string;
+  /** PEM private key of {@link TlsClientOptions.cert}. */
   readonly key?: string;
   /**
-   * Verify the server certificate.
+   * Verify the server certificate: its chain and its name. `false` skips both, on adapters
+   * with the `tlsClientNoVerify` capability; the others refuse it at once with `ETLSVERIFY`
+   * rather than verify anyway.
    * @default true
    */
   readonly verify?: boolean;
@@ -184,6 +214,7 @@ export interface TlsServerOptions {
 
 /** Options of {@link Network.listen}. */
 export interface ListenOptions {
+  /** Where to listen; TCP port 0 asks for a free port. */
   readonly address: Address;
   /** Called for each accepted socket, which waits for its first `setHandlers()`. */
   readonly onAccept: (socket: Socket) => void;
@@ -197,6 +228,7 @@ export interface ListenOptions {
 
 /** Options of {@link Network.connect}. */
 export interface ConnectOptions {
+  /** The destination; a TCP hostname may be a name the runtime resolves. */
   readonly address: Address;
   /** Makes the transport TLS (needs `tlsClient`). */
   readonly tls?: TlsClientOptions;
@@ -205,6 +237,10 @@ export interface ConnectOptions {
    * opens later is closed by the adapter. The core's connect timeout is built on it.
    */
   readonly signal?: AbortSignal;
+  /**
+   * Disable Nagle's algorithm on the new socket (TCP only).
+   * @default false
+   */
   readonly noDelay?: boolean;
 }
 
@@ -222,9 +258,13 @@ export interface Listener {
  * capability carries its reason in {@link NetCapabilities.notes}.
  */
 export interface NetCapabilities {
+  /** Listen on and connect to Unix domain sockets. */
   readonly unix: boolean;
+  /** Listen on and connect to IPv6 addresses. */
   readonly ipv6: boolean;
+  /** TLS on outgoing connections ({@link ConnectOptions.tls}). */
   readonly tlsClient: boolean;
+  /** TLS listeners ({@link ListenOptions.tls}) with one certificate. */
   readonly tlsServer: boolean;
   /** Several certificates chosen by SNI on one listener. */
   readonly tlsSniMultiCert: boolean;
@@ -234,10 +274,19 @@ export interface NetCapabilities {
   readonly tlsServerUpgrade: boolean;
   /** Read the peer certificate and TLS version. */
   readonly tlsPeerInfo: boolean;
+  /**
+   * `TlsClientOptions.verify: false` skips certificate verification entirely (chain and
+   * name), so a self-signed or untrusted server certificate is accepted.
+   */
+  readonly tlsClientNoVerify: boolean;
   /** `setKeepAlive` honours its delay. */
   readonly keepAliveDelay: boolean;
+  /** Several listeners on one port, the kernel spreading connections (SO_REUSEPORT). */
   readonly reusePort: boolean;
-  /** `abort()` sends a TCP reset (SO_LINGER 0) rather than a FIN. */
+  /**
+   * `abort()` sends a TCP reset (SO_LINGER 0) rather than a FIN, and no TLS close_notify.
+   * Without it, `abort()` is an orderly close the peer cannot tell from `close()`.
+   */
   readonly abortSendsReset: boolean;
   /** Unreachable hosts are reported as such, not as `ECONNREFUSED`. */
   readonly distinguishesUnreachable: boolean;
@@ -257,6 +306,7 @@ export interface NetCapabilities {
 export interface Network {
   /** `"deno"`, `"bun"`, `"node"` or `"memory"`: for logs and error messages only. */
   readonly name: string;
+  /** What this adapter can do; the core refuses a configuration needing anything else. */
   readonly capabilities: NetCapabilities;
   /** Binds and starts accepting. Rejects with a {@link NetError} (`EADDRINUSE`, ...). */
   listen(options: ListenOptions): Promise<Listener>;

@@ -123,7 +123,8 @@ export class Stream {
    * The side's read was shut by its inactivity timeout (HAProxy's CF_SHUTR on
    * CF_READ_TIMEOUT, a channel flag: the socket itself saw no EOF): it is paused for good and
    * its direction half-closed downstream, but the other direction goes on until it ends or
-   * times out too.
+   * times out too. A paused socket delivers nothing (src/net.ts, checked for every adapter by
+   * the conformance suite), so a read-shut side is simply never resumed.
    */
   #clientReadShut = false;
   #serverReadShut = false;
@@ -236,8 +237,6 @@ export class Stream {
 
   /** Client bytes: forwarded, or held (bounded) until the server side is established. */
   fromClient(chunk: Uint8Array): void {
-    // Bun may deliver bytes it had read before pause(): a timed-out read side takes nothing.
-    if (this.#clientReadShut) return;
     this.bytesIn += chunk.length;
     const now = this.#ctx.clock.now();
     this.#cliAt = now;
@@ -253,7 +252,6 @@ export class Stream {
 
   /** Server bytes go to the client; a saturated client pauses the server. */
   fromServer(chunk: Uint8Array): void {
-    if (this.#serverReadShut) return;
     this.bytesOut += chunk.length;
     const now = this.#ctx.clock.now();
     this.#srvAt = now;
@@ -267,7 +265,6 @@ export class Stream {
 
   /** Client EOF: propagated as a half-close once the server side is up (else `#connect` does it). */
   clientEnded(): void {
-    if (this.#clientReadShut) return;
     this.#fc.read0();
     if (this.#server !== undefined) this.back.conn!.shutw();
     this.#directionEnded();
@@ -275,7 +272,6 @@ export class Stream {
 
   /** Server EOF: propagated to the client as a half-close. */
   serverEnded(): void {
-    if (this.#serverReadShut) return;
     this.back.conn!.read0();
     this.#fc.shutw();
     this.#directionEnded();

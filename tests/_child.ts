@@ -45,9 +45,12 @@ export function startProxy(args: string[]): Child {
   return startProgram(exe, argv);
 }
 
-/** Starts any program; it is killed when the test file ends. */
-export function startProgram(exe: string, argv: string[]): Child {
-  const child = spawn(exe, argv, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+/**
+ * Starts any program; it is killed when the test file ends. `stdin: "pipe"` keeps its standard
+ * input open (and empty) instead of at EOF, for programs that stop on EOF (`openssl s_client`).
+ */
+export function startProgram(exe: string, argv: string[], options: { stdin?: "ignore" | "pipe" } = {}): Child {
+  const child = spawn(exe, argv, { cwd: ROOT, stdio: [options.stdin ?? "ignore", "pipe", "pipe"] });
   children.push(child);
   const stdout: string[] = [];
   let err = "";

@@ -2,70 +2,22 @@
  * The adapter conformance suite: the same cases for every {@link Network} implementation.
  * A wrapper file per adapter calls {@link conformance}. A case an adapter cannot pass because
  * of a runtime gap is skipped only through a `false` capability, whose reason is printed.
+ * The cases of this file are about bytes, half-close, errors and addresses; those about when
+ * handlers run are in `_conformance_events.ts`, the TLS ones in `_conformance_tls.ts`.
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Address, Listener, Network, Socket } from "../../src/net.ts";
-import {
-  deferred,
-  enc,
-  fixture,
-  patternBuffer,
-  PatternChecker,
-  portOf,
-  pump,
-  Recorder,
-  tcp,
-  within,
-} from "../_helpers.ts";
+import type { Network } from "../../src/net.ts";
+import { deferred, enc, patternBuffer, PatternChecker, portOf, pump, Recorder, tcp, within } from "../_helpers.ts";
+import { pair, skipUnless, WAIT_MS } from "./_conformance_kit.ts";
+import { eventCases } from "./_conformance_events.ts";
+import { tlsCases } from "./_conformance_tls.ts";
 
 /** Size of the bulk transfer in each direction. */
 const BULK_BYTES = 32 * 1024 * 1024;
-const WAIT_MS = 10_000;
-
-interface Pair {
-  listener: Listener;
-  client: Socket;
-  server: Socket;
-  c: Recorder;
-  s: Recorder;
-  done(): Promise<void>;
-}
-
-/** Listens on `address`, connects to it, and attaches recorders on both ends. */
-async function pair(net: Network, address: Address = tcp("127.0.0.1", 0), attachServer = true): Promise<Pair> {
-  const accepted = deferred<Socket>();
-  const listener = await net.listen({ address, onAccept: (s) => accepted.resolve(s) });
-  const target: Address = address.transport === "tcp" ? tcp(address.hostname, portOf(listener.address)) : address;
-  const client = await within(net.connect({ address: target }), WAIT_MS, "connect");
-  const server = await within(accepted.promise, WAIT_MS, "accept");
-  const c = new Recorder();
-  const s = new Recorder();
-  client.setHandlers(c);
-  if (attachServer) server.setHandlers(s);
-  return {
-    listener,
-    client,
-    server,
-    c,
-    s,
-    async done() {
-      client.abort();
-      server.abort();
-      await listener.close();
-    },
-  };
-}
-
-function skipUnless(net: Network, cap: keyof Network["capabilities"]): string | false {
-  if (net.capabilities[cap]) return false;
-  const why = `${net.name} lacks ${String(cap)}: ${net.capabilities.notes[cap] ?? "no reason given"}`;
-  console.warn(`SKIP (capability) ${why}`);
-  return why;
-}
 
 /**
  * Registers the conformance cases for `net` under a `describe` named after it. Wrappers load
@@ -95,7 +47,7 @@ export function conformance(label: string, net: Network): void {
     });
 
     it("holds data, EOF and close for the first setHandlers()", async () => {
-      const p = await pair(net, tcp("127.0.0.1", 0), false);
+      const p = await pair(net, { attachServer: false });
       p.server.write(enc("early"));
       p.server.shutdownWrite();
       await within(p.c.ended.promise, WAIT_MS, "client EOF");
@@ -298,7 +250,7 @@ export function conformance(label: string, net: Network): void {
     });
 
     it("works over IPv6 loopback", { skip: skipUnless(net, "ipv6") }, async () => {
-      const p = await pair(net, tcp("::1", 0));
+      const p = await pair(net, { address: tcp("::1", 0) });
       p.s.onDataHook = (chunk) => p.server.write(chunk.slice());
       p.client.write(enc("v6"));
       await within(p.c.waitBytes(2), WAIT_MS, "echo");
@@ -311,7 +263,7 @@ export function conformance(label: string, net: Network): void {
       const dir = mkdtempSync(join(tmpdir(), "proxykit-"));
       const path = join(dir, "s.sock");
       try {
-        const p = await pair(net, { transport: "unix", path });
+        const p = await pair(net, { address: { transport: "unix", path } });
         p.s.onDataHook = (chunk) => p.server.write(chunk.slice());
         p.client.write(enc("unix"));
         await within(p.c.waitBytes(4), WAIT_MS, "echo");
@@ -323,63 +275,7 @@ export function conformance(label: string, net: Network): void {
       }
     });
 
-    it(
-      "round-trips over TLS with SNI and ALPN",
-      { skip: skipUnless(net, "tlsServer") || skipUnless(net, "tlsClient") },
-      async () => {
-        const accepted = deferred<Socket>();
-        const listener = await net.listen({
-          address: tcp("127.0.0.1", 0),
-          onAccept: (s) => accepted.resolve(s),
-          tls: {
-            certificates: [{ cert: fixture("localhost.pem"), key: fixture("localhost.key") }],
-            alpnProtocols: ["http/1.1"],
-          },
-        });
-        const client = await within(
-          net.connect({
-            address: tcp("127.0.0.1", portOf(listener.address)),
-            tls: { serverName: "localhost", caCerts: [fixture("ca.pem")], alpnProtocols: ["http/1.1"] },
-          }),
-          WAIT_MS,
-          "TLS connect",
-        );
-        const server = await within(accepted.promise, WAIT_MS, "TLS accept");
-        const c = new Recorder();
-        const s = new Recorder();
-        s.onDataHook = (chunk) => server.write(chunk.slice());
-        client.setHandlers(c);
-        server.setHandlers(s);
-        client.write(enc("secret"));
-        await within(c.waitBytes(6), WAIT_MS, "TLS echo");
-        assert.equal(c.text(), "secret");
-        assert.ok(client.tls !== undefined, "client socket reports TLS");
-        assert.equal(client.tls?.alpnProtocol, "http/1.1");
-        client.shutdownWrite();
-        await within(s.ended.promise, WAIT_MS, "TLS EOF");
-        server.close();
-        await within(Promise.all([c.closed.promise, s.closed.promise]), WAIT_MS, "TLS close");
-        await listener.close();
-      },
-    );
-
-    it("fails a TLS connect to an untrusted certificate with ETLSVERIFY", {
-      skip: skipUnless(net, "tlsServer") || skipUnless(net, "tlsClient"),
-    }, async () => {
-      const listener = await net.listen({
-        address: tcp("127.0.0.1", 0),
-        onAccept: (s) => s.setHandlers({ onData() {}, onEnd() {}, onDrain() {}, onClose() {} }),
-        tls: { certificates: [{ cert: fixture("localhost.pem"), key: fixture("localhost.key") }] },
-      });
-      await assert.rejects(
-        within(
-          net.connect({ address: tcp("127.0.0.1", portOf(listener.address)), tls: { serverName: "localhost" } }),
-          WAIT_MS,
-          "TLS failure",
-        ),
-        { code: "ETLSVERIFY" },
-      );
-      await listener.close();
-    });
+    tlsCases(net);
+    eventCases(net);
   });
 }

@@ -1,68 +1,39 @@
 /**
  * One Bun socket (plain or TLS) as a {@link Socket}: the write queue over Bun's partial writes,
- * paused/held delivery of Bun's push events, and the close sequence. Private to
- * `adapters/bun.ts`, whose handler tables call the `native*` entry points.
+ * paused/held delivery of Bun's push events, and the close sequence. The handler tables in
+ * `handlers.ts` call the `native*` entry points.
  *
- * Bun quirks handled here (RUNTIMES.md, Bun rows; re-measured with Bun 1.4.5):
+ * Bun quirks handled here (measured with Bun 1.4.5; `docs/runtimes.md`):
  * - `write()` returns the bytes the kernel took (partial, then 0) and keeps nothing: the
- *   unwritten tail is queued here, as the caller's chunk plus an offset (no copy), and written
- *   from the `drain` handler.
- * - `end()` fully closes a TCP socket and is erratic on TLS (it may never call `close`): the
- *   half-close is `shutdown()`, the full close `shutdown()` + `close()`.
+ *   unwritten tail is queued here (`_write_queue.ts`) and written from the `drain` handler.
+ * - `end()` fully closes a TCP socket: the half-close is `shutdown()`, the full close
+ *   `shutdown()` + `close()`. On TLS, Bun may still hold encrypted bytes that `write()`
+ *   reported as taken, and `close()` right after `shutdown()` drops them: a TLS close is
+ *   `end()`, which sends them, then close_notify; after a `shutdownWrite()` the native close
+ *   waits for Bun's `drain` or the peer's end, at most `CLOSE_LINGER_MS` (`_linger.ts`).
  * - A TCP socket that shut its write side first is closed by Bun on the peer's FIN without an
  *   `end` call: a clean close we did not ask for is read as EOF, then close.
- * - `close` runs synchronously inside `close()`/`terminate()` (and a TLS handshake handler
- *   inside `terminate()`): whatever our own methods trigger is delivered from a microtask.
+ * - Bun runs `close` (and a TLS `handshake`) synchronously inside `close()`/`terminate()`:
+ *   whatever our own methods trigger is delivered from a microtask, never from the method.
  * - `pause()` stops kernel reads, but Bun still hands over a chunk it already read (decrypted
- *   with the TLS handshake, or read before a reset): chunks are held here too, in order.
+ *   with the TLS handshake, or read before a reset): chunks are held here, in order.
  *
  * @module
  */
-import type { Address, NetError, Socket, SocketHandlers, TlsInfo } from "../src/net.ts";
-import { toNetError } from "./_errors.ts";
-
-// Minimal hand-written view of the Bun socket API used by the adapter, so that `tsc` (no Bun
-// types) checks it.
-/** A `Bun.listen` / `Bun.connect` socket (TCP or TLS). */
-export interface BunNativeSocket {
-  data: unknown;
-  readonly localAddress?: string;
-  readonly localPort?: number;
-  readonly remoteAddress?: string;
-  readonly remotePort?: number;
-  /** Negotiated ALPN protocol; `false` (or null) when none. */
-  readonly alpnProtocol: string | false | null;
-  readonly authorized: boolean;
-  /** Bytes taken (maybe fewer than given, `0` when full); `-1` when closed or shut down. */
-  write(data: Uint8Array, byteOffset?: number, byteLength?: number): number;
-  /** Without an argument: shuts the write side (FIN; close_notify on TLS). */
-  shutdown(): void;
-  close(): void;
-  /** SO_LINGER 0 then close: a reset on established connections. */
-  terminate(): void;
-  pause(): void;
-  resume(): void;
-  setNoDelay(enable: boolean): boolean;
-  setKeepAlive(enable: boolean, initialDelayMs?: number): boolean;
-  getServername(): string | false | null | undefined;
-  getTLSVersion(): string | null | undefined;
-  getPeerCertificate(): { subject?: { CN?: string | string[] } } | null | undefined;
-}
+import type { Address, NetError, Socket, SocketHandlers, TlsInfo } from "../../src/net.ts";
+import { toNetError } from "../_errors.ts";
+import { lingerTimer } from "../_linger.ts";
+import { WriteQueue } from "../_write_queue.ts";
+import type { BunNativeSocket } from "./api.ts";
 
 /** What `#local` records of the owner's requests; only moves forward. */
 const OPEN = 0;
 /** `close()` called: the queue is being written before the native close. */
 const CLOSING = 1;
-/** The native socket was closed by `close()`. */
+/** The native socket was closed (or is closing) because of `close()`. */
 const CLOSED = 2;
 /** `abort()` called. */
 const ABORTED = 3;
-
-/**
- * Bytes queued beyond which `write()` returns `false`, as Node's stream default.
- * @default 65536
- */
-const HIGH_WATER_BYTES = 65536;
 
 /**
  * {@link Socket} over one Bun socket. Reading is paused until the first `setHandlers()`;
@@ -74,6 +45,7 @@ export class BunSocket implements Socket {
   /** The connect to settle or the accept to report, until the adapter hands the socket out. */
   pending: unknown;
   readonly #s: BunNativeSocket;
+  readonly #queue: WriteQueue;
   #tls: TlsInfo | undefined;
   #h: SocketHandlers | undefined;
   /** Set by `pause()`, cleared by `resume()`. */
@@ -84,7 +56,7 @@ export class BunSocket implements Socket {
   #held: Uint8Array[] = [];
   /** 0: no EOF; 1: EOF received, not delivered; 2: delivered or dropped. */
   #eof = 0;
-  /** 0: open; 1: closed natively, `onClose` owed; 2: `onClose` delivered. */
+  /** 0: open; 1: closed, `onClose` owed; 2: `onClose` delivered. */
   #closed = 0;
   #closeError: NetError | undefined;
   /** What Bun's `error` handler reported (a failed TLS session), before its `close`. */
@@ -94,18 +66,17 @@ export class BunSocket implements Socket {
   #writeClosed = false;
   /** 0: write side open; 1: `shutdownWrite()` waits for the queue; 2: FIN sent. */
   #shut = 0;
-  /** Unwritten chunks in order; the first one from `#headOffset` on. */
-  #queue: Uint8Array[] = [];
-  #headOffset = 0;
-  #queued = 0;
-  #needDrain = false;
+  /** A TLS close waits for Bun to send what it holds (see the module doc); the fallback timer. */
+  #linger: ReturnType<typeof setTimeout> | undefined;
   /** Inside one of our methods calling Bun, whose handlers may then run synchronously. */
   #busy = false;
   #pumping = false;
   #scheduled = false;
 
-  constructor(s: BunNativeSocket, local: Address | undefined, remote: Address | undefined) {
+  /** `highWaterMarkBytes` is the network's validated option. */
+  constructor(s: BunNativeSocket, local: Address | undefined, remote: Address | undefined, highWaterMarkBytes: number) {
     this.#s = s;
+    this.#queue = new WriteQueue(highWaterMarkBytes);
     this.localAddress = local;
     this.remoteAddress = remote;
   }
@@ -115,7 +86,7 @@ export class BunSocket implements Socket {
   }
 
   get bufferedAmount(): number {
-    return this.#queued;
+    return this.#queue.bytes;
   }
 
   setHandlers(handlers: SocketHandlers): void {
@@ -128,22 +99,15 @@ export class BunSocket implements Socket {
 
   write(chunk: Uint8Array): boolean {
     if (this.#writeClosed) return false;
-    if (this.#queue.length === 0) {
+    let taken = 0;
+    if (this.#queue.empty) {
       this.#busy = true;
-      const n = this.#s.write(chunk);
+      taken = this.#s.write(chunk);
       this.#busy = false;
-      if (n === chunk.length) return true;
-      if (n < 0) return false;
-      this.#queue.push(chunk);
-      this.#headOffset = n;
-      this.#queued = chunk.length - n;
-    } else {
-      this.#queue.push(chunk);
-      this.#queued += chunk.length;
+      if (taken === chunk.length) return true;
+      if (taken < 0) return false;
     }
-    if (this.#queued <= HIGH_WATER_BYTES) return true;
-    this.#needDrain = true;
-    return false;
+    return this.#queue.push(chunk, taken);
   }
 
   pause(): void {
@@ -162,7 +126,7 @@ export class BunSocket implements Socket {
     if (this.#writeClosed) return;
     this.#writeClosed = true;
     this.#shut = 1;
-    if (this.#queue.length === 0) this.#shutdownNow();
+    if (this.#queue.empty) this.#shutdownNow();
   }
 
   close(): void {
@@ -173,20 +137,24 @@ export class BunSocket implements Socket {
     if (this.#closed !== 0) return this.#forgetError();
     // Keep reading (and discarding) so that the kernel ends with a FIN, not a reset for unread bytes.
     this.#syncReading();
-    if (this.#queue.length === 0) this.#closeNow();
+    if (this.#queue.empty) this.#closeNow();
   }
 
   abort(): void {
-    if (this.#local === ABORTED || this.#local === CLOSED) return;
+    if (this.#local === ABORTED) return;
+    const lingering = this.#linger !== undefined;
+    if (this.#local === CLOSED && !lingering) return;
     this.#local = ABORTED;
     this.#writeClosed = true;
     this.#dropInput();
-    this.#dropQueue();
-    if (this.#closed !== 0) return this.#forgetError();
+    this.#queue.clear();
+    this.#stopLinger();
+    if (this.#closed !== 0 && !lingering) return this.#forgetError();
     this.#busy = true;
     this.#s.terminate();
     this.#busy = false;
-    this.nativeClosed(undefined);
+    this.#markClosed(undefined);
+    this.#schedule();
   }
 
   setNoDelay(enable: boolean): boolean {
@@ -219,6 +187,7 @@ export class BunSocket implements Socket {
 
   /** Bun's `end`: the peer's FIN. */
   nativeEnd(): void {
+    if (this.#linger !== undefined) return this.#closeLingering();
     if (this.#eof !== 0 || this.#local !== OPEN) return;
     this.#eof = 1;
     this.#pump();
@@ -226,27 +195,19 @@ export class BunSocket implements Socket {
 
   /** Bun's `drain`: writes the queue; once empty, finishes a shutdown or close, or calls `onDrain`. */
   nativeDrain(): void {
+    if (this.#linger !== undefined) return this.#closeLingering();
     const q = this.#queue;
-    if (q.length === 0 && !this.#needDrain) return;
-    while (q.length > 0) {
-      const head = q[0] as Uint8Array;
-      const len = head.length - this.#headOffset;
-      const n = this.#s.write(head, this.#headOffset, len);
+    while (!q.empty) {
+      const head = q.head as Uint8Array;
+      const offset = q.headOffset;
+      const n = this.#s.write(head, offset, head.length - offset);
       if (n < 0) return;
-      this.#queued -= n;
-      if (n < len) {
-        this.#headOffset += n;
-        return;
-      }
-      q.shift();
-      this.#headOffset = 0;
+      q.advance(n);
+      if (n < head.length - offset) return;
     }
     if (this.#local === CLOSING) return this.#closeNow();
     if (this.#shut === 1) this.#shutdownNow();
-    if (this.#needDrain) {
-      this.#needDrain = false;
-      if (!this.#writeClosed) this.#h?.onDrain();
-    }
+    if (q.takeDrain() && !this.#writeClosed) this.#h?.onDrain();
   }
 
   /** Bun's `error`: an established TLS session failed; the `close` that follows carries it. */
@@ -254,14 +215,21 @@ export class BunSocket implements Socket {
     this.#lastError = err;
   }
 
-  /** Bun's `close` (also called by us after a native close, in case Bun skips it): at most once. */
+  /** Bun's `close`: at most once; when Bun runs it inside one of our calls, `#pump` defers. */
   nativeClosed(err: Error | undefined): void {
+    this.#stopLinger();
+    this.#markClosed(err);
+    this.#pump();
+  }
+
+  /** Records the native close (Bun's, or ours when Bun may skip its handler). */
+  #markClosed(err: Error | undefined): void {
     if (this.#closed !== 0) return;
     this.#closed = 1;
     this.#writeClosed = true;
-    this.#dropQueue();
+    this.#queue.clear();
     const cause = err ?? this.#lastError;
-    if (this.#local === ABORTED || this.#local === CLOSED) {
+    if (this.#local !== OPEN && this.#local !== CLOSING) {
       this.#closeError = undefined;
     } else if (cause !== undefined) {
       this.#closeError = toNetError(cause, "bun socket");
@@ -269,7 +237,6 @@ export class BunSocket implements Socket {
       // A clean close we did not ask for is the peer's FIN (Bun skips `end` after our shutdown).
       this.#eof = 1;
     }
-    this.#pump();
   }
 
   /** The native socket is already closed: a local close/abort now only owes an error-free `onClose`. */
@@ -294,13 +261,6 @@ export class BunSocket implements Socket {
     if (this.#eof === 1) this.#eof = 2;
   }
 
-  #dropQueue(): void {
-    this.#queue = [];
-    this.#headOffset = 0;
-    this.#queued = 0;
-    this.#needDrain = false;
-  }
-
   #shutdownNow(): void {
     this.#shut = 2;
     this.#busy = true;
@@ -308,14 +268,45 @@ export class BunSocket implements Socket {
     this.#busy = false;
   }
 
-  /** Full close once the queue is empty: FIN (and TLS close_notify), then release. */
+  /**
+   * Full close once the queue is empty. TCP: FIN, then release. TLS: `end()` sends what Bun
+   * holds, then close_notify; already shut down, the native close waits (module doc).
+   */
   #closeNow(): void {
     this.#local = CLOSED;
     this.#busy = true;
-    if (this.#shut !== 2) this.#s.shutdown();
+    if (this.#tls === undefined) {
+      if (this.#shut !== 2) this.#s.shutdown();
+      this.#s.close();
+    } else if (this.#shut !== 2) {
+      this.#s.end();
+    } else if (this.#eof === 0) {
+      this.#linger = lingerTimer(this.#lingerExpired);
+    } else {
+      this.#s.close();
+    }
+    this.#busy = false;
+    this.#markClosed(undefined);
+    this.#schedule();
+  }
+
+  /** A sign that Bun sent what it held (drain) or that the peer is done (end). */
+  #closeLingering(): void {
+    this.#stopLinger();
+    this.#busy = true;
     this.#s.close();
     this.#busy = false;
-    this.nativeClosed(undefined);
+  }
+
+  readonly #lingerExpired = (): void => {
+    this.#linger = undefined;
+    this.#s.terminate();
+  };
+
+  #stopLinger(): void {
+    if (this.#linger === undefined) return;
+    clearTimeout(this.#linger);
+    this.#linger = undefined;
   }
 
   #schedule(): void {

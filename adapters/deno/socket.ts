@@ -1,73 +1,14 @@
 /**
  * One Deno connection (`TcpConn`, `TlsConn`, `UnixConn`) as a {@link Socket}: a read loop and a
- * write pump over `conn.read()` / `conn.write()`. Private to `adapters/deno.ts`.
+ * write pump over `conn.read()` / `conn.write()`.
  *
  * @module
  */
-import type { Address, NetError, Socket, SocketHandlers, TlsInfo } from "../src/net.ts";
-import { toNetError } from "./_errors.ts";
-
-// Minimal hand-written view of Deno's connection objects, so that `tsc` (no Deno types)
-// checks this file; `deno check` sees the same shapes.
-/** A connection or listener address as Deno reports it. */
-export interface DenoAddr {
-  readonly transport: string;
-  readonly hostname?: string;
-  readonly port?: number;
-  readonly path?: string | null;
-}
-/** The methods of `Deno.Conn` (and its TCP/TLS variants) used here. */
-export interface DenoConn {
-  readonly localAddr: DenoAddr;
-  readonly remoteAddr: DenoAddr;
-  read(p: Uint8Array): Promise<number | null>;
-  write(p: Uint8Array): Promise<number>;
-  closeWrite(): Promise<void>;
-  close(): void;
-  /** TcpConn only: `TlsConn` and `UnixConn` lack it. */
-  setNoDelay?(noDelay?: boolean): void;
-  /** TcpConn only; takes no delay (the kernel default applies). */
-  setKeepAlive?(keepAlive?: boolean): void;
-  /** TlsConn only. */
-  handshake?(): Promise<{ readonly alpnProtocol: string | null }>;
-}
-
-/**
- * Read buffer sizes. A handed-over chunk must be fresh memory, and fresh memory is what bulk
- * reads cost (measured: a reused buffer reads 1.4-1.7 GB/s on loopback, a fresh 64 KiB one per
- * read 0.7-0.9 GB/s, and slabs of 256 KiB to 4 MiB cut into views do no better), so the size
- * adapts: it starts small, grows ×4 while reads fill it, shrinks after a short read. A pending
- * read pins its buffer, so an idle connection holds a few KiB, not 64.
- */
-const READ_MIN = 4096;
-/** Loopback TCP hands over up to 64 KiB per read. */
-const READ_MAX = 65536;
-/** rustls returns one record per read: at most 16 KiB of plaintext, whatever the buffer size. */
-const READ_MAX_TLS = 16384;
-
-/**
- * Recycled READ_MAX read buffers. Zero-filling a fresh 64 KiB buffer per read cost Deno a
- * third of its bulk throughput (bench/: memset 15 % of the profile, 9x the page faults of a
- * plain pipe). The contract (src/net.ts) makes a chunk given to `write()` the adapter's: once
- * one of our read buffers is fully written, by any socket of this adapter, it comes back here.
- * `OUT` holds the buffers handed to the core, so each one returns at most once.
- */
-const POOL: ArrayBuffer[] = [];
-/** At most 64 × 64 KiB = 4 MiB kept idle. */
-const POOL_MAX = 64;
-const OUT = new WeakSet<ArrayBufferLike>();
-
-function takeReadBuffer(size: number): Uint8Array {
-  if (size !== READ_MAX) return new Uint8Array(size);
-  const b = POOL.pop() ?? new ArrayBuffer(READ_MAX);
-  OUT.add(b);
-  return new Uint8Array(b);
-}
-
-function recycle(chunk: Uint8Array): void {
-  const b = chunk.buffer;
-  if (OUT.delete(b) && POOL.length < POOL_MAX) POOL.push(b as ArrayBuffer);
-}
+import type { Address, NetError, Socket, SocketHandlers, TlsInfo } from "../../src/net.ts";
+import { toNetError } from "../_errors.ts";
+import { WriteQueue } from "../_write_queue.ts";
+import type { DenoAddr, DenoConn } from "./api.ts";
+import { READ_MAX, READ_MAX_TLS, READ_MIN, recycle, takeReadBuffer } from "./read_buffers.ts";
 
 /** Maps a Deno address to ours; `undefined` for addresses the contract has no form for. */
 export function toAddress(a: DenoAddr): Address | undefined {
@@ -99,23 +40,19 @@ export class DenoSocket implements Socket {
   readonly remoteAddress: Address | undefined;
   readonly tls: TlsInfo | undefined;
   readonly #conn: DenoConn;
-  readonly #hwm: number;
   #handlers: SocketHandlers | undefined;
   /** The next read buffer; never one already handed to `onData`. */
   #buf: Uint8Array | undefined;
   readonly #readMax: number;
   /** A chunk whose read completed after `pause()`, delivered first on `resume()`. */
   #held: Uint8Array | undefined;
-  readonly #queue: Uint8Array[] = [];
-  #queued = 0;
+  readonly #queue: WriteQueue;
   /** Set by `pause()`, cleared by `resume()`. */
   #paused = false;
   /** A read loop is running (a `read()` may be in flight). */
   #reading = false;
   /** The write pump is running (a `write()` is in flight). */
   #writing = false;
-  /** A `write()` returned false; cleared when `onDrain` is called. */
-  #needDrain = false;
   /** The kernel reported EOF. */
   #eof = false;
   /** `onEnd` was called. */
@@ -133,9 +70,10 @@ export class DenoSocket implements Socket {
   #closeDelivered = false;
   #closeError: NetError | undefined;
 
-  constructor(conn: DenoConn, tls: TlsInfo | undefined, hwm: number) {
+  /** `highWaterMarkBytes` is the network's validated option. */
+  constructor(conn: DenoConn, tls: TlsInfo | undefined, highWaterMarkBytes: number) {
     this.#conn = conn;
-    this.#hwm = hwm;
+    this.#queue = new WriteQueue(highWaterMarkBytes);
     this.#readMax = tls === undefined ? READ_MAX : READ_MAX_TLS;
     this.tls = tls;
     this.localAddress = toAddress(conn.localAddr);
@@ -144,7 +82,7 @@ export class DenoSocket implements Socket {
   }
 
   get bufferedAmount(): number {
-    return this.#queued;
+    return this.#queue.bytes;
   }
 
   setHandlers(handlers: SocketHandlers): void {
@@ -155,14 +93,9 @@ export class DenoSocket implements Socket {
 
   write(chunk: Uint8Array): boolean {
     if (this.#writeShut || this.#closed) return false;
-    if (chunk.byteLength > 0) {
-      this.#queue.push(chunk);
-      this.#queued += chunk.byteLength;
-      if (!this.#writing) void this.#pump();
-    }
-    if (this.#queued <= this.#hwm) return true;
-    this.#needDrain = true;
-    return false;
+    const below = this.#queue.push(chunk);
+    if (!this.#writing && !this.#queue.empty) void this.#pump();
+    return below;
   }
 
   pause(): void {
@@ -178,7 +111,6 @@ export class DenoSocket implements Socket {
   shutdownWrite(): void {
     if (this.#writeShut || this.#closed) return;
     this.#writeShut = true;
-    this.#needDrain = false;
     if (!this.#writing) void this.#shutdown();
   }
 
@@ -186,7 +118,6 @@ export class DenoSocket implements Socket {
     if (this.#closed || this.#closing) return;
     this.#closing = true;
     this.#writeShut = true;
-    this.#needDrain = false;
     this.#held = undefined;
     if (!this.#writing) {
       if (this.#writeDone) return this.#finish(undefined);
@@ -227,10 +158,7 @@ export class DenoSocket implements Socket {
   /** Runs in a microtask: delivers a held close or drain, then (re)starts the read loop. */
   readonly #kick = (): void => {
     if (this.#closed) return this.#deliverClose();
-    if (this.#needDrain && this.#queued <= this.#hwm && this.#handlers !== undefined) {
-      this.#needDrain = false;
-      this.#handlers.onDrain();
-    }
+    this.#drainIfDue();
     void this.#readLoop();
   };
 
@@ -304,27 +232,20 @@ export class DenoSocket implements Socket {
     this.#writing = true;
     const q = this.#queue;
     try {
-      while (q.length > 0) {
-        const chunk = q[0]!;
+      while (!q.empty) {
+        const head = q.head!;
+        const offset = q.headOffset;
         let n: number;
         try {
-          n = await this.#conn.write(chunk);
+          n = await this.#conn.write(offset === 0 ? head : head.subarray(offset));
         } catch (err) {
           this.#finish(toNetError(err, "write"));
           return;
         }
         if (this.#closed) return;
-        this.#queued -= n;
-        if (n < chunk.byteLength) {
-          q[0] = chunk.subarray(n);
-        } else {
-          q.shift();
-          recycle(chunk);
-        }
-        if (this.#needDrain && this.#queued <= this.#hwm && this.#handlers !== undefined) {
-          this.#needDrain = false;
-          this.#handlers.onDrain();
-        }
+        const written = q.advance(n);
+        if (written !== undefined) recycle(written);
+        this.#drainIfDue();
       }
     } finally {
       this.#writing = false;
@@ -355,6 +276,14 @@ export class DenoSocket implements Socket {
     if (this.#closing || this.#endDelivered) this.#finish(undefined);
   }
 
+  /** `onDrain` once the queue is back under the mark, unless the write side was shut since. */
+  #drainIfDue(): void {
+    if (this.#handlers !== undefined && this.#queue.drainDue && !this.#writeShut) {
+      this.#queue.takeDrain();
+      this.#handlers.onDrain();
+    }
+  }
+
   /** Closes the connection once and schedules `onClose` (held until the first handlers). */
   #finish(error: NetError | undefined): void {
     if (this.#closed) return;
@@ -362,8 +291,7 @@ export class DenoSocket implements Socket {
     // Contract: after a local close() the owner hears no error, whatever the flush met.
     this.#closeError = this.#closing ? undefined : error;
     this.#held = undefined;
-    this.#queue.length = 0;
-    this.#queued = 0;
+    this.#queue.clear();
     closeQuietly(this.#conn);
     if (this.#handlers !== undefined) queueMicrotask(this.#deliverClose);
   }

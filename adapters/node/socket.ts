@@ -1,15 +1,29 @@
 /**
  * The socket half of the Node adapter: one `net.Socket` / `tls.TLSSocket` behind the
- * {@link Socket} contract of `src/net.ts`. Listening and connecting live in `node.ts`.
+ * {@link Socket} contract of `src/net.ts`. Node buffers writes itself, with its writable
+ * high-water mark set from the network's `highWaterMarkBytes`.
  *
  * @module
  */
 import type { Socket as NetSocket } from "node:net";
-import type { Address, NetError, Socket, SocketHandlers, TlsInfo } from "../src/net.ts";
-import { toNetError } from "./_errors.ts";
+import type { Address, NetError, Socket, SocketHandlers, TlsInfo } from "../../src/net.ts";
+import { describeAddress } from "../_address.ts";
+import { toNetError } from "../_errors.ts";
+import { lingerTimer } from "../_linger.ts";
 
 /** Handlers of a socket whose owner has not called `setHandlers()` yet: nothing reaches them. */
 const NO_HANDLERS: SocketHandlers = { onData() {}, onEnd() {}, onDrain() {}, onClose() {} };
+
+/**
+ * Sets a socket's writable high-water mark. Node takes it only as an option of the
+ * constructor, which `tls.Server` does not pass on to its `TLSSocket`s and `tls.connect` takes
+ * only together with the readable one, so the stream state is set directly, before the first
+ * write.
+ */
+function setWritableHighWaterMark(sock: NetSocket, mark: number): void {
+  const state = (sock as NetSocket & { _writableState?: { highWaterMark: number } })._writableState;
+  if (state !== undefined) state.highWaterMark = mark;
+}
 
 /** The TCP socket that `abort()` resets (RST); `undefined` where none can be (Unix). */
 export type ResetTarget = NetSocket | undefined;
@@ -36,6 +50,11 @@ export class NodeSocket implements Socket {
   #error: NetError | undefined;
   #closed = false;
   #drainHeld = false;
+  /** Node emitted `'end'` while the owner had paused: delivered on `resume()`. */
+  #endHeld = false;
+  #closeDelivered = false;
+  /** Set while a closed socket waits for the peer's FIN (see `close()`). */
+  #linger: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     sock: NetSocket,
@@ -43,8 +62,10 @@ export class NodeSocket implements Socket {
     local: Address | undefined,
     remote: Address | undefined,
     tls: TlsInfo | undefined,
+    writableHighWaterMark: number,
   ) {
     this.#sock = sock;
+    setWritableHighWaterMark(sock, writableHighWaterMark);
     this.#resetVia = resetVia;
     this.#isTcp = local?.transport === "tcp";
     this.localAddress = local;
@@ -92,7 +113,9 @@ export class NodeSocket implements Socket {
 
   resume(): void {
     this.#userPaused = false;
-    if (this.#started) this.#sock.resume();
+    if (!this.#started) return;
+    this.#sock.resume();
+    if (this.#endHeld) queueMicrotask(this.#deliverHeldEnd);
   }
 
   shutdownWrite(): void {
@@ -102,9 +125,11 @@ export class NodeSocket implements Socket {
   }
 
   /**
-   * Ends the write side and destroys the socket once Node has flushed it (`'finish'`),
-   * without waiting for the peer's FIN. Reading goes on meanwhile and is discarded, so
-   * that unread bytes in the kernel do not turn the close into a reset.
+   * Ends the write side (TLS: close_notify after the queued bytes); once Node has flushed it
+   * (`'finish'`) the owner gets `onClose`, while the socket lingers, reading and discarding,
+   * until the peer's FIN lets Node destroy it (`autoDestroy`), for at most `CLOSE_LINGER_MS`.
+   * Destroying it at `'finish'` reset connections whose peer was still sending (measured: a
+   * TLS peer's session tickets arriving then cut the last kilobytes we had sent it).
    */
   close(): void {
     if (this.#local) return;
@@ -113,11 +138,8 @@ export class NodeSocket implements Socket {
     const sock = this.#sock;
     if (sock.destroyed) return;
     sock.resume();
-    if (sock.writableFinished) {
-      sock.destroy();
-      return;
-    }
-    sock.once("finish", this.#destroy);
+    if (sock.writableFinished) return this.#orphan();
+    sock.once("finish", this.#orphan);
     sock.end();
   }
 
@@ -126,6 +148,8 @@ export class NodeSocket implements Socket {
    * on the TCP socket under a live TLS layer corrupts memory in Node 24 (double free, seen as
    * segfaults): instead the TCP socket is flagged as `resetAndDestroy()` flags it, and the
    * TLS socket is destroyed the ordinary way, which destroys that TCP socket last, with RST.
+   * While an `end()` is still flushing (after `close()` or `shutdownWrite()`), a reset fails
+   * with `EINVAL` and Node 24 then never emits `'close'`: such a socket is destroyed plainly.
    */
   abort(): void {
     this.#local = true;
@@ -133,22 +157,25 @@ export class NodeSocket implements Socket {
     const sock = this.#sock;
     if (sock.destroyed) return;
     const via = this.#resetVia;
-    if (via === sock) {
+    const flushing = sock.writableEnded && !sock.writableFinished;
+    if (via === sock && !flushing) {
       sock.resetAndDestroy();
       return;
     }
-    if (via !== undefined && !via.destroyed) (via as NetSocket & { resetAndClosing?: boolean }).resetAndClosing = true;
+    if (via !== undefined && via !== sock && !via.destroyed && !flushing) {
+      (via as NetSocket & { resetAndClosing?: boolean }).resetAndClosing = true;
+    }
     sock.destroy();
   }
 
   setNoDelay(enable: boolean): boolean {
-    if (!this.#isTcp || this.#sock.destroyed) return false;
+    if (!this.#isTcp || this.#closed || this.#sock.destroyed) return false;
     this.#sock.setNoDelay(enable);
     return true;
   }
 
   setKeepAlive(enable: boolean, initialDelayMs?: number): boolean {
-    if (!this.#isTcp || this.#sock.destroyed) return false;
+    if (!this.#isTcp || this.#closed || this.#sock.destroyed) return false;
     this.#sock.setKeepAlive(enable, initialDelayMs ?? 0);
     return true;
   }
@@ -157,8 +184,17 @@ export class NodeSocket implements Socket {
     if (!this.#local) this.#h.onData(chunk);
   };
 
+  /** Node emits `'end'` once its buffer is empty, even while paused: then it waits for `resume()`. */
   readonly #onEnd = (): void => {
-    if (!this.#local) this.#h.onEnd();
+    if (this.#local) return;
+    if (this.#userPaused) this.#endHeld = true;
+    else this.#h.onEnd();
+  };
+
+  readonly #deliverHeldEnd = (): void => {
+    if (!this.#endHeld || this.#userPaused || this.#local) return;
+    this.#endHeld = false;
+    this.#h.onEnd();
   };
 
   readonly #onDrain = (): void => {
@@ -171,18 +207,35 @@ export class NodeSocket implements Socket {
    * without destroying the socket, and with `allowHalfOpen` it would then stay half-open.
    */
   readonly #onError = (err: unknown): void => {
-    this.#error ??= toNetError(err, `socket ${describe(this.remoteAddress ?? this.localAddress)}`);
+    this.#error ??= toNetError(err, `socket ${describeAddress(this.remoteAddress ?? this.localAddress)}`);
     if (!this.#sock.destroyed) this.#sock.destroy();
   };
 
   readonly #onClose = (): void => {
+    if (this.#linger !== undefined) clearTimeout(this.#linger);
     this.#closed = true;
     if (this.#started) this.#deliverClose();
   };
 
   readonly #deliverClose = (): void => {
+    if (this.#closeDelivered) return;
+    this.#closeDelivered = true;
     // A local close() / abort() closes without error, whatever Node reported after it.
     this.#h.onClose(this.#local ? undefined : this.#error);
+  };
+
+  /** After `close()`, once flushed: the owner is done; the socket lingers (see `close()`). */
+  readonly #orphan = (): void => {
+    const sock = this.#sock;
+    if (sock.destroyed) return;
+    if (sock.readableEnded) {
+      sock.destroy();
+      return;
+    }
+    this.#closed = true;
+    if (this.#started) queueMicrotask(this.#deliverClose);
+    sock.unref();
+    this.#linger = lingerTimer(this.#destroy);
   };
 
   readonly #destroy = (): void => {
@@ -190,14 +243,5 @@ export class NodeSocket implements Socket {
   };
 }
 
-/** The address Node reports for one side of a TCP socket, or `undefined` before/after. */
-export function tcpAddress(hostname: string | undefined, port: number | undefined): Address | undefined {
-  return hostname === undefined || port === undefined ? undefined : { transport: "tcp", hostname, port };
-}
-
-/** Text for error messages. */
-export function describe(a: Address | undefined): string {
-  if (a === undefined) return "(unknown address)";
-  if (a.transport === "unix") return a.path;
-  return a.hostname.includes(":") ? `[${a.hostname}]:${a.port}` : `${a.hostname}:${a.port}`;
-}
+/** Listener for errors that have nowhere to go. */
+export function ignore(): void {}

@@ -1,12 +1,15 @@
 /**
  * The socket half of the in-memory network: {@link MemorySocket}, one end of a connection,
  * with its send queue and receive buffer. The model it follows (buffers, backpressure,
- * chunk ownership, close and reset) is described in `memory.ts`, which makes the sockets.
+ * chunk ownership, close and reset) is described in `adapters/memory.ts`; `network.ts` makes
+ * the sockets.
  *
  * @module
  */
-import type { Address, NetError, Socket, SocketHandlers, TlsInfo } from "../src/net.ts";
-import { netError } from "./_errors.ts";
+import type { Address, NetError, Socket, SocketHandlers, TlsInfo } from "../../src/net.ts";
+import { netError } from "../_errors.ts";
+import { Fifo } from "../_fifo.ts";
+import { WriteQueue } from "../_write_queue.ts";
 
 /** Smallest receive segment, so that small writes of one tick share one chunk. */
 const MIN_SEGMENT_BYTES = 1024;
@@ -21,38 +24,6 @@ export interface Env {
   readonly maxChunk: number;
   /** Called once, when `socket` closes, so the network stops counting it as open. */
   released(socket: MemorySocket): void;
-}
-
-/** A first-in first-out queue with O(1) shift. */
-class Fifo<T> {
-  #items: T[] = [];
-  #head = 0;
-  first(): T | undefined {
-    return this.#items[this.#head];
-  }
-  last(): T | undefined {
-    return this.#items.length > this.#head ? this.#items[this.#items.length - 1] : undefined;
-  }
-  push(item: T): void {
-    this.#items.push(item);
-  }
-  shift(): T | undefined {
-    const item = this.#items[this.#head];
-    if (item === undefined) return undefined;
-    this.#head++;
-    if (this.#head === this.#items.length) {
-      this.#items = [];
-      this.#head = 0;
-    } else if (this.#head >= 1024 && this.#head * 2 >= this.#items.length) {
-      this.#items = this.#items.slice(this.#head);
-      this.#head = 0;
-    }
-    return item;
-  }
-  clear(): void {
-    this.#items = [];
-    this.#head = 0;
-  }
 }
 
 /** Part of a receive buffer; delivered whole (it is never larger than `maxChunkBytes`). */
@@ -89,13 +60,10 @@ export class MemorySocket implements Socket {
   #ended = false;
   #readClosed = false;
   // Send side.
-  #tx = new Fifo<Uint8Array>();
-  #txHead = 0;
-  #txBytes = 0;
+  #tx: WriteQueue;
   #shut = false;
   #finSent = false;
   #closing = false;
-  #wantDrain = false;
   // Terminal state: closed (no more I/O), then onClose delivered.
   #closed = false;
   #closeError: NetError | undefined;
@@ -110,6 +78,7 @@ export class MemorySocket implements Socket {
     peer?: MemorySocket,
   ) {
     this.#env = env;
+    this.#tx = new WriteQueue(env.highWater);
     this.localAddress = local;
     this.remoteAddress = remote;
     this.listenerAddress = listener;
@@ -138,7 +107,7 @@ export class MemorySocket implements Socket {
     return this.#keepAliveMs;
   }
   get bufferedAmount(): number {
-    return this.#txBytes;
+    return this.#tx.bytes;
   }
 
   setHandlers(handlers: SocketHandlers): void {
@@ -150,13 +119,10 @@ export class MemorySocket implements Socket {
     if (this.#closed || this.#shut) return false;
     if (chunk.length > 0) {
       this.#tx.push(chunk);
-      this.#txBytes += chunk.length;
       this.#flush();
       if (this.#closed) return false;
     }
-    if (this.#txBytes <= this.#env.highWater) return true;
-    this.#wantDrain = true;
-    return false;
+    return this.#tx.writeResult();
   }
 
   pause(): void {
@@ -225,9 +191,6 @@ export class MemorySocket implements Socket {
     this.#closeError = error;
     this.#readClosed = true;
     this.#tx.clear();
-    this.#txHead = 0;
-    this.#txBytes = 0;
-    this.#wantDrain = false;
     if (!keepReceived) this.#dropReceived();
     this.#env.released(this);
     this.#kick();
@@ -242,13 +205,13 @@ export class MemorySocket implements Socket {
   #flush(): void {
     const r = this.#peer;
     if (this.#closed) return;
-    if (this.#txBytes > 0) {
+    if (this.#tx.bytes > 0) {
       // A kernel answers bytes for a socket that no longer exists with a reset.
       if (r.#closed) return this.#terminate(resetError(), true);
-      const n = r.#readClosed ? this.#txBytes : Math.min(this.#txBytes, this.#env.bufferBytes - r.#rxBytes);
+      const n = r.#readClosed ? this.#tx.bytes : Math.min(this.#tx.bytes, this.#env.bufferBytes - r.#rxBytes);
       if (n > 0) this.#send(n, r.#readClosed ? undefined : r);
     }
-    if (this.#shut && !this.#finSent && this.#txBytes === 0) {
+    if (this.#shut && !this.#finSent && this.#tx.bytes === 0) {
       this.#finSent = true;
       if (!r.#readClosed) {
         r.#rxFin = true;
@@ -256,24 +219,20 @@ export class MemorySocket implements Socket {
       }
       this.#maybeClose();
     }
-    if (this.#wantDrain && this.#txBytes <= this.#env.highWater) this.#kick();
+    if (this.#tx.drainDue) this.#kick();
   }
 
   /** Takes `n` bytes off the queue and copies them into `into`'s buffer (or drops them). */
   #send(n: number, into: MemorySocket | undefined): void {
     let left = n;
     while (left > 0) {
-      const head = this.#tx.first() as Uint8Array;
-      const take = Math.min(left, head.length - this.#txHead);
-      if (into !== undefined) into.#append(head.subarray(this.#txHead, this.#txHead + take), left);
-      this.#txHead += take;
+      const head = this.#tx.head as Uint8Array;
+      const offset = this.#tx.headOffset;
+      const take = Math.min(left, head.length - offset);
+      if (into !== undefined) into.#append(head.subarray(offset, offset + take), left);
+      this.#tx.advance(take);
       left -= take;
-      if (this.#txHead === head.length) {
-        this.#tx.shift();
-        this.#txHead = 0;
-      }
     }
-    this.#txBytes -= n;
     if (into !== undefined) into.#kick();
   }
 
@@ -319,8 +278,7 @@ export class MemorySocket implements Socket {
         this.#handlers.onEnd();
         this.#maybeClose();
       }
-      if (this.#wantDrain && !this.#closed && this.#txBytes <= this.#env.highWater) {
-        this.#wantDrain = false;
+      if (!this.#closed && this.#tx.takeDrain()) {
         this.#handlers.onDrain();
       }
       if (this.#closed && !this.#closeDelivered) {

@@ -1,12 +1,13 @@
 /**
  * TLS pieces of the Bun adapter: Bun's `tls` options built from ours, what a handshake
- * negotiated, and how a failed client handshake is reported. Private to `adapters/bun.ts`.
+ * negotiated, and how a failed client handshake is reported.
  *
  * @module
  */
-import type { Address, NetError, TlsClientOptions, TlsInfo, TlsServerOptions } from "../src/net.ts";
-import { netError, toNetError } from "./_errors.ts";
-import type { BunNativeSocket } from "./_bun_socket.ts";
+import type { Address, NetError, TlsClientOptions, TlsInfo, TlsServerOptions } from "../../src/net.ts";
+import { netError, toNetError } from "../_errors.ts";
+import { tlsClientName } from "../_tls_name.ts";
+import type { BunNativeSocket } from "./api.ts";
 
 /** `tls` options of `Bun.listen` / `Bun.connect`. */
 export interface BunTlsOptions {
@@ -19,14 +20,9 @@ export interface BunTlsOptions {
   requestCert?: boolean;
 }
 
-/** `"a.b.c.d"` or any text with a colon (IPv6): names that must not be sent as SNI. */
-function isIpLiteral(name: string): boolean {
-  return name.includes(":") || /^\d{1,3}(\.\d{1,3}){3}$/.test(name);
-}
-
 /**
  * ALPN protocol list in TLS wire format (length-prefixed): Bun throws `ERR_INVALID_ARG_TYPE` on
- * an array and ignores a lower-case `alpnProtocols` (RUNTIMES.md, Bun TLS).
+ * an array and ignores a lower-case `alpnProtocols`.
  */
 function alpnWire(protocols: readonly string[]): Uint8Array {
   const parts = protocols.map((p) => new TextEncoder().encode(p));
@@ -82,14 +78,14 @@ export function serverTls(o: TlsServerOptions): BunTlsOptions {
 }
 
 /**
- * Bun's `tls` options for a connect. SNI defaults to the address's host name; for an IP
- * literal `serverName` is `""`: without it Bun sends the IP as SNI (RFC 6066 forbids it), while
- * `""` sends none and still verifies the certificate against the address (measured).
+ * Bun's `tls` options for a connect, under the SNI rule of `_tls_name.ts`: without
+ * `serverName` Bun sends an IP literal as SNI, while `serverName: ""` sends none and still
+ * verifies the certificate against the address (measured). `verify: false` is
+ * `rejectUnauthorized: false`, which accepts any certificate.
  */
 export function clientTls(o: TlsClientOptions, address: Address): BunTlsOptions {
-  const name = o.serverName ?? (address.transport === "tcp" ? address.hostname : undefined);
   const tls: BunTlsOptions = {
-    serverName: name === undefined || isIpLiteral(name) ? "" : name,
+    serverName: tlsClientName(o, address).sni ?? "",
     rejectUnauthorized: o.verify ?? true,
   };
   if (o.alpnProtocols !== undefined && o.alpnProtocols.length > 0) tls.ALPNProtocols = alpnWire(o.alpnProtocols);

@@ -1,0 +1,74 @@
+/**
+ * Connecting with the Bun adapter: `Bun.connect` with the connect handlers of `handlers.ts`.
+ *
+ * @module
+ */
+import type { ConnectOptions, Socket } from "../../src/net.ts";
+import { describeAddress } from "../_address.ts";
+import { netError, toNetError } from "../_errors.ts";
+import { bun, endpoint } from "./api.ts";
+import { CLIENT_HANDLERS, type PendingConnect } from "./handlers.ts";
+import { type BunTlsOptions, clientTls } from "./tls.ts";
+
+/** Connects with `Bun.connect`; settles on `open`, or after the handshake for TLS. */
+export function connect(options: ConnectOptions, highWaterMarkBytes: number): Promise<Socket> {
+  const { address, signal } = options;
+  if (signal?.aborted) {
+    return Promise.reject(netError("ECANCELED", "bun connect: aborted before it started", signal.reason));
+  }
+  return new Promise<Socket>((resolve, reject) => {
+    let tls: BunTlsOptions | undefined;
+    try {
+      tls = options.tls !== undefined ? clientTls(options.tls, address) : undefined;
+    } catch (e) {
+      return reject(e);
+    }
+    const onAbort = (): void => {
+      if (p.settled) return;
+      p.settled = true;
+      reject(netError("ECANCELED", "bun connect: aborted", signal?.reason));
+      // Bun's connect cannot be cancelled: a socket that already opened is dropped now, a
+      // later one on `open`.
+      p.socket?.abort();
+    };
+    const p: PendingConnect = {
+      settled: false,
+      tls: options.tls,
+      serverName: tls?.serverName,
+      noDelay: options.noDelay,
+      unix: address.transport === "unix",
+      highWaterMarkBytes,
+      socket: undefined,
+      resolve: (s) => {
+        signal?.removeEventListener("abort", onAbort);
+        resolve(s);
+      },
+      reject: (e) => {
+        signal?.removeEventListener("abort", onAbort);
+        reject(e);
+      },
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+    try {
+      bun()
+        .connect({
+          ...endpoint(address),
+          allowHalfOpen: true,
+          socket: CLIENT_HANDLERS,
+          data: p,
+          ...(tls !== undefined ? { tls } : {}),
+        })
+        .then(
+          () => {},
+          (e: unknown) => {
+            if (p.settled) return;
+            p.settled = true;
+            p.reject(toNetError(e, `bun connect ${describeAddress(address)}`));
+          },
+        );
+    } catch (e) {
+      p.settled = true;
+      p.reject(toNetError(e, `bun connect ${describeAddress(address)}`));
+    }
+  });
+}

@@ -1,0 +1,106 @@
+/**
+ * Connecting with the Deno adapter, plain or TLS, cancelled through the `AbortSignal`.
+ *
+ * @module
+ */
+import type { ConnectOptions, Socket, TlsInfo } from "../../src/net.ts";
+import { describeAddress } from "../_address.ts";
+import { netError, toNetError } from "../_errors.ts";
+import { tlsClientName } from "../_tls_name.ts";
+import { D, type DenoConn, type DenoTlsClientOptions } from "./api.ts";
+import { CAPABILITIES } from "./capabilities.ts";
+import { closeQuietly, DenoSocket } from "./socket.ts";
+
+/** Rejects when `signal` aborts; a value `p` delivers after that is handed to `discard`. */
+function abortable<T>(p: Promise<T>, signal: AbortSignal | undefined, discard: (v: T) => void): Promise<T> {
+  if (signal === undefined) return p;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    p.then(
+      (v) => {
+        signal.removeEventListener("abort", onAbort);
+        if (signal.aborted) discard(v);
+        else resolve(v);
+      },
+      (err) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(err);
+      },
+    );
+  });
+}
+
+/**
+ * Connects (plain, or TLS by `Deno.connectTls` with a client certificate, else `Deno.connect`
+ * + `Deno.startTls`); resolves once the TLS handshake is done. Rejects with a `NetError`, at
+ * once for what Deno cannot do: `verify: false` (it can skip the name check only, never the
+ * chain, and verifying anyway would betray the option), TLS over Unix sockets, and a client
+ * certificate with an SNI other than the address.
+ */
+export async function connect(options: ConnectOptions, hwm: number): Promise<Socket> {
+  const { address, tls, signal } = options;
+  const where = `connect ${describeAddress(address)}`;
+  if (signal?.aborted === true) throw netError("ECANCELED", `${where}: aborted`, signal.reason);
+  if (address.transport === "unix" && tls !== undefined) {
+    throw netError("ETLS", `${where}: Deno starts TLS on TCP connections only`);
+  }
+  if (tls?.verify === false) {
+    throw netError(
+      "ETLSVERIFY",
+      `${where}: tls.verify: false is not supported: ${CAPABILITIES.notes["tlsClientNoVerify"]}`,
+    );
+  }
+  const hostname = address.transport === "tcp" ? address.hostname : "";
+  const { verifyName = hostname, sni } = tls === undefined ? {} : tlsClientName(tls, address);
+  const withCert = tls !== undefined && (tls.cert !== undefined || tls.key !== undefined);
+  if (withCert && verifyName !== hostname) {
+    // Only connectTls takes a client certificate, and its SNI is the name it dials.
+    throw netError("ETLS", `${where}: Deno cannot send a client certificate with an SNI name other than the address`);
+  }
+  let conn: DenoConn | undefined;
+  try {
+    if (address.transport === "unix") {
+      conn = await abortable(D.connect({ transport: "unix", path: address.path }), signal, closeQuietly);
+      return new DenoSocket(conn, undefined, hwm);
+    }
+    const { port } = address;
+    const withSignal = signal !== undefined ? { signal } : {};
+    if (tls === undefined) {
+      conn = await abortable(D.connect({ hostname, port, ...withSignal }), signal, closeQuietly);
+      if (options.noDelay !== undefined) conn.setNoDelay?.(options.noDelay);
+      return new DenoSocket(conn, undefined, hwm);
+    }
+    // rustls sends `hostname` as SNI unless it is an IP literal: the rule of `_tls_name.ts`.
+    const common: DenoTlsClientOptions = {
+      hostname: verifyName,
+      ...(tls.caCerts !== undefined ? { caCerts: [...tls.caCerts] } : {}),
+      ...(tls.alpnProtocols !== undefined ? { alpnProtocols: [...tls.alpnProtocols] } : {}),
+    };
+    if (withCert) {
+      const pem = {
+        ...(tls.cert !== undefined ? { cert: tls.cert } : {}),
+        ...(tls.key !== undefined ? { key: tls.key } : {}),
+      };
+      conn = await abortable(D.connectTls({ ...common, hostname, port, ...pem }), signal, closeQuietly);
+    } else {
+      // connect + startTls: the connect honours the signal, Nagle is set on the TCP socket
+      // (TlsConn has no setNoDelay), and the SNI may differ from the address.
+      const tcp = await abortable(D.connect({ hostname, port, ...withSignal }), signal, closeQuietly);
+      conn = tcp;
+      if (options.noDelay !== undefined) tcp.setNoDelay?.(options.noDelay);
+      conn = await D.startTls(tcp, common);
+    }
+    const info = await abortable(conn.handshake!(), signal, () => {});
+    const tlsInfo: TlsInfo = {
+      alpnProtocol: info.alpnProtocol ?? null,
+      ...(sni !== undefined ? { serverName: sni } : {}),
+    };
+    return new DenoSocket(conn, tlsInfo, hwm);
+  } catch (err) {
+    if (conn !== undefined) closeQuietly(conn);
+    // The signal may have aborted while awaiting; TS keeps the narrowing from the top.
+    if ((signal as AbortSignal | undefined)?.aborted === true) throw netError("ECANCELED", `${where}: aborted`, err);
+    throw toNetError(err, where);
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * Connecting with the Node adapter: a `net.Socket`, with `tls.connect` on top of it when asked.
+ * The TCP socket stays ours, so `abort()` can reset it.
+ *
+ * @module
+ */
+import { connect as netConnect } from "node:net";
+import type { Socket as NetSocket } from "node:net";
+import { connect as tlsConnect } from "node:tls";
+import type { TLSSocket } from "node:tls";
+import type { ConnectOptions, Socket, TlsInfo } from "../../src/net.ts";
+import { describeAddress, tcpAddress } from "../_address.ts";
+import { netError, toNetError } from "../_errors.ts";
+import { ignore, NodeSocket } from "./socket.ts";
+import { tlsClientOptions, tlsInfo } from "./tls.ts";
+
+/**
+ * Resolves once connected (plain) or after the handshake and certificate check (TLS). `mark`
+ * is Node's writable high-water mark for the socket.
+ */
+export function connect(options: ConnectOptions, mark: number): Promise<Socket> {
+  const { address, signal } = options;
+  const where = `connect ${describeAddress(address)}`;
+  if (signal?.aborted === true) return Promise.reject(netError("ECANCELED", `${where}: aborted`, signal.reason));
+  return new Promise<Socket>((resolve, reject) => {
+    const raw = address.transport === "unix" ? netConnect({ path: address.path, allowHalfOpen: true }) : netConnect({
+      host: address.hostname,
+      port: address.port,
+      allowHalfOpen: true,
+      noDelay: options.noDelay ?? false,
+    });
+    const tlsOpts = options.tls;
+    const sock: NetSocket = tlsOpts === undefined ? raw : tlsConnect(tlsClientOptions(raw, tlsOpts, address));
+    // Paused from the start (the TLS handshake is not affected): nothing is read before the
+    // owner's first setHandlers().
+    sock.pause();
+    const ready = tlsOpts === undefined ? "connect" : "secureConnect";
+    const settle = (): void => {
+      sock.off(ready, onReady);
+      sock.off("error", onError);
+      signal?.removeEventListener("abort", onAbort);
+    };
+    const onReady = (): void => {
+      settle();
+      const local = address.transport === "unix" ? undefined : tcpAddress(sock.localAddress, sock.localPort);
+      const remote = address.transport === "unix" ? undefined : tcpAddress(sock.remoteAddress, sock.remotePort);
+      let info: TlsInfo | undefined;
+      if (tlsOpts !== undefined) {
+        const sni = (sock as TLSSocket).servername;
+        info = tlsInfo(sock as TLSSocket, typeof sni === "string" ? sni : undefined, true);
+      }
+      resolve(new NodeSocket(sock, address.transport === "tcp" ? raw : undefined, local, remote, info, mark));
+    };
+    const fail = (err: unknown): void => {
+      settle();
+      sock.on("error", ignore);
+      sock.destroy();
+      reject(err);
+    };
+    const onError = (err: unknown): void => fail(toNetError(err, where));
+    const onAbort = (): void => fail(netError("ECANCELED", `${where}: aborted`, signal?.reason));
+    sock.once(ready, onReady);
+    sock.once("error", onError);
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}

@@ -1,0 +1,61 @@
+/**
+ * The options every adapter's `createNetwork()` shares, checked the same way on the native
+ * adapter of the runtime running the tests and on the in-memory network: `highWaterMarkBytes`
+ * is validated alike, and `write()` returns `false` exactly once more than it is queued, on
+ * connected and accepted sockets, plain and TLS.
+ */
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import type { Network } from "../../src/net.ts";
+import type { NetworkOptions } from "../../adapters/_options.ts";
+import { createNetwork as memoryNetwork } from "../../adapters/memory.ts";
+import { runtime, within } from "../_helpers.ts";
+import { pair, skipUnless, WAIT_MS } from "./_conformance_kit.ts";
+
+const native: (options?: NetworkOptions) => Network = runtime === "deno"
+  ? (await import("../../adapters/deno.ts")).createNetwork
+  : runtime === "bun"
+  ? (await import("../../adapters/bun.ts")).createNetwork
+  : (await import("../../adapters/node.ts")).createNetwork;
+
+for (const [label, make] of [[`${runtime} (native)`, native], ["memory", memoryNetwork]] as const) {
+  describe(`network options: ${label}`, () => {
+    it("refuses a highWaterMarkBytes that is not an integer >= 0, naming it and the value", () => {
+      for (const bad of [-1, 1.5, Number.NaN, Infinity]) {
+        assert.throws(() => make({ highWaterMarkBytes: bad }), (e: Error) => {
+          assert.ok(e instanceof RangeError);
+          assert.match(e.message, new RegExp(`highWaterMarkBytes must be an integer >= 0, got ${bad}`));
+          return true;
+        });
+      }
+      make({ highWaterMarkBytes: 0 });
+    });
+
+    for (const tls of [false, true]) {
+      const net = make({ highWaterMarkBytes: 4096 });
+      it(`write() returns false once more than highWaterMarkBytes are queued (${tls ? "TLS" : "TCP"})`, {
+        skip: tls && skipUnless(net, "tlsServer", "tlsClient"),
+      }, async () => {
+        const p = await pair(net, { tls });
+        try {
+          p.client.pause();
+          p.server.pause();
+          const chunk = new Uint8Array(1000);
+          for (const [side, socket, rec] of [["connected", p.client, p.c], ["accepted", p.server, p.s]] as const) {
+            let writes = 0;
+            while (socket.write(chunk)) {
+              assert.ok(socket.bufferedAmount <= 4096, `${side}: true with ${socket.bufferedAmount} bytes queued`);
+              assert.ok(++writes < 100_000, `${side}: write() never returned false`);
+            }
+            const queued = socket.bufferedAmount;
+            assert.ok(queued > 4096 && queued <= 4096 + chunk.length, `${side}: false with ${queued} bytes queued`);
+            (socket === p.client ? p.server : p.client).resume();
+            await within(rec.drained.promise, WAIT_MS, `${side}: drain`);
+          }
+        } finally {
+          await p.done();
+        }
+      });
+    }
+  });
+}
