@@ -169,7 +169,12 @@ export function finishResponse(
     stripFraming(head);
     return event(sc, head, "none", 0, false, s < 200);
   }
-  if (req.method === "CONNECT" && s < 300) return event(sc, head, "tunnel", -1, false, false);
+  if (req.method === "CONNECT" && s < 300) {
+    // RFC 9110 9.3.6: no C-L or T-E in a 2xx to CONNECT, and the client must ignore them: they
+    // are dropped rather than forwarded with a tunnel they do not describe.
+    stripFraming(head);
+    return event(sc, head, "tunnel", -1, false, false);
+  }
   if (body === "chunked") unsafe = chunkedFraming(head, f);
   if (req.method === "HEAD" || s === 304) return event(sc, head, "none", 0, unsafe, false);
   return event(sc, head, body, sc.contentLength, unsafe, false);

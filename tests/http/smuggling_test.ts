@@ -365,10 +365,16 @@ const RESPONSES: [string, string, string, Expect][] = [
     headers: [["content-length", "5"]],
   }],
   ["no length: until close", "GET", "HTTP/1.1 200 OK\r\n\r\nabc", { body: "close", data: "abc" }],
-  ["CONNECT 200: tunnel", "CONNECT", "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n\x16\x03\x01", {
-    body: "tunnel",
-    data: "\x16\x03\x01",
-  }],
+  [
+    "CONNECT 200: tunnel, framing fields dropped",
+    "CONNECT",
+    "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nTransfer-Encoding: chunked\r\n\r\n\x16\x03\x01",
+    {
+      body: "tunnel",
+      data: "\x16\x03\x01",
+      headers: [],
+    },
+  ],
   ["101 without an upgrade asked", "GET", "HTTP/1.1 101 Switching\r\nConnection: upgrade\r\nUpgrade: x\r\n\r\n", {
     error: "bad-upgrade",
     status: 502,
