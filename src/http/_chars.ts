@@ -51,10 +51,14 @@ export const SP = 0x20;
 /** HTAB. */
 export const HT = 0x09;
 
+/** Decodes ASCII natively (a UTF-8 decoder is identical on ASCII, and fast on every runtime). */
+const ASCII = new TextDecoder();
+
 /**
  * The bytes `b[start..end)` as a string, one char per byte (latin1, lossless: `TextDecoder`'s
  * "latin1" is windows-1252, which is not). Field values are octets (RFC 9110 5.5), so a value
- * goes back to the same bytes when serialized.
+ * goes back to the same bytes when serialized. ASCII, the common case, goes through the native
+ * decoder; `String.fromCharCode` takes the rest.
  */
 export function latin1(b: Uint8Array, start: number, end: number): string {
   const n = end - start;
@@ -64,6 +68,9 @@ export function latin1(b: Uint8Array, start: number, end: number): string {
     for (let i = start; i < end; i++) s += String.fromCharCode(b[i]!);
     return s;
   }
+  let high = 0;
+  for (let i = start; i < end; i++) high |= b[i]!;
+  if (high < 0x80) return ASCII.decode(b.subarray(start, end));
   let s = "";
   for (let i = start; i < end; i += 8192) {
     s += String.fromCharCode.apply(null, b.subarray(i, Math.min(end, i + 8192)) as unknown as number[]);

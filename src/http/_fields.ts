@@ -52,7 +52,7 @@ export function parseContentLength(
   start: number,
   end: number,
   previous: number,
-  span: Int32Array,
+  span: number[],
 ): number {
   let value = previous;
   let p = start;

@@ -61,13 +61,13 @@ export class HeadScanner {
   /** Offset of the head's first byte in the connection's byte stream. */
   streamBase = 0;
   /** Start line parts, relative to `base`: [0,1) method or version, [2,3) target or status, [4,5) version or reason. */
-  readonly line: Int32Array = new Int32Array(6);
+  readonly line: number[] = [0, 0, 0, 0, 0, 0];
   /** Fields kept so far. */
   count = 0;
   /** Per kept field: name start, name end, value start, value end, relative to `base`. */
-  readonly marks: Int32Array;
+  readonly marks: number[] = [];
   /** Per kept field: 1 when its value holds obs-folds to flatten. */
-  readonly folds: Uint8Array;
+  readonly folds: number[] = [];
   /** Per kept field: a value that replaces the bytes (a cleaned `Connection`). */
   readonly overrides: (string | undefined)[] = [];
   /** `F_*` flags of the fields read (_fields.ts). */
@@ -82,15 +82,13 @@ export class HeadScanner {
   #sov = 0;
   #eol = 0;
   #folded = false;
-  readonly #span = new Int32Array(2);
+  readonly #span: number[] = [0, 0];
   readonly #out: (string | undefined)[] = [undefined];
 
   /** A scanner for one side, with its limits. */
   constructor(side: H1Side, limits: H1Limits) {
     this.side = side;
     this.limits = limits;
-    this.marks = new Int32Array(limits.maxHeaders * 4);
-    this.folds = new Uint8Array(limits.maxHeaders);
   }
 
   /** Starts a new head (or trailer section) in `mode`. */

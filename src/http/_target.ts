@@ -86,7 +86,17 @@ export function checkTarget(req: RequestHead, hostField: number): H1ErrorReason 
     if (!isDefaultPort(scheme, uriPort) || !isDefaultPort(scheme, hostPort)) return "bad-host";
     if (!eqi(withoutPort(authority, uriPort), withoutPort(host, hostPort))) return "bad-host";
   }
-  if (scheme !== "") req.target = normalizeDefaultPort(t, scheme, slash);
+  if (scheme !== "") {
+    // Until nothing changes (`http://h::80/` → `http://h:/` → `http://h/`), so that the
+    // target forwarded is normalized already when the next hop reads it.
+    let n = t, end = slash, prev;
+    do {
+      prev = n;
+      n = normalizeDefaultPort(prev, scheme, end);
+      end -= prev.length - n.length;
+    } while (n !== prev);
+    req.target = n;
+  }
   return undefined;
 }
 

@@ -97,7 +97,8 @@ export const DEFAULT_H1_LIMITS: H1Limits = Object.freeze({
  * @throws {RangeError} when a limit is not a positive integer (`maxBodyBytes` may be `Infinity`);
  *   the message names the limit and its value.
  */
-export function resolveH1Limits(limits: Partial<H1Limits> = {}): H1Limits {
+export function resolveH1Limits(limits?: Partial<H1Limits>): H1Limits {
+  if (limits === undefined || limits === DEFAULT_H1_LIMITS) return DEFAULT_H1_LIMITS;
   const r: H1Limits = {
     maxRequestLineBytes: limits.maxRequestLineBytes ?? DEFAULT_MAX_REQUEST_LINE_BYTES,
     maxHeadBytes: limits.maxHeadBytes ?? DEFAULT_MAX_HEAD_BYTES,

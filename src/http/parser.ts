@@ -49,8 +49,9 @@ abstract class H1Parser<H extends MessageHead> {
   readonly #side: H1Side;
   readonly #limits: H1Limits;
   readonly #scanner: HeadScanner;
-  readonly #trailers: HeadScanner;
-  readonly #chunked: ChunkedDecoder;
+  /** Made on the first chunked body (most connections never see one). */
+  #trailersScanner: HeadScanner | undefined;
+  #chunkedDecoder: ChunkedDecoder | undefined;
   /** Pushed chunks not fully consumed; the first one from `#pos`. */
   #chunks: Uint8Array[] = [];
   #pos = 0;
@@ -74,8 +75,14 @@ abstract class H1Parser<H extends MessageHead> {
     this.#side = side;
     this.#limits = resolveH1Limits(limits);
     this.#scanner = new HeadScanner(side, this.#limits);
-    this.#trailers = new HeadScanner(side, this.#limits);
-    this.#chunked = new ChunkedDecoder(side, this.#limits);
+  }
+
+  get #trailers(): HeadScanner {
+    return this.#trailersScanner ??= new HeadScanner(this.#side, this.#limits);
+  }
+
+  get #chunked(): ChunkedDecoder {
+    return this.#chunkedDecoder ??= new ChunkedDecoder(this.#side, this.#limits);
   }
 
   /** The limits in force, defaults applied. */

@@ -302,6 +302,7 @@ describe("H1RequestParser: targets, versions, connection tokens (as HAProxy 2.6)
       "http://a.com:8080/",
     );
     assert.equal((target("GET ftp://a.com:21/ HTTP/1.1\r\n\r\n") as { target: string }).target, "ftp://a.com:21/");
+    assert.equal((target("GET http://a.com::80/x HTTP/1.1\r\n\r\n") as { target: string }).target, "http://a.com/x");
   });
 
   it("absolute-form authority and Host must match, case and default port aside", () => {
