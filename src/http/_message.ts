@@ -45,7 +45,7 @@ function event<H extends RequestHead | ResponseHead>(
   unsafeFraming: boolean,
   interim: boolean,
 ): H1HeadEvent<H> {
-  const f = sc.flags;
+  const f = sc.fields.flags;
   const connClose = (f & F_CONN_CLO) !== 0;
   const persistent = isVersion11(head.version) ? !connClose : (f & F_CONN_KAL) !== 0 && !connClose;
   return {
@@ -88,11 +88,11 @@ export function finishRequest(sc: HeadScanner, b: Uint8Array, maxBodyBytes: numb
     method: sc.part(text, 0),
     target: sc.part(text, 2),
     version: sc.part(text, 4),
-    headers: sc.fields(text),
+    headers: sc.fields.decode(text),
   };
-  const targetProblem = checkTarget(head, sc.hostField);
+  const targetProblem = checkTarget(head, sc.fields.hostField);
   if (targetProblem) throw fail(sc, targetProblem, `request target does not match Host or its form`);
-  const f = sc.flags;
+  const f = sc.fields.flags;
   const m = head.method;
   if (m === "CONNECT") {
     // Any length or coding is ignored and not forwarded: the bytes after the head are tunnel
@@ -108,12 +108,12 @@ export function finishRequest(sc: HeadScanner, b: Uint8Array, maxBodyBytes: numb
     body = "chunked";
   } else if (f & F_CLEN) {
     body = "length";
-    if (sc.contentLength > maxBodyBytes || sc.contentLength > Number.MAX_SAFE_INTEGER) {
-      throw fail(sc, "body-too-large", `Content-Length ${sc.contentLength} over the limit`, 413);
+    if (sc.fields.contentLength > maxBodyBytes || sc.fields.contentLength > Number.MAX_SAFE_INTEGER) {
+      throw fail(sc, "body-too-large", `Content-Length ${sc.fields.contentLength} over the limit`, 413);
     }
   }
   const v11 = isVersion11(head.version);
-  if (!v11 && (body === "chunked" || sc.contentLength > 0) && (m === "GET" || m === "HEAD" || m === "DELETE")) {
+  if (!v11 && (body === "chunked" || sc.fields.contentLength > 0) && (m === "GET" || m === "HEAD" || m === "DELETE")) {
     // mux_h1.c h1_handle_headers(): "HTTP/1.0 GET/HEAD/DELETE request with a payload forbidden".
     throw fail(sc, "body-not-allowed", `HTTP/1.0 ${m} with a body`, 413);
   }
@@ -125,7 +125,7 @@ export function finishRequest(sc: HeadScanner, b: Uint8Array, maxBodyBytes: numb
   if ((f & (F_CONN_UPG | F_UPG_WEBSOCKET)) === (F_CONN_UPG | F_UPG_WEBSOCKET) && !(f & F_WS_KEY)) {
     throw fail(sc, "bad-upgrade", "WebSocket handshake without Sec-WebSocket-Key");
   }
-  return event(sc, head, body, sc.contentLength, unsafe, false);
+  return event(sc, head, body, sc.fields.contentLength, unsafe, false);
 }
 
 /** The response head of a completed scan of `b`, answering `req`, checked, with its framing. */
@@ -141,9 +141,9 @@ export function finishResponse(
     version: sc.part(text, 0),
     status: Number(sc.part(text, 2)),
     reason: sc.part(text, 4),
-    headers: sc.fields(text),
+    headers: sc.fields.decode(text),
   };
-  const f = sc.flags, s = head.status;
+  const f = sc.fields.flags, s = head.status;
   let body: H1BodyKind = "close", unsafe = false;
   if (f & F_XFER_ENC) {
     // HAProxy refuses any coding but a final chunked in a response (502, mux_h1.c).
@@ -151,8 +151,8 @@ export function finishResponse(
     body = "chunked";
   } else if (f & F_CLEN) {
     body = "length";
-    if (sc.contentLength > maxBodyBytes || sc.contentLength > Number.MAX_SAFE_INTEGER) {
-      throw fail(sc, "body-too-large", `Content-Length ${sc.contentLength} over the limit`);
+    if (sc.fields.contentLength > maxBodyBytes || sc.fields.contentLength > Number.MAX_SAFE_INTEGER) {
+      throw fail(sc, "body-too-large", `Content-Length ${sc.fields.contentLength} over the limit`);
     }
   }
   if ((f & (F_CONN_UPG | F_UPG_WEBSOCKET)) === (F_CONN_UPG | F_UPG_WEBSOCKET) && !(f & F_WS_KEY)) {
@@ -177,7 +177,7 @@ export function finishResponse(
   }
   if (body === "chunked") unsafe = chunkedFraming(head, f);
   if (req.method === "HEAD" || s === 304) return event(sc, head, "none", 0, unsafe, false);
-  return event(sc, head, body, sc.contentLength, unsafe, false);
+  return event(sc, head, body, sc.fields.contentLength, unsafe, false);
 }
 
 function stripFraming(head: ResponseHead): void {

@@ -13,17 +13,9 @@
  *
  * @module
  */
-import { CR, eqBytesLower, eqLower, HT, latin1, LF, SP, TCHAR, URICHAR, VERCHAR } from "./_chars.ts";
-import {
-  F_CLEN,
-  F_WS_KEY,
-  parseConnection,
-  parseContentLength,
-  parseTransferEncoding,
-  parseUpgrade,
-} from "./_fields.ts";
+import { CR, HT, LF, SP, TCHAR, URICHAR, VERCHAR } from "./_chars.ts";
+import { FieldList } from "./_field_list.ts";
 import { H1Error, type H1ErrorReason, type H1ErrorStatus, type H1Side } from "./error.ts";
-import type { HeaderList } from "./head.ts";
 import type { H1Limits } from "./limits.ts";
 
 /** Scans a request head. */
@@ -40,6 +32,9 @@ const S_HDR_FIRST = 13, S_HDR_NAME = 14, S_HDR_L1_SP = 15, S_HDR_L1_LF = 16, S_H
 const S_HDR_VAL = 18, S_HDR_L2_LF = 19, S_HDR_L2_LWS = 20, S_LAST_LF = 21, S_DONE = 22;
 
 const isSpHt = (c: number) => c === SP || c === HT;
+/** Bytes that do not end a field value: all but CR, LF and NUL. */
+const VALCHAR = new Uint8Array(256).fill(1);
+VALCHAR[CR] = VALCHAR[LF] = VALCHAR[0] = 0;
 const isLws = (c: number) => c === SP || c === HT || c === CR || c === LF;
 
 /** See the module doc. One instance per parser, reused message after message. */
@@ -62,28 +57,14 @@ export class HeadScanner {
   streamBase = 0;
   /** Start line parts, relative to `base`: [0,1) method or version, [2,3) target or status, [4,5) version or reason. */
   readonly line: number[] = [0, 0, 0, 0, 0, 0];
-  /** Fields kept so far. */
-  count = 0;
-  /** Per kept field: name start, name end, value start, value end, relative to `base`. */
-  readonly marks: number[] = [];
-  /** Per kept field: 1 when its value holds obs-folds to flatten. */
-  readonly folds: number[] = [];
-  /** Per kept field: a value that replaces the bytes (a cleaned `Connection`). */
-  readonly overrides: (string | undefined)[] = [];
-  /** `F_*` flags of the fields read (_fields.ts). */
-  flags = 0;
-  /** The `Content-Length` value, -1 when none. */
-  contentLength = -1;
-  /** Index of the first `Host` field among the kept ones, -1 when none. */
-  hostField = -1;
+  /** The fields read so far, and what they say. */
+  readonly fields: FieldList = new FieldList();
   #state = S_BEFORE;
   #sol = 0;
   #col = 0;
   #sov = 0;
   #eol = 0;
   #folded = false;
-  readonly #span: number[] = [0, 0];
-  readonly #out: (string | undefined)[] = [undefined];
 
   /** A scanner for one side, with its limits. */
   constructor(side: H1Side, limits: H1Limits) {
@@ -95,16 +76,10 @@ export class HeadScanner {
   begin(mode: number): void {
     this.mode = mode;
     this.started = false;
-    this.base =
-      this.pos =
-      this.skipped =
-      this.count =
-      this.flags =
-        0;
-    this.contentLength = this.hostField = -1;
+    this.base = this.pos = this.skipped = 0;
+    this.fields.reset();
     this.#state = S_BEFORE;
     this.#folded = false;
-    this.overrides.length = 0;
   }
 
   /** The head's bytes moved: they now start at `base` in the buffer given to the next feed. */
@@ -278,7 +253,7 @@ export class HeadScanner {
           state = S_HDR_L2_LWS;
           continue;
         case S_HDR_VAL:
-          while (p < stop && ((c = b[p]!) > CR || c !== CR && c !== LF && c !== 0)) p++;
+          while (p < stop && VALCHAR[b[p]!]) p++;
           if (p === stop) break loop;
           if (b[p] === 0) throw this.#error("bad-header-value", p);
           this.#eol = p - base;
@@ -322,83 +297,23 @@ export class HeadScanner {
     return text.slice(this.line[i]!, this.line[i + 1]!);
   }
 
-  /** The kept fields, decoded from `text` (the head as a string, from `base`). */
-  fields(text: string): HeaderList {
-    const out: HeaderList = new Array(this.count);
-    const m = this.marks;
-    for (let i = 0, j = 0; i < this.count; i++, j += 4) {
-      let value = this.overrides[i] ?? text.slice(m[j + 2]!, m[j + 3]!);
-      if (this.folds[i]) value = value.replace(/[\r\n]/g, " ");
-      out[i] = [text.slice(m[j]!, m[j + 1]!).toLowerCase(), value];
-    }
-    return out;
-  }
-
-  /** Completes the field whose line ends now: interprets it (_fields.ts) and keeps it or not. */
+  /** Completes the field whose line ends now: interpreted and kept or dropped (_field_list.ts). */
   #field(b: Uint8Array, base: number): void {
-    const ns = base + this.#sol, ne = base + this.#col, vs = base + this.#sov;
-    let ve = base + this.#eol;
-    while (ve > vs && isLws(b[ve - 1]!)) ve--;
-    let fvs = vs, fve = ve, override: string | undefined;
-    const mode = this.mode, response = this.side === "response";
-    switch (ne - ns) {
-      case 14:
-        if (eqLower(b, ns, ne, "content-length")) {
-          const first = !(this.flags & F_CLEN);
-          const v = parseContentLength(b, vs, ve, this.contentLength, this.#span);
-          if (v < 0) throw this.#error("bad-content-length", vs);
-          this.contentLength = v;
-          this.flags |= F_CLEN;
-          if (!first) return; // the first field is kept, with its last element
-          fvs = this.#span[0]!;
-          fve = this.#span[1]!;
-        }
-        break;
-      case 17:
-        if (eqLower(b, ns, ne, "transfer-encoding")) {
-          const f = parseTransferEncoding(b, vs, ve, this.flags, response);
-          if (f < 0) throw this.#error("bad-transfer-encoding", vs);
-          this.flags = f;
-        } else if (!response && eqLower(b, ns, ne, "sec-websocket-key")) this.flags |= F_WS_KEY;
-        break;
-      case 20:
-        if (response && eqLower(b, ns, ne, "sec-websocket-accept")) this.flags |= F_WS_KEY;
-        break;
-      case 10:
-        if (mode !== MODE_TRAILERS && eqLower(b, ns, ne, "connection")) {
-          this.flags = parseConnection(b, vs, ve, this.flags, this.#out);
-          override = this.#out[0];
-          if (override === "") return;
-        }
-        break;
-      case 7:
-        if (mode !== MODE_TRAILERS && eqLower(b, ns, ne, "upgrade")) this.flags = parseUpgrade(b, vs, ve, this.flags);
-        break;
-      case 4:
-        if (mode === MODE_REQUEST && eqLower(b, ns, ne, "host")) {
-          if (this.hostField < 0) this.hostField = this.count;
-          else if (this.#sameHost(b, base, vs, ve)) return;
-          else throw this.#error("bad-host", vs);
-        }
-        break;
-    }
-    if (this.count >= this.limits.maxHeaders) throw this.#error("too-many-headers", ns, 431);
-    const j = this.count * 4;
-    this.marks[j] = ns - base;
-    this.marks[j + 1] = ne - base;
-    this.marks[j + 2] = fvs - base;
-    this.marks[j + 3] = fve - base;
-    this.folds[this.count] = this.#folded ? 1 : 0;
-    this.overrides[this.count++] = override;
-  }
-
-  /** A repeated `Host` equal to the first one, ignoring case (HAProxy merges it, else 400). */
-  #sameHost(b: Uint8Array, base: number, vs: number, ve: number): boolean {
-    const j = this.hostField * 4;
-    const hs = base + this.marks[j + 2]!, he = base + this.marks[j + 3]!;
-    if (!this.#folded && !this.folds[this.hostField]) return eqBytesLower(b, hs, he, b, vs, ve);
-    const unfold = (s: number, e: number) => latin1(b, s, e).replace(/[\r\n]/g, " ").toLowerCase();
-    return unfold(hs, he) === unfold(vs, ve);
+    const ns = base + this.#sol, vs = base + this.#sov;
+    const refused = this.fields.add(
+      b,
+      base,
+      ns,
+      base + this.#col,
+      vs,
+      base + this.#eol,
+      this.#folded,
+      this.side === "response",
+      this.mode !== MODE_TRAILERS,
+      this.limits.maxHeaders,
+    );
+    if (refused === "too-many-headers") throw this.#error(refused, ns, 431);
+    if (refused) throw this.#error(refused, vs);
   }
 
   /** `HTTP/` DIGIT `.` DIGIT exactly, case-sensitive (`h1_process_req_vsn()`). */
@@ -437,22 +352,8 @@ export class HeadScanner {
 
   #make(reason: H1ErrorReason, offset: number, status?: H1ErrorStatus): H1Error {
     const phase = this.mode === MODE_TRAILERS ? "trailers" : "head";
-    return new H1Error(this.side, phase, reason, MESSAGES[reason] ?? reason, offset, status);
+    return new H1Error(this.side, phase, reason, undefined, offset, status);
   }
 }
 
 const isDigit = (c: number) => c >= 0x30 && c <= 0x39;
-
-const MESSAGES: Partial<Record<H1ErrorReason, string>> = {
-  "bad-start-line": "invalid start line",
-  "bad-line-end": "CR not followed by LF",
-  "bad-header-name": "invalid header field name or line",
-  "bad-header-value": "NUL in a header field value",
-  "bad-content-length": "invalid or conflicting Content-Length",
-  "bad-transfer-encoding": "invalid Transfer-Encoding",
-  "bad-host": "conflicting Host header fields",
-  "request-line-too-long": "request line too long",
-  "head-too-large": "header section too large",
-  "too-many-headers": "too many header fields",
-  "bad-status": "status code is not 3 digits from 100",
-};

@@ -76,8 +76,33 @@ export type H1ErrorStatus = 400 | 413 | 414 | 431 | 501 | 502;
  */
 export type H1Termination = "PR--" | "PH--" | "PD--" | "CR--" | "CD--" | "SH--" | "SD--";
 
-/** Status and termination of each side and phase, when the message is invalid. */
+/** Status of each side, when the message is invalid. */
 const STATUS: Record<H1Side, H1ErrorStatus> = { request: 400, response: 502 };
+
+/** The message of each reason when the thrower gives none. */
+const MESSAGES: Record<H1ErrorReason, string> = {
+  "bad-start-line": "invalid start line",
+  "bad-line-end": "CR not followed by LF",
+  "bad-header-name": "invalid header field name or line",
+  "bad-header-value": "NUL in a header field value",
+  "bad-content-length": "invalid or conflicting Content-Length",
+  "bad-transfer-encoding": "invalid Transfer-Encoding",
+  "unsupported-transfer-encoding": "transfer coding other than chunked",
+  "bad-host": "Host does not match the other Host or the target",
+  "bad-target": "request target of no known form",
+  "request-line-too-long": "request line too long",
+  "head-too-large": "header section too large",
+  "too-many-headers": "too many header fields",
+  "body-too-large": "body over the size limit",
+  "body-not-allowed": "HTTP/1.0 GET, HEAD or DELETE with a body",
+  "chunk-line-too-long": "chunk-size line too long",
+  "bad-chunk-size": "invalid chunk size",
+  "bad-chunk-extension": "invalid chunk extension",
+  "bad-chunk-end": "chunk data not followed by CRLF",
+  "bad-upgrade": "invalid protocol upgrade",
+  "bad-status": "status code is not 3 digits from 100",
+  "truncated": "connection closed in the middle of the message",
+};
 
 /**
  * A message the parser refuses (or that ended too early). The parser is dead after throwing
@@ -98,19 +123,20 @@ export class H1Error extends Error {
   readonly offset: number;
 
   /**
-   * Creates the error; the default status is 400 for a request and 502 for a response, the
-   * default termination `PR--`, `PH--` or `PD--` (see {@link H1Termination}).
+   * Creates the error; the default message is the reason's, the default status 400 for a
+   * request and 502 for a response, the default termination `PR--`, `PH--` or `PD--` (see
+   * {@link H1Termination}).
    */
   constructor(
     side: H1Side,
     phase: H1Phase,
     reason: H1ErrorReason,
-    message: string,
+    message: string | undefined,
     offset: number,
     status?: H1ErrorStatus,
     termination?: H1Termination,
   ) {
-    super(`${side} ${phase}: ${message}`);
+    super(`${side} ${phase}: ${message ?? MESSAGES[reason]}`);
     this.name = "H1Error";
     this.side = side;
     this.phase = phase;

@@ -27,22 +27,22 @@ export const HAPROXY_MAXHDR = 101;
  * the head's HTX form against that budget (`h1_parse_msg_hdrs()`, src/h1_htx.c), which refuses
  * raw heads from about 15.3 KB; counting raw bytes is the same budget without HTX's overhead.
  */
-export const DEFAULT_MAX_HEAD_BYTES = HAPROXY_BUFSIZE - HAPROXY_MAXREWRITE;
+export const DEFAULT_MAX_HEAD_BYTES: number = HAPROXY_BUFSIZE - HAPROXY_MAXREWRITE;
 /**
  * Longest request line by default: HAProxy has no separate limit, the line only has to fit in
  * the head's budget, so it is that budget.
  */
-export const DEFAULT_MAX_REQUEST_LINE_BYTES = DEFAULT_MAX_HEAD_BYTES;
+export const DEFAULT_MAX_REQUEST_LINE_BYTES: number = DEFAULT_MAX_HEAD_BYTES;
 /** Most header (or trailer) fields by default: {@link HAPROXY_MAXHDR} less its end marker. */
-export const DEFAULT_MAX_HEADERS = HAPROXY_MAXHDR - 1;
+export const DEFAULT_MAX_HEADERS: number = HAPROXY_MAXHDR - 1;
 /**
  * Longest chunk-size line by default (size, extensions, line end). HAProxy refuses a chunk-size
  * line that does not fit in its buffer ("h1-htx: report an error on a too long chunk-size
  * line"); the head's budget is that bound.
  */
-export const DEFAULT_MAX_CHUNK_LINE_BYTES = DEFAULT_MAX_HEAD_BYTES;
+export const DEFAULT_MAX_CHUNK_LINE_BYTES: number = DEFAULT_MAX_HEAD_BYTES;
 /** No body size limit by default, as HAProxy (which has none outside `http-request` rules). */
-export const DEFAULT_MAX_BODY_BYTES = Number.POSITIVE_INFINITY;
+export const DEFAULT_MAX_BODY_BYTES: number = Number.POSITIVE_INFINITY;
 
 /**
  * The parser's limits, all in bytes except {@link H1Limits.maxHeaders}. What exceeding each one
