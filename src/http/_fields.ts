@@ -119,7 +119,8 @@ export function parseTransferEncoding(
  * Reads a `Connection` value as `h1_parse_connection_header()` with `H1_MF_CLEAN_CONN_HDR`
  * (src/h1.c; HAProxy's mux always sets it): notes `close`, `keep-alive` and `upgrade`, and
  * removes the first two from the value. Returns the flags; `out[0]` is set to the value to keep
- * (`""`: drop the field) when a token was removed, else left `undefined` (keep it verbatim).
+ * when a token was removed, to `""` when none is left (an empty value too: drop the field, as
+ * HAProxy does), else to `undefined` (keep the value verbatim).
  * Kept tokens are joined with a bare comma (`keep-alive, X-Foo, Upgrade` → `X-Foo,Upgrade`).
  */
 export function parseConnection(
@@ -150,7 +151,7 @@ export function parseConnection(
       kept.push([w0, w1]);
     }
   }
-  out[0] = removed ? kept.map(([s, e]) => latin1(b, s, e)).join(",") : undefined;
+  out[0] = kept.length === 0 ? "" : removed ? kept.map(([s, e]) => latin1(b, s, e)).join(",") : undefined;
   return flags;
 }
 

@@ -149,12 +149,7 @@ export function finishResponse(
     // HAProxy refuses any coding but a final chunked in a response (502, mux_h1.c).
     if (!(f & F_CHNK) || f & F_TE_OTHER) throw fail(sc, "bad-transfer-encoding", "transfer coding is not chunked");
     body = "chunked";
-  } else if (f & F_CLEN) {
-    body = "length";
-    if (sc.fields.contentLength > maxBodyBytes || sc.fields.contentLength > Number.MAX_SAFE_INTEGER) {
-      throw fail(sc, "body-too-large", `Content-Length ${sc.fields.contentLength} over the limit`);
-    }
-  }
+  } else if (f & F_CLEN) body = "length";
   if ((f & (F_CONN_UPG | F_UPG_WEBSOCKET)) === (F_CONN_UPG | F_UPG_WEBSOCKET) && !(f & F_WS_KEY)) {
     throw fail(sc, "bad-upgrade", "WebSocket handshake without Sec-WebSocket-Accept");
   }
@@ -177,7 +172,11 @@ export function finishResponse(
   }
   if (body === "chunked") unsafe = chunkedFraming(head, f);
   if (req.method === "HEAD" || s === 304) return event(sc, head, "none", 0, unsafe, false);
-  return event(sc, head, body, sc.fields.contentLength, unsafe, false);
+  const cl = sc.fields.contentLength;
+  if (body === "length" && (cl > maxBodyBytes || cl > Number.MAX_SAFE_INTEGER)) {
+    throw fail(sc, "body-too-large", `Content-Length ${cl} over the limit`);
+  }
+  return event(sc, head, body, cl, unsafe, false);
 }
 
 function stripFraming(head: ResponseHead): void {

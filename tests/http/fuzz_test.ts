@@ -5,7 +5,8 @@
  *
  * - nothing is thrown but `H1Error`, and `read()` returns `null` within a bounded number of
  *   calls (no loop, no hang);
- * - the outcome is the same whatever the chunking (messages, body bytes, error and its offset);
+ * - the outcome is the same whatever the chunking (messages, body bytes, error and its offset),
+ *   also with small limits (a limit is hit at the same byte however the input is cut);
  * - no message has an ambiguous framing: a chunked one carries exactly `transfer-encoding:
  *   chunked` and no `content-length`, a `length` one exactly one `content-length` equal to its
  *   length and no `transfer-encoding`, a request without body neither;
@@ -253,6 +254,26 @@ describe(`fuzz (${RUNS} runs per property; FUZZ_RUNS to change)`, () => {
             roundTrip(m, "response", method, upgrade);
           }
         }
+      }),
+      PARAMS,
+    );
+  });
+
+  it("small limits: the same outcome whatever the chunking (limits hit at the same byte)", () => {
+    const limits = fc.record({
+      maxHeadBytes: fc.integer({ min: 16, max: 200 }),
+      maxRequestLineBytes: fc.integer({ min: 8, max: 80 }),
+      maxHeaders: fc.integer({ min: 1, max: 5 }),
+      maxChunkLineBytes: fc.integer({ min: 2, max: 30 }),
+      maxBodyBytes: fc.integer({ min: 1, max: 60 }),
+    });
+    fc.assert(
+      fc.property(requestInput, limits, ([raw, points], l) => {
+        const chunks = cut(raw, points);
+        assert.deepEqual(
+          feed(new H1RequestParser(l), chunks, { end: true }),
+          feed(new H1RequestParser(l), [bytes(raw)], { end: true }),
+        );
       }),
       PARAMS,
     );

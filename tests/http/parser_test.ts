@@ -152,6 +152,10 @@ describe("H1RequestParser: limits", () => {
     rsp.expect("GET");
     rsp.push(bytes("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n"));
     assert.throws(() => rsp.read(), (e: H1Error) => e.status === 502 && e.reason === "body-too-large");
+    const head = new H1ResponseParser(limits);
+    head.expect("HEAD");
+    head.push(bytes("HTTP/1.1 200 OK\r\nContent-Length: 99999999999\r\n\r\n"));
+    assert.ok(head.read()?.type === "head", "no body to a HEAD: no limit to apply");
   });
 
   it("a chunk-size line over maxChunkLineBytes is 400", () => {
@@ -339,6 +343,7 @@ describe("H1RequestParser: targets, versions, connection tokens (as HAProxy 2.6)
     assert.equal(m.keepAlive, true);
     assert.deepEqual(m.head.headers, [["connection", "X-Foo,Upgrade"]]);
     assert.deepEqual(ka("GET / HTTP/1.1\r\nConnection: close\r\n\r\n").head.headers, []);
+    assert.deepEqual(ka("GET / HTTP/1.1\r\nConnection:\r\nConnection: ,\r\n\r\n").head.headers, [], "empty: dropped");
     assert.deepEqual(ka("GET / HTTP/1.1\r\nConnection: Upgrade, HTTP2-Settings\r\n\r\n").head.headers, [[
       "connection",
       "Upgrade, HTTP2-Settings",
