@@ -31,9 +31,9 @@ export class FieldList {
   /** `F_*` flags of the fields read (_fields.ts). */
   flags = 0;
   /** The `Content-Length` value, -1 when none. */
-  contentLength = -1;
+  contentLength: number = -1;
   /** Index of the first `Host` field among the kept ones, -1 when none. */
-  hostField = -1;
+  hostField: number = -1;
   readonly #span: number[] = [0, 0];
   readonly #out: (string | undefined)[] = [undefined];
 

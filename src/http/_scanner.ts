@@ -44,7 +44,7 @@ export class HeadScanner {
   /** The limits checked while scanning. */
   readonly limits: H1Limits;
   /** {@link MODE_REQUEST}, {@link MODE_RESPONSE} or {@link MODE_TRAILERS}. */
-  mode = MODE_REQUEST;
+  mode: number = MODE_REQUEST;
   /** Whether the first byte of the head is known (`base` is valid). */
   started = false;
   /** Index of the head's first byte in the buffer being scanned. */
