@@ -58,9 +58,9 @@ const ASCII = new TextDecoder();
  * The bytes `b[start..end)` as a string, one char per byte (latin1, lossless: `TextDecoder`'s
  * "latin1" is windows-1252, which is not). Field values are octets (RFC 9110 5.5), so a value
  * goes back to the same bytes when serialized. ASCII, the common case, goes through the native
- * decoder; `String.fromCharCode` takes the rest.
+ * decoder; `String.fromCharCode` takes the rest. `ascii`: the caller knows the bytes are ASCII.
  */
-export function latin1(b: Uint8Array, start: number, end: number): string {
+export function latin1(b: Uint8Array, start: number, end: number, ascii = false): string {
   const n = end - start;
   if (n <= 0) return "";
   if (n <= 16) {
@@ -68,6 +68,7 @@ export function latin1(b: Uint8Array, start: number, end: number): string {
     for (let i = start; i < end; i++) s += String.fromCharCode(b[i]!);
     return s;
   }
+  if (ascii) return ASCII.decode(b.subarray(start, end));
   let high = 0;
   for (let i = start; i < end; i++) high |= b[i]!;
   if (high < 0x80) return ASCII.decode(b.subarray(start, end));

@@ -6,7 +6,6 @@
  *
  * @module
  */
-import { latin1 } from "./_chars.ts";
 import { ChunkedDecoder } from "./_chunked.ts";
 import { Input } from "./_input.ts";
 import { HeadScanner, MODE_REQUEST, MODE_RESPONSE, MODE_TRAILERS } from "./_scanner.ts";
@@ -239,7 +238,7 @@ export class MessageCore<H extends MessageHead> {
           this.#state = ST_END;
           if (this.#trailers.fields.count > 0) {
             const t = this.#trailers;
-            const text = latin1(input.headBuf, t.base, t.base + t.pos);
+            const text = t.text(input.headBuf);
             return { type: "trailers", trailers: t.fields.decode(text) };
           }
           continue;

@@ -6,7 +6,6 @@
  *
  * @module
  */
-import { latin1 } from "./_chars.ts";
 import {
   F_CHNK,
   F_CLEN,
@@ -82,7 +81,7 @@ function chunkedFraming(head: RequestHead | ResponseHead, flags: number): boolea
 
 /** The request head of a completed scan of `b`, checked, with its framing. */
 export function finishRequest(sc: HeadScanner, b: Uint8Array, maxBodyBytes: number): H1HeadEvent<RequestHead> {
-  const text = latin1(b, sc.base, sc.base + sc.pos);
+  const text = sc.text(b);
   const head: RequestHead = {
     kind: "request",
     method: sc.part(text, 0),
@@ -135,7 +134,7 @@ export function finishResponse(
   maxBodyBytes: number,
   req: Expectation,
 ): H1HeadEvent<ResponseHead> {
-  const text = latin1(b, sc.base, sc.base + sc.pos);
+  const text = sc.text(b);
   const head: ResponseHead = {
     kind: "response",
     version: sc.part(text, 0),

@@ -13,7 +13,7 @@
  *
  * @module
  */
-import { CR, HT, LF, SP, TCHAR, URICHAR, VERCHAR } from "./_chars.ts";
+import { CR, HT, latin1, LF, SP, TCHAR, URICHAR, VERCHAR } from "./_chars.ts";
 import { FieldList } from "./_field_list.ts";
 import { H1Error, type H1ErrorReason, type H1ErrorStatus, type H1Side } from "./error.ts";
 import type { H1Limits } from "./limits.ts";
@@ -33,7 +33,8 @@ const S_HDR_VAL = 18, S_HDR_L2_LF = 19, S_HDR_L2_LWS = 20, S_LAST_LF = 21, S_DON
 
 const isSpHt = (c: number) => c === SP || c === HT;
 /** Bytes that do not end a field value: all but CR, LF and NUL. */
-const VALCHAR = new Uint8Array(256).fill(1);
+/** Value bytes: 1 ASCII going on, 2 obs-text (noted, goes on), 0 CR, LF or NUL (stops). */
+const VALCHAR = new Uint8Array(256).fill(1).fill(2, 0x80);
 VALCHAR[CR] = VALCHAR[LF] = VALCHAR[0] = 0;
 const isLws = (c: number) => c === SP || c === HT || c === CR || c === LF;
 
@@ -45,6 +46,8 @@ export class HeadScanner {
   readonly limits: H1Limits;
   /** {@link MODE_REQUEST}, {@link MODE_RESPONSE} or {@link MODE_TRAILERS}. */
   mode: number = MODE_REQUEST;
+  /** Whether a byte from 0x80 (obs-text) was seen: the head is not all ASCII. */
+  highBytes = false;
   /** Whether the first byte of the head is known (`base` is valid). */
   started = false;
   /** Index of the head's first byte in the buffer being scanned. */
@@ -77,6 +80,7 @@ export class HeadScanner {
     this.mode = mode;
     this.started = false;
     this.base = this.pos = this.skipped = 0;
+    this.highBytes = false;
     this.fields.reset();
     this.#state = S_BEFORE;
     this.#folded = false;
@@ -201,7 +205,10 @@ export class HeadScanner {
           }
           continue;
         case S_REASON:
-          while (p < stop && (c = b[p]!) !== CR && c !== LF && c !== 0) p++;
+          while (p < stop && (c = VALCHAR[b[p]!]!) !== 0) {
+            if (c === 2) this.highBytes = true;
+            p++;
+          }
           if (p === stop) break loop;
           if (b[p] === 0) throw this.#error("bad-start-line", p);
           line[5] = p - base;
@@ -253,7 +260,12 @@ export class HeadScanner {
           state = S_HDR_L2_LWS;
           continue;
         case S_HDR_VAL:
-          while (p < stop && VALCHAR[b[p]!]) p++;
+          for (;;) {
+            while (p < stop && VALCHAR[b[p]!] === 1) p++;
+            if (p === stop || VALCHAR[b[p]!] !== 2) break;
+            this.highBytes = true;
+            p++;
+          }
           if (p === stop) break loop;
           if (b[p] === 0) throw this.#error("bad-header-value", p);
           this.#eol = p - base;
@@ -290,6 +302,11 @@ export class HeadScanner {
     }
     if (p - base >= budget) throw this.#tooLarge(this.streamBase + p - base);
     return -1;
+  }
+
+  /** The whole head (from `base`) as a string, decoded once; `b` is the buffer it completed in. */
+  text(b: Uint8Array): string {
+    return latin1(b, this.base, this.base + this.pos, !this.highBytes);
   }
 
   /** The start line part `i` (0, 2 or 4) as a string. */
