@@ -22,24 +22,34 @@ export const READ_MAX_TLS = 16384;
  * Recycled READ_MAX read buffers. Zero-filling a fresh 64 KiB buffer per read cost Deno a
  * third of its bulk throughput (bench/: memset 15 % of the profile, 9x the page faults of a
  * plain pipe). The contract (`src/net.ts`) makes a chunk given to `write()` the adapter's: once
- * one of our read buffers is fully written, by any socket of this adapter, it comes back here.
- * `OUT` holds the buffers handed to the core, so each one returns at most once.
+ * one of our read buffers is written, by any socket of this adapter, it comes back here. Only
+ * a write of the whole chunk we handed over counts: a caller that writes a part of it (an HTTP
+ * body after its head, one message of several pipelined ones) gives up that part only and may
+ * still read the rest. `OUT` maps the buffers handed to the core to the length handed over, so
+ * each one returns at most once.
  */
 const POOL: ArrayBuffer[] = [];
 /** At most 64 × 64 KiB = 4 MiB kept idle. */
 const POOL_MAX = 64;
-const OUT = new WeakSet<ArrayBufferLike>();
+const OUT = new WeakMap<ArrayBufferLike, number>();
 
 /** A read buffer of `size` bytes; READ_MAX ones come from the pool. */
 export function takeReadBuffer(size: number): Uint8Array {
   if (size !== READ_MAX) return new Uint8Array(size);
   const b = POOL.pop() ?? new ArrayBuffer(READ_MAX);
-  OUT.add(b);
+  OUT.set(b, READ_MAX);
   return new Uint8Array(b);
 }
 
 /** Gives a written chunk's memory back to the pool, if it is one of our read buffers. */
 export function recycle(chunk: Uint8Array): void {
   const b = chunk.buffer;
-  if (OUT.delete(b) && POOL.length < POOL_MAX) POOL.push(b as ArrayBuffer);
+  if (chunk.byteOffset !== 0 || OUT.get(b) !== chunk.byteLength) return;
+  OUT.delete(b);
+  if (POOL.length < POOL_MAX) POOL.push(b as ArrayBuffer);
+}
+
+/** Records how much of a pooled read buffer is handed over as a chunk (`buffer.subarray(0, n)`). */
+export function handedOver(chunk: Uint8Array): void {
+  if (OUT.has(chunk.buffer)) OUT.set(chunk.buffer, chunk.byteLength);
 }

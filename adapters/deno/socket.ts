@@ -8,7 +8,7 @@ import type { Address, NetError, Socket, SocketHandlers, TlsInfo } from "../../s
 import { toNetError } from "../_errors.ts";
 import { WriteQueue } from "../_write_queue.ts";
 import type { DenoAddr, DenoConn } from "./api.ts";
-import { READ_MAX, READ_MAX_TLS, READ_MIN, recycle, takeReadBuffer } from "./read_buffers.ts";
+import { handedOver, READ_MAX, READ_MAX_TLS, READ_MIN, recycle, takeReadBuffer } from "./read_buffers.ts";
 
 /** Maps a Deno address to ours; `undefined` for addresses the contract has no form for. */
 export function toAddress(a: DenoAddr): Address | undefined {
@@ -204,6 +204,7 @@ export class DenoSocket implements Socket {
         const size = buf.byteLength;
         if (n >= size >>> 1) {
           chunk = buf.subarray(0, n);
+          handedOver(chunk);
           buf = takeReadBuffer(n === size && size < this.#readMax ? Math.min(size * 4, this.#readMax) : size);
         } else {
           chunk = buf.slice(0, n);
