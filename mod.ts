@@ -114,6 +114,7 @@ export { systemClock } from "./src/clock.ts";
 export type { Clock, Timer } from "./src/clock.ts";
 export type {
   Address,
+  ConnectCancel,
   ConnectOptions,
   Listener,
   ListenOptions,

@@ -12,11 +12,11 @@
  */
 import type { Clock } from "./clock.ts";
 import { countIn, countOut, newStreamCounts, type StreamCounts } from "./_counters.ts";
-import type { Network, Socket } from "./net.ts";
-import { CO_FL, RAW } from "./connection.ts";
+import type { ConnectCancel, Network, Socket } from "./net.ts";
+import { CO_FL, type Connection, RAW } from "./connection.ts";
 import type { StreamInterface } from "./stream_interface.ts";
 import { Server, type ServerSettings, type ServerState } from "./server.ts";
-import { Queues } from "./queue.ts";
+import { Queue, Queues } from "./queue.ts";
 import { Lease } from "./lease.ts";
 import type { Balancer } from "./balance/types.ts";
 import { createBalancer, isDynamicAlgorithm } from "./balance/mod.ts";
@@ -78,6 +78,30 @@ export interface BackendCounters extends StreamCounts {
  */
 export type ConnectFailure = "SC" | "sC" | "SQ" | "sQ" | "CC" | "CQ";
 
+/**
+ * How a stream abandons its connect loop without an `AbortController`: `aborted` once the
+ * client left (or the stream was killed); meanwhile whatever the loop waits for (a queue, the
+ * turn-around delay, the adapter's connect) leaves its canceller in `onCancel`, which the
+ * stream calls once. A stream waits for one thing at a time, so one slot is enough.
+ */
+export interface CancelToken extends ConnectCancel {
+  /** The client left before the server side was up, or the stream was killed. */
+  readonly aborted: boolean;
+}
+
+/** One connect attempt's cancellation (see `Backend#attempt`). */
+interface ConnectAttempt {
+  /** Aborted by the connect timeout or the stream; undefined without `timeout connect`. */
+  readonly signal: AbortSignal | undefined;
+  /** The connect timeout struck (`sC` rather than `SC` when retries run out). */
+  timedOut: boolean;
+  /** Stops the timer and frees the stream's cancel slot. */
+  done(): void;
+}
+
+/** The attempt of a backend without `timeout connect`: the stream's own cancel slot serves. */
+const NO_TIMEOUT: ConnectAttempt = { signal: undefined, timedOut: false, done: () => {} };
+
 /** Observes layer-4 outcomes of real traffic (`observe layer4`), set by the health module. */
 export type L4Observer = (server: Server, ok: boolean) => void;
 
@@ -96,6 +120,8 @@ export class Backend {
   /** Set by the health module for `observe layer4`. */
   observeL4: L4Observer | undefined;
   readonly #balancer: Balancer;
+  /** `balance source` (or a custom balancer): the elections that read the client's address. */
+  readonly #hashed: boolean;
   readonly #observers: ((e: ServerStateEvent) => void)[] = [];
   readonly #clock: Clock;
   readonly #net: Network;
@@ -134,6 +160,7 @@ export class Backend {
         return q.max;
       },
     };
+    this.#hashed = settings.balance.kind === "source" || settings.balance.kind === "custom";
     this.#balancer = createBalancer(settings.balance, this.servers, {
       allBackups: settings.allBackups,
       ...(random !== undefined ? { random } : {}),
@@ -184,11 +211,11 @@ export class Backend {
 
   /**
    * Counts a new stream in the backend and returns its lease, which the stream releases once,
-   * when it ends. `sourceKey` is the client's IP literal (the key of `balance source`).
+   * when it ends. `client` is the client's connection (`balance source` hashes its address).
    */
-  admit(sourceKey: string | undefined): Lease {
+  admit(client: Connection | undefined): Lease {
     countIn(this.counters);
-    return new Lease(sourceKey, this.#leave);
+    return new Lease(client, this.#leave);
   }
 
   /** A lease released: its slot is given back (the next waiter gets it), its stream counted out. */
@@ -205,17 +232,22 @@ export class Backend {
   /**
    * Walks the server side `si` from REQ to EST for the stream holding `lease`: election, queue,
    * connect with retries and redispatch. Resolves with the socket, or with the termination
-   * code when it gives up; `signal` aborts when the client leaves (`CC`/`CQ`).
+   * code when it gives up; `cancel` is raised when the client leaves (`CC`/`CQ`), and whatever
+   * the loop waits for (a queue, the turn-around delay, a connect) leaves its canceller in it.
    */
-  async connect(lease: Lease, si: StreamInterface, signal: AbortSignal): Promise<Socket | ConnectFailure> {
+  async connect(lease: Lease, si: StreamInterface, cancel: CancelToken): Promise<Socket | ConnectFailure> {
     const s = this.settings;
     let avoid: Server | undefined;
     si.setState("REQ");
     for (;;) {
-      if (signal.aborted) return this.#abandon(lease, si, si.state === "QUE" ? "CQ" : "CC");
+      if (cancel.aborted) return this.#abandon(lease, si, si.state === "QUE" ? "CQ" : "CC");
       if (si.state === "REQ") {
-        const r = await this.#assign(lease, si, signal, avoid);
-        if (r !== undefined) return r;
+        // The election is synchronous; only a stream that queues waits (and pays a promise).
+        const r = this.#assign(lease, si, avoid);
+        if (r instanceof Queue) {
+          const q = await this.#queued(r, lease, si, cancel);
+          if (q !== undefined) return q;
+        } else if (r !== undefined) return r;
         continue;
       }
       // ASS: the connect side of HAProxy's 2013 design note. The connection is attached on
@@ -229,32 +261,24 @@ export class Backend {
         conn.prepareXprt(RAW);
       }
       si.setState("CON");
-      const ac = new AbortController();
-      const onAbort = () => ac.abort();
-      signal.addEventListener("abort", onAbort);
-      let timedOut = false;
-      const timer = s.connectTimeoutMs === undefined ? undefined : this.#clock.setTimer(() => {
-        timedOut = true;
-        ac.abort();
-      }, s.connectTimeoutMs);
+      const attempt = this.#attempt(cancel);
       try {
-        const socket = await conn.connect(ac.signal);
+        const socket = await conn.connect(attempt.signal, attempt.signal === undefined ? cancel : undefined);
         this.observeL4?.(srv, true);
         si.setState("EST");
         return socket;
       } catch {
         si.setState("CER");
       } finally {
-        this.#clock.clearTimer(timer);
-        signal.removeEventListener("abort", onAbort);
+        attempt.done();
       }
-      if (signal.aborted) return this.#abandon(lease, si, "CC");
+      if (cancel.aborted) return this.#abandon(lease, si, "CC");
       this.observeL4?.(srv, false);
       // back_handle_st_cer(): give up once `retries` retries were made.
       if (lease.retries >= s.retries) {
         srv.counters.connectErrors++;
         this.counters.connectErrors++;
-        return this.#abandon(lease, si, timedOut ? "sC" : "SC");
+        return this.#abandon(lease, si, attempt.timedOut ? "sC" : "SC");
       }
       lease.retries++;
       if (this.#shouldRedispatch(lease, srv)) {
@@ -268,13 +292,39 @@ export class Backend {
       srv.counters.retries++;
       this.counters.retries++;
       // Turn-around only after an asynchronous error (not a timeout), staying on this server.
-      if (!timedOut) {
+      if (!attempt.timedOut) {
         si.setState("TAR");
         const delay = Math.min(s.connectTimeoutMs ?? TURNAROUND_MAX_MS, TURNAROUND_MAX_MS);
-        if (!(await this.#sleep(delay, signal))) return this.#abandon(lease, si, "CC");
+        if (!(await this.#sleep(delay, cancel))) return this.#abandon(lease, si, "CC");
       }
       si.setState("ASS");
     }
+  }
+
+  /**
+   * What abandons one connect attempt. Without `timeout connect` that is the stream's cancel
+   * slot alone, handed to the adapter as is (no object per attempt); with one, the attempt gets
+   * an `AbortController` that the timer and the stream's slot both abort.
+   */
+  #attempt(cancel: CancelToken): ConnectAttempt {
+    const ms = this.settings.connectTimeoutMs;
+    if (ms === undefined) return NO_TIMEOUT;
+    const ac = new AbortController();
+    const abort = (): void => ac.abort();
+    cancel.onCancel = abort;
+    const a: ConnectAttempt = {
+      signal: ac.signal,
+      timedOut: false,
+      done: () => {
+        this.#clock.clearTimer(timer);
+        if (cancel.onCancel === abort) cancel.onCancel = undefined;
+      },
+    };
+    const timer = this.#clock.setTimer(() => {
+      a.timedOut = true;
+      ac.abort();
+    }, ms);
+    return a;
   }
 
   /** stream_choose_redispatch(): whether this retry goes to another server. */
@@ -289,20 +339,15 @@ export class Backend {
   }
 
   /**
-   * REQ: elects a server and takes a slot on it (→ ASS), or queues (→ QUE, then ASS when a
-   * slot is handed over, or REQ again when the server was redistributed), or fails. Returns a
-   * failure code, or undefined to go on with the loop.
+   * REQ: elects a server and takes a slot on it (→ ASS, returns undefined), or fails (returns
+   * the termination code), or enters QUE and returns the queue to wait in (the picked, hashed
+   * server's own queue, or the backend's when no server has a slot).
    */
-  async #assign(
-    lease: Lease,
-    si: StreamInterface,
-    signal: AbortSignal,
-    avoid: Server | undefined,
-  ): Promise<ConnectFailure | undefined> {
+  #assign(lease: Lease, si: StreamInterface, avoid: Server | undefined): ConnectFailure | Queue | undefined {
     const queues = this.queues;
     const picked = this.#balancer.pick({
-      ...(avoid !== undefined ? { avoid } : {}),
-      ...(lease.sourceKey !== undefined ? { sourceAddress: lease.sourceKey } : {}),
+      avoid,
+      sourceAddress: this.#hashed ? lease.sourceKey : undefined,
       backendQueued: queues.backend.length,
       backendConns: this.counters.current,
     }) as Server | undefined;
@@ -324,8 +369,22 @@ export class Backend {
       return this.#abandon(lease, si, "SQ");
     }
     si.setState("QUE");
+    return picked?.queue ?? queues.backend;
+  }
+
+  /**
+   * QUE: waits in `queue` until a slot is handed over (→ ASS), the server is redistributed
+   * (→ REQ: elect again), `timeout queue` strikes (`sQ`) or the client leaves (`CQ`). Returns a
+   * failure code, or undefined to go on with the loop.
+   */
+  async #queued(
+    queue: Queue,
+    lease: Lease,
+    si: StreamInterface,
+    cancel: CancelToken,
+  ): Promise<ConnectFailure | undefined> {
     const since = this.#clock.now();
-    const outcome = await queues.wait(picked?.queue ?? queues.backend, lease, signal);
+    const outcome = await this.queues.wait(queue, lease, cancel);
     lease.queueMs += this.#clock.now() - since;
     if (outcome === "timeout") {
       this.counters.failed++;
@@ -339,7 +398,7 @@ export class Backend {
     }
     // A slot handed over from a queue assigns its server without an election.
     lease.server = outcome;
-    queues.claim(lease, outcome);
+    this.queues.claim(lease, outcome);
     si.setState("ASS");
     return undefined;
   }
@@ -374,18 +433,18 @@ export class Backend {
     return code;
   }
 
-  /** Resolves true after `ms` of clock time, false if `signal` aborts first. */
-  #sleep(ms: number, signal: AbortSignal): Promise<boolean> {
+  /** Resolves true after `ms` of clock time, false if the stream is cancelled first. */
+  #sleep(ms: number, cancel: CancelToken): Promise<boolean> {
     return new Promise((resolve) => {
-      const onAbort = () => {
+      const onCancel = () => {
         this.#clock.clearTimer(timer);
         resolve(false);
       };
       const timer = this.#clock.setTimer(() => {
-        signal.removeEventListener("abort", onAbort);
+        if (cancel.onCancel === onCancel) cancel.onCancel = undefined;
         resolve(true);
       }, ms);
-      signal.addEventListener("abort", onAbort);
+      cancel.onCancel = onCancel;
     });
   }
 }

@@ -15,13 +15,16 @@
  *
  * @module
  */
-import type { Address, Network, Socket, TlsClientOptions } from "./net.ts";
+import type { Address, ConnectCancel, ConnectOptions, Network, Socket, TlsClientOptions } from "./net.ts";
 
 /**
  * Connection flags. Validity before a close is read from these bits, never guessed.
  */
 export const CO_FL = {
-  /** Source address known: set by setSrc() (accept: peer address; connect: local address). */
+  /**
+   * Source address known: set by setSrc(), or once a socket that knows it exists (accept: the
+   * peer's address; connect: our local one), which is then read from the socket on first use.
+   */
   ADDR_FROM_SET: 1 << 0,
   /** Destination known: set by setDst(); cleared only by clear() (redispatch). */
   ADDR_TO_SET: 1 << 1,
@@ -89,10 +92,19 @@ const PER_SOCKET = LIVE | CO_FL.SOCK_RD_SH | CO_FL.SOCK_WR_SH | CO_FL.ERROR;
 export class Connection {
   /** {@link CO_FL} bits. */
   flags = 0;
-  /** Source: the client (incoming) or our local address (outgoing). */
-  src: Address | undefined;
-  /** Destination: our local address (incoming) or the server (outgoing). */
-  dst: Address | undefined;
+  #src: Address | undefined;
+  #dst: Address | undefined;
+  /**
+   * A socket whose addresses were not read yet (HAProxy's design note: "incrementally set the
+   * accepted connection's parameters ... and keep track of what is set (eg: getsockname)").
+   * Reading an address costs a system call or two on Node and Bun, and most streams never need
+   * one (no log line, no `balance source`), so it is read on first use. An address still
+   * unread once its socket is gone may be lost: whoever needs it after the close reads it
+   * before (the proxy does when the frontend logs).
+   */
+  #lazy: Socket | undefined;
+  #lazySrc: "remote" | "local" | undefined;
+  #lazyDst = false;
   /** Control layer: the network that creates and owns the socket. */
   ctrl: Network | undefined;
   /** Transport layer chosen for this connection. */
@@ -102,27 +114,51 @@ export class Connection {
   /** Number of connect() calls made on this object (retries included). */
   attempts = 0;
 
-  /** Builds the connection of an accepted socket: every layer ready, both addresses known. */
+  /**
+   * Builds the connection of an accepted socket: every layer ready, both addresses known to the
+   * socket (read on first use).
+   */
   static accepted(ctrl: Network, socket: Socket, xprt: Transport = RAW): Connection {
     const c = new Connection();
     c.prepareCtrl(ctrl);
     c.prepareXprt(xprt);
-    if (socket.remoteAddress !== undefined) c.setSrc(socket.remoteAddress);
-    if (socket.localAddress !== undefined) c.setDst(socket.localAddress);
+    c.#lazy = socket;
+    c.#lazySrc = "remote";
+    c.#lazyDst = true;
     c.socket = socket;
-    c.flags |= CO_FL.CTRL_READY | CO_FL.XPRT_READY | CO_FL.CONNECTED;
+    c.flags |= CO_FL.ADDR_FROM_SET | CO_FL.ADDR_TO_SET | CO_FL.CTRL_READY | CO_FL.XPRT_READY | CO_FL.CONNECTED;
     return c;
+  }
+
+  /** Source: the client (incoming) or our local address (outgoing). */
+  get src(): Address | undefined {
+    if (this.#lazySrc !== undefined) {
+      this.#src = this.#lazySrc === "remote" ? this.#lazy?.remoteAddress : this.#lazy?.localAddress;
+      this.#lazySrc = undefined;
+    }
+    return this.#src;
+  }
+
+  /** Destination: our local address (incoming) or the server (outgoing). */
+  get dst(): Address | undefined {
+    if (this.#lazyDst) {
+      this.#dst = this.#lazy?.localAddress;
+      this.#lazyDst = false;
+    }
+    return this.#dst;
   }
 
   /** Records the source address, whatever the connection's state. */
   setSrc(addr: Address): void {
-    this.src = addr;
+    this.#src = addr;
+    this.#lazySrc = undefined;
     this.flags |= CO_FL.ADDR_FROM_SET;
   }
 
   /** Records the destination address, whatever the connection's state. */
   setDst(addr: Address): void {
-    this.dst = addr;
+    this.#dst = addr;
+    this.#lazyDst = false;
     this.flags |= CO_FL.ADDR_TO_SET;
   }
 
@@ -143,10 +179,11 @@ export class Connection {
 
   /**
    * Connects to `dst` with the chosen layers. Rejects with the adapter's `NetError` and sets
-   * ERROR; the addresses and layer choices stay for a retry.
+   * ERROR; the addresses and layer choices stay for a retry. `signal` or `cancel` abandon the
+   * attempt (`ECANCELED`).
    * @throws {Error} when the destination or the control layer is not set (a core bug).
    */
-  async connect(signal?: AbortSignal): Promise<Socket> {
+  async connect(signal?: AbortSignal, cancel?: ConnectCancel): Promise<Socket> {
     if (this.dst === undefined || (this.flags & CO_FL.ADDR_TO_SET) === 0) {
       throw new Error("Connection.connect: destination not set");
     }
@@ -157,15 +194,19 @@ export class Connection {
     this.flags &= ~PER_SOCKET;
     this.flags |= CO_FL.WAIT_L4_CONN | (xprt.kind === "tls" ? CO_FL.WAIT_L6_CONN : 0);
     try {
-      const socket = await this.ctrl.connect({
-        address: this.dst,
-        ...(xprt.kind === "tls" ? { tls: xprt.options } : {}),
-        ...(signal !== undefined ? { signal } : {}),
-      });
+      // Built field by field: object spreads cost a property copy per connect (seen in Bun's
+      // CPU profile); an absent option is left undefined, which every adapter reads as absent.
+      const options: { -readonly [K in keyof ConnectOptions]: ConnectOptions[K] } = { address: this.dst };
+      if (xprt.kind === "tls") options.tls = xprt.options;
+      if (signal !== undefined) options.signal = signal;
+      if (cancel !== undefined) options.cancel = cancel;
+      const socket = await this.ctrl.connect(options);
       this.socket = socket;
       this.flags = (this.flags & ~(CO_FL.WAIT_L4_CONN | CO_FL.WAIT_L6_CONN)) |
-        CO_FL.CTRL_READY | CO_FL.XPRT_READY | CO_FL.CONNECTED;
-      if (socket.localAddress !== undefined) this.setSrc(socket.localAddress);
+        CO_FL.ADDR_FROM_SET | CO_FL.CTRL_READY | CO_FL.XPRT_READY | CO_FL.CONNECTED;
+      // Our local address, read from the socket on first use.
+      this.#lazy = socket;
+      this.#lazySrc = "local";
       return socket;
     } catch (e) {
       this.flags = (this.flags & ~(CO_FL.WAIT_L4_CONN | CO_FL.WAIT_L6_CONN)) | CO_FL.ERROR;
@@ -241,8 +282,11 @@ export class Connection {
   clear(): void {
     this.close(true);
     this.flags = 0;
-    this.src = undefined;
-    this.dst = undefined;
+    this.#src = undefined;
+    this.#dst = undefined;
+    this.#lazy = undefined;
+    this.#lazySrc = undefined;
+    this.#lazyDst = false;
     this.ctrl = undefined;
     this.xprt = undefined;
   }

@@ -10,14 +10,15 @@
  * @module
  */
 import type { Server } from "./server.ts";
+import type { Connection } from "./connection.ts";
 
 /** Called once by {@link Lease.release}: the backend gives the slot back and counts the stream out. */
 export type LeaseRelease = (lease: Lease, bytesIn: number, bytesOut: number) => void;
 
 /** A stream's hold on its backend. Created by `Backend.admit()`. */
 export class Lease {
-  /** Client IP literal, the key of `balance source`; undefined for Unix clients. */
-  readonly sourceKey: string | undefined;
+  /** The client's connection, whose address `balance source` hashes (read only then). */
+  readonly #client: Connection | undefined;
   /** The server assigned or last tried (log `%s`); undefined while none was (`<NOSRV>`). */
   server: Server | undefined;
   /** Connect retries (`%rc`). */
@@ -35,10 +36,22 @@ export class Lease {
   #released = false;
   readonly #onRelease: LeaseRelease;
 
-  /** A lease holding no slot yet; `onRelease` is the backend's side of {@link release}. */
-  constructor(sourceKey: string | undefined, onRelease: LeaseRelease) {
-    this.sourceKey = sourceKey;
+  /**
+   * A lease holding no slot yet for the stream of `client` (its connection); `onRelease` is the
+   * backend's side of {@link release}.
+   */
+  constructor(client: Connection | undefined, onRelease: LeaseRelease) {
+    this.#client = client;
     this.#onRelease = onRelease;
+  }
+
+  /**
+   * Client IP literal, the key of `balance source`; undefined for Unix clients. Read from the
+   * client's connection when asked (an address costs a system call on some runtimes).
+   */
+  get sourceKey(): string | undefined {
+    const src = this.#client?.src;
+    return src?.transport === "tcp" ? src.hostname : undefined;
   }
 
   /** Whether a server slot is held now. */

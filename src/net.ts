@@ -226,6 +226,19 @@ export interface ListenOptions {
   readonly backlog?: number;
 }
 
+/**
+ * A cheaper way than an `AbortSignal` to abandon a connect: no object or listener per attempt.
+ * While the connect is pending the adapter keeps its canceller in `onCancel`, and clears it
+ * (back to `undefined`) once the connect settled. Calling it abandons the attempt as an aborted
+ * `signal` does: the promise rejects with `ECANCELED`, and a socket that opens later is closed
+ * by the adapter. The core passes one slot per stream, reused by each attempt (a stream waits
+ * for one thing at a time).
+ */
+export interface ConnectCancel {
+  /** Set by the adapter while its connect is pending; the owner calls it to abandon the attempt. */
+  onCancel: (() => void) | undefined;
+}
+
 /** Options of {@link Network.connect}. */
 export interface ConnectOptions {
   /** The destination; a TCP hostname may be a name the runtime resolves. */
@@ -237,6 +250,8 @@ export interface ConnectOptions {
    * opens later is closed by the adapter. The core's connect timeout is built on it.
    */
   readonly signal?: AbortSignal;
+  /** Like {@link ConnectOptions.signal}, without an `AbortController` (see {@link ConnectCancel}). */
+  readonly cancel?: ConnectCancel;
   /**
    * Disable Nagle's algorithm on the new socket (TCP only).
    * @default false

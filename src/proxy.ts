@@ -329,8 +329,10 @@ export class ProxyServer implements AsyncDisposable {
     this.counters.total++;
     fe.enter();
     const conn = Connection.accepted(this.#net, socket);
-    const src = conn.src;
-    const lease = fe.backend.admit(src?.transport === "tcp" ? src.hostname : undefined);
+    // The client's address is read from the socket on first use; what logs it at the end
+    // reads it now, while the socket is open (Node and Bun cannot once it is destroyed).
+    if (fe.settings.log !== undefined || this.#hooks.onStreamEnd !== undefined) void conn.src;
+    const lease = fe.backend.admit(conn);
     const stream = new Stream(this.#contexts.get(fe)!, lease, socket, conn);
     this.#streams.add(stream);
     stream.start();
@@ -344,8 +346,27 @@ export class ProxyServer implements AsyncDisposable {
   readonly #end = (s: Stream): void => {
     this.#streams.delete(s);
     const fe = s.frontend;
+    const log = this.#log !== undefined ? fe.settings.log : undefined;
+    const hook = this.#hooks.onStreamEnd;
+    // The record (twenty fields) is built only for someone who reads it, before the counters
+    // move: `%ac/%fc` still count this stream.
+    const record = log !== undefined || hook !== undefined ? this.#record(s) : undefined;
+    this.counters.current--;
+    fe.leave(s.bytesIn, s.bytesOut);
+    if (record !== undefined) {
+      if (log !== undefined) {
+        this.#log?.(log.format === "json" ? formatJsonLog(record) : formatTcpLog(record), log.target);
+      }
+      this.#call(hook, record);
+    }
+    if (this.#streams.size === 0) { for (const resolve of this.#idle.splice(0)) resolve(); }
+  };
+
+  /** The log record of stream `s`, which just ended. */
+  #record(s: Stream): StreamLogRecord {
+    const fe = s.frontend;
     const lease = s.lease;
-    const record: StreamLogRecord = {
+    return {
       client: s.clientConn.src,
       acceptedAt: s.acceptedAt,
       frontend: fe.name,
@@ -366,15 +387,7 @@ export class ProxyServer implements AsyncDisposable {
       serverQueue: lease.serverQueuePos,
       backendQueue: lease.backendQueuePos,
     };
-    this.counters.current--;
-    fe.leave(s.bytesIn, s.bytesOut);
-    const log = fe.settings.log;
-    if (log !== undefined && this.#log !== undefined) {
-      this.#log(log.format === "json" ? formatJsonLog(record) : formatTcpLog(record), log.target);
-    }
-    this.#call(this.#hooks.onStreamEnd, record);
-    if (this.#streams.size === 0) { for (const resolve of this.#idle.splice(0)) resolve(); }
-  };
+  }
 
   /** Runs a user hook; what it throws is logged on stderr and otherwise ignored. */
   #call<T>(hook: ((v: T) => void) | undefined, v: T): void {

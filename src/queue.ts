@@ -17,6 +17,7 @@
  * @module
  */
 import type { Clock, Timer } from "./clock.ts";
+import type { ConnectCancel } from "./net.ts";
 import type { Lease } from "./lease.ts";
 import type { Server } from "./server.ts";
 
@@ -44,7 +45,7 @@ export class Pendconn {
   /** The queue's hand-out count when this one entered, minus one (`p->queue_idx`). */
   readonly #idx0: number;
   readonly #resolve: (o: WaitOutcome) => void;
-  readonly #signal: AbortSignal;
+  readonly #cancel: ConnectCancel;
   readonly #clock: Clock;
   #timer: Timer | undefined;
 
@@ -54,14 +55,14 @@ export class Pendconn {
     lease: Lease,
     since: number,
     clock: Clock,
-    signal: AbortSignal,
+    cancel: ConnectCancel,
     resolve: (o: WaitOutcome) => void,
   ) {
     this.queue = queue;
     this.lease = lease;
     this.since = since;
     this.#clock = clock;
-    this.#signal = signal;
+    this.#cancel = cancel;
     this.#resolve = resolve;
     this.#idx0 = queue.handedOut - 1;
   }
@@ -69,7 +70,7 @@ export class Pendconn {
   /** Arms the queue timeout and the client abort. */
   arm(timeoutMs: number | undefined): void {
     if (timeoutMs !== undefined) this.#timer = this.#clock.setTimer(this.#onTimeout, timeoutMs);
-    this.#signal.addEventListener("abort", this.#onAbort);
+    this.#cancel.onCancel = this.#onAbort;
   }
 
   /**
@@ -82,7 +83,7 @@ export class Pendconn {
     if (this.queue.server !== undefined) this.lease.serverQueuePos += pos;
     else this.lease.backendQueuePos += pos;
     this.#clock.clearTimer(this.#timer);
-    this.#signal.removeEventListener("abort", this.#onAbort);
+    if (this.#cancel.onCancel === this.#onAbort) this.#cancel.onCancel = undefined;
     this.#resolve(outcome);
   }
 
@@ -187,12 +188,12 @@ export class Queues {
 
   /**
    * Waits in `queue` until a slot is handed over, `timeout queue` strikes, the server is
-   * redistributed or `signal` aborts (the client left).
+   * redistributed or the stream's `cancel` slot is called (the client left).
    */
-  wait(queue: Queue, lease: Lease, signal: AbortSignal): Promise<WaitOutcome> {
+  wait(queue: Queue, lease: Lease, cancel: ConnectCancel): Promise<WaitOutcome> {
     const clock = this.#host.clock;
     return new Promise((resolve) => {
-      const p = new Pendconn(queue, lease, clock.now(), clock, signal, resolve);
+      const p = new Pendconn(queue, lease, clock.now(), clock, cancel, resolve);
       p.arm(this.#host.queueTimeoutMs);
       queue.push(p);
     });

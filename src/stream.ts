@@ -23,6 +23,7 @@ import type { NetError, Socket, SocketHandlers } from "./net.ts";
 import { CO_FL, type Connection } from "./connection.ts";
 import { StreamInterface } from "./stream_interface.ts";
 import type { Frontend } from "./frontend.ts";
+import type { CancelToken } from "./backend.ts";
 import type { Lease } from "./lease.ts";
 import type { Server } from "./server.ts";
 
@@ -83,7 +84,7 @@ class ServerHandlers implements SocketHandlers {
  * One proxied TCP stream. Created by the proxy for each accepted socket; {@link Stream.start}
  * runs it to the end.
  */
-export class Stream {
+export class Stream implements CancelToken {
   /** The accepted side, attached in EST. */
   readonly front: StreamInterface;
   /** The server side, walked by the backend's connect loop. */
@@ -116,7 +117,10 @@ export class Stream {
   readonly #client: Socket;
   /** The server's socket once established. */
   #server: Socket | undefined;
-  readonly #abort = new AbortController();
+  /** The client left before the server side was up, or the stream was killed (CancelToken). */
+  aborted = false;
+  /** What the connect loop waits for leaves its canceller here (CancelToken). */
+  onCancel: (() => void) | undefined;
   #pending: Uint8Array[] = [];
   #pendingBytes = 0;
   /**
@@ -194,12 +198,12 @@ export class Stream {
   async #connect(): Promise<void> {
     const clock = this.#ctx.clock;
     const t0 = clock.now();
-    const r = await this.#ctx.frontend.backend.connect(this.lease, this.back, this.#abort.signal);
+    const r = await this.#ctx.frontend.backend.connect(this.lease, this.back, this);
     const queueMs = this.lease.queueMs;
     if (typeof r === "string") {
       // If the client left first, its termination (set in clientClosed) stands.
       this.#setTerm(r[0]!, r[1]!);
-      if (this.back.history.includes("QUE") || this.back.history.includes("ASS")) this.queueTimeMs = queueMs;
+      if (this.back.hasBeen("QUE") || this.back.hasBeen("ASS")) this.queueTimeMs = queueMs;
       this.#closeClient();
       this.#finishIfDone();
       return;
@@ -313,7 +317,7 @@ export class Stream {
     fc.closed(error);
     this.front.setState("CLO");
     if (error !== undefined || (!this.#clientEof && !local)) this.#setTerm("C", this.#phase());
-    if (this.#server === undefined) this.#abort.abort();
+    if (this.#server === undefined) this.#cancel();
     else if (this.back.state !== "CLO") this.back.conn!.close(error !== undefined);
     this.#finishIfDone();
   }
@@ -335,6 +339,15 @@ export class Stream {
   #closeClient(): void {
     if ((this.#fc.flags & CO_FL.CTRL_READY) === 0) return;
     this.#fc.close();
+  }
+
+  /** Abandons the connect loop (once): it ends with `CC`/`CQ` unless a termination is set. */
+  #cancel(): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    const f = this.onCancel;
+    this.onCancel = undefined;
+    f?.();
   }
 
   /** HAProxy's phase character when something ends the stream now. */
@@ -433,7 +446,7 @@ export class Stream {
   #expire(cause: "c" | "s" | "K"): void {
     if (this.#ended) return;
     this.#setTerm(cause, this.#phase());
-    this.#abort.abort();
+    this.#cancel();
     if (this.front.state !== "CLO") this.#fc.close(true);
     if (this.#server !== undefined && this.back.state !== "CLO") this.back.conn!.close(true);
   }

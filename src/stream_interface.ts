@@ -44,6 +44,13 @@ const NEXT: Readonly<Record<SiState, readonly SiState[]>> = {
   CLO: [],
 };
 
+/** Each state's index in {@link SI_STATES}. */
+const CODE: ReadonlyMap<SiState, number> = new Map(SI_STATES.map((st, i) => [st, i]));
+/** Allowed transitions as bit masks over the indexes: `NEXT_BITS[from] & (1 << to)`. */
+const NEXT_BITS: readonly number[] = SI_STATES.map((st) => NEXT[st].reduce((m, n) => m | (1 << CODE.get(n)!), 0));
+/** States kept in the packed trail: 4 bits each in a double, exact up to 2^53. */
+const TRAIL_MAX = 13;
+
 /**
  * One end of a stream.
  *
@@ -58,9 +65,18 @@ export class StreamInterface {
   /** `"client"` for the accepted side, `"server"` for the connecting side. */
   readonly side: "client" | "server";
   #state: SiState = "INI";
+  #code = 0;
   #conn: Connection | undefined;
-  /** Every state entered, in order (starts with INI): observable for tests and traces. */
-  readonly history: SiState[] = ["INI"];
+  /**
+   * The states entered after INI, 4 bits each (oldest first), up to TRAIL_MAX; a longer walk
+   * (many retries) goes on in `#more`. Two arrays per stream used to weigh more than the rest
+   * of its stream interfaces.
+   */
+  #trail = 0;
+  #trailLen = 0;
+  #more: SiState[] | undefined;
+  /** Bit `1 << index` of every state entered. */
+  #seen = 1;
 
   /** A stream interface in INI with no connection; `side` says which end of the stream it is. */
   constructor(side: "client" | "server") {
@@ -70,6 +86,19 @@ export class StreamInterface {
   /** The current state. */
   get state(): SiState {
     return this.#state;
+  }
+
+  /** Every state entered, in order (starts with INI): observable for tests and traces. */
+  get history(): SiState[] {
+    const out: SiState[] = ["INI"];
+    for (let i = this.#trailLen - 1; i >= 0; i--) out.push(SI_STATES[Math.floor(this.#trail / 16 ** i) % 16]!);
+    if (this.#more !== undefined) out.push(...this.#more);
+    return out;
+  }
+
+  /** Whether the interface was ever in state `st`. */
+  hasBeen(st: SiState): boolean {
+    return (this.#seen & (1 << CODE.get(st)!)) !== 0;
   }
 
   /** The attached connection, if any. */
@@ -83,11 +112,19 @@ export class StreamInterface {
    */
   setState(next: SiState): void {
     if (next === this.#state) return;
-    if (!NEXT[this.#state].includes(next)) {
+    const code = CODE.get(next)!;
+    if ((NEXT_BITS[this.#code]! & (1 << code)) === 0) {
       throw new Error(`stream interface (${this.side}): illegal transition ${this.#state} -> ${next}`);
     }
     this.#state = next;
-    this.history.push(next);
+    this.#code = code;
+    this.#seen |= 1 << code;
+    if (this.#trailLen < TRAIL_MAX) {
+      this.#trail = this.#trail * 16 + code;
+      this.#trailLen++;
+    } else {
+      (this.#more ??= []).push(next);
+    }
   }
 
   /** Attaches a connection; the interface now owns it. @throws if one is attached already. */

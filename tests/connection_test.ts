@@ -130,7 +130,11 @@ describe("Connection", () => {
     const c = Connection.accepted(new MemoryNetwork(), socket, { kind: "tls", options: {} });
     c.close();
     assert.deepEqual(calls, ["shutdownWrite", "close"]);
-    assert.deepEqual(flagNames(c.flags), ["SOCK_WR_SH"], "both layers gone; the shut write side stays known");
+    assert.deepEqual(
+      flagNames(c.flags),
+      ["ADDR_FROM_SET", "ADDR_TO_SET", "SOCK_WR_SH"],
+      "both layers gone; the addresses and the shut write side stay known",
+    );
   });
 
   it("closes a raw transport with the socket alone, and an abort never sends close_notify", () => {
@@ -150,8 +154,25 @@ describe("Connection", () => {
     c.read0();
     assert.deepEqual(calls, ["shutdownWrite"]);
     c.closed();
-    assert.deepEqual(flagNames(c.flags), ["SOCK_RD_SH", "SOCK_WR_SH"]);
+    assert.deepEqual(flagNames(c.flags), ["ADDR_FROM_SET", "ADDR_TO_SET", "SOCK_RD_SH", "SOCK_WR_SH"]);
     c.shutw();
     assert.deepEqual(calls, ["shutdownWrite"], "nothing is written to a closed socket");
+  });
+
+  it("reads an accepted socket's addresses on first use, once", () => {
+    const reads: string[] = [];
+    const { socket } = callRecorder();
+    Object.defineProperty(socket, "remoteAddress", {
+      get: () => (reads.push("remote"), tcp("10.0.0.2", 5555)),
+    });
+    Object.defineProperty(socket, "localAddress", { get: () => (reads.push("local"), tcp("10.0.0.1", 80)) });
+    const c = Connection.accepted(new MemoryNetwork(), socket);
+    assert.deepEqual(reads, [], "nothing read at accept");
+    assert.deepEqual(flagNames(c.flags).slice(0, 2), ["ADDR_FROM_SET", "ADDR_TO_SET"], "both known to the socket");
+    assert.deepEqual(c.src, tcp("10.0.0.2", 5555));
+    assert.deepEqual(c.src, tcp("10.0.0.2", 5555));
+    assert.deepEqual(reads, ["remote"], "read once, then kept");
+    assert.deepEqual(c.dst, tcp("10.0.0.1", 80));
+    assert.deepEqual(reads, ["remote", "local"]);
   });
 });

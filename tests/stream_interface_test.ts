@@ -1,6 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { SI_STATES, StreamInterface } from "../src/stream_interface.ts";
+import { SI_STATES, type SiState, StreamInterface } from "../src/stream_interface.ts";
 import { Connection } from "../src/connection.ts";
 
 describe("StreamInterface", () => {
@@ -65,6 +65,17 @@ describe("StreamInterface", () => {
       "DIS",
       "CLO",
     ]);
+  });
+
+  it("keeps a long walk (six retries) in order, and which states it went through", () => {
+    const si = new StreamInterface("server");
+    const walk: SiState[] = ["REQ", "ASS"];
+    for (let i = 0; i < 6; i++) walk.push("CON", "CER", "TAR", "ASS");
+    walk.push("CON", "EST", "DIS", "CLO");
+    for (const st of walk) si.setState(st);
+    assert.deepEqual(si.history, ["INI", ...walk]);
+    assert.equal(si.hasBeen("TAR"), true);
+    assert.equal(si.hasBeen("QUE"), false);
   });
 
   it("refuses transitions the state machine does not allow", () => {

@@ -8,6 +8,7 @@ import { describeAddress } from "../_address.ts";
 import { netError, toNetError } from "../_errors.ts";
 import { bun, endpoint } from "./api.ts";
 import { CLIENT_HANDLERS, type PendingConnect } from "./handlers.ts";
+import { watchCancel } from "../_cancel.ts";
 import { type BunTlsOptions, clientTls } from "./tls.ts";
 
 /** Connects with `Bun.connect`; settles on `open`, or after the handshake for TLS. */
@@ -40,15 +41,15 @@ export function connect(options: ConnectOptions, highWaterMarkBytes: number): Pr
       highWaterMarkBytes,
       socket: undefined,
       resolve: (s) => {
-        signal?.removeEventListener("abort", onAbort);
+        unwatch();
         resolve(s);
       },
       reject: (e) => {
-        signal?.removeEventListener("abort", onAbort);
+        unwatch();
         reject(e);
       },
     };
-    signal?.addEventListener("abort", onAbort, { once: true });
+    const unwatch = watchCancel(options, onAbort);
     try {
       bun()
         .connect({

@@ -6,7 +6,6 @@
  * @module
  */
 import type { Address, NetError, Socket, TlsClientOptions } from "../../src/net.ts";
-import { tcpAddress } from "../_address.ts";
 import { netError, rethrowLater, toNetError } from "../_errors.ts";
 import type { BunHandlers, BunNativeSocket } from "./api.ts";
 import { BunSocket } from "./socket.ts";
@@ -81,8 +80,7 @@ const COMMON = {
  */
 function wrap(s: BunNativeSocket, highWaterMarkBytes: number, unix?: { readonly local?: Address }): BunSocket {
   if (unix !== undefined) return new BunSocket(s, unix.local, undefined, highWaterMarkBytes);
-  const local = tcpAddress(s.localAddress, s.localPort);
-  return new BunSocket(s, local, tcpAddress(s.remoteAddress, s.remotePort), highWaterMarkBytes);
+  return new BunSocket(s, null, null, highWaterMarkBytes);
 }
 
 /** Calls the listener's `onAccept`, surfacing its exceptions like a handler's. */

@@ -20,6 +20,7 @@
  *
  * @module
  */
+import { tcpAddress } from "../_address.ts";
 import type { Address, NetError, Socket, SocketHandlers, TlsInfo } from "../../src/net.ts";
 import { toNetError } from "../_errors.ts";
 import { lingerTimer } from "../_linger.ts";
@@ -36,12 +37,17 @@ const CLOSED = 2;
 const ABORTED = 3;
 
 /**
- * {@link Socket} over one Bun socket. Reading is paused until the first `setHandlers()`;
+ * {@link Socket} over one Bun socket. Until the first `setHandlers()`, Bun reads on (it is
+ * paused only once the held bytes reach the high-water mark);
  * whatever Bun reports meanwhile is held, in order, for the first handlers.
  */
 export class BunSocket implements Socket {
-  readonly localAddress: Address | undefined;
-  readonly remoteAddress: Address | undefined;
+  /**
+   * The addresses, `null` until first read: Bun reads each field with its own system call
+   * (getsockname for the address, again for the port), and most streams never ask.
+   */
+  #localAddr: Address | undefined | null;
+  #remoteAddr: Address | undefined | null;
   /** The connect to settle or the accept to report, until the adapter hands the socket out. */
   pending: unknown;
   readonly #s: BunNativeSocket;
@@ -54,6 +60,10 @@ export class BunSocket implements Socket {
   #reading = true;
   /** Chunks Bun delivered that could not be handed over yet. */
   #held: Uint8Array[] = [];
+  /** Bytes in `#held`: before the first handlers, Bun reads on until this reaches the high-water mark. */
+  #heldBytes = 0;
+  /** The high-water mark: what may be held before the first handlers before Bun is paused. */
+  readonly #holdLimit: number;
   /** 0: no EOF; 1: EOF received, not delivered; 2: delivered or dropped. */
   #eof = 0;
   /** 0: open; 1: closed, `onClose` owed; 2: `onClose` delivered. */
@@ -73,12 +83,31 @@ export class BunSocket implements Socket {
   #pumping = false;
   #scheduled = false;
 
-  /** `highWaterMarkBytes` is the network's validated option. */
-  constructor(s: BunNativeSocket, local: Address | undefined, remote: Address | undefined, highWaterMarkBytes: number) {
+  /**
+   * `highWaterMarkBytes` is the network's validated option; `local`/`remote` the addresses, or
+   * `null` for a TCP socket whose addresses are read from Bun on first use.
+   */
+  constructor(
+    s: BunNativeSocket,
+    local: Address | undefined | null,
+    remote: Address | undefined | null,
+    highWaterMarkBytes: number,
+  ) {
     this.#s = s;
     this.#queue = new WriteQueue(highWaterMarkBytes);
-    this.localAddress = local;
-    this.remoteAddress = remote;
+    this.#holdLimit = highWaterMarkBytes;
+    this.#localAddr = local;
+    this.#remoteAddr = remote;
+  }
+
+  get localAddress(): Address | undefined {
+    if (this.#localAddr === null) this.#localAddr = tcpAddress(this.#s.localAddress, this.#s.localPort);
+    return this.#localAddr;
+  }
+
+  get remoteAddress(): Address | undefined {
+    if (this.#remoteAddr === null) this.#remoteAddr = tcpAddress(this.#s.remoteAddress, this.#s.remotePort);
+    return this.#remoteAddr;
   }
 
   get tls(): TlsInfo | undefined {
@@ -166,7 +195,7 @@ export class BunSocket implements Socket {
     return initialDelayMs === undefined ? this.#s.setKeepAlive(enable) : this.#s.setKeepAlive(enable, initialDelayMs);
   }
 
-  /** Connect or accept done: reading stops until the first handlers; `tls` is what was negotiated. */
+  /** Connect or accept done: `tls` is what was negotiated; reading goes on, bounded, until the first handlers. */
   ready(tls: TlsInfo | undefined): void {
     this.#tls = tls;
     this.pending = undefined;
@@ -182,6 +211,8 @@ export class BunSocket implements Socket {
       return;
     }
     this.#held.push(chunk);
+    this.#heldBytes += chunk.length;
+    if (h === undefined && this.#heldBytes >= this.#holdLimit) this.#syncReading();
     if (this.#busy) this.#schedule();
   }
 
@@ -246,8 +277,15 @@ export class BunSocket implements Socket {
   }
 
   /** Bun reads exactly when something can be delivered, or while closing (to discard). */
+  /**
+   * Bun reads when something can be delivered, or while closing (to discard). Before the first
+   * handlers it reads on (into `#held`) up to the high-water mark: pausing at `open` and
+   * resuming at `setHandlers()`, usually in the same tick for an accepted socket, cost two
+   * epoll_ctl and two setsockopt calls per socket.
+   */
   #syncReading(): void {
-    const want = this.#local === CLOSING || (this.#h !== undefined && !this.#paused);
+    const want = this.#local === CLOSING ||
+      (!this.#paused && (this.#h !== undefined || this.#heldBytes < this.#holdLimit));
     if (want === this.#reading || this.#closed !== 0) return;
     this.#reading = want;
     this.#busy = true;
@@ -258,6 +296,7 @@ export class BunSocket implements Socket {
 
   #dropInput(): void {
     this.#held = [];
+    this.#heldBytes = 0;
     if (this.#eof === 1) this.#eof = 2;
   }
 
@@ -329,7 +368,9 @@ export class BunSocket implements Socket {
         if (h === undefined) return;
         if (this.#held.length > 0) {
           if (this.#paused) return;
-          h.onData(this.#held.shift() as Uint8Array);
+          const chunk = this.#held.shift() as Uint8Array;
+          this.#heldBytes -= chunk.length;
+          h.onData(chunk);
         } else if (this.#eof === 1) {
           if (this.#paused) return;
           this.#eof = 2;

@@ -1,5 +1,6 @@
 /**
- * Connecting with the Deno adapter, plain or TLS, cancelled through the `AbortSignal`.
+ * Connecting with the Deno adapter, plain or TLS, cancelled through the `AbortSignal` (which
+ * also cancels Deno's own connect) or the `ConnectCancel` slot (a late connection is closed).
  *
  * @module
  */
@@ -7,24 +8,35 @@ import type { ConnectOptions, Socket, TlsInfo } from "../../src/net.ts";
 import { describeAddress } from "../_address.ts";
 import { netError, toNetError } from "../_errors.ts";
 import { tlsClientName } from "../_tls_name.ts";
+import { watchCancel } from "../_cancel.ts";
 import { D, type DenoConn, type DenoTlsClientOptions } from "./api.ts";
 import { CAPABILITIES } from "./capabilities.ts";
 import { closeQuietly, DenoSocket } from "./socket.ts";
 
-/** Rejects when `signal` aborts; a value `p` delivers after that is handed to `discard`. */
-function abortable<T>(p: Promise<T>, signal: AbortSignal | undefined, discard: (v: T) => void): Promise<T> {
-  if (signal === undefined) return p;
+/** Whether the connect was abandoned (its `signal` or `cancel` fired), shared by its steps. */
+interface Attempt {
+  cancelled: boolean;
+}
+
+/**
+ * Rejects when the connect is abandoned (`options.signal` or `options.cancel`); a value `p`
+ * delivers after that is handed to `discard` (Deno cannot cancel a step it started).
+ */
+function abortable<T>(p: Promise<T>, options: ConnectOptions, at: Attempt, discard: (v: T) => void): Promise<T> {
+  if (options.signal === undefined && options.cancel === undefined) return p;
   return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
+    const unwatch = watchCancel(options, () => {
+      at.cancelled = true;
+      reject(options.signal?.reason);
+    });
     p.then(
       (v) => {
-        signal.removeEventListener("abort", onAbort);
-        if (signal.aborted) discard(v);
+        unwatch();
+        if (at.cancelled) discard(v);
         else resolve(v);
       },
       (err) => {
-        signal.removeEventListener("abort", onAbort);
+        unwatch();
         reject(err);
       },
     );
@@ -59,15 +71,16 @@ export async function connect(options: ConnectOptions, hwm: number): Promise<Soc
     throw netError("ETLS", `${where}: Deno cannot send a client certificate with an SNI name other than the address`);
   }
   let conn: DenoConn | undefined;
+  const at: Attempt = { cancelled: false };
   try {
     if (address.transport === "unix") {
-      conn = await abortable(D.connect({ transport: "unix", path: address.path }), signal, closeQuietly);
+      conn = await abortable(D.connect({ transport: "unix", path: address.path }), options, at, closeQuietly);
       return new DenoSocket(conn, undefined, hwm);
     }
     const { port } = address;
     const withSignal = signal !== undefined ? { signal } : {};
     if (tls === undefined) {
-      conn = await abortable(D.connect({ hostname, port, ...withSignal }), signal, closeQuietly);
+      conn = await abortable(D.connect({ hostname, port, ...withSignal }), options, at, closeQuietly);
       if (options.noDelay !== undefined) conn.setNoDelay?.(options.noDelay);
       return new DenoSocket(conn, undefined, hwm);
     }
@@ -82,16 +95,16 @@ export async function connect(options: ConnectOptions, hwm: number): Promise<Soc
         ...(tls.cert !== undefined ? { cert: tls.cert } : {}),
         ...(tls.key !== undefined ? { key: tls.key } : {}),
       };
-      conn = await abortable(D.connectTls({ ...common, hostname, port, ...pem }), signal, closeQuietly);
+      conn = await abortable(D.connectTls({ ...common, hostname, port, ...pem }), options, at, closeQuietly);
     } else {
       // connect + startTls: the connect honours the signal, Nagle is set on the TCP socket
       // (TlsConn has no setNoDelay), and the SNI may differ from the address.
-      const tcp = await abortable(D.connect({ hostname, port, ...withSignal }), signal, closeQuietly);
+      const tcp = await abortable(D.connect({ hostname, port, ...withSignal }), options, at, closeQuietly);
       conn = tcp;
       if (options.noDelay !== undefined) tcp.setNoDelay?.(options.noDelay);
       conn = await D.startTls(tcp, common);
     }
-    const info = await abortable(conn.handshake!(), signal, () => {});
+    const info = await abortable(conn.handshake!(), options, at, () => {});
     const tlsInfo: TlsInfo = {
       alpnProtocol: info.alpnProtocol ?? null,
       ...(sni !== undefined ? { serverName: sni } : {}),
@@ -99,8 +112,7 @@ export async function connect(options: ConnectOptions, hwm: number): Promise<Soc
     return new DenoSocket(conn, tlsInfo, hwm);
   } catch (err) {
     if (conn !== undefined) closeQuietly(conn);
-    // The signal may have aborted while awaiting; TS keeps the narrowing from the top.
-    if ((signal as AbortSignal | undefined)?.aborted === true) throw netError("ECANCELED", `${where}: aborted`, err);
+    if (at.cancelled || options.signal?.aborted === true) throw netError("ECANCELED", `${where}: aborted`, err);
     throw toNetError(err, where);
   }
 }

@@ -12,7 +12,7 @@
  * adapts: it starts small, grows ×4 while reads fill it, shrinks after a short read. A pending
  * read pins its buffer, so an idle connection holds a few KiB, not 64.
  */
-export const READ_MIN = 4096;
+export const READ_MIN = 512;
 /** Loopback TCP hands over up to 64 KiB per read. */
 export const READ_MAX = 65536;
 /** rustls returns one record per read: at most 16 KiB of plaintext, whatever the buffer size. */

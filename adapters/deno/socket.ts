@@ -36,8 +36,9 @@ function isEof(err: unknown): boolean {
  * not paused and not at EOF; a chunk read while paused is held for `resume()`.
  */
 export class DenoSocket implements Socket {
-  readonly localAddress: Address | undefined;
-  readonly remoteAddress: Address | undefined;
+  /** Converted from Deno's address objects on first use (most streams never ask). */
+  #localAddr: Address | undefined | null = null;
+  #remoteAddr: Address | undefined | null = null;
   readonly tls: TlsInfo | undefined;
   readonly #conn: DenoConn;
   #handlers: SocketHandlers | undefined;
@@ -76,9 +77,20 @@ export class DenoSocket implements Socket {
     this.#queue = new WriteQueue(highWaterMarkBytes);
     this.#readMax = tls === undefined ? READ_MAX : READ_MAX_TLS;
     this.tls = tls;
-    this.localAddress = toAddress(conn.localAddr);
+  }
+
+  get localAddress(): Address | undefined {
+    if (this.#localAddr === null) this.#localAddr = toAddress(this.#conn.localAddr);
+    return this.#localAddr;
+  }
+
+  get remoteAddress(): Address | undefined {
     // The contract has no Unix peer address: Deno reports the listener's path or null.
-    this.remoteAddress = conn.remoteAddr.transport === "tcp" ? toAddress(conn.remoteAddr) : undefined;
+    if (this.#remoteAddr === null) {
+      const a = this.#conn.remoteAddr;
+      this.#remoteAddr = a.transport === "tcp" ? toAddress(a) : undefined;
+    }
+    return this.#remoteAddr;
   }
 
   get bufferedAmount(): number {
@@ -159,7 +171,7 @@ export class DenoSocket implements Socket {
   readonly #kick = (): void => {
     if (this.#closed) return this.#deliverClose();
     this.#drainIfDue();
-    void this.#readLoop();
+    this.#readLoop();
   };
 
   readonly #deliverClose = (): void => {
@@ -170,56 +182,30 @@ export class DenoSocket implements Socket {
     else this.#handlers.onClose(err);
   };
 
-  async #readLoop(): Promise<void> {
+  /**
+   * Starts the read loop unless it runs (a read in flight) or cannot. The loop is a chain of
+   * `conn.read().then(...)` rather than an async function: a suspended async function (its
+   * generator, promise and await closures) per idle socket was a tenth of an idle stream's JS
+   * heap (bench/conn.ts).
+   */
+  #readLoop(): void {
     if (this.#reading || this.#closed || (this.#handlers === undefined && !this.#closing)) return;
     this.#reading = true;
-    try {
-      const held = this.#held;
-      if (held !== undefined && !this.#paused) {
-        this.#held = undefined;
-        this.#handlers!.onData(held);
-      }
-      let buf = this.#buf ?? new Uint8Array(READ_MIN);
-      while (!this.#closed && !this.#eof && (this.#closing || (!this.#paused && this.#held === undefined))) {
-        let n: number | null;
-        try {
-          n = await this.#conn.read(buf);
-        } catch (err) {
-          if (this.#closed) break;
-          if (!isEof(err)) {
-            this.#finish(toNetError(err, "read"));
-            break;
-          }
-          n = null;
-        }
-        if (this.#closed) break;
-        if (n === null) {
-          this.#eof = true;
-          break;
-        }
-        if (this.#closing || n === 0) continue;
-        // At least half full: hand the buffer over (grow it when it was filled). Shorter:
-        // copy out, keep the buffer, and shrink it towards READ_MIN.
-        let chunk: Uint8Array;
-        const size = buf.byteLength;
-        if (n >= size >>> 1) {
-          chunk = buf.subarray(0, n);
-          handedOver(chunk);
-          buf = takeReadBuffer(n === size && size < this.#readMax ? Math.min(size * 4, this.#readMax) : size);
-        } else {
-          chunk = buf.slice(0, n);
-          if (size > READ_MIN) buf = new Uint8Array(Math.max(size >>> 2, READ_MIN));
-        }
-        if (this.#paused) {
-          this.#held = chunk;
-          break;
-        }
-        this.#handlers!.onData(chunk);
-      }
-      this.#buf = buf;
-    } finally {
-      this.#reading = false;
+    const held = this.#held;
+    if (held !== undefined && !this.#paused) {
+      this.#held = undefined;
+      this.#deliver(held);
     }
+    this.#next();
+  }
+
+  /** Reads again while the socket may read; otherwise ends the loop, delivering a due EOF. */
+  #next(): void {
+    if (!this.#closed && !this.#eof && (this.#closing || (!this.#paused && this.#held === undefined))) {
+      this.#conn.read(this.#buf ??= new Uint8Array(READ_MIN)).then(this.#onRead, this.#onReadError);
+      return;
+    }
+    this.#reading = false;
     if (
       this.#eof && !this.#endDelivered && !this.#closed && !this.#closing && !this.#paused && this.#held === undefined
     ) {
@@ -228,6 +214,57 @@ export class DenoSocket implements Socket {
       if (this.#writeDone) this.#finish(undefined);
     }
   }
+
+  /** Hands a chunk over; a throwing handler stops the loop (and the error surfaces). */
+  #deliver(chunk: Uint8Array): void {
+    try {
+      this.#handlers!.onData(chunk);
+    } catch (err) {
+      this.#reading = false;
+      throw err;
+    }
+  }
+
+  readonly #onRead = (n: number | null): void => {
+    if (this.#closed) {
+      this.#reading = false;
+      return;
+    }
+    if (n === null) {
+      this.#eof = true;
+      return this.#next();
+    }
+    if (this.#closing || n === 0) return this.#next();
+    // At least half full: hand the buffer over (grow it when it was filled). Shorter: copy out,
+    // keep the buffer, and shrink it towards READ_MIN.
+    const buf = this.#buf!;
+    const size = buf.byteLength;
+    let chunk: Uint8Array;
+    if (n >= size >>> 1) {
+      chunk = buf.subarray(0, n);
+      handedOver(chunk);
+      this.#buf = takeReadBuffer(n === size && size < this.#readMax ? Math.min(size * 4, this.#readMax) : size);
+    } else {
+      chunk = buf.slice(0, n);
+      if (size > READ_MIN) this.#buf = new Uint8Array(Math.max(size >>> 2, READ_MIN));
+    }
+    if (this.#paused) this.#held = chunk;
+    else this.#deliver(chunk);
+    this.#next();
+  };
+
+  readonly #onReadError = (err: unknown): void => {
+    if (this.#closed) {
+      this.#reading = false;
+      return;
+    }
+    if (!isEof(err)) {
+      this.#reading = false;
+      return this.#finish(toNetError(err, "read"));
+    }
+    this.#eof = true;
+    this.#next();
+  };
 
   async #pump(): Promise<void> {
     this.#writing = true;

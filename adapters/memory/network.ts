@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { watchCancel } from "../_cancel.ts";
 import type {
   Address,
   ConnectOptions,
@@ -109,8 +110,9 @@ export class MemoryNetwork implements Network {
   }
 
   /**
-   * Connects after the destination's latency. An aborted `signal` rejects with `ECANCELED`
-   * and, when the connect had not arrived yet, the listener never hears of it.
+   * Connects after the destination's latency. An aborted `signal` (or a call of the canceller
+   * left in `cancel`) rejects with `ECANCELED` and, when the connect had not arrived yet, the
+   * listener never hears of it.
    */
   connect(options: ConnectOptions): Promise<Socket> {
     let dest: Address;
@@ -132,6 +134,7 @@ export class MemoryNetwork implements Network {
       const onAbort = () => {
         if (settled) return;
         settled = true;
+        unwatch();
         this.clock.clearTimer(timer);
         reject(canceled());
       };
@@ -140,7 +143,7 @@ export class MemoryNetwork implements Network {
         const fault = this.#lookup(this.#faults, dest);
         if (fault === "blackhole") return; // only the signal ends it
         settled = true;
-        signal?.removeEventListener("abort", onAbort);
+        unwatch();
         if (fault !== undefined) {
           return reject(netError(fault, `memory network: connect to ${describeAddress(dest)}: ${fault}`));
         }
@@ -159,7 +162,7 @@ export class MemoryNetwork implements Network {
         resolve(client);
         listener.onAccept(server);
       };
-      signal?.addEventListener("abort", onAbort, { once: true });
+      const unwatch = watchCancel(options, onAbort);
       const latency = this.#lookup(this.#latency, dest) ?? this.#defaultLatency;
       if (latency > 0) timer = this.clock.setTimer(arrive, latency);
       else queueMicrotask(arrive);

@@ -9,8 +9,9 @@ import type { Socket as NetSocket } from "node:net";
 import { connect as tlsConnect } from "node:tls";
 import type { TLSSocket } from "node:tls";
 import type { ConnectOptions, Socket, TlsInfo } from "../../src/net.ts";
-import { describeAddress, tcpAddress } from "../_address.ts";
+import { describeAddress } from "../_address.ts";
 import { netError, toNetError } from "../_errors.ts";
+import { watchCancel } from "../_cancel.ts";
 import { ignore, NodeSocket } from "./socket.ts";
 import { tlsClientOptions, tlsInfo } from "./tls.ts";
 
@@ -38,12 +39,12 @@ export function connect(options: ConnectOptions, mark: number): Promise<Socket> 
     const settle = (): void => {
       sock.off(ready, onReady);
       sock.off("error", onError);
-      signal?.removeEventListener("abort", onAbort);
+      unwatch();
     };
     const onReady = (): void => {
       settle();
-      const local = address.transport === "unix" ? undefined : tcpAddress(sock.localAddress, sock.localPort);
-      const remote = address.transport === "unix" ? undefined : tcpAddress(sock.remoteAddress, sock.remotePort);
+      const local = address.transport === "unix" ? undefined : null;
+      const remote = address.transport === "unix" ? undefined : null;
       let info: TlsInfo | undefined;
       if (tlsOpts !== undefined) {
         const sni = (sock as TLSSocket).servername;
@@ -61,6 +62,6 @@ export function connect(options: ConnectOptions, mark: number): Promise<Socket> 
     const onAbort = (): void => fail(netError("ECANCELED", `${where}: aborted`, signal?.reason));
     sock.once(ready, onReady);
     sock.once("error", onError);
-    signal?.addEventListener("abort", onAbort, { once: true });
+    const unwatch = watchCancel(options, onAbort);
   });
 }

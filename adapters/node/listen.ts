@@ -9,7 +9,7 @@ import type { AddressInfo, Server as NetServer, Socket as NetSocket } from "node
 import { createServer as tlsCreateServer } from "node:tls";
 import type { TLSSocket } from "node:tls";
 import type { Address, Listener, ListenOptions, TlsInfo } from "../../src/net.ts";
-import { describeAddress, tcpAddress } from "../_address.ts";
+import { describeAddress } from "../_address.ts";
 import { toNetError } from "../_errors.ts";
 import { ignore, NodeSocket, type ResetTarget } from "./socket.ts";
 import { tlsInfo, tlsServerOptions } from "./tls.ts";
@@ -25,14 +25,7 @@ function accepted(
   if (listenPath !== undefined) {
     return new NodeSocket(sock, undefined, { transport: "unix", path: listenPath }, undefined, tls, mark);
   }
-  return new NodeSocket(
-    sock,
-    resetVia,
-    tcpAddress(sock.localAddress, sock.localPort),
-    tcpAddress(sock.remoteAddress, sock.remotePort),
-    tls,
-    mark,
-  );
+  return new NodeSocket(sock, resetVia, null, null, tls, mark);
 }
 
 /**

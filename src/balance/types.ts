@@ -48,13 +48,13 @@ export interface PickContext {
    * skipped when another server can take the stream, and still returned when it is the only
    * candidate, as in HAProxy's lookups (lb_map.c `map_get_server_rr()`, lb_fas.c, lb_fwlc.c).
    */
-  readonly avoid?: LbServer;
+  readonly avoid?: LbServer | undefined;
   /**
    * Client IP literal (IPv4 dotted quad or IPv6 text, `::ffff:a.b.c.d` is taken as IPv4), the
    * key of `balance source`. Absent or not an IP (a Unix socket client): `source` falls back to
    * round-robin over its map, as HAProxy does when the hash key is missing.
    */
-  readonly sourceAddress?: string;
+  readonly sourceAddress?: string | undefined;
   /**
    * Streams waiting in the backend queue. With {@link backendConns}, makes `first`,
    * `roundrobin` and `static-rr` return `undefined` at once when the backend queue is non-empty
