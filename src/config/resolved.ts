@@ -7,6 +7,7 @@
  */
 import type { Address } from "../net.ts";
 import type { BalanceAlgorithm, OnError } from "./types.ts";
+import type { HttpPolicy } from "../http/policy.ts";
 
 /** Active check settings with every default applied (see `CheckConfig`). */
 export interface ResolvedCheckConfig {
@@ -87,8 +88,13 @@ export type ResolvedHealthCheck =
 export interface ResolvedBackendConfig {
   /** `backend <name>`. */
   readonly name: string;
-  /** `mode`: always `tcp` so far. */
-  readonly mode: "tcp";
+  /** `mode`. */
+  readonly mode: "tcp" | "http";
+  /**
+   * The compiled ACLs, rules, forwarding options and error replies the HTTP mux applies
+   * (`decideRequest()`, `src/http/policy.ts`); `undefined` for a `mode tcp` section that sets none.
+   */
+  readonly http: HttpPolicy | undefined;
   /** `balance`. */
   readonly balance: BalanceAlgorithm;
   /** `server` lines, in declaration order, with their ids assigned. */
@@ -119,10 +125,16 @@ export interface ResolvedFrontendConfig {
   readonly name: string;
   /** `bind` addresses, at least one. */
   readonly binds: readonly Address[];
-  /** `mode`: always `tcp` so far. */
-  readonly mode: "tcp";
-  /** `default_backend`: an existing backend's name. */
-  readonly defaultBackend: string;
+  /** `mode`. */
+  readonly mode: "tcp" | "http";
+  /** `default_backend`: an existing backend's name; always set in `mode tcp`. */
+  readonly defaultBackend: string | undefined;
+  /**
+   * The compiled ACLs, `use_backend` rules, `http-request`/`http-response` rules, forwarding
+   * options and error replies (`decideRequest()`, `src/http/policy.ts`); `undefined` for a
+   * `mode tcp` frontend that sets none.
+   */
+  readonly http: HttpPolicy | undefined;
   /** `timeout client`, ms; `undefined` = infinite. */
   readonly clientTimeoutMs: number | undefined;
   /** `maxconn`, 0 = unlimited. */
