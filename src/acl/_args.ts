@@ -36,6 +36,12 @@ export class ArgError extends Error {
   }
 }
 
+/**
+ * Chars a backslash escapes inside arguments; before any other char the backslash stays
+ * (`regsub(\.,_)` keeps its regex escape, as HAProxy 2.6 was observed to).
+ */
+const ESCAPABLE = "\\'\",() ";
+
 /** HAProxy's `is_idchar()`: the chars of a fetch or converter name. */
 export function isIdChar(c: string | undefined): boolean {
   return c !== undefined && /^[A-Za-z0-9._+$-]$/.test(c);
@@ -44,7 +50,7 @@ export function isIdChar(c: string | undefined): boolean {
 /**
  * Reads the argument list that starts at `text[pos]` when it is `(`: arguments separated by
  * commas, each one raw up to the next `,` or `)` except where quoted (`"..."`, `'...'`) or
- * escaped (`\,`). Returns the values and the index after the list (`pos` itself when there is
+ * escaped (`\,`, `\)`, `\\`...). Returns the values and the index after the list (`pos` itself when there is
  * none).
  *
  * @throws {ArgError} HAProxy's message: `expected ')'`, `expected ')' before ',2)'`, `missing
@@ -68,9 +74,9 @@ export function parseArgs(text: string, pos: number, spec: ArgSpec): { args: Arg
           const c = text[i]!;
           if (quote !== "") {
             if (c === quote) quote = "";
-            else if (c === "\\" && quote === '"' && i + 1 < text.length) word += text[++i];
+            else if (c === "\\" && quote === '"' && ESCAPABLE.includes(text[i + 1] ?? "")) word += text[++i];
             else word += c;
-          } else if (c === "\\" && i + 1 < text.length) word += text[++i];
+          } else if (c === "\\" && ESCAPABLE.includes(text[i + 1] ?? "")) word += text[++i];
           else if (c === '"' || c === "'") quote = c;
           else if (c === "," || c === ")") break;
           else word += c;

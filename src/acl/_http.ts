@@ -93,10 +93,10 @@ function isParamDelimiter(c: string, delim: string): boolean {
  * Every value of URL parameter `name` (`""`: of every parameter), raw (not decoded), in order,
  * as `url_param` iterates them: the parameters start after the first `delim` (default `?`);
  * a parameter is `name=value` up to the next `&`, `;` or `delim`; one without `=` has no
- * value. Without a name, each value starts after the next `=`. Names compare with case
- * unless `ignoreCase`.
+ * value. Without a name, each value starts after the next `=`. Names are case-sensitive
+ * (HAProxy 2.6 has no `i` flag yet).
  */
-export function urlParams(target: string, name: string, delim: string, ignoreCase: boolean): string[] {
+export function urlParams(target: string, name: string, delim: string): string[] {
   const start = target.indexOf(delim);
   if (start < 0) return [];
   const qs = target.slice(start + 1);
@@ -106,7 +106,6 @@ export function urlParams(target: string, name: string, delim: string, ignoreCas
     while (e < qs.length && !isParamDelimiter(qs[e]!, delim)) e++;
     return e;
   };
-  const lower = (s: string) => s.replace(/[A-Z]/g, (c) => c.toLowerCase());
   let pos = 0;
   while (pos < qs.length) {
     if (name === "") {
@@ -120,8 +119,7 @@ export function urlParams(target: string, name: string, delim: string, ignoreCas
     const eqAt = pos + name.length;
     if (eqAt >= qs.length) break;
     if (qs[eqAt] === "=") {
-      const candidate = qs.slice(pos, eqAt);
-      if (ignoreCase ? lower(candidate) === lower(name) : candidate === name) {
+      if (qs.slice(pos, eqAt) === name) {
         const end = valueEnd(eqAt + 1);
         out.push(qs.slice(eqAt + 1, end));
         pos = end + 1;

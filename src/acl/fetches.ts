@@ -127,10 +127,9 @@ const simple = (type: SampleType, fetch: (ctx: SampleContext, args: readonly Arg
 });
 
 const urlParam: FetchSpec = {
-  args: { types: ["str", "str", "str"], min: 0 },
+  args: { types: ["str", "str"], min: 0 },
   type: "str",
-  fetch: (ctx, [name, delim, flag]) =>
-    strs(urlParams(ctx.request.target, String(name ?? ""), String(delim ?? "")[0] ?? "?", flag === "i")),
+  fetch: (ctx, [name, delim]) => strs(urlParams(ctx.request.target, String(name ?? ""), String(delim ?? "")[0] ?? "?")),
 };
 
 /** Every sample fetch by name (HAProxy's `sample_fetch_keywords` and `smp_kws` of src/http_fetch.c). */
