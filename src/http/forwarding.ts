@@ -149,21 +149,22 @@ function node(e: Endpoint | undefined, withPort: boolean): string {
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const QUOTED = /^"(?:[^"\\]|\\.)*"$/;
 
-/** Splits at `sep` outside double quotes. */
+/** Splits at `sep` outside double quotes (an unterminated quote stays in the last piece). */
 function splitOutsideQuotes(value: string, sep: string): string[] {
   const out: string[] = [];
   let start = 0, quoted = false;
-  for (let i = 0; i <= value.length; i++) {
+  for (let i = 0; i < value.length; i++) {
     const c = value[i];
     if (quoted) {
       if (c === "\\") i++;
       else if (c === '"') quoted = false;
     } else if (c === '"') quoted = true;
-    else if (c === sep || c === undefined) {
+    else if (c === sep) {
       out.push(value.slice(start, i).trim());
       start = i + 1;
     }
   }
+  out.push(value.slice(start).trim());
   return out;
 }
 

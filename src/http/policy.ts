@@ -199,14 +199,16 @@ export function decideRequest(
   backends: ReadonlyMap<string, HttpPolicy>,
   ctx: SampleContext,
 ): RequestDecision {
-  const feOut = runRequestRules(fe.requestRules, ctx, (s) => errorReply(s, fe.errors));
+  // Until a backend is chosen, HAProxy's stream backend is the frontend (`be_name`, `%b`).
+  const fctx: SampleContext = { ...ctx, frontend: ctx.frontend ?? fe.name, backend: fe.name };
+  const feOut = runRequestRules(fe.requestRules, fctx, (s) => errorReply(s, fe.errors));
   if (feOut.kind === "reply") return { ...feOut, status: feOut.reply?.status ?? 0, backend: undefined };
-  const name = selectBackend(fe, ctx);
+  const name = selectBackend(fe, fctx);
   const be = name === undefined ? undefined : backends.get(name);
   if (name === undefined || be === undefined) {
     return { kind: "reply", status: 503, reply: errorReply(503, fe.errors), termination: "SC--", backend: undefined };
   }
-  const bctx: SampleContext = { ...ctx, backend: name };
+  const bctx: SampleContext = { ...fctx, backend: name };
   if (be.name !== fe.name) {
     const beOut = runRequestRules(be.requestRules, bctx, (s) => errorReply(s, be.errors, fe.errors));
     if (beOut.kind === "reply") return { ...beOut, status: beOut.reply?.status ?? 0, backend: name };
