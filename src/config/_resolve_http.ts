@@ -50,7 +50,13 @@ export function resolveHttp(
 ): HttpPolicy | undefined {
   if (mode === "tcp") {
     for (const [key, what] of HTTP_ONLY) {
-      if (c[key] !== undefined) bad(`${path}.${key}`, `${what} require mode http (HAProxy ignores them in mode tcp)`);
+      if (c[key] !== undefined) {
+        const them = what.endsWith("rules");
+        bad(
+          `${path}.${key}`,
+          `${what} ${them ? "require" : "requires"} mode http (HAProxy ignores ${them ? "them" : "it"} in mode tcp)`,
+        );
+      }
     }
     if (c.acls === undefined && c.useBackends === undefined && c.errorFiles === undefined) return undefined;
   }
