@@ -31,22 +31,38 @@ export function parseIpv6(text: string): Uint8Array | undefined {
 }
 
 /**
- * What `c_str2addr()` makes of a string: a strict IPv4 literal (4 bytes), else a strict IPv6
- * literal (16 bytes, an IPv4-mapped one kept as 16), else `undefined`.
+ * What `c_str2addr()` makes of a string, as observed on HAProxy 2.6: a dotted quad at its
+ * start ({@link leadingIpv4}: `10.1.2.3:80` converts), else a strict IPv6 literal (16 bytes,
+ * an IPv4-mapped one kept as 16), else `undefined`.
  */
 export function parseIp(text: string): Uint8Array | undefined {
-  return parseIpv4(text) ?? parseIpv6(text);
+  return leadingIpv4(text) ?? parseIpv6(text);
 }
 
 /**
- * HAProxy's `url2ipv4()`: a dotted quad at the start of `text` (what follows, such as a port,
- * is ignored), or `undefined`.
+ * HAProxy's `url2ipv4()`: a dotted quad (decimal parts up to 255, leading zeros allowed) at the
+ * start of `text`, up to the first char that is neither a digit nor a dot (what follows, such
+ * as `:80`, is ignored; a fifth part fails), or `undefined`.
  */
 export function leadingIpv4(text: string): Uint8Array | undefined {
-  const m = /^([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})/.exec(text);
-  if (m === null) return undefined;
-  const parts = m.slice(1).map(Number);
-  return parts.every((p) => p <= 255) ? Uint8Array.from(parts) : undefined;
+  const out = new Uint8Array(4);
+  let octets = 0, sawDigit = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0x30 && c <= 0x39) {
+      if (!sawDigit) {
+        if (++octets > 4) return undefined;
+        sawDigit = true;
+      }
+      const v = out[octets - 1]! * 10 + c - 0x30;
+      if (v > 255) return undefined;
+      out[octets - 1] = v;
+    } else if (c === 0x2e) {
+      if (!sawDigit || octets === 4) return undefined;
+      sawDigit = false;
+    } else break;
+  }
+  return octets === 4 ? out : undefined;
 }
 
 /** The IPv6 form of an IPv4 address: `::ffff:a.b.c.d`. */

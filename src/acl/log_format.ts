@@ -6,13 +6,13 @@
  * A sample that finds nothing renders as an empty string, as HAProxy does in header values.
  * Variables: `%ci` `%cp` (client address and port), `%fi` `%fp` (frontend address and port),
  * `%f` (frontend), `%b` (backend, the frontend until one is chosen), `%HM` `%HU` `%HP` `%HQ`
- * `%HV` (method, URI, path, `?query`, version), `%r` (request line). `%{+Q}` quotes a
+ * `%HV` (method, URI, URI without its query, `?query`, version), `%r` (request line). `%{+Q}` quotes a
  * variable; on a sample it changes nothing, as observed on HAProxy 2.6. Other `%{...}` options
  * are refused.
  *
  * @module
  */
-import { pathOf, queryOf } from "./_http.ts";
+import { queryOf } from "./_http.ts";
 import { evaluate, ExprError, parseSampleExpr, type SampleExpr, trailingError } from "./expr.ts";
 import { type SampleContext, toStr } from "./sample.ts";
 import { endpointIp, formatIp } from "./_ip.ts";
@@ -49,7 +49,7 @@ const VARIABLES: Readonly<Record<string, (ctx: SampleContext) => string>> = {
   b: (ctx) => ctx.backend ?? ctx.frontend ?? "",
   HM: (ctx) => ctx.request.method,
   HU: (ctx) => ctx.request.target,
-  HP: (ctx) => pathOf(ctx.request.target) ?? "",
+  HP: (ctx) => ctx.request.target.split("?")[0]!,
   HQ: (ctx) => {
     const q = queryOf(ctx.request.target);
     return q === undefined ? "" : `?${q}`;

@@ -90,6 +90,21 @@ describe("header actions, as the origin received them from HAProxy 2.6", () => {
     );
   });
 
+  it("a Host set or replaced by a rule becomes the authority of an absolute URI (http_update_authority())", () => {
+    assert.equal(
+      run(["http-request set-header Host new.test"], get("http://u@h.test:8080/a?b", "Host: h.test:8080")),
+      "GET http://u@new.test/a?b HTTP/1.1\r\nhost: new.test\r\n\r\n",
+    );
+    assert.equal(
+      run(["http-request replace-header Host ^([^:]*)(:.*)?$ \\1"], get("http://h.test:8080/a", "Host: h.test:8080")),
+      "GET http://h.test/a HTTP/1.1\r\nhost: h.test\r\n\r\n",
+    );
+    assert.equal(
+      run(["http-request set-header Host new.test"], get("/a", "Host: h")),
+      "GET /a HTTP/1.1\r\nhost: new.test\r\n\r\n",
+    );
+  });
+
   it("a rewrite that would break the message fails as HAProxy's rewrite failures: 500, PR--", () => {
     const out = run(["http-request set-path /a%[req.hdr(x)]"], get("/", "x: b c"));
     assert.match(out, /^PR-- HTTP\/1\.1 500 Internal Server Error\r\n/);

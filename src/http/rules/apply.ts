@@ -51,6 +51,7 @@ export function applyHeaderAction(a: HeaderAction, headers: HeaderList, ctx: Sam
       if (breaks(value)) return false;
       if (a.kind === "set-header") deleteHeader(headers, a.name);
       appendHeader(headers, a.name, value);
+      if (a.name === "host" && ctx.request.headers === headers) updateAuthority(ctx.request, value);
       return true;
     }
     case "del-header":
@@ -65,6 +66,7 @@ export function applyHeaderAction(a: HeaderAction, headers: HeaderList, ctx: Sam
           ? replaceWhole(f[1], a.re, replace)
           : replaceItems(f[1], a.re, replace);
         if (breaks(next)) return false;
+        if (next !== f[1] && a.name === "host" && ctx.request.headers === headers) updateAuthority(ctx.request, next);
         f[1] = next;
       }
       return true;
@@ -101,6 +103,16 @@ function replaceItems(value: string, re: RegExp, replace: string): string {
     const m = re.exec(item.replace(/^[ \t]+|[ \t]+$/g, ""));
     return m === null ? item : expandReplacement(replace, m);
   }).join(",");
+}
+
+/**
+ * `http_update_authority()`: a `Host` value set or replaced by a rule becomes the authority of
+ * an absolute-form target too (its userinfo kept), as HAProxy 2.6 keeps them in step.
+ */
+export function updateAuthority(req: RequestHead, host: string): void {
+  const m = /^([A-Za-z][A-Za-z0-9+.-]*:\/\/(?:[^/?@]*@)?)([^/?]*)/.exec(req.target);
+  if (m === null || m[2] === "" || m[2] === host) return;
+  req.target = m[1] + host + req.target.slice(m[0].length);
 }
 
 /**
