@@ -24,7 +24,7 @@ export function checkWired(config: ResolvedProxyConfig): void {
   };
   config.frontends.forEach((f, i) => {
     if (f.mode === "http") refuse(`frontends[${i}].mode`, `frontend '${f.name}': mode http is not wired yet`);
-    if ((f.http?.switching.length ?? 0) > 0) {
+    if ((f.http?.useBackends.length ?? 0) > 0) {
       refuse(`frontends[${i}].useBackends`, `frontend '${f.name}': use_backend is not wired yet in mode tcp`);
     }
   });

@@ -6,8 +6,9 @@
  * @module
  */
 import { ProxyError } from "../errors.ts";
-import { compileHttpPolicy, type HttpPolicy, PolicyError } from "../http/policy.ts";
+import { compileHttpPolicy, PolicyError } from "../http/policy.ts";
 import type { HttpProxyConfig, UseBackendConfig } from "./http_types.ts";
+import type { ResolvedHttpConfig } from "./resolved.ts";
 
 /** The modes a section may have. */
 export const MODES: readonly ("tcp" | "http")[] = ["tcp", "http"];
@@ -36,9 +37,10 @@ export interface FrontendHttpInput extends HttpProxyConfig {
 }
 
 /**
- * Compiles the HTTP settings of a section (`path` is its key, e.g. `frontends[0]`), or
- * returns `undefined` for a `mode tcp` section without any. In `mode tcp`, rules and
- * forwarding options are refused: HAProxy ignores them there.
+ * Validates the HTTP settings of a section (`path` is its key, e.g. `frontends[0]`) by
+ * compiling them once, and returns them with their defaults, or `undefined` for a `mode tcp`
+ * section without any. In `mode tcp`, rules and forwarding options are refused: HAProxy
+ * ignores them there.
  *
  * @throws {ProxyError} `ERR_CONFIG_INVALID` naming the key.
  */
@@ -47,7 +49,7 @@ export function resolveHttp(
   mode: "tcp" | "http",
   path: string,
   onWarning: ((message: string) => void) | undefined,
-): HttpPolicy | undefined {
+): ResolvedHttpConfig | undefined {
   if (mode === "tcp") {
     for (const [key, what] of HTTP_ONLY) {
       if (c[key] !== undefined) {
@@ -65,11 +67,21 @@ export function resolveHttp(
     if (c[key] !== undefined && !Array.isArray(c[key])) bad(`${path}.${key}`, "must be an array");
   }
   try {
-    return compileHttpPolicy(c, onWarning === undefined ? undefined : (m) => onWarning(`${path}: ${m}`));
+    compileHttpPolicy(c, onWarning === undefined ? undefined : (m) => onWarning(`${path}: ${m}`));
   } catch (e) {
     if (e instanceof PolicyError) bad(`${path}.${e.key}`, e.message);
     throw e;
   }
+  return {
+    acls: c.acls ?? [],
+    useBackends: c.useBackends ?? [],
+    httpRequest: c.httpRequest ?? [],
+    httpResponse: c.httpResponse ?? [],
+    forwardFor: c.forwardFor,
+    forwarded: c.forwarded,
+    forwardedProto: c.forwardedProto,
+    errorFiles: c.errorFiles ?? {},
+  };
 }
 
 /**

@@ -71,6 +71,7 @@ export type {
   ResolvedCheckConfig,
   ResolvedFrontendConfig,
   ResolvedHealthCheck,
+  ResolvedHttpConfig,
   ResolvedLogConfig,
   ResolvedProxyConfig,
   ResolvedServerConfig,

@@ -36,12 +36,12 @@ export interface AclConfig {
 export interface UseBackendConfig {
   /** An existing backend in `mode http`. */
   readonly backend: string;
-  /** @default undefined: always */
+  /** The condition. @default undefined: always */
   readonly condition?: ConditionConfig;
 }
 
 /** What every rule has. */
-interface RuleBase {
+export interface RuleBase {
   /** `if` / `unless` condition. @default undefined: always */
   readonly condition?: ConditionConfig;
 }
@@ -136,7 +136,7 @@ export interface RedirectRule extends RuleBase {
   readonly type: "location" | "prefix" | "scheme";
   /** The location, prefix or scheme, log-format. */
   readonly value: string;
-  /** @default 302 */
+  /** The status of the redirect. @default 302 */
   readonly code?: RedirectCode;
   /** `drop-query`: the query is not kept (prefix, scheme). @default false */
   readonly dropQuery?: boolean;

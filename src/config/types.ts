@@ -28,6 +28,7 @@ export type {
   RedirectRule,
   ReplaceHeaderRule,
   ReturnRule,
+  RuleBase,
   SetHeaderRule,
   SetPathRule,
   UseBackendConfig,

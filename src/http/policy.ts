@@ -30,6 +30,7 @@ import { AclError, AclSet } from "../acl/acl.ts";
 import { type Condition, evaluateCondition, parseCondition } from "../acl/condition.ts";
 import type { SampleContext } from "../acl/sample.ts";
 import type { HttpProxyConfig, UseBackendConfig } from "../config/http_types.ts";
+import type { ResolvedProxyConfig } from "../config/resolved.ts";
 import { ErrorPages, errorReply, type HttpReply } from "./error_pages.ts";
 import {
   applyForwarding,
@@ -163,6 +164,35 @@ export function compileHttpPolicy(c: HttpPolicyInput, onWarning?: (message: stri
     responseRules,
     forwarding,
     errors,
+  };
+}
+
+/** The compiled HTTP settings of a whole proxy: frontends and backends by name. */
+export interface ProxyPolicies {
+  /** Frontends with HTTP settings, by name. */
+  readonly frontends: ReadonlyMap<string, HttpPolicy>;
+  /** Backends with HTTP settings, by name (what {@link decideRequest} looks backends up in). */
+  readonly backends: ReadonlyMap<string, HttpPolicy>;
+}
+
+/**
+ * Compiles every section of a resolved configuration that has HTTP settings, once, when the
+ * proxy is built (`resolveConfig()` already refused anything invalid).
+ */
+export function compileProxyPolicies(config: ResolvedProxyConfig): ProxyPolicies {
+  const compile = (name: string, http: NonNullable<ResolvedProxyConfig["backends"][number]["http"]>, dflt?: string) => {
+    const set = Object.entries({ ...http, defaultBackend: dflt }).filter(([, v]) => v !== undefined);
+    return compileHttpPolicy({ name, ...Object.fromEntries(set) } as HttpPolicyInput);
+  };
+  return {
+    frontends: new Map(
+      config.frontends.flatMap((
+        f,
+      ) => (f.http === undefined ? [] : [[f.name, compile(f.name, f.http, f.defaultBackend)]])),
+    ),
+    backends: new Map(
+      config.backends.flatMap((b) => (b.http === undefined ? [] : [[b.name, compile(b.name, b.http)]])),
+    ),
   };
 }
 

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { resolveConfig } from "../../src/config/defaults.ts";
 import type { BackendConfig, FrontendConfig, ProxyConfig } from "../../src/config/types.ts";
 import { isProxyError } from "../../src/errors.ts";
+import { compileProxyPolicies } from "../../src/http/policy.ts";
 
 const addr = { transport: "tcp" as const, hostname: "127.0.0.1", port: 1 };
 const be = (name: string, extra: Partial<BackendConfig> = {}): BackendConfig => ({
@@ -36,9 +37,20 @@ describe("resolveConfig() in mode http", () => {
     );
     const f = r.frontends[0]!;
     assert.equal(f.mode, "http");
-    assert.deepEqual(f.http?.switching.map((s) => s.backend), ["b2"]);
-    assert.deepEqual(f.http?.acls.names, ["a"]);
-    assert.equal(r.backends[0]?.http?.name, "be");
+    assert.deepEqual(f.http, {
+      acls: [{ name: "a", expr: "path /x" }],
+      useBackends: [{ backend: "b2", condition: "if a" }],
+      httpRequest: [],
+      httpResponse: [],
+      forwardFor: undefined,
+      forwarded: undefined,
+      forwardedProto: undefined,
+      errorFiles: {},
+    });
+    assert.deepEqual(r.backends[0]?.http?.acls, []);
+    const policies = compileProxyPolicies(r);
+    assert.deepEqual(policies.frontends.get("fe")?.switching.map((s) => s.backend), ["b2"]);
+    assert.deepEqual([...policies.backends.keys()], ["be", "b2"]);
     const tcp = resolveConfig(config({ mode: "tcp" }, [be("be", { mode: "tcp" }), be("b2", { mode: "tcp" })]));
     assert.equal(tcp.frontends[0]?.http, undefined);
     assert.equal(tcp.backends[0]?.http, undefined);

@@ -13,7 +13,7 @@ import { resolveConfig } from "../../src/config/defaults.ts";
 import { isProxyError } from "../../src/errors.ts";
 import { ProxyServer } from "../../src/proxy.ts";
 import { MemoryNetwork } from "../../adapters/memory.ts";
-import { decideRequest, type HttpPolicy } from "../../src/http/policy.ts";
+import { compileProxyPolicies, decideRequest } from "../../src/http/policy.ts";
 import { serializeHead } from "../../src/http/serialize.ts";
 import { peer } from "../_peers.ts";
 import { ctx, get } from "../acl/_ctx.ts";
@@ -82,18 +82,18 @@ describe("haproxy.cfg in mode http", () => {
     assert.deepEqual(cfg.backends.find((b) => b.name === "web")?.forwardFor, { header: "X-Client-IP" });
     assert.ok(String.fromCharCode(...(www.errorFiles?.[503] as Uint8Array)).startsWith("HTTP/1.1 503"));
 
-    const r = resolveConfig(cfg);
-    const policies = new Map<string, HttpPolicy>(r.backends.map((b) => [b.name, b.http!]));
+    const policies = compileProxyPolicies(resolveConfig(cfg));
+    const www0 = policies.frontends.get("www")!;
     const c = ctx(get("/api/x", "Host: www.example.com", "X-Version: V1", "X-Internal: 1", "Accept-Encoding: gzip"), {
       src: { address: "192.0.2.9", port: 5 },
     });
-    assert.deepEqual(decideRequest(r.frontends[0]!.http!, policies, c), { kind: "forward", backend: "api" });
+    assert.deepEqual(decideRequest(www0, policies.backends, c), { kind: "forward", backend: "api" });
     assert.equal(
       text(serializeHead(c.request)),
       "GET /v2/api/x HTTP/1.1\r\nhost: www.example.com\r\nx-version: V1\r\naccept-encoding: identity\r\n" +
         "x-api-version: v1\r\nx-forwarded-for: 192.0.2.9\r\n\r\n",
     );
-    const health = decideRequest(r.frontends[0]!.http!, policies, ctx(get("/health")));
+    const health = decideRequest(www0, policies.backends, ctx(get("/health")));
     assert.ok(health.kind === "reply");
     assert.equal(text(health.reply!.body), "ok");
   });

@@ -12,7 +12,7 @@ import { AclSet, matchAcl } from "../../src/acl/acl.ts";
 import { parseLogFormat, renderLogFormat } from "../../src/acl/log_format.ts";
 import { parseHaproxyConfig } from "../../src/config/haproxy_cfg.ts";
 import { resolveConfig } from "../../src/config/defaults.ts";
-import { decideRequest, type HttpPolicy } from "../../src/http/policy.ts";
+import { compileProxyPolicies, decideRequest } from "../../src/http/policy.ts";
 import { H1ResponseParser } from "../../src/http/parser.ts";
 import { serializeHead } from "../../src/http/serialize.ts";
 import { type Child, startProgram, tempFile } from "../_child.ts";
@@ -276,7 +276,7 @@ describe("differential: fetches, ACLs and rules against HAProxy 2.6", { skip }, 
 
   for (let s = 0; s < SCENARIOS.length; s++) {
     it(`rules scenario ${s}: local replies byte for byte, forwarded heads as the server gets them`, async () => {
-      const cfg = resolveConfig(parseHaproxyConfig(
+      const policies = compileProxyPolicies(resolveConfig(parseHaproxyConfig(
         [
           "defaults",
           "  mode http",
@@ -288,12 +288,11 @@ describe("differential: fetches, ACLs and rules against HAProxy 2.6", { skip }, 
           "  server o 127.0.0.1:2",
         ].join("\n"),
         "scenario.cfg",
-      ));
-      const backends = new Map<string, HttpPolicy>([["origin", cfg.backends[0]!.http!]]);
+      )));
       for (const raw of REQUESTS) {
         const theirs = await exchange(ports[3 + s]!, raw);
         const c = ctx(raw, ports[3 + s]!);
-        const d = decideRequest(cfg.frontends[0]!.http!, backends, c);
+        const d = decideRequest(policies.frontends.get("fe")!, policies.backends, c);
         const line = JSON.stringify(raw.split("\r\n")[0]);
         if (d.kind === "reply") {
           const r = d.reply!;
