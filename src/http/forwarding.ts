@@ -137,7 +137,7 @@ export function applyForwardFor(fe: ForwardFor | undefined, be: ForwardFor | und
   appendHeader(headers, any.header, formatIp(ip));
 }
 
-/** A `for=` or `by=` node: IPv4 bare, IPv6 in brackets, quoted when IPv6 or with a port; `unknown` without an address. */
+/** The node of a `for=` or `by=` parameter (RFC 7239 6): IPv4 bare, IPv6 in brackets, quoted when IPv6 or with a port; `unknown` without an address. */
 function node(e: Endpoint | undefined, withPort: boolean): string {
   const ip = e === undefined ? undefined : endpointIp(e.address);
   if (ip === undefined) return "unknown";
