@@ -11,9 +11,12 @@ import { FETCHES, type FetchSpec } from "./fetches.ts";
 import { type Sample, type SampleContext, type SampleType, toInt, toStr } from "./sample.ts";
 
 /** One converter of an expression, its arguments prepared. */
-interface Conv {
+export interface SampleConverter {
+  /** Its name. */
   readonly name: string;
+  /** What it is. */
   readonly spec: ConverterSpec;
+  /** Its arguments, as its `prepare` made them. */
   readonly prepared: unknown;
 }
 
@@ -26,7 +29,7 @@ export interface SampleExpr {
   /** Its arguments. */
   readonly args: readonly ArgValue[];
   /** Its converters, in order. */
-  readonly converters: readonly Conv[];
+  readonly converters: readonly SampleConverter[];
   /** The output type: the last converter's, or the fetch's. */
   readonly type: SampleType;
 }
@@ -70,8 +73,8 @@ export function readName(text: string, pos: number): string {
  *
  * @throws {ExprError} `unknown-conv` or `conv-args`.
  */
-export function parseConverters(text: string, pos: number): { converters: Conv[]; end: number } {
-  const converters: Conv[] = [];
+export function parseConverters(text: string, pos: number): { converters: SampleConverter[]; end: number } {
+  const converters: SampleConverter[] = [];
   let i = pos;
   while (text[i] === ",") {
     const name = readName(text, i + 1);
@@ -133,11 +136,11 @@ export function trailingError(converters: readonly { readonly name: string }[]):
 }
 
 /** The type an expression outputs: its last converter's, else its fetch's. */
-export function outputType(fetch: FetchSpec, converters: readonly Conv[]): SampleType {
+export function outputType(fetch: FetchSpec, converters: readonly SampleConverter[]): SampleType {
   return converters.length === 0 ? fetch.type : converters[converters.length - 1]!.spec.type;
 }
 
-function convert(s: Sample, converters: readonly Conv[]): Sample | undefined {
+function convert(s: Sample, converters: readonly SampleConverter[]): Sample | undefined {
   let cur: Sample | undefined = s;
   for (const c of converters) {
     if (cur === undefined) return undefined;

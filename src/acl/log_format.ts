@@ -20,7 +20,8 @@ import { endpointIp, formatIp } from "./_ip.ts";
 /** A refused log-format string: the message is HAProxy's text. */
 export class LogFormatError extends Error {}
 
-type Part =
+/** A piece of a log-format string: text, a sample expression or a variable. */
+export type LogFormatPart =
   | { readonly kind: "text"; readonly text: string }
   | { readonly kind: "expr"; readonly expr: SampleExpr }
   | { readonly kind: "var"; readonly name: string; readonly quote: boolean };
@@ -30,7 +31,7 @@ export interface LogFormat {
   /** The string as written. */
   readonly source: string;
   /** Its pieces. */
-  readonly parts: readonly Part[];
+  readonly parts: readonly LogFormatPart[];
 }
 
 const ip = (address: string | undefined): string => {
@@ -82,7 +83,7 @@ function exprError(e: ExprError, rest: string): LogFormatError {
  *   character verbatim, you need to use '%%'`...
  */
 export function parseLogFormat(source: string): LogFormat {
-  const parts: Part[] = [];
+  const parts: LogFormatPart[] = [];
   let text = "";
   const flush = () => {
     if (text !== "") parts.push({ kind: "text", text });

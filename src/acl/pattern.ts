@@ -36,8 +36,10 @@ export function isIntMethod(m: MatchMethod): boolean {
 }
 
 /** An integer range; `undefined` bounds are open. */
-interface Range {
+export interface IntRange {
+  /** Lowest value, included. */
   readonly min: number | undefined;
+  /** Highest value, included. */
   readonly max: number | undefined;
 }
 
@@ -49,7 +51,7 @@ const NUMBER = /^[+-]?[0-9]+$/;
  *
  * @throws {PatternError} `'x' is not a number`, `'1:x' is not a valid number range`.
  */
-export function parseIntPattern(text: string): Range {
+export function parseIntPattern(text: string): IntRange {
   const sep = text.search(/[:-]/);
   const num = (s: string) => (NUMBER.test(s) ? Number(s) : undefined);
   if (sep < 0) {
@@ -84,8 +86,10 @@ export function asciiLower(s: string): string {
 const KNOWN_METHODS = new Set(["OPTIONS", "GET", "HEAD", "POST", "PUT", "DELETE", "TRACE", "CONNECT"]);
 
 /** One string pattern with the `-i` state in force where it was written. */
-interface Text {
+export interface PatternText {
+  /** The pattern as written. */
   readonly value: string;
+  /** `-i` was given before it. */
   readonly icase: boolean;
 }
 
@@ -93,7 +97,7 @@ interface Text {
  * `match_word()`: whether `pattern` (leading and trailing delimiters ignored) appears in `s`
  * between delimiters or the ends of `s`.
  */
-function matchWord(s: string, pattern: Text, delims: string): boolean {
+function matchWord(s: string, pattern: PatternText, delims: string): boolean {
   let p = pattern.value;
   while (p !== "" && delims.includes(p[0]!)) p = p.slice(1);
   while (p !== "" && delims.includes(p[p.length - 1]!)) p = p.slice(0, -1);
@@ -122,9 +126,9 @@ export interface Patterns {
   match(sample: Sample): boolean;
 }
 
-const inRange = (v: number, r: Range) => (r.min === undefined || v >= r.min) && (r.max === undefined || v <= r.max);
+const inRange = (v: number, r: IntRange) => (r.min === undefined || v >= r.min) && (r.max === undefined || v <= r.max);
 
-function stringMatcher(texts: readonly Text[], test: (s: string, p: string) => boolean): (s: Sample) => boolean {
+function stringMatcher(texts: readonly PatternText[], test: (s: string, p: string) => boolean): (s: Sample) => boolean {
   return (sample) => {
     const s = toStr(sample);
     let lower: string | undefined;
@@ -138,7 +142,7 @@ function stringMatcher(texts: readonly Text[], test: (s: string, p: string) => b
  *
  * @throws {PatternError} with HAProxy's text for a pattern the method cannot parse.
  */
-export function compilePatterns(method: MatchMethod, values: readonly Text[]): Patterns {
+export function compilePatterns(method: MatchMethod, values: readonly PatternText[]): Patterns {
   let match: (s: Sample) => boolean;
   switch (method) {
     case "found":
