@@ -8,7 +8,8 @@
  * is refused when loaded (JavaScript would read `\A` as a plain `A`). `(?i)` at the start of a
  * pattern is honoured as the `i` flag; inline flags elsewhere are refused.
  * With `i`, JavaScript also folds the case of latin1 letters (`É`/`é`), PCRE's default tables
- * only ASCII. The error text names JavaScript's reason where PCRE gives its own and an offset.
+ * only ASCII. The error text names the JavaScript engine's reason (which differs between
+ * V8 and JavaScriptCore) where PCRE gives its own and an offset.
  *
  * @module
  */
@@ -37,7 +38,8 @@ export function compileRegex(pattern: string, ignoreCase: boolean, global = fals
   try {
     return new RegExp(source, flags);
   } catch (e) {
-    const reason = (e as Error).message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /s, "");
+    // V8: "Invalid regular expression: /(/: Unterminated group"; JavaScriptCore: "... missing )".
+    const reason = (e as Error).message.replace(/^Invalid regular expression: (?:\/.*\/[a-z]*: )?/s, "");
     throw new RegexError(`regex '${pattern}' is invalid (error=${reason})`);
   }
 }
