@@ -86,6 +86,29 @@ export type {
   ProxyConfig,
   ServerConfig,
 } from "./src/config/types.ts";
+export type {
+  AclConfig,
+  AllowRule,
+  ConditionConfig,
+  DelHeaderRule,
+  DenyRule,
+  ErrorFilesConfig,
+  ForwardedConfig,
+  ForwardedProtoConfig,
+  ForwardForConfig,
+  HttpProxyConfig,
+  HttpRequestRuleConfig,
+  HttpResponseRuleConfig,
+  RedirectCode,
+  RedirectRule,
+  ReplaceHeaderRule,
+  ReturnRule,
+  RuleBase,
+  SetHeaderRule,
+  SetPathRule,
+  UseBackendConfig,
+  Words,
+} from "./src/config/http_types.ts";
 export { parseHaproxyConfig } from "./src/config/haproxy_cfg.ts";
 export type { HaproxyConfigOptions } from "./src/config/haproxy_cfg.ts";
 export { resolveConfig } from "./src/config/defaults.ts";
@@ -95,6 +118,7 @@ export type {
   ResolvedCheckConfig,
   ResolvedFrontendConfig,
   ResolvedHealthCheck,
+  ResolvedHttpConfig,
   ResolvedLogConfig,
   ResolvedProxyConfig,
   ResolvedServerConfig,

@@ -12,6 +12,27 @@ import type { BackendSettings } from "./backend.ts";
 import type { FrontendSettings } from "./frontend.ts";
 import type { ResolvedBackendConfig, ResolvedFrontendConfig, ResolvedProxyConfig } from "./config/defaults.ts";
 
+/**
+ * Refuses what the configuration accepts but the proxy cannot run yet: a frontend or backend
+ * in `mode http` (the HTTP mux is not wired: refusing keeps anything from half-working), and
+ * `use_backend` rules in `mode tcp` (content switching of TCP streams is not wired either).
+ * @throws {ProxyError} `ERR_CONFIG_INVALID` naming the key.
+ */
+export function checkWired(config: ResolvedProxyConfig): void {
+  const refuse = (key: string, what: string) => {
+    throw new ProxyError("ERR_CONFIG_INVALID", `${key}: ${what}`);
+  };
+  config.frontends.forEach((f, i) => {
+    if (f.mode === "http") refuse(`frontends[${i}].mode`, `frontend '${f.name}': mode http is not wired yet`);
+    if ((f.http?.useBackends.length ?? 0) > 0) {
+      refuse(`frontends[${i}].useBackends`, `frontend '${f.name}': use_backend is not wired yet in mode tcp`);
+    }
+  });
+  config.backends.forEach((b, i) => {
+    if (b.mode === "http") refuse(`backends[${i}].mode`, `backend '${b.name}': mode http is not wired yet`);
+  });
+}
+
 /** Settings of a backend and its servers. */
 export function toBackendSettings(b: ResolvedBackendConfig): BackendSettings {
   return {

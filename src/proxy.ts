@@ -41,7 +41,7 @@ import type { ServerView } from "./server.ts";
 import type { ProxyConfig } from "./config/types.ts";
 import { resolveConfig, type ResolvedProxyConfig } from "./config/defaults.ts";
 import { formatAddress } from "./address.ts";
-import { checkCapabilities, toBackendSettings, toFrontendSettings } from "./_settings.ts";
+import { checkCapabilities, checkWired, toBackendSettings, toFrontendSettings } from "./_settings.ts";
 
 /** Where a log line goes: the process's standard output or error. */
 export type LogTarget = "stdout" | "stderr";
@@ -209,11 +209,14 @@ export class ProxyServer implements AsyncDisposable {
   /**
    * Checks the configuration and builds the frontends, backends and health checkers; nothing
    * is bound yet.
-   * @throws {ProxyError} `ERR_CONFIG_INVALID` naming the key, or `ERR_CAPABILITY_MISSING`
-   * when the configuration needs something the network adapter cannot do.
+   * @throws {ProxyError} `ERR_CONFIG_INVALID` naming the key (also for a frontend or backend
+   * in `mode http`, and `use_backend` rules in `mode tcp`: accepted by the configuration, not
+   * wired into the proxy yet), or `ERR_CAPABILITY_MISSING` when the configuration needs
+   * something the network adapter cannot do.
    */
   constructor(config: ProxyConfig, options: ProxyServerOptions) {
     this.config = resolveConfig(config);
+    checkWired(this.config);
     this.#net = options.network;
     this.#clock = options.clock ?? systemClock;
     this.#log = options.log;

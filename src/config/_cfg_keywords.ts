@@ -9,6 +9,7 @@ import { address, exactArgs, int, time } from "./_cfg_values.ts";
 import { type ServerOptions, serverOptions } from "./_cfg_server.ts";
 import { DEFAULT_RANDOM_DRAWS, MAX_COUNT, NAME_PATTERN } from "./defaults.ts";
 import type { BalanceAlgorithm } from "./types.ts";
+import type { HttpSettings, SectionHttp } from "./_cfg_http.ts";
 
 /** Kinds of proxy sections (`global` is handled apart). */
 export type Kind = "defaults" | "frontend" | "backend" | "listen";
@@ -29,6 +30,10 @@ export interface LogTarget {
  * are undefined until a keyword sets them, and `*.line` is where, for messages.
  */
 export interface Settings {
+  /** `mode tcp` or `mode http`. */
+  mode?: "tcp" | "http";
+  /** `option forwardfor`, `option forwarded`, `errorfile`. */
+  http: HttpSettings;
   /** `balance`. */
   balance?: BalanceAlgorithm;
   /** `retries`. */
@@ -77,6 +82,8 @@ export interface Section {
   readonly binds: Address[];
   /** `server` lines, in order, with `default-server` options already merged in. */
   readonly servers: { name: string; address: Address; opts: ServerOptions; line: number }[];
+  /** ACLs, `use_backend` and rules (never inherited from `defaults`). */
+  readonly http: SectionHttp;
 }
 
 /** What a keyword handler works on, and how it reports. */
@@ -98,6 +105,13 @@ export interface Ctx {
   warn(msg: string): void;
   /** An unknown or unsupported option: an error, or a warning when lenient. */
   unsupported(msg: string): void;
+  /**
+   * Refuses the line with HAProxy's own complete message, prefixed with `file:line:` only.
+   * @throws {ProxyError} always.
+   */
+  error(msg: string): never;
+  /** Reads a file named in the configuration (`errorfile`); `undefined`: none given. */
+  readonly readFile: ((path: string) => string | Uint8Array) | undefined;
 }
 
 /** Reads one keyword's arguments (the words after its label) into {@link Ctx.s}. */
@@ -280,9 +294,9 @@ export const PROXY_KEYWORDS: Readonly<Record<string, Keyword>> = {
     cap: "both",
     inDefaults: true,
     parse: (c, args) => {
-      exactArgs(c, args, 1, 1, "'tcp'");
-      if (args[0] === "http") c.fail("'mode http' is not supported yet: only 'mode tcp'");
-      if (args[0] !== "tcp") c.fail(`expects 'tcp', got '${args[0]}'`);
+      exactArgs(c, args, 1, 1, "'tcp' or 'http'");
+      if (args[0] !== "tcp" && args[0] !== "http") c.fail(`expects 'tcp' or 'http', got '${args[0]}'`);
+      c.s.mode = args[0] as "tcp" | "http";
     },
   },
   default_backend: {
@@ -387,7 +401,7 @@ export function label(words: readonly string[]): [string, readonly string[]] {
 
 /** Settings of a fresh `defaults` section: nothing set. */
 export function emptySettings(): Settings {
-  return { timeouts: {}, logs: [], defaultServer: {} };
+  return { timeouts: {}, logs: [], defaultServer: {}, http: {} };
 }
 
 /** Keywords of the `global` section besides {@link GLOBAL_NO_EFFECT}. */

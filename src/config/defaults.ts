@@ -9,6 +9,7 @@
 import { addressProblem } from "../address.ts";
 import { ProxyError } from "../errors.ts";
 import type { Address } from "../net.ts";
+import { checkBackends, MODES, resolveHttp } from "./_resolve_http.ts";
 import type {
   BackendConfig,
   BalanceAlgorithm,
@@ -18,6 +19,7 @@ import type {
   OnError,
   ProxyConfig,
   ServerConfig,
+  UseBackendConfig,
 } from "./types.ts";
 
 /** Connect retries per stream, as HAProxy (`CONN_RETRIES`, include/haproxy/defaults.h). */
@@ -69,6 +71,7 @@ export type {
   ResolvedCheckConfig,
   ResolvedFrontendConfig,
   ResolvedHealthCheck,
+  ResolvedHttpConfig,
   ResolvedLogConfig,
   ResolvedProxyConfig,
   ResolvedServerConfig,
@@ -270,8 +273,9 @@ function assignIds(
   });
 }
 
-function resolveBackend(v: unknown, path: string): ResolvedBackendConfig {
+function resolveBackend(v: unknown, path: string, onWarning?: (m: string) => void): ResolvedBackendConfig {
   const b = obj(v, path) as Partial<Record<keyof BackendConfig, unknown>>;
+  const mode = oneOf(b.mode, `${path}.mode`, MODES, "tcp");
   const servers = list(b.servers, `${path}.servers`).map((s, i) => resolveServer(s, `${path}.servers[${i}]`));
   const seen = new Map<string, number>();
   servers.forEach((s, i) => {
@@ -289,9 +293,11 @@ function resolveBackend(v: unknown, path: string): ResolvedBackendConfig {
   // HAProxy presets an unset (zero) `timeout queue` with `timeout connect` (configuration.txt
   // 4.2 `timeout queue`).
   const queueMs = timeout(t.queueMs, `${path}.timeouts.queueMs`) ?? connectMs;
+  const beName = name(b.name, `${path}.name`);
   return {
-    name: name(b.name, `${path}.name`),
-    mode: oneOf(b.mode, `${path}.mode`, ["tcp"], "tcp"),
+    name: beName,
+    mode,
+    http: resolveHttp({ ...(v as BackendConfig), name: beName }, mode, path, onWarning),
     balance: resolveBalance(b.balance, `${path}.balance`),
     servers: assignIds(servers, `${path}.servers`),
     retries,
@@ -308,12 +314,31 @@ function resolveBackend(v: unknown, path: string): ResolvedBackendConfig {
   };
 }
 
-function resolveFrontend(v: unknown, path: string, backends: ReadonlySet<string>): ResolvedFrontendConfig {
+function resolveFrontend(
+  v: unknown,
+  path: string,
+  backends: ReadonlyMap<string, "tcp" | "http">,
+  onWarning?: (m: string) => void,
+): ResolvedFrontendConfig {
   const f = obj(v, path) as Partial<Record<keyof FrontendConfig, unknown>>;
   const binds = list(f.binds, `${path}.binds`).map((a, i) => address(a, `${path}.binds[${i}]`, true));
   if (binds.length === 0) bad(`${path}.binds`, "must hold at least one address");
-  if (typeof f.defaultBackend !== "string") bad(`${path}.defaultBackend`, "must be a backend name", f.defaultBackend);
-  if (!backends.has(f.defaultBackend)) bad(`${path}.defaultBackend`, `no backend named "${f.defaultBackend}"`);
+  const mode = oneOf(f.mode, `${path}.mode`, MODES, "tcp");
+  const feName = name(f.name, `${path}.name`);
+  // HAProxy answers 503 to an HTTP request no rule routes; a TCP stream has no such answer.
+  if (f.defaultBackend !== undefined || mode === "tcp") {
+    if (typeof f.defaultBackend !== "string") bad(`${path}.defaultBackend`, "must be a backend name", f.defaultBackend);
+    if (!backends.has(f.defaultBackend)) bad(`${path}.defaultBackend`, `no backend named "${f.defaultBackend}"`);
+  }
+  const useBackends = f.useBackends === undefined ? [] : list(f.useBackends, `${path}.useBackends`);
+  checkBackends(
+    feName,
+    mode,
+    f.defaultBackend as string | undefined,
+    useBackends as UseBackendConfig[],
+    backends,
+    path,
+  );
   let log: ResolvedLogConfig | undefined;
   if (f.log !== undefined) {
     const l = obj(f.log, `${path}.log`);
@@ -323,10 +348,11 @@ function resolveFrontend(v: unknown, path: string, backends: ReadonlySet<string>
     };
   }
   return {
-    name: name(f.name, `${path}.name`),
+    name: feName,
     binds,
-    mode: oneOf(f.mode, `${path}.mode`, ["tcp"], "tcp"),
-    defaultBackend: f.defaultBackend,
+    mode,
+    defaultBackend: f.defaultBackend as string | undefined,
+    http: resolveHttp({ ...(v as FrontendConfig), name: feName }, mode, path, onWarning),
     clientTimeoutMs: timeout(f.clientTimeoutMs, `${path}.clientTimeoutMs`),
     maxconn: int(f.maxconn, `${path}.maxconn`, 0, MAX_COUNT, UNLIMITED),
     log,
@@ -344,8 +370,11 @@ function bindKey(a: Address): string | undefined {
  * Checks what the `haproxy.cfg` loader checks: value ranges (weight 0..256, timeouts
  * 0..2147483647 ms, counts ≥ 0, rise/fall/error-limit/inter ≥ 1), names, addresses, unique
  * frontend, backend and server names and server ids, at least one bind per frontend, the
- * same address bound twice, and that every `defaultBackend` exists. Warns, as HAProxy does,
- * about a frontend without a client timeout and a backend without connect or server timeout.
+ * same address bound twice, and that every `defaultBackend` and `useBackends` target exists
+ * (an `http` backend for an `http` frontend). Compiles the HTTP settings (ACLs, conditions,
+ * rules, forwarding options, error files) with HAProxy's error texts after the key path.
+ * Warns, as HAProxy does, about a frontend without a client timeout, a backend without
+ * connect or server timeout, and an ACL without patterns.
  *
  * @example
  * ```ts
@@ -370,13 +399,14 @@ function bindKey(a: Address): string | undefined {
  */
 export function resolveConfig(config: ProxyConfig, options: ResolveOptions = {}): ResolvedProxyConfig {
   const c = obj(config, "config") as Partial<Record<keyof ProxyConfig, unknown>>;
-  const backends = list(c.backends, "backends").map((b, i) => resolveBackend(b, `backends[${i}]`));
-  const names = new Set<string>();
+  const warn = options.onWarning;
+  const backends = list(c.backends, "backends").map((b, i) => resolveBackend(b, `backends[${i}]`, warn));
+  const names = new Map<string, "tcp" | "http">();
   backends.forEach((b, i) => {
     if (names.has(b.name)) bad(`backends[${i}].name`, `duplicate backend name "${b.name}"`);
-    names.add(b.name);
+    names.set(b.name, b.mode);
   });
-  const frontends = list(c.frontends, "frontends").map((f, i) => resolveFrontend(f, `frontends[${i}]`, names));
+  const frontends = list(c.frontends, "frontends").map((f, i) => resolveFrontend(f, `frontends[${i}]`, names, warn));
   const feNames = new Set<string>();
   const bound = new Map<string, string>();
   frontends.forEach((f, i) => {
@@ -390,7 +420,6 @@ export function resolveConfig(config: ProxyConfig, options: ResolveOptions = {})
       bound.set(key, `frontends[${i}]`);
     });
   });
-  const warn = options.onWarning;
   if (warn !== undefined) {
     for (const f of frontends) {
       if (f.clientTimeoutMs === undefined) warn(`missing timeouts for frontend '${f.name}': set 'timeout client'`);

@@ -2,12 +2,18 @@
  * Loads the subset of `haproxy.cfg` proxykit implements into a typed {@link ProxyConfig}.
  *
  * Sections `global`, `defaults`, `frontend`, `backend` and `listen`. Keywords: `bind`,
- * `mode tcp`, `default_backend`, `balance`, `server`, `default-server`, `retries`,
+ * `mode tcp|http`, `default_backend`, `balance`, `server`, `default-server`, `retries`,
  * `[no] option redispatch`, `[no] option allbackups`, `option tcp-check`, `option httpchk`,
  * `http-check expect status`, `option tcplog [json]`, `log`, `no log`, `maxconn`, and
  * `timeout connect|client|server|queue|tunnel|check`; in `global`: `maxconn`, `log`,
  * `daemon`, `master-worker`, `nbthread` (accepted, no effect) and `stats`, `user`, `group`,
  * `uid`, `gid`, `chroot`, `pidfile` (accepted with a warning that they are ignored).
+ * HTTP mode (`_cfg_http.ts`): `acl`, `use_backend`, `http-request` (`set-header`,
+ * `add-header`, `del-header`, `replace-header`, `replace-value`, `set-path`, `allow`, `deny`,
+ * `return`, `redirect`), `http-response` (the header actions), `option forwardfor`, `option
+ * forwarded` (HAProxy 2.8's syntax) and `errorfile` (read through `options.readFile`), each
+ * refused with HAProxy's own message after `file:line:`. `mode http` is accepted and
+ * validated; `ProxyServer` refuses to run it until the HTTP mux is wired.
  *
  * Anything else is refused, never silently ignored: `file:line: unknown keyword 'xyz' in
  * section 'backend be1'`. With `lenient`, unknown or unsupported keywords and options become
@@ -31,6 +37,8 @@ import {
   type Settings,
 } from "./_cfg_keywords.ts";
 import { splitLines } from "./_cfg_tokens.ts";
+import { emptySectionHttp, HTTP_KEYWORDS } from "./_cfg_http.ts";
+import { buildHttp, checkSwitching } from "./_cfg_http_build.ts";
 import { NAME_PATTERN, resolveConfig } from "./defaults.ts";
 import type {
   BackendConfig,
@@ -56,6 +64,13 @@ export interface HaproxyConfigOptions {
    * @default undefined (any expansion is an error)
    */
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * Reads a file the configuration names (`errorfile`), relative paths as the program
+   * decides; thrown errors become `error opening file '<path>'.`. A program passes its
+   * runtime's file API here (the loader itself does no I/O).
+   * @default undefined (an `errorfile` line is an error)
+   */
+  readonly readFile?: (path: string) => string | Uint8Array;
 }
 
 /** Copies the defined entries only, so optional properties stay absent (exactOptionalPropertyTypes). */
@@ -131,7 +146,7 @@ export function parseHaproxyConfig(text: string, fileName: string, options: Hapr
       fail(line, `'${kind}' name '${name}' is already used by ${clash.kind} '${name}' at line ${clash.line}`);
     }
     const s: Settings = kind === "defaults" ? emptySettings() : structuredClone(defaults);
-    const sec: Section = { kind, name, line, s, binds: [], servers: [] };
+    const sec: Section = { kind, name, line, s, binds: [], servers: [], http: emptySectionHttp() };
     if (kind === "defaults") defaults = s;
     else {
       sections.push(sec);
@@ -164,9 +179,12 @@ export function parseHaproxyConfig(text: string, fileName: string, options: Hapr
     const where = sec === undefined ? "global" : describe(sec);
     const ctx: Ctx = {
       s: sec?.s ?? emptySettings(),
-      sec: sec ?? { kind: "defaults", name: "", line, s: emptySettings(), binds: [], servers: [] },
+      sec: sec ??
+        { kind: "defaults", name: "", line, s: emptySettings(), binds: [], servers: [], http: emptySectionHttp() },
       line,
       global,
+      readFile: options.readFile,
+      error: (msg) => fail(line, msg),
       fail: (msg) => fail(line, `'${name}' in section '${where}': ${msg}`),
       warn: (msg) => warn(line, `'${name}' in section '${where}': ${msg}`),
       unsupported: (msg) => unsupported(line, `'${name}' in section '${where}': ${msg}`),
@@ -179,7 +197,7 @@ export function parseHaproxyConfig(text: string, fileName: string, options: Hapr
       else if (noEffect === undefined) unsupported(line, `unknown keyword '${kw}' in section 'global'`);
       continue;
     }
-    const k = PROXY_KEYWORDS[name];
+    const k = PROXY_KEYWORDS[name] ?? HTTP_KEYWORDS[name];
     if (k === undefined) {
       if (name.startsWith("no option ") && PROXY_KEYWORDS[name.slice(3)] !== undefined) {
         ctx.fail("negation is not supported for this option");
@@ -202,7 +220,7 @@ export function parseHaproxyConfig(text: string, fileName: string, options: Hapr
     k.parse(ctx, kwArgs);
   }
 
-  const backendNames = new Set(sections.filter((s) => s.kind !== "frontend").map((s) => s.name));
+  const backendSections = new Map(sections.filter((s) => s.kind !== "frontend").map((s) => [s.name, s]));
   const frontends: FrontendConfig[] = [];
   const backends: BackendConfig[] = [];
   for (const sec of sections) {
@@ -214,11 +232,15 @@ export function parseHaproxyConfig(text: string, fileName: string, options: Hapr
       continue;
     }
     const db = sec.s.defaultBackend ?? (sec.kind === "listen" ? { name: sec.name, line: sec.line } : undefined);
-    if (db === undefined) return fail(sec.line, `frontend '${sec.name}' has no 'default_backend' line`);
-    if (!backendNames.has(db.name)) {
+    // In mode http, a request no rule routes gets a 503, as in HAProxy.
+    if (db === undefined && (sec.s.mode ?? "tcp") === "tcp") {
+      return fail(sec.line, `frontend '${sec.name}' has no 'default_backend' line`);
+    }
+    if (db !== undefined && !backendSections.has(db.name)) {
       fail(db.line, `'default_backend' of ${sec.kind} '${sec.name}': no backend named '${db.name}'`);
     }
-    frontends.push(buildFrontend(sec, db.name, { warn, unsupported }));
+    checkSwitching(sec, db, backendSections, fileName, fail);
+    frontends.push(buildFrontend(sec, db?.name, { warn, unsupported }));
   }
   if (frontends.length === 0) {
     options.onWarning?.(`${fileName}: no frontend or listen section with a 'bind' line: nothing listens`);
@@ -273,7 +295,7 @@ function buildBackend(sec: Section, warn: (line: number, msg: string) => void): 
   const t = s.timeouts;
   return compact<BackendConfig>({
     name: sec.name,
-    mode: "tcp",
+    ...buildHttp(sec, "backend", warn),
     balance: s.balance,
     servers,
     retries: s.retries,
@@ -292,7 +314,7 @@ function buildBackend(sec: Section, warn: (line: number, msg: string) => void): 
 
 function buildFrontend(
   sec: Section,
-  defaultBackend: string,
+  defaultBackend: string | undefined,
   report: { warn: (line: number, msg: string) => void; unsupported: (line: number, msg: string) => void },
 ): FrontendConfig {
   const { s } = sec;
@@ -317,7 +339,7 @@ function buildFrontend(
   return compact<FrontendConfig>({
     name: sec.name,
     binds: sec.binds,
-    mode: "tcp",
+    ...buildHttp(sec, "frontend", report.warn),
     defaultBackend,
     clientTimeoutMs: s.timeouts.client,
     maxconn: s.maxconn,

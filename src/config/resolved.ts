@@ -7,6 +7,41 @@
  */
 import type { Address } from "../net.ts";
 import type { BalanceAlgorithm, OnError } from "./types.ts";
+import type {
+  AclConfig,
+  ErrorFilesConfig,
+  ForwardedConfig,
+  ForwardedProtoConfig,
+  ForwardForConfig,
+  HttpRequestRuleConfig,
+  HttpResponseRuleConfig,
+  UseBackendConfig,
+} from "./http_types.ts";
+
+/**
+ * The HTTP settings of a section, validated (every ACL, condition, rule, option and error
+ * file compiled once by `resolveConfig()`, with HAProxy's messages) with their defaults. The
+ * HTTP mux compiles them into what runs per request with `compileHttpPolicy()`
+ * (`src/http/policy.ts`).
+ */
+export interface ResolvedHttpConfig {
+  /** `acl` lines, in order. */
+  readonly acls: readonly AclConfig[];
+  /** `use_backend` rules, in order (always empty for a backend). */
+  readonly useBackends: readonly UseBackendConfig[];
+  /** `http-request` rules, in order. */
+  readonly httpRequest: readonly HttpRequestRuleConfig[];
+  /** `http-response` rules, in order. */
+  readonly httpResponse: readonly HttpResponseRuleConfig[];
+  /** `option forwardfor`, or `undefined` (off). */
+  readonly forwardFor: ForwardForConfig | undefined;
+  /** RFC 7239 `Forwarded`, or `undefined` (off). */
+  readonly forwarded: ForwardedConfig | undefined;
+  /** `x-forwarded-proto`, or `undefined` (off). */
+  readonly forwardedProto: ForwardedProtoConfig | undefined;
+  /** `errorfile` replacements by status. */
+  readonly errorFiles: ErrorFilesConfig;
+}
 
 /** Active check settings with every default applied (see `CheckConfig`). */
 export interface ResolvedCheckConfig {
@@ -87,8 +122,10 @@ export type ResolvedHealthCheck =
 export interface ResolvedBackendConfig {
   /** `backend <name>`. */
   readonly name: string;
-  /** `mode`: always `tcp` so far. */
-  readonly mode: "tcp";
+  /** `mode`. */
+  readonly mode: "tcp" | "http";
+  /** HTTP settings; `undefined` for a `mode tcp` section that sets none. */
+  readonly http: ResolvedHttpConfig | undefined;
   /** `balance`. */
   readonly balance: BalanceAlgorithm;
   /** `server` lines, in declaration order, with their ids assigned. */
@@ -119,10 +156,12 @@ export interface ResolvedFrontendConfig {
   readonly name: string;
   /** `bind` addresses, at least one. */
   readonly binds: readonly Address[];
-  /** `mode`: always `tcp` so far. */
-  readonly mode: "tcp";
-  /** `default_backend`: an existing backend's name. */
-  readonly defaultBackend: string;
+  /** `mode`. */
+  readonly mode: "tcp" | "http";
+  /** `default_backend`: an existing backend's name; always set in `mode tcp`. */
+  readonly defaultBackend: string | undefined;
+  /** HTTP settings (`use_backend` rules among them); `undefined` for a `mode tcp` frontend that sets none. */
+  readonly http: ResolvedHttpConfig | undefined;
   /** `timeout client`, ms; `undefined` = infinite. */
   readonly clientTimeoutMs: number | undefined;
   /** `maxconn`, 0 = unlimited. */

@@ -9,6 +9,31 @@
  */
 import type { Address } from "../net.ts";
 import type { Balancer, BalancerOptions, LbServer } from "../balance/types.ts";
+import type { HttpProxyConfig, UseBackendConfig } from "./http_types.ts";
+
+export type {
+  AclConfig,
+  AllowRule,
+  ConditionConfig,
+  DelHeaderRule,
+  DenyRule,
+  ErrorFilesConfig,
+  ForwardedConfig,
+  ForwardedProtoConfig,
+  ForwardForConfig,
+  HttpProxyConfig,
+  HttpRequestRuleConfig,
+  HttpResponseRuleConfig,
+  RedirectCode,
+  RedirectRule,
+  ReplaceHeaderRule,
+  ReturnRule,
+  RuleBase,
+  SetHeaderRule,
+  SetPathRule,
+  UseBackendConfig,
+  Words,
+} from "./http_types.ts";
 
 /**
  * Builds a user's own {@link Balancer} over one backend's servers (in declaration order, read
@@ -192,12 +217,19 @@ export type HealthCheckKind =
     readonly expectStatus?: readonly number[];
   };
 
-/** A `backend` section (or the backend half of a `listen`). */
-export interface BackendConfig {
+/**
+ * A `backend` section (or the backend half of a `listen`). Its HTTP settings (rules,
+ * forwarding options, error files) apply in `mode http` to the requests routed to it.
+ */
+export interface BackendConfig extends HttpProxyConfig {
   /** `backend <name>`: unique among backends; letters, digits, `_`, `.`, `:` and `-`. */
   readonly name: string;
-  /** `mode`: only `tcp` exists so far. @default "tcp" */
-  readonly mode?: "tcp";
+  /**
+   * `mode`: `tcp` forwards bytes; `http` (accepted and validated, but `ProxyServer` refuses to
+   * start it until the HTTP mux is wired) parses requests and applies the HTTP settings.
+   * @default "tcp"
+   */
+  readonly mode?: "tcp" | "http";
   /** `balance`: how a server is elected. @default { kind: "random", draws: 2 } (as HAProxy) */
   readonly balance?: BalanceAlgorithm;
   /** `server` lines, in declaration order (which breaks ties in every algorithm). */
@@ -248,8 +280,11 @@ export interface LogConfig {
   readonly format?: "tcplog" | "json";
 }
 
-/** A `frontend` section (or the frontend half of a `listen`). */
-export interface FrontendConfig {
+/**
+ * A `frontend` section (or the frontend half of a `listen`). A frontend and a backend of the
+ * same name are taken for one `listen` section: in `mode http` their rules run once.
+ */
+export interface FrontendConfig extends HttpProxyConfig {
   /** `frontend <name>`: unique among frontends; letters, digits, `_`, `.`, `:` and `-`. */
   readonly name: string;
   /**
@@ -257,10 +292,21 @@ export interface FrontendConfig {
    * listener reports the real one).
    */
   readonly binds: readonly Address[];
-  /** `mode`: only `tcp` exists so far. @default "tcp" */
-  readonly mode?: "tcp";
-  /** `default_backend`: the name of the backend that serves every stream of this frontend. */
-  readonly defaultBackend: string;
+  /**
+   * `mode`: `tcp` forwards bytes; `http` (accepted and validated, but `ProxyServer` refuses to
+   * start it until the HTTP mux is wired) needs `http` backends. @default "tcp"
+   */
+  readonly mode?: "tcp" | "http";
+  /**
+   * `default_backend`: the backend that serves the streams no `use_backend` rule took;
+   * required in `mode tcp`. In `mode http` without it, such requests get a 503.
+   */
+  readonly defaultBackend?: string;
+  /**
+   * `use_backend` rules, in order, the first whose condition holds choosing the backend
+   * (ProxyServer refuses them in `mode tcp` until content switching is wired). @default []
+   */
+  readonly useBackends?: readonly UseBackendConfig[];
   /**
    * `timeout client`: inactivity of the client side (it neither sends nor drains what it is
    * sent), ms; a timeout logs `c` as the termination cause (e.g. `cD`). Undefined or 0 =

@@ -51,7 +51,9 @@ const eqi = (a: string, b: string) => a.length === b.length && a.toLowerCase() =
  *   port or none when the port is a default one, and loses a default port when it has one;
  * - absolute-form (a scheme): a `Host` must equal the authority (userinfo dropped), ignoring
  *   case and a default port on either side; then an explicit default or empty port is removed
- *   from the target (`http://h:80/p` → `http://h/p`), `Host` left as is;
+ *   from the target (`http://h:80/p` → `http://h/p`) and, when it was, every `Host` value is
+ *   replaced by the target's host (`Host: H:80` becomes `h`, as HAProxy 2.6 was observed to
+ *   do); a target without a port leaves `Host` as is;
  * - anything else is taken as an authority (as 2.6 does; 3.0 refuses it outside CONNECT) and
  *   must equal `Host` ignoring case, when there is one.
  */
@@ -95,6 +97,12 @@ export function checkTarget(req: RequestHead, hostField: number): H1ErrorReason 
       n = normalizeDefaultPort(prev, scheme, end);
       end -= prev.length - n.length;
     } while (n !== prev);
+    if (n !== t) {
+      const authEnd = n.indexOf("/", scheme.length);
+      const auth = n.slice(scheme.length, authEnd < 0 ? n.length : authEnd);
+      const uriHost = auth.slice(auth.lastIndexOf("@") + 1);
+      for (const f of req.headers) if (f[0] === "host") f[1] = uriHost;
+    }
     req.target = n;
   }
   return undefined;

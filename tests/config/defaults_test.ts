@@ -56,6 +56,7 @@ describe("resolveConfig() defaults", () => {
         binds: [tcp("127.0.0.1", 0)],
         mode: "tcp",
         defaultBackend: "be",
+        http: undefined,
         clientTimeoutMs: undefined,
         maxconn: 0,
         log: undefined,
@@ -63,6 +64,7 @@ describe("resolveConfig() defaults", () => {
       backends: [{
         name: "be",
         mode: "tcp",
+        http: undefined,
         balance: { kind: "random", draws: 2 },
         servers: [{
           name: "s1",
@@ -226,7 +228,7 @@ describe("resolveConfig() validation", () => {
       "backends[0].servers[0].onError",
       /fail-check/,
     );
-    refuses(config({ mode: "http" as never }), "frontends[0].mode", /"tcp"/);
+    refuses(config({ mode: "udp" as never }), "frontends[0].mode", /"tcp", "http"/);
     refuses(config({ log: { target: "syslog" as never } }), "frontends[0].log.target", /stdout/);
     refuses(
       config({}, { healthCheck: { kind: "http", version: "HTTP/1.1\r\nHost: x" } }),

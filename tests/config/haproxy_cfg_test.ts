@@ -381,7 +381,7 @@ describe("parseHaproxyConfig() keywords", () => {
       "  user admin insecure-password x",
       "frontend fe",
       "  bind 127.0.0.1:1 v4v6",
-      "  use_backend be if TRUE",
+      "  tcp-request content accept",
       "  default_backend be",
       "backend be",
       "  server s 127.0.0.1:2 ssl weight 3",
@@ -395,7 +395,7 @@ describe("parseHaproxyConfig() keywords", () => {
       "test.cfg:10",
     ]);
     assert.match(warnings[0] ?? "", /unknown keyword 'tune\.bufsize' in section 'global'; ignored \(lenient\)/);
-    assert.match(warnings[3] ?? "", /unknown keyword 'use_backend' in section 'frontend fe'/);
+    assert.match(warnings[3] ?? "", /unknown keyword 'tcp-request' in section 'frontend fe'/);
     assert.match(warnings[4] ?? "", /unknown server option 'ssl'/);
   });
 });
@@ -408,14 +408,13 @@ describe("parseHaproxyConfig() errors name file:line and the keyword", () => {
     });
     refuses(["global", "  tune.bufsize 1"], 2, "tune.bufsize", /section 'global'/);
     refuses(["  maxconn 1"], 1, "maxconn", /out of section/);
-    refuses([...BASE, "  option forwardfor"], 6, "option forwardfor");
+    refuses([...BASE, "  option http-server-close"], 6, "option http-server-close");
     refuses([...BASE, "  timeout http-request 1s"], 6, "timeout http-request");
     refuses(["peers p", "  peer a 127.0.0.1:1"], 1, "peers", /not supported/);
   });
 
   it("unsupported mode, algorithm, option values and log targets", () => {
-    refuses(["defaults", "  mode http"], 2, "mode", /not supported yet/);
-    refuses(["defaults", "  mode health"], 2, "mode", /expects 'tcp'/);
+    refuses(["defaults", "  mode health"], 2, "mode", /expects 'tcp' or 'http'/);
     refuses(["backend be", "  balance uri"], 2, "balance", /'uri' is not supported/);
     refuses(["backend be", "  balance random(0)"], 2, "balance", /1\.\./);
     refuses(["backend be", "  server s 127.0.0.1:1 check observe layer7"], 2, "observe layer7", /HTTP mode/);
@@ -532,6 +531,6 @@ describe("parseHaproxyConfig() errors name file:line and the keyword", () => {
 
   it("lenient mode still refuses invalid values", () => {
     refuses([...BASE, "  server s2 127.0.0.1:2 weight 300"], 6, "weight", /got 300/, { lenient: true });
-    refuses(["defaults", "  mode http"], 2, "mode", /not supported yet/, { lenient: true });
+    refuses(["defaults", "  mode health"], 2, "mode", /expects 'tcp' or 'http'/, { lenient: true });
   });
 });

@@ -1,0 +1,137 @@
+/**
+ * Samples: what a fetch extracts from a request (configuration.txt 7.3), and the context it
+ * extracts it from. Sample types and their conversions follow HAProxy's `sample_casts[][]`
+ * (src/sample.c) for the types proxykit has: boolean, integer, IP address, string and method.
+ *
+ * @module
+ */
+import type { RequestHead, ResponseHead } from "../http/head.ts";
+import { formatIp, parseIp } from "./_ip.ts";
+
+/** One end of a connection: an IP literal as the network adapter reports it, and a port. */
+export interface Endpoint {
+  /** IPv4 or IPv6 literal (an IPv4-mapped IPv6 address counts as IPv4, as HAProxy sees it). */
+  readonly address: string;
+  /** TCP port. */
+  readonly port: number;
+}
+
+/**
+ * What samples are fetched from, per request: built by the HTTP mux once a request head is
+ * parsed (and completed with the response head for `http-response` rules). Nothing here is
+ * read from a socket: a test builds it from a parsed head and two addresses.
+ */
+export interface SampleContext {
+  /** The request head (after the rules already applied, which may have changed it). */
+  readonly request: RequestHead;
+  /** The response head, for `http-response` rules and `status`, `res.hdr`... @default undefined */
+  readonly response?: ResponseHead;
+  /** The client's address (`src`, `src_port`). @default undefined: those fetches find nothing */
+  readonly src?: Endpoint;
+  /** The address the client connected to (`dst`, `dst_port`). @default undefined */
+  readonly dst?: Endpoint;
+  /** The client connection is TLS (`ssl_fc`; `proto=https` in `Forwarded`). @default false */
+  readonly secure?: boolean;
+  /**
+   * Request body bytes already received and not forwarded (`req.len` adds them to the head's
+   * size). @default 0
+   */
+  readonly bodyBytes?: number;
+  /** The frontend's name (`fe_name`). @default undefined */
+  readonly frontend?: string;
+  /** The backend's name once one is chosen (`be_name`). @default undefined */
+  readonly backend?: string;
+}
+
+/**
+ * A sample: `bool`, `int` (HAProxy's signed 64-bit integer, a safe JS integer here), `ip`
+ * (4 or 16 bytes, network order), `str` (one char per byte) or `meth` (an HTTP method, which
+ * ACLs match with their own rules).
+ */
+export type Sample =
+  | { readonly type: "bool"; readonly value: boolean }
+  | { readonly type: "int"; readonly value: number }
+  | { readonly type: "ip"; readonly value: Uint8Array }
+  | { readonly type: "str"; readonly value: string }
+  | { readonly type: "meth"; readonly value: string };
+
+/** The type of a sample. */
+export type SampleType = Sample["type"];
+
+/** A string sample. */
+export const str = (value: string): Sample => ({ type: "str", value });
+/** An integer sample. */
+export const int = (value: number): Sample => ({ type: "int", value });
+/** A boolean sample. */
+export const bool = (value: boolean): Sample => ({ type: "bool", value });
+
+/**
+ * Which conversions HAProxy accepts when a configuration is loaded (`-m` on a fetch of
+ * another type, a converter's input): everything but a boolean to an address and a method to
+ * a number, boolean or address. Whether a given value converts is decided when it is fetched.
+ */
+export function canCast(from: SampleType, to: SampleType): boolean {
+  if (from === "bool") return to !== "ip" && to !== "meth";
+  if (from === "meth") return to === "str" || to === "meth";
+  return true;
+}
+
+/**
+ * HAProxy's `read_int64()`: an optional sign and the digits that follow, up to the first other
+ * char (`"12abc"` is 12, `"abc"` is 0).
+ */
+export function readInt(s: string): number {
+  const m = /^([+-]?)([0-9]*)/.exec(s)!;
+  const v = m[2] === "" ? 0 : Number(m[2]);
+  return m[1] === "-" ? -v : v;
+}
+
+/** A sample as a string (`c_int2str`, `c_ip2str`, `c_meth2str`; a boolean is `0` or `1`). */
+export function toStr(s: Sample): string {
+  switch (s.type) {
+    case "str":
+    case "meth":
+      return s.value;
+    case "int":
+      return String(s.value);
+    case "bool":
+      return s.value ? "1" : "0";
+    case "ip":
+      return formatIp(s.value);
+  }
+}
+
+/**
+ * A sample as an integer, or `undefined` when it does not convert: an empty string, an IPv6
+ * address, a method (`c_str2int`, `c_ip2int`).
+ */
+export function toInt(s: Sample): number | undefined {
+  switch (s.type) {
+    case "int":
+      return s.value;
+    case "bool":
+      return s.value ? 1 : 0;
+    case "str":
+      return s.value === "" ? undefined : readInt(s.value);
+    case "ip":
+      return s.value.length === 4
+        ? ((s.value[0]! << 24) >>> 0) + (s.value[1]! << 16) + (s.value[2]! << 8) + s.value[3]!
+        : undefined;
+    case "meth":
+      return undefined;
+  }
+}
+
+/** A sample as an address (`c_str2addr`: a strict IPv4 or IPv6 literal; `c_int2ip`), or `undefined`. */
+export function toIp(s: Sample): Uint8Array | undefined {
+  switch (s.type) {
+    case "ip":
+      return s.value;
+    case "str":
+      return parseIp(s.value);
+    case "int":
+      return Uint8Array.of((s.value >>> 24) & 0xff, (s.value >>> 16) & 0xff, (s.value >>> 8) & 0xff, s.value & 0xff);
+    default:
+      return undefined;
+  }
+}

@@ -1,0 +1,269 @@
+/**
+ * The HTTP decisions of a proxy, compiled from its configuration, and what the HTTP mux runs
+ * per request (HAProxy's analysers, src/http_ana.c and src/stream.c, in their order):
+ *
+ * 1. the frontend's `http-request` rules (`http_process_req_common()`);
+ * 2. `use_backend` rules, first match wins, else `default_backend`
+ *    (`process_switching_rules()`); no backend at all answers 503 (`SC--`);
+ * 3. the backend's `http-request` rules, when it is another section;
+ * 4. the forwarding fields (`http_process_request()`).
+ *
+ * Rules change the request head in place; a rule that answers (`deny`, `return`, `redirect`,
+ * a failed rewrite) stops the chain with a reply and a termination state. For the response,
+ * the backend's `http-response` rules run, then the frontend's.
+ *
+ * @example
+ * ```ts ignore
+ * const decision = decideRequest(frontendPolicy, backendPolicies, {
+ *   request: head, // from H1RequestParser
+ *   src: { address: "192.0.2.7", port: 51000 },
+ *   dst: { address: "192.0.2.1", port: 80 },
+ *   frontend: "fe",
+ * });
+ * if (decision.kind === "forward") connectTo(decision.backend); // head already rewritten
+ * else send(decision.reply), log(decision.termination);
+ * ```
+ *
+ * @module
+ */
+import { AclError, AclSet } from "../acl/acl.ts";
+import { type Condition, evaluateCondition, parseCondition } from "../acl/condition.ts";
+import type { SampleContext } from "../acl/sample.ts";
+import type { HttpProxyConfig, UseBackendConfig } from "../config/http_types.ts";
+import type { ResolvedProxyConfig } from "../config/resolved.ts";
+import { ErrorPages, errorReply, type HttpReply } from "./error_pages.ts";
+import {
+  applyForwarding,
+  compileForwarded,
+  compileForwardedProto,
+  compileForwardFor,
+  type Forwarding,
+} from "./forwarding.ts";
+import { type RuleTermination, runRequestRules, runResponseRules } from "./rules/apply.ts";
+import { type CompiledRule, compileRule, RuleError, toWords } from "./rules/compile.ts";
+
+/** A `use_backend` rule, compiled. */
+export interface SwitchingRule {
+  /** The backend's name. */
+  readonly backend: string;
+  /** `undefined`: always. */
+  readonly condition: Condition | undefined;
+}
+
+/** The compiled HTTP settings of one frontend, backend or listen section. */
+export interface HttpPolicy {
+  /** The section's name. */
+  readonly name: string;
+  /** Its ACLs. */
+  readonly acls: AclSet;
+  /** `use_backend` rules (frontends), in order. */
+  readonly switching: readonly SwitchingRule[];
+  /** `default_backend` (frontends), if any. */
+  readonly defaultBackend: string | undefined;
+  /** `http-request` rules. */
+  readonly requestRules: readonly CompiledRule[];
+  /** `http-response` rules. */
+  readonly responseRules: readonly CompiledRule[];
+  /** Forwarding fields. */
+  readonly forwarding: Forwarding;
+  /** Error replies (errorfiles over HAProxy's messages). */
+  readonly errors: ErrorPages;
+}
+
+/** A setting refused: `key` is the field at fault (`httpRequest[2].condition`), `message` HAProxy's text. */
+export class PolicyError extends Error {
+  /** The key path inside the section's config. */
+  readonly key: string;
+
+  /** Creates the error. */
+  constructor(key: string, message: string) {
+    super(message);
+    this.key = key;
+  }
+}
+
+/** What {@link compileHttpPolicy} reads: a section's HTTP settings and, for a frontend, its backends. */
+export interface HttpPolicyInput extends HttpProxyConfig {
+  /** The section's name. */
+  readonly name: string;
+  /** `use_backend` rules. */
+  readonly useBackends?: readonly UseBackendConfig[];
+  /** `default_backend`. */
+  readonly defaultBackend?: string;
+}
+
+/**
+ * Compiles a section's HTTP settings: ACLs first (in order), then the rules against them.
+ *
+ * @throws {PolicyError} naming the key and HAProxy's message.
+ */
+export function compileHttpPolicy(c: HttpPolicyInput, onWarning?: (message: string) => void): HttpPolicy {
+  const acls = new AclSet();
+  (c.acls ?? []).forEach((a, i) => {
+    try {
+      acls.add(a.name, toWords(a.expr), onWarning);
+    } catch (e) {
+      if (e instanceof AclError) throw new PolicyError(`acls[${i}]`, e.message);
+      throw e;
+    }
+  });
+  const cond = (w: unknown, key: string): Condition | undefined => {
+    if (w === undefined) return undefined;
+    try {
+      return parseCondition(toWords(w as string), acls, onWarning);
+    } catch (e) {
+      if (e instanceof AclError) throw new PolicyError(key, e.message);
+      throw e;
+    }
+  };
+  const rules = (kw: "http-request" | "http-response", list: readonly unknown[] | undefined, key: string) =>
+    (list ?? []).map((r, i) => {
+      try {
+        return compileRule(kw, r as never, acls, onWarning);
+      } catch (e) {
+        if (e instanceof RuleError) {
+          throw new PolicyError(`${key}[${i}]${e.part === "condition" ? ".condition" : ""}`, e.detail);
+        }
+        throw e;
+      }
+    });
+  const switching = (c.useBackends ?? []).map((u, i): SwitchingRule => ({
+    backend: u.backend,
+    condition: cond(u.condition, `useBackends[${i}].condition`),
+  }));
+  const requestRules = rules("http-request", c.httpRequest, "httpRequest");
+  const responseRules = rules("http-response", c.httpResponse, "httpResponse");
+  let forwarding: Forwarding;
+  try {
+    forwarding = {
+      forwardFor: c.forwardFor === undefined ? undefined : compileForwardFor(c.forwardFor),
+      forwarded: c.forwarded === undefined ? undefined : compileForwarded(c.forwarded),
+      forwardedProto: c.forwardedProto === undefined ? undefined : compileForwardedProto(c.forwardedProto),
+    };
+  } catch (e) {
+    throw new PolicyError("forwardFor", (e as Error).message);
+  }
+  let errors: ErrorPages;
+  try {
+    errors = new ErrorPages(
+      Object.entries(c.errorFiles ?? {}).map(([status, content]) => ({
+        status: Number(status),
+        content,
+        name: `errorFiles[${status}]`,
+      })),
+    );
+  } catch (e) {
+    throw new PolicyError("errorFiles", `errorfile : ${(e as Error).message}`);
+  }
+  return {
+    name: c.name,
+    acls,
+    switching,
+    defaultBackend: c.defaultBackend,
+    requestRules,
+    responseRules,
+    forwarding,
+    errors,
+  };
+}
+
+/** The compiled HTTP settings of a whole proxy: frontends and backends by name. */
+export interface ProxyPolicies {
+  /** Frontends with HTTP settings, by name. */
+  readonly frontends: ReadonlyMap<string, HttpPolicy>;
+  /** Backends with HTTP settings, by name (what {@link decideRequest} looks backends up in). */
+  readonly backends: ReadonlyMap<string, HttpPolicy>;
+}
+
+/**
+ * Compiles every section of a resolved configuration that has HTTP settings, once, when the
+ * proxy is built (`resolveConfig()` already refused anything invalid).
+ */
+export function compileProxyPolicies(config: ResolvedProxyConfig): ProxyPolicies {
+  const compile = (name: string, http: NonNullable<ResolvedProxyConfig["backends"][number]["http"]>, dflt?: string) => {
+    const set = Object.entries({ ...http, defaultBackend: dflt }).filter(([, v]) => v !== undefined);
+    return compileHttpPolicy({ name, ...Object.fromEntries(set) } as HttpPolicyInput);
+  };
+  return {
+    frontends: new Map(
+      config.frontends.flatMap((
+        f,
+      ) => (f.http === undefined ? [] : [[f.name, compile(f.name, f.http, f.defaultBackend)]])),
+    ),
+    backends: new Map(
+      config.backends.flatMap((b) => (b.http === undefined ? [] : [[b.name, compile(b.name, b.http)]])),
+    ),
+  };
+}
+
+/**
+ * What the mux does with a request: forward it to `backend` (its head rewritten in place,
+ * forwarding fields added), or send `reply` instead (`undefined`: an empty errorfile, send
+ * nothing and close) and log `termination` with `status`, `backend` being the backend chosen
+ * when the backend's rules answered.
+ */
+export type RequestDecision =
+  | { readonly kind: "forward"; readonly backend: string }
+  | {
+    readonly kind: "reply";
+    readonly status: number;
+    readonly reply: HttpReply | undefined;
+    readonly termination: RuleTermination | "SC--";
+    readonly backend: string | undefined;
+  };
+
+/** The backend `use_backend` / `default_backend` choose for this request, or `undefined`. */
+export function selectBackend(fe: HttpPolicy, ctx: SampleContext): string | undefined {
+  for (const rule of fe.switching) if (evaluateCondition(rule.condition, ctx)) return rule.backend;
+  return fe.defaultBackend;
+}
+
+/**
+ * Runs the request side of HTTP mode for one request (see the module doc). `backends` gives
+ * the compiled settings of each backend by name. A backend named as the frontend is taken for
+ * the same section (a `listen`, whose rules HAProxy runs once), so its rules and forwarding
+ * options are not applied a second time.
+ */
+export function decideRequest(
+  fe: HttpPolicy,
+  backends: ReadonlyMap<string, HttpPolicy>,
+  ctx: SampleContext,
+): RequestDecision {
+  // Until a backend is chosen, HAProxy's stream backend is the frontend (`be_name`, `%b`).
+  const fctx: SampleContext = { ...ctx, frontend: ctx.frontend ?? fe.name, backend: fe.name };
+  const feOut = runRequestRules(fe.requestRules, fctx, (s) => errorReply(s, fe.errors));
+  if (feOut.kind === "reply") return { ...feOut, status: feOut.reply?.status ?? 0, backend: undefined };
+  const name = selectBackend(fe, fctx);
+  const be = name === undefined ? undefined : backends.get(name);
+  if (name === undefined || be === undefined) {
+    return { kind: "reply", status: 503, reply: errorReply(503, fe.errors), termination: "SC--", backend: undefined };
+  }
+  const bctx: SampleContext = { ...fctx, backend: name };
+  if (be.name !== fe.name) {
+    const beOut = runRequestRules(be.requestRules, bctx, (s) => errorReply(s, be.errors, fe.errors));
+    if (beOut.kind === "reply") return { ...beOut, status: beOut.reply?.status ?? 0, backend: name };
+  }
+  applyForwarding(fe.forwarding, be.name === fe.name ? undefined : be.forwarding, bctx);
+  return { kind: "forward", backend: name };
+}
+
+/**
+ * Runs the `http-response` rules of the backend, then of the frontend (once for a backend
+ * named as the frontend), on `ctx.response`, changed in place. A failed rewrite answers 500
+ * instead (logged `PH--`).
+ */
+export function decideResponse(
+  fe: HttpPolicy,
+  be: HttpPolicy | undefined,
+  ctx: SampleContext,
+): { readonly kind: "forward" } | {
+  readonly kind: "reply";
+  readonly reply: HttpReply | undefined;
+  readonly termination: "PH--";
+} {
+  const ok = (be === undefined || be.name === fe.name || runResponseRules(be.responseRules, ctx)) &&
+    runResponseRules(fe.responseRules, ctx);
+  return ok
+    ? { kind: "forward" }
+    : { kind: "reply", reply: errorReply(500, be?.errors, fe.errors), termination: "PH--" };
+}
