@@ -35,15 +35,79 @@ export interface Target {
   readonly port: number;
   /** Process whose CPU time is reported; undefined for `direct` (no proxy). */
   readonly pid: number | undefined;
+  /**
+   * Runs a full garbage collection in the target and resolves once it is done, with the JS
+   * heap then in use and the memory of ArrayBuffers & co. outside it (bytes, as the runtime's
+   * `process.memoryUsage()` reports them); present only for targets started with
+   * {@link StartOptions.gcHook}.
+   */
+  gc?(): Promise<HeapUse>;
   stop(): Promise<void>;
 }
 
+/** What a target's JS heap holds after a GC. */
+export interface HeapUse {
+  readonly heapUsed: number;
+  readonly external: number;
+}
+
+/** How a JS target is started. */
+export interface StartOptions {
+  /**
+   * Preload `bench/_gc_hook.ts` (with the runtime's flag exposing `gc()`): the child then runs
+   * a full GC on SIGUSR2 and prints `gc done HEAP EXTERNAL`, which {@link Target.gc} waits for.
+   */
+  readonly gcHook?: boolean;
+  /**
+   * Run the target on these CPUs only (`taskset -c`, e.g. `"1"`). On a small machine the
+   * scheduler moves the target, the load generator and the server between cores from run to
+   * run, and that, more than the target, decided the figures (±30 %); pinned, the target has one
+   * core to itself and its rate follows its cost per connection.
+   */
+  readonly cpus?: string;
+}
+
+/** `[exe, argv]`, or the same run by `taskset -c cpus` (which execs it: the pid is the target's). */
+export function pinned(cpus: string | undefined, exe: string, argv: string[]): [string, string[]] {
+  return cpus === undefined ? [exe, argv] : ["taskset", ["-c", cpus, exe, ...argv]];
+}
+
+/** Whether `taskset` (util-linux) can pin processes here. */
+export function canPin(): boolean {
+  return spawnSync("taskset", ["-c", "0", "true"]).status === 0;
+}
+
 /** Command line running `file` (relative to the root) on this runtime. */
-export function runtimeCommand(file: string, args: string[]): [string, string[]] {
+export function runtimeCommand(file: string, args: string[], options: StartOptions = {}): [string, string[]] {
   const exe = process.execPath;
-  if (runtime === "deno") return [exe, ["run", "-A", file, ...args]];
-  if (runtime === "bun") return [exe, ["run", file, ...args]];
-  return [exe, [file, ...args]];
+  const hook = options.gcHook === true;
+  if (runtime === "deno") {
+    const pre = hook ? ["--v8-flags=--expose-gc", "--preload", "bench/_gc_hook.ts"] : [];
+    return [exe, ["run", "-A", ...pre, file, ...args]];
+  }
+  if (runtime === "bun") return [exe, ["run", ...(hook ? ["--preload", "./bench/_gc_hook.ts"] : []), file, ...args]];
+  return [exe, [...(hook ? ["--expose-gc", "--import", "./bench/_gc_hook.ts"] : []), file, ...args]];
+}
+
+/** Resident set size of process `pid`, in KiB (`VmRSS` of `/proc/PID/status`); NaN off Linux. */
+export function rssKiB(pid: number): number {
+  try {
+    const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    return m === null ? NaN : Number(m[1]);
+  } catch {
+    return NaN;
+  }
+}
+
+/** The hard limit on open files of this process (children inherit it; runtimes raise the soft one to it). */
+export function maxOpenFiles(): number {
+  try {
+    const line = readFileSync("/proc/self/limits", "utf8").split("\n").find((l) => l.startsWith("Max open files"));
+    const hard = line?.trim().split(/\s+/)[4];
+    return hard === "unlimited" ? Infinity : Number(hard);
+  } catch {
+    return NaN;
+  }
 }
 
 /** CPU time (user + system, all threads) of process `pid` so far, in seconds; NaN off Linux. */
@@ -67,20 +131,62 @@ const CLK_TCK = (() => {
 function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
-    const t = setTimeout(() => child.kill("SIGKILL"), 3000);
+    // process.kill for the fallback: Deno's ChildProcess.kill() sends one signal per child,
+    // later calls do nothing.
+    const t = setTimeout(() => {
+      try {
+        process.kill(child.pid!, "SIGKILL");
+      } catch {
+        // Already gone.
+      }
+    }, 3000);
     child.once("exit", () => {
       clearTimeout(t);
       resolve();
     });
-    child.kill("SIGTERM");
+    try {
+      process.kill(child.pid!, "SIGTERM");
+    } catch {
+      // Already gone.
+    }
   });
 }
 
-/** Starts `exe argv` and waits for its `listening on HOST:PORT` line. */
-export function startListening(name: string, exe: string, argv: string[]): Promise<Target> {
-  const child = spawn(exe, argv, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+/** How long {@link Target.gc} waits for `gc done`, ms. */
+const GC_MS = 10_000;
+
+/**
+ * Starts `exe argv` and waits for its `listening on HOST:PORT` line. With `gcHook`, the target
+ * gets {@link Target.gc} (the child must preload `bench/_gc_hook.ts`).
+ */
+export function startListening(name: string, exe: string, argv: string[], options: StartOptions = {}): Promise<Target> {
+  const [bin, args] = pinned(options.cpus, exe, argv);
+  const child = spawn(bin, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   let err = "";
+  /** Resolvers of `gc()` calls waiting for their `gc done` line. */
+  const gcWaiters: ((use: HeapUse) => void)[] = [];
+  const gc = (): Promise<HeapUse> =>
+    new Promise<HeapUse>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`${name}: no 'gc done' within ${GC_MS} ms`)), GC_MS);
+      gcWaiters.push((use) => {
+        clearTimeout(t);
+        resolve(use);
+      });
+      // Not child.kill(): Deno's sends one signal per child, later calls are no-ops.
+      process.kill(child.pid!, "SIGUSR2");
+    });
+  /** After the `listening on` line: watches for `gc done` lines (the rest is dropped). */
+  let tail = "";
+  const watch = (s: string) => {
+    tail = (tail + s).slice(-256);
+    for (;;) {
+      const m = /gc done (\d+) (\d+)\n/.exec(tail);
+      if (m === null) break;
+      tail = tail.slice(m.index + m[0].length);
+      gcWaiters.shift()?.({ heapUsed: Number(m[1]), external: Number(m[2]) });
+    }
+  };
   return new Promise<Target>((resolve, reject) => {
     const timer = setTimeout(() => fail(`no 'listening on' line within ${START_MS} ms`), START_MS);
     const fail = (why: string) => {
@@ -95,8 +201,15 @@ export function startListening(name: string, exe: string, argv: string[]): Promi
       if (m === null) return;
       clearTimeout(timer);
       child.stdout!.removeAllListeners("data");
+      if (options.gcHook === true) child.stdout!.on("data", watch);
       child.stdout!.resume();
-      resolve({ name, port: Number(m[1]), pid: child.pid, stop: () => stopChild(child) });
+      resolve({
+        name,
+        port: Number(m[1]),
+        pid: child.pid,
+        ...(options.gcHook === true ? { gc } : {}),
+        stop: () => stopChild(child),
+      });
     });
     child.stderr!.setEncoding("utf8");
     child.stderr!.on("data", (s: string) => (err += s));
@@ -106,25 +219,38 @@ export function startListening(name: string, exe: string, argv: string[]): Promi
 }
 
 /** The runtime's hand-written pipe (`bench/pipe.ts`) in front of `serverPort`. */
-export function startPipe(serverPort: number): Promise<Target> {
+export function startPipe(serverPort: number, options: StartOptions = {}): Promise<Target> {
   const [exe, argv] = runtimeCommand("bench/pipe.ts", [
     "--listen",
     "127.0.0.1:0",
     "--target",
     `127.0.0.1:${serverPort}`,
-  ]);
-  return startListening("pipe", exe, argv);
+  ], options);
+  return startListening("pipe", exe, argv, options);
 }
 
 /** proxykit's CLI (`examples/proxy.ts`, TCP mode, one server) in front of `serverPort`. */
-export function startProxykit(serverPort: number): Promise<Target> {
-  const [exe, argv] = runtimeCommand("examples/proxy.ts", [
+export function startProxykit(serverPort: number, options: StartOptions = {}): Promise<Target> {
+  return startProxykitFrom("proxykit", "examples/proxy.ts", serverPort, options);
+}
+
+/**
+ * proxykit's CLI from another checkout (`file` is its `examples/proxy.ts`, absolute or relative
+ * to the root), e.g. a `git worktree` of an earlier commit, to compare two versions in one run.
+ */
+export function startProxykitFrom(
+  name: string,
+  file: string,
+  serverPort: number,
+  options: StartOptions = {},
+): Promise<Target> {
+  const [exe, argv] = runtimeCommand(file, [
     "--listen",
     "127.0.0.1:0",
     "--server",
     `127.0.0.1:${serverPort}`,
-  ]);
-  return startListening("proxykit", exe, argv);
+  ], options);
+  return startListening(name, exe, argv, options);
 }
 
 /** Path of the haproxy binary (PATH, then Debian's /usr/sbin), or undefined. */
@@ -141,7 +267,8 @@ export function haproxyVersion(bin: string): string {
   return /version (\S+)/.exec(r.stdout ?? "")?.[1] ?? "?";
 }
 
-function freePort(): Promise<number> {
+/** A port free on 127.0.0.1 right now. */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.once("error", reject);
@@ -166,9 +293,14 @@ function canConnect(port: number): Promise<boolean> {
 /**
  * HAProxy `mode tcp` in front of `serverPort`, one thread (as the single-threaded proxies
  * beside it; with two it would compete with the load generator for the second core), default
- * buffers, no splicing.
+ * buffers, no splicing. `maxconn` (default 4096) must exceed the streams a bench holds open.
  */
-export async function startHaproxy(bin: string, serverPort: number): Promise<Target> {
+export async function startHaproxy(
+  bin: string,
+  serverPort: number,
+  maxconn = 4096,
+  cpus?: string,
+): Promise<Target> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), "proxykit-bench-"));
   const cfg = join(dir, "haproxy.cfg");
@@ -177,9 +309,10 @@ export async function startHaproxy(bin: string, serverPort: number): Promise<Tar
     [
       "global",
       "    nbthread 1",
-      "    maxconn 4096",
+      `    maxconn ${maxconn}`,
       "defaults",
       "    mode tcp",
+      `    maxconn ${maxconn}`,
       "    timeout connect 5s",
       "    timeout client 120s",
       "    timeout server 120s",
@@ -189,7 +322,8 @@ export async function startHaproxy(bin: string, serverPort: number): Promise<Tar
       "",
     ].join("\n"),
   );
-  const child = spawn(bin, ["-f", cfg, "-db"], { stdio: ["ignore", "ignore", "pipe"] });
+  const [exe, argv] = pinned(cpus, bin, ["-f", cfg, "-db"]);
+  const child = spawn(exe, argv, { stdio: ["ignore", "ignore", "pipe"] });
   let err = "";
   child.stderr!.setEncoding("utf8");
   child.stderr!.on("data", (s: string) => (err += s));

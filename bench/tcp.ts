@@ -21,7 +21,8 @@
  * Options: `--quick` (small counts, one repetition: a smoke test), `--reps N`,
  * `--bulk-mib N` (per connection), `--rounds N` (ping-pong round trips per connection),
  * `--write-kib N` (size of the generator's writes, default 64),
- * `--no-haproxy`, `--targets LIST` (among direct,pipe,proxykit,haproxy), `--measures LIST`
+ * `--no-haproxy`, `--no-pin` (by default targets run on CPU 1 and, through `bench/run.sh`,
+ * this process on CPU 0), `--targets LIST` (among direct,pipe,proxykit,haproxy), `--measures LIST`
  * (among upload,download,pingpong), and, for experiments,
  * `--extra 'NAME=COMMAND ARGS'` (repeatable: one more column, a child started from the root
  * that prints `listening on HOST:PORT`; `{server}` in ARGS becomes the bench server's address).
@@ -33,6 +34,7 @@ import process from "node:process";
 import { parseArgs } from "node:util";
 import type { LoadKit } from "./_proto.ts";
 import {
+  canPin,
   cpuSeconds,
   findHaproxy,
   haproxyVersion,
@@ -54,6 +56,7 @@ const { values: flags } = parseArgs({
     rounds: { type: "string" },
     "write-kib": { type: "string" },
     "no-haproxy": { type: "boolean" },
+    "no-pin": { type: "boolean" },
     targets: { type: "string" },
     measures: { type: "string" },
     extra: { type: "string", multiple: true },
@@ -187,10 +190,18 @@ if (wanted.has("direct")) {
   });
 }
 const notes: string[] = [];
+/**
+ * With two CPUs or more and `taskset` (and no `--no-pin`), every target runs on CPU 1 while
+ * this process (load generator and server, pinned to CPU 0 by `bench/run.sh`) keeps the other:
+ * the figures then compare the targets' own costs, not where the scheduler put them.
+ */
+const TARGET_CPUS = !flags["no-pin"] && availableParallelism() >= 2 && canPin() ? "1" : undefined;
+if (TARGET_CPUS === undefined) notes.push("not pinned: the targets share the CPUs with the load generator");
+const pin = TARGET_CPUS === undefined ? {} : { cpus: TARGET_CPUS };
 for (const [name, start] of [["pipe", startPipe], ["proxykit", startProxykit]] as const) {
   if (!wanted.has(name)) continue;
   try {
-    targets.push(await start(server.port));
+    targets.push(await start(server.port, pin));
   } catch (e) {
     notes.push(`FAILED to start: ${(e as Error).message}`);
   }
@@ -204,7 +215,7 @@ if (haproxyBin === undefined) {
 } else {
   haproxy = haproxyVersion(haproxyBin);
   try {
-    targets.push(await startHaproxy(haproxyBin, server.port));
+    targets.push(await startHaproxy(haproxyBin, server.port, undefined, TARGET_CPUS));
   } catch (e) {
     notes.push(`SKIP haproxy: ${(e as Error).message}`);
   }
@@ -217,7 +228,7 @@ for (const spec of flags.extra ?? []) {
   );
   const name = spec.slice(0, eq);
   try {
-    targets.push(await startListening(name, exe!, argv));
+    targets.push(await startListening(name, exe!, argv, pin));
     extras.push(name);
   } catch (e) {
     notes.push(`FAILED to start: ${(e as Error).message}`);

@@ -232,7 +232,12 @@ export class ProxyServer implements AsyncDisposable {
       const be = this.#backends.find((b) => b.name === f.defaultBackend)!;
       return new Frontend(toFrontendSettings(f), be);
     });
-    this.#contexts = new Map(this.#frontends.map((fe) => [fe, { clock: this.#clock, frontend: fe, onEnd: this.#end }]));
+    this.#contexts = new Map(this.#frontends.map((fe) => {
+      const be = fe.backend.settings;
+      const timed = fe.settings.clientTimeoutMs !== undefined || be.serverTimeoutMs !== undefined ||
+        be.tunnelTimeoutMs !== undefined;
+      return [fe, { clock: this.#clock, timed, frontend: fe, onEnd: this.#end }];
+    }));
     this.frontends = this.#frontends;
     this.backends = this.#backends;
     INTERNALS.set(this, {

@@ -34,6 +34,11 @@ export const REQ_BUFFER_BYTES = 16384;
 export interface StreamContext {
   /** Times the stream: inactivity timeouts and the log's `%Tc`, `%Tt`. */
   readonly clock: Clock;
+  /**
+   * Whether any inactivity timeout applies (client, server or tunnel). Without one, the data
+   * path does not read the clock for each chunk and no timer is ever armed.
+   */
+  readonly timed: boolean;
   /** The frontend the stream was accepted on; its backend serves it. */
   readonly frontend: Frontend;
   /** Called once when a stream is over, after its lease was released. */
@@ -121,7 +126,8 @@ export class Stream implements CancelToken {
   aborted = false;
   /** What the connect loop waits for leaves its canceller here (CancelToken). */
   onCancel: (() => void) | undefined;
-  #pending: Uint8Array[] = [];
+  /** Client bytes that arrived before the server side was up (made on first need). */
+  #pending: Uint8Array[] | undefined;
   #pendingBytes = 0;
   /**
    * The side's read was shut by its inactivity timeout (HAProxy's CF_SHUTR on
@@ -219,11 +225,14 @@ export class Stream implements CancelToken {
       return;
     }
     this.#server = r;
-    this.#srvAt = clock.now();
+    if (this.#ctx.timed) this.#srvAt = clock.now();
     r.setHandlers(new ServerHandlers(this));
-    for (const chunk of this.#pending) this.#toServer(chunk);
-    this.#pending = [];
-    this.#pendingBytes = 0;
+    const pending = this.#pending;
+    if (pending !== undefined) {
+      this.#pending = undefined;
+      this.#pendingBytes = 0;
+      for (const chunk of pending) this.#toServer(chunk);
+    }
     if (this.#clientEof) bc.shutw();
     // The client may have been paused by a full request buffer; unless flushing it just
     // saturated the server (then serverDrained() resumes it), let it send again.
@@ -242,14 +251,16 @@ export class Stream implements CancelToken {
   /** Client bytes: forwarded, or held (bounded) until the server side is established. */
   fromClient(chunk: Uint8Array): void {
     this.bytesIn += chunk.length;
-    const now = this.#ctx.clock.now();
-    this.#cliAt = now;
-    this.#srvAt = now;
+    if (this.#ctx.timed) {
+      const now = this.#ctx.clock.now();
+      this.#cliAt = now;
+      this.#srvAt = now;
+    }
     if (this.#server !== undefined) {
       this.#toServer(chunk);
       return;
     }
-    this.#pending.push(chunk);
+    (this.#pending ??= []).push(chunk);
     this.#pendingBytes += chunk.length;
     if (this.#pendingBytes >= REQ_BUFFER_BYTES) this.#client.pause();
   }
@@ -257,9 +268,11 @@ export class Stream implements CancelToken {
   /** Server bytes go to the client; a saturated client pauses the server. */
   fromServer(chunk: Uint8Array): void {
     this.bytesOut += chunk.length;
-    const now = this.#ctx.clock.now();
-    this.#srvAt = now;
-    this.#cliAt = now;
+    if (this.#ctx.timed) {
+      const now = this.#ctx.clock.now();
+      this.#srvAt = now;
+      this.#cliAt = now;
+    }
     if (!this.#client.write(chunk) && !this.#serverBlocked) {
       this.#serverBlocked = true;
       this.#server!.pause();
@@ -289,7 +302,7 @@ export class Stream implements CancelToken {
 
   /** The client can take more: let the server side read again. */
   clientDrained(): void {
-    this.#cliAt = this.#ctx.clock.now();
+    if (this.#ctx.timed) this.#cliAt = this.#ctx.clock.now();
     if (this.#serverBlocked) {
       this.#serverBlocked = false;
       if (!this.#serverReadShut) this.#server?.resume();
@@ -299,7 +312,7 @@ export class Stream implements CancelToken {
 
   /** The server can take more: let the client side read again. */
   serverDrained(): void {
-    this.#srvAt = this.#ctx.clock.now();
+    if (this.#ctx.timed) this.#srvAt = this.#ctx.clock.now();
     if (this.#clientBlocked) {
       this.#clientBlocked = false;
       if (!this.#clientReadShut) this.#client.resume();
@@ -373,6 +386,7 @@ export class Stream implements CancelToken {
    * HAProxy refreshes a side's read timeout when it writes to that side.
    */
   #armTimer(): void {
+    if (!this.#ctx.timed) return;
     const clock = this.#ctx.clock;
     clock.clearTimer(this.#timer);
     this.#timer = undefined;

@@ -15,14 +15,20 @@ import { watchCancel } from "../_cancel.ts";
 import { ignore, NodeSocket } from "./socket.ts";
 import { tlsClientOptions, tlsInfo } from "./tls.ts";
 
+/** Text for this connect's errors, built only when one happens. */
+function where(address: ConnectOptions["address"]): string {
+  return `connect ${describeAddress(address)}`;
+}
+
 /**
  * Resolves once connected (plain) or after the handshake and certificate check (TLS). `mark`
  * is Node's writable high-water mark for the socket.
  */
 export function connect(options: ConnectOptions, mark: number): Promise<Socket> {
   const { address, signal } = options;
-  const where = `connect ${describeAddress(address)}`;
-  if (signal?.aborted === true) return Promise.reject(netError("ECANCELED", `${where}: aborted`, signal.reason));
+  if (signal?.aborted === true) {
+    return Promise.reject(netError("ECANCELED", `${where(address)}: aborted`, signal.reason));
+  }
   return new Promise<Socket>((resolve, reject) => {
     const raw = address.transport === "unix" ? netConnect({ path: address.path, allowHalfOpen: true }) : netConnect({
       host: address.hostname,
@@ -58,8 +64,8 @@ export function connect(options: ConnectOptions, mark: number): Promise<Socket> 
       sock.destroy();
       reject(err);
     };
-    const onError = (err: unknown): void => fail(toNetError(err, where));
-    const onAbort = (): void => fail(netError("ECANCELED", `${where}: aborted`, signal?.reason));
+    const onError = (err: unknown): void => fail(toNetError(err, where(address)));
+    const onAbort = (): void => fail(netError("ECANCELED", `${where(address)}: aborted`, signal?.reason));
     sock.once(ready, onReady);
     sock.once("error", onError);
     const unwatch = watchCancel(options, onAbort);

@@ -67,16 +67,31 @@ export class KeyedQueue {
       if (this.#keys[mid]! <= key) lo = mid + 1;
       else hi = mid;
     }
-    this.#keys.splice(lo, 0, key);
-    this.#nodes.splice(lo, 0, node);
+    // By hand, not splice(): splice returns an array of what it removed, one allocation per
+    // election on the connection path.
+    const keys = this.#keys;
+    const nodes = this.#nodes;
+    for (let i = keys.length; i > lo; i--) {
+      keys[i] = keys[i - 1]!;
+      nodes[i] = nodes[i - 1]!;
+    }
+    keys[lo] = key;
+    nodes[lo] = node;
   }
 
   /** Removes `node` if present. */
   remove(node: FwrrNode): void {
-    const i = this.#nodes.indexOf(node);
+    const nodes = this.#nodes;
+    const i = nodes.indexOf(node);
     if (i < 0) return;
-    this.#keys.splice(i, 1);
-    this.#nodes.splice(i, 1);
+    const keys = this.#keys;
+    const last = nodes.length - 1;
+    for (let j = i; j < last; j++) {
+      keys[j] = keys[j + 1]!;
+      nodes[j] = nodes[j + 1]!;
+    }
+    keys.length = last;
+    nodes.length = last;
   }
 
   /** The node with the smallest key (the oldest among equals). */
@@ -123,7 +138,8 @@ export class FwrrGroup {
     let rolled = false;
     let avoided: FwrrNode | undefined;
     let chosen: FwrrNode | undefined;
-    const skipped: FwrrNode[] = [];
+    // Servers skipped on the way; rarely any, so made on first need.
+    let skipped: FwrrNode[] | undefined;
     for (;;) {
       if (this.currWeight === 0) this.currPos = this.currWeight = this.nextWeight;
       let n = this.#due();
@@ -146,13 +162,13 @@ export class FwrrGroup {
         }
         avoided = n;
       }
-      skipped.push(n);
+      (skipped ??= []).push(n);
     }
     if (chosen !== undefined) this.#place(chosen);
     // HAProxy chains skipped servers head-first, so they go back most recent first; the
     // order matters for ties between equal keys.
-    for (let i = skipped.length - 1; i >= 0; i--) {
-      const n = skipped[i]!;
+    for (let i = (skipped?.length ?? 0) - 1; i >= 0; i--) {
+      const n = skipped![i]!;
       if (n === chosen) continue;
       if (rolled) this.#queueByWeight(this.#init, n);
       else this.#place(n);

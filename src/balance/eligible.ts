@@ -28,6 +28,21 @@ export function eligibleServers(servers: readonly LbServer[], allBackups: boolea
 }
 
 /**
+ * The first server of {@link eligibleServers} without building the list: the first active
+ * server in load balancing, else the first backup one; undefined when there is none. The
+ * connection path asks this at every election.
+ */
+export function firstEligible(servers: readonly LbServer[]): LbServer | undefined {
+  let backup: LbServer | undefined;
+  for (const s of servers) {
+    if (!inLb(s)) continue;
+    if (!s.backup) return s;
+    backup ??= s;
+  }
+  return backup;
+}
+
+/**
  * True when a server has no free connection slot for a new stream: it reached its `maxconn`,
  * or streams already wait in its queue (they go first). This is the test of roundrobin,
  * static-rr, first and random (lb_fwrr.c, lb_map.c, lb_fas.c, backend.c `get_server_rnd()`:
@@ -91,8 +106,13 @@ export class LiveServerSet {
   /** Nothing to recompute: everything is read at each pick. */
   update(): void {}
 
+  /** The first of {@link members} (see {@link firstEligible}), without building the list. */
+  firstMember(): LbServer | undefined {
+    return firstEligible(this.#servers);
+  }
+
   /** True when some server is eligible. */
   hasUsableServer(): boolean {
-    return this.members().length > 0;
+    return firstEligible(this.#servers) !== undefined;
   }
 }

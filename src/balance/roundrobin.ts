@@ -71,8 +71,7 @@ export class RoundRobin extends LiveServerSet implements Balancer {
   /** Elects the next server of the weighted rotation, honouring `ctx.avoid`. */
   pick(ctx?: PickContext): LbServer | undefined {
     this.#sync();
-    const members = this.members();
-    const first = members[0];
+    const first = this.firstMember();
     if (first === undefined || mustQueueBehind(ctx)) return undefined;
     if (!first.backup) return this.#active.elect(canTake, ctx?.avoid);
     if (!this.#allBackups) return first;
