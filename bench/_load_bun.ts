@@ -1,7 +1,7 @@
 /**
  * The load kit on Bun's native sockets (see {@link LoadKit}): `Bun.listen`/`Bun.connect`
  * handlers, `write()`'s partial counts resumed from the `drain` handler, `shutdown()` for the
- * half-close (Bun's `end()` closes both directions on TCP, RUNTIMES.md Q4).
+ * half-close (Bun's `end()` closes both directions on TCP, docs/runtimes.md).
  *
  * @module
  */

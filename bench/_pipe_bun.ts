@@ -1,6 +1,6 @@
 /**
  * The hand-written Bun pipe (the ceiling for Bun): `Bun.listen`/`Bun.connect` with one shared
- * handler set per side. `write()` may take part of a chunk (RUNTIMES.md Q5): the rest waits in
+ * handler set per side. `write()` may take part of a chunk (docs/runtimes.md): the rest waits in
  * the destination's queue, the source is paused, and the `drain` handler flushes the queue and
  * resumes the source. EOF is forwarded with `shutdown()` once the queue is empty.
  *

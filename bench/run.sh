@@ -105,10 +105,6 @@ for rt in "${runtimes[@]}"; do
       node) cmd=(node "bench/$script.ts") ;;
     esac
     if [ "$script" = tcp ]; then args=(${tcp_args[@]+"${tcp_args[@]}"}); else args=(${conn_args[@]+"${conn_args[@]}"}); fi
-    # The bench process (load generator, server) on CPU 0; the scripts pin their targets to CPU 1.
-    if [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null && [[ " ${args[*]:-} " != *" --no-pin "* ]]; then
-      cmd=(taskset -c 0 "${cmd[@]}")
-    fi
     echo "\$ ${cmd[*]} ${args[*]:-}"
     start=$(date +%s)
     "${cmd[@]}" ${args[@]+"${args[@]}"} | tee "$out/$rt.$script.txt"
