@@ -72,6 +72,7 @@ export type { BackendCounters } from "./src/backend.ts";
 export type { FrontendCounters } from "./src/frontend.ts";
 export type { StreamCounts } from "./src/_counters.ts";
 export type { CheckCounters, CheckResult, CheckView } from "./src/health.ts";
+export type { HttpConnectionMode, HttpReuse, PoolCounters, PoolSettings, PoolView } from "./src/pool.ts";
 
 export type {
   BackendConfig,
@@ -132,8 +133,16 @@ export type { Balancer, BalancerOptions, LbServer, PickContext } from "./src/bal
 
 export { isProxyError, ProxyError } from "./src/errors.ts";
 export type { ProxyErrorCode } from "./src/errors.ts";
-export { formatJsonLog, formatLogDate, formatServerState, formatTcpLog } from "./src/log.ts";
-export type { ServerStateEvent, StreamLogRecord } from "./src/log.ts";
+export {
+  escapeLogText,
+  formatHttpJsonLog,
+  formatHttpLog,
+  formatJsonLog,
+  formatLogDate,
+  formatServerState,
+  formatTcpLog,
+} from "./src/log.ts";
+export type { HttpLogRecord, ServerStateEvent, StreamLogRecord } from "./src/log.ts";
 export { systemClock } from "./src/clock.ts";
 export type { Clock, Timer } from "./src/clock.ts";
 export type {

@@ -13,23 +13,28 @@ import type { FrontendSettings } from "./frontend.ts";
 import type { ResolvedBackendConfig, ResolvedFrontendConfig, ResolvedProxyConfig } from "./config/defaults.ts";
 
 /**
- * Refuses what the configuration accepts but the proxy cannot run yet: a frontend or backend
- * in `mode http` (the HTTP mux is not wired: refusing keeps anything from half-working), and
- * `use_backend` rules in `mode tcp` (content switching of TCP streams is not wired either).
+ * Refuses what the configuration accepts but the proxy cannot run yet: `use_backend` rules in
+ * `mode tcp` (content switching of TCP streams is not wired), and a `mode tcp` frontend using
+ * a `mode http` backend (HAProxy upgrades such streams to HTTP; proxykit does not yet).
+ * Refusing keeps anything from half-working.
  * @throws {ProxyError} `ERR_CONFIG_INVALID` naming the key.
  */
 export function checkWired(config: ResolvedProxyConfig): void {
   const refuse = (key: string, what: string) => {
     throw new ProxyError("ERR_CONFIG_INVALID", `${key}: ${what}`);
   };
+  const modes = new Map(config.backends.map((b) => [b.name, b.mode]));
   config.frontends.forEach((f, i) => {
-    if (f.mode === "http") refuse(`frontends[${i}].mode`, `frontend '${f.name}': mode http is not wired yet`);
+    if (f.mode !== "tcp") return;
     if ((f.http?.useBackends.length ?? 0) > 0) {
       refuse(`frontends[${i}].useBackends`, `frontend '${f.name}': use_backend is not wired yet in mode tcp`);
     }
-  });
-  config.backends.forEach((b, i) => {
-    if (b.mode === "http") refuse(`backends[${i}].mode`, `backend '${b.name}': mode http is not wired yet`);
+    if (f.defaultBackend !== undefined && modes.get(f.defaultBackend) === "http") {
+      refuse(
+        `frontends[${i}].defaultBackend`,
+        `frontend '${f.name}' (mode tcp) cannot use backend '${f.defaultBackend}' (mode http) yet`,
+      );
+    }
   });
 }
 
@@ -45,7 +50,11 @@ export function toBackendSettings(b: ResolvedBackendConfig): BackendSettings {
     queueTimeoutMs: b.timeouts.queueMs,
     serverTimeoutMs: b.timeouts.serverMs,
     tunnelTimeoutMs: b.timeouts.tunnelMs,
-    servers: b.servers,
+    servers: b.servers.map((s) => ({
+      ...s,
+      pool: { maxIdle: s.poolMaxConn, purgeDelayMs: s.poolPurgeDelayMs, maxReuse: s.maxReuse },
+    })),
+    ...(b.mode === "http" ? { http: { reuse: b.httpReuse, mode: b.httpConnectionMode } } : {}),
   };
 }
 
@@ -57,6 +66,7 @@ export function toFrontendSettings(f: ResolvedFrontendConfig): FrontendSettings 
     clientTimeoutMs: f.clientTimeoutMs,
     maxconn: f.maxconn,
     log: f.log,
+    mode: f.mode,
   };
 }
 

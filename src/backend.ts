@@ -22,6 +22,7 @@ import type { Balancer } from "./balance/types.ts";
 import { createBalancer, isDynamicAlgorithm } from "./balance/mod.ts";
 import type { BalanceAlgorithm } from "./config/types.ts";
 import type { ServerStateEvent } from "./log.ts";
+import { DEFAULT_POOL, type HttpConnectionMode, type HttpReuse, type PoolSettings, ServerPool } from "./pool.ts";
 
 /**
  * Turn-around delay cap between two connects to the same server after a connection error:
@@ -49,8 +50,13 @@ export interface BackendSettings {
   readonly serverTimeoutMs: number | undefined;
   /** `timeout tunnel`, ms; undefined = not used. */
   readonly tunnelTimeoutMs: number | undefined;
-  /** The servers, in declaration order. */
-  readonly servers: readonly ServerSettings[];
+  /** The servers, in declaration order, with their pool settings in HTTP mode. */
+  readonly servers: readonly (ServerSettings & { readonly pool?: PoolSettings })[];
+  /**
+   * HTTP mode (`mode http`): `http-reuse` and the backend's connection mode; every server then
+   * gets a pool of idle connections. Undefined in TCP mode.
+   */
+  readonly http?: { readonly reuse: HttpReuse; readonly mode: HttpConnectionMode };
 }
 
 /**
@@ -88,6 +94,12 @@ export interface CancelToken extends ConnectCancel {
   /** The client left before the server side was up, or the stream was killed. */
   readonly aborted: boolean;
 }
+
+/**
+ * In HTTP mode, an idle connection to `srv` the stream may take from that server's pool
+ * instead of connecting (`http-reuse`), or undefined.
+ */
+export type ReuseHook = (srv: Server) => Connection | undefined;
 
 /** One connect attempt's cancellation (see `Backend#attempt`). */
 interface ConnectAttempt {
@@ -139,6 +151,11 @@ export class Backend {
     const rampWeight = isDynamicAlgorithm(settings.balance.kind);
     const transition = this.#transition;
     this.servers = settings.servers.map((s) => new Server(s, clock, { rampWeight, transition }));
+    if (settings.http !== undefined) {
+      settings.servers.forEach((s, i) => {
+        this.servers[i]!.pool = new ServerPool(s.pool ?? DEFAULT_POOL, clock);
+      });
+    }
     this.queues = new Queues({
       clock,
       queueTimeoutMs: settings.queueTimeoutMs,
@@ -234,11 +251,22 @@ export class Backend {
    * connect with retries and redispatch. Resolves with the socket, or with the termination
    * code when it gives up; `cancel` is raised when the client leaves (`CC`/`CQ`), and whatever
    * the loop waits for (a queue, the turn-around delay, a connect) leaves its canceller in it.
+   * `reuse` (HTTP mode) may hand over an idle connection to the elected server instead of a
+   * connect; `assigned` skips the election for a lease that still holds its slot (a request
+   * sent again after a reused connection failed).
    */
-  async connect(lease: Lease, si: StreamInterface, cancel: CancelToken): Promise<Socket | ConnectFailure> {
+  async connect(
+    lease: Lease,
+    si: StreamInterface,
+    cancel: CancelToken,
+    reuse?: ReuseHook,
+    assigned = false,
+  ): Promise<Socket | ConnectFailure> {
     const s = this.settings;
     let avoid: Server | undefined;
     si.setState("REQ");
+    // A request sent again on a new connection keeps the server and slot it holds.
+    if (assigned && lease.holdsSlot) si.setState("ASS");
     for (;;) {
       if (cancel.aborted) return this.#abandon(lease, si, si.state === "QUE" ? "CQ" : "CC");
       if (si.state === "REQ") {
@@ -252,8 +280,18 @@ export class Backend {
       }
       // ASS: the connect side of HAProxy's 2013 design note. The connection is attached on
       // first need and keeps its destination across retries; it was cleared (not freed) if we
-      // came back from REQ.
+      // came back from REQ. In HTTP mode an idle connection to the elected server may serve
+      // instead (the pool), attached as it is: no connect.
       const srv = lease.server!;
+      if (si.conn === undefined && reuse !== undefined) {
+        const idle = reuse(srv);
+        if (idle !== undefined && idle.socket !== undefined) {
+          si.attach(idle);
+          si.setState("CON");
+          si.setState("EST");
+          return idle.socket;
+        }
+      }
       const conn = si.ensureConn();
       if ((conn.flags & CO_FL.ADDR_TO_SET) === 0) {
         conn.setDst(srv.address);

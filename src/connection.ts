@@ -113,6 +113,11 @@ export class Connection {
   socket: Socket | undefined;
   /** Number of connect() calls made on this object (retries included). */
   attempts = 0;
+  /**
+   * HTTP requests sent on this connection (HTTP mode): the pool reads it to tell connections
+   * that proved the server keeps them alive (more than one) and to apply `max-reuse`.
+   */
+  requests = 0;
 
   /**
    * Builds the connection of an accepted socket: every layer ready, both addresses known to the

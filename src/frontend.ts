@@ -27,7 +27,9 @@ export interface FrontendSettings {
   /** `maxconn` of the frontend, 0 = unlimited. */
   readonly maxconn: number;
   /** Format and target of this frontend's stream log lines; undefined = no log lines. */
-  readonly log: { readonly format: "tcplog" | "json"; readonly target: "stdout" | "stderr" } | undefined;
+  readonly log: { readonly format: "tcplog" | "json" | "httplog"; readonly target: "stdout" | "stderr" } | undefined;
+  /** `mode`: `http` frontends run an HTTP session per connection. */
+  readonly mode: "tcp" | "http";
 }
 
 /** A frontend at run time. */

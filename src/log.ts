@@ -165,6 +165,78 @@ export function formatJsonLog(r: StreamLogRecord): string {
 }
 
 /**
+ * What an HTTP transaction reports when it ends, for `option httplog` (configuration.txt
+ * 8.2.3): the fields of {@link StreamLogRecord} (`termination` then holds HAProxy's four
+ * characters, e.g. `----`, `PR--`, `SH--`) and the HTTP ones. Times are ms; -1 means "never
+ * reached".
+ */
+export interface HttpLogRecord extends StreamLogRecord {
+  /** `%TR`: from the first byte of the request (or the end of the previous one) to its complete head. */
+  readonly requestMs: number;
+  /** `%Tr`: from the request sent to the server's response head. */
+  readonly responseMs: number;
+  /** `%Ta`: the active time of the transaction, request head to end. */
+  readonly activeMs: number;
+  /** `%ST`: the status sent to the client, -1 when none was. */
+  readonly status: number;
+  /** `%r`: `METHOD TARGET VERSION` as received; undefined for a request refused before its head was parsed (`<BADREQ>`). */
+  readonly requestLine: string | undefined;
+  /**
+   * `%tsc`'s last two characters, the persistence cookie's status on the request and on the
+   * response (configuration.txt 8.5); `--` without cookie persistence.
+   */
+  readonly cookieStatus?: string;
+}
+
+/**
+ * `%r` as HAProxy writes it inside its quotes: bytes outside `!`..`~` but the space, `"` and
+ * `#` become `#XX` (hex), so a log line stays one parsable line.
+ */
+export function escapeLogText(text: string): string {
+  let out = "";
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if ((c < 0x20 || c >= 0x7f || c === 0x22 || c === 0x23) && c !== 0x20) {
+      out += "#" + c.toString(16).toUpperCase().padStart(2, "0");
+    } else out += text[i];
+  }
+  return out;
+}
+
+/**
+ * Formats HAProxy's HTTP log line (`option httplog`, configuration.txt 8.2.3):
+ * `%ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B %CC %CS %tsc %ac/%fc/%bc/%sc/%rc
+ * %sq/%bq %{+Q}r` (no header captures, so `%hr %hs` are absent, as HAProxy prints them).
+ *
+ * @example
+ * `127.0.0.1:41372 [30/Nov/2026:04:16:43.750] fe be/s1 0/0/0/1/1 200 60 - - ---- 1/1/0/0/0 0/0 "GET / HTTP/1.1"`
+ */
+export function formatHttpLog(r: HttpLogRecord): string {
+  const [ci, cp] = clientParts(r.client);
+  const line = r.requestLine === undefined ? "<BADREQ>" : escapeLogText(r.requestLine);
+  return `${ci}:${cp} [${formatLogDate(r.acceptedAt)}] ${r.frontend} ${r.backend}/${
+    r.server ?? "<NOSRV>"
+  } ${r.requestMs}/${r.queueMs}/${r.connectMs}/${r.responseMs}/${r.activeMs} ${r.status} ${r.bytesToClient} - - ${r.termination}${
+    r.cookieStatus ?? "--"
+  } ${r.processConns}/${r.frontendConns}/${r.backendConns}/${r.serverConns}/${
+    r.redispatched ? "+" : ""
+  }${r.retries} ${r.serverQueue}/${r.backendQueue} "${line}"`;
+}
+
+/** {@link formatJsonLog} with the HTTP fields (`TR`, `Tr`, `Ta`, `status_code`, `http_request`). */
+export function formatHttpJsonLog(r: HttpLogRecord): string {
+  const base = JSON.parse(formatJsonLog(r)) as Record<string, unknown>;
+  return JSON.stringify({
+    ...base,
+    TR: r.requestMs,
+    Tr: r.responseMs,
+    Ta: r.activeMs,
+    status_code: r.status,
+    http_request: r.requestLine ?? "<BADREQ>",
+  });
+}
+
+/**
  * A server state change with what it did to the backend (HAProxy's `srv_update_status()`):
  * what a server state line reports and what `onServerStateChange` hooks receive.
  */

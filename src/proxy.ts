@@ -35,7 +35,19 @@ import { Connection } from "./connection.ts";
 import { Backend, type BackendCounters } from "./backend.ts";
 import { Frontend, type FrontendCounters } from "./frontend.ts";
 import { Stream, type StreamContext } from "./stream.ts";
-import { formatJsonLog, formatServerState, formatTcpLog, type ServerStateEvent, type StreamLogRecord } from "./log.ts";
+import {
+  formatHttpJsonLog,
+  formatHttpLog,
+  formatJsonLog,
+  formatServerState,
+  formatTcpLog,
+  type HttpLogRecord,
+  type ServerStateEvent,
+  type StreamLogRecord,
+} from "./log.ts";
+import { HttpSession, type HttpSessionContext } from "./http_session.ts";
+import type { HttpTxn } from "./http_txn.ts";
+import { compileHttpPolicy, compileProxyPolicies, type HttpPolicy } from "./http/policy.ts";
 import { createHealthCheckers, type HealthChecker } from "./health.ts";
 import type { ServerView } from "./server.ts";
 import type { ProxyConfig } from "./config/types.ts";
@@ -199,6 +211,9 @@ export class ProxyServer implements AsyncDisposable {
   readonly #log: ((line: string, target: LogTarget) => void) | undefined;
   readonly #hooks: ProxyHooks;
   readonly #streams = new Set<Stream>();
+  /** HTTP client connections in progress (their transactions log one line each). */
+  readonly #sessions = new Set<HttpSession>();
+  readonly #httpContexts: ReadonlyMap<Frontend, HttpSessionContext>;
   readonly #checkers: HealthChecker[] = [];
   /** One stream context per frontend, shared by its streams. */
   readonly #contexts: ReadonlyMap<Frontend, StreamContext>;
@@ -238,6 +253,7 @@ export class ProxyServer implements AsyncDisposable {
         be.tunnelTimeoutMs !== undefined;
       return [fe, { clock: this.#clock, timed, frontend: fe, onEnd: this.#end }];
     }));
+    this.#httpContexts = this.#buildHttpContexts();
     this.frontends = this.#frontends;
     this.backends = this.#backends;
     INTERNALS.set(this, {
@@ -292,8 +308,10 @@ export class ProxyServer implements AsyncDisposable {
   async stop(options: StopOptions = {}): Promise<void> {
     for (const hc of this.#checkers) hc.stop();
     await Promise.all(this.#frontends.flatMap((f) => f.listeners.splice(0).map((l) => l.close())));
+    // Idle HTTP connections close now; busy ones after their response (`connection: close`).
+    for (const s of this.#sessions) s.drain();
     const grace = options.graceMs ?? 0;
-    if (grace > 0 && this.#streams.size > 0) {
+    if (grace > 0 && this.#streams.size + this.#sessions.size > 0) {
       let timer: ReturnType<Clock["setTimer"]> | undefined;
       await Promise.race([
         this.#whenIdle(),
@@ -302,7 +320,9 @@ export class ProxyServer implements AsyncDisposable {
       this.#clock.clearTimer(timer);
     }
     for (const s of this.#streams) s.kill();
+    for (const s of this.#sessions) s.kill();
     await this.#whenIdle();
+    for (const be of this.#backends) for (const srv of be.servers) srv.pool?.clear();
   }
 
   /** `await using proxy = new ProxyServer(...)`: the same as {@link stop} without grace. */
@@ -312,7 +332,7 @@ export class ProxyServer implements AsyncDisposable {
 
   /** Resolves once no stream is in progress. */
   #whenIdle(): Promise<void> {
-    if (this.#streams.size === 0) return Promise.resolve();
+    if (this.#streams.size + this.#sessions.size === 0) return Promise.resolve();
     return new Promise((resolve) => this.#idle.push(resolve));
   }
 
@@ -340,6 +360,13 @@ export class ProxyServer implements AsyncDisposable {
     // The client's address is read from the socket on first use; what logs it at the end
     // reads it now, while the socket is open (Node and Bun cannot once it is destroyed).
     if (fe.settings.log !== undefined || this.#hooks.onStreamEnd !== undefined) void conn.src;
+    const http = this.#httpContexts.get(fe);
+    if (http !== undefined) {
+      const session = new HttpSession(http, socket, conn);
+      this.#sessions.add(session);
+      session.start();
+      return;
+    }
     const lease = fe.backend.admit(conn);
     const stream = new Stream(this.#contexts.get(fe)!, lease, socket, conn);
     this.#streams.add(stream);
@@ -367,8 +394,111 @@ export class ProxyServer implements AsyncDisposable {
       }
       this.#call(hook, record);
     }
-    if (this.#streams.size === 0) { for (const resolve of this.#idle.splice(0)) resolve(); }
+    this.#idleCheck();
   };
+
+  #idleCheck(): void {
+    if (this.#streams.size + this.#sessions.size === 0) { for (const resolve of this.#idle.splice(0)) resolve(); }
+  }
+
+  /**
+   * What the sessions of each `mode http` frontend share: the compiled rules of the frontend
+   * and of every HTTP backend (a section without HTTP settings gets empty ones), and the
+   * backends `use_backend` may name.
+   */
+  #buildHttpContexts(): Map<Frontend, HttpSessionContext> {
+    const out = new Map<Frontend, HttpSessionContext>();
+    if (!this.config.frontends.some((f) => f.mode === "http")) return out;
+    const compiled = compileProxyPolicies(this.config);
+    const backendPolicies = new Map<string, HttpPolicy>();
+    const backends = new Map<string, Backend>();
+    for (const [i, b] of this.config.backends.entries()) {
+      if (b.mode !== "http") continue;
+      backendPolicies.set(b.name, compiled.backends.get(b.name) ?? compileHttpPolicy({ name: b.name }));
+      backends.set(b.name, this.#backends[i]!);
+    }
+    for (const [i, f] of this.config.frontends.entries()) {
+      if (f.mode !== "http") continue;
+      const fe = this.#frontends[i]!;
+      const policy = compiled.frontends.get(f.name) ??
+        compileHttpPolicy({
+          name: f.name,
+          ...(f.defaultBackend !== undefined ? { defaultBackend: f.defaultBackend } : {}),
+        });
+      out.set(fe, {
+        clock: this.#clock,
+        frontend: fe,
+        policy,
+        backendPolicies,
+        backends,
+        limits: {},
+        requestTimeoutMs: f.httpRequestTimeoutMs,
+        keepAliveTimeoutMs: f.httpKeepAliveTimeoutMs,
+        mode: f.httpConnectionMode,
+        onTxnEnd: this.#txnEnd,
+        onEnd: this.#sessionEnd,
+      });
+    }
+    return out;
+  }
+
+  /** One HTTP transaction over: its log line and hook (the connection's counters move at its end). */
+  readonly #txnEnd = (t: HttpTxn): void => {
+    const fe = t.session.frontend;
+    const log = this.#log !== undefined ? fe.settings.log : undefined;
+    const hook = this.#hooks.onStreamEnd;
+    if (log === undefined && hook === undefined) return;
+    const r = this.#httpRecord(t);
+    if (log !== undefined) {
+      const line = log.format === "json"
+        ? formatHttpJsonLog(r)
+        : log.format === "httplog"
+        ? formatHttpLog(r)
+        : formatTcpLog(r);
+      this.#log?.(line, log.target);
+    }
+    this.#call(hook, r);
+  };
+
+  /** An HTTP client connection over. */
+  readonly #sessionEnd = (s: HttpSession): void => {
+    this.#sessions.delete(s);
+    this.counters.current--;
+    s.frontend.leave(s.bytesIn, s.bytesOut);
+    this.#idleCheck();
+  };
+
+  #httpRecord(t: HttpTxn): HttpLogRecord {
+    const fe = t.session.frontend;
+    const lease = t.lease;
+    const srv = lease?.server;
+    return {
+      client: t.session.conn.src,
+      acceptedAt: t.startAt,
+      frontend: fe.name,
+      backend: t.backendName,
+      server: srv?.name,
+      queueMs: t.queueMs,
+      connectMs: t.connectMs,
+      totalMs: t.endedAt - t.startAt,
+      bytesToClient: t.bytesOut,
+      bytesFromClient: t.bytesIn,
+      termination: t.termination,
+      processConns: this.counters.current,
+      frontendConns: fe.counters.current,
+      backendConns: t.backend?.counters.current ?? 0,
+      serverConns: srv?.counters.current ?? 0,
+      retries: lease?.retries ?? 0,
+      redispatched: lease?.redispatched ?? false,
+      serverQueue: lease?.serverQueuePos ?? 0,
+      backendQueue: lease?.backendQueuePos ?? 0,
+      requestMs: t.requestLine === undefined ? -1 : t.headAt - t.startAt,
+      responseMs: t.responseMs,
+      activeMs: t.endedAt - t.startAt,
+      status: t.status,
+      requestLine: t.requestLine,
+    };
+  }
 
   /** The log record of stream `s`, which just ended. */
   #record(s: Stream): StreamLogRecord {

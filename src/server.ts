@@ -10,6 +10,7 @@ import type { Clock } from "./clock.ts";
 import { countIn, newStreamCounts, type StreamCounts } from "./_counters.ts";
 import { Queue } from "./queue.ts";
 import type { CheckView } from "./health.ts";
+import type { PoolView, ServerPool } from "./pool.ts";
 
 /**
  * Server states as HAProxy's stats show them (management.txt 9.1, `show stat` field `status`):
@@ -75,6 +76,8 @@ export interface ServerView {
   readonly counters: Readonly<ServerCounters>;
   /** Its active health check, when it has `check`. */
   readonly check: CheckView | undefined;
+  /** Its pool of idle connections in `mode http` (reuse counters), undefined in `mode tcp`. */
+  readonly pool: PoolView | undefined;
 }
 
 /** Options of {@link Server}. */
@@ -110,6 +113,8 @@ export class Server implements ServerView {
   readonly counters: ServerCounters;
   /** Its health checker, set by `createHealthCheckers()` (HAProxy's `srv->check`). */
   check: CheckView | undefined;
+  /** Its idle connections in HTTP mode (set by its backend), undefined in TCP mode. */
+  pool: ServerPool | undefined;
   #state: ServerState;
   /** Weight set by the configuration or at run time (HAProxy's uweight), 0..256. */
   #userWeight: number;

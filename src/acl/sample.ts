@@ -27,9 +27,9 @@ export interface SampleContext {
   /** The response head, for `http-response` rules and `status`, `res.hdr`... @default undefined */
   readonly response?: ResponseHead;
   /** The client's address (`src`, `src_port`). @default undefined: those fetches find nothing */
-  readonly src?: Endpoint;
+  readonly src?: Endpoint | undefined;
   /** The address the client connected to (`dst`, `dst_port`). @default undefined */
-  readonly dst?: Endpoint;
+  readonly dst?: Endpoint | undefined;
   /** The client connection is TLS (`ssl_fc`; `proto=https` in `Forwarded`). @default false */
   readonly secure?: boolean;
   /**

@@ -9,6 +9,7 @@ import { address, exactArgs, int, time } from "./_cfg_values.ts";
 import { type ServerOptions, serverOptions } from "./_cfg_server.ts";
 import { DEFAULT_RANDOM_DRAWS, MAX_COUNT, NAME_PATTERN } from "./defaults.ts";
 import type { BalanceAlgorithm } from "./types.ts";
+import type { HttpConnectionMode, HttpReuse } from "../pool.ts";
 import type { HttpSettings, SectionHttp } from "./_cfg_http.ts";
 
 /** Kinds of proxy sections (`global` is handled apart). */
@@ -43,7 +44,20 @@ export interface Settings {
   /** `[no] option allbackups`. */
   allBackups?: boolean;
   /** `timeout connect|client|server|queue|tunnel|check`, ms. */
-  timeouts: { connect?: number; client?: number; server?: number; queue?: number; tunnel?: number; check?: number };
+  timeouts: {
+    connect?: number;
+    client?: number;
+    server?: number;
+    queue?: number;
+    tunnel?: number;
+    check?: number;
+    httpRequest?: number;
+    httpKeepAlive?: number;
+  };
+  /** `option http-keep-alive | http-server-close | httpclose`. */
+  connMode?: HttpConnectionMode;
+  /** `http-reuse`. */
+  httpReuse?: HttpReuse;
   /** `option tcp-check` or `option httpchk [<method>] [<uri>] [<version>]`. */
   healthCheck?: { kind: "tcp" } | { kind: "http"; method?: string; uri?: string; version?: string };
   /** `http-check expect status <codes>`, every code listed (ranges expanded). */
@@ -52,8 +66,8 @@ export interface Settings {
   maxconn?: number;
   /** `default_backend`. */
   defaultBackend?: { name: string; line: number };
-  /** `option tcplog` (`tcplog`) or `option tcplog json` (`json`). */
-  tcplog?: "tcplog" | "json";
+  /** `option tcplog` (`tcplog`), `option tcplog json` (`json`) or `option httplog` (`httplog`). */
+  tcplog?: "tcplog" | "json" | "httplog";
   /** `log` targets, including those `log global` copied from the `global` section. */
   logs: LogTarget[];
   /** `default-server` options, the base of every later `server` line. */
@@ -340,6 +354,35 @@ export const PROXY_KEYWORDS: Readonly<Record<string, Keyword>> = {
       c.s.tcplog = args[0] === "json" ? "json" : "tcplog";
     },
   },
+  "option httplog": {
+    cap: "fe",
+    inDefaults: true,
+    parse: (c, args) => {
+      exactArgs(c, args, 0, 0, "no argument ('clf' is not supported)");
+      c.s.tcplog = "httplog";
+    },
+  },
+  "option http-keep-alive": flagKw("both", (c) => {
+    c.s.connMode = "keep-alive";
+  }),
+  "option http-server-close": flagKw("both", (c) => {
+    c.s.connMode = "server-close";
+  }),
+  "option httpclose": flagKw("both", (c) => {
+    c.s.connMode = "close";
+  }),
+  "http-reuse": {
+    cap: "be",
+    inDefaults: true,
+    parse: (c, args) => {
+      exactArgs(c, args, 1, 1, "one of never, safe, aggressive, always");
+      const v = args[0] as HttpReuse;
+      if (!["never", "safe", "aggressive", "always"].includes(v)) {
+        c.fail(`expects 'never', 'safe', 'aggressive' or 'always', got '${args[0]}'`);
+      }
+      c.s.httpReuse = v;
+    },
+  },
   balance: { cap: "be", inDefaults: true, parse: balance },
   server: { cap: "be", inDefaults: false, strictCap: true, parse: server },
   "default-server": {
@@ -386,6 +429,8 @@ export const PROXY_KEYWORDS: Readonly<Record<string, Keyword>> = {
   "timeout queue": timeoutKw("queue", "be"),
   "timeout tunnel": timeoutKw("tunnel", "be"),
   "timeout check": timeoutKw("check", "be"),
+  "timeout http-request": timeoutKw("httpRequest", "fe"),
+  "timeout http-keep-alive": timeoutKw("httpKeepAlive", "fe"),
 };
 
 /** The keyword label of a proxy line (`option x`, `no option x`, `timeout x`...) and its arguments. */

@@ -49,11 +49,17 @@ export interface ServerOptions {
   onError?: OnError;
   /** `id` (never from `default-server`). */
   id?: number;
+  /** `pool-max-conn`. */
+  poolMaxConn?: number;
+  /** `pool-purge-delay`, ms. */
+  poolPurgeDelayMs?: number;
+  /** `max-reuse`. */
+  maxReuse?: number;
 }
 
 type ServerOption = (o: ServerOptions, c: Ctx, v: string, k: string) => void;
 const intOpt = (
-  key: "weight" | "maxconn" | "maxqueue" | "rise" | "fall" | "port" | "errorLimit" | "id",
+  key: "weight" | "maxconn" | "maxqueue" | "rise" | "fall" | "port" | "errorLimit" | "id" | "poolMaxConn" | "maxReuse",
   min: number,
   max: number,
 ): ServerOption =>
@@ -61,7 +67,8 @@ const intOpt = (
   o[key] = int(c, `'${k}' `, v, min, max);
 };
 const timeOpt =
-  (key: "interMs" | "fastinterMs" | "downinterMs" | "slowstartMs", min: number): ServerOption => (o, c, v, k) => {
+  (key: "interMs" | "fastinterMs" | "downinterMs" | "slowstartMs" | "poolPurgeDelayMs", min: number): ServerOption =>
+  (o, c, v, k) => {
     o[key] = time(c, `'${k}' `, v, min);
   };
 
@@ -83,6 +90,9 @@ const SERVER_VALUE_OPTIONS: Readonly<Record<string, ServerOption>> = {
   slowstart: timeOpt("slowstartMs", 0),
   "error-limit": intOpt("errorLimit", 1, MAX_COUNT),
   id: intOpt("id", 1, MAX_COUNT),
+  "pool-max-conn": intOpt("poolMaxConn", -1, MAX_COUNT),
+  "pool-purge-delay": timeOpt("poolPurgeDelayMs", 1),
+  "max-reuse": intOpt("maxReuse", -1, MAX_COUNT),
   observe: (o, c, v) => {
     if (v === "layer7") c.fail("'observe layer7' needs HTTP mode, which is not supported yet");
     if (v !== "layer4") c.fail(`'observe' expects 'layer4', got '${v}'`);

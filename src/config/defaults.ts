@@ -10,6 +10,12 @@ import { addressProblem } from "../address.ts";
 import { ProxyError } from "../errors.ts";
 import type { Address } from "../net.ts";
 import { checkBackends, MODES, resolveHttp } from "./_resolve_http.ts";
+import { DEFAULT_POOL, type HttpConnectionMode, type HttpReuse } from "../pool.ts";
+
+/** `http-reuse` values. */
+const HTTP_REUSE: readonly HttpReuse[] = ["never", "safe", "aggressive", "always"];
+/** HTTP connection modes. */
+const CONN_MODES: readonly HttpConnectionMode[] = ["keep-alive", "server-close", "close"];
 import type {
   BackendConfig,
   BalanceAlgorithm,
@@ -244,6 +250,9 @@ function resolveServer(v: unknown, path: string): Omit<ResolvedServerConfig, "id
     observe: s.observe,
     errorLimit: int(s.errorLimit, `${path}.errorLimit`, 1, MAX_COUNT, DEFAULT_ERROR_LIMIT),
     onError: oneOf(s.onError, `${path}.onError`, ON_ERROR_VALUES, DEFAULT_ON_ERROR),
+    poolMaxConn: int(s.poolMaxConn, `${path}.poolMaxConn`, -1, MAX_COUNT, DEFAULT_POOL.maxIdle),
+    poolPurgeDelayMs: int(s.poolPurgeDelayMs, `${path}.poolPurgeDelayMs`, 1, MAX_TIMEOUT_MS, DEFAULT_POOL.purgeDelayMs),
+    maxReuse: int(s.maxReuse, `${path}.maxReuse`, -1, MAX_COUNT, DEFAULT_POOL.maxReuse),
     id: s.id === undefined ? undefined : int(s.id, `${path}.id`, 1, MAX_COUNT),
   };
 }
@@ -311,6 +320,8 @@ function resolveBackend(v: unknown, path: string, onWarning?: (m: string) => voi
     },
     healthCheck: resolveHealthCheck(b.healthCheck, `${path}.healthCheck`),
     allBackups: bool(b.allBackups, `${path}.allBackups`),
+    httpReuse: oneOf(b.httpReuse, `${path}.httpReuse`, HTTP_REUSE, "safe"),
+    httpConnectionMode: oneOf(b.httpConnectionMode, `${path}.httpConnectionMode`, CONN_MODES, "keep-alive"),
   };
 }
 
@@ -344,7 +355,7 @@ function resolveFrontend(
     const l = obj(f.log, `${path}.log`);
     log = {
       target: oneOf(l.target, `${path}.log.target`, ["stdout", "stderr"], DEFAULT_LOG_TARGET),
-      format: oneOf(l.format, `${path}.log.format`, ["tcplog", "json"], DEFAULT_LOG_FORMAT),
+      format: oneOf(l.format, `${path}.log.format`, ["tcplog", "json", "httplog"], DEFAULT_LOG_FORMAT),
     };
   }
   return {
@@ -356,6 +367,9 @@ function resolveFrontend(
     clientTimeoutMs: timeout(f.clientTimeoutMs, `${path}.clientTimeoutMs`),
     maxconn: int(f.maxconn, `${path}.maxconn`, 0, MAX_COUNT, UNLIMITED),
     log,
+    httpRequestTimeoutMs: timeout(f.httpRequestTimeoutMs, `${path}.httpRequestTimeoutMs`),
+    httpKeepAliveTimeoutMs: timeout(f.httpKeepAliveTimeoutMs, `${path}.httpKeepAliveTimeoutMs`),
+    httpConnectionMode: oneOf(f.httpConnectionMode, `${path}.httpConnectionMode`, CONN_MODES, "keep-alive"),
   };
 }
 

@@ -290,6 +290,9 @@ function buildBackend(sec: Section, warn: (line: number, msg: string) => void): 
       errorLimit: o.errorLimit,
       onError: o.onError,
       id: o.id,
+      poolMaxConn: o.poolMaxConn,
+      poolPurgeDelayMs: o.poolPurgeDelayMs,
+      maxReuse: o.maxReuse,
     });
   });
   const t = s.timeouts;
@@ -309,6 +312,8 @@ function buildBackend(sec: Section, warn: (line: number, msg: string) => void): 
     }),
     healthCheck,
     allBackups: s.allBackups,
+    httpReuse: s.httpReuse,
+    httpConnectionMode: s.connMode,
   });
 }
 
@@ -344,5 +349,8 @@ function buildFrontend(
     clientTimeoutMs: s.timeouts.client,
     maxconn: s.maxconn,
     log,
+    httpRequestTimeoutMs: s.timeouts.httpRequest,
+    httpKeepAliveTimeoutMs: s.timeouts.httpKeepAlive,
+    httpConnectionMode: s.connMode,
   });
 }

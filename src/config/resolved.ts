@@ -7,6 +7,7 @@
  */
 import type { Address } from "../net.ts";
 import type { BalanceAlgorithm, OnError } from "./types.ts";
+import type { HttpConnectionMode, HttpReuse } from "../pool.ts";
 import type {
   AclConfig,
   ErrorFilesConfig,
@@ -85,6 +86,12 @@ export interface ResolvedServerConfig {
   readonly errorLimit: number;
   /** `on-error`. */
   readonly onError: OnError;
+  /** `pool-max-conn`. */
+  readonly poolMaxConn: number;
+  /** `pool-purge-delay`, ms. */
+  readonly poolPurgeDelayMs: number;
+  /** `max-reuse`. */
+  readonly maxReuse: number;
   /** Explicit `id`, else the smallest unused id counting from the previous one, as HAProxy. */
   readonly id: number;
 }
@@ -140,6 +147,10 @@ export interface ResolvedBackendConfig {
   readonly healthCheck: ResolvedHealthCheck;
   /** `option allbackups`. */
   readonly allBackups: boolean;
+  /** `http-reuse`. */
+  readonly httpReuse: HttpReuse;
+  /** `option http-keep-alive | http-server-close | httpclose`. */
+  readonly httpConnectionMode: HttpConnectionMode;
 }
 
 /** Log settings with defaults applied (see `LogConfig`). */
@@ -147,7 +158,7 @@ export interface ResolvedLogConfig {
   /** Standard stream the lines go to. */
   readonly target: "stdout" | "stderr";
   /** `tcplog` line or JSON object. */
-  readonly format: "tcplog" | "json";
+  readonly format: "tcplog" | "json" | "httplog";
 }
 
 /** A frontend with every default applied (see {@link FrontendConfig}). */
@@ -168,6 +179,12 @@ export interface ResolvedFrontendConfig {
   readonly maxconn: number;
   /** `undefined`: streams are not logged. */
   readonly log: ResolvedLogConfig | undefined;
+  /** `timeout http-request`, ms. */
+  readonly httpRequestTimeoutMs: number | undefined;
+  /** `timeout http-keep-alive`, ms. */
+  readonly httpKeepAliveTimeoutMs: number | undefined;
+  /** `option http-keep-alive | http-server-close | httpclose`. */
+  readonly httpConnectionMode: HttpConnectionMode;
 }
 
 /** A whole proxy configuration, validated, with every default applied. */

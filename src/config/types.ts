@@ -10,6 +10,7 @@
 import type { Address } from "../net.ts";
 import type { Balancer, BalancerOptions, LbServer } from "../balance/types.ts";
 import type { HttpProxyConfig, UseBackendConfig } from "./http_types.ts";
+import type { HttpConnectionMode, HttpReuse } from "../pool.ts";
 
 export type {
   AclConfig,
@@ -157,6 +158,15 @@ export interface ServerConfig {
    * explicit ids: the position in the backend, from 1)
    */
   readonly id?: number;
+  /**
+   * `pool-max-conn`: idle connections to this server kept for reuse (`mode http`); -1 = no
+   * limit, 0 = none. @default -1
+   */
+  readonly poolMaxConn?: number;
+  /** `pool-purge-delay`: idle connections unused for this long are closed, ms. @default 5000 */
+  readonly poolPurgeDelayMs?: number;
+  /** `max-reuse`: requests one server connection carries at most; -1 = no limit. @default -1 */
+  readonly maxReuse?: number;
 }
 
 /**
@@ -262,6 +272,14 @@ export interface BackendConfig extends HttpProxyConfig {
    * server rather than only the first one. @default false
    */
   readonly allBackups?: boolean;
+  /**
+   * `http-reuse` (`mode http`): which idle server connections a request may take. `safe`
+   * (HAProxy's default): a client connection's first request never takes one.
+   * @default "safe"
+   */
+  readonly httpReuse?: HttpReuse;
+  /** See {@link FrontendConfig.httpConnectionMode}. @default "keep-alive" */
+  readonly httpConnectionMode?: HttpConnectionMode;
 }
 
 /**
@@ -274,10 +292,13 @@ export interface LogConfig {
   readonly target?: "stdout" | "stderr";
   /**
    * `"tcplog"`: HAProxy's TCP log format (`option tcplog`, configuration.txt 8.2.2);
-   * `"json"`: the same fields as one JSON object per line (`option tcplog json`).
+   * `"json"`: the same fields as one JSON object per line (`option tcplog json`), with the HTTP
+   * fields in `mode http`;
+   * `"httplog"`: HAProxy's HTTP log format (`option httplog`, configuration.txt 8.2.3), one line
+   * per request (`mode http` only; a TCP frontend writes tcplog lines).
    * @default "tcplog"
    */
-  readonly format?: "tcplog" | "json";
+  readonly format?: "tcplog" | "json" | "httplog";
 }
 
 /**
@@ -320,6 +341,25 @@ export interface FrontendConfig extends HttpProxyConfig {
   readonly maxconn?: number;
   /** `option tcplog` and a `log` target: one log line per stream. @default undefined (no log lines) */
   readonly log?: LogConfig;
+  /**
+   * `timeout http-request`: the longest wait for a complete request head, from its first byte
+   * (from the accept for a connection's first request), ms; on expiry a 408 and `cR--`.
+   * Undefined = `timeout client`. @default undefined
+   */
+  readonly httpRequestTimeoutMs?: number;
+  /**
+   * `timeout http-keep-alive`: the longest wait for the first byte of the next request on a
+   * kept-alive connection, ms; on expiry the connection is closed silently (no log line).
+   * Undefined = `timeout http-request`. @default undefined
+   */
+  readonly httpKeepAliveTimeoutMs?: number;
+  /**
+   * `option http-keep-alive` (the default), `option http-server-close` (a new server connection
+   * per request, the client kept alive) or `option httpclose` (both sides closed after each
+   * response). The most closing of the frontend's and the backend's applies.
+   * @default "keep-alive"
+   */
+  readonly httpConnectionMode?: HttpConnectionMode;
 }
 
 /** A whole proxy: what one `haproxy.cfg` describes. */

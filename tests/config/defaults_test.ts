@@ -60,6 +60,9 @@ describe("resolveConfig() defaults", () => {
         clientTimeoutMs: undefined,
         maxconn: 0,
         log: undefined,
+        httpRequestTimeoutMs: undefined,
+        httpKeepAliveTimeoutMs: undefined,
+        httpConnectionMode: "keep-alive",
       }],
       backends: [{
         name: "be",
@@ -80,6 +83,9 @@ describe("resolveConfig() defaults", () => {
           errorLimit: 10,
           onError: "fail-check",
           id: 1,
+          poolMaxConn: -1,
+          poolPurgeDelayMs: 5000,
+          maxReuse: -1,
         }],
         retries: 3,
         redispatch: 0,
@@ -92,6 +98,8 @@ describe("resolveConfig() defaults", () => {
         },
         healthCheck: { kind: "tcp" },
         allBackups: false,
+        httpReuse: "safe",
+        httpConnectionMode: "keep-alive",
       }],
     });
     assert.equal(DEFAULT_RETRIES, 3);

@@ -52,6 +52,35 @@ const BACKENDS = ["backend be", "  server s1 127.0.0.1:1", "backend b2", "  serv
 const fe = (...lines: string[]) => [...HTTP, ...lines, "  default_backend be", ...BACKENDS];
 
 describe("haproxy.cfg in mode http", () => {
+  it("reads the connection keywords: timeouts, modes, httplog, http-reuse and the pool options", () => {
+    const { cfg } = parse([
+      "defaults",
+      "  mode http",
+      "  timeout http-request 2s",
+      "  timeout http-keep-alive 500",
+      "  option http-server-close",
+      "frontend fe",
+      "  bind 127.0.0.1:18480",
+      "  log stdout format raw local0",
+      "  option httplog",
+      "  default_backend be",
+      "backend be",
+      "  option httpclose",
+      "  http-reuse aggressive",
+      "  server s1 127.0.0.1:1 pool-max-conn 10 pool-purge-delay 2s max-reuse 100",
+    ]);
+    const f = cfg.frontends[0]!;
+    assert.deepEqual(
+      [f.httpRequestTimeoutMs, f.httpKeepAliveTimeoutMs, f.httpConnectionMode, f.log?.format],
+      [2000, 500, "server-close", "httplog"],
+    );
+    const b = cfg.backends[0]!;
+    assert.deepEqual([b.httpConnectionMode, b.httpReuse], ["close", "aggressive"]);
+    const s = b.servers[0]!;
+    assert.deepEqual([s.poolMaxConn, s.poolPurgeDelayMs, s.maxReuse], [10, 2000, 100]);
+    refuses([...HTTP, "  default_backend be", "backend be", "  http-reuse sometimes"], 7, /'never', 'safe'/);
+  });
+
   it("reads the fixture into typed HTTP settings, which resolve and route", () => {
     const warnings: string[] = [];
     const cfg = parseHaproxyConfig(readFileSync(FIXTURE, "utf8"), "http.cfg", {
@@ -125,7 +154,7 @@ describe("haproxy.cfg in mode http", () => {
     assert.deepEqual(cfg.frontends[0]?.acls, [{ name: "a", expr: ["path", "/x"] }]);
   });
 
-  it("ProxyServer refuses mode http and tcp use_backend until they are wired; tcp is unchanged", () => {
+  it("ProxyServer refuses tcp use_backend and a tcp frontend on an http backend; mode http runs", () => {
     const net = new MemoryNetwork();
     const refused = (lines: string[], re: RegExp) =>
       assert.throws(() => new ProxyServer(parse(lines).cfg, { network: net }), (e: unknown) => {
@@ -133,7 +162,7 @@ describe("haproxy.cfg in mode http", () => {
         assert.match(e.message, re);
         return true;
       });
-    refused(fe(), /^frontends\[0\]\.mode: frontend 'fe': mode http is not wired yet$/);
+    assert.ok(new ProxyServer(parse(fe()).cfg, { network: net }));
     refused(
       ["frontend fe", "  bind 127.0.0.1:1", "  use_backend b2 if TRUE", "  default_backend be", ...BACKENDS],
       /use_backend is not wired yet in mode tcp/,
@@ -145,7 +174,7 @@ describe("haproxy.cfg in mode http", () => {
       "backend be",
       "  mode http",
       "  server s 127.0.0.1:2",
-    ], /^backends\[0\]\.mode: backend 'be': mode http is not wired yet$/);
+    ], /^frontends\[0\]\.defaultBackend: frontend 'fe' \(mode tcp\) cannot use backend 'be' \(mode http\) yet$/);
     const tcp = parse([
       "frontend fe",
       "  bind 127.0.0.1:1",

@@ -1,0 +1,305 @@
+/**
+ * The client side of HTTP mode: one {@link HttpSession} per accepted connection, HAProxy's H1
+ * mux on the frontend (src/mux_h1.c). It parses the requests of its connection one after the
+ * other and runs one {@link HttpTxn} per request, keeping the connection alive between them.
+ *
+ * Invariants:
+ * - One transaction at a time (HAProxy's H1 mux does not pipeline toward the server either):
+ *   pipelined requests wait in the parser, and the client is paused once the parser holds
+ *   `PIPELINE_BUFFER_BYTES`, so nothing buffers without bound.
+ * - Between transactions the session waits for the next request head under
+ *   `timeout http-keep-alive` (nothing received yet: a silent close, no log line, as HAProxy)
+ *   or `timeout http-request` (a head started: a canned 408 and a `cR--` log line); either
+ *   defaults to the next one (`http-keep-alive` → `http-request` → `timeout client`).
+ * - A request refused by the parser gets the canned error of its status (HAProxy's mux-level
+ *   writer, `Connection: close`), a log line with the parser's termination flags and
+ *   `<BADREQ>`, and the connection is closed: the process and other connections are untouched.
+ * - The session owns the client connection; a transaction borrows it and tells the session when
+ *   it is over and whether the connection may carry another request.
+ *
+ * @module
+ */
+import type { Clock, Timer } from "./clock.ts";
+import { CO_FL, type Connection } from "./connection.ts";
+import type { NetError, Socket, SocketHandlers } from "./net.ts";
+import { StreamInterface } from "./stream_interface.ts";
+import type { Frontend } from "./frontend.ts";
+import type { Backend } from "./backend.ts";
+import type { HttpPolicy } from "./http/policy.ts";
+import { H1RequestParser } from "./http/parser.ts";
+import { isH1Error } from "./http/error.ts";
+import type { H1Limits } from "./http/limits.ts";
+import { HttpTxn } from "./http_txn.ts";
+import type { HttpConnectionMode } from "./pool.ts";
+
+/** Pipelined request bytes held while a transaction runs before the client is paused (HAProxy's tune.bufsize). */
+export const PIPELINE_BUFFER_BYTES = 16384;
+
+/** What the sessions of one HTTP frontend share, built once per frontend. */
+export interface HttpSessionContext {
+  /** Times the transactions and the timeouts. */
+  readonly clock: Clock;
+  /** The frontend the connections were accepted on. */
+  readonly frontend: Frontend;
+  /** The frontend's compiled HTTP settings (ACLs, rules, switching, error pages). */
+  readonly policy: HttpPolicy;
+  /** The compiled HTTP settings of the backends, by name. */
+  readonly backendPolicies: ReadonlyMap<string, HttpPolicy>;
+  /** The backends `use_backend` may name, by name. */
+  readonly backends: ReadonlyMap<string, Backend>;
+  /** Parser limits. */
+  readonly limits: Partial<H1Limits>;
+  /** `timeout http-request`, ms (falls back to `timeout client`). */
+  readonly requestTimeoutMs: number | undefined;
+  /** `timeout http-keep-alive`, ms (falls back to `timeout http-request`). */
+  readonly keepAliveTimeoutMs: number | undefined;
+  /** The frontend's connection mode. */
+  readonly mode: HttpConnectionMode;
+  /** Called once per transaction, when it is over (its lease released): the log line. */
+  readonly onTxnEnd: (txn: HttpTxn) => void;
+  /** Called once when the session is over. */
+  readonly onEnd: (session: HttpSession) => void;
+}
+
+/** The client connection of an HTTP frontend and its sequence of transactions. */
+export class HttpSession implements SocketHandlers {
+  /** The client's connection (addresses, flags). */
+  readonly conn: Connection;
+  /** The client's socket. */
+  readonly socket: Socket;
+  /** The client side, EST from the start, CLO once the connection is closed. */
+  readonly front: StreamInterface;
+  /** The shared settings. */
+  readonly ctx: HttpSessionContext;
+  /** Accept time, clock ms. */
+  readonly acceptedAt: number;
+  /** Requests parsed on this connection so far (the first one is 1: `http-reuse safe` reads it). */
+  requests = 0;
+  /** Bytes received from and sent to the client over the whole connection (frontend counters). */
+  bytesIn = 0;
+  bytesOut = 0;
+  /** The parser of the requests of this connection. */
+  readonly parser: H1RequestParser;
+  /** The transaction in progress. */
+  #txn: HttpTxn | undefined;
+  /** When the current request's first byte arrived (or the previous transaction ended), clock ms. */
+  #startAt: number;
+  #timer: Timer | undefined;
+  /** The proxy stops: close once the current transaction is over. */
+  #draining = false;
+  #paused = false;
+  #ended = false;
+
+  /** A session for an accepted socket; nothing runs before {@link start}. */
+  constructor(ctx: HttpSessionContext, socket: Socket, conn: Connection) {
+    this.ctx = ctx;
+    this.socket = socket;
+    this.conn = conn;
+    this.acceptedAt = ctx.clock.now();
+    this.#startAt = this.acceptedAt;
+    this.front = new StreamInterface("client");
+    this.front.attachEstablished(conn);
+    this.parser = new H1RequestParser(ctx.limits);
+  }
+
+  /** The frontend the connection was accepted on. */
+  get frontend(): Frontend {
+    return this.ctx.frontend;
+  }
+
+  /** The client connection is closed (or closing): nothing more can be sent to it. */
+  get clientGone(): boolean {
+    return (this.conn.flags & CO_FL.CTRL_READY) === 0;
+  }
+
+  /** The client sent its EOF. */
+  get clientEof(): boolean {
+    return (this.conn.flags & CO_FL.SOCK_RD_SH) !== 0;
+  }
+
+  /** Starts reading requests. */
+  start(): void {
+    this.socket.setNoDelay(true);
+    this.socket.setHandlers(this);
+    this.#armWait();
+  }
+
+  /** Client bytes: to the parser; a request head starts a transaction. */
+  onData(chunk: Uint8Array): void {
+    this.bytesIn += chunk.length;
+    if (this.#txn === undefined && this.parser.buffered === 0 && this.parser.state === "idle" && this.requests > 0) {
+      this.#startAt = this.ctx.clock.now();
+    }
+    this.parser.push(chunk);
+    const txn = this.#txn;
+    if (txn !== undefined) {
+      txn.clientData();
+      if (this.#txn === txn && !txn.readingRequest && this.parser.buffered >= PIPELINE_BUFFER_BYTES) this.pause();
+      return;
+    }
+    this.#next();
+  }
+
+  /** Client EOF. */
+  onEnd(): void {
+    this.conn.read0();
+    this.parser.end();
+    if (this.#txn !== undefined) this.#txn.clientData();
+    else this.#next();
+  }
+
+  /** The client can take more: a transaction waiting on it goes on. */
+  onDrain(): void {
+    this.#txn?.clientDrained();
+  }
+
+  /** The client connection is gone. */
+  onClose(error?: NetError): void {
+    this.conn.closed(error);
+    this.front.setState("CLO");
+    this.ctx.clock.clearTimer(this.#timer);
+    if (this.#txn !== undefined) this.#txn.clientClosed(error);
+    else this.#finish();
+  }
+
+  /** Stops reading the client (backpressure or pipelined bytes held). */
+  pause(): void {
+    if (this.#paused) return;
+    this.#paused = true;
+    this.socket.pause();
+  }
+
+  /** Reads the client again. */
+  resume(): void {
+    if (!this.#paused) return;
+    this.#paused = false;
+    this.socket.resume();
+  }
+
+  /** Writes to the client; false when its buffer is full (wait for `clientDrained`). */
+  write(bytes: Uint8Array): boolean {
+    if (this.clientGone) return true;
+    this.bytesOut += bytes.length;
+    return this.socket.write(bytes);
+  }
+
+  /** Closes the client connection (what was written is flushed first); `abort` resets it. */
+  close(abort = false): void {
+    if (this.clientGone) return;
+    this.conn.close(abort);
+  }
+
+  /**
+   * The proxy stops: an idle connection is closed now; one in a transaction closes once the
+   * transaction is over (its response says `connection: close`).
+   */
+  drain(): void {
+    this.#draining = true;
+    if (this.#txn === undefined) this.close();
+  }
+
+  /** Whether the next response must close the connection (the proxy stops). */
+  get draining(): boolean {
+    return this.#draining;
+  }
+
+  /** Ends the session at once (HAProxy's `K`): the transaction is killed, both sides reset. */
+  kill(): void {
+    if (this.#txn !== undefined) this.#txn.kill();
+    else this.close(true);
+  }
+
+  /**
+   * The transaction is over (its log line is out). With `keepAlive`, the next request is read
+   * (it may be buffered already: pipelining); otherwise the connection is closed.
+   */
+  txnDone(txn: HttpTxn, keepAlive: boolean): void {
+    if (this.#txn !== txn) return;
+    this.#txn = undefined;
+    this.#startAt = this.ctx.clock.now();
+    if (this.front.state === "CLO") return this.#finish();
+    if (this.clientGone) return; // closing: onClose ends the session
+    if (!keepAlive || this.#draining) {
+      this.close();
+      return;
+    }
+    this.resume();
+    this.#next();
+  }
+
+  /** Reads the next request head, starting its transaction, or arms the wait timer. */
+  #next(): void {
+    if (this.#ended || this.#txn !== undefined || this.clientGone) return;
+    let ev;
+    try {
+      ev = this.parser.read();
+    } catch (e) {
+      if (!isH1Error(e)) throw e;
+      return this.#refuse(e.status, e.termination);
+    }
+    if (ev === null) {
+      if (this.clientEof) {
+        // EOF between requests: normal after a request, a probe (400 CR--) before any.
+        if (this.requests === 0 && this.parser.buffered === 0) return this.#refuse(400, "CR--");
+        this.close();
+        return;
+      }
+      this.#armWait();
+      return;
+    }
+    if (ev.type !== "head") throw new Error(`http session: unexpected ${ev.type} event between requests`);
+    this.ctx.clock.clearTimer(this.#timer);
+    this.#timer = undefined;
+    this.requests++;
+    const txn = new HttpTxn(this, ev, this.#startAt);
+    this.#txn = txn;
+    txn.start();
+  }
+
+  /**
+   * A request refused before a transaction exists: the canned error (mux level), a log line
+   * with `<BADREQ>`, and the connection closed.
+   */
+  #refuse(status: number, termination: string): void {
+    this.ctx.clock.clearTimer(this.#timer);
+    const raw = this.ctx.policy.errors.raw(status);
+    if (raw !== undefined) this.socket.write(raw);
+    this.requests++;
+    const txn = HttpTxn.refused(this, status, termination, this.#startAt);
+    this.ctx.onTxnEnd(txn);
+    this.close();
+  }
+
+  /** Arms the wait for the next request head: keep-alive timeout when nothing came yet, else http-request. */
+  #armWait(): void {
+    const clock = this.ctx.clock;
+    clock.clearTimer(this.#timer);
+    this.#timer = undefined;
+    const idle = this.requests > 0 && this.parser.buffered === 0 && this.parser.state === "idle";
+    const fe = this.ctx.frontend.settings;
+    const reqTo = this.ctx.requestTimeoutMs ?? fe.clientTimeoutMs;
+    const to = idle ? this.ctx.keepAliveTimeoutMs ?? reqTo : reqTo;
+    if (to === undefined) return;
+    const left = Math.max(0, this.#startAt + to - clock.now());
+    this.#timer = clock.setTimer(() => {
+      this.#timer = undefined;
+      if (this.#txn !== undefined || this.clientGone) return;
+      // Nothing of a next request: a silent close (HAProxy's WAIT_NEXT_REQ); else 408.
+      if (this.requests > 0 && this.parser.buffered === 0 && this.parser.state === "idle") this.close();
+      else this.#refuse(408, "cR--");
+    }, left);
+  }
+
+  /** Once: the connection is over (the transaction, if any, logged first). */
+  #finish(): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.ctx.clock.clearTimer(this.#timer);
+    this.ctx.onEnd(this);
+  }
+
+  /** The transaction's end ran after the client's close: the session ends now. */
+  finishIfClosed(): void {
+    if (this.#txn === undefined && this.front.state === "CLO") this.#finish();
+  }
+}

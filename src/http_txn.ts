@@ -1,0 +1,728 @@
+/**
+ * One HTTP transaction (HAProxy's HTTP stream): a request of an {@link HttpSession}, the
+ * decision the frontend's and backend's rules make about it, the server side (elected,
+ * queued, connected with retries by the backend, or taken from the server's pool of idle
+ * connections), the response, and the log line.
+ *
+ * Invariants:
+ * - The request head is parsed once and serialized once (rules change it in place); bodies
+ *   are forwarded as views of the chunks received, never copied; the chunked coding is
+ *   re-framed on each side as HAProxy does.
+ * - Backpressure both ways: a side whose write buffer is full pauses the other side's reads
+ *   until it drains.
+ * - The server connection outlives the transaction only when both its request and its
+ *   response were complete, the response lets the connection carry another request and the
+ *   backend keeps server connections alive: it is then detached from the transaction's stream
+ *   interface and parked in its server's {@link ServerPool}, as the design note describes.
+ * - An idempotent request without a body that fails on a reused connection before any byte of
+ *   a response came back is sent again on a new connection: an idle connection the server
+ *   closed never costs the client a failed idempotent request.
+ * - The transaction ends once: lease released, log line out, then the session is told whether
+ *   the client connection carries on.
+ *
+ * @module
+ */
+import type { Timer } from "./clock.ts";
+import { CO_FL, type Connection } from "./connection.ts";
+import type { NetError, Socket, SocketHandlers } from "./net.ts";
+import { StreamInterface } from "./stream_interface.ts";
+import type { Backend, CancelToken, ReuseHook } from "./backend.ts";
+import type { Lease } from "./lease.ts";
+import type { Server } from "./server.ts";
+import type { Address } from "./net.ts";
+import type { H1HeadEvent } from "./http/events.ts";
+import { isVersion11, type RequestHead, type ResponseHead } from "./http/head.ts";
+import { H1ResponseParser } from "./http/parser.ts";
+import { isH1Error } from "./http/error.ts";
+import {
+  ChunkedEncoder,
+  type SerializeOptions,
+  serializeRequestHead,
+  serializeResponseHead,
+} from "./http/serialize.ts";
+import { errorReply, type HttpReply } from "./http/error_pages.ts";
+import { decideRequest, decideResponse, type HttpPolicy } from "./http/policy.ts";
+import type { Endpoint, SampleContext } from "./acl/sample.ts";
+import type { HttpSession } from "./http_session.ts";
+
+/** Methods RFC 9110 9.2.2 calls idempotent: such a request may be sent again after a failure. */
+const IDEMPOTENT = new Set(["GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"]);
+
+/**
+ * Server-side socket events of a transaction, for one connection: once the transaction moved
+ * on (to a new connection after a reused one failed, or to its end), a late event of the old
+ * socket is not the transaction's any more.
+ */
+class ServerSide implements SocketHandlers {
+  readonly #t: HttpTxn;
+  readonly #conn: Connection;
+  constructor(t: HttpTxn, conn: Connection) {
+    this.#t = t;
+    this.#conn = conn;
+  }
+  onData(chunk: Uint8Array): void {
+    if (this.#t.back.conn === this.#conn) this.#t.serverData(chunk);
+  }
+  onEnd(): void {
+    this.#conn.read0();
+    if (this.#t.back.conn === this.#conn) this.#t.serverEnded();
+  }
+  onDrain(): void {
+    if (this.#t.back.conn === this.#conn) this.#t.serverDrained();
+  }
+  onClose(error?: NetError): void {
+    this.#conn.closed(error);
+    if (this.#t.back.conn === this.#conn) this.#t.serverClosed();
+  }
+}
+
+/** An address as the ACL fetches read it. */
+function endpoint(a: Address | undefined): Endpoint | undefined {
+  return a?.transport === "tcp" ? { address: a.hostname, port: a.port } : undefined;
+}
+
+/** One request and its response. */
+export class HttpTxn implements CancelToken {
+  /** The client connection it belongs to. */
+  readonly session: HttpSession;
+  /** The request head event; undefined for a request the parser refused (`<BADREQ>`). */
+  readonly request: H1HeadEvent<RequestHead> | undefined;
+  /** `%r`: the request line as received. */
+  readonly requestLine: string | undefined;
+  /** `%tr`: when the request's first byte arrived, clock ms. */
+  readonly startAt: number;
+  /** When the request head was complete, clock ms (`%TR` = headAt - startAt). */
+  readonly headAt: number;
+  /** `%b`: the backend chosen, or the frontend's name until one is. */
+  backendName: string;
+  /** The backend serving the request, once chosen. */
+  backend: Backend | undefined;
+  /** What the backend gave this transaction, once chosen. */
+  lease: Lease | undefined;
+  /** The server side. */
+  back: StreamInterface = new StreamInterface("server");
+  /** `%ST`: the status sent to the client, -1 while none was. */
+  status = -1;
+  /** `%Tw`, `%Tc`, `%Tr`: -1 until known. */
+  queueMs = -1;
+  connectMs = -1;
+  responseMs = -1;
+  /** End time, clock ms (`%Ta` = endedAt - startAt). */
+  endedAt = -1;
+  /** Request bytes received (head and body). */
+  bytesIn = 0;
+  /** `%B`: response bytes sent to the client. */
+  bytesOut = 0;
+  /** The server connection came from the pool. */
+  reused = false;
+  /** First two termination characters (configuration.txt 8.5). */
+  termCause = "-";
+  termPhase = "-";
+  /** CancelToken: the client left or the transaction was killed. */
+  aborted = false;
+  /** CancelToken: what the connect loop waits for. */
+  onCancel: (() => void) | undefined;
+
+  #server: Socket | undefined;
+  #rp: H1ResponseParser | undefined;
+  #reqEnc: ChunkedEncoder | undefined;
+  #resEnc: ChunkedEncoder | undefined;
+  #reqTrailers: [string, string][] | undefined;
+  #resTrailers: [string, string][] | undefined;
+  /** The request was read to its end (and forwarded, once connected). */
+  #reqDone = false;
+  #resHeadSent = false;
+  #resDone = false;
+  /** After a 101 or a 2xx to CONNECT: bytes both ways until either side ends. */
+  #tunnel = false;
+  /** The client connection carries another request after this one. */
+  #clientKeepAlive = false;
+  /** The server connection may be parked after this response. */
+  #serverKeepAlive = false;
+  /** The last head read was an interim (1xx) response. */
+  #interim = false;
+  /** Something came back from the server on this connection. */
+  #gotResponse = false;
+  #estAt = -1;
+  /** The side's write buffer is full: the other side's reads are paused. */
+  #srvBlocked = false;
+  #cliBlocked = false;
+  #cliAt: number;
+  #srvAt: number;
+  #timer: Timer | undefined;
+  #ended = false;
+
+  /** A transaction for the request whose head `request` was just parsed. Nothing runs before {@link start}. */
+  constructor(session: HttpSession, request: H1HeadEvent<RequestHead> | undefined, startAt: number) {
+    this.session = session;
+    this.request = request;
+    const h = request?.head;
+    this.requestLine = h === undefined ? undefined : `${h.method} ${h.target} ${h.version}`;
+    this.startAt = startAt;
+    this.headAt = session.ctx.clock.now();
+    this.#cliAt = this.headAt;
+    this.#srvAt = this.headAt;
+    this.backendName = session.frontend.name;
+    this.bytesIn = request?.headBytes ?? 0;
+  }
+
+  /** A request the parser refused, or a wait for a head that timed out: logged, already over. */
+  static refused(session: HttpSession, status: number, termination: string, startAt: number): HttpTxn {
+    const t = new HttpTxn(session, undefined, startAt);
+    t.status = status;
+    t.termCause = termination[0]!;
+    t.termPhase = termination[1]!;
+    t.#ended = true;
+    t.endedAt = session.ctx.clock.now();
+    return t;
+  }
+
+  /** `%tsc`'s first two characters. */
+  get termination(): string {
+    return this.termCause + this.termPhase;
+  }
+
+  /** The server the transaction was assigned to or last tried. */
+  get server(): Server | undefined {
+    return this.lease?.server;
+  }
+
+  /** The request body is being forwarded (the session does not hold pipelined bytes back). */
+  get readingRequest(): boolean {
+    return this.#server !== undefined && !this.#reqDone;
+  }
+
+  #bePolicy(): HttpPolicy | undefined {
+    return this.session.ctx.backendPolicies.get(this.backendName);
+  }
+
+  /** Runs the request rules, then replies or connects. */
+  start(): void {
+    const ctx = this.session.ctx;
+    const req = this.request!;
+    const conn = this.session.conn;
+    const sctx: SampleContext = {
+      request: req.head,
+      src: endpoint(conn.src),
+      dst: endpoint(conn.dst),
+      frontend: ctx.frontend.name,
+    };
+    const d = decideRequest(ctx.policy, ctx.backendPolicies, sctx);
+    if (d.kind === "reply") {
+      if (d.backend !== undefined) this.backendName = d.backend;
+      this.#setTerm(d.termination[0]!, d.termination[1]!);
+      this.queueMs = -1;
+      return this.#reply(d.reply, d.status);
+    }
+    this.backendName = d.backend;
+    const be = ctx.backends.get(d.backend)!;
+    this.backend = be;
+    this.lease = be.admit(conn);
+    this.#armTimer();
+    void this.#connect(false);
+  }
+
+  /** Idle connections this request may take (`http-reuse`), or undefined. */
+  #reuseHook(): ReuseHook | undefined {
+    const reuse = this.backend!.settings.http?.reuse ?? "never";
+    if (reuse === "never" || this.#serverMode() !== "keep-alive") return undefined;
+    const first = this.session.requests === 1;
+    if (first && reuse === "safe") return undefined;
+    const safeOnly = first && reuse === "aggressive";
+    return (srv) => {
+      const c = srv.pool?.take(safeOnly);
+      if (c !== undefined) this.reused = true;
+      return c;
+    };
+  }
+
+  /** The server side's connection mode: the most closing of the frontend's and the backend's. */
+  #serverMode(): "keep-alive" | "server-close" | "close" {
+    const fe = this.session.ctx.mode;
+    const be = this.backend?.settings.http?.mode ?? "keep-alive";
+    if (fe === "close" || be === "close") return "close";
+    if (fe === "server-close" || be === "server-close") return "server-close";
+    return "keep-alive";
+  }
+
+  /** Connects the server side (`fresh`: keep the slot held, no pool: a retry after a reused connection failed). */
+  async #connect(fresh: boolean): Promise<void> {
+    const clock = this.session.ctx.clock;
+    const be = this.backend!;
+    const lease = this.lease!;
+    const t0 = clock.now();
+    const r = await be.connect(lease, this.back, this, fresh ? undefined : this.#reuseHook(), fresh);
+    if (this.#ended) {
+      if (typeof r !== "string") this.back.conn?.close(true);
+      return;
+    }
+    if (typeof r === "string") {
+      if (this.back.hasBeen("QUE") || this.back.hasBeen("ASS")) this.queueMs = lease.queueMs;
+      this.#setTerm(r[0]!, r[1]!);
+      if (r[0] === "C") return this.#end(false);
+      return this.#reply(errorReply(503, this.#bePolicy()?.errors, this.session.ctx.policy.errors), 503);
+    }
+    if (this.queueMs < 0) this.queueMs = lease.queueMs;
+    if (this.connectMs < 0) this.connectMs = this.reused ? 0 : clock.now() - t0 - lease.queueMs;
+    const bc = this.back.conn!;
+    bc.requests++;
+    this.#server = r;
+    this.#estAt = clock.now();
+    this.#srvAt = this.#estAt;
+    r.setHandlers(new ServerSide(this, bc));
+    // Heads, chunk framing and small bodies go out as separate writes: Nagle would hold the
+    // second one for the server's delayed ACK (40 ms) on every request of a reused connection.
+    if (!this.reused) r.setNoDelay(true);
+    r.resume();
+    const rp = new H1ResponseParser(this.session.ctx.limits);
+    rp.expect(this.request!);
+    this.#rp = rp;
+    const req = this.request!;
+    const mode = this.#serverMode();
+    const v11 = isVersion11(req.head.version);
+    const opts: SerializeOptions = mode === "keep-alive"
+      ? (v11 ? {} : { connection: "keep-alive" })
+      : (v11 && !req.upgrade ? { connection: "close" } : {});
+    r.write(serializeRequestHead(req.head, opts));
+    if (req.body === "chunked") this.#reqEnc = new ChunkedEncoder();
+    this.pullRequest();
+    this.#armTimer();
+  }
+
+  /** New client bytes or EOF (the session pushed them into its parser). */
+  clientData(): void {
+    this.#cliAt = this.session.ctx.clock.now();
+    if (this.#server !== undefined) this.pullRequest();
+  }
+
+  /** Forwards what the parser has of the request body, until it waits for bytes or the server is full. */
+  pullRequest(): void {
+    const server = this.#server;
+    if (server === undefined) return;
+    const parser = this.session.parser;
+    while (!this.#reqDone && !this.#srvBlocked && !this.#ended) {
+      let ev;
+      try {
+        ev = parser.read();
+      } catch (e) {
+        if (!isH1Error(e)) throw e;
+        // Cut short by the client (CD--), or invalid after the head was forwarded (400 PH--).
+        if (e.termination === "CD--" || e.termination === "CR--") {
+          this.#setTerm("C", "D");
+          return this.#abortBoth();
+        }
+        this.#setTerm("P", "H");
+        this.#closeServer(true);
+        return this.#reply(errorReply(400, this.#bePolicy()?.errors, this.session.ctx.policy.errors), 400, true);
+      }
+      if (ev === null) return;
+      if (ev.type === "body") {
+        this.bytesIn += ev.data.length;
+        const enc = this.#reqEnc;
+        if (enc !== undefined) server.write(enc.chunk(ev.data.length));
+        if (!server.write(ev.data)) this.#blockServer();
+      } else if (ev.type === "trailers") {
+        this.#reqTrailers = ev.trailers;
+      } else if (ev.type === "end") {
+        if (this.#reqEnc !== undefined) server.write(this.#reqEnc.end(this.#reqTrailers));
+        this.#reqDone = true;
+        if (this.#tunnel) this.back.conn?.shutw();
+        this.#armTimer();
+        this.#maybeDone();
+      }
+    }
+  }
+
+  #blockServer(): void {
+    this.#srvBlocked = true;
+    this.session.pause();
+    this.#armTimer();
+  }
+
+  /** Server bytes: to the response parser, then to the client. */
+  serverData(chunk: Uint8Array): void {
+    this.#gotResponse = true;
+    this.#srvAt = this.session.ctx.clock.now();
+    this.#rp!.push(chunk);
+    this.#pullResponse();
+  }
+
+  /** Server EOF. */
+  serverEnded(): void {
+    this.#rp?.end();
+    this.#pullResponse();
+  }
+
+  /** The server can take more: the client is read again. */
+  serverDrained(): void {
+    if (!this.#srvBlocked) return;
+    this.#srvBlocked = false;
+    this.session.resume();
+    this.pullRequest();
+    this.#armTimer();
+  }
+
+  /** The client can take more: the server is read again. */
+  clientDrained(): void {
+    if (!this.#cliBlocked) return;
+    this.#cliBlocked = false;
+    this.#server?.resume();
+    this.#pullResponse();
+    this.#armTimer();
+  }
+
+  #pullResponse(): void {
+    const rp = this.#rp;
+    if (rp === undefined) return;
+    while (!this.#resDone && !this.#cliBlocked && !this.#ended) {
+      let ev;
+      try {
+        ev = rp.read();
+      } catch (e) {
+        if (!isH1Error(e)) throw e;
+        return this.#badResponse(e.reason === "truncated" && !this.#resHeadSent && rp.buffered === 0);
+      }
+      if (ev === null) return;
+      if (ev.type === "head") {
+        if (ev.interim) {
+          // A 1xx (100-continue, 103) goes ahead; its `end` event is not the response's.
+          this.#interim = true;
+          this.#toClient(serializeResponseHead(ev.head));
+          continue;
+        }
+        if (!this.#responseHead(ev)) return;
+      } else if (ev.type === "body") {
+        const enc = this.#resEnc;
+        if (enc !== undefined) this.#toClient(enc.chunk(ev.data.length));
+        this.#toClient(ev.data);
+      } else if (ev.type === "trailers") {
+        this.#resTrailers = ev.trailers;
+      } else if (this.#interim) {
+        this.#interim = false;
+      } else {
+        if (this.#resEnc !== undefined) this.#toClient(this.#resEnc.end(this.#resTrailers));
+        this.#resDone = true;
+        if (this.#tunnel) this.session.conn.shutw();
+        this.#maybeDone();
+      }
+    }
+  }
+
+  #toClient(bytes: Uint8Array): void {
+    this.bytesOut += bytes.length;
+    if (!this.session.write(bytes) && !this.#cliBlocked) {
+      this.#cliBlocked = true;
+      this.#server?.pause();
+      this.#armTimer();
+    }
+  }
+
+  /** A final response head: rules, connection modes, then to the client. False when replaced by an error. */
+  #responseHead(ev: H1HeadEvent<ResponseHead>): boolean {
+    const ctx = this.session.ctx;
+    const req = this.request!;
+    const now = ctx.clock.now();
+    this.responseMs = now - this.#estAt;
+    const res = ev.head;
+    const conn = this.session.conn;
+    const d = decideResponse(ctx.policy, this.#bePolicy(), {
+      request: req.head,
+      response: res,
+      src: endpoint(conn.src),
+      dst: endpoint(conn.dst),
+      frontend: ctx.frontend.name,
+      backend: this.backendName,
+    });
+    if (d.kind === "reply") {
+      this.#setTerm(d.termination[0]!, d.termination[1]!);
+      this.#closeServer(true);
+      this.#reply(d.reply, 500);
+      return false;
+    }
+    this.status = res.status;
+    this.#tunnel = ev.body === "tunnel";
+    const mode = this.#serverMode();
+    const feMode = ctx.mode;
+    const beMode = this.backend?.settings.http?.mode ?? "keep-alive";
+    this.#serverKeepAlive = ev.keepAlive && mode === "keep-alive" && !this.#tunnel;
+    this.#clientKeepAlive = req.keepAlive && ev.body !== "close" && !this.#tunnel && feMode !== "close" &&
+      beMode !== "close" && !this.session.draining && !this.session.clientEof;
+    const v11 = isVersion11(req.head.version);
+    let opts: SerializeOptions = {};
+    if (!this.#tunnel) {
+      if (this.#clientKeepAlive) {
+        if (!v11 || !isVersion11(res.version)) opts = { connection: "keep-alive" };
+      } else if (v11) opts = { connection: "close" };
+    }
+    let bytes: Uint8Array;
+    try {
+      bytes = serializeResponseHead(res, opts);
+    } catch {
+      // A rule wrote something unserializable: HAProxy's failed rewrite.
+      this.#setTerm("P", "H");
+      this.#closeServer(true);
+      this.#reply(errorReply(500, this.#bePolicy()?.errors, ctx.policy.errors), 500);
+      return false;
+    }
+    if (this.#tunnel) {
+      if (this.session.parser.state !== "paused") {
+        // The request is not over yet (a body on an upgrade request): no switch possible.
+        this.#setTerm("P", "H");
+        this.#closeServer(true);
+        this.#reply(errorReply(502, this.#bePolicy()?.errors, ctx.policy.errors), 502, true);
+        return false;
+      }
+      // From now on the client's bytes are the tunnel's: the request side runs again.
+      this.session.parser.tunnel();
+      this.#reqDone = false;
+      this.#reqEnc = undefined;
+    } else if (req.upgrade || req.head.method === "CONNECT") this.session.parser.resume();
+    this.#resHeadSent = true;
+    if (ev.body === "chunked") this.#resEnc = new ChunkedEncoder();
+    this.#toClient(bytes);
+    if (this.#tunnel) this.pullRequest();
+    return true;
+  }
+
+  /**
+   * The response was refused by the parser or cut short. Before its head reached the client:
+   * 502 (`SH--` when the server closed without a byte, `PH--` for an invalid response), or,
+   * on a reused connection, the request sent again on a new one when that is safe. After:
+   * the client connection is closed on the truncated response (`SD--`/`PD--`).
+   */
+  #badResponse(empty: boolean): void {
+    if (empty && !this.#gotResponse && this.reused && this.#canResend()) return void this.#resend();
+    if (this.#resHeadSent) {
+      this.#setTerm(empty || this.#rp?.ended ? "S" : "P", "D");
+      return this.#abortBoth();
+    }
+    this.#setTerm(empty || this.#rp?.ended ? "S" : "P", "H");
+    this.#closeServer(true);
+    this.#reply(errorReply(502, this.#bePolicy()?.errors, this.session.ctx.policy.errors), 502);
+  }
+
+  /** A request may go again on a new connection: idempotent, complete, nothing of it lost. */
+  #canResend(): boolean {
+    const req = this.request!;
+    return IDEMPOTENT.has(req.head.method) && req.body === "none" && this.#reqDone;
+  }
+
+  /** Sends the request again on a new connection to the same server (the slot is kept). */
+  async #resend(): Promise<void> {
+    this.#closeServer(true);
+    this.reused = false;
+    this.#server = undefined;
+    this.#rp = undefined;
+    this.#gotResponse = false;
+    this.#srvBlocked = false;
+    // A new stream interface walks the new connection (the old one is CLO); the request head
+    // is serialized again from the parsed head, and it had no body (see #canResend).
+    this.back = new StreamInterface("server");
+    await this.#connect(true);
+  }
+
+  /** The server connection is gone (its flags already say so). */
+  serverClosed(): void {
+    const back = this.back;
+    if (back.state === "EST") back.setState("DIS");
+    if (back.state !== "CLO" && back.state !== "INI") back.setState("CLO");
+    if (this.#ended || this.#resDone) return this.#maybeDone();
+    // An EOF ends a close-delimited body; a response cut short makes the parser throw, which
+    // #pullResponse turns into a 502, a resend or an abort.
+    this.#rp?.end();
+    this.#pullResponse();
+    if (this.#ended || this.#resDone || this.back !== back) return;
+    this.#badResponse(!this.#gotResponse);
+  }
+
+  /** The client connection is gone: the transaction ends (a client abort unless it was over). */
+  clientClosed(error?: NetError): void {
+    if (this.#ended) return;
+    void error;
+    if (!(this.#resDone && this.#reqDone)) {
+      const phase = this.#server === undefined
+        ? (this.back.state === "QUE" ? "Q" : "C")
+        : this.#resHeadSent
+        ? "D"
+        : "H";
+      this.#setTerm("C", phase);
+    }
+    this.#cancel();
+    this.#closeServer(true);
+    this.#end(false);
+  }
+
+  /** The proxy stops now (`K`). */
+  kill(): void {
+    if (this.#ended) return;
+    this.#setTerm("K", this.#server === undefined ? "C" : this.#resHeadSent ? "D" : "H");
+    this.#cancel();
+    this.#abortBoth();
+  }
+
+  /** Ends the transaction and resets both connections. */
+  #abortBoth(): void {
+    this.#cancel();
+    this.#closeServer(true);
+    this.session.close(true);
+    this.#end(false);
+  }
+
+  #cancel(): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    const f = this.onCancel;
+    this.onCancel = undefined;
+    f?.();
+  }
+
+  /** Closes the server connection (not reusable any more). */
+  #closeServer(abort: boolean): void {
+    const bc = this.back.conn;
+    if (bc === undefined || (bc.flags & CO_FL.CTRL_READY) === 0) return;
+    bc.close(abort);
+  }
+
+  /** Both messages complete (or the tunnel over): park or close the server connection, and end. */
+  #maybeDone(): void {
+    if (this.#ended || !this.#resDone) return;
+    if (this.#tunnel) {
+      if (!this.#reqDone) return;
+      this.#closeServer(false);
+      return this.#end(false);
+    }
+    const keepClient = this.#clientKeepAlive && this.#reqDone;
+    const bc = this.back.conn;
+    const srv = this.lease?.server;
+    const maxReuse = srv?.pool?.settings.maxReuse ?? -1;
+    if (
+      this.#serverKeepAlive && this.#reqDone && bc !== undefined && srv?.pool !== undefined &&
+      (bc.flags & (CO_FL.SOCK_RD_SH | CO_FL.SOCK_WR_SH | CO_FL.CTRL_READY)) === CO_FL.CTRL_READY &&
+      (maxReuse < 0 || bc.requests < maxReuse)
+    ) {
+      this.back.detach();
+      this.back.setState("DIS");
+      this.back.setState("CLO");
+      srv.pool.park(bc, bc.requests);
+    } else {
+      this.#closeServer(false);
+    }
+    this.#server = undefined;
+    this.#end(keepClient);
+  }
+
+  /**
+   * Sends the proxy's reply (`undefined`: an empty errorfile, nothing sent and the connection
+   * closed). The client connection stays alive when the request was read to its end, as
+   * HAProxy's HTX replies do; `close` forces the close (a request-body error).
+   */
+  #reply(reply: HttpReply | undefined, status: number, close = false): void {
+    const req = this.request!;
+    this.status = reply?.status ?? status;
+    const reqDone = this.#reqDone || (this.#server === undefined && this.#skipRequest());
+    const keep = !close && reply !== undefined && !reply.close && reqDone && req.keepAlive &&
+      this.session.ctx.mode !== "close" && !this.session.draining && !this.session.clientEof;
+    if (reply !== undefined && !this.#resHeadSent) {
+      const v11 = isVersion11(req.head.version);
+      const opts: SerializeOptions = keep
+        ? (v11 ? {} : { connection: "keep-alive" })
+        : v11
+        ? { connection: "close" }
+        : {};
+      this.#resHeadSent = true;
+      this.#toClient(serializeResponseHead(reply.head, opts));
+      if (reply.body.length > 0) this.#toClient(reply.body);
+    }
+    this.#resDone = true;
+    this.#end(keep);
+  }
+
+  /** Reads the request to its end when it is all buffered already (no body, or a small one). */
+  #skipRequest(): boolean {
+    const parser = this.session.parser;
+    for (;;) {
+      let ev;
+      try {
+        ev = parser.read();
+      } catch {
+        return false;
+      }
+      if (ev === null) return false;
+      if (ev.type === "body") this.bytesIn += ev.data.length;
+      if (ev.type === "end") {
+        this.#reqDone = true;
+        if (this.request!.upgrade || this.request!.head.method === "CONNECT") parser.resume();
+        return true;
+      }
+    }
+  }
+
+  /** Once: timers off, lease released, log line, then the session goes on or closes. */
+  #end(keepClient: boolean): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    const ctx = this.session.ctx;
+    ctx.clock.clearTimer(this.#timer);
+    this.#timer = undefined;
+    this.endedAt = ctx.clock.now();
+    this.lease?.release(this.bytesIn, this.bytesOut);
+    if (this.back.state !== "CLO" && this.back.state !== "INI" && this.back.conn === undefined) {
+      this.back.setState("CLO");
+    }
+    ctx.onTxnEnd(this);
+    this.session.txnDone(this, keepClient);
+  }
+
+  /** Records the first abnormal termination only. */
+  #setTerm(cause: string, phase: string): void {
+    if (this.termCause !== "-") return;
+    this.termCause = cause;
+    this.termPhase = phase;
+  }
+
+  /**
+   * The inactivity timeouts of a transaction: `timeout server` while the response is awaited
+   * or the server does not drain (504 `sH--` before the response head, `sD--` after),
+   * `timeout client` while the request body is read or the client does not drain (`cD--`),
+   * `timeout tunnel` for both once tunnelled. The connect and queue timeouts are the backend's.
+   */
+  #armTimer(): void {
+    const clock = this.session.ctx.clock;
+    clock.clearTimer(this.#timer);
+    this.#timer = undefined;
+    if (this.#ended || this.backend === undefined) return;
+    const be = this.backend.settings;
+    const established = this.#server !== undefined;
+    if (!established) return;
+    const tunnel = this.#tunnel ? be.tunnelTimeoutMs : undefined;
+    const cliTo = (!this.#reqDone && !this.#srvBlocked) || this.#cliBlocked
+      ? tunnel ?? this.session.frontend.settings.clientTimeoutMs
+      : undefined;
+    const srvTo = (!this.#resDone && !this.#cliBlocked) || this.#srvBlocked ? tunnel ?? be.serverTimeoutMs : undefined;
+    const now = clock.now();
+    let next = Infinity;
+    if (cliTo !== undefined) {
+      if (now - this.#cliAt >= cliTo) return this.#timedOut("c");
+      next = Math.min(next, this.#cliAt + cliTo);
+    }
+    if (srvTo !== undefined) {
+      if (now - this.#srvAt >= srvTo) return this.#timedOut("s");
+      next = Math.min(next, this.#srvAt + srvTo);
+    }
+    if (next !== Infinity) this.#timer = clock.setTimer(() => this.#armTimer(), next - now);
+  }
+
+  #timedOut(side: "c" | "s"): void {
+    if (side === "s" && !this.#resHeadSent && !this.#tunnel) {
+      this.#setTerm("s", "H");
+      this.#closeServer(true);
+      return this.#reply(
+        errorReply(504, this.#bePolicy()?.errors, this.session.ctx.policy.errors),
+        504,
+        !this.#reqDone,
+      );
+    }
+    this.#setTerm(side, this.#resHeadSent || side === "c" ? "D" : "H");
+    this.#abortBoth();
+  }
+}
