@@ -31,7 +31,7 @@ import type { Lease } from "./lease.ts";
 import type { Server } from "./server.ts";
 import type { Address } from "./net.ts";
 import type { H1HeadEvent } from "./http/events.ts";
-import { isVersion11, type RequestHead, type ResponseHead } from "./http/head.ts";
+import { htxSize, htxTrailersSize, isVersion11, type RequestHead, type ResponseHead } from "./http/head.ts";
 import { H1ResponseParser } from "./http/parser.ts";
 import { isH1Error } from "./http/error.ts";
 import {
@@ -139,6 +139,8 @@ export class HttpTxn implements CancelToken {
   #clientKeepAlive = false;
   /** The server connection may be parked after this response. */
   #serverKeepAlive = false;
+  /** Body views read in the current pull, not written yet (see #flushBatch). */
+  readonly #batch: Uint8Array[] = [];
   /** The last head read was an interim (1xx) response. */
   #interim = false;
   /** Something came back from the server on this connection. */
@@ -163,7 +165,7 @@ export class HttpTxn implements CancelToken {
     this.#cliAt = this.headAt;
     this.#srvAt = this.headAt;
     this.backendName = session.frontend.name;
-    this.bytesIn = request?.headBytes ?? 0;
+    this.bytesIn = request === undefined ? 0 : htxSize(request.head);
   }
 
   /** A request the parser refused, or a wait for a head that timed out: logged, already over. */
@@ -305,6 +307,7 @@ export class HttpTxn implements CancelToken {
       try {
         ev = parser.read();
       } catch (e) {
+        this.#batch.length = 0;
         if (!isH1Error(e)) throw e;
         // Cut short by the client (CD--), or invalid after the head was forwarded (400 PH--).
         if (e.termination === "CD--" || e.termination === "CR--") {
@@ -315,14 +318,15 @@ export class HttpTxn implements CancelToken {
         this.#closeServer(true);
         return this.#reply(errorReply(400, this.#bePolicy()?.errors, this.session.ctx.policy.errors), 400, true);
       }
+      if (ev !== null && ev.type === "body") {
+        this.#batch.push(ev.data);
+        continue;
+      }
+      if (this.#batch.length > 0 && !this.#flushBatch(this.#reqEnc, this.#toServer)) return;
       if (ev === null) return;
-      if (ev.type === "body") {
-        this.bytesIn += ev.data.length;
-        const enc = this.#reqEnc;
-        if (enc !== undefined) server.write(enc.chunk(ev.data.length));
-        if (!server.write(ev.data)) this.#blockServer();
-      } else if (ev.type === "trailers") {
+      if (ev.type === "trailers") {
         this.#reqTrailers = ev.trailers;
+        this.bytesIn += htxTrailersSize(ev.trailers);
       } else if (ev.type === "end") {
         if (this.#reqEnc !== undefined) server.write(this.#reqEnc.end(this.#reqTrailers));
         this.#reqDone = true;
@@ -333,10 +337,30 @@ export class HttpTxn implements CancelToken {
     }
   }
 
-  #blockServer(): void {
-    this.#srvBlocked = true;
-    this.session.pause();
-    this.#armTimer();
+  /** Writes to the server; a full server pauses the client. */
+  readonly #toServer = (bytes: Uint8Array): void => {
+    if (!this.#server!.write(bytes) && !this.#srvBlocked) {
+      this.#srvBlocked = true;
+      this.session.pause();
+      this.#armTimer();
+    }
+  };
+
+  /**
+   * Body views read in one pull, written together: one chunk for all of them when the body is
+   * chunked (as HAProxy re-chunks what one read brought), each view as is otherwise. Counted in
+   * the direction's bytes. Returns whether the transaction is still running.
+   */
+  #flushBatch(enc: ChunkedEncoder | undefined, write: (b: Uint8Array) => void): boolean {
+    const batch = this.#batch;
+    let size = 0;
+    for (const d of batch) size += d.length;
+    if (write === this.#toServer) this.bytesIn += size;
+    else this.bytesOut += size;
+    if (enc !== undefined) write(enc.chunk(size));
+    for (const d of batch) write(d);
+    batch.length = 0;
+    return !this.#ended;
   }
 
   /** Server bytes: to the response parser, then to the client. */
@@ -379,24 +403,28 @@ export class HttpTxn implements CancelToken {
       try {
         ev = rp.read();
       } catch (e) {
+        this.#batch.length = 0;
         if (!isH1Error(e)) throw e;
         return this.#badResponse(e.reason === "truncated" && !this.#resHeadSent && rp.buffered === 0);
       }
+      if (ev !== null && ev.type === "body") {
+        this.#batch.push(ev.data);
+        continue;
+      }
+      if (this.#batch.length > 0 && !this.#flushBatch(this.#resEnc, this.#toClient)) return;
       if (ev === null) return;
       if (ev.type === "head") {
         if (ev.interim) {
           // A 1xx (100-continue, 103) goes ahead; its `end` event is not the response's.
           this.#interim = true;
+          this.bytesOut += htxSize(ev.head);
           this.#toClient(serializeResponseHead(ev.head));
           continue;
         }
         if (!this.#responseHead(ev)) return;
-      } else if (ev.type === "body") {
-        const enc = this.#resEnc;
-        if (enc !== undefined) this.#toClient(enc.chunk(ev.data.length));
-        this.#toClient(ev.data);
       } else if (ev.type === "trailers") {
         this.#resTrailers = ev.trailers;
+        this.bytesOut += htxTrailersSize(ev.trailers);
       } else if (this.#interim) {
         this.#interim = false;
       } else {
@@ -408,14 +436,14 @@ export class HttpTxn implements CancelToken {
     }
   }
 
-  #toClient(bytes: Uint8Array): void {
-    this.bytesOut += bytes.length;
+  /** Writes to the client; a full client pauses the server. */
+  readonly #toClient = (bytes: Uint8Array): void => {
     if (!this.session.write(bytes) && !this.#cliBlocked) {
       this.#cliBlocked = true;
       this.#server?.pause();
       this.#armTimer();
     }
-  }
+  };
 
   /** A final response head: rules, connection modes, then to the client. False when replaced by an error. */
   #responseHead(ev: H1HeadEvent<ResponseHead>): boolean {
@@ -447,11 +475,13 @@ export class HttpTxn implements CancelToken {
     this.#serverKeepAlive = ev.keepAlive && mode === "keep-alive" && !this.#tunnel;
     this.#clientKeepAlive = req.keepAlive && ev.body !== "close" && !this.#tunnel && feMode !== "close" &&
       beMode !== "close" && !this.session.draining && !this.session.clientEof;
-    const v11 = isVersion11(req.head.version);
+    // HAProxy's h1_update_res_conn_value(): `keep-alive` when either message is HTTP/1.0 and
+    // the connection is kept, `close` when an HTTP/1.1 response closes it.
+    const v11 = isVersion11(res.version);
     let opts: SerializeOptions = {};
     if (!this.#tunnel) {
       if (this.#clientKeepAlive) {
-        if (!v11 || !isVersion11(res.version)) opts = { connection: "keep-alive" };
+        if (!v11 || !isVersion11(req.head.version)) opts = { connection: "keep-alive" };
       } else if (v11) opts = { connection: "close" };
     }
     let bytes: Uint8Array;
@@ -479,6 +509,7 @@ export class HttpTxn implements CancelToken {
     } else if (req.upgrade || req.head.method === "CONNECT") this.session.parser.resume();
     this.#resHeadSent = true;
     if (ev.body === "chunked") this.#resEnc = new ChunkedEncoder();
+    this.bytesOut += htxSize(res);
     this.#toClient(bytes);
     if (this.#tunnel) this.pullRequest();
     return true;
@@ -623,13 +654,12 @@ export class HttpTxn implements CancelToken {
     const keep = !close && reply !== undefined && !reply.close && reqDone && req.keepAlive &&
       this.session.ctx.mode !== "close" && !this.session.draining && !this.session.clientEof;
     if (reply !== undefined && !this.#resHeadSent) {
-      const v11 = isVersion11(req.head.version);
+      // The reply is HTTP/1.1: see #responseHead for the connection field.
       const opts: SerializeOptions = keep
-        ? (v11 ? {} : { connection: "keep-alive" })
-        : v11
-        ? { connection: "close" }
-        : {};
+        ? (isVersion11(req.head.version) ? {} : { connection: "keep-alive" })
+        : { connection: "close" };
       this.#resHeadSent = true;
+      this.bytesOut += htxSize(reply.head) + reply.body.length;
       this.#toClient(serializeResponseHead(reply.head, opts));
       if (reply.body.length > 0) this.#toClient(reply.body);
     }

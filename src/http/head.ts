@@ -59,6 +59,30 @@ export function isVersion11(version: string): boolean {
   return major > 0x31 && major <= 0x39 || major === 0x31 && minor >= 0x31 && minor <= 0x39;
 }
 
+/**
+ * The size HAProxy 2.6 counts for a head in its byte counters and the log's `%B`/`%U`: not the
+ * bytes on the wire but the head's size in HAProxy's internal HTX form, a 20-byte start-line
+ * block plus its three strings (method, target, version or version, status, reason), each
+ * field's name and value, and one byte for the end of the head. The `connection` field the mux
+ * adds when writing (`close`, `keep-alive`) is not counted. Observed byte for byte on 2.6: a
+ * 403 deny counts 192 for 189 bytes sent, `HTTP/1.1 200 OK` with `content-length: 2` and a
+ * 2-byte body 51 for 40.
+ */
+export function htxSize(head: MessageHead): number {
+  let n = head.kind === "request"
+    ? 21 + head.method.length + head.target.length + head.version.length
+    : 21 + head.version.length + String(head.status).length + head.reason.length;
+  for (const [name, value] of head.headers) n += name.length + value.length;
+  return n;
+}
+
+/** The HTX size of a trailer section: each field's name and value, and one byte for its end. */
+export function htxTrailersSize(trailers: HeaderList): number {
+  let n = 1;
+  for (const [name, value] of trailers) n += name.length + value.length;
+  return n;
+}
+
 /** The value of the first field named `name` (any case), or `undefined`. */
 export function getHeader(headers: HeaderList, name: string): string | undefined {
   const n = name.toLowerCase();
