@@ -89,6 +89,18 @@ export function runtimeCommand(file: string, args: string[], options: StartOptio
   return [exe, [...(hook ? ["--expose-gc", "--import", "./bench/_gc_hook.ts"] : []), file, ...args]];
 }
 
+/**
+ * A Node executable for children that always run on Node (e.g. the JavaScript proxies of
+ * `bench/http.ts`): this process's when it is Node, else the project's `node_modules/.bin/node`,
+ * else `node` on PATH.
+ */
+export function nodeExecutable(): string {
+  if (runtime === "node") return process.execPath;
+  const local = join(ROOT, "node_modules", ".bin", "node");
+  if (existsSync(local)) return local;
+  return spawnSync("sh", ["-c", "command -v node"], { encoding: "utf8" }).stdout?.trim() || "node";
+}
+
 /** Resident set size of process `pid`, in KiB (`VmRSS` of `/proc/PID/status`); NaN off Linux. */
 export function rssKiB(pid: number): number {
   try {
@@ -117,6 +129,22 @@ export function cpuSeconds(pid: number): number {
     // Fields after the parenthesised command name (which may hold spaces): utime is the 12th.
     const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
     return (Number(f[11]) + Number(f[12])) / CLK_TCK;
+  } catch {
+    return NaN;
+  }
+}
+
+/**
+ * CPU time the whole machine has been busy so far (every CPU, every process: all of
+ * `/proc/stat`'s first line but idle and iowait), in seconds; NaN off Linux. Over a run, minus
+ * what the processes a bench knows used, it tells how much else ran beside them.
+ */
+export function machineBusySeconds(): number {
+  try {
+    const f = readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/).slice(1).map(Number);
+    // user nice system idle iowait irq softirq steal (guest times are counted in user already).
+    const busy = f.slice(0, 8).reduce((a, b) => a + b, 0) - (f[3] ?? 0) - (f[4] ?? 0);
+    return busy / CLK_TCK;
   } catch {
     return NaN;
   }
@@ -302,26 +330,38 @@ export async function startHaproxy(
   cpus?: string,
 ): Promise<Target> {
   const port = await freePort();
+  const cfg = [
+    "global",
+    "    nbthread 1",
+    `    maxconn ${maxconn}`,
+    "defaults",
+    "    mode tcp",
+    `    maxconn ${maxconn}`,
+    "    timeout connect 5s",
+    "    timeout client 120s",
+    "    timeout server 120s",
+    "listen bench",
+    `    bind 127.0.0.1:${port}`,
+    `    server s1 127.0.0.1:${serverPort}`,
+    "",
+  ].join("\n");
+  return startHaproxyConfig(bin, "haproxy", port, cfg, cpus);
+}
+
+/**
+ * HAProxy running the configuration `text` (written to a temporary file, removed on stop),
+ * which must bind 127.0.0.1:`port`; resolves once that port accepts connections.
+ */
+export async function startHaproxyConfig(
+  bin: string,
+  name: string,
+  port: number,
+  text: string,
+  cpus?: string,
+): Promise<Target> {
   const dir = mkdtempSync(join(tmpdir(), "proxykit-bench-"));
   const cfg = join(dir, "haproxy.cfg");
-  writeFileSync(
-    cfg,
-    [
-      "global",
-      "    nbthread 1",
-      `    maxconn ${maxconn}`,
-      "defaults",
-      "    mode tcp",
-      `    maxconn ${maxconn}`,
-      "    timeout connect 5s",
-      "    timeout client 120s",
-      "    timeout server 120s",
-      "listen bench",
-      `    bind 127.0.0.1:${port}`,
-      `    server s1 127.0.0.1:${serverPort}`,
-      "",
-    ].join("\n"),
-  );
+  writeFileSync(cfg, text);
   const [exe, argv] = pinned(cpus, bin, ["-f", cfg, "-db"]);
   const child = spawn(exe, argv, { stdio: ["ignore", "ignore", "pipe"] });
   let err = "";
@@ -335,9 +375,9 @@ export async function startHaproxy(
   while (!(await canConnect(port))) {
     if (child.exitCode !== null || Date.now() > deadline) {
       await stop();
-      throw new Error(`haproxy did not start: ${err.trim().slice(-2000)}`);
+      throw new Error(`${name} did not start: ${err.trim().slice(-2000)}`);
     }
     await new Promise((r) => setTimeout(r, 50));
   }
-  return { name: "haproxy", port, pid: child.pid, stop };
+  return { name, port, pid: child.pid, stop };
 }

@@ -3,15 +3,18 @@
 # hand-written pipe and HAProxy), then prints the tables together:
 # - bench/tcp.ts: throughput and ping-pong (measures upload, download, pingpong);
 # - bench/conn.ts: new connections per second and memory per idle stream (measures connrate,
-#   idle), through nginx; needs wrk and nginx (installed with apt-get when missing, as root).
-# Usage: npm run bench                                (all three runtimes, every measure: about 4 min each)
+#   idle), through nginx; needs wrk and nginx (installed with apt-get when missing, as root);
+# - bench/http.ts: HTTP/1.1 reverse proxying to nginx (measures keepalive, close, large) through
+#   HAProxy mode http, proxykit mode http and the JS proxies of bench/_js_proxies.ts (on Node).
+# Usage: npm run bench                                (all three runtimes, every measure: about 8 min each)
 #        npm run bench -- node --quick                (runtimes among deno bun node; a smoke test)
 #        npm run bench -- node --measures connrate,idle   (only those measures: only bench/conn.ts runs)
+#        npm run bench -- node --measures keepalive       (only bench/http.ts, one measure)
 #        npm run bench -- deno --reps 5 --idle-conns 8000
-# Options for both scripts: --quick, --reps N, --no-haproxy, --targets LIST, --measures LIST
-# (split between the two scripts; a script with no measure left does not run). tcp.ts only:
-# --bulk-mib, --rounds, --write-kib, --extra. conn.ts only: --duration, --wrk-conns, --idle-conns,
-# --proxykit-from. See each script's header.
+# Options for every script: --quick, --reps N, --no-haproxy, --targets LIST, --measures LIST
+# (split between the scripts; a script with no measure left does not run). tcp.ts only:
+# --bulk-mib, --rounds, --write-kib, --extra. conn.ts and http.ts: --duration, --wrk-conns,
+# --proxykit-from. conn.ts only: --idle-conns. See each script's header.
 # The open-file limit is raised (ulimit -n) for the idle measure's thousands of streams.
 # Nothing is pinned to a CPU; on a shared or small machine, run it when the machine is idle.
 set -u
@@ -23,9 +26,11 @@ ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 TCP_MEASURES=",upload,download,pingpong,"
 CONN_MEASURES=",connrate,idle,"
+HTTP_MEASURES=",keepalive,close,large,"
 runtimes=()
 tcp_args=()
 conn_args=()
+http_args=()
 measures=""
 while [ $# -gt 0 ]; do
   a="$1"
@@ -38,6 +43,7 @@ while [ $# -gt 0 ]; do
     --quick | --no-haproxy)
       tcp_args+=("$a")
       conn_args+=("$a")
+      http_args+=("$a")
       ;;
     --measures | --reps | --targets | --bulk-mib | --rounds | --write-kib | --extra | --duration | --wrk-conns | --idle-conns | --proxykit-from)
       if [ $has_eq -eq 0 ]; then
@@ -53,9 +59,14 @@ while [ $# -gt 0 ]; do
         --reps | --targets)
           tcp_args+=("$name" "$val")
           conn_args+=("$name" "$val")
+          http_args+=("$name" "$val")
           ;;
         --bulk-mib | --rounds | --write-kib | --extra) tcp_args+=("$name" "$val") ;;
-        *) conn_args+=("$name" "$val") ;;
+        --idle-conns) conn_args+=("$name" "$val") ;;
+        *)
+          conn_args+=("$name" "$val")
+          http_args+=("$name" "$val")
+          ;;
       esac
       ;;
     *)
@@ -66,19 +77,22 @@ while [ $# -gt 0 ]; do
 done
 [ ${#runtimes[@]} -eq 0 ] && runtimes=(deno bun node)
 
-# Split --measures between the two scripts.
-scripts=(tcp conn)
+# Split --measures between the scripts.
+scripts=(tcp conn http)
 if [ -n "$measures" ]; then
   tcp_m=""
   conn_m=""
+  http_m=""
   IFS=',' read -r -a list <<<"$measures"
   for m in "${list[@]}"; do
     if [[ "$TCP_MEASURES" == *",$m,"* ]]; then
       tcp_m="${tcp_m:+$tcp_m,}$m"
     elif [[ "$CONN_MEASURES" == *",$m,"* ]]; then
       conn_m="${conn_m:+$conn_m,}$m"
+    elif [[ "$HTTP_MEASURES" == *",$m,"* ]]; then
+      http_m="${http_m:+$http_m,}$m"
     else
-      echo "run.sh: unknown measure '$m' (upload, download, pingpong, connrate, idle)" >&2
+      echo "run.sh: unknown measure '$m' (upload, download, pingpong, connrate, idle, keepalive, close, large)" >&2
       exit 2
     fi
   done
@@ -90,6 +104,10 @@ if [ -n "$measures" ]; then
   if [ -n "$conn_m" ]; then
     scripts+=(conn)
     conn_args+=(--measures "$conn_m")
+  fi
+  if [ -n "$http_m" ]; then
+    scripts+=(http)
+    http_args+=(--measures "$http_m")
   fi
 fi
 
@@ -104,7 +122,11 @@ for rt in "${runtimes[@]}"; do
       bun) cmd=(bun run "bench/$script.ts") ;;
       node) cmd=(node "bench/$script.ts") ;;
     esac
-    if [ "$script" = tcp ]; then args=(${tcp_args[@]+"${tcp_args[@]}"}); else args=(${conn_args[@]+"${conn_args[@]}"}); fi
+    case "$script" in
+      tcp) args=(${tcp_args[@]+"${tcp_args[@]}"}) ;;
+      conn) args=(${conn_args[@]+"${conn_args[@]}"}) ;;
+      http) args=(${http_args[@]+"${http_args[@]}"}) ;;
+    esac
     echo "\$ ${cmd[*]} ${args[*]:-}"
     start=$(date +%s)
     "${cmd[@]}" ${args[@]+"${args[@]}"} | tee "$out/$rt.$script.txt"
