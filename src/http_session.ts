@@ -85,6 +85,8 @@ export class HttpSession implements SocketHandlers {
   /** When the current request's first byte arrived (or the previous transaction ended), clock ms. */
   #startAt: number;
   #timer: Timer | undefined;
+  /** When the armed timer fires, clock ms. */
+  #timerAt = 0;
   /** The proxy stops: close once the current transaction is over. */
   #draining = false;
   #paused = false;
@@ -248,8 +250,6 @@ export class HttpSession implements SocketHandlers {
       return;
     }
     if (ev.type !== "head") throw new Error(`http session: unexpected ${ev.type} event between requests`);
-    this.ctx.clock.clearTimer(this.#timer);
-    this.#timer = undefined;
     this.requests++;
     const txn = new HttpTxn(this, ev, this.#startAt);
     this.#txn = txn;
@@ -273,22 +273,41 @@ export class HttpSession implements SocketHandlers {
   /** Arms the wait for the next request head: keep-alive timeout when nothing came yet, else http-request. */
   #armWait(): void {
     const clock = this.ctx.clock;
-    clock.clearTimer(this.#timer);
-    this.#timer = undefined;
-    const idle = this.requests > 0 && this.parser.buffered === 0 && this.parser.state === "idle";
+    const idle = this.#idle;
     const fe = this.ctx.frontend.settings;
     const reqTo = this.ctx.requestTimeoutMs ?? fe.clientTimeoutMs;
     const to = idle ? this.ctx.keepAliveTimeoutMs ?? reqTo : reqTo;
-    if (to === undefined) return;
-    const left = Math.max(0, this.#startAt + to - clock.now());
-    this.#timer = clock.setTimer(() => {
+    if (to === undefined) {
+      clock.clearTimer(this.#timer);
       this.#timer = undefined;
-      if (this.#txn !== undefined || this.clientGone) return;
-      // Nothing of a next request: a silent close (HAProxy's WAIT_NEXT_REQ); else 408.
-      if (this.requests > 0 && this.parser.buffered === 0 && this.parser.state === "idle") this.close();
-      else this.#refuse(408, "cR--");
-    }, left);
+      return;
+    }
+    const at = this.#startAt + to;
+    // A timer due no later stays (it re-checks when it fires): one timer for many requests.
+    if (this.#timer !== undefined && this.#timerAt <= at) return;
+    clock.clearTimer(this.#timer);
+    this.#timerAt = at;
+    this.#timer = clock.setTimer(this.#onTimer, Math.max(0, at - clock.now()));
   }
+
+  /** Nothing of a next request received yet (the keep-alive wait). */
+  get #idle(): boolean {
+    return this.requests > 0 && this.parser.buffered === 0 && this.parser.state === "idle";
+  }
+
+  readonly #onTimer = (): void => {
+    this.#timer = undefined;
+    // A transaction runs: its own timers apply; the wait is armed again when it ends.
+    if (this.#txn !== undefined || this.clientGone || this.#ended) return;
+    const fe = this.ctx.frontend.settings;
+    const reqTo = this.ctx.requestTimeoutMs ?? fe.clientTimeoutMs;
+    const idle = this.#idle;
+    const to = idle ? this.ctx.keepAliveTimeoutMs ?? reqTo : reqTo;
+    if (to === undefined || this.ctx.clock.now() < this.#startAt + to) return this.#armWait();
+    // Nothing of a next request: a silent close (HAProxy's WAIT_NEXT_REQ); else 408.
+    if (idle) this.close();
+    else this.#refuse(408, "cR--");
+  };
 
   /** Once: the connection is over (the transaction, if any, logged first). */
   #finish(): void {

@@ -45,6 +45,31 @@ import { decideRequest, decideResponse, type HttpPolicy } from "./http/policy.ts
 import type { Endpoint, SampleContext } from "./acl/sample.ts";
 import type { HttpSession } from "./http_session.ts";
 
+/** Pieces queued for one side are copied into one write up to this many bytes in all. */
+export const COALESCE_BYTES = 16384;
+
+/**
+ * Writes `pieces` to `out`: one write of their concatenation when small, else each as is.
+ * Returns `write()`'s backpressure answer.
+ */
+function writeAll(out: { write(b: Uint8Array): boolean }, pieces: readonly Uint8Array[]): boolean {
+  if (pieces.length === 1) return out.write(pieces[0]!);
+  let size = 0;
+  for (const p of pieces) size += p.length;
+  if (size > COALESCE_BYTES) {
+    let ok = true;
+    for (const p of pieces) ok = out.write(p) && ok;
+    return ok;
+  }
+  const one = new Uint8Array(size);
+  let at = 0;
+  for (const p of pieces) {
+    one.set(p, at);
+    at += p.length;
+  }
+  return out.write(one);
+}
+
 /** Methods RFC 9110 9.2.2 calls idempotent: such a request may be sent again after a failure. */
 const IDEMPOTENT = new Set(["GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"]);
 
@@ -139,6 +164,9 @@ export class HttpTxn implements CancelToken {
   #clientKeepAlive = false;
   /** The server connection may be parked after this response. */
   #serverKeepAlive = false;
+  /** Bytes queued for each side during a pull, written at its end (see #flushOut). */
+  readonly #srvOut: Uint8Array[] = [];
+  readonly #cliOut: Uint8Array[] = [];
   /** Body views read in the current pull, not written yet (see #flushBatch). */
   readonly #batch: Uint8Array[] = [];
   /** The last head read was an interim (1xx) response. */
@@ -152,6 +180,8 @@ export class HttpTxn implements CancelToken {
   #cliAt: number;
   #srvAt: number;
   #timer: Timer | undefined;
+  /** When the armed timer fires, clock ms. */
+  #timerAt = 0;
   #ended = false;
 
   /** A transaction for the request whose head `request` was just parsed. Nothing runs before {@link start}. */
@@ -285,7 +315,7 @@ export class HttpTxn implements CancelToken {
     const opts: SerializeOptions = mode === "keep-alive"
       ? (v11 ? {} : { connection: "keep-alive" })
       : (v11 && !req.upgrade ? { connection: "close" } : {});
-    r.write(serializeRequestHead(req.head, opts));
+    this.#toServer(serializeRequestHead(req.head, opts));
     if (req.body === "chunked") this.#reqEnc = new ChunkedEncoder();
     this.pullRequest();
     this.#armTimer();
@@ -299,8 +329,12 @@ export class HttpTxn implements CancelToken {
 
   /** Forwards what the parser has of the request body, until it waits for bytes or the server is full. */
   pullRequest(): void {
-    const server = this.#server;
-    if (server === undefined) return;
+    if (this.#server === undefined) return;
+    this.#pullRequest();
+    this.#flushOut();
+  }
+
+  #pullRequest(): void {
     const parser = this.session.parser;
     while (!this.#reqDone && !this.#srvBlocked && !this.#ended) {
       let ev;
@@ -328,23 +362,48 @@ export class HttpTxn implements CancelToken {
         this.#reqTrailers = ev.trailers;
         this.bytesIn += htxTrailersSize(ev.trailers);
       } else if (ev.type === "end") {
-        if (this.#reqEnc !== undefined) server.write(this.#reqEnc.end(this.#reqTrailers));
+        if (this.#reqEnc !== undefined) this.#toServer(this.#reqEnc.end(this.#reqTrailers));
         this.#reqDone = true;
-        if (this.#tunnel) this.back.conn?.shutw();
+        if (this.#tunnel) {
+          this.#flushOut();
+          this.back.conn?.shutw();
+        }
         this.#armTimer();
         this.#maybeDone();
       }
     }
   }
 
-  /** Writes to the server; a full server pauses the client. */
+  /** Queues bytes for the server (written by {@link #flushOut}). */
   readonly #toServer = (bytes: Uint8Array): void => {
-    if (!this.#server!.write(bytes) && !this.#srvBlocked) {
-      this.#srvBlocked = true;
-      this.session.pause();
-      this.#armTimer();
-    }
+    this.#srvOut.push(bytes);
   };
+
+  /**
+   * Writes what a pull queued for each side: one write for small pieces (a head and a small
+   * body cost one system call and one packet instead of two: the copy of a few KiB is cheaper),
+   * the pieces as they are beyond {@link COALESCE_BYTES}. A side that does not drain pauses the
+   * other side's reads.
+   */
+  #flushOut(): void {
+    if (this.#srvOut.length > 0) {
+      const server = this.#server;
+      if (server !== undefined && !writeAll(server, this.#srvOut) && !this.#srvBlocked) {
+        this.#srvBlocked = true;
+        this.session.pause();
+        this.#armTimer();
+      }
+      this.#srvOut.length = 0;
+    }
+    if (this.#cliOut.length > 0) {
+      if (!writeAll(this.session, this.#cliOut) && !this.#cliBlocked) {
+        this.#cliBlocked = true;
+        this.#server?.pause();
+        this.#armTimer();
+      }
+      this.#cliOut.length = 0;
+    }
+  }
 
   /**
    * Body views read in one pull, written together: one chunk for all of them when the body is
@@ -396,6 +455,11 @@ export class HttpTxn implements CancelToken {
   }
 
   #pullResponse(): void {
+    this.#pullResponseEvents();
+    this.#flushOut();
+  }
+
+  #pullResponseEvents(): void {
     const rp = this.#rp;
     if (rp === undefined) return;
     while (!this.#resDone && !this.#cliBlocked && !this.#ended) {
@@ -430,19 +494,18 @@ export class HttpTxn implements CancelToken {
       } else {
         if (this.#resEnc !== undefined) this.#toClient(this.#resEnc.end(this.#resTrailers));
         this.#resDone = true;
-        if (this.#tunnel) this.session.conn.shutw();
+        if (this.#tunnel) {
+          this.#flushOut();
+          this.session.conn.shutw();
+        }
         this.#maybeDone();
       }
     }
   }
 
-  /** Writes to the client; a full client pauses the server. */
+  /** Queues bytes for the client (written by {@link #flushOut}). */
   readonly #toClient = (bytes: Uint8Array): void => {
-    if (!this.session.write(bytes) && !this.#cliBlocked) {
-      this.#cliBlocked = true;
-      this.#server?.pause();
-      this.#armTimer();
-    }
+    this.#cliOut.push(bytes);
   };
 
   /** A final response head: rules, connection modes, then to the client. False when replaced by an error. */
@@ -609,6 +672,8 @@ export class HttpTxn implements CancelToken {
 
   /** Closes the server connection (not reusable any more). */
   #closeServer(abort: boolean): void {
+    if (abort) this.#srvOut.length = 0;
+    else this.#flushOut();
     const bc = this.back.conn;
     if (bc === undefined || (bc.flags & CO_FL.CTRL_READY) === 0) return;
     bc.close(abort);
@@ -690,6 +755,7 @@ export class HttpTxn implements CancelToken {
   /** Once: timers off, lease released, log line, then the session goes on or closes. */
   #end(keepClient: boolean): void {
     if (this.#ended) return;
+    this.#flushOut();
     this.#ended = true;
     const ctx = this.session.ctx;
     ctx.clock.clearTimer(this.#timer);
@@ -718,12 +784,8 @@ export class HttpTxn implements CancelToken {
    */
   #armTimer(): void {
     const clock = this.session.ctx.clock;
-    clock.clearTimer(this.#timer);
-    this.#timer = undefined;
-    if (this.#ended || this.backend === undefined) return;
+    if (this.#ended || this.backend === undefined || this.#server === undefined) return this.#disarm();
     const be = this.backend.settings;
-    const established = this.#server !== undefined;
-    if (!established) return;
     const tunnel = this.#tunnel ? be.tunnelTimeoutMs : undefined;
     const cliTo = (!this.#reqDone && !this.#srvBlocked) || this.#cliBlocked
       ? tunnel ?? this.session.frontend.settings.clientTimeoutMs
@@ -739,7 +801,24 @@ export class HttpTxn implements CancelToken {
       if (now - this.#srvAt >= srvTo) return this.#timedOut("s");
       next = Math.min(next, this.#srvAt + srvTo);
     }
-    if (next !== Infinity) this.#timer = clock.setTimer(() => this.#armTimer(), next - now);
+    if (next === Infinity) return this.#disarm();
+    // Activity only moves deadlines later: a timer due no later than the new deadline stays,
+    // and when it fires it re-arms for what is due then (one timer per transaction, not one
+    // per chunk).
+    if (this.#timer !== undefined && this.#timerAt <= next) return;
+    clock.clearTimer(this.#timer);
+    this.#timerAt = next;
+    this.#timer = clock.setTimer(this.#onTimer, next - now);
+  }
+
+  readonly #onTimer = (): void => {
+    this.#timer = undefined;
+    this.#armTimer();
+  };
+
+  #disarm(): void {
+    this.session.ctx.clock.clearTimer(this.#timer);
+    this.#timer = undefined;
   }
 
   #timedOut(side: "c" | "s"): void {
