@@ -21,7 +21,7 @@
  *
  * @module
  */
-import { type IpNet, ipInNet, parseIp, parseIpPattern } from "../acl/_ip.ts";
+import { ipInNet, type IpNet, parseIp, parseIpPattern } from "../acl/_ip.ts";
 import { isIPv4, isIPv6 } from "../address.ts";
 
 /** An inclusive range of ports. */
@@ -30,6 +30,14 @@ export interface PortRange {
   readonly from: number;
   /** Last port. */
   readonly to: number;
+}
+
+/** An IP network: its address bytes already masked, and the mask (4 or 16 bytes each). */
+export interface AddressNetwork {
+  /** Address & mask, network order. */
+  readonly net: Uint8Array;
+  /** The mask, network order. */
+  readonly mask: Uint8Array;
 }
 
 /** One compiled allow-list rule (see the module documentation for the syntax). */
@@ -44,7 +52,7 @@ export type DestinationRule =
     readonly apex: boolean;
     readonly ports: readonly PortRange[];
   }
-  | { readonly kind: "net"; readonly net: IpNet; readonly ports: readonly PortRange[] };
+  | { readonly kind: "net"; readonly net: AddressNetwork; readonly ports: readonly PortRange[] };
 
 /** Ports of a rule that names none: HTTP and HTTPS. */
 export const DEFAULT_PROXY_PORTS: readonly PortRange[] = [{ from: 80, to: 80 }, { from: 443, to: 443 }];

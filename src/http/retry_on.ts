@@ -116,7 +116,12 @@ export function compileRetryOn(list: readonly (RetryOnKeyword | number)[]): Retr
         on.zeroRttRejected = true;
         break;
       case "all-retryable-errors":
-        on.connFailure = on.emptyResponse = on.junkResponse = on.responseTimeout = on.zeroRttRejected = true;
+        on.connFailure =
+          on.emptyResponse =
+          on.junkResponse =
+          on.responseTimeout =
+          on.zeroRttRejected =
+            true;
         for (const st of [500, 502, 503, 504]) on.statuses.add(st);
         break;
       default:

@@ -128,7 +128,15 @@ describe("proxy mode and WebSocket on real sockets", { skip }, () => {
 
   it("curl -x to a destination the allow-list lacks: 403", async () => {
     const p = portOf(proxy.addresses[0]);
-    const out = await curl(["-o", "/dev/null", "-w", "%{http_code}", "-x", `http://127.0.0.1:${p}`, "http://127.0.0.1:9/"]);
+    const out = await curl([
+      "-o",
+      "/dev/null",
+      "-w",
+      "%{http_code}",
+      "-x",
+      `http://127.0.0.1:${p}`,
+      "http://127.0.0.1:9/",
+    ]);
     assert.equal(out, "403");
   });
 
@@ -145,7 +153,10 @@ describe("proxy mode and WebSocket on real sockets", { skip }, () => {
     await until(() => r.text().includes("\r\n\r\n") && r.bytes >= r.text().indexOf("\r\n\r\n") + 8, 10_000, "101");
     const text = r.text();
     assert.match(text, /^HTTP\/1\.1 101 Switching Protocols\r\n/);
-    assert.match(text.toLowerCase(), new RegExp(`sec-websocket-accept: ${accept.toLowerCase().replace(/[+/=]/g, "\\$&")}`));
+    assert.match(
+      text.toLowerCase(),
+      new RegExp(`sec-websocket-accept: ${accept.toLowerCase().replace(/[+/=]/g, "\\$&")}`),
+    );
     const head = text.indexOf("\r\n\r\n") + 4;
     assert.deepEqual([...r.chunks.flatMap((ch) => [...ch])].slice(head, head + 4), [0x81, 0x02, 0x68, 0x69]);
     // A masked client frame "yo" (mask 1,2,3,4), echoed back as it was.
