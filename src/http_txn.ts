@@ -19,6 +19,13 @@
  *   closed never costs the client a failed idempotent request.
  * - The transaction ends once: lease released, log line out, then the session is told whether
  *   the client connection carries on.
+ * - Proxy mode (`option http_proxy`, `src/http/forward_proxy.ts`): the destination is set on
+ *   the server connection before the backend's connect loop runs, which then elects nothing.
+ * - `retry-on` (`src/http/retry_on.ts`): a request read whole before its first send (16 KiB at
+ *   most) is kept as sent; a listed failure before any response byte reached the client sends
+ *   that copy again on a new connection, counted by the backend (`Backend.retryRequest()`).
+ * - A tunnel (101, CONNECT) ends on `timeout tunnel` of inactivity both ways, on the client's
+ *   close, or once the server's connection is closed.
  *
  * @module
  */
