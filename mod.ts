@@ -80,13 +80,21 @@ export type {
   BalanceAlgorithm,
   CheckConfig,
   CustomBalancerFactory,
+  ForwardProxyAuthConfig,
+  ForwardProxyConfig,
   FrontendConfig,
   HealthCheckKind,
   LogConfig,
   OnError,
   ProxyConfig,
+  RetryOnConfig,
+  RetryOnKeyword,
   ServerConfig,
 } from "./src/config/types.ts";
+export { parseDestinationRule } from "./src/http/proxy_allow.ts";
+export type { AddressNetwork, DestinationRule, PortRange } from "./src/http/proxy_allow.ts";
+export type { ForwardProxySettings, ProxyAuthSettings } from "./src/http/forward_proxy.ts";
+export type { RetryOn } from "./src/http/retry_on.ts";
 export type {
   AclConfig,
   AllowRule,

@@ -20,6 +20,7 @@ const KNOWN: ReadonlySet<string> = new Set<NetErrorCode>([
   "ECANCELED",
   "ETLS",
   "ETLSVERIFY",
+  "ENOTFOUND",
 ]);
 
 /** Runtime codes that mean the same as one of ours. */

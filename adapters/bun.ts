@@ -31,6 +31,7 @@ import type { Network } from "../src/net.ts";
 import { highWaterMarkBytes, type NetworkOptions } from "./_options.ts";
 import { CAPABILITIES } from "./bun/capabilities.ts";
 import { connect } from "./bun/connect.ts";
+import { systemResolve } from "./_resolve.ts";
 import { listen } from "./bun/listen.ts";
 
 export type { NetworkOptions };
@@ -42,7 +43,13 @@ export type { NetworkOptions };
  */
 export function createNetwork(options: NetworkOptions = {}): Network {
   const hwm = highWaterMarkBytes(options);
-  return { name: "bun", capabilities: CAPABILITIES, listen: (o) => listen(o, hwm), connect: (o) => connect(o, hwm) };
+  return {
+    name: "bun",
+    capabilities: CAPABILITIES,
+    listen: (o) => listen(o, hwm),
+    connect: (o) => connect(o, hwm),
+    resolve: systemResolve,
+  };
 }
 
 /**

@@ -37,6 +37,7 @@ import type { Network } from "../src/net.ts";
 import { highWaterMarkBytes, type NetworkOptions } from "./_options.ts";
 import { CAPABILITIES } from "./node/capabilities.ts";
 import { connect } from "./node/connect.ts";
+import { systemResolve } from "./_resolve.ts";
 import { listen } from "./node/listen.ts";
 
 export type { NetworkOptions };
@@ -54,6 +55,7 @@ export function createNetwork(options: NetworkOptions = {}): Network {
     capabilities: CAPABILITIES,
     listen: (o) => listen(o, mark),
     connect: (o) => connect(o, mark),
+    resolve: systemResolve,
   };
 }
 

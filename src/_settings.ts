@@ -54,7 +54,16 @@ export function toBackendSettings(b: ResolvedBackendConfig): BackendSettings {
       ...s,
       pool: { maxIdle: s.poolMaxConn, purgeDelayMs: s.poolPurgeDelayMs, maxReuse: s.maxReuse },
     })),
-    ...(b.mode === "http" ? { http: { reuse: b.httpReuse, mode: b.httpConnectionMode } } : {}),
+    ...(b.mode === "http"
+      ? {
+        http: {
+          reuse: b.httpReuse,
+          mode: b.httpConnectionMode,
+          retryOn: b.retryOn,
+          ...(b.forwardProxy !== undefined ? { proxy: b.forwardProxy } : {}),
+        },
+      }
+      : {}),
   };
 }
 

@@ -23,6 +23,8 @@ import { createBalancer, isDynamicAlgorithm } from "./balance/mod.ts";
 import type { BalanceAlgorithm } from "./config/types.ts";
 import type { ServerStateEvent } from "./log.ts";
 import { DEFAULT_POOL, type HttpConnectionMode, type HttpReuse, type PoolSettings, ServerPool } from "./pool.ts";
+import type { RetryOn } from "./http/retry_on.ts";
+import { ForwardProxy, type ForwardProxySettings } from "./http/forward_proxy.ts";
 
 /**
  * Turn-around delay cap between two connects to the same server after a connection error:
@@ -56,7 +58,14 @@ export interface BackendSettings {
    * HTTP mode (`mode http`): `http-reuse` and the backend's connection mode; every server then
    * gets a pool of idle connections. Undefined in TCP mode.
    */
-  readonly http?: { readonly reuse: HttpReuse; readonly mode: HttpConnectionMode };
+  readonly http?: {
+    readonly reuse: HttpReuse;
+    readonly mode: HttpConnectionMode;
+    /** `retry-on` (HTTP mode only, as HAProxy); undefined = `conn-failure`, the default. */
+    readonly retryOn?: RetryOn;
+    /** `option http_proxy`: the destination comes from each request (`src/http/forward_proxy.ts`). */
+    readonly proxy?: ForwardProxySettings;
+  };
 }
 
 /**
@@ -131,6 +140,8 @@ export class Backend {
   readonly counters: BackendCounters;
   /** Set by the health module for `observe layer4`. */
   observeL4: L4Observer | undefined;
+  /** `option http_proxy`: what finds each request's destination; undefined otherwise. */
+  readonly forwardProxy: ForwardProxy | undefined;
   readonly #balancer: Balancer;
   /** `balance source` (or a custom balancer): the elections that read the client's address. */
   readonly #hashed: boolean;
@@ -178,6 +189,8 @@ export class Backend {
       },
     };
     this.#hashed = settings.balance.kind === "source" || settings.balance.kind === "custom";
+    const proxy = settings.http?.proxy;
+    this.forwardProxy = proxy === undefined ? undefined : new ForwardProxy(proxy, net);
     this.#balancer = createBalancer(settings.balance, this.servers, {
       allBackups: settings.allBackups,
       ...(random !== undefined ? { random } : {}),
@@ -254,6 +267,16 @@ export class Backend {
    * `reuse` (HTTP mode) may hand over an idle connection to the elected server instead of a
    * connect; `assigned` skips the election for a lease that still holds its slot (a request
    * sent again after a reused connection failed).
+   *
+   * Two more ways in:
+   * - Proxy mode (the design note's third case): a stream that set the destination on `si`'s
+   *   connection before calling, its lease naming no server, connects there: no election, no
+   *   server, no slot (HAProxy makes the backend itself the target: `<NOSRV>` in the log);
+   *   connect retries and the turn-around delay apply to that destination, a redispatch never.
+   * - A lease that names a server but holds no slot (given back by {@link retryRequest}) is
+   *   elected again, avoiding that server.
+   *
+   * In HTTP mode, a `retry-on` without `conn-failure` makes the first failed connect final.
    */
   async connect(
     lease: Lease,
@@ -263,10 +286,15 @@ export class Backend {
     assigned = false,
   ): Promise<Socket | ConnectFailure> {
     const s = this.settings;
-    let avoid: Server | undefined;
+    let avoid: Server | undefined = !assigned && !lease.holdsSlot ? lease.server : undefined;
     si.setState("REQ");
     // A request sent again on a new connection keeps the server and slot it holds.
     if (assigned && lease.holdsSlot) si.setState("ASS");
+    if (lease.server === undefined && si.conn !== undefined && (si.conn.flags & CO_FL.ADDR_TO_SET) !== 0) {
+      si.setState("ASS");
+    }
+    // HAProxy's back_handle_st_cer(): without PR_RE_CONN_FAILED a connect failure is final.
+    const maxRetries = s.http?.retryOn?.connFailure === false ? 0 : s.retries;
     for (;;) {
       if (cancel.aborted) return this.#abandon(lease, si, si.state === "QUE" ? "CQ" : "CC");
       if (si.state === "REQ") {
@@ -282,8 +310,8 @@ export class Backend {
       // first need and keeps its destination across retries; it was cleared (not freed) if we
       // came back from REQ. In HTTP mode an idle connection to the elected server may serve
       // instead (the pool), attached as it is: no connect.
-      const srv = lease.server!;
-      if (si.conn === undefined && reuse !== undefined) {
+      const srv = lease.server;
+      if (si.conn === undefined && reuse !== undefined && srv !== undefined) {
         const idle = reuse(srv);
         if (idle !== undefined && idle.socket !== undefined) {
           si.attach(idle);
@@ -293,8 +321,8 @@ export class Backend {
         }
       }
       const conn = si.ensureConn();
-      if ((conn.flags & CO_FL.ADDR_TO_SET) === 0) {
-        conn.setDst(srv.address);
+      if ((conn.flags & CO_FL.ADDR_TO_SET) === 0) conn.setDst(srv!.address);
+      if (conn.ctrl === undefined) {
         conn.prepareCtrl(this.#net);
         conn.prepareXprt(RAW);
       }
@@ -302,7 +330,7 @@ export class Backend {
       const attempt = this.#attempt(cancel);
       try {
         const socket = await conn.connect(attempt.signal, attempt.signal === undefined ? cancel : undefined);
-        this.observeL4?.(srv, true);
+        if (srv !== undefined) this.observeL4?.(srv, true);
         si.setState("EST");
         return socket;
       } catch {
@@ -311,15 +339,15 @@ export class Backend {
         attempt.done();
       }
       if (cancel.aborted) return this.#abandon(lease, si, "CC");
-      this.observeL4?.(srv, false);
+      if (srv !== undefined) this.observeL4?.(srv, false);
       // back_handle_st_cer(): give up once `retries` retries were made.
-      if (lease.retries >= s.retries) {
-        srv.counters.connectErrors++;
+      if (lease.retries >= maxRetries) {
+        if (srv !== undefined) srv.counters.connectErrors++;
         this.counters.connectErrors++;
         return this.#abandon(lease, si, attempt.timedOut ? "sC" : "SC");
       }
       lease.retries++;
-      if (this.#shouldRedispatch(lease, srv)) {
+      if (srv !== undefined && this.#shouldRedispatch(lease, srv)) {
         // Redispatch: give the slot back, forget the destination, elect again avoiding srv.
         this.queues.release(lease);
         conn.clear();
@@ -327,7 +355,7 @@ export class Backend {
         si.setState("REQ");
         continue;
       }
-      srv.counters.retries++;
+      if (srv !== undefined) srv.counters.retries++;
       this.counters.retries++;
       // Turn-around only after an asynchronous error (not a timeout), staying on this server.
       if (!attempt.timedOut) {
@@ -337,6 +365,25 @@ export class Backend {
       }
       si.setState("ASS");
     }
+  }
+
+  /**
+   * A layer-7 retry (`retry-on`; HAProxy's `do_l7_retry()`): the transaction got a response it
+   * may replay its request for. It counts against the same `retries` budget as connect retries
+   * (`%rc`, and the server's and backend's `retries` counters), then follows the redispatch
+   * rules: `"redispatch"` gave the slot back (call {@link connect} again without `assigned`: it
+   * elects another server), `"same"` kept it (call it with `assigned`: same server, or same
+   * destination in proxy mode). `undefined`: no retry left, the failure stands.
+   */
+  retryRequest(lease: Lease): "same" | "redispatch" | undefined {
+    if (lease.retries >= this.settings.retries) return undefined;
+    lease.retries++;
+    const srv = lease.server;
+    if (srv !== undefined) srv.counters.retries++;
+    this.counters.retries++;
+    if (srv === undefined || !this.#shouldRedispatch(lease, srv)) return "same";
+    this.queues.release(lease);
+    return "redispatch";
   }
 
   /**

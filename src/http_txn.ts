@@ -19,6 +19,13 @@
  *   closed never costs the client a failed idempotent request.
  * - The transaction ends once: lease released, log line out, then the session is told whether
  *   the client connection carries on.
+ * - Proxy mode (`option http_proxy`, `src/http/forward_proxy.ts`): the destination is set on
+ *   the server connection before the backend's connect loop runs, which then elects nothing.
+ * - `retry-on` (`src/http/retry_on.ts`): a request read whole before its first send (16 KiB at
+ *   most) is kept as sent; a listed failure before any response byte reached the client sends
+ *   that copy again on a new connection, counted by the backend (`Backend.retryRequest()`).
+ * - A tunnel (101, CONNECT) ends on `timeout tunnel` of inactivity both ways, on the client's
+ *   close, or once the server's connection is closed.
  *
  * @module
  */
@@ -29,7 +36,7 @@ import { StreamInterface } from "./stream_interface.ts";
 import type { Backend, CancelToken, ReuseHook } from "./backend.ts";
 import type { Lease } from "./lease.ts";
 import type { Server } from "./server.ts";
-import type { Address } from "./net.ts";
+import type { Address, TcpAddress } from "./net.ts";
 import type { H1HeadEvent } from "./http/events.ts";
 import { htxSize, htxTrailersSize, isVersion11, type RequestHead, type ResponseHead } from "./http/head.ts";
 import { H1ResponseParser } from "./http/parser.ts";
@@ -44,6 +51,8 @@ import { errorReply, type HttpReply } from "./http/error_pages.ts";
 import { decideRequest, decideResponse, type HttpPolicy } from "./http/policy.ts";
 import type { Endpoint, SampleContext } from "./acl/sample.ts";
 import type { HttpSession } from "./http_session.ts";
+import { CONNECT_ESTABLISHED, type ForwardProxy } from "./http/forward_proxy.ts";
+import { REPLAY_BUFFER_BYTES, replaysRequests } from "./http/retry_on.ts";
 
 /** Pieces queued for one side are copied into one write up to this many bytes in all. */
 export const COALESCE_BYTES = 16384;
@@ -183,6 +192,17 @@ export class HttpTxn implements CancelToken {
   /** When the armed timer fires, clock ms. */
   #timerAt = 0;
   #ended = false;
+  /** Proxy mode: the destination the request named, resolved (set again on each retry). */
+  #dst: TcpAddress | undefined;
+  /** Proxy mode, CONNECT: the proxy answers {@link CONNECT_ESTABLISHED} once connected. */
+  #connectTunnel = false;
+  /** `retry-on`: copies of the request bytes sent while the first send lasts, within the limit. */
+  #capture: Uint8Array[] | undefined;
+  #captureBytes = 0;
+  /** The whole request as first sent, when it may be replayed (`retry-on`). */
+  #replay: Uint8Array | undefined;
+  /** A layer-7 retry is under way: the next connection gets {@link #replay}. */
+  #replaying = false;
 
   /** A transaction for the request whose head `request` was just parsed. Nothing runs before {@link start}. */
   constructor(session: HttpSession, request: H1HeadEvent<RequestHead> | undefined, startAt: number) {
@@ -250,8 +270,35 @@ export class HttpTxn implements CancelToken {
     const be = ctx.backends.get(d.backend)!;
     this.backend = be;
     this.lease = be.admit(conn);
+    if (be.forwardProxy !== undefined) return void this.#proxy(be.forwardProxy);
     this.#armTimer();
     void this.#connect(false);
+  }
+
+  /**
+   * Proxy mode (`src/http/forward_proxy.ts`): the request names the destination; a refusal is
+   * answered here (400 and 403 `PR--`, 407 `LR--`; a name that does not resolve: 503 `SC--`),
+   * else the destination goes on the server connection, where the backend connects without
+   * electing a server.
+   */
+  async #proxy(fp: ForwardProxy): Promise<void> {
+    const errors = [this.#bePolicy()?.errors, this.session.ctx.policy.errors] as const;
+    const d = fp.decide(this.request!.head);
+    if (d.kind === "refuse") {
+      this.#setTerm(d.status === 407 ? "L" : "P", "R");
+      return this.#reply(fp.reply(d.status, ...errors), d.status);
+    }
+    const addr = await fp.address(d.destination);
+    if (this.#ended) return;
+    if (typeof addr === "string") {
+      this.#setTerm(addr === "denied" ? "P" : "S", addr === "denied" ? "R" : "C");
+      const status = addr === "denied" ? 403 : 503;
+      return this.#reply(fp.reply(status, ...errors), status);
+    }
+    this.#dst = addr;
+    this.#connectTunnel = d.destination.tunnel;
+    this.back.ensureConn().setDst(addr);
+    await this.#connect(false);
   }
 
   /** Idle connections this request may take (`http-reuse`), or undefined. */
@@ -277,13 +324,16 @@ export class HttpTxn implements CancelToken {
     return "keep-alive";
   }
 
-  /** Connects the server side (`fresh`: keep the slot held, no pool: a retry after a reused connection failed). */
-  async #connect(fresh: boolean): Promise<void> {
+  /**
+   * Connects the server side (`fresh`: keep the slot held, no pool: a retry after a reused
+   * connection failed; `pool`: idle connections may serve).
+   */
+  async #connect(fresh: boolean, pool = !fresh): Promise<void> {
     const clock = this.session.ctx.clock;
     const be = this.backend!;
     const lease = this.lease!;
     const t0 = clock.now();
-    const r = await be.connect(lease, this.back, this, fresh ? undefined : this.#reuseHook(), fresh);
+    const r = await be.connect(lease, this.back, this, pool ? this.#reuseHook() : undefined, fresh);
     if (this.#ended) {
       if (typeof r !== "string") this.back.conn?.close(true);
       return;
@@ -310,15 +360,67 @@ export class HttpTxn implements CancelToken {
     rp.expect(this.request!);
     this.#rp = rp;
     const req = this.request!;
+    if (this.#replaying) {
+      // A layer-7 retry: the request as first sent (it was read whole then).
+      r.write(this.#replay!.slice());
+      return this.#armTimer();
+    }
+    if (this.#connectTunnel) {
+      // Proxy mode CONNECT: nothing is sent; the proxy's own 2xx opens the tunnel.
+      this.pullRequest();
+      rp.push(new TextEncoder().encode(CONNECT_ESTABLISHED));
+      this.#pullResponse();
+      return this.#armTimer();
+    }
     const mode = this.#serverMode();
     const v11 = isVersion11(req.head.version);
     const opts: SerializeOptions = mode === "keep-alive"
       ? (v11 ? {} : { connection: "keep-alive" })
       : (v11 && !req.upgrade ? { connection: "close" } : {});
-    this.#toServer(serializeRequestHead(req.head, opts));
+    const head = serializeRequestHead(req.head, opts);
+    // `retry-on` beyond connect failures: what this first send forwards is kept, and the
+    // request may be replayed only if it was all there now (HAProxy's copy of the buffer).
+    const replay = replaysRequests(be.settings.http?.retryOn) && !req.upgrade && req.head.method !== "CONNECT";
+    this.#capture = replay ? [] : undefined;
+    this.#captureBytes = 0;
+    this.#toServer(head);
     if (req.body === "chunked") this.#reqEnc = new ChunkedEncoder();
     this.pullRequest();
+    const cap = this.#capture;
+    this.#capture = undefined;
+    if (cap !== undefined && this.#reqDone) this.#replay = concatBytes(cap, this.#captureBytes);
     this.#armTimer();
+  }
+
+  /**
+   * A layer-7 retry (`retry-on`) when `matched` (the failure is one it lists), the request
+   * was kept whole and nothing of a response reached the client: the backend counts it and
+   * applies the redispatch rules (`Backend.retryRequest()`), the server connection is
+   * dropped, and the request goes again on a new one. False when no retry was started.
+   */
+  #retry(matched: boolean | undefined): boolean {
+    const be = this.backend, lease = this.lease;
+    if (matched !== true || this.#replay === undefined || this.bytesOut > 0 || this.#resHeadSent) return false;
+    const how = be === undefined || lease === undefined ? undefined : be.retryRequest(lease);
+    if (how === undefined) return false;
+    this.#closeServer(true);
+    this.reused = false;
+    this.#server = undefined;
+    this.#rp = undefined;
+    this.#gotResponse = false;
+    this.#interim = false;
+    this.#resEnc = undefined;
+    this.#resTrailers = undefined;
+    if (this.#srvBlocked) {
+      this.#srvBlocked = false;
+      this.session.resume();
+    }
+    this.#replaying = true;
+    this.back = new StreamInterface("server");
+    if (this.#dst !== undefined) this.back.ensureConn().setDst(this.#dst);
+    this.#armTimer();
+    void this.#connect(how === "same", false);
+    return true;
   }
 
   /** New client bytes or EOF (the session pushed them into its parser). */
@@ -374,8 +476,17 @@ export class HttpTxn implements CancelToken {
     }
   }
 
-  /** Queues bytes for the server (written by {@link #flushOut}). */
+  /**
+   * Queues bytes for the server (written by {@link #flushOut}), keeping a copy while a replay
+   * copy is being taken (`retry-on`).
+   */
   readonly #toServer = (bytes: Uint8Array): void => {
+    const cap = this.#capture;
+    if (cap !== undefined) {
+      this.#captureBytes += bytes.length;
+      if (this.#captureBytes > REPLAY_BUFFER_BYTES) this.#capture = undefined;
+      else cap.push(bytes.slice());
+    }
     this.#srvOut.push(bytes);
   };
 
@@ -510,6 +621,8 @@ export class HttpTxn implements CancelToken {
 
   /** A final response head: rules, connection modes, then to the client. False when replaced by an error. */
   #responseHead(ev: H1HeadEvent<ResponseHead>): boolean {
+    // `retry-on <status>`: matched on the status line, before any rule (l7_status_match()).
+    if (this.#retry(this.backend?.settings.http?.retryOn?.statuses.has(ev.head.status))) return false;
     const ctx = this.session.ctx;
     const req = this.request!;
     const now = ctx.clock.now();
@@ -586,6 +699,8 @@ export class HttpTxn implements CancelToken {
    */
   #badResponse(empty: boolean): void {
     if (empty && !this.#gotResponse && this.reused && this.#canResend()) return void this.#resend();
+    const on = this.backend?.settings.http?.retryOn;
+    if (this.#retry(!this.#gotResponse ? on?.emptyResponse : on?.junkResponse)) return;
     if (this.#resHeadSent) {
       this.#setTerm(empty || this.#rp?.ended ? "S" : "P", "D");
       return this.#abortBoth();
@@ -620,6 +735,7 @@ export class HttpTxn implements CancelToken {
     const back = this.back;
     if (back.state === "EST") back.setState("DIS");
     if (back.state !== "CLO" && back.state !== "INI") back.setState("CLO");
+    if (this.#tunnel && !this.#ended) return this.#tunnelServerGone();
     if (this.#ended || this.#resDone) return this.#maybeDone();
     // An EOF ends a close-delimited body; a response cut short makes the parser throw, which
     // #pullResponse turns into a 502, a resend or an abort.
@@ -627,6 +743,23 @@ export class HttpTxn implements CancelToken {
     this.#pullResponse();
     if (this.#ended || this.#resDone || this.back !== back) return;
     this.#badResponse(!this.#gotResponse);
+  }
+
+  /**
+   * The server connection of a tunnel is closed: what it sent is flushed to the client, whose
+   * side is then closed too (a tunnel has nowhere left to send the client's bytes). A reset
+   * from the server is logged `SD--`; a close after its EOF is a normal end.
+   */
+  #tunnelServerGone(): void {
+    const reset = ((this.back.conn?.flags ?? 0) & CO_FL.ERROR) !== 0;
+    const eof = this.#resDone;
+    if (!eof) {
+      this.#rp?.end();
+      this.#pullResponse();
+    }
+    if (this.#ended) return;
+    if (reset && !eof) this.#setTerm("S", "D");
+    this.#end(false);
   }
 
   /** The client connection is gone: the transaction ends (a client abort unless it was over). */
@@ -786,6 +919,7 @@ export class HttpTxn implements CancelToken {
     const clock = this.session.ctx.clock;
     if (this.#ended || this.backend === undefined || this.#server === undefined) return this.#disarm();
     const be = this.backend.settings;
+    if (this.#tunnel && be.tunnelTimeoutMs !== undefined) return this.#armTunnelTimer(be.tunnelTimeoutMs);
     const tunnel = this.#tunnel ? be.tunnelTimeoutMs : undefined;
     const cliTo = (!this.#reqDone && !this.#srvBlocked) || this.#cliBlocked
       ? tunnel ?? this.session.frontend.settings.clientTimeoutMs
@@ -802,13 +936,20 @@ export class HttpTxn implements CancelToken {
       next = Math.min(next, this.#srvAt + srvTo);
     }
     if (next === Infinity) return this.#disarm();
-    // Activity only moves deadlines later: a timer due no later than the new deadline stays,
-    // and when it fires it re-arms for what is due then (one timer per transaction, not one
-    // per chunk).
-    if (this.#timer !== undefined && this.#timerAt <= next) return;
+    this.#schedule(next, now);
+  }
+
+  /**
+   * Arms the timer for `at`. Activity only moves deadlines later: a timer due no later stays,
+   * and when it fires it re-arms for what is due then (one timer per transaction, not one per
+   * chunk).
+   */
+  #schedule(at: number, now: number): void {
+    if (this.#timer !== undefined && this.#timerAt <= at) return;
+    const clock = this.session.ctx.clock;
     clock.clearTimer(this.#timer);
-    this.#timerAt = next;
-    this.#timer = clock.setTimer(this.#onTimer, next - now);
+    this.#timerAt = at;
+    this.#timer = clock.setTimer(this.#onTimer, at - now);
   }
 
   readonly #onTimer = (): void => {
@@ -821,8 +962,23 @@ export class HttpTxn implements CancelToken {
     this.#timer = undefined;
   }
 
+  /**
+   * `timeout tunnel` strikes once the tunnel was idle in both directions for that long
+   * (configuration.txt 4.2: "inactive in both directions"), so a one-way stream (server push)
+   * lives on. The client side is blamed (`cD--`, HAProxy checks the request channel first)
+   * unless only the server does not drain (`sD--`).
+   */
+  #armTunnelTimer(ms: number): void {
+    const clock = this.session.ctx.clock;
+    const at = Math.max(this.#cliAt, this.#srvAt) + ms;
+    const now = clock.now();
+    if (now >= at) return this.#timedOut(this.#srvBlocked && !this.#cliBlocked ? "s" : "c");
+    this.#schedule(at, now);
+  }
+
   #timedOut(side: "c" | "s"): void {
     if (side === "s" && !this.#resHeadSent && !this.#tunnel) {
+      if (this.#retry(this.backend?.settings.http?.retryOn?.responseTimeout)) return;
       this.#setTerm("s", "H");
       this.#closeServer(true);
       return this.#reply(
@@ -834,4 +990,15 @@ export class HttpTxn implements CancelToken {
     this.#setTerm(side, this.#resHeadSent || side === "c" ? "D" : "H");
     this.#abortBoth();
   }
+}
+
+/** The `total` bytes of `parts` in one buffer. */
+function concatBytes(parts: readonly Uint8Array[], total: number): Uint8Array {
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }

@@ -55,6 +55,7 @@ export type Address = TcpAddress | UnixAddress;
  * - `ECANCELED`: a connect aborted through its `AbortSignal` (the core's connect timeout).
  * - `ETLS`: a TLS handshake or record failure other than verification.
  * - `ETLSVERIFY`: the peer certificate failed verification (untrusted, expired, wrong name).
+ * - `ENOTFOUND`: a name {@link Network.resolve} could not resolve (no such name, or no answer).
  * - `EUNKNOWN`: anything else; `cause` keeps the original error.
  */
 export type NetErrorCode =
@@ -71,6 +72,7 @@ export type NetErrorCode =
   | "ECANCELED"
   | "ETLS"
   | "ETLSVERIFY"
+  | "ENOTFOUND"
   | "EUNKNOWN";
 
 /** An error raised by an adapter: a plain `Error` with a {@link NetErrorCode}. */
@@ -327,4 +329,13 @@ export interface Network {
   listen(options: ListenOptions): Promise<Listener>;
   /** Opens a connection (and its TLS transport when asked). Rejects with a {@link NetError}. */
   connect(options: ConnectOptions): Promise<Socket>;
+  /**
+   * Resolves a host name to IP literals (IPv4 dotted quads, IPv6 text without brackets), in
+   * the order the resolver gave them; an IP literal resolves to itself without a lookup. The
+   * real adapters ask the system resolver (`getaddrinfo`, so `/etc/hosts` counts); the memory
+   * adapter reads its static table. The core resolves through it where a destination comes
+   * from traffic (proxy mode), so that it can check the addresses before connecting.
+   * Rejects with a {@link NetError}: `ENOTFOUND` when the name has no address.
+   */
+  resolve(hostname: string): Promise<string[]>;
 }

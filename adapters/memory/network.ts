@@ -17,6 +17,7 @@ import type {
 import { type Clock, systemClock, type Timer } from "../../src/clock.ts";
 import { describeAddress } from "../_address.ts";
 import { netError } from "../_errors.ts";
+import { ipLiteral } from "../_resolve_literal.ts";
 import { highWaterMarkBytes, integerOption } from "../_options.ts";
 import { type Fault, isV6, keyFor, keyOf, latencyMs, MemoryListener, normalize, overlaps } from "./addresses.ts";
 import {
@@ -60,6 +61,8 @@ export class MemoryNetwork implements Network {
   #accepted = new Set<MemorySocket>();
   #ports = new Map<number, number>();
   #nextPort = EPHEMERAL_FIRST;
+  /** The static name table of {@link resolve}, lowercase names. */
+  #hosts = new Map<string, readonly string[]>();
 
   /**
    * A network of its own on `options.clock`.
@@ -78,6 +81,34 @@ export class MemoryNetwork implements Network {
         if (s.listenerAddress === undefined && s.localAddress?.transport === "tcp") this.#unref(s.localAddress.port);
       },
     };
+    for (const [name, addrs] of Object.entries(options.hosts ?? {})) this.setHost(name, addrs);
+  }
+
+  /**
+   * Adds (or replaces, or with an empty list removes) a name of the static table
+   * {@link resolve} reads; names are matched in any case.
+   * @throws {TypeError} when an entry is not an IP literal.
+   */
+  setHost(name: string, addresses: readonly string[]): void {
+    for (const a of addresses) {
+      if (ipLiteral(a) !== a) throw new TypeError(`MemoryNetwork.setHost: '${a}' is not an IP literal`);
+    }
+    if (addresses.length === 0) this.#hosts.delete(name.toLowerCase());
+    else this.#hosts.set(name.toLowerCase(), [...addresses]);
+  }
+
+  /**
+   * An IP literal resolves to itself; a name to its entry in the static table (`hosts`,
+   * {@link setHost}); anything else rejects with `ENOTFOUND`. Never asks a real resolver.
+   */
+  resolve(hostname: string): Promise<string[]> {
+    const literal = ipLiteral(hostname);
+    if (literal !== undefined) return Promise.resolve([literal]);
+    const found = this.#hosts.get(hostname.toLowerCase());
+    if (found === undefined) {
+      return Promise.reject(netError("ENOTFOUND", `memory network: no address for '${hostname}'`));
+    }
+    return Promise.resolve([...found]);
   }
 
   listen(options: ListenOptions): Promise<Listener> {

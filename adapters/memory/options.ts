@@ -65,4 +65,10 @@ export interface MemoryNetworkOptions extends NetworkOptions {
    * @default 0
    */
   readonly connectLatencyMs?: number;
+  /**
+   * The static name table `resolve()` reads: host name (any case) to its IP literals, in the
+   * order returned. More can be added with {@link MemoryNetwork.setHost}.
+   * @default {} (only IP literals resolve)
+   */
+  readonly hosts?: Readonly<Record<string, readonly string[]>>;
 }

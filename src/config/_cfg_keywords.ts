@@ -11,6 +11,7 @@ import { DEFAULT_RANDOM_DRAWS, MAX_COUNT, NAME_PATTERN } from "./defaults.ts";
 import type { BalanceAlgorithm } from "./types.ts";
 import type { HttpConnectionMode, HttpReuse } from "../pool.ts";
 import type { HttpSettings, SectionHttp } from "./_cfg_http.ts";
+import type { FwdSettings } from "./_cfg_fwdproxy.ts";
 
 /** Kinds of proxy sections (`global` is handled apart). */
 export type Kind = "defaults" | "frontend" | "backend" | "listen";
@@ -72,6 +73,8 @@ export interface Settings {
   logs: LogTarget[];
   /** `default-server` options, the base of every later `server` line. */
   defaultServer: ServerOptions;
+  /** `option http_proxy`, `http-proxy-allow`, `http-proxy-auth`, `retry-on` (`_cfg_fwdproxy.ts`). */
+  fwd?: FwdSettings;
 }
 
 /** What the `global` section sets. */

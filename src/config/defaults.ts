@@ -10,6 +10,7 @@ import { addressProblem } from "../address.ts";
 import { ProxyError } from "../errors.ts";
 import type { Address } from "../net.ts";
 import { checkBackends, MODES, resolveHttp } from "./_resolve_http.ts";
+import { resolveForwardProxy, resolveRetryOn } from "./_resolve_fwdproxy.ts";
 import { DEFAULT_POOL, type HttpConnectionMode, type HttpReuse } from "../pool.ts";
 
 /** `http-reuse` values. */
@@ -322,6 +323,8 @@ function resolveBackend(v: unknown, path: string, onWarning?: (m: string) => voi
     allBackups: bool(b.allBackups, `${path}.allBackups`),
     httpReuse: oneOf(b.httpReuse, `${path}.httpReuse`, HTTP_REUSE, "safe"),
     httpConnectionMode: oneOf(b.httpConnectionMode, `${path}.httpConnectionMode`, CONN_MODES, "keep-alive"),
+    forwardProxy: resolveForwardProxy(b.forwardProxy, `${path}.forwardProxy`, mode, servers.length),
+    retryOn: resolveRetryOn(b.retryOn, `${path}.retryOn`),
   };
 }
 

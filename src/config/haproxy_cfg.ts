@@ -13,7 +13,9 @@
  * `return`, `redirect`), `http-response` (the header actions), `option forwardfor`, `option
  * forwarded` (HAProxy 2.8's syntax) and `errorfile` (read through `options.readFile`), each
  * refused with HAProxy's own message after `file:line:`. `mode http` is accepted and
- * validated; `ProxyServer` refuses to run it until the HTTP mux is wired.
+ * validated; `ProxyServer` refuses to run it until the HTTP mux is wired. Proxy mode and
+ * layer-7 retries (`_cfg_fwdproxy.ts`): `option http_proxy`, `http-proxy-allow`,
+ * `http-proxy-auth` (proxykit's own) and `retry-on`.
  *
  * Anything else is refused, never silently ignored: `file:line: unknown keyword 'xyz' in
  * section 'backend be1'`. With `lenient`, unknown or unsupported keywords and options become
@@ -39,6 +41,7 @@ import {
 import { splitLines } from "./_cfg_tokens.ts";
 import { emptySectionHttp, HTTP_KEYWORDS } from "./_cfg_http.ts";
 import { buildHttp, checkSwitching } from "./_cfg_http_build.ts";
+import { buildFwd, FWD_KEYWORDS } from "./_cfg_fwdproxy.ts";
 import { NAME_PATTERN, resolveConfig } from "./defaults.ts";
 import type {
   BackendConfig,
@@ -197,7 +200,7 @@ export function parseHaproxyConfig(text: string, fileName: string, options: Hapr
       else if (noEffect === undefined) unsupported(line, `unknown keyword '${kw}' in section 'global'`);
       continue;
     }
-    const k = PROXY_KEYWORDS[name] ?? HTTP_KEYWORDS[name];
+    const k = PROXY_KEYWORDS[name] ?? HTTP_KEYWORDS[name] ?? FWD_KEYWORDS[name];
     if (k === undefined) {
       if (name.startsWith("no option ") && PROXY_KEYWORDS[name.slice(3)] !== undefined) {
         ctx.fail("negation is not supported for this option");
@@ -314,6 +317,7 @@ function buildBackend(sec: Section, warn: (line: number, msg: string) => void): 
     allBackups: s.allBackups,
     httpReuse: s.httpReuse,
     httpConnectionMode: s.connMode,
+    ...buildFwd(s.fwd),
   });
 }
 

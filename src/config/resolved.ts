@@ -8,6 +8,8 @@
 import type { Address } from "../net.ts";
 import type { BalanceAlgorithm, OnError } from "./types.ts";
 import type { HttpConnectionMode, HttpReuse } from "../pool.ts";
+import type { ForwardProxySettings } from "../http/forward_proxy.ts";
+import type { RetryOn } from "../http/retry_on.ts";
 import type {
   AclConfig,
   ErrorFilesConfig,
@@ -151,6 +153,10 @@ export interface ResolvedBackendConfig {
   readonly httpReuse: HttpReuse;
   /** `option http-keep-alive | http-server-close | httpclose`. */
   readonly httpConnectionMode: HttpConnectionMode;
+  /** `option http_proxy` compiled, or undefined (the servers serve). */
+  readonly forwardProxy: ForwardProxySettings | undefined;
+  /** `retry-on` compiled (`conn-failure` by default). */
+  readonly retryOn: RetryOn;
 }
 
 /** Log settings with defaults applied (see `LogConfig`). */

@@ -11,6 +11,14 @@ import type { Address } from "../net.ts";
 import type { Balancer, BalancerOptions, LbServer } from "../balance/types.ts";
 import type { HttpProxyConfig, UseBackendConfig } from "./http_types.ts";
 import type { HttpConnectionMode, HttpReuse } from "../pool.ts";
+import type { ForwardProxyConfig, RetryOnConfig } from "./forward_proxy_types.ts";
+
+export type {
+  ForwardProxyAuthConfig,
+  ForwardProxyConfig,
+  RetryOnConfig,
+  RetryOnKeyword,
+} from "./forward_proxy_types.ts";
 
 export type {
   AclConfig,
@@ -280,6 +288,13 @@ export interface BackendConfig extends HttpProxyConfig {
   readonly httpReuse?: HttpReuse;
   /** See {@link FrontendConfig.httpConnectionMode}. @default "keep-alive" */
   readonly httpConnectionMode?: HttpConnectionMode;
+  /**
+   * `option http_proxy` (`mode http`, no servers): each request names its destination.
+   * @default undefined (the servers serve)
+   */
+  readonly forwardProxy?: ForwardProxyConfig;
+  /** `retry-on` (`mode http`). @default ["conn-failure"] (as HAProxy) */
+  readonly retryOn?: RetryOnConfig;
 }
 
 /**

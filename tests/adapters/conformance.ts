@@ -275,6 +275,17 @@ export function conformance(label: string, net: Network): void {
       }
     });
 
+    it("resolve(): an IP literal is itself, without a lookup; a name that does not exist rejects ENOTFOUND", async () => {
+      assert.deepEqual(await net.resolve("127.0.0.1"), ["127.0.0.1"]);
+      assert.deepEqual(await net.resolve("::1"), ["::1"]);
+      assert.deepEqual(await net.resolve("[::1]"), ["::1"]);
+      // RFC 6761: `.invalid` never resolves.
+      await assert.rejects(within(net.resolve("nothing-here.invalid"), WAIT_MS, "resolve"), (e: unknown) => {
+        assert.equal((e as { code?: string }).code, "ENOTFOUND");
+        return true;
+      });
+    });
+
     tlsCases(net);
     eventCases(net);
   });

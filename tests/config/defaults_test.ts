@@ -9,6 +9,7 @@ import {
   DEFAULT_RISE,
   resolveConfig,
 } from "../../src/config/defaults.ts";
+import { DEFAULT_RETRY_ON } from "../../src/http/retry_on.ts";
 import type { BackendConfig, FrontendConfig, ProxyConfig, ServerConfig } from "../../src/config/types.ts";
 import { isProxyError } from "../../src/errors.ts";
 import type { Address } from "../../src/net.ts";
@@ -100,6 +101,8 @@ describe("resolveConfig() defaults", () => {
         allBackups: false,
         httpReuse: "safe",
         httpConnectionMode: "keep-alive",
+        forwardProxy: undefined,
+        retryOn: DEFAULT_RETRY_ON,
       }],
     });
     assert.equal(DEFAULT_RETRIES, 3);
