@@ -30,7 +30,8 @@ import { H1RequestParser } from "./http/parser.ts";
 import { isH1Error } from "./http/error.ts";
 import type { H1Limits } from "./http/limits.ts";
 import { HttpTxn } from "./http_txn.ts";
-import type { HttpConnectionMode } from "./pool.ts";
+import { DEFAULT_POOL, type HttpConnectionMode, ServerPool } from "./pool.ts";
+import type { Server } from "./server.ts";
 
 /** Pipelined request bytes held while a transaction runs before the client is paused (HAProxy's tune.bufsize). */
 export const PIPELINE_BUFFER_BYTES = 16384;
@@ -87,6 +88,12 @@ export class HttpSession implements SocketHandlers {
   #timer: Timer | undefined;
   /** When the armed timer fires, clock ms. */
   #timerAt = 0;
+  /**
+   * Idle server connections that belong to this client only (`http-reuse never`, or bound by
+   * connection-based authentication): one pool per server, watched as the shared pools are,
+   * closed with the session.
+   */
+  #private: Map<Server, ServerPool> | undefined;
   /** The proxy stops: close once the current transaction is over. */
   #draining = false;
   #paused = false;
@@ -309,10 +316,32 @@ export class HttpSession implements SocketHandlers {
     else this.#refuse(408, "cR--");
   };
 
+  /** Whether the session holds private server connections. */
+  get hasPrivate(): boolean {
+    return this.#private !== undefined;
+  }
+
+  /** The session's idle connection to `srv`, if it has one (taken: the caller attaches it). */
+  takePrivate(srv: Server): Connection | undefined {
+    return this.#private?.get(srv)?.take(false);
+  }
+
+  /** Keeps a server connection for this session's next requests to `srv` (one per server). */
+  parkPrivate(srv: Server, conn: Connection): void {
+    let pool = this.#private?.get(srv);
+    if (pool === undefined) {
+      const s = srv.pool?.settings ?? DEFAULT_POOL;
+      pool = new ServerPool({ maxIdle: 1, purgeDelayMs: s.purgeDelayMs, maxReuse: s.maxReuse }, this.ctx.clock);
+      (this.#private ??= new Map()).set(srv, pool);
+    }
+    pool.park(conn, conn.requests);
+  }
+
   /** Once: the connection is over (the transaction, if any, logged first). */
   #finish(): void {
     if (this.#ended) return;
     this.#ended = true;
+    if (this.#private !== undefined) for (const p of this.#private.values()) p.clear();
     this.ctx.clock.clearTimer(this.#timer);
     this.ctx.onEnd(this);
   }

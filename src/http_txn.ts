@@ -178,6 +178,11 @@ export class HttpTxn implements CancelToken {
   readonly #cliOut: Uint8Array[] = [];
   /** Body views read in the current pull, not written yet (see #flushBatch). */
   readonly #batch: Uint8Array[] = [];
+  /**
+   * The response bound the server connection to this client (`WWW-Authenticate: NTLM` or
+   * `Negotiate`: connection-based authentication): it becomes the session's private one.
+   */
+  #private = false;
   /** The last head read was an interim (1xx) response. */
   #interim = false;
   /** Something came back from the server on this connection. */
@@ -303,13 +308,17 @@ export class HttpTxn implements CancelToken {
 
   /** Idle connections this request may take (`http-reuse`), or undefined. */
   #reuseHook(): ReuseHook | undefined {
+    if (this.#serverMode() !== "keep-alive") return undefined;
     const reuse = this.backend!.settings.http?.reuse ?? "never";
-    if (reuse === "never" || this.#serverMode() !== "keep-alive") return undefined;
     const first = this.session.requests === 1;
-    if (first && reuse === "safe") return undefined;
+    const shared = reuse !== "never" && !(first && reuse === "safe");
     const safeOnly = first && reuse === "aggressive";
+    const session = this.session;
+    if (!shared && !session.hasPrivate) return undefined;
+    // The session's own connection to that server first (HAProxy's session list: private
+    // connections, every connection under `http-reuse never`), then the server's pool.
     return (srv) => {
-      const c = srv.pool?.take(safeOnly);
+      const c = session.takePrivate(srv) ?? (shared ? srv.pool?.take(safeOnly) : undefined);
       if (c !== undefined) this.reused = true;
       return c;
     };
@@ -645,6 +654,11 @@ export class HttpTxn implements CancelToken {
     }
     this.status = res.status;
     this.#tunnel = ev.body === "tunnel";
+    if (!this.#private) {
+      for (const [name, value] of res.headers) {
+        if (name === "www-authenticate" && /^(?:NTLM|Negotiate)\b/i.test(value)) this.#private = true;
+      }
+    }
     const mode = this.#serverMode();
     const feMode = ctx.mode;
     const beMode = this.backend?.settings.http?.mode ?? "keep-alive";
@@ -832,7 +846,10 @@ export class HttpTxn implements CancelToken {
       this.back.detach();
       this.back.setState("DIS");
       this.back.setState("CLO");
-      srv.pool.park(bc, bc.requests);
+      // `http-reuse never` keeps every connection to its session, as does a response that
+      // bound the connection to its client (NTLM): never shared with another client.
+      if (this.#private || this.backend?.settings.http?.reuse === "never") this.session.parkPrivate(srv, bc);
+      else srv.pool.park(bc, bc.requests);
     } else {
       this.#closeServer(false);
     }

@@ -128,20 +128,51 @@ describe("HTTP mode", () => {
     await h.proxy.stop();
   });
 
-  it("http-reuse never and http-server-close: a new server connection per request", async () => {
-    for (const be of [{ httpReuse: "never" as const }, { httpConnectionMode: "server-close" as const }]) {
-      const { h, origin } = await setup(be);
-      const c = await client(h);
-      c.send(GET("/1"));
-      await h.until(() => c.rec.text().includes("/1 on 0"));
-      c.send(GET("/2"));
-      await h.until(() => c.rec.text().includes("/2 on 1"));
-      assert.equal(ended(c.rec), false, "the client stays alive");
-      if (be.httpConnectionMode === "server-close") {
-        assert.equal(origin.requests[0]!.headers.get("connection"), "close");
-      }
-      await h.proxy.stop();
-    }
+  it("http-server-close: a new server connection per request, the client kept", async () => {
+    const { h, origin } = await setup({ httpConnectionMode: "server-close" });
+    const c = await client(h);
+    c.send(GET("/1"));
+    await h.until(() => c.rec.text().includes("/1 on 0"));
+    c.send(GET("/2"));
+    await h.until(() => c.rec.text().includes("/2 on 1"));
+    assert.equal(ended(c.rec), false, "the client stays alive");
+    assert.equal(origin.requests[0]!.headers.get("connection"), "close");
+    await h.proxy.stop();
+  });
+
+  it("http-reuse never: a client's connection serves only its own requests", async () => {
+    const { h, origin } = await setup({ httpReuse: "never" });
+    const a = await client(h);
+    a.send(GET("/a1"));
+    await h.until(() => a.rec.text().includes("/a1 on 0"));
+    const b = await client(h);
+    b.send(GET("/b1"));
+    await h.until(() => b.rec.text().includes("/b1 on 1"));
+    a.send(GET("/a2"));
+    b.send(GET("/b2"));
+    await h.until(() => a.rec.text().includes("/a2 on 0") && b.rec.text().includes("/b2 on 1"));
+    assert.equal(origin.sockets.length, 2);
+    assert.equal(h.backends[0]!.servers[0]!.pool!.size, 0, "nothing in the shared pool");
+    a.socket.shutdownWrite();
+    await h.until(() => origin.closed === 1, 10_000);
+    await h.proxy.stop();
+  });
+
+  it("a response asking NTLM authentication binds the server connection to its client", async () => {
+    const { h, origin } = await setup({ httpReuse: "always" });
+    origin.respond = (r) =>
+      r.path === "/login"
+        ? "HTTP/1.1 401 Unauthorized\r\nwww-authenticate: NTLM TlRMTVNT\r\ncontent-length: 0\r\n\r\n"
+        : ok(r);
+    const a = await client(h);
+    a.send(GET("/login"));
+    await h.until(() => h.lines.length === 1);
+    const b = await client(h);
+    b.send(GET("/other"));
+    await h.until(() => b.rec.text().includes("/other on 1"), 10_000);
+    a.send(GET("/again"));
+    await h.until(() => a.rec.text().includes("/again on 0"));
+    await h.proxy.stop();
   });
 
   it("Connection: close from the client: stripped toward the server, echoed to the client, then closed", async () => {
