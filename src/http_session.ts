@@ -341,7 +341,7 @@ export class HttpSession implements SocketHandlers {
   #finish(): void {
     if (this.#ended) return;
     this.#ended = true;
-    if (this.#private !== undefined) for (const p of this.#private.values()) p.clear();
+    if (this.#private !== undefined) { for (const p of this.#private.values()) p.clear(); }
     this.ctx.clock.clearTimer(this.#timer);
     this.ctx.onEnd(this);
   }
