@@ -38,6 +38,7 @@ export function toBackendSettings(b: ResolvedBackendConfig): BackendSettings {
   return {
     name: b.name,
     balance: b.balance,
+    hashType: b.hashType,
     retries: b.retries,
     redispatch: b.redispatch,
     allBackups: b.allBackups,

@@ -10,6 +10,15 @@ import { addressProblem } from "../address.ts";
 import { ProxyError } from "../errors.ts";
 import type { Address } from "../net.ts";
 import { checkBackends, MODES, resolveHttp } from "./_resolve_http.ts";
+import {
+  checkHttpOnly,
+  resolveCheckHeaders,
+  resolveCookie,
+  resolveHashType,
+  resolveHttpBalance,
+  resolveHttpExpect,
+  resolveServerCookie,
+} from "./_resolve_persist.ts";
 import type {
   BackendConfig,
   BalanceAlgorithm,
@@ -69,9 +78,12 @@ export type {
   ResolvedBackendConfig,
   ResolvedBackendTimeouts,
   ResolvedCheckConfig,
+  ResolvedCookieConfig,
   ResolvedFrontendConfig,
+  ResolvedHashType,
   ResolvedHealthCheck,
   ResolvedHttpConfig,
+  ResolvedHttpExpect,
   ResolvedLogConfig,
   ResolvedProxyConfig,
   ResolvedServerConfig,
@@ -165,6 +177,10 @@ export function resolveBalance(v: unknown, path: string): BalanceAlgorithm {
     case "first":
     case "source":
       return { kind: b.kind };
+    case "uri":
+    case "url_param":
+    case "hdr":
+      return resolveHttpBalance(b, path);
     case "random":
       return { kind: "random", draws: int(b.draws, `${path}.draws`, 1, MAX_COUNT, DEFAULT_RANDOM_DRAWS) };
     case "custom": {
@@ -174,7 +190,11 @@ export function resolveBalance(v: unknown, path: string): BalanceAlgorithm {
       return { kind: "custom", name, create: b.create as CustomBalancerFactory };
     }
     default:
-      return bad(`${path}.kind`, "must be roundrobin, static-rr, leastconn, first, source, random or custom", b.kind);
+      return bad(
+        `${path}.kind`,
+        "must be roundrobin, static-rr, leastconn, first, source, uri, url_param, hdr, random or custom",
+        b.kind,
+      );
   }
 }
 
@@ -194,6 +214,8 @@ function resolveHealthCheck(v: unknown, path: string): ResolvedHealthCheck {
     if (codes.length === 0) bad(`${path}.expectStatus`, "must list at least one status");
     expectStatus = codes.map((c, i) => int(c, `${path}.expectStatus[${i}]`, 100, 599));
   }
+  const headers = resolveCheckHeaders(h.headers, `${path}.headers`);
+  const expect = resolveHttpExpect(h.expect, `${path}.expect`);
   return {
     kind: "http",
     method: text(
@@ -212,6 +234,8 @@ function resolveHealthCheck(v: unknown, path: string): ResolvedHealthCheck {
     ),
     version: text(h.version, "version", /^HTTP\/\d\.\d$/, "must look like HTTP/1.1", DEFAULT_HTTPCHK_VERSION),
     expectStatus,
+    headers,
+    expect,
   };
 }
 
@@ -230,7 +254,9 @@ function resolveServer(v: unknown, path: string): Omit<ResolvedServerConfig, "id
       port: c.port === undefined ? undefined : int(c.port, `${path}.check.port`, 1, 65535),
     };
   }
-  if (s.observe !== undefined && s.observe !== "layer4") bad(`${path}.observe`, `must be "layer4"`, s.observe);
+  if (s.observe !== undefined && s.observe !== "layer4" && s.observe !== "layer7") {
+    bad(`${path}.observe`, `must be "layer4" or "layer7"`, s.observe);
+  }
   return {
     name: name(s.name, `${path}.name`),
     address: address(s.address, `${path}.address`, false),
@@ -244,6 +270,7 @@ function resolveServer(v: unknown, path: string): Omit<ResolvedServerConfig, "id
     observe: s.observe,
     errorLimit: int(s.errorLimit, `${path}.errorLimit`, 1, MAX_COUNT, DEFAULT_ERROR_LIMIT),
     onError: oneOf(s.onError, `${path}.onError`, ON_ERROR_VALUES, DEFAULT_ON_ERROR),
+    cookie: resolveServerCookie(s.cookie, `${path}.cookie`),
     id: s.id === undefined ? undefined : int(s.id, `${path}.id`, 1, MAX_COUNT),
   };
 }
@@ -294,11 +321,18 @@ function resolveBackend(v: unknown, path: string, onWarning?: (m: string) => voi
   // 4.2 `timeout queue`).
   const queueMs = timeout(t.queueMs, `${path}.timeouts.queueMs`) ?? connectMs;
   const beName = name(b.name, `${path}.name`);
+  // HTTP-aware balancing and persistence (`_resolve_persist.ts`).
+  const balance = resolveBalance(b.balance, `${path}.balance`);
+  const cookie = resolveCookie(b.cookie, `${path}.cookie`);
+  checkHttpOnly(mode, balance, cookie, path);
   return {
     name: beName,
     mode,
     http: resolveHttp({ ...(v as BackendConfig), name: beName }, mode, path, onWarning),
-    balance: resolveBalance(b.balance, `${path}.balance`),
+    balance,
+    hashType: resolveHashType(b.hashType, `${path}.hashType`),
+    cookie,
+    persist: bool(b.persist, `${path}.persist`),
     servers: assignIds(servers, `${path}.servers`),
     retries,
     redispatch,

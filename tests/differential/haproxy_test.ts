@@ -262,6 +262,16 @@ const scenarios: Record<string, Scenario> = {
     backend: ["balance source"],
     connections: 3,
   },
+  "balance source with hash-type consistent (sdbm + avalanche)": {
+    servers: [{ name: "s1", opts: "id 4" }, { name: "s2", opts: "id 9 weight 3" }, { name: "s3", opts: "id 17" }],
+    backend: ["balance source", "hash-type consistent"],
+    connections: 3,
+  },
+  "balance source with hash-type map-based sdbm avalanche": {
+    servers: [{ name: "s1" }, { name: "s2" }, { name: "s3" }, { name: "s4" }],
+    backend: ["balance source", "hash-type map-based sdbm avalanche"],
+    connections: 3,
+  },
   "retries on a refused server, then SC": {
     servers: [{ name: "dead", dead: true }],
     backend: ["balance roundrobin", "retries 2"],
