@@ -382,33 +382,36 @@ const CACHEABLE_STATUS = new Set([200, 203, 204, 206, 300, 301, 404, 405, 410, 4
 const CACHEABLE_METHODS = new Set(["GET", "HEAD", "OPTIONS", "TRACE"]);
 
 /**
- * Whether a response may be stored by a cache, as HAProxy decides it for `nocache`: a safe
- * method and a cacheable-by-default status, then its `pragma: no-cache` and the first directive
- * of each `cache-control` field (`private`, `no-cache`, `no-store`, `max-age=0`, `s-maxage=0`
- * forbid, `public` allows) (http_ana.c `http_check_response_for_cacheability()`).
+ * Whether a response may be stored by a cache, as HAProxy 2.6 decides it for `nocache` (observed
+ * on 2.6.12, http_ana.c `http_check_response_for_cacheability()`): a safe method (GET, HEAD,
+ * OPTIONS, TRACE) and a status cacheable by default (RFC 7231 6.1); `pragma: no-cache` forbids;
+ * each `cache-control` value (comma-separated, any case) `private`, `no-cache`, `no-store`,
+ * `max-age=0` or `s-maxage=0` forbids and `public` allows; and the response must carry freshness
+ * information (`max-age`, `s-maxage`, `expires`) or a validator (`etag`, `last-modified`).
  */
 export function responseCacheable(method: string, response: ResponseHead): boolean {
+  if (response.status < 200) return false;
   let cacheable = CACHEABLE_METHODS.has(method) && CACHEABLE_STATUS.has(response.status);
+  let fresh = false;
+  let validator = false;
+  let pragmaSeen = false;
   for (const [name, value] of response.headers) {
-    if (name === "pragma") {
-      if (value.length >= 8 && value.slice(0, 8).toLowerCase() === "no-cache") return false;
-      continue;
-    }
-    if (name !== "cache-control" || value === "") continue;
-    let i = 0;
-    while (i < value.length && value[i] !== "=" && value[i] !== "," && !/\s/.test(value[i]!)) i++;
-    const v = value.toLowerCase();
-    if (i < value.length && value[i] === "=") {
-      if (value.length - i > 1 && ((i === 7 && v.startsWith("max-age=0")) || (i === 8 && v.startsWith("s-maxage=0")))) {
-        cacheable = false;
+    if (name === "pragma" && !pragmaSeen) {
+      pragmaSeen = true;
+      if (value.toLowerCase() === "no-cache") return false;
+    } else if (name === "cache-control") {
+      for (const part of value.split(",")) {
+        const v = part.trim().toLowerCase();
+        if (v === "public") cacheable = true;
+        else if (v === "private" || v === "no-cache" || v === "no-store" || v === "max-age=0" || v === "s-maxage=0") {
+          cacheable = false;
+        } else if (v.startsWith('no-cache="set-cookie')) continue;
+        else if (v.startsWith("s-maxage") || v.startsWith("max-age")) fresh = true;
       }
-      continue;
-    }
-    const token = v.slice(0, i);
-    if (token === "private" || token === "no-cache" || token === "no-store") return false;
-    if (token === "public") cacheable = true;
+    } else if (name === "expires") fresh = true;
+    else if (name === "etag" || name === "last-modified") validator = true;
   }
-  return cacheable;
+  return cacheable && (fresh || validator);
 }
 
 /**
