@@ -79,17 +79,24 @@ export type {
   BackendTimeouts,
   BalanceAlgorithm,
   CheckConfig,
+  CookieConfig,
   CustomBalancerFactory,
   ForwardProxyAuthConfig,
   ForwardProxyConfig,
   FrontendConfig,
+  HashFunction,
+  HashTypeConfig,
+  HdrBalance,
   HealthCheckKind,
+  HttpCheckExpect,
   LogConfig,
   OnError,
   ProxyConfig,
   RetryOnConfig,
   RetryOnKeyword,
   ServerConfig,
+  UriBalance,
+  UrlParamBalance,
 } from "./src/config/types.ts";
 export { parseDestinationRule } from "./src/http/proxy_allow.ts";
 export type { AddressNetwork, DestinationRule, PortRange } from "./src/http/proxy_allow.ts";
@@ -125,9 +132,12 @@ export type {
   ResolvedBackendConfig,
   ResolvedBackendTimeouts,
   ResolvedCheckConfig,
+  ResolvedCookieConfig,
   ResolvedFrontendConfig,
+  ResolvedHashType,
   ResolvedHealthCheck,
   ResolvedHttpConfig,
+  ResolvedHttpExpect,
   ResolvedLogConfig,
   ResolvedProxyConfig,
   ResolvedServerConfig,
@@ -136,8 +146,21 @@ export type {
 export { formatAddress, parseAddress } from "./src/address.ts";
 export type { ParseAddressOptions } from "./src/address.ts";
 
-export { createBalancer, isDynamicAlgorithm } from "./src/balance/mod.ts";
+export { createBalancer, isDynamicAlgorithm, isHashAlgorithm } from "./src/balance/mod.ts";
 export type { Balancer, BalancerOptions, LbServer, PickContext } from "./src/balance/mod.ts";
+
+// HTTP-aware balancing and persistence: the request head a pick reads, cookie persistence.
+export type { HeaderField, HeaderList, RequestHead, ResponseHead } from "./src/http/head.ts";
+export { persistRequest, persistResponse, requestCookieFlagAfter, responseCacheable } from "./src/http/persist.ts";
+export type {
+  PersistRequestOptions,
+  PersistResponseContext,
+  PersistServer,
+  RequestCookieFlag,
+  RequestPersistence,
+  ResponseCookieFlag,
+} from "./src/http/persist.ts";
+export type { ObservedOutcome } from "./src/server.ts";
 
 export { isProxyError, ProxyError } from "./src/errors.ts";
 export type { ProxyErrorCode } from "./src/errors.ts";

@@ -43,6 +43,7 @@ export function toBackendSettings(b: ResolvedBackendConfig): BackendSettings {
   return {
     name: b.name,
     balance: b.balance,
+    hashType: b.hashType,
     retries: b.retries,
     redispatch: b.redispatch,
     allBackups: b.allBackups,
@@ -60,6 +61,8 @@ export function toBackendSettings(b: ResolvedBackendConfig): BackendSettings {
           reuse: b.httpReuse,
           mode: b.httpConnectionMode,
           retryOn: b.retryOn,
+          persist: b.persist,
+          ...(b.cookie !== undefined ? { cookie: b.cookie } : {}),
           ...(b.forwardProxy !== undefined ? { proxy: b.forwardProxy } : {}),
         },
       }

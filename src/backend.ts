@@ -18,9 +18,11 @@ import type { StreamInterface } from "./stream_interface.ts";
 import { Server, type ServerSettings, type ServerState } from "./server.ts";
 import { Queue, Queues } from "./queue.ts";
 import { Lease } from "./lease.ts";
-import type { Balancer } from "./balance/types.ts";
-import { createBalancer, isDynamicAlgorithm } from "./balance/mod.ts";
+import type { Balancer, PickContext } from "./balance/types.ts";
+import { createBalancer, isDynamicAlgorithm, isHashAlgorithm } from "./balance/mod.ts";
+import { DEFAULT_HASH_TYPE } from "./balance/hashed.ts";
 import type { BalanceAlgorithm } from "./config/types.ts";
+import type { ResolvedCookieConfig, ResolvedHashType } from "./config/resolved.ts";
 import type { ServerStateEvent } from "./log.ts";
 import { DEFAULT_POOL, type HttpConnectionMode, type HttpReuse, type PoolSettings, ServerPool } from "./pool.ts";
 import type { RetryOn } from "./http/retry_on.ts";
@@ -38,6 +40,8 @@ export interface BackendSettings {
   readonly name: string;
   /** `balance`. */
   readonly balance: BalanceAlgorithm;
+  /** `hash-type` of the hash algorithms. @default map-based sdbm (as HAProxy) */
+  readonly hashType?: ResolvedHashType;
   /** `retries`: attempts after the first failed connect. */
   readonly retries: number;
   /** `option redispatch`: 0 off; -1 last retry; P > 0 every Pth retry; N < 0 the Nth before last. */
@@ -65,6 +69,10 @@ export interface BackendSettings {
     readonly retryOn?: RetryOn;
     /** `option http_proxy`: the destination comes from each request (`src/http/forward_proxy.ts`). */
     readonly proxy?: ForwardProxySettings;
+    /** `cookie`: persistence (`src/http/persist.ts`); undefined without. */
+    readonly cookie?: ResolvedCookieConfig;
+    /** `option persist`. */
+    readonly persist?: boolean;
   };
 }
 
@@ -126,6 +134,9 @@ const NO_TIMEOUT: ConnectAttempt = { signal: undefined, timedOut: false, done: (
 /** Observes layer-4 outcomes of real traffic (`observe layer4`), set by the health module. */
 export type L4Observer = (server: Server, ok: boolean) => void;
 
+/** The election context one backend refills for every pick (elections are synchronous). */
+type PickScratch = { -readonly [K in keyof PickContext]-?: PickContext[K] };
+
 /** A backend at run time. */
 export class Backend {
   /** `backend <name>`. */
@@ -145,6 +156,16 @@ export class Backend {
   readonly #balancer: Balancer;
   /** `balance source` (or a custom balancer): the elections that read the client's address. */
   readonly #hashed: boolean;
+  /** `balance uri|url_param|hdr` (or a custom balancer): the elections that read the request. */
+  readonly #readsRequest: boolean;
+  /** The one election context, refilled at each pick (no object per election). */
+  readonly #pick: PickScratch = {
+    avoid: undefined,
+    sourceAddress: undefined,
+    request: undefined,
+    backendQueued: 0,
+    backendConns: 0,
+  };
   readonly #observers: ((e: ServerStateEvent) => void)[] = [];
   readonly #clock: Clock;
   readonly #net: Network;
@@ -159,7 +180,8 @@ export class Backend {
     this.settings = settings;
     this.#clock = clock;
     this.#net = net;
-    const rampWeight = isDynamicAlgorithm(settings.balance.kind);
+    const hashType = settings.hashType ?? DEFAULT_HASH_TYPE;
+    const rampWeight = isDynamicAlgorithm(settings.balance.kind, hashType.method);
     const transition = this.#transition;
     this.servers = settings.servers.map((s) => new Server(s, clock, { rampWeight, transition }));
     if (settings.http !== undefined) {
@@ -188,11 +210,14 @@ export class Backend {
         return q.max;
       },
     };
-    this.#hashed = settings.balance.kind === "source" || settings.balance.kind === "custom";
+    const kind = settings.balance.kind;
+    this.#hashed = kind === "source" || kind === "custom";
+    this.#readsRequest = kind === "uri" || kind === "url_param" || kind === "hdr" || kind === "custom";
     const proxy = settings.http?.proxy;
     this.forwardProxy = proxy === undefined ? undefined : new ForwardProxy(proxy, net);
     this.#balancer = createBalancer(settings.balance, this.servers, {
       allBackups: settings.allBackups,
+      hashType,
       ...(random !== undefined ? { random } : {}),
     });
   }
@@ -412,15 +437,20 @@ export class Backend {
     return a;
   }
 
-  /** stream_choose_redispatch(): whether this retry goes to another server. */
+  /**
+   * stream_choose_redispatch(): whether this retry goes to another server. A server that is no
+   * longer running (DOWN, MAINT) is left at once; otherwise the interval rule decides, and a
+   * stream that is neither persistent (a cookie's direct server) nor hashed leaves at once when
+   * other active servers exist.
+   */
   #shouldRedispatch(lease: Lease, srv: Server): boolean {
     const every = this.settings.redispatch;
     if (every === 0) return false;
-    if (!srv.usable) return true;
+    if (srv.state === "DOWN" || srv.state === "MAINT") return true;
     if (every > 0 && lease.retries % every === 0) return true;
     if (every < 0 && lease.retries % (this.settings.retries + 1 + every) === 0) return true;
     // Not persistent and not hashed: "we don't care about this particular server".
-    return this.queues.activeServers > 1 && this.settings.balance.kind !== "source";
+    return lease.direct === undefined && this.queues.activeServers > 1 && !isHashAlgorithm(this.settings.balance.kind);
   }
 
   /**
@@ -430,12 +460,28 @@ export class Backend {
    */
   #assign(lease: Lease, si: StreamInterface, avoid: Server | undefined): ConnectFailure | Queue | undefined {
     const queues = this.queues;
-    const picked = this.#balancer.pick({
-      avoid,
-      sourceAddress: this.#hashed ? lease.sourceKey : undefined,
-      backendQueued: queues.backend.length,
-      backendConns: this.counters.current,
-    }) as Server | undefined;
+    // Persistence first (HAProxy SF_DIRECT | SF_ASSIGNED): the cookie's server, without load
+    // balancing, unless this is a redispatch away from it or its queue is full.
+    let left: Server | undefined;
+    const direct = lease.direct;
+    if (direct !== undefined && direct === avoid) {
+      lease.direct = undefined;
+      left = direct;
+    } else if (direct !== undefined) {
+      const r = this.#assignDirect(lease, si, direct);
+      if (r !== "redispatch") return r;
+      left = direct;
+    }
+    const ctx = this.#pick;
+    ctx.avoid = avoid;
+    ctx.sourceAddress = this.#hashed ? lease.sourceKey : undefined;
+    ctx.request = this.#readsRequest ? lease.request : undefined;
+    ctx.backendQueued = queues.backend.length;
+    ctx.backendConns = this.counters.current;
+    const picked = this.#balancer.pick(ctx) as Server | undefined;
+    ctx.avoid = undefined;
+    ctx.request = undefined;
+    if (left !== undefined && picked !== left) lease.directLost = true;
     this.#elected(lease, picked);
     if (picked === undefined && !this.#balancer.hasUsableServer()) {
       this.counters.failed++;
@@ -458,6 +504,32 @@ export class Backend {
   }
 
   /**
+   * A persistent stream's server (HAProxy `assign_server_and_queue()` with SF_ASSIGNED): its
+   * slot if it has one (→ ASS), else its queue (→ QUE). When that queue is full, `option
+   * redispatch` drops the persistence and load-balances (`"redispatch"`,
+   * `srv_redispatch_connect()`), otherwise the stream ends with `SQ`. The server is taken even
+   * DOWN (`option persist`): the connect then fails and the retries decide.
+   */
+  #assignDirect(lease: Lease, si: StreamInterface, srv: Server): ConnectFailure | Queue | "redispatch" | undefined {
+    lease.server = srv;
+    if (!srv.full) {
+      this.queues.take(lease, srv);
+      si.setState("ASS");
+      return undefined;
+    }
+    if (srv.maxqueue > 0 && srv.queue.length >= srv.maxqueue) {
+      if (this.settings.redispatch !== 0) {
+        lease.direct = undefined;
+        return "redispatch";
+      }
+      this.counters.failed++;
+      return this.#abandon(lease, si, "SQ");
+    }
+    si.setState("QUE");
+    return srv.queue;
+  }
+
+  /**
    * QUE: waits in `queue` until a slot is handed over (→ ASS), the server is redistributed
    * (→ REQ: elect again), `timeout queue` strikes (`sQ`) or the client leaves (`CQ`). Returns a
    * failure code, or undefined to go on with the loop.
@@ -477,7 +549,11 @@ export class Backend {
     }
     if (outcome === "aborted") return this.#abandon(lease, si, "CQ");
     if (outcome === "redistributed") {
-      // back_handle_st_que(): no longer assigned, load-balance again.
+      // back_handle_st_que(): no longer assigned (nor persistent), load-balance again.
+      if (lease.direct !== undefined) {
+        lease.direct = undefined;
+        lease.directLost = true;
+      }
       si.setState("REQ");
       return undefined;
     }

@@ -14,7 +14,8 @@
  */
 import type { Clock, Timer } from "./clock.ts";
 import type { Network, Socket } from "./net.ts";
-import type { Server } from "./server.ts";
+import type { ObservedOutcome, Server } from "./server.ts";
+import { HttpCheckReader, httpCheckRequest, type HttpCheckSettings } from "./health_http.ts";
 import type { Backend } from "./backend.ts";
 import type { OnError } from "./config/types.ts";
 import type { ResolvedBackendConfig, ResolvedCheckConfig, ResolvedHealthCheck } from "./config/defaults.ts";
@@ -29,8 +30,8 @@ export interface HealthSettings {
   readonly connectTimeoutMs: number | undefined;
   /** Backend `timeout check`, ms. */
   readonly checkTimeoutMs: number | undefined;
-  /** `observe layer4`: real traffic's connect outcomes count too; undefined = off. */
-  readonly observe: "layer4" | undefined;
+  /** `observe layer4|layer7`: real traffic counts too; undefined = off. */
+  readonly observe: "layer4" | "layer7" | undefined;
   /** `error-limit`: consecutive observed errors that trigger `onError`. */
   readonly errorLimit: number;
   /** `on-error`: what reaching `errorLimit` does. */
@@ -61,7 +62,7 @@ export interface CheckCounters {
   passed: number;
   /** Results that failed. */
   failed: number;
-  /** Times `observe layer4` reached `error-limit` (`failed_hana`). */
+  /** Times `observe` reached `error-limit` (`failed_hana`). */
   observedFailures: number;
 }
 
@@ -80,6 +81,34 @@ export function describeCheck(r: CheckResult): string {
   const code = r.code !== undefined ? `, code: ${r.code}` : "";
   const info = r.info !== undefined ? `, info: "${r.info}"` : "";
   return `${r.reason}${code}${info}, check duration: ${r.durationMs}ms`;
+}
+
+/**
+ * HAProxy's `analyze_statuses` (check.c): how `observe layer4` and `observe layer7` count each
+ * outcome of real traffic (1 = error, 2 = good, 0 = ignored), and its description in the
+ * `Detected N consecutive errors, last one was: ...` info.
+ */
+const ANALYZE: Readonly<
+  Record<Exclude<ObservedOutcome, number> | "http-ok" | "http-status", {
+    desc: string;
+    layer4: 0 | 1 | 2;
+    layer7: 0 | 1 | 2;
+  }>
+> = {
+  "conn-ok": { desc: "L4 successful connection", layer4: 2, layer7: 0 },
+  "conn-error": { desc: "L4 unsuccessful connection", layer4: 1, layer7: 1 },
+  "http-ok": { desc: "Correct http response", layer4: 0, layer7: 2 },
+  "http-status": { desc: "Wrong http response", layer4: 0, layer7: 1 },
+  "invalid-headers": { desc: "Invalid http response (headers)", layer4: 0, layer7: 1 },
+  "invalid-response": { desc: "Invalid http response", layer4: 0, layer7: 1 },
+  "read-error": { desc: "Read error (http)", layer4: 0, layer7: 1 },
+  "read-timeout": { desc: "Read timeout (http)", layer4: 0, layer7: 1 },
+  "broken-pipe": { desc: "Close from server (http)", layer4: 0, layer7: 1 },
+};
+
+/** An HTTP status as `observe layer7` sees it (http_ana.c): 100-499, 501 and 505 are good. */
+function statusOutcome(status: number): "http-ok" | "http-status" {
+  return status >= 100 && (status < 500 || status === 501 || status === 505) ? "http-ok" : "http-status";
 }
 
 const ERROR_INFO: Readonly<Record<string, string>> = {
@@ -212,24 +241,31 @@ export class HealthChecker implements CheckView {
   }
 
   /**
-   * Passive monitoring (`observe layer4`): a connect outcome of real traffic. After
-   * `error-limit` consecutive failures, applies `on-error` (HAProxy `__health_adjust()`).
+   * Passive monitoring (`observe layer4|layer7`, HAProxy `__health_adjust()`): one outcome of
+   * real traffic, counted as HAProxy's `analyze_statuses` says for the observed layer (a good
+   * one resets the count, an ignored one changes nothing). After `error-limit` consecutive
+   * errors, applies `on-error`, the failure worded `Detected N consecutive errors, last one
+   * was: <what>`.
    */
-  observe(ok: boolean): void {
-    if (this.settings.observe !== "layer4" || this.settings.check === undefined) return;
-    if (ok) {
+  observe(outcome: ObservedOutcome): void {
+    const layer = this.settings.observe;
+    if (layer === undefined || this.settings.check === undefined) return;
+    const a = ANALYZE[typeof outcome === "number" ? statusOutcome(outcome) : outcome];
+    const verdict = a[layer];
+    if (verdict === 0) return;
+    if (verdict === 2) {
       this.consecutiveErrors = 0;
       return;
     }
     if (++this.consecutiveErrors < this.settings.errorLimit) return;
-    this.consecutiveErrors = 0;
-    this.counters.observedFailures++;
     const failure: CheckResult = {
       ok: false,
       reason: "Health analyze",
-      info: "Detected enough consecutive errors, check it please",
+      info: `Detected ${this.consecutiveErrors} consecutive errors, last one was: ${a.desc}`,
       durationMs: 0,
     };
+    this.consecutiveErrors = 0;
+    this.counters.observedFailures++;
     const rise = this.#rise;
     switch (this.settings.onError) {
       case "fastinter":
@@ -286,14 +322,13 @@ export class HealthChecker implements CheckView {
     return await this.#httpCheck(socket, kind, readTo, elapsed);
   }
 
-  #httpCheck(
-    socket: Socket,
-    kind: Extract<ResolvedHealthCheck, { kind: "http" }>,
-    timeoutMs: number,
-    elapsed: () => number,
-  ): Promise<CheckResult> {
+  /**
+   * Sends the check request and judges the response as it comes (`health_http.ts`); `timeoutMs`
+   * bounds the wait (`Layer7 timeout`).
+   */
+  #httpCheck(socket: Socket, kind: HttpCheckSettings, timeoutMs: number, elapsed: () => number): Promise<CheckResult> {
     return new Promise((resolve) => {
-      let text = "";
+      const reader = new HttpCheckReader(kind);
       let done = false;
       const finish = (r: CheckResult) => {
         if (done) return;
@@ -306,32 +341,15 @@ export class HealthChecker implements CheckView {
         () => finish({ ok: false, reason: "Layer7 timeout", durationMs: elapsed() }),
         timeoutMs,
       );
-      const decoder = new TextDecoder();
-      const evaluate = (final: boolean) => {
-        const eol = text.indexOf("\r\n");
-        if (eol < 0 && !final) return;
-        const m = /^HTTP\/\d\.\d (\d{3})(?: (.*))?$/.exec(eol < 0 ? text : text.slice(0, eol));
-        if (!m) return finish({ ok: false, reason: "Layer7 invalid response", durationMs: elapsed() });
-        const code = Number(m[1]);
-        const expected = kind.expectStatus;
-        const ok = expected === undefined ? code >= 200 && code < 400 : expected.includes(code);
-        finish({
-          ok,
-          reason: ok ? "Layer7 check passed" : "Layer7 wrong status",
-          code,
-          ...(m[2] ? { info: m[2] } : {}),
-          durationMs: elapsed(),
-        });
+      const verdict = (v: ReturnType<HttpCheckReader["end"]> | undefined) => {
+        if (v !== undefined) finish({ ...v, durationMs: elapsed() });
       };
       socket.setHandlers({
         onData(chunk) {
-          text += decoder.decode(chunk, { stream: true });
-          evaluate(false);
+          verdict(reader.push(chunk));
         },
         onEnd() {
-          if (text.length === 0) {
-            finish({ ok: false, reason: "Layer7 invalid response", info: "empty response", durationMs: elapsed() });
-          } else evaluate(true);
+          verdict(reader.end());
         },
         onDrain() {},
         onClose(err) {
@@ -343,7 +361,7 @@ export class HealthChecker implements CheckView {
           });
         },
       });
-      socket.write(new TextEncoder().encode(`${kind.method} ${kind.uri} ${kind.version}\r\n\r\n`));
+      socket.write(new TextEncoder().encode(httpCheckRequest(kind)));
     });
   }
 }
@@ -384,6 +402,7 @@ export function createHealthCheckers(
     srv.check = hc;
     byServer.set(srv, hc);
   }
-  if (byServer.size > 0) backend.observeL4 = (srv, ok) => byServer.get(srv)?.observe(ok);
+  for (const [srv, hc] of byServer) if (hc.settings.observe !== undefined) srv.observer = (o) => hc.observe(o);
+  if (byServer.size > 0) backend.observeL4 = (srv, ok) => srv.observe(ok ? "conn-ok" : "conn-error");
   return [...byServer.values()];
 }

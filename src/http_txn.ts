@@ -52,6 +52,7 @@ import { decideRequest, decideResponse, type HttpPolicy } from "./http/policy.ts
 import type { Endpoint, SampleContext } from "./acl/sample.ts";
 import type { HttpSession } from "./http_session.ts";
 import { CONNECT_ESTABLISHED, type ForwardProxy } from "./http/forward_proxy.ts";
+import { persistRequest, persistResponse, requestCookieFlagAfter, type RequestPersistence } from "./http/persist.ts";
 import { REPLAY_BUFFER_BYTES, replaysRequests } from "./http/retry_on.ts";
 
 /** Pieces queued for one side are copied into one write up to this many bytes in all. */
@@ -149,6 +150,8 @@ export class HttpTxn implements CancelToken {
   bytesOut = 0;
   /** The server connection came from the pool. */
   reused = false;
+  /** `%tsc`'s last two characters: the persistence cookie's flags on the request and the response. */
+  cookieStatus = "--";
   /** First two termination characters (configuration.txt 8.5). */
   termCause = "-";
   termPhase = "-";
@@ -178,6 +181,8 @@ export class HttpTxn implements CancelToken {
   readonly #cliOut: Uint8Array[] = [];
   /** Body views read in the current pull, not written yet (see #flushBatch). */
   readonly #batch: Uint8Array[] = [];
+  /** What the persistence cookie of the request said (`cookie`), for the response's. */
+  #persistence: RequestPersistence<Server> | undefined;
   /**
    * The response bound the server connection to this client (`WWW-Authenticate: NTLM` or
    * `Negotiate`: connection-based authentication): it becomes the session's private one.
@@ -274,8 +279,21 @@ export class HttpTxn implements CancelToken {
     this.backendName = d.backend;
     const be = ctx.backends.get(d.backend)!;
     this.backend = be;
-    this.lease = be.admit(conn);
+    const lease = be.admit(conn);
+    this.lease = lease;
     if (be.forwardProxy !== undefined) return void this.#proxy(be.forwardProxy);
+    // `balance uri|url_param|hdr` hash the request; a persistence cookie names the server
+    // (and is stripped from what the server sees as the mode says).
+    lease.request = req.head;
+    const hs = be.settings.http;
+    if (hs?.cookie !== undefined) {
+      const p = persistRequest(hs.cookie, be.servers, req.head, {
+        persist: hs.persist ?? false,
+        nowMs: ctx.clock.now(),
+      });
+      this.#persistence = p;
+      lease.direct = p.server;
+    }
     this.#armTimer();
     void this.#connect(false);
   }
@@ -654,6 +672,21 @@ export class HttpTxn implements CancelToken {
     }
     this.status = res.status;
     this.#tunnel = ev.body === "tunnel";
+    const lease = this.lease!;
+    // `observe layer7`: every status counts (5xx as errors); connection errors below.
+    lease.server?.observe(res.status);
+    const cookie = this.backend?.settings.http?.cookie;
+    if (cookie !== undefined) {
+      const p = this.#persistence;
+      const cs = persistResponse(cookie, res, {
+        server: lease.server,
+        direct: lease.direct !== undefined,
+        method: req.head.method,
+        request: p,
+        nowMs: ctx.clock.now(),
+      });
+      this.cookieStatus = requestCookieFlagAfter(p?.flag ?? "-", lease.directLost) + cs;
+    }
     if (!this.#private) {
       for (const [name, value] of res.headers) {
         if (name === "www-authenticate" && /^(?:NTLM|Negotiate)\b/i.test(value)) this.#private = true;
@@ -713,6 +746,9 @@ export class HttpTxn implements CancelToken {
    */
   #badResponse(empty: boolean): void {
     if (empty && !this.#gotResponse && this.reused && this.#canResend()) return void this.#resend();
+    // `observe layer7` (not on a reused connection, whose failure HAProxy does not count).
+    const serverEnded = empty || this.#rp?.ended === true;
+    if (!this.reused) this.lease?.server?.observe(serverEnded ? "read-error" : "invalid-headers");
     const on = this.backend?.settings.http?.retryOn;
     if (this.#retry(!this.#gotResponse ? on?.emptyResponse : on?.junkResponse)) return;
     if (this.#resHeadSent) {
@@ -995,6 +1031,7 @@ export class HttpTxn implements CancelToken {
 
   #timedOut(side: "c" | "s"): void {
     if (side === "s" && !this.#resHeadSent && !this.#tunnel) {
+      this.lease?.server?.observe("read-timeout");
       if (this.#retry(this.backend?.settings.http?.retryOn?.responseTimeout)) return;
       this.#setTerm("s", "H");
       this.#closeServer(true);

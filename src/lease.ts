@@ -11,6 +11,7 @@
  */
 import type { Server } from "./server.ts";
 import type { Connection } from "./connection.ts";
+import type { RequestHead } from "./http/head.ts";
 
 /** Called once by {@link Lease.release}: the backend gives the slot back and counts the stream out. */
 export type LeaseRelease = (lease: Lease, bytesIn: number, bytesOut: number) => void;
@@ -27,6 +28,26 @@ export class Lease {
   redispatched = false;
   /** Time spent in queues, ms (`%Tw`). */
   queueMs = 0;
+  /**
+   * The head of the HTTP request this lease is connecting for, the key of `balance uri`,
+   * `url_param` and `hdr`. The HTTP mux sets it before each `Backend.connect()`; it stays
+   * undefined in TCP mode (those algorithms then fall back to round-robin).
+   */
+  request: RequestHead | undefined = undefined;
+  /**
+   * The server a persistence cookie designates (HAProxy SF_DIRECT | SF_ASSIGNED): set by the
+   * HTTP mux from `persistRequest()` before `Backend.connect()`, which then takes this server
+   * without load balancing, even DOWN (`option persist`). The backend clears it when a retry
+   * redispatches the stream elsewhere (or its queue is full with `option redispatch`), and
+   * sets {@link directLost}.
+   */
+  direct: Server | undefined = undefined;
+  /**
+   * A redispatch moved the stream off its {@link direct} server: the request cookie flag turns
+   * `V` into `D` (backend.c `assign_server_and_queue()`, see `requestCookieFlagAfter()`), and
+   * the response inserts a fresh cookie.
+   */
+  directLost = false;
   /** Position in server queues as queue.c counts it, summed over every wait (`%sq`). */
   serverQueuePos = 0;
   /** The same for the backend queue (`%bq`). */

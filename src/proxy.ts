@@ -497,6 +497,7 @@ export class ProxyServer implements AsyncDisposable {
       activeMs: t.endedAt - t.startAt,
       status: t.status,
       requestLine: t.requestLine,
+      cookieStatus: t.cookieStatus,
     };
   }
 

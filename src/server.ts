@@ -41,10 +41,31 @@ export interface ServerCounters extends StreamCounts {
 }
 
 /** What a server needs from its configuration (defaults already applied). */
-export type ServerSettings = Pick<
-  ResolvedServerConfig,
-  "name" | "address" | "id" | "weight" | "maxconn" | "maxqueue" | "backup" | "disabled" | "slowstartMs"
->;
+export type ServerSettings =
+  & Pick<
+    ResolvedServerConfig,
+    "name" | "address" | "id" | "weight" | "maxconn" | "maxqueue" | "backup" | "disabled" | "slowstartMs"
+  >
+  & Partial<Pick<ResolvedServerConfig, "cookie">>;
+
+/**
+ * What passive health monitoring (`observe layer4|layer7`, configuration.txt 5.2 `observe`)
+ * is told about real traffic, HAProxy's `HANA_STATUS_*`: an HTTP status (100-499, 501 and 505
+ * count as good, any other as an error), `"conn-ok"` / `"conn-error"` (a connect that succeeded
+ * or failed), `"invalid-headers"` / `"invalid-response"` (a response that did not parse),
+ * `"read-error"`, `"read-timeout"` (`timeout server` before the response) and
+ * `"broken-pipe"` (the server closed before responding). `layer4` only counts the connect
+ * outcomes; `layer7` counts everything but `"conn-ok"`.
+ */
+export type ObservedOutcome =
+  | number
+  | "conn-ok"
+  | "conn-error"
+  | "invalid-headers"
+  | "invalid-response"
+  | "read-error"
+  | "read-timeout"
+  | "broken-pipe";
 
 /**
  * What the owner of a server (its backend) does when the state changes: election tables and
@@ -115,6 +136,8 @@ export class Server implements ServerView {
   check: CheckView | undefined;
   /** Its idle connections in HTTP mode (set by its backend), undefined in TCP mode. */
   pool: ServerPool | undefined;
+  /** Where {@link observe} reports, set by `createHealthCheckers()` for `observe layer4|layer7`. */
+  observer: ((outcome: ObservedOutcome) => void) | undefined;
   #state: ServerState;
   /** Weight set by the configuration or at run time (HAProxy's uweight), 0..256. */
   #userWeight: number;
@@ -155,6 +178,22 @@ export class Server implements ServerView {
     this.#userWeight = settings.weight;
     this.#clock = clock;
     this.#state = settings.disabled ? "MAINT" : settings.weight === 0 ? "DRAIN" : "UP";
+  }
+
+  /** `cookie <value>`: what the backend's persistence cookie holds for this server, if any. */
+  get cookie(): string | undefined {
+    return this.settings.cookie;
+  }
+
+  /**
+   * Reports one outcome of real traffic to passive health monitoring (HAProxy's
+   * `health_adjust()`); nothing happens without `observe` and `check`. The HTTP mux calls it
+   * with each response's status (`observe layer7`) and with `"conn-error"`, `"read-timeout"`,
+   * `"broken-pipe"`... on failures; not for streams on a reused server connection, whose errors
+   * HAProxy does not count.
+   */
+  observe(outcome: ObservedOutcome): void {
+    this.observer?.(outcome);
   }
 
   /** Current state. */

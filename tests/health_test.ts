@@ -135,7 +135,7 @@ describe("health checks", () => {
     assert.equal(s1.state, "DOWN");
     assert.match(
       h.lines.find((l) => l.startsWith("Server"))!,
-      /is DOWN, reason: Health analyze, info: "Detected enough consecutive errors, check it please"/,
+      /is DOWN, reason: Health analyze, info: "Detected 2 consecutive errors, last one was: L4 unsuccessful connection"/,
     );
     await h.exchange();
     assert.deepEqual(h.sequence, ["s2"], "the third stream goes to s2 directly");

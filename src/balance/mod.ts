@@ -9,12 +9,19 @@ import { FirstAvailable } from "./first.ts";
 import { LeastConn } from "./leastconn.ts";
 import { RandomDraws } from "./random.ts";
 import { RoundRobin } from "./roundrobin.ts";
-import { SourceHash } from "./source.ts";
+import {
+  DEFAULT_HASH_TYPE,
+  HashedBalancer,
+  hdrKeySource,
+  SOURCE_KEY,
+  uriKeySource,
+  urlParamKeySource,
+} from "./hashed.ts";
 import { StaticRoundRobin } from "./static_rr.ts";
 import type { Balancer, BalancerOptions, LbServer } from "./types.ts";
 
 export type { Balancer, BalancerOptions, LbServer, PickContext } from "./types.ts";
-export { isDynamicAlgorithm } from "./types.ts";
+export { isDynamicAlgorithm, isHashAlgorithm } from "./types.ts";
 export { eligibleServers } from "./eligible.ts";
 
 /**
@@ -23,7 +30,9 @@ export { eligibleServers } from "./eligible.ts";
  * each pick, so add or remove servers by creating a new balancer.
  *
  * When `pick()` returns `undefined`, `hasUsableServer()` tells a full backend (queue the
- * stream) from one without any usable server (HAProxy answers 503, termination `SC`).
+ * stream) from one without any usable server (HAProxy answers 503, termination `SC`). The hash
+ * algorithms (`source`, `uri`, `url_param`, `hdr`) read their key from the pick's context
+ * (`sourceAddress`, `request`) and map it with `options.hashType`.
  *
  * @example Two servers in turn, and a retry that avoids the server that failed
  * ```ts
@@ -56,6 +65,7 @@ export function createBalancer(
   options?: BalancerOptions,
 ): Balancer {
   const allBackups = options?.allBackups ?? false;
+  const hashType = options?.hashType ?? DEFAULT_HASH_TYPE;
   switch (algorithm.kind) {
     case "roundrobin":
       return new RoundRobin(servers, allBackups);
@@ -66,7 +76,13 @@ export function createBalancer(
     case "first":
       return new FirstAvailable(servers, allBackups);
     case "source":
-      return new SourceHash(servers, allBackups);
+      return new HashedBalancer(servers, allBackups, SOURCE_KEY, hashType);
+    case "uri":
+      return new HashedBalancer(servers, allBackups, uriKeySource(algorithm), hashType);
+    case "url_param":
+      return new HashedBalancer(servers, allBackups, urlParamKeySource(algorithm.param), hashType);
+    case "hdr":
+      return new HashedBalancer(servers, allBackups, hdrKeySource(algorithm), hashType);
     case "random": {
       const draws = algorithm.draws;
       if (!Number.isInteger(draws) || draws < 1) {

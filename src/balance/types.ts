@@ -6,6 +6,8 @@
  * @module
  */
 import type { BalanceAlgorithm } from "../config/types.ts";
+import type { ResolvedHashType } from "../config/resolved.ts";
+import type { RequestHead } from "../http/head.ts";
 
 /**
  * What a balancer needs to know about a server; `src/server.ts` implements it. Every field is
@@ -41,7 +43,10 @@ export interface LbServer {
   readonly maxqueue: number;
 }
 
-/** What the stream being balanced brings to one election. All fields optional. */
+/**
+ * What the stream being balanced brings to one election. All fields optional. The object is only
+ * valid during the `pick()` call it is passed to: the backend reuses one per election.
+ */
 export interface PickContext {
   /**
    * HAProxy's `srvtoavoid`: the server of the previous attempt on a retry/redispatch. It is
@@ -55,6 +60,12 @@ export interface PickContext {
    * round-robin over its map, as HAProxy does when the hash key is missing.
    */
   readonly sourceAddress?: string | undefined;
+  /**
+   * The head of the HTTP request being balanced, the key of `uri`, `url_param` and `hdr`
+   * (target and lowercase header names as `src/http/head.ts` holds them). Absent (TCP mode):
+   * those algorithms fall back to round-robin, as HAProxy does when the key is missing.
+   */
+  readonly request?: RequestHead | undefined;
   /**
    * Streams waiting in the backend queue. With {@link backendConns}, makes `first`,
    * `roundrobin` and `static-rr` return `undefined` at once when the backend queue is non-empty
@@ -100,13 +111,33 @@ export interface BalancerOptions {
    * @default Math.random
    */
   readonly random?: () => number;
+  /**
+   * `hash-type` of the hash algorithms (`source`, `uri`, `url_param`, `hdr`).
+   * @default { method: "map-based", function: "sdbm", avalanche: false } (as HAProxy)
+   */
+  readonly hashType?: ResolvedHashType;
 }
 
 /**
  * True for algorithms that follow weight changes at once (HAProxy BE_LB_PROP_DYN): only for
- * those does slowstart ramp the weight (configuration.txt 5.2 `slowstart`). `static-rr` and map-based
- * `source` are static: a server's weight is either its configured weight or 0.
+ * those does slowstart ramp the weight (configuration.txt 5.2 `slowstart`). `static-rr` and the
+ * hash algorithms (`source`, `uri`, `url_param`, `hdr`) with `hashMethod` `map-based` (the
+ * default) are static: a server's weight is either its configured weight or 0; with
+ * `consistent` the hash algorithms are dynamic.
  */
-export function isDynamicAlgorithm(kind: BalanceAlgorithm["kind"]): boolean {
-  return kind !== "static-rr" && kind !== "source";
+export function isDynamicAlgorithm(
+  kind: BalanceAlgorithm["kind"],
+  hashMethod: ResolvedHashType["method"] = "map-based",
+): boolean {
+  if (kind === "static-rr") return false;
+  return !isHashAlgorithm(kind) || hashMethod === "consistent";
+}
+
+/**
+ * True for the hash family (`source`, `uri`, `url_param`, `hdr`; HAProxy BE_LB_KIND_HI): the
+ * key designates the server, so a retry does not leave it just because other servers exist
+ * (include/haproxy/stream.h `stream_choose_redispatch()`).
+ */
+export function isHashAlgorithm(kind: BalanceAlgorithm["kind"]): boolean {
+  return kind === "source" || kind === "uri" || kind === "url_param" || kind === "hdr";
 }

@@ -8,10 +8,11 @@ import type { Address } from "../net.ts";
 import { address, exactArgs, int, time } from "./_cfg_values.ts";
 import { type ServerOptions, serverOptions } from "./_cfg_server.ts";
 import { DEFAULT_RANDOM_DRAWS, MAX_COUNT, NAME_PATTERN } from "./defaults.ts";
-import type { BalanceAlgorithm } from "./types.ts";
+import type { BalanceAlgorithm, CookieConfig, HashTypeConfig, HttpCheckExpect } from "./types.ts";
 import type { HttpConnectionMode, HttpReuse } from "../pool.ts";
 import type { HttpSettings, SectionHttp } from "./_cfg_http.ts";
 import type { FwdSettings } from "./_cfg_fwdproxy.ts";
+import { httpBalance } from "./_cfg_persist.ts";
 
 /** Kinds of proxy sections (`global` is handled apart). */
 export type Kind = "defaults" | "frontend" | "backend" | "listen";
@@ -61,8 +62,16 @@ export interface Settings {
   httpReuse?: HttpReuse;
   /** `option tcp-check` or `option httpchk [<method>] [<uri>] [<version>]`. */
   healthCheck?: { kind: "tcp" } | { kind: "http"; method?: string; uri?: string; version?: string };
-  /** `http-check expect status <codes>`, every code listed (ranges expanded). */
-  expect?: { codes: number[]; line: number };
+  /** `http-check expect [!] status|rstatus|string <pattern>` (status ranges expanded). */
+  expect?: { expect: HttpCheckExpect; line: number };
+  /** `http-check send meth|uri|ver|hdr ...`. */
+  httpSend?: { method?: string; uri?: string; version?: string; headers: [string, string][]; line?: number };
+  /** `hash-type`. */
+  hashType?: HashTypeConfig;
+  /** `cookie`. */
+  cookie?: CookieConfig;
+  /** `[no] option persist`. */
+  persist?: boolean;
   /** `maxconn` of a frontend. */
   maxconn?: number;
   /** `default_backend`. */
@@ -215,7 +224,18 @@ function logTarget(c: Ctx, args: readonly string[]): LogTarget | undefined {
 }
 
 function balance(c: Ctx, args: readonly string[]): void {
-  exactArgs(c, args, 1, 1, "one algorithm: roundrobin, static-rr, leastconn, first, source or random[(N)]");
+  const http = httpBalance(c, args);
+  if (http !== undefined) {
+    c.s.balance = http;
+    return;
+  }
+  exactArgs(
+    c,
+    args,
+    1,
+    1,
+    "one algorithm: roundrobin, static-rr, leastconn, first, source, uri, url_param, hdr(name) or random[(N)]",
+  );
   const algo = args[0] ?? "";
   const random = /^random(?:\((.*)\))?$/.exec(algo);
   if (random !== null) {
@@ -226,7 +246,9 @@ function balance(c: Ctx, args: readonly string[]): void {
   } else if (["roundrobin", "static-rr", "leastconn", "first", "source"].includes(algo)) {
     c.s.balance = { kind: algo as "roundrobin" };
   } else {
-    c.fail(`algorithm '${algo}' is not supported (roundrobin, static-rr, leastconn, first, source, random[(N)])`);
+    c.fail(
+      `algorithm '${algo}' is not supported (roundrobin, static-rr, leastconn, first, source, uri, url_param, hdr(name), random[(N)])`,
+    );
   }
 }
 
@@ -263,19 +285,6 @@ function httpchk(c: Ctx, args: readonly string[]): void {
     ...(uri === undefined ? {} : { uri }),
     ...(v === undefined ? {} : { version: v }),
   };
-}
-
-function expect(c: Ctx, args: readonly string[]): void {
-  if (args[0] !== "status") return c.unsupported(`only 'http-check expect status <codes>' is supported`);
-  exactArgs(c, args, 2, 2, "'status' and a list of codes such as 200,300-399");
-  const codes: number[] = [];
-  for (const part of (args[1] ?? "").split(",")) {
-    const [lo, hi] = part.split("-");
-    const from = int(c, "status: ", lo, 100, 599);
-    const to = hi === undefined ? from : int(c, "status: ", hi, from, 599);
-    for (let s = from; s <= to; s++) codes.push(s);
-  }
-  c.s.expect = { codes, line: c.line };
 }
 
 type TimeoutKey = keyof Settings["timeouts"];
@@ -425,7 +434,6 @@ export const PROXY_KEYWORDS: Readonly<Record<string, Keyword>> = {
     c.s.healthCheck = { kind: "tcp" };
   }),
   "option httpchk": { cap: "be", inDefaults: true, parse: httpchk },
-  "http-check expect": { cap: "be", inDefaults: true, parse: expect },
   "timeout connect": timeoutKw("connect", "be"),
   "timeout client": timeoutKw("client", "fe"),
   "timeout server": timeoutKw("server", "be"),

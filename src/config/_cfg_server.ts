@@ -41,8 +41,10 @@ export interface ServerOptions {
   disabled?: boolean;
   /** `slowstart`, ms. */
   slowstartMs?: number;
-  /** `observe layer4`. */
-  observe?: "layer4";
+  /** `observe layer4|layer7`; `observe none` sets undefined (overriding `default-server`). */
+  observe?: "layer4" | "layer7" | undefined;
+  /** `cookie <value>`. */
+  cookie?: string;
   /** `error-limit`. */
   errorLimit?: number;
   /** `on-error`. */
@@ -94,9 +96,13 @@ const SERVER_VALUE_OPTIONS: Readonly<Record<string, ServerOption>> = {
   "pool-purge-delay": timeOpt("poolPurgeDelayMs", 1),
   "max-reuse": intOpt("maxReuse", -1, MAX_COUNT),
   observe: (o, c, v) => {
-    if (v === "layer7") c.fail("'observe layer7' needs HTTP mode, which is not supported yet");
-    if (v !== "layer4") c.fail(`'observe' expects 'layer4', got '${v}'`);
-    o.observe = "layer4";
+    if (v !== "none" && v !== "layer4" && v !== "layer7") {
+      c.fail(`'observe' expects one of 'none', 'layer4', 'layer7' but got '${v}'`);
+    }
+    o.observe = v === "none" ? undefined : v as "layer4" | "layer7";
+  },
+  cookie: (o, _c, v) => {
+    o.cookie = v;
   },
   "on-error": (o, c, v) => {
     if (!(ON_ERROR_VALUES as readonly string[]).includes(v)) {

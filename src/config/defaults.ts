@@ -17,6 +17,15 @@ import { DEFAULT_POOL, type HttpConnectionMode, type HttpReuse } from "../pool.t
 const HTTP_REUSE: readonly HttpReuse[] = ["never", "safe", "aggressive", "always"];
 /** HTTP connection modes. */
 const CONN_MODES: readonly HttpConnectionMode[] = ["keep-alive", "server-close", "close"];
+import {
+  checkHttpOnly,
+  resolveCheckHeaders,
+  resolveCookie,
+  resolveHashType,
+  resolveHttpBalance,
+  resolveHttpExpect,
+  resolveServerCookie,
+} from "./_resolve_persist.ts";
 import type {
   BackendConfig,
   BalanceAlgorithm,
@@ -76,9 +85,12 @@ export type {
   ResolvedBackendConfig,
   ResolvedBackendTimeouts,
   ResolvedCheckConfig,
+  ResolvedCookieConfig,
   ResolvedFrontendConfig,
+  ResolvedHashType,
   ResolvedHealthCheck,
   ResolvedHttpConfig,
+  ResolvedHttpExpect,
   ResolvedLogConfig,
   ResolvedProxyConfig,
   ResolvedServerConfig,
@@ -172,6 +184,10 @@ export function resolveBalance(v: unknown, path: string): BalanceAlgorithm {
     case "first":
     case "source":
       return { kind: b.kind };
+    case "uri":
+    case "url_param":
+    case "hdr":
+      return resolveHttpBalance(b, path);
     case "random":
       return { kind: "random", draws: int(b.draws, `${path}.draws`, 1, MAX_COUNT, DEFAULT_RANDOM_DRAWS) };
     case "custom": {
@@ -181,7 +197,11 @@ export function resolveBalance(v: unknown, path: string): BalanceAlgorithm {
       return { kind: "custom", name, create: b.create as CustomBalancerFactory };
     }
     default:
-      return bad(`${path}.kind`, "must be roundrobin, static-rr, leastconn, first, source, random or custom", b.kind);
+      return bad(
+        `${path}.kind`,
+        "must be roundrobin, static-rr, leastconn, first, source, uri, url_param, hdr, random or custom",
+        b.kind,
+      );
   }
 }
 
@@ -201,6 +221,8 @@ function resolveHealthCheck(v: unknown, path: string): ResolvedHealthCheck {
     if (codes.length === 0) bad(`${path}.expectStatus`, "must list at least one status");
     expectStatus = codes.map((c, i) => int(c, `${path}.expectStatus[${i}]`, 100, 599));
   }
+  const headers = resolveCheckHeaders(h.headers, `${path}.headers`);
+  const expect = resolveHttpExpect(h.expect, `${path}.expect`);
   return {
     kind: "http",
     method: text(
@@ -219,6 +241,8 @@ function resolveHealthCheck(v: unknown, path: string): ResolvedHealthCheck {
     ),
     version: text(h.version, "version", /^HTTP\/\d\.\d$/, "must look like HTTP/1.1", DEFAULT_HTTPCHK_VERSION),
     expectStatus,
+    headers,
+    expect,
   };
 }
 
@@ -237,7 +261,9 @@ function resolveServer(v: unknown, path: string): Omit<ResolvedServerConfig, "id
       port: c.port === undefined ? undefined : int(c.port, `${path}.check.port`, 1, 65535),
     };
   }
-  if (s.observe !== undefined && s.observe !== "layer4") bad(`${path}.observe`, `must be "layer4"`, s.observe);
+  if (s.observe !== undefined && s.observe !== "layer4" && s.observe !== "layer7") {
+    bad(`${path}.observe`, `must be "layer4" or "layer7"`, s.observe);
+  }
   return {
     name: name(s.name, `${path}.name`),
     address: address(s.address, `${path}.address`, false),
@@ -254,6 +280,7 @@ function resolveServer(v: unknown, path: string): Omit<ResolvedServerConfig, "id
     poolMaxConn: int(s.poolMaxConn, `${path}.poolMaxConn`, -1, MAX_COUNT, DEFAULT_POOL.maxIdle),
     poolPurgeDelayMs: int(s.poolPurgeDelayMs, `${path}.poolPurgeDelayMs`, 1, MAX_TIMEOUT_MS, DEFAULT_POOL.purgeDelayMs),
     maxReuse: int(s.maxReuse, `${path}.maxReuse`, -1, MAX_COUNT, DEFAULT_POOL.maxReuse),
+    cookie: resolveServerCookie(s.cookie, `${path}.cookie`),
     id: s.id === undefined ? undefined : int(s.id, `${path}.id`, 1, MAX_COUNT),
   };
 }
@@ -304,11 +331,18 @@ function resolveBackend(v: unknown, path: string, onWarning?: (m: string) => voi
   // 4.2 `timeout queue`).
   const queueMs = timeout(t.queueMs, `${path}.timeouts.queueMs`) ?? connectMs;
   const beName = name(b.name, `${path}.name`);
+  // HTTP-aware balancing and persistence (`_resolve_persist.ts`).
+  const balance = resolveBalance(b.balance, `${path}.balance`);
+  const cookie = resolveCookie(b.cookie, `${path}.cookie`);
+  checkHttpOnly(mode, balance, cookie, path);
   return {
     name: beName,
     mode,
     http: resolveHttp({ ...(v as BackendConfig), name: beName }, mode, path, onWarning),
-    balance: resolveBalance(b.balance, `${path}.balance`),
+    balance,
+    hashType: resolveHashType(b.hashType, `${path}.hashType`),
+    cookie,
+    persist: bool(b.persist, `${path}.persist`),
     servers: assignIds(servers, `${path}.servers`),
     retries,
     redispatch,

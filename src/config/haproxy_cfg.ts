@@ -40,13 +40,16 @@ import {
 } from "./_cfg_keywords.ts";
 import { splitLines } from "./_cfg_tokens.ts";
 import { emptySectionHttp, HTTP_KEYWORDS } from "./_cfg_http.ts";
+import { PERSIST_KEYWORDS } from "./_cfg_persist.ts";
 import { buildHttp, checkSwitching } from "./_cfg_http_build.ts";
 import { buildFwd, FWD_KEYWORDS } from "./_cfg_fwdproxy.ts";
 import { NAME_PATTERN, resolveConfig } from "./defaults.ts";
 import type {
   BackendConfig,
   BackendTimeouts,
+  BalanceAlgorithm,
   CheckConfig,
+  CookieConfig,
   FrontendConfig,
   HealthCheckKind,
   LogConfig,
@@ -200,7 +203,7 @@ export function parseHaproxyConfig(text: string, fileName: string, options: Hapr
       else if (noEffect === undefined) unsupported(line, `unknown keyword '${kw}' in section 'global'`);
       continue;
     }
-    const k = PROXY_KEYWORDS[name] ?? HTTP_KEYWORDS[name] ?? FWD_KEYWORDS[name];
+    const k = PROXY_KEYWORDS[name] ?? HTTP_KEYWORDS[name] ?? FWD_KEYWORDS[name] ?? PERSIST_KEYWORDS[name];
     if (k === undefined) {
       if (name.startsWith("no option ") && PROXY_KEYWORDS[name.slice(3)] !== undefined) {
         ctx.fail("negation is not supported for this option");
@@ -261,13 +264,8 @@ export function parseHaproxyConfig(text: string, fileName: string, options: Hapr
 
 function buildBackend(sec: Section, warn: (line: number, msg: string) => void): BackendConfig {
   const { s } = sec;
-  let healthCheck: HealthCheckKind | undefined = s.healthCheck;
-  if (s.expect !== undefined && healthCheck?.kind === "http") {
-    healthCheck = { ...healthCheck, expectStatus: s.expect.codes };
-  } else if (s.expect !== undefined) {
-    const what = `${sec.kind} '${sec.name}' uses 'http-check expect' without 'option httpchk'`;
-    warn(s.expect.line, `${what}: ignored (as HAProxy)`);
-  }
+  const healthCheck = buildHealthCheck(sec, warn);
+  const lb = buildPersistence(sec, warn);
   const servers = sec.servers.map(({ name, address, opts: o }): ServerConfig => {
     const check = o.check === true
       ? compact<CheckConfig>({
@@ -292,6 +290,7 @@ function buildBackend(sec: Section, warn: (line: number, msg: string) => void): 
       observe: o.observe,
       errorLimit: o.errorLimit,
       onError: o.onError,
+      cookie: lb.cookie !== undefined ? o.cookie : undefined,
       id: o.id,
       poolMaxConn: o.poolMaxConn,
       poolPurgeDelayMs: o.poolPurgeDelayMs,
@@ -302,7 +301,10 @@ function buildBackend(sec: Section, warn: (line: number, msg: string) => void): 
   return compact<BackendConfig>({
     name: sec.name,
     ...buildHttp(sec, "backend", warn),
-    balance: s.balance,
+    balance: lb.balance,
+    hashType: s.hashType,
+    cookie: lb.cookie,
+    persist: s.persist,
     servers,
     retries: s.retries,
     redispatch: s.redispatch,
@@ -318,6 +320,77 @@ function buildBackend(sec: Section, warn: (line: number, msg: string) => void): 
     httpReuse: s.httpReuse,
     httpConnectionMode: s.connMode,
     ...buildFwd(s.fwd),
+  });
+}
+
+/**
+ * `balance` and `cookie` as HAProxy keeps them: in `mode tcp`, the HTTP algorithms fall back to
+ * round-robin and the cookie (with the servers' values) is ignored, with HAProxy's warnings;
+ * a cookie value shared by two non-backup servers is warned about too.
+ */
+function buildPersistence(
+  sec: Section,
+  warn: (line: number, msg: string) => void,
+): { balance: BalanceAlgorithm | undefined; cookie: CookieConfig | undefined } {
+  const { s } = sec;
+  const who = `${sec.kind === "listen" ? "proxy" : sec.kind} '${sec.name}'`;
+  let balance = s.balance;
+  let cookie = s.cookie;
+  if ((s.mode ?? "tcp") === "tcp") {
+    if (balance !== undefined && ["uri", "url_param", "hdr"].includes(balance.kind)) {
+      warn(sec.line, `Layer 7 hash not possible for ${who} (needs 'mode http'). Falling back to round robin.`);
+      balance = { kind: "roundrobin" };
+    }
+    if (cookie !== undefined) warn(sec.line, `cookie will be ignored for ${who} (needs 'mode http').`);
+    for (const srv of sec.servers) {
+      if (srv.opts.cookie !== undefined) {
+        warn(srv.line, `${who} : ignoring cookie for server '${srv.name}' as HTTP mode is disabled.`);
+      }
+    }
+    cookie = undefined;
+  }
+  const seen = new Map<string, string>();
+  for (const srv of sec.servers) {
+    const v = srv.opts.cookie;
+    if (v === undefined || srv.opts.backup === true) continue;
+    if (seen.has(v)) {
+      warn(
+        srv.line,
+        `'server ${srv.name}' : same cookie value is set for a previous non-backup server in the same backend, it may break connection persistence`,
+      );
+    }
+    seen.set(v, srv.name);
+  }
+  return { balance, cookie };
+}
+
+/**
+ * `option httpchk` with what `http-check send` and `http-check expect` add (send's `meth`,
+ * `uri`, `ver` replace httpchk's). Without `option httpchk`, the `http-check` lines are
+ * ignored with a warning, as HAProxy does.
+ */
+function buildHealthCheck(sec: Section, warn: (line: number, msg: string) => void): HealthCheckKind | undefined {
+  const { s } = sec;
+  const hc = s.healthCheck;
+  if (hc?.kind !== "http") {
+    for (const [kw, line] of [["expect", s.expect?.line], ["send", s.httpSend?.line]] as const) {
+      if (line === undefined) continue;
+      warn(line, `${sec.kind} '${sec.name}' uses 'http-check ${kw}' without 'option httpchk': ignored (as HAProxy)`);
+    }
+    return hc;
+  }
+  const send = s.httpSend;
+  const e = s.expect?.expect;
+  // A plain `expect status` keeps its shorthand, `expectStatus`.
+  const plain = e?.kind === "status" && e.negate !== true ? e.codes : undefined;
+  return compact<HealthCheckKind>({
+    ...hc,
+    method: send?.method ?? hc.method,
+    uri: send?.uri ?? hc.uri,
+    version: send?.version ?? hc.version,
+    headers: send !== undefined && send.headers.length > 0 ? send.headers : undefined,
+    expectStatus: plain,
+    expect: plain === undefined ? e : undefined,
   });
 }
 

@@ -6,7 +6,7 @@
  * @module
  */
 import type { Address } from "../net.ts";
-import type { BalanceAlgorithm, OnError } from "./types.ts";
+import type { BalanceAlgorithm, HashFunction, OnError } from "./types.ts";
 import type { HttpConnectionMode, HttpReuse } from "../pool.ts";
 import type { ForwardProxySettings } from "../http/forward_proxy.ts";
 import type { RetryOn } from "../http/retry_on.ts";
@@ -82,8 +82,8 @@ export interface ResolvedServerConfig {
   readonly slowstartMs: number;
   /** `check` and its options; `undefined`: no active check (the server is always considered UP). */
   readonly check: ResolvedCheckConfig | undefined;
-  /** `observe layer4`, or `undefined` (no passive monitoring). */
-  readonly observe: "layer4" | undefined;
+  /** `observe layer4|layer7`, or `undefined` (no passive monitoring). */
+  readonly observe: "layer4" | "layer7" | undefined;
   /** `error-limit`: consecutive observed errors that trigger `onError`. */
   readonly errorLimit: number;
   /** `on-error`. */
@@ -94,6 +94,8 @@ export interface ResolvedServerConfig {
   readonly poolPurgeDelayMs: number;
   /** `max-reuse`. */
   readonly maxReuse: number;
+  /** `cookie <value>`; `undefined`: no persistence cookie designates this server. */
+  readonly cookie: string | undefined;
   /** Explicit `id`, else the smallest unused id counting from the previous one, as HAProxy. */
   readonly id: number;
 }
@@ -125,7 +127,55 @@ export type ResolvedHealthCheck =
     readonly version: string;
     /** Statuses that pass; `undefined`: any 2xx or 3xx passes. */
     readonly expectStatus: readonly number[] | undefined;
+    /** Request header fields, in order (`http-check send hdr`). */
+    readonly headers: readonly (readonly [name: string, value: string])[];
+    /** What the response must hold; `undefined`: a 2xx or 3xx status (or `expectStatus`). */
+    readonly expect: ResolvedHttpExpect | undefined;
   };
+
+/** `http-check expect` with its defaults (see `HttpCheckExpect`). */
+export type ResolvedHttpExpect =
+  | { readonly kind: "status"; readonly codes: readonly number[]; readonly negate: boolean }
+  | { readonly kind: "rstatus"; readonly pattern: string; readonly negate: boolean }
+  | { readonly kind: "string"; readonly text: string; readonly negate: boolean };
+
+/** `hash-type` with its defaults (see `HashTypeConfig`). */
+export interface ResolvedHashType {
+  /** `map-based` or `consistent`. */
+  readonly method: "map-based" | "consistent";
+  /** The hash function of `uri`, `url_param` and `hdr` keys. */
+  readonly function: HashFunction;
+  /** The full avalanche is applied to every hash before the lookup. */
+  readonly avalanche: boolean;
+}
+
+/** `cookie` with its defaults (see `CookieConfig`). */
+export interface ResolvedCookieConfig {
+  /** The cookie's name. */
+  readonly name: string;
+  /** `insert`, `rewrite`, `prefix`, or `passive` (none of them). */
+  readonly mode: "insert" | "rewrite" | "prefix" | "passive";
+  /** `indirect`. */
+  readonly indirect: boolean;
+  /** `nocache`. */
+  readonly nocache: boolean;
+  /** `postonly`. */
+  readonly postonly: boolean;
+  /** `preserve`. */
+  readonly preserve: boolean;
+  /** `httponly`. */
+  readonly httponly: boolean;
+  /** `secure`. */
+  readonly secure: boolean;
+  /** `domain` values, in order. */
+  readonly domains: readonly string[];
+  /** `maxidle` in whole seconds; 0 = off. */
+  readonly maxIdleSec: number;
+  /** `maxlife` in whole seconds; 0 = off. */
+  readonly maxLifeSec: number;
+  /** `attr` values, in order. */
+  readonly attrs: readonly string[];
+}
 
 /** A backend with every default applied (see {@link BackendConfig}). */
 export interface ResolvedBackendConfig {
@@ -137,6 +187,12 @@ export interface ResolvedBackendConfig {
   readonly http: ResolvedHttpConfig | undefined;
   /** `balance`. */
   readonly balance: BalanceAlgorithm;
+  /** `hash-type`. */
+  readonly hashType: ResolvedHashType;
+  /** `cookie`; `undefined`: no cookie persistence. */
+  readonly cookie: ResolvedCookieConfig | undefined;
+  /** `option persist`. */
+  readonly persist: boolean;
   /** `server` lines, in declaration order, with their ids assigned. */
   readonly servers: readonly ResolvedServerConfig[];
   /** `retries`: attempts after the first failed connect. */

@@ -53,9 +53,11 @@ export type CustomBalancerFactory = (servers: readonly LbServer[], options: Bala
 
 /**
  * Load-balancing algorithms (the `balance` keyword, configuration.txt 4.2 `balance`):
- * `roundrobin`, `static-rr`, `leastconn`, `first`, `source` (map-based hash of the client
- * address) and `random(<draws>)`, which keeps the least loaded of `draws` weighted random
- * draws. `custom` is a program's own election (not expressible in `haproxy.cfg`), treated as a
+ * `roundrobin`, `static-rr`, `leastconn`, `first`, `random(<draws>)` (keeps the least loaded
+ * of `draws` weighted random draws), and the hash family, whose key goes through the
+ * backend's `hashType`: `source` (the client address), `uri`, `url_param` and `hdr` (HTTP
+ * backends only; without their key in a request, they fall back to round-robin as HAProxy).
+ * `custom` is a program's own election (not expressible in `haproxy.cfg`), treated as a
  * dynamic algorithm: slowstart ramps its servers' weights.
  *
  * @example A balancer that always elects the first usable server
@@ -79,6 +81,9 @@ export type BalanceAlgorithm =
   | { readonly kind: "leastconn" }
   | { readonly kind: "first" }
   | { readonly kind: "source" }
+  | UriBalance
+  | UrlParamBalance
+  | HdrBalance
   | { readonly kind: "random"; readonly draws: number }
   | {
     readonly kind: "custom";
@@ -87,6 +92,126 @@ export type BalanceAlgorithm =
     /** Builds the backend's balancer when the proxy is built. */
     readonly create: CustomBalancerFactory;
   };
+
+/**
+ * `balance uri [whole] [len N] [depth N] [path-only]` (configuration.txt 4.2): hashes the
+ * request target up to the `?` (all of it with `whole`), at most `len` characters and up to
+ * `depth` directory levels (one per `/`). HTTP backends only.
+ */
+export interface UriBalance {
+  /** The algorithm. */
+  readonly kind: "uri";
+  /** `whole`: hash the query string too. @default false */
+  readonly whole?: boolean;
+  /** `len N`: hash at most the first N characters, N ≥ 1. @default undefined (no limit) */
+  readonly len?: number;
+  /** `depth N`: hash at most N directory levels, N ≥ 1. @default undefined (no limit) */
+  readonly depth?: number;
+  /**
+   * `path-only`: start at the first `/` of the path, ignoring the scheme and authority of an
+   * absolute-form target. @default false
+   */
+  readonly pathOnly?: boolean;
+}
+
+/**
+ * `balance url_param <param>` (configuration.txt 4.2): hashes the value of `param` in the
+ * query string (`?a=1&param=value`); without it, round-robin. HTTP backends only. The
+ * `check_post` variant (looking into a POST body) is not supported.
+ */
+export interface UrlParamBalance {
+  /** The algorithm. */
+  readonly kind: "url_param";
+  /** The parameter name, compared case-sensitively, as HAProxy. */
+  readonly param: string;
+}
+
+/**
+ * `balance hdr(<name>) [use_domain_only]` (configuration.txt 4.2): hashes the first value of
+ * the header `name` (any case); absent or empty, round-robin. With `useDomainOnly`, only the
+ * domain label before the last dot is hashed (`haproxy.1wt.eu` hashes `1wt`). HTTP backends
+ * only.
+ */
+export interface HdrBalance {
+  /** The algorithm. */
+  readonly kind: "hdr";
+  /** The header name (any case). */
+  readonly header: string;
+  /** `use_domain_only`. @default false */
+  readonly useDomainOnly?: boolean;
+}
+
+/** Hash functions of `hash-type` (configuration.txt 4.2 `hash-type`). */
+export type HashFunction = "sdbm" | "djb2" | "wt6" | "crc32";
+
+/**
+ * `hash-type <method> [<function> [avalanche]]`: how the hash algorithms (`source`, `uri`,
+ * `url_param`, `hdr`) map a key's hash onto a server.
+ *
+ * `map-based` (HAProxy's default) takes `hash % total weight` over the static server map:
+ * smooth and weighted, but static (no slowstart) and most keys move when a server goes up or
+ * down. `consistent` looks the hash up in a tree holding 16 points per unit of weight for each
+ * server: dynamic (slowstart ramps), and a server going down or up only moves its own keys.
+ */
+export interface HashTypeConfig {
+  /** The mapping method. @default "map-based" (as HAProxy) */
+  readonly method?: "map-based" | "consistent";
+  /** The hash function applied to the key (not to `source`, which XORs the address words). @default "sdbm" */
+  readonly function?: HashFunction;
+  /**
+   * Mixes the hash with Bob Jenkins' 32-bit full avalanche before the lookup.
+   * @default true for `consistent` without a `function`, else false (as HAProxy)
+   */
+  readonly avalanche?: boolean;
+}
+
+/**
+ * Cookie-based persistence of an HTTP backend (the `cookie` keyword, configuration.txt 4.2):
+ * a request carrying the cookie of a server goes to that server directly; responses insert,
+ * rewrite or prefix the cookie (see `src/http/persist.ts`).
+ */
+export interface CookieConfig {
+  /** `cookie <name>`: the cookie's name, an HTTP token. */
+  readonly name: string;
+  /**
+   * `insert`: proxykit adds `Set-Cookie: NAME=<server cookie>` to responses when the client did
+   * not already point at that server; `rewrite`: the server sets the cookie and its value is
+   * replaced by the server's cookie; `prefix`: the server's own cookie of that name is prefixed
+   * with `<server cookie>~`; `passive`: the cookie is only read (the application sets it).
+   * @default "passive"
+   */
+  readonly mode?: "insert" | "rewrite" | "prefix" | "passive";
+  /**
+   * `indirect`: no cookie is emitted to a client that already has a valid one; in `insert`
+   * mode the cookie is also removed from requests before they reach the server. Not with
+   * `rewrite`. @default false
+   */
+  readonly indirect?: boolean;
+  /** `nocache`: a response that gets an inserted cookie and is cacheable gets `Cache-control: private`. @default false */
+  readonly nocache?: boolean;
+  /** `postonly`: insert the cookie only in responses to POST requests. @default false */
+  readonly postonly?: boolean;
+  /** `preserve`: leave a cookie the server set itself untouched (needs `insert` or `indirect`). @default false */
+  readonly preserve?: boolean;
+  /** `httponly`: add the `HttpOnly` attribute to inserted cookies. @default false */
+  readonly httponly?: boolean;
+  /** `secure`: add the `Secure` attribute to inserted cookies. @default false */
+  readonly secure?: boolean;
+  /** `domain <d>` (repeatable): `domain=` attributes of inserted cookies. @default [] */
+  readonly domains?: readonly string[];
+  /**
+   * `maxidle`: an inserted cookie whose last-seen date is older is ignored (flag `E`), ms,
+   * counted in whole seconds; the cookie then carries its date. @default undefined (off)
+   */
+  readonly maxIdleMs?: number;
+  /**
+   * `maxlife`: an inserted cookie whose first-seen date is older is ignored (flag `O`), ms,
+   * counted in whole seconds. @default undefined (off)
+   */
+  readonly maxLifeMs?: number;
+  /** `attr <value>` (repeatable): extra attributes of inserted cookies. @default [] */
+  readonly attrs?: readonly string[];
+}
 
 /**
  * What `observe layer4` does once a server reached its `error-limit` of consecutive errors
@@ -152,14 +277,21 @@ export interface ServerConfig {
   /** `check` and its options: active health checks. @default undefined (no check: always considered UP) */
   readonly check?: CheckConfig;
   /**
-   * `observe layer4`: passive health monitoring, counting the connect outcomes of real traffic
-   * (needs `check`). @default undefined (off)
+   * `observe layer4|layer7`: passive health monitoring of real traffic (needs `check`).
+   * `layer4` counts connect outcomes; `layer7` (HTTP backends) counts failed connects and
+   * HTTP responses, 5xx other than 501 and 505 (and invalid responses, read errors) as
+   * errors (HAProxy's `analyze_statuses`). @default undefined (off)
    */
-  readonly observe?: "layer4";
+  readonly observe?: "layer4" | "layer7";
   /** `error-limit`: consecutive observed errors that trigger `onError`. @default 10 (as HAProxy) */
   readonly errorLimit?: number;
   /** `on-error`: what reaching `errorLimit` does. @default "fail-check" (as HAProxy) */
   readonly onError?: OnError;
+  /**
+   * `cookie <value>`: the value of the backend's persistence cookie that designates this
+   * server. @default undefined (no cookie: no persistence to this server, as HAProxy)
+   */
+  readonly cookie?: string;
   /**
    * `id`: the server's numeric id, unique in its backend; the order of `balance first`.
    * @default the smallest id not yet used, counting on from the previous server's (without
@@ -229,11 +361,30 @@ export type HealthCheckKind =
     /** `option httpchk <method> <uri> <version>`: the request's HTTP version. @default "HTTP/1.0" (as HAProxy) */
     readonly version?: string;
     /**
-     * `http-check expect status <codes>`: the statuses that pass.
+     * `http-check send hdr <name> <value>` (repeatable): header fields of the request, in
+     * order. @default []
+     */
+    readonly headers?: readonly (readonly [name: string, value: string])[];
+    /**
+     * `http-check expect status <codes>`: the statuses that pass (a shorthand of
+     * `expect: { kind: "status", codes }`; `expect` wins when both are set).
      * @default undefined (any 2xx or 3xx passes, as HAProxy)
      */
     readonly expectStatus?: readonly number[];
+    /** `http-check expect [!] status|rstatus|string`: what the response must hold. @default status 200..399 */
+    readonly expect?: HttpCheckExpect;
   };
+
+/**
+ * `http-check expect [!] <match> <pattern>` (configuration.txt 4.2): `status` lists the codes
+ * that pass, `rstatus` is a regular expression on the 3-digit status code, `string` a text the
+ * body must contain. `negate` (`!`) passes when the match fails. A wrong status fails as
+ * `Layer7 wrong status`, a body mismatch as `Layer7 invalid response`.
+ */
+export type HttpCheckExpect =
+  | { readonly kind: "status"; readonly codes: readonly number[]; readonly negate?: boolean }
+  | { readonly kind: "rstatus"; readonly pattern: string; readonly negate?: boolean }
+  | { readonly kind: "string"; readonly text: string; readonly negate?: boolean };
 
 /**
  * A `backend` section (or the backend half of a `listen`). Its HTTP settings (rules,
@@ -250,6 +401,18 @@ export interface BackendConfig extends HttpProxyConfig {
   readonly mode?: "tcp" | "http";
   /** `balance`: how a server is elected. @default { kind: "random", draws: 2 } (as HAProxy) */
   readonly balance?: BalanceAlgorithm;
+  /**
+   * `hash-type`: how `source`, `uri`, `url_param` and `hdr` map hashes to servers.
+   * @default { method: "map-based", function: "sdbm" } (as HAProxy)
+   */
+  readonly hashType?: HashTypeConfig;
+  /** `cookie`: cookie-based persistence (HTTP backends only). @default undefined (none) */
+  readonly cookie?: CookieConfig;
+  /**
+   * `option persist`: a cookie designating a DOWN server still sends the request there (and,
+   * with `redispatch`, elsewhere once its connect fails). @default false (redispatched at once)
+   */
+  readonly persist?: boolean;
   /** `server` lines, in declaration order (which breaks ties in every algorithm). */
   readonly servers: readonly ServerConfig[];
   /**

@@ -6,13 +6,20 @@ import type { BalanceAlgorithm } from "../../src/config/types.ts";
 import { createBalancer, eligibleServers } from "../../src/balance/mod.ts";
 import { fake, type FakeServer, picks, weighted } from "./_fake.ts";
 
-const ALGORITHMS: BalanceAlgorithm[] = [
-  { kind: "roundrobin" },
-  { kind: "static-rr" },
-  { kind: "leastconn" },
-  { kind: "first" },
-  { kind: "source" },
-  { kind: "random", draws: 2 },
+const CONSISTENT = { method: "consistent", function: "sdbm", avalanche: true } as const;
+
+/** Each algorithm, and the `hash-type` it runs with (map-based when absent). */
+const ALGORITHMS: [BalanceAlgorithm, (typeof CONSISTENT)?][] = [
+  [{ kind: "roundrobin" }],
+  [{ kind: "static-rr" }],
+  [{ kind: "leastconn" }],
+  [{ kind: "first" }],
+  [{ kind: "source" }],
+  [{ kind: "source" }, CONSISTENT],
+  // Without the parameter in a request, url_param runs its round-robin fallback.
+  [{ kind: "url_param", param: "absent" }],
+  [{ kind: "url_param", param: "absent" }, CONSISTENT],
+  [{ kind: "random", draws: 2 }],
 ];
 
 /** A deterministic PRNG (mulberry32) so that random runs are reproducible. */
@@ -51,11 +58,11 @@ describe("eligible servers", () => {
   });
 });
 
-for (const algorithm of ALGORITHMS) {
-  const opts = { random: seeded(42) };
+for (const [algorithm, hashType] of ALGORITHMS) {
+  const opts = { random: seeded(42), ...(hashType !== undefined ? { hashType } : {}) };
   // 10.0.0.2 hashes to the first slot of a 2-server map (167772162 ≡ 0 mod 2).
   const ctx = { sourceAddress: "10.0.0.2" };
-  describe(`balance ${algorithm.kind}: shared rules`, () => {
+  describe(`balance ${algorithm.kind}${hashType ? " (consistent)" : ""}: shared rules`, () => {
     it("never elects a backup while an active server is usable", () => {
       const srv = backendWithBackups();
       const lb = createBalancer(algorithm, srv, opts);

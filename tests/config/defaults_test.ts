@@ -70,6 +70,9 @@ describe("resolveConfig() defaults", () => {
         mode: "tcp",
         http: undefined,
         balance: { kind: "random", draws: 2 },
+        hashType: { method: "map-based", function: "sdbm", avalanche: false },
+        cookie: undefined,
+        persist: false,
         servers: [{
           name: "s1",
           address: tcp("127.0.0.1", 9001),
@@ -83,6 +86,7 @@ describe("resolveConfig() defaults", () => {
           observe: undefined,
           errorLimit: 10,
           onError: "fail-check",
+          cookie: undefined,
           id: 1,
           poolMaxConn: -1,
           poolPurgeDelayMs: 5000,
@@ -158,6 +162,8 @@ describe("resolveConfig() defaults", () => {
       uri: "/",
       version: "HTTP/1.0",
       expectStatus: undefined,
+      headers: [],
+      expect: undefined,
     });
   });
 
@@ -232,7 +238,7 @@ describe("resolveConfig() validation", () => {
   });
 
   it("refuses invalid enumerations", () => {
-    refuses(config({}, { balance: { kind: "uri" } as never }), "backends[0].balance.kind", /got "uri"/);
+    refuses(config({}, { balance: { kind: "rdp-cookie" } as never }), "backends[0].balance.kind", /got "rdp-cookie"/);
     refuses(config({}, { balance: { kind: "random", draws: 0 } }), "backends[0].balance.draws", /1\.\./);
     refuses(
       config({}, { servers: [srv("a", 1, { onError: "explode" as never })] }),

@@ -415,9 +415,9 @@ describe("parseHaproxyConfig() errors name file:line and the keyword", () => {
 
   it("unsupported mode, algorithm, option values and log targets", () => {
     refuses(["defaults", "  mode health"], 2, "mode", /expects 'tcp' or 'http'/);
-    refuses(["backend be", "  balance uri"], 2, "balance", /'uri' is not supported/);
+    refuses(["backend be", "  balance rdp-cookie"], 2, "balance", /'rdp-cookie' is not supported/);
     refuses(["backend be", "  balance random(0)"], 2, "balance", /1\.\./);
-    refuses(["backend be", "  server s 127.0.0.1:1 check observe layer7"], 2, "observe layer7", /HTTP mode/);
+    refuses(["backend be", "  server s 127.0.0.1:1 check observe layer8"], 2, "observe", /'layer4', 'layer7'/);
     refuses(["backend be", "  server s 127.0.0.1:1 on-error explode"], 2, "on-error", /fail-check/);
     refuses(["backend be", "  server s 127.0.0.1:1 ssl"], 2, "ssl", /unknown server option/);
     refuses([...BASE.slice(0, 2), "  bind 127.0.0.1:2 accept-proxy"], 3, "accept-proxy", /bind option/);
@@ -432,7 +432,12 @@ describe("parseHaproxyConfig() errors name file:line and the keyword", () => {
       "option httpchk",
       /headers are not supported/,
     );
-    refuses([...BASE, "  http-check expect string ok"], 6, "http-check expect", /only 'http-check expect status/);
+    refuses(
+      [...BASE, "  http-check expect rstring ok"],
+      6,
+      "http-check expect",
+      /only 'http-check expect \[!\] status/,
+    );
     refuses(["frontend fe", "  option tcplog clf"], 2, "option tcplog", /unexpected argument 'clf'/);
     refuses(["defaults", "  no option tcplog"], 2, "no option tcplog", /negation is not supported/);
   });

@@ -106,10 +106,13 @@ async function run(engine: "haproxy" | "proxykit", sc: Scenario): Promise<Outcom
         } else sock.setHandlers(echoRecorder(sock, count));
       },
     });
+  // Dead servers' ports are closed only once every other port of the run is taken, so that
+  // none of them (frontend, ready, check ports) can be handed the same port by the system.
+  const dead: Listener[] = [];
   for (const s of sc.servers) {
     const l = await serve(s, 0);
     ports.set(s.name, portOf(l.address));
-    if (s.dead) await l.close();
+    if (s.dead) dead.push(l);
     else listeners.push(l);
   }
   // Check ports: each counts the checks it accepted.
@@ -133,6 +136,7 @@ async function run(engine: "haproxy" | "proxykit", sc: Scenario): Promise<Outcom
     onAccept: (s) => s.setHandlers({ onData() {}, onEnd: () => s.close(), onDrain() {}, onClose() {} }),
   });
   listeners.push(readyTarget);
+  for (const l of dead) await l.close();
   const cfgFile = tempFile("haproxy.cfg", [
     ...TCPLOG_PREAMBLE,
     "    timeout connect 300ms",
@@ -260,6 +264,16 @@ const scenarios: Record<string, Scenario> = {
   "balance source": {
     servers: [{ name: "s1" }, { name: "s2" }, { name: "s3" }],
     backend: ["balance source"],
+    connections: 3,
+  },
+  "balance source with hash-type consistent (sdbm + avalanche)": {
+    servers: [{ name: "s1", opts: "id 4" }, { name: "s2", opts: "id 9 weight 3" }, { name: "s3", opts: "id 17" }],
+    backend: ["balance source", "hash-type consistent"],
+    connections: 3,
+  },
+  "balance source with hash-type map-based sdbm avalanche": {
+    servers: [{ name: "s1" }, { name: "s2" }, { name: "s3" }, { name: "s4" }],
+    backend: ["balance source", "hash-type map-based sdbm avalanche"],
     connections: 3,
   },
   "retries on a refused server, then SC": {

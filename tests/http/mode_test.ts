@@ -475,3 +475,71 @@ describe("HTTP mode", () => {
     await h.proxy.stop();
   });
 });
+
+describe("HTTP mode: balancing and persistence", () => {
+  /** Two servers s1, s2 with origins answering `<path> from <server>`. */
+  async function two(be: Be): Promise<{ h: Harness; origins: Origin[] }> {
+    const h = new Harness();
+    const origins = [await new Origin().listen(h.net, srvAddr(1)), await new Origin().listen(h.net, srvAddr(2))];
+    origins.forEach((o, i) => {
+      o.respond = (r) => ok({ ...r, path: `${r.path} from s${i + 1}` });
+    });
+    await h.start(httpConfig({
+      servers: [{ name: "s1", address: srvAddr(1), cookie: "a" }, { name: "s2", address: srvAddr(2), cookie: "b" }],
+      ...be,
+    }));
+    return { h, origins };
+  }
+
+  it("balance uri: one URI, one server; the hash spreads URIs", async () => {
+    const { h } = await two({ balance: { kind: "uri" } });
+    const c = await client(h);
+    const paths = ["/x", "/y", "/z", "/w", "/x", "/y", "/z", "/w"];
+    for (const p of paths) c.send(GET(p));
+    await h.until(() => h.lines.length === paths.length);
+    const served = h.lines.map((l) => httplog(l).be);
+    for (let i = 0; i < 4; i++) assert.equal(served[i], served[i + 4], `${paths[i]} twice to one server`);
+    assert.equal(new Set(served).size, 2, `both servers serve some URIs: ${served}`);
+    await h.proxy.stop();
+  });
+
+  it("cookie insert: the response names the server, the next request goes back to it, %tsc says so", async () => {
+    const { h } = await two({
+      balance: { kind: "roundrobin" },
+      cookie: { name: "SRV", mode: "insert", indirect: true, nocache: true },
+    });
+    const c = await client(h);
+    c.send(GET("/first"));
+    await h.until(() => h.lines.length === 1);
+    const first = httplog(h.lines[0]!);
+    const srv = first.be === "be/s1" ? "a" : "b";
+    assert.match(c.rec.text(), new RegExp(`set-cookie: SRV=${srv}; path=/\\r\\n`));
+    assert.equal(first.term, "--NI");
+    // Four requests carrying the cookie: all to that server, and the cookie is not forwarded.
+    for (let i = 0; i < 4; i++) c.send(GET(`/again${i}`, `cookie: SRV=${srv}\r\n`));
+    await h.until(() => h.lines.length === 5);
+    for (const l of h.lines.slice(1)) assert.deepEqual([httplog(l).be, httplog(l).term], [first.be, "--VN"]);
+    await h.proxy.stop();
+  });
+
+  it("observe layer7: 5xx responses take a server DOWN after error-limit", async () => {
+    const h = new Harness();
+    const origin = await new Origin().listen(h.net, srvAddr(1));
+    origin.respond = () => "HTTP/1.1 500 Oops\r\ncontent-length: 0\r\n\r\n";
+    await h.start(httpConfig({
+      servers: [{
+        name: "s1",
+        address: srvAddr(1),
+        check: { interMs: 60_000 },
+        observe: "layer7",
+        errorLimit: 2,
+        onError: "mark-down",
+      }],
+    }));
+    const c = await client(h);
+    c.send(GET("/1") + GET("/2"));
+    await h.until(() => h.proxy.backends[0]!.servers[0]!.state === "DOWN");
+    assert.ok(h.lines.some((l) => /Server be\/s1 is DOWN/.test(l)), h.lines.join("\n"));
+    await h.proxy.stop();
+  });
+});
