@@ -13,9 +13,9 @@
  * - `haproxy`: HAProxy (Debian's 2.6) `mode http`, `nbthread 1`, its defaults otherwise
  *   (`option http-keep-alive`, `http-reuse safe`): keep-alive on both sides;
  * - `proxykit`: `examples/proxy.ts --config <the same haproxy.cfg>` on this runtime (`mode
- *   http`, one `listen` section, one server; see {@link haproxyCfg}). Until HTTP mode is wired,
- *   proxykit refuses `mode http` at startup: the target is then reported unavailable, with its
- *   error, and the others are measured;
+ *   http`, one `listen` section, one server; see {@link haproxyCfg}). A target that fails to
+ *   start (e.g. an older checkout given with `--proxykit-from`) is reported unavailable, with
+ *   its error, and the others are measured;
  * - `http-proxy` (node-http-proxy 1.18), `http-proxy-3`, `httpxy`, `fastify`
  *   (`@fastify/http-proxy` on fastify 5, undici toward the origin): `bench/_js_proxies.ts NAME`
  *   on Node, each with keep-alive connections toward the origin (the first three through

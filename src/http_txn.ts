@@ -116,6 +116,31 @@ function endpoint(a: Address | undefined): Endpoint | undefined {
   return a?.transport === "tcp" ? { address: a.hostname, port: a.port } : undefined;
 }
 
+/**
+ * What the rules and ACLs of a request read. The addresses are read from the connection only
+ * if a fetch asks for them (on Node and Bun each is a system call).
+ */
+function sampleContext(
+  conn: Connection,
+  request: RequestHead,
+  frontend: string,
+  backend?: string,
+  response?: ResponseHead,
+): SampleContext {
+  return {
+    request,
+    response,
+    frontend,
+    backend,
+    get src() {
+      return endpoint(conn.src);
+    },
+    get dst() {
+      return endpoint(conn.dst);
+    },
+  };
+}
+
 /** One request and its response. */
 export class HttpTxn implements CancelToken {
   /** The client connection it belongs to. */
@@ -263,13 +288,7 @@ export class HttpTxn implements CancelToken {
     const ctx = this.session.ctx;
     const req = this.request!;
     const conn = this.session.conn;
-    const sctx: SampleContext = {
-      request: req.head,
-      src: endpoint(conn.src),
-      dst: endpoint(conn.dst),
-      frontend: ctx.frontend.name,
-    };
-    const d = decideRequest(ctx.policy, ctx.backendPolicies, sctx);
+    const d = decideRequest(ctx.policy, ctx.backendPolicies, sampleContext(conn, req.head, ctx.frontend.name));
     if (d.kind === "reply") {
       if (d.backend !== undefined) this.backendName = d.backend;
       this.#setTerm(d.termination[0]!, d.termination[1]!);
@@ -336,7 +355,7 @@ export class HttpTxn implements CancelToken {
     // The session's own connection to that server first (HAProxy's session list: private
     // connections, every connection under `http-reuse never`), then the server's pool.
     return (srv) => {
-      const c = session.takePrivate(srv) ?? (shared ? srv.pool?.take(safeOnly) : undefined);
+      const c = session.takePrivate(srv) ?? (shared ? srv.pool?.take(safeOnly, srv.served - 1) : undefined);
       if (c !== undefined) this.reused = true;
       return c;
     };
@@ -655,15 +674,11 @@ export class HttpTxn implements CancelToken {
     const now = ctx.clock.now();
     this.responseMs = now - this.#estAt;
     const res = ev.head;
-    const conn = this.session.conn;
-    const d = decideResponse(ctx.policy, this.#bePolicy(), {
-      request: req.head,
-      response: res,
-      src: endpoint(conn.src),
-      dst: endpoint(conn.dst),
-      frontend: ctx.frontend.name,
-      backend: this.backendName,
-    });
+    const d = decideResponse(
+      ctx.policy,
+      this.#bePolicy(),
+      sampleContext(this.session.conn, req.head, ctx.frontend.name, this.backendName, res),
+    );
     if (d.kind === "reply") {
       this.#setTerm(d.termination[0]!, d.termination[1]!);
       this.#closeServer(true);
@@ -885,7 +900,7 @@ export class HttpTxn implements CancelToken {
       // `http-reuse never` keeps every connection to its session, as does a response that
       // bound the connection to its client (NTLM): never shared with another client.
       if (this.#private || this.backend?.settings.http?.reuse === "never") this.session.parkPrivate(srv, bc);
-      else srv.pool.park(bc, bc.requests);
+      else srv.pool.park(bc, bc.requests, srv.served - 1);
     } else {
       this.#closeServer(false);
     }

@@ -122,6 +122,10 @@ export class ServerPool implements PoolView {
   /** Parked connections, oldest first (taken from the end). */
   readonly #idle: IdleEntry[] = [];
   #purge: Timer | undefined;
+  /** The most connections in use at once seen since the last purge (HAProxy `max_used_conns`). */
+  #maxUsed = 0;
+  /** The estimated need: in use at once recently, smoothed over purges (`est_need_conns`). */
+  #estNeed = 0;
 
   constructor(settings: PoolSettings, clock: Clock) {
     this.settings = settings;
@@ -142,16 +146,24 @@ export class ServerPool implements PoolView {
 
   /**
    * Parks a connection detached from its stream, its socket open and quiet, or closes it when
-   * the pool keeps none. `uses` is how many requests it carried. Returns whether it was kept.
+   * the pool keeps none. `uses` is how many requests it carried, `inUse` how many other
+   * connections to the server are in use now. Returns whether it was kept.
+   *
+   * As HAProxy's `srv_add_to_idle_list()`, a connection is kept only while the connections in
+   * use and idle do not exceed what the server needed at once recently (the estimated need,
+   * re-estimated at each purge): a burst of new client connections, each with its own server
+   * connection under `http-reuse safe`, does not leave thousands idle.
    */
-  park(conn: Connection, uses: number): boolean {
+  park(conn: Connection, uses: number, inUse = 0): boolean {
     const max = this.settings.maxIdle;
     const socket = conn.socket;
     if (socket === undefined || (conn.flags & (CO_FL.SOCK_RD_SH | CO_FL.SOCK_WR_SH)) !== 0) {
       conn.close(true);
       return false;
     }
-    if (max === 0 || (max > 0 && this.#idle.length >= max)) {
+    if (inUse + 1 > this.#maxUsed) this.#maxUsed = inUse + 1;
+    const need = Math.max(this.#estNeed, this.#maxUsed);
+    if (max === 0 || (max > 0 && this.#idle.length >= max) || inUse + this.#idle.length + 1 > need) {
       this.counters.purged++;
       conn.close();
       return false;
@@ -166,10 +178,12 @@ export class ServerPool implements PoolView {
   }
 
   /**
-   * Takes the most recent idle connection (only a safe one when `safeOnly`), or undefined.
-   * The caller attaches it and sets its socket's handlers.
+   * Takes the most recent idle connection (only a safe one when `safeOnly`), or undefined;
+   * `inUse` other connections to the server are in use (for the estimated need). The caller
+   * attaches it and sets its socket's handlers.
    */
-  take(safeOnly: boolean): Connection | undefined {
+  take(safeOnly: boolean, inUse = 0): Connection | undefined {
+    if (inUse + 1 > this.#maxUsed) this.#maxUsed = inUse + 1;
     for (let i = this.#idle.length - 1; i >= 0; i--) {
       const e = this.#idle[i]!;
       if (safeOnly && !e.safe) continue;
@@ -204,6 +218,9 @@ export class ServerPool implements PoolView {
   /** Closes what stayed idle for a whole purge delay; runs again while any is left. */
   readonly #runPurge = (): void => {
     this.#purge = undefined;
+    // srv_cleanup_idle_conns(): the need is the peak of the last period, decaying by halves.
+    this.#estNeed = Math.max(Math.ceil((this.#estNeed + this.#maxUsed) / 2), this.#maxUsed);
+    this.#maxUsed = 0;
     const limit = this.#clock.now() - this.settings.purgeDelayMs;
     while (this.#idle.length > 0 && this.#idle[0]!.since <= limit) {
       const e = this.#idle.shift()!;

@@ -25,7 +25,7 @@ export interface SampleContext {
   /** The request head (after the rules already applied, which may have changed it). */
   readonly request: RequestHead;
   /** The response head, for `http-response` rules and `status`, `res.hdr`... @default undefined */
-  readonly response?: ResponseHead;
+  readonly response?: ResponseHead | undefined;
   /** The client's address (`src`, `src_port`). @default undefined: those fetches find nothing */
   readonly src?: Endpoint | undefined;
   /** The address the client connected to (`dst`, `dst_port`). @default undefined */
@@ -38,9 +38,9 @@ export interface SampleContext {
    */
   readonly bodyBytes?: number;
   /** The frontend's name (`fe_name`). @default undefined */
-  readonly frontend?: string;
+  readonly frontend?: string | undefined;
   /** The backend's name once one is chosen (`be_name`). @default undefined */
-  readonly backend?: string;
+  readonly backend?: string | undefined;
 }
 
 /**

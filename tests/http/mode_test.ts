@@ -104,15 +104,39 @@ describe("HTTP mode", () => {
     const a = await client(h);
     a.send(GET("/a1"));
     await h.until(() => a.rec.text().includes("/a1 on 0"));
+    // b's first request opens its own connection while a's is idle and could serve it.
     const b = await client(h);
+    const origin1 = origin.respond;
+    origin.respond = (r) => (r.path === "/b1" ? "hang" : origin1(r));
     b.send(GET("/b1"));
-    await h.until(() => b.rec.text().includes("/b1 on 1"));
+    await h.until(() => origin.requests.length === 2);
+    assert.equal(origin.requests[1]!.conn, 1);
+    // Meanwhile a's second request takes its idle connection (both in use at once now).
+    a.send(GET("/a2"));
+    await h.until(() => a.rec.text().includes("/a2 on 0"));
+    origin.sockets[1]!.write(enc("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nb1"));
+    await h.until(() => b.rec.text().endsWith("b1"));
     b.send(GET("/b2"));
     // Both connections are idle in the pool; the most recent (1, b's own) is taken first.
     await h.until(() => b.rec.text().includes("/b2 on 1"));
     assert.equal(origin.sockets.length, 2);
     const pool = h.backends[0]!.servers[0]!.pool!;
-    assert.equal(pool.counters.reused, 1);
+    assert.equal(pool.counters.reused, 2);
+    await h.proxy.stop();
+  });
+
+  it("idle connections are kept up to what the server needed at once, not one per past client", async () => {
+    const { h, origin } = await setup();
+    // Ten clients one after the other, one request each: under http-reuse safe each first
+    // request opens its own server connection, but one at a time was ever needed.
+    for (let i = 0; i < 10; i++) {
+      const c = await client(h);
+      c.send(GET(`/${i}`, "connection: close\r\n"));
+      await h.until(() => ended(c.rec));
+    }
+    await h.until(() => origin.closed === 9);
+    assert.equal(origin.sockets.length, 10);
+    assert.equal(h.backends[0]!.servers[0]!.pool!.size, 1);
     await h.proxy.stop();
   });
 
