@@ -70,7 +70,7 @@ export type {
 export type { ServerCounters, ServerState, ServerView } from "./src/server.ts";
 export type { BackendCounters } from "./src/backend.ts";
 export type { FrontendCounters } from "./src/frontend.ts";
-export type { StreamCounts } from "./src/_counters.ts";
+export type { HttpCounts, StreamCounts } from "./src/_counters.ts";
 export type { CheckCounters, CheckResult, CheckView } from "./src/health.ts";
 export type { HttpConnectionMode, HttpReuse, PoolCounters, PoolSettings, PoolView } from "./src/pool.ts";
 

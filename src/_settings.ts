@@ -7,6 +7,8 @@
  */
 import type { Network } from "./net.ts";
 import { ProxyError } from "./errors.ts";
+import { parseLogFormat } from "./acl/log_format.ts";
+import { LOG_RECORD_VARIABLES } from "./log.ts";
 import { formatAddress } from "./address.ts";
 import type { BackendSettings } from "./backend.ts";
 import type { FrontendSettings } from "./frontend.ts";
@@ -77,7 +79,11 @@ export function toFrontendSettings(f: ResolvedFrontendConfig): FrontendSettings 
     binds: f.binds,
     clientTimeoutMs: f.clientTimeoutMs,
     maxconn: f.maxconn,
-    log: f.log,
+    log: f.log === undefined ? undefined : {
+      format: f.log.format,
+      target: f.log.target,
+      logFormat: f.log.logFormat === undefined ? undefined : parseLogFormat(f.log.logFormat, LOG_RECORD_VARIABLES),
+    },
     mode: f.mode,
   };
 }

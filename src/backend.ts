@@ -11,7 +11,7 @@
  * @module
  */
 import type { Clock } from "./clock.ts";
-import { countIn, countOut, newStreamCounts, type StreamCounts } from "./_counters.ts";
+import { countIn, countOut, type HttpCounts, newHttpCounts, newStreamCounts, type StreamCounts } from "./_counters.ts";
 import type { ConnectCancel, Network, Socket } from "./net.ts";
 import { CO_FL, type Connection, RAW } from "./connection.ts";
 import type { StreamInterface } from "./stream_interface.ts";
@@ -89,6 +89,8 @@ export interface BackendCounters extends StreamCounts {
   redispatches: number;
   /** Streams refused because no server was usable or a queue was full or timed out. */
   failed: number;
+  /** HTTP requests and responses by status class (`mode http`). */
+  readonly http: HttpCounts;
   /** Streams in the backend queue now (`qcur`). */
   readonly queueCurrent: number;
   /** The most streams seen in the backend queue at once (`qmax`). */
@@ -203,6 +205,7 @@ export class Backend {
       retries: 0,
       redispatches: 0,
       failed: 0,
+      http: newHttpCounts(),
       get queueCurrent(): number {
         return q.length;
       },

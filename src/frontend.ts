@@ -4,8 +4,9 @@
  * @module
  */
 import type { Address, Listener } from "./net.ts";
-import { countIn, countOut, newStreamCounts, type StreamCounts } from "./_counters.ts";
+import { countIn, countOut, type HttpCounts, newHttpCounts, newStreamCounts, type StreamCounts } from "./_counters.ts";
 import type { Backend } from "./backend.ts";
+import type { LogFormat } from "./acl/log_format.ts";
 
 /** Counters of one frontend (HAProxy stats names in parentheses). */
 export interface FrontendCounters extends StreamCounts {
@@ -14,6 +15,8 @@ export interface FrontendCounters extends StreamCounts {
    * reached (like `dreq`; HAProxy would leave them in the kernel's backlog instead).
    */
   denied: number;
+  /** HTTP requests and responses by status class (`mode http`). */
+  readonly http: HttpCounts;
 }
 
 /** Frontend settings with defaults applied. */
@@ -27,7 +30,14 @@ export interface FrontendSettings {
   /** `maxconn` of the frontend, 0 = unlimited. */
   readonly maxconn: number;
   /** Format and target of this frontend's stream log lines; undefined = no log lines. */
-  readonly log: { readonly format: "tcplog" | "json" | "httplog"; readonly target: "stdout" | "stderr" } | undefined;
+  readonly log:
+    | {
+      readonly format: "tcplog" | "json" | "httplog";
+      readonly target: "stdout" | "stderr";
+      /** `log-format`, compiled: replaces `format`. */
+      readonly logFormat?: LogFormat | undefined;
+    }
+    | undefined;
   /** `mode`: `http` frontends run an HTTP session per connection. */
   readonly mode: "tcp" | "http";
 }
@@ -41,7 +51,7 @@ export class Frontend {
   /** Its `default_backend`, which serves every stream it accepts. */
   readonly backend: Backend;
   /** Its counters, also what `ProxyServer.frontends` shows. */
-  readonly counters: FrontendCounters = { ...newStreamCounts(), denied: 0 };
+  readonly counters: FrontendCounters = { ...newStreamCounts(), denied: 0, http: newHttpCounts() };
   /** Bound listeners, in `binds` order, once the proxy started. */
   readonly listeners: Listener[] = [];
 

@@ -30,6 +30,7 @@ import { H1RequestParser } from "./http/parser.ts";
 import { isH1Error } from "./http/error.ts";
 import type { H1Limits } from "./http/limits.ts";
 import { HttpTxn } from "./http_txn.ts";
+import { countHttp } from "./_counters.ts";
 import { DEFAULT_POOL, type HttpConnectionMode, ServerPool } from "./pool.ts";
 import type { Server } from "./server.ts";
 
@@ -273,6 +274,7 @@ export class HttpSession implements SocketHandlers {
     if (raw !== undefined) this.socket.write(raw);
     this.requests++;
     const txn = HttpTxn.refused(this, status, termination, this.#startAt);
+    countHttp(this.ctx.frontend.counters.http, status);
     this.ctx.onTxnEnd(txn);
     this.close();
   }

@@ -51,6 +51,7 @@ import { errorReply, type HttpReply } from "./http/error_pages.ts";
 import { decideRequest, decideResponse, type HttpPolicy } from "./http/policy.ts";
 import type { Endpoint, SampleContext } from "./acl/sample.ts";
 import type { HttpSession } from "./http_session.ts";
+import { countHttp } from "./_counters.ts";
 import { CONNECT_ESTABLISHED, type ForwardProxy } from "./http/forward_proxy.ts";
 import { persistRequest, persistResponse, requestCookieFlagAfter, type RequestPersistence } from "./http/persist.ts";
 import { REPLAY_BUFFER_BYTES, replaysRequests } from "./http/retry_on.ts";
@@ -120,7 +121,7 @@ function endpoint(a: Address | undefined): Endpoint | undefined {
  * What the rules and ACLs of a request read. The addresses are read from the connection only
  * if a fetch asks for them (on Node and Bun each is a system call).
  */
-function sampleContext(
+export function sampleContext(
   conn: Connection,
   request: RequestHead,
   frontend: string,
@@ -140,6 +141,15 @@ function sampleContext(
     },
   };
 }
+
+/** The request of a log line without one (a refused request, a TCP stream): samples find nothing. */
+export const NO_REQUEST: RequestHead = Object.freeze({
+  kind: "request",
+  method: "",
+  target: "",
+  version: "",
+  headers: [],
+}) as RequestHead;
 
 /** One request and its response. */
 export class HttpTxn implements CancelToken {
@@ -262,6 +272,16 @@ export class HttpTxn implements CancelToken {
     t.#ended = true;
     t.endedAt = session.ctx.clock.now();
     return t;
+  }
+
+  /** What `log-format` samples read (an empty request for a refused one). */
+  sampleContext(): SampleContext {
+    return sampleContext(
+      this.session.conn,
+      this.request?.head ?? NO_REQUEST,
+      this.session.frontend.name,
+      this.backendName,
+    );
   }
 
   /** `%tsc`'s first two characters. */
@@ -392,6 +412,8 @@ export class HttpTxn implements CancelToken {
     }
     if (this.queueMs < 0) this.queueMs = lease.queueMs;
     if (this.connectMs < 0) this.connectMs = this.reused ? 0 : clock.now() - t0 - lease.queueMs;
+    const srvPool = lease.server?.pool;
+    if (srvPool !== undefined && !this.reused) srvPool.counters.opened++;
     const bc = this.back.conn!;
     bc.requests++;
     this.#server = r;
@@ -963,6 +985,13 @@ export class HttpTxn implements CancelToken {
     this.#timer = undefined;
     this.endedAt = ctx.clock.now();
     this.lease?.release(this.bytesIn, this.bytesOut);
+    // Per status class: the frontend counts every request, its backend and server theirs.
+    if (this.request !== undefined) {
+      countHttp(this.session.frontend.counters.http, this.status);
+      if (this.backend !== undefined) countHttp(this.backend.counters.http, this.status);
+      const srv = this.lease?.server;
+      if (srv !== undefined) countHttp(srv.counters.http, this.status);
+    }
     if (this.back.state !== "CLO" && this.back.state !== "INI" && this.back.conn === undefined) {
       this.back.setState("CLO");
     }

@@ -289,3 +289,48 @@ export function formatServerState(e: ServerStateEvent): string {
   }
   return `${head} ${counts} left.${onBackup} ${e.sessions} sessions active, ${e.requeued} requeued, ${e.queued} remaining in queue.`;
 }
+
+/** The variables of a log line `log-format` renders from a record (configuration.txt 8.2.4). */
+const RECORD_VARIABLES: Readonly<Record<string, (r: StreamLogRecord, h: HttpLogRecord | undefined) => string>> = {
+  t: (r) => formatLogDate(r.acceptedAt),
+  tr: (r) => formatLogDate(r.acceptedAt),
+  ci: (r) => clientParts(r.client)[0],
+  cp: (r) => clientParts(r.client)[1],
+  f: (r) => r.frontend,
+  ft: (r) => r.frontend,
+  b: (r) => r.backend,
+  s: (r) => r.server ?? "<NOSRV>",
+  Tw: (r) => String(r.queueMs),
+  Tc: (r) => String(r.connectMs),
+  Tt: (r) => String(r.totalMs),
+  TR: (_r, h) => String(h?.requestMs ?? -1),
+  Tr: (_r, h) => String(h?.responseMs ?? -1),
+  Ta: (r, h) => String(h?.activeMs ?? r.totalMs),
+  ST: (_r, h) => String(h?.status ?? -1),
+  B: (r) => String(r.bytesToClient),
+  U: (r) => String(r.bytesFromClient),
+  ts: (r) => r.termination,
+  tsc: (r, h) => r.termination + (h?.cookieStatus ?? "--"),
+  ac: (r) => String(r.processConns),
+  fc: (r) => String(r.frontendConns),
+  bc: (r) => String(r.backendConns),
+  sc: (r) => String(r.serverConns),
+  rc: (r) => (r.redispatched ? "+" : "") + String(r.retries),
+  sq: (r) => String(r.serverQueue),
+  bq: (r) => String(r.backendQueue),
+  CC: () => "-",
+  CS: () => "-",
+  r: (_r, h) => (h === undefined ? "" : h.requestLine ?? "<BADREQ>"),
+};
+
+/** The names `log-format` accepts beyond a request's (`%HM`, `%[...]`...). */
+export const LOG_RECORD_VARIABLES: ReadonlySet<string> = new Set(Object.keys(RECORD_VARIABLES));
+
+/**
+ * Renders one variable of a log line from its record (`undefined` for a variable of the
+ * request, which `renderLogFormat()` takes from the request's sample context): the renderer of
+ * a `log-format` line (`src/acl/log_format.ts`). `http` is the record of an HTTP transaction.
+ */
+export function recordVariable(name: string, r: StreamLogRecord, http?: HttpLogRecord): string | undefined {
+  return RECORD_VARIABLES[name]?.(r, http);
+}

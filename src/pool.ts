@@ -58,6 +58,8 @@ export const DEFAULT_POOL: PoolSettings = { maxIdle: -1, purgeDelayMs: 5000, max
 export interface PoolCounters {
   /** Requests sent on a connection taken from the pool (`reuse`). */
   reused: number;
+  /** New connections opened by HTTP transactions (`connect`): with `reused`, the reuse ratio. */
+  opened: number;
   /** Connections parked after a transaction. */
   parked: number;
   /** Idle connections the server closed, or that sent something while idle. */
@@ -117,7 +119,7 @@ export interface PoolView {
 /** The idle connections of one server. */
 export class ServerPool implements PoolView {
   readonly settings: PoolSettings;
-  readonly counters: PoolCounters = { reused: 0, parked: 0, closedByServer: 0, purged: 0 };
+  readonly counters: PoolCounters = { reused: 0, opened: 0, parked: 0, closedByServer: 0, purged: 0 };
   readonly #clock: Clock;
   /** Parked connections, oldest first (taken from the end). */
   readonly #idle: IdleEntry[] = [];

@@ -42,11 +42,13 @@ import {
   formatServerState,
   formatTcpLog,
   type HttpLogRecord,
+  recordVariable,
   type ServerStateEvent,
   type StreamLogRecord,
 } from "./log.ts";
 import { HttpSession, type HttpSessionContext } from "./http_session.ts";
-import type { HttpTxn } from "./http_txn.ts";
+import { type HttpTxn, NO_REQUEST, sampleContext } from "./http_txn.ts";
+import { renderLogFormat } from "./acl/log_format.ts";
 import { compileHttpPolicy, compileProxyPolicies, type HttpPolicy } from "./http/policy.ts";
 import { createHealthCheckers, type HealthChecker } from "./health.ts";
 import type { ServerView } from "./server.ts";
@@ -390,7 +392,16 @@ export class ProxyServer implements AsyncDisposable {
     fe.leave(s.bytesIn, s.bytesOut);
     if (record !== undefined) {
       if (log !== undefined) {
-        this.#log?.(log.format === "json" ? formatJsonLog(record) : formatTcpLog(record), log.target);
+        const line = log.logFormat !== undefined
+          ? renderLogFormat(
+            log.logFormat,
+            sampleContext(s.clientConn, NO_REQUEST, fe.name, fe.backend.name),
+            (n) => recordVariable(n, record),
+          )
+          : log.format === "json"
+          ? formatJsonLog(record)
+          : formatTcpLog(record);
+        this.#log?.(line, log.target);
       }
       this.#call(hook, record);
     }
@@ -450,7 +461,9 @@ export class ProxyServer implements AsyncDisposable {
     if (log === undefined && hook === undefined) return;
     const r = this.#httpRecord(t);
     if (log !== undefined) {
-      const line = log.format === "json"
+      const line = log.logFormat !== undefined
+        ? renderLogFormat(log.logFormat, t.sampleContext(), (n) => recordVariable(n, r, r))
+        : log.format === "json"
         ? formatHttpJsonLog(r)
         : log.format === "httplog"
         ? formatHttpLog(r)

@@ -7,7 +7,7 @@
 import type { Address } from "./net.ts";
 import type { ResolvedServerConfig } from "./config/defaults.ts";
 import type { Clock } from "./clock.ts";
-import { countIn, newStreamCounts, type StreamCounts } from "./_counters.ts";
+import { countIn, type HttpCounts, newHttpCounts, newStreamCounts, type StreamCounts } from "./_counters.ts";
 import { Queue } from "./queue.ts";
 import type { CheckView } from "./health.ts";
 import type { PoolView, ServerPool } from "./pool.ts";
@@ -38,6 +38,8 @@ export interface ServerCounters extends StreamCounts {
   readonly queueMax: number;
   /** Transitions to DOWN (`chkdown`). */
   downTransitions: number;
+  /** HTTP requests and responses by status class (`mode http`). */
+  readonly http: HttpCounts;
 }
 
 /** What a server needs from its configuration (defaults already applied). */
@@ -169,6 +171,7 @@ export class Server implements ServerView {
         return queue.max;
       },
       downTransitions: 0,
+      http: newHttpCounts(),
     };
     this.settings = settings;
     this.name = settings.name;

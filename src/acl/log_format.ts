@@ -82,7 +82,7 @@ function exprError(e: ExprError, rest: string): LogFormatError {
  *   fetch method 'nosuch'`, `no such format variable 'Z'. If you wanted to emit the '%'
  *   character verbatim, you need to use '%%'`...
  */
-export function parseLogFormat(source: string): LogFormat {
+export function parseLogFormat(source: string, extra?: ReadonlySet<string>): LogFormat {
   const parts: LogFormatPart[] = [];
   let text = "";
   const flush = () => {
@@ -139,7 +139,7 @@ export function parseLogFormat(source: string): LogFormat {
       continue;
     }
     const name = /^[A-Za-z0-9]*/.exec(source.slice(j))![0];
-    if (VARIABLES[name] === undefined) {
+    if (VARIABLES[name] === undefined && extra?.has(name) !== true) {
       throw new LogFormatError(
         `no such format variable '${name}'. If you wanted to emit the '%' character verbatim, you need to use '%%'`,
       );
@@ -156,8 +156,15 @@ export function isConstant(fmt: LogFormat): boolean {
   return fmt.parts.every((p) => p.kind === "text");
 }
 
-/** Renders the string for this request. */
-export function renderLogFormat(fmt: LogFormat, ctx: SampleContext): string {
+/**
+ * Renders the string for this request. `extra` renders the variables `parseLogFormat()` was
+ * allowed beyond the request's (a log line's timers, status, counts), before the request's.
+ */
+export function renderLogFormat(
+  fmt: LogFormat,
+  ctx: SampleContext,
+  extra?: (name: string) => string | undefined,
+): string {
   let out = "";
   for (const p of fmt.parts) {
     if (p.kind === "text") out += p.text;
@@ -165,7 +172,7 @@ export function renderLogFormat(fmt: LogFormat, ctx: SampleContext): string {
       const v = evaluate(p.expr, ctx);
       if (v !== undefined) out += toStr(v);
     } else {
-      const v = VARIABLES[p.name]!(ctx);
+      const v = extra?.(p.name) ?? VARIABLES[p.name]!(ctx);
       out += p.quote ? `"${v}"` : v;
     }
   }

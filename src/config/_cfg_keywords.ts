@@ -13,6 +13,8 @@ import type { HttpConnectionMode, HttpReuse } from "../pool.ts";
 import type { HttpSettings, SectionHttp } from "./_cfg_http.ts";
 import type { FwdSettings } from "./_cfg_fwdproxy.ts";
 import { httpBalance } from "./_cfg_persist.ts";
+import { LogFormatError, parseLogFormat } from "../acl/log_format.ts";
+import { LOG_RECORD_VARIABLES } from "../log.ts";
 
 /** Kinds of proxy sections (`global` is handled apart). */
 export type Kind = "defaults" | "frontend" | "backend" | "listen";
@@ -78,6 +80,8 @@ export interface Settings {
   defaultBackend?: { name: string; line: number };
   /** `option tcplog` (`tcplog`), `option tcplog json` (`json`) or `option httplog` (`httplog`). */
   tcplog?: "tcplog" | "json" | "httplog";
+  /** `log-format STRING`. */
+  logFormat?: string;
   /** `log` targets, including those `log global` copied from the `global` section. */
   logs: LogTarget[];
   /** `default-server` options, the base of every later `server` line. */
@@ -364,6 +368,20 @@ export const PROXY_KEYWORDS: Readonly<Record<string, Keyword>> = {
       exactArgs(c, args, 0, 1, "nothing, or 'json' (a proxykit extension)");
       if (args[0] !== undefined && args[0] !== "json") c.fail(`unexpected argument '${args[0]}'`);
       c.s.tcplog = args[0] === "json" ? "json" : "tcplog";
+    },
+  },
+  "log-format": {
+    cap: "fe",
+    inDefaults: true,
+    parse: (c, args) => {
+      exactArgs(c, args, 1, 1, "one argument (don't forget to escape spaces)");
+      try {
+        parseLogFormat(args[0]!, LOG_RECORD_VARIABLES);
+      } catch (e) {
+        if (e instanceof LogFormatError) c.fail(e.message);
+        throw e;
+      }
+      c.s.logFormat = args[0]!;
     },
   },
   "option httplog": {

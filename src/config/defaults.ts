@@ -12,6 +12,8 @@ import type { Address } from "../net.ts";
 import { checkBackends, MODES, resolveHttp } from "./_resolve_http.ts";
 import { resolveForwardProxy, resolveRetryOn } from "./_resolve_fwdproxy.ts";
 import { DEFAULT_POOL, type HttpConnectionMode, type HttpReuse } from "../pool.ts";
+import { LogFormatError, parseLogFormat } from "../acl/log_format.ts";
+import { LOG_RECORD_VARIABLES } from "../log.ts";
 
 /** `http-reuse` values. */
 const HTTP_REUSE: readonly HttpReuse[] = ["never", "safe", "aggressive", "always"];
@@ -148,6 +150,19 @@ function oneOf<T extends string>(v: unknown, path: string, values: readonly T[],
   if (v === undefined) return dflt;
   if (!values.includes(v as T)) bad(path, `must be one of ${values.map((x) => `"${x}"`).join(", ")}`, v);
   return v as T;
+}
+
+/** A `log-format` string, parsed once to refuse it here with HAProxy's message. */
+function logFormat(v: unknown, path: string): string | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== "string") bad(path, "must be a string", v);
+  try {
+    parseLogFormat(v, LOG_RECORD_VARIABLES);
+  } catch (e) {
+    if (e instanceof LogFormatError) bad(path, e.message);
+    throw e;
+  }
+  return v;
 }
 
 function name(v: unknown, path: string): string {
@@ -393,6 +408,7 @@ function resolveFrontend(
     log = {
       target: oneOf(l.target, `${path}.log.target`, ["stdout", "stderr"], DEFAULT_LOG_TARGET),
       format: oneOf(l.format, `${path}.log.format`, ["tcplog", "json", "httplog"], DEFAULT_LOG_FORMAT),
+      logFormat: logFormat(l.logFormat, `${path}.log.logFormat`),
     };
   }
   return {

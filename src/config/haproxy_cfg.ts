@@ -402,21 +402,22 @@ function buildFrontend(
   const { s } = sec;
   const [first, second] = s.logs;
   let log: LogConfig | undefined;
-  if (s.tcplog !== undefined && first === undefined) {
+  const format = s.tcplog ?? (s.logFormat !== undefined ? "tcplog" : undefined);
+  if (format !== undefined && first === undefined) {
     report.warn(
       sec.line,
       `${sec.kind} '${sec.name}' has 'option tcplog' but no log target: nothing is logged (as HAProxy)`,
     );
-  } else if (s.tcplog === undefined && first !== undefined) {
+  } else if (format === undefined && first !== undefined) {
     report.warn(
       sec.line,
       `${sec.kind} '${sec.name}' has a log target but no 'option tcplog': proxykit only writes tcplog lines, so nothing is logged`,
     );
-  } else if (s.tcplog !== undefined && first !== undefined) {
+  } else if (format !== undefined && first !== undefined) {
     if (second !== undefined) {
       report.unsupported(second.line, `${sec.kind} '${sec.name}': 'log': only one log target per proxy is supported`);
     }
-    log = { target: first.target, format: s.tcplog };
+    log = compact<LogConfig>({ target: first.target, format, logFormat: s.logFormat });
   }
   return compact<FrontendConfig>({
     name: sec.name,

@@ -221,6 +221,8 @@ export interface ResolvedLogConfig {
   readonly target: "stdout" | "stderr";
   /** `tcplog` line or JSON object. */
   readonly format: "tcplog" | "json" | "httplog";
+  /** `log-format`, validated. */
+  readonly logFormat: string | undefined;
 }
 
 /** A frontend with every default applied (see {@link FrontendConfig}). */

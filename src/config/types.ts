@@ -477,6 +477,13 @@ export interface LogConfig {
    * @default "tcplog"
    */
   readonly format?: "tcplog" | "json" | "httplog";
+  /**
+   * `log-format`: a custom line instead of `format` (configuration.txt 8.2.4): text with
+   * variables (`%ci`, `%b`, `%s`, `%TR/%Tw/%Tc/%Tr/%Ta`, `%Tt`, `%ST`, `%B`, `%U`, `%tsc`,
+   * `%ac/%fc/%bc/%sc/%rc`, `%sq/%bq`, `%{+Q}r`, `%HM`, `%HU`...) and `%[sample]` expressions
+   * (empty in `mode tcp`). @default undefined
+   */
+  readonly logFormat?: string;
 }
 
 /**

@@ -83,7 +83,13 @@ describe("HTTP mode", () => {
     assert.equal(h.lines.length, 2);
     const l = httplog(h.lines[1]!);
     assert.deepEqual([l.be, l.status, l.term, l.req], ["be/s1", "200", "----", "GET /b HTTP/1.1"]);
-    assert.equal(h.proxy.backends[0]!.servers[0]!.counters.total, 2);
+    const srv = h.proxy.backends[0]!.servers[0]!;
+    assert.equal(srv.counters.total, 2);
+    // Counters: requests and 2xx on the frontend, backend and server; one connection opened, reused once.
+    for (const c of [h.proxy.frontends[0]!.counters, h.proxy.backends[0]!.counters, srv.counters]) {
+      assert.deepEqual([c.http.requests, c.http.responses], [2, [0, 2, 0, 0, 0, 0]]);
+    }
+    assert.deepEqual([srv.pool!.counters.opened, srv.pool!.counters.reused], [1, 1]);
     await h.proxy.stop();
   });
 
