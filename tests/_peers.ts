@@ -12,7 +12,12 @@ import process from "node:process";
 export const ALLOW_MISSING = "PROXYKIT_ALLOW_MISSING_PEERS";
 
 /** The argument each program answers with its version and exit code 0. */
-const VERSION_ARG: Readonly<Record<string, string>> = { haproxy: "-v", curl: "--version", openssl: "version" };
+const VERSION_ARG: Readonly<Record<string, string>> = {
+  haproxy: "-v",
+  curl: "--version",
+  openssl: "version",
+  nginx: "-v",
+};
 
 /** Where the program `name` is, or undefined when no candidate answers its version flag. */
 function locate(name: string): string | undefined {
@@ -25,7 +30,7 @@ function locate(name: string): string | undefined {
  * allowed (the reason is also printed, loudly).
  * @throws {Error} when the program is missing and `PROXYKIT_ALLOW_MISSING_PEERS=1` is not set.
  */
-export function peer(name: "haproxy" | "curl" | "openssl"): { path: string; skip: false } | {
+export function peer(name: "haproxy" | "curl" | "openssl" | "nginx"): { path: string; skip: false } | {
   path: undefined;
   skip: string;
 } {

@@ -168,11 +168,20 @@ describe("resolveConfig() defaults", () => {
   });
 
   it("log defaults to tcplog on stdout", () => {
-    assert.deepEqual(resolveConfig(config({ log: {} })).frontends[0]?.log, { target: "stdout", format: "tcplog" });
+    assert.deepEqual(resolveConfig(config({ log: {} })).frontends[0]?.log, {
+      target: "stdout",
+      format: "tcplog",
+      logFormat: undefined,
+    });
     assert.deepEqual(resolveConfig(config({ log: { target: "stderr", format: "json" } })).frontends[0]?.log, {
       target: "stderr",
       format: "json",
+      logFormat: undefined,
     });
+    assert.throws(
+      () => resolveConfig(config({ log: { logFormat: "%Z" } })),
+      /frontends\[0\]\.log\.logFormat: no such format variable 'Z'/,
+    );
   });
 
   it("server ids default to the smallest unused one, counting on, as HAProxy", () => {
