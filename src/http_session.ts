@@ -21,7 +21,8 @@
  */
 import type { Clock, Timer } from "./clock.ts";
 import { CO_FL, type Connection } from "./connection.ts";
-import type { NetError, Socket, SocketHandlers } from "./net.ts";
+import type { Address, NetError, Socket, SocketHandlers } from "./net.ts";
+import type { Endpoint } from "./acl/sample.ts";
 import { StreamInterface } from "./stream_interface.ts";
 import type { Frontend } from "./frontend.ts";
 import type { Backend } from "./backend.ts";
@@ -33,6 +34,11 @@ import { HttpTxn } from "./http_txn.ts";
 import { countHttp } from "./_counters.ts";
 import { DEFAULT_POOL, type HttpConnectionMode, ServerPool } from "./pool.ts";
 import type { Server } from "./server.ts";
+
+/** An address as the ACL fetches read it. */
+function endpoint(a: Address | undefined): Endpoint | undefined {
+  return a?.transport === "tcp" ? { address: a.hostname, port: a.port } : undefined;
+}
 
 /** Pipelined request bytes held while a transaction runs before the client is paused (HAProxy's tune.bufsize). */
 export const PIPELINE_BUFFER_BYTES = 16384;
@@ -95,6 +101,9 @@ export class HttpSession implements SocketHandlers {
    * closed with the session.
    */
   #private: Map<Server, ServerPool> | undefined;
+  /** The endpoints, `null` until read. */
+  #src: Endpoint | undefined | null = null;
+  #dst: Endpoint | undefined | null = null;
   /** The proxy stops: close once the current transaction is over. */
   #draining = false;
   #paused = false;
@@ -110,6 +119,18 @@ export class HttpSession implements SocketHandlers {
     this.front = new StreamInterface("client");
     this.front.attachEstablished(conn);
     this.parser = new H1RequestParser(ctx.limits);
+  }
+
+  /** The client's address as ACL fetches read it (read from the connection once). */
+  get srcEndpoint(): Endpoint | undefined {
+    if (this.#src === null) this.#src = endpoint(this.conn.src);
+    return this.#src;
+  }
+
+  /** The address the client connected to, as ACL fetches read it (read once). */
+  get dstEndpoint(): Endpoint | undefined {
+    if (this.#dst === null) this.#dst = endpoint(this.conn.dst);
+    return this.#dst;
   }
 
   /** The frontend the connection was accepted on. */

@@ -36,7 +36,7 @@ import { StreamInterface } from "./stream_interface.ts";
 import type { Backend, CancelToken, ReuseHook } from "./backend.ts";
 import type { Lease } from "./lease.ts";
 import type { Server } from "./server.ts";
-import type { Address, TcpAddress } from "./net.ts";
+import type { TcpAddress } from "./net.ts";
 import type { H1HeadEvent } from "./http/events.ts";
 import { htxSize, htxTrailersSize, isVersion11, type RequestHead, type ResponseHead } from "./http/head.ts";
 import { H1ResponseParser } from "./http/parser.ts";
@@ -49,7 +49,7 @@ import {
 } from "./http/serialize.ts";
 import { errorReply, type HttpReply } from "./http/error_pages.ts";
 import { decideRequest, decideResponse, type HttpPolicy } from "./http/policy.ts";
-import type { Endpoint, SampleContext } from "./acl/sample.ts";
+import type { SampleContext } from "./acl/sample.ts";
 import type { HttpSession } from "./http_session.ts";
 import { countHttp } from "./_counters.ts";
 import { CONNECT_ESTABLISHED, type ForwardProxy } from "./http/forward_proxy.ts";
@@ -112,34 +112,18 @@ class ServerSide implements SocketHandlers {
   }
 }
 
-/** An address as the ACL fetches read it. */
-function endpoint(a: Address | undefined): Endpoint | undefined {
-  return a?.transport === "tcp" ? { address: a.hostname, port: a.port } : undefined;
-}
-
 /**
- * What the rules and ACLs of a request read. The addresses are read from the connection only
- * if a fetch asks for them (on Node and Bun each is a system call).
+ * What the rules and ACLs of a request read. The addresses come from the session, which reads
+ * them from the connection once (each is a system call on Node and Bun).
  */
 export function sampleContext(
-  conn: Connection,
+  session: HttpSession,
   request: RequestHead,
   frontend: string,
   backend?: string,
   response?: ResponseHead,
 ): SampleContext {
-  return {
-    request,
-    response,
-    frontend,
-    backend,
-    get src() {
-      return endpoint(conn.src);
-    },
-    get dst() {
-      return endpoint(conn.dst);
-    },
-  };
+  return { request, response, frontend, backend, src: session.srcEndpoint, dst: session.dstEndpoint };
 }
 
 /** The request of a log line without one (a refused request, a TCP stream): samples find nothing. */
@@ -277,7 +261,7 @@ export class HttpTxn implements CancelToken {
   /** What `log-format` samples read (an empty request for a refused one). */
   sampleContext(): SampleContext {
     return sampleContext(
-      this.session.conn,
+      this.session,
       this.request?.head ?? NO_REQUEST,
       this.session.frontend.name,
       this.backendName,
@@ -308,7 +292,7 @@ export class HttpTxn implements CancelToken {
     const ctx = this.session.ctx;
     const req = this.request!;
     const conn = this.session.conn;
-    const d = decideRequest(ctx.policy, ctx.backendPolicies, sampleContext(conn, req.head, ctx.frontend.name));
+    const d = decideRequest(ctx.policy, ctx.backendPolicies, sampleContext(this.session, req.head, ctx.frontend.name));
     if (d.kind === "reply") {
       if (d.backend !== undefined) this.backendName = d.backend;
       this.#setTerm(d.termination[0]!, d.termination[1]!);
@@ -699,7 +683,7 @@ export class HttpTxn implements CancelToken {
     const d = decideResponse(
       ctx.policy,
       this.#bePolicy(),
-      sampleContext(this.session.conn, req.head, ctx.frontend.name, this.backendName, res),
+      sampleContext(this.session, req.head, ctx.frontend.name, this.backendName, res),
     );
     if (d.kind === "reply") {
       this.#setTerm(d.termination[0]!, d.termination[1]!);

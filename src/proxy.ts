@@ -47,7 +47,8 @@ import {
   type StreamLogRecord,
 } from "./log.ts";
 import { HttpSession, type HttpSessionContext } from "./http_session.ts";
-import { type HttpTxn, NO_REQUEST, sampleContext } from "./http_txn.ts";
+import { type HttpTxn, NO_REQUEST } from "./http_txn.ts";
+import type { SampleContext } from "./acl/sample.ts";
 import { renderLogFormat } from "./acl/log_format.ts";
 import { compileHttpPolicy, compileProxyPolicies, type HttpPolicy } from "./http/policy.ts";
 import { createHealthCheckers, type HealthChecker } from "./health.ts";
@@ -395,7 +396,7 @@ export class ProxyServer implements AsyncDisposable {
         const line = log.logFormat !== undefined
           ? renderLogFormat(
             log.logFormat,
-            sampleContext(s.clientConn, NO_REQUEST, fe.name, fe.backend.name),
+            tcpSampleContext(s.clientConn, fe.name, fe.backend.name),
             (n) => recordVariable(n, record),
           )
           : log.format === "json"
@@ -550,4 +551,10 @@ export class ProxyServer implements AsyncDisposable {
       this.#log?.(`proxykit: a hook threw: ${e instanceof Error ? e.message : String(e)}`, "stderr");
     }
   }
+}
+
+/** What a `log-format` line of a TCP stream reads: no request, the connection's addresses. */
+function tcpSampleContext(conn: Connection, frontend: string, backend: string): SampleContext {
+  const ep = (a: Address | undefined) => (a?.transport === "tcp" ? { address: a.hostname, port: a.port } : undefined);
+  return { request: NO_REQUEST, frontend, backend, src: ep(conn.src), dst: ep(conn.dst) };
 }

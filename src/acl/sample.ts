@@ -31,12 +31,12 @@ export interface SampleContext {
   /** The address the client connected to (`dst`, `dst_port`). @default undefined */
   readonly dst?: Endpoint | undefined;
   /** The client connection is TLS (`ssl_fc`; `proto=https` in `Forwarded`). @default false */
-  readonly secure?: boolean;
+  readonly secure?: boolean | undefined;
   /**
    * Request body bytes already received and not forwarded (`req.len` adds them to the head's
    * size). @default 0
    */
-  readonly bodyBytes?: number;
+  readonly bodyBytes?: number | undefined;
   /** The frontend's name (`fe_name`). @default undefined */
   readonly frontend?: string | undefined;
   /** The backend's name once one is chosen (`be_name`). @default undefined */

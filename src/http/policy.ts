@@ -212,15 +212,6 @@ export type RequestDecision =
     readonly backend: string | undefined;
   };
 
-/**
- * `ctx` with some fields replaced, the others read through to `ctx` (not copied): a context
- * may compute fields on first read (the client's address is a system call on some runtimes),
- * and a copy would compute them all.
- */
-function derive(ctx: SampleContext, fields: Partial<SampleContext>): SampleContext {
-  return Object.assign(Object.create(ctx) as SampleContext, fields);
-}
-
 /** The backend `use_backend` / `default_backend` choose for this request, or `undefined`. */
 export function selectBackend(fe: HttpPolicy, ctx: SampleContext): string | undefined {
   for (const rule of fe.switching) if (evaluateCondition(rule.condition, ctx)) return rule.backend;
@@ -239,7 +230,7 @@ export function decideRequest(
   ctx: SampleContext,
 ): RequestDecision {
   // Until a backend is chosen, HAProxy's stream backend is the frontend (`be_name`, `%b`).
-  const fctx = derive(ctx, { frontend: ctx.frontend ?? fe.name, backend: fe.name });
+  const fctx: SampleContext = { ...ctx, frontend: ctx.frontend ?? fe.name, backend: fe.name };
   const feOut = runRequestRules(fe.requestRules, fctx, (s) => errorReply(s, fe.errors));
   if (feOut.kind === "reply") return { ...feOut, status: feOut.reply?.status ?? 0, backend: undefined };
   const name = selectBackend(fe, fctx);
@@ -247,7 +238,7 @@ export function decideRequest(
   if (name === undefined || be === undefined) {
     return { kind: "reply", status: 503, reply: errorReply(503, fe.errors), termination: "SC--", backend: undefined };
   }
-  const bctx = derive(fctx, { backend: name });
+  const bctx: SampleContext = { ...fctx, backend: name };
   if (be.name !== fe.name) {
     const beOut = runRequestRules(be.requestRules, bctx, (s) => errorReply(s, be.errors, fe.errors));
     if (beOut.kind === "reply") return { ...beOut, status: beOut.reply?.status ?? 0, backend: name };
