@@ -65,6 +65,8 @@ export interface StartOptions {
    * core to itself and its rate follows its cost per connection.
    */
   readonly cpus?: string;
+  /** proxykit's and HAProxy's mode (`--mode` of the CLI, `mode` of the cfg). @default "tcp" */
+  readonly mode?: "tcp" | "http";
 }
 
 /** `[exe, argv]`, or the same run by `taskset -c cpus` (which execs it: the pid is the target's). */
@@ -277,6 +279,8 @@ export function startProxykitFrom(
     "127.0.0.1:0",
     "--server",
     `127.0.0.1:${serverPort}`,
+    "--mode",
+    options.mode ?? "tcp",
   ], options);
   return startListening(name, exe, argv, options);
 }
@@ -328,6 +332,7 @@ export async function startHaproxy(
   serverPort: number,
   maxconn = 4096,
   cpus?: string,
+  mode: "tcp" | "http" = "tcp",
 ): Promise<Target> {
   const port = await freePort();
   const cfg = [
@@ -335,7 +340,7 @@ export async function startHaproxy(
     "    nbthread 1",
     `    maxconn ${maxconn}`,
     "defaults",
-    "    mode tcp",
+    `    mode ${mode}`,
     `    maxconn ${maxconn}`,
     "    timeout connect 5s",
     "    timeout client 120s",

@@ -38,7 +38,8 @@
  * concurrent connections, default 32), `--idle-conns N` (streams held open, default 4000,
  * lowered with a note when the open-file limit cannot hold them), `--no-haproxy`,
  * `--targets LIST` (among direct,pipe,proxykit,haproxy), `--measures LIST` (among
- * connrate,idle), and, to compare versions in one run, `--proxykit-from 'NAME=PATH'`
+ * connrate,idle), `--http` (proxykit and HAProxy in `mode http`: memory per idle kept-alive
+ * client connection), and, to compare versions in one run, `--proxykit-from 'NAME=PATH'`
  * (repeatable: one more column, the `examples/proxy.ts` of another checkout, e.g. a
  * `git worktree` of an earlier commit, run exactly as `proxykit` is).
  *
@@ -85,8 +86,11 @@ const { values: flags } = parseArgs({
     targets: { type: "string" },
     measures: { type: "string" },
     "proxykit-from": { type: "string", multiple: true },
+    http: { type: "boolean" },
   },
 });
+/** `--http`: proxykit and HAProxy in `mode http` (the client connections are kept alive). */
+const MODE: "tcp" | "http" = flags.http ? "http" : "tcp";
 const quick = flags.quick ?? false;
 function num(name: string, v: string | undefined, d: number): number {
   if (v === undefined) return d;
@@ -380,7 +384,7 @@ if (!PIN) notes.push("not pinned: targets, nginx and wrk share the CPUs as the s
 if (wanted.has("pipe")) SPECS.push({ name: "pipe", start: (p, o) => startPipe(p, o) });
 if (wanted.has("proxykit")) SPECS.push({ name: "proxykit", start: (p, o) => startProxykit(p, o) });
 if (haproxyBin !== undefined) {
-  SPECS.push({ name: "haproxy", start: (p, o) => startHaproxy(haproxyBin, p, o.maxconn, o.cpus) });
+  SPECS.push({ name: "haproxy", start: (p, o) => startHaproxy(haproxyBin, p, o.maxconn, o.cpus, MODE) });
 }
 for (const e of extras) SPECS.push({ name: e.name, start: (p, o) => startProxykitFrom(e.name, e.file, p, o) });
 
@@ -493,7 +497,7 @@ async function idle(spec: TargetSpec): Promise<Run> {
   let t: Target | undefined;
   let socks: Socket[] = [];
   try {
-    t = await spec.start(nginx.port, { gcHook: true, maxconn: idleConns + 512 });
+    t = await spec.start(nginx.port, { gcHook: true, maxconn: idleConns + 512, mode: MODE });
     const pid = t.pid!;
     // Warm-up: the code paths run (JIT, lazily built structures), then the streams end.
     await closeAll(await openMany(t.port, CFG.idleWarm, CFG.idleBatch));
@@ -544,6 +548,7 @@ if (MEASURES.includes("connrate")) {
     try {
       const t = await spec.start(nginx.port, {
         maxconn: 4096,
+        mode: MODE,
         ...(TARGET_CPUS !== undefined ? { cpus: TARGET_CPUS } : {}),
       });
       // Warm-up (JIT, connection paths) and check: a target that fails it is not measured.

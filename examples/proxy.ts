@@ -20,7 +20,7 @@ const USAGE = `usage: proxy [options]
   --lenient                with --config: warn about unsupported keywords instead of failing
   --listen HOST:PORT       address to accept on (port 0 = any free port)
   --server HOST:PORT       a backend server (repeat for more)
-  --mode tcp               proxy mode (only tcp so far)
+  --mode tcp|http          proxy mode (default tcp; http: HTTP/1.1 with keep-alive and reuse)
   --balance ALGO           roundrobin (default here), static-rr, leastconn, first, source, random
   --retries N              connect retries on the same server (default 3)
   --timeout-connect MS     connect timeout per attempt (default: none)
@@ -76,7 +76,8 @@ const BALANCE = new Set(["roundrobin", "static-rr", "leastconn", "first", "sourc
 
 /** Builds the configuration from flags (no --config). */
 function configFromFlags(v: ReturnType<typeof parseFlags>): ProxyConfig {
-  if (v.mode !== undefined && v.mode !== "tcp") fail(`--mode: only 'tcp' is supported so far, got '${v.mode}'`);
+  const mode = v.mode ?? "tcp";
+  if (mode !== "tcp" && mode !== "http") fail(`--mode: expected 'tcp' or 'http', got '${v.mode}'`);
   if (v.listen === undefined) fail("--listen HOST:PORT is required with --server");
   if (v.server === undefined || v.server.length === 0) {
     fail("--server HOST:PORT is required (repeat it for more servers)");
@@ -95,12 +96,14 @@ function configFromFlags(v: ReturnType<typeof parseFlags>): ProxyConfig {
   return {
     frontends: [{
       name: "main",
+      mode,
       binds: [addr("listen", v.listen, true)],
       defaultBackend: "servers",
-      ...(v.log ? { log: { target: "stdout", format: "tcplog" } } : {}),
+      ...(v.log ? { log: { target: "stdout", format: mode === "http" ? "httplog" : "tcplog" } } : {}),
     }],
     backends: [{
       name: "servers",
+      mode,
       balance: balance === "random"
         ? { kind: "random", draws: 2 }
         : { kind: balance } as ProxyConfig["backends"][number]["balance"] & object,

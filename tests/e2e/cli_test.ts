@@ -5,7 +5,7 @@
 import { afterEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { type Child, startProxy, stopCleanly, TCPLOG_PREAMBLE, tempFile } from "../_child.ts";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { peer } from "../_peers.ts";
 import type { Listener, Network, Socket } from "../../src/net.ts";
 import {
@@ -229,6 +229,55 @@ describe(`examples/proxy.ts on ${runtime}`, () => {
     assert.equal(get(), "served by backend-1\n");
     assert.equal(get(), "served by backend-2\n");
     await cli.line(/ main servers\/s2 \d+\/\d+\/\d+ \d+ -- /);
+    await stopCleanly(cli);
+  });
+
+  it("--mode http: curl's keep-alive requests get httplog lines, one server connection", async (t) => {
+    const curl = peer("curl");
+    if (curl.skip) return t.skip(curl.skip);
+    let accepted = 0;
+    const origin = await server((s) => {
+      accepted++;
+      let seen = "";
+      s.setHandlers({
+        onData(chunk) {
+          seen += new TextDecoder().decode(chunk);
+          while (seen.includes("\r\n\r\n")) {
+            seen = seen.slice(seen.indexOf("\r\n\r\n") + 4);
+            s.write(enc("HTTP/1.1 200 OK\r\ncontent-length: 3\r\n\r\nok\n"));
+          }
+        },
+        onEnd: () => s.close(),
+        onDrain() {},
+        onClose() {},
+      });
+    });
+    const cli = start([
+      "--listen",
+      "127.0.0.1:0",
+      "--server",
+      `127.0.0.1:${portOf(origin.address)}`,
+      "--mode",
+      "http",
+      "--log",
+    ]);
+    const port = await listening(cli);
+    // curl runs asynchronously: the origin answers from this process.
+    const out = await new Promise<string>((resolve) => {
+      const c = spawn(curl.path!, [
+        "-s",
+        "--max-time",
+        "10",
+        `http://127.0.0.1:${port}/a`,
+        `http://127.0.0.1:${port}/b`,
+      ]);
+      let text = "";
+      c.stdout!.setEncoding("utf8").on("data", (d: string) => (text += d));
+      c.on("close", () => resolve(text));
+    });
+    assert.equal(out, "ok\nok\n");
+    await cli.line(/ main servers\/s1 \d+\/\d+\/\d+\/\d+\/\d+ 200 \d+ - - ---- \S+ \S+ "GET \/b HTTP\/1\.1"$/);
+    assert.equal(accepted, 1);
     await stopCleanly(cli);
   });
 
