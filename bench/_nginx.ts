@@ -77,6 +77,11 @@ export interface NginxOptions {
   readonly maxConns: number;
   /** Run it on these CPUs only (`taskset -c`). */
   readonly cpus?: string | undefined;
+  /**
+   * A `location` block replacing the static files (e.g. `location / { return 200 'ok\n'; }`:
+   * nothing read from disk); the readiness check then asks for `/`.
+   */
+  readonly location?: string;
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -141,7 +146,7 @@ export async function startNginx(bin: string, options: NginxOptions): Promise<Ng
       `  scgi_temp_path ${dir}/scgi;`,
       "  server {",
       `    listen 127.0.0.1:${port} backlog=4096;`,
-      `    root ${root};`,
+      options.location === undefined ? `    root ${root};` : `    ${options.location}`,
       "  }",
       "}",
       "",
@@ -175,7 +180,7 @@ export async function startNginx(bin: string, options: NginxOptions): Promise<Ng
     }
     rmSync(dir, { recursive: true, force: true });
   };
-  const first = Object.keys(options.files)[0] ?? "";
+  const first = options.location === undefined ? Object.keys(options.files)[0] ?? "" : "";
   const deadline = Date.now() + 10_000;
   for (;;) {
     try {

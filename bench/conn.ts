@@ -48,18 +48,16 @@
  *
  * @module
  */
-import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
 import { connect, type Socket } from "node:net";
-import { availableParallelism, tmpdir } from "node:os";
-import { join } from "node:path";
+import { availableParallelism } from "node:os";
 import process from "node:process";
 import { parseArgs } from "node:util";
+import { ensureTool, startNginx } from "./_nginx.ts";
 import {
   canPin,
   cpuSeconds,
   findHaproxy,
-  freePort,
   haproxyVersion,
   type HeapUse,
   maxOpenFiles,
@@ -152,117 +150,7 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 
 // ---- tools ----------------------------------------------------------------------------------
 
-/** Path of `bin` on PATH or in /usr/sbin, or undefined. */
-function which(bin: string): string | undefined {
-  const r = spawnSync("sh", ["-c", `command -v ${bin} || { test -x /usr/sbin/${bin} && echo /usr/sbin/${bin}; }`], {
-    encoding: "utf8",
-  });
-  return r.stdout?.trim() || undefined;
-}
-
-/** `bin`, installed from Debian package `pkg` with apt-get when missing (root only). */
-function ensureTool(bin: string, pkg: string): string {
-  const found = which(bin);
-  if (found !== undefined) return found;
-  if (process.getuid?.() !== 0 || which("apt-get") === undefined) {
-    fatal(`'${bin}' is needed and missing; install it (Debian/Ubuntu: sudo apt-get install -y ${pkg}) and run again`);
-  }
-  log(`... ${bin} missing: apt-get install -y ${pkg}`);
-  const apt = (args: string[]) =>
-    spawnSync("apt-get", args, {
-      stdio: ["ignore", "ignore", "inherit"],
-      timeout: 600_000,
-      env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
-    }).status === 0;
-  if (!apt(["install", "-y", pkg])) {
-    apt(["update"]);
-    apt(["install", "-y", pkg]);
-  }
-  return which(bin) ?? fatal(`'${bin}' is still missing after 'apt-get install -y ${pkg}'; install it and run again`);
-}
-
 // ---- nginx ----------------------------------------------------------------------------------
-
-interface Nginx {
-  readonly port: number;
-  readonly pid: number;
-  stop(): Promise<void>;
-}
-
-/** Starts nginx on 127.0.0.1 (one process, no master) serving `ok\n` to every request. */
-async function startNginx(bin: string, maxConns: number): Promise<Nginx> {
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), "proxykit-nginx-"));
-  const conf = join(dir, "nginx.conf");
-  writeFileSync(
-    conf,
-    [
-      "daemon off;",
-      "master_process off;",
-      "worker_processes 1;",
-      `pid ${dir}/nginx.pid;`,
-      `error_log ${dir}/error.log error;`,
-      `worker_rlimit_nofile ${maxConns * 2 + 1024};`,
-      `events { worker_connections ${maxConns + 1024}; }`,
-      "http {",
-      "  access_log off;",
-      "  keepalive_timeout 600s;",
-      "  keepalive_requests 1000000;",
-      `  client_body_temp_path ${dir}/body;`,
-      `  proxy_temp_path ${dir}/proxy;`,
-      `  fastcgi_temp_path ${dir}/fastcgi;`,
-      `  uwsgi_temp_path ${dir}/uwsgi;`,
-      `  scgi_temp_path ${dir}/scgi;`,
-      "  server {",
-      `    listen 127.0.0.1:${port} backlog=4096;`,
-      "    location / { default_type text/plain; return 200 'ok\\n'; }",
-      "  }",
-      "}",
-      "",
-    ].join("\n"),
-  );
-  const [exe, argv] = pinned(LOAD_CPUS, bin, ["-p", dir, "-c", conf, "-e", `${dir}/error.log`]);
-  const child = spawn(exe, argv, { stdio: ["ignore", "ignore", "pipe"] });
-  let err = "";
-  child.stderr!.setEncoding("utf8");
-  child.stderr!.on("data", (s: string) => (err += s));
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(() => {
-          try {
-            process.kill(child.pid!, "SIGKILL");
-          } catch {
-            // Already gone.
-          }
-        }, 3000);
-        child.once("exit", () => {
-          clearTimeout(t);
-          resolve();
-        });
-        try {
-          process.kill(child.pid!, "SIGTERM");
-        } catch {
-          // Already gone.
-        }
-      });
-    }
-    rmSync(dir, { recursive: true, force: true });
-  };
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    try {
-      await httpGet(port);
-      return { port, pid: child.pid!, stop };
-    } catch {
-      if (child.exitCode !== null || Date.now() > deadline) {
-        await stop();
-        fatal(`nginx did not start: ${err.trim().slice(-2000)}`);
-      }
-      await sleep(50);
-    }
-  }
-}
 
 // ---- a client that holds connections open -----------------------------------------------------
 
@@ -400,9 +288,22 @@ if (MEASURES.includes("idle") && fdMax < 2 * idleConns + 512) {
   );
 }
 
-const wrkBin = MEASURES.includes("connrate") ? ensureTool("wrk", "wrk") : undefined;
-const nginxBin = ensureTool("nginx", "nginx");
-const nginx = await startNginx(nginxBin, Math.max(idleConns, CFG.wrkConns) + 256);
+const tool = (bin: string, pkg: string): string => {
+  try {
+    return ensureTool(bin, pkg);
+  } catch (e) {
+    return fatal((e as Error).message);
+  }
+};
+const wrkBin = MEASURES.includes("connrate") ? tool("wrk", "wrk") : undefined;
+const nginxBin = tool("nginx", "nginx");
+// The origin answers `ok\n` to everything, from memory.
+const nginx = await startNginx(nginxBin, {
+  files: {},
+  maxConns: Math.max(idleConns, CFG.wrkConns) + 256,
+  cpus: LOAD_CPUS,
+  location: "location / { default_type text/plain; return 200 'ok\\n'; }",
+}).catch((e: Error) => fatal(e.message));
 
 // ---- connrate ---------------------------------------------------------------------------------
 

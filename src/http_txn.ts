@@ -52,6 +52,7 @@ import { decideRequest, decideResponse, type HttpPolicy } from "./http/policy.ts
 import type { SampleContext } from "./acl/sample.ts";
 import type { HttpSession } from "./http_session.ts";
 import { countHttp } from "./_counters.ts";
+import { nextTimeout } from "./_timeouts.ts";
 import { CONNECT_ESTABLISHED, type ForwardProxy } from "./http/forward_proxy.ts";
 import { persistRequest, persistResponse, requestCookieFlagAfter, type RequestPersistence } from "./http/persist.ts";
 import { REPLAY_BUFFER_BYTES, replaysRequests } from "./http/retry_on.ts";
@@ -1007,15 +1008,8 @@ export class HttpTxn implements CancelToken {
       : undefined;
     const srvTo = (!this.#resDone && !this.#cliBlocked) || this.#srvBlocked ? tunnel ?? be.serverTimeoutMs : undefined;
     const now = clock.now();
-    let next = Infinity;
-    if (cliTo !== undefined) {
-      if (now - this.#cliAt >= cliTo) return this.#timedOut("c");
-      next = Math.min(next, this.#cliAt + cliTo);
-    }
-    if (srvTo !== undefined) {
-      if (now - this.#srvAt >= srvTo) return this.#timedOut("s");
-      next = Math.min(next, this.#srvAt + srvTo);
-    }
+    const next = nextTimeout(now, this.#cliAt, cliTo, this.#srvAt, srvTo);
+    if (typeof next === "string") return this.#timedOut(next);
     if (next === Infinity) return this.#disarm();
     this.#schedule(next, now);
   }

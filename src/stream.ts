@@ -26,6 +26,7 @@ import type { Frontend } from "./frontend.ts";
 import type { CancelToken } from "./backend.ts";
 import type { Lease } from "./lease.ts";
 import type { Server } from "./server.ts";
+import { nextTimeout } from "./_timeouts.ts";
 
 /** Client bytes held while the server side connects (HAProxy buffers up to tune.bufsize). */
 export const REQ_BUFFER_BYTES = 16384;
@@ -401,15 +402,8 @@ export class Stream implements CancelToken {
       : undefined;
     const srvTo = established && (serverReading || this.#clientBlocked) ? tunnel ?? be.serverTimeoutMs : undefined;
     const now = clock.now();
-    let next = Infinity;
-    if (cliTo !== undefined) {
-      if (now - this.#cliAt >= cliTo) return this.#timedOut("c");
-      next = Math.min(next, this.#cliAt + cliTo);
-    }
-    if (srvTo !== undefined) {
-      if (now - this.#srvAt >= srvTo) return this.#timedOut("s");
-      next = Math.min(next, this.#srvAt + srvTo);
-    }
+    const next = nextTimeout(now, this.#cliAt, cliTo, this.#srvAt, srvTo);
+    if (typeof next === "string") return this.#timedOut(next);
     if (next !== Infinity) this.#timer = clock.setTimer(() => this.#armTimer(), next - now);
   }
 

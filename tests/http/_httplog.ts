@@ -2,6 +2,34 @@
  * Helpers of the HTTP-mode tests that read log lines and client bytes.
  */
 import type { Recorder } from "../_helpers.ts";
+import { FRONT, srvAddr } from "../_proxy_harness.ts";
+import type { BackendConfig, FrontendConfig, ProxyConfig } from "../../src/config/types.ts";
+
+/**
+ * One HTTP frontend `fe` (httplog, `timeout client` 30 s) on the harness address, one backend
+ * `be` with one server s1 at srvAddr(1) (`timeout connect` 5 s, `timeout server` 30 s), each
+ * with the given fields on top.
+ */
+export function httpConfig(be: Partial<BackendConfig> = {}, fe: Partial<FrontendConfig> = {}): ProxyConfig {
+  return {
+    frontends: [{
+      name: "fe",
+      mode: "http",
+      binds: [FRONT],
+      defaultBackend: "be",
+      log: { target: "stdout", format: "httplog" },
+      clientTimeoutMs: 30_000,
+      ...fe,
+    }],
+    backends: [{
+      name: "be",
+      mode: "http",
+      servers: [{ name: "s1", address: srvAddr(1) }],
+      timeouts: { connectMs: 5000, serverMs: 30_000 },
+      ...be,
+    }],
+  };
+}
 
 /** The fields of an httplog line (`option httplog`). */
 export interface HttpLogFields {

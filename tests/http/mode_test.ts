@@ -5,36 +5,15 @@
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { FRONT, Harness, srvAddr } from "../_proxy_harness.ts";
+import { Harness, srvAddr } from "../_proxy_harness.ts";
 import { enc, type Recorder } from "../_helpers.ts";
 import type { ProxyConfig } from "../../src/config/types.ts";
 import type { Socket } from "../../src/net.ts";
 import { ok, Origin } from "./_origin.ts";
+import { ended, httpConfig, httplog, statuses } from "./_httplog.ts";
 
 type Fe = Partial<ProxyConfig["frontends"][number]>;
 type Be = Partial<ProxyConfig["backends"][number]>;
-
-/** One HTTP frontend `fe` (httplog) on FRONT, one backend `be` with one server s1. */
-function httpConfig(be: Be = {}, fe: Fe = {}): ProxyConfig {
-  return {
-    frontends: [{
-      name: "fe",
-      mode: "http",
-      binds: [FRONT],
-      defaultBackend: "be",
-      log: { target: "stdout", format: "httplog" },
-      clientTimeoutMs: 30_000,
-      ...fe,
-    }],
-    backends: [{
-      name: "be",
-      mode: "http",
-      servers: [{ name: "s1", address: srvAddr(1) }],
-      timeouts: { connectMs: 5000, serverMs: 30_000 },
-      ...be,
-    }],
-  };
-}
 
 /** A harness with an origin on srvAddr(1) and the proxy started. */
 async function setup(be: Be = {}, fe: Fe = {}): Promise<{ h: Harness; origin: Origin }> {
@@ -48,23 +27,6 @@ async function setup(be: Be = {}, fe: Fe = {}): Promise<{ h: Harness; origin: Or
 async function client(h: Harness): Promise<{ socket: Socket; rec: Recorder; send: (s: string) => void }> {
   const { socket, rec } = await h.client();
   return { socket, rec, send: (s: string) => void socket.write(enc(s)) };
-}
-
-/** The responses (status lines) a client received, in order. */
-function statuses(rec: Recorder): string[] {
-  return [...rec.text().matchAll(/HTTP\/1\.[01] \d{3}[^\r]*/g)].map((m) => m[0]);
-}
-
-/** The proxy ended the client connection (its EOF, or a reset). */
-const ended = (rec: Recorder) => rec.endCount + rec.closeCount > 0;
-
-/** The fields of an httplog line. */
-function httplog(
-  line: string,
-): { be: string; timers: string; status: string; bytes: string; term: string; req: string } {
-  const m = /^\S+ \[[^\]]+\] fe (\S+) (\S+) (-?\d+) (\d+) - - (\S{4}) \S+ \S+ "(.*)"$/.exec(line);
-  if (!m) throw new Error(`not an httplog line: ${line}`);
-  return { be: m[1]!, timers: m[2]!, status: m[3]!, bytes: m[4]!, term: m[5]!, req: m[6]! };
 }
 
 const GET = (path: string, extra = "") => `GET ${path} HTTP/1.1\r\nhost: x\r\n${extra}\r\n`;

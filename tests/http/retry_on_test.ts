@@ -6,33 +6,13 @@
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { FRONT, Harness, srvAddr } from "../_proxy_harness.ts";
+import { Harness, srvAddr } from "../_proxy_harness.ts";
 import { enc, type Recorder } from "../_helpers.ts";
-import type { BackendConfig, ProxyConfig, RetryOnConfig } from "../../src/config/types.ts";
+import type { BackendConfig, RetryOnConfig } from "../../src/config/types.ts";
 import type { Socket } from "../../src/net.ts";
 import { ok, Origin, type OriginAction, type OriginRequest } from "./_origin.ts";
-import { httplog, statuses } from "./_httplog.ts";
+import { httpConfig, httplog, statuses } from "./_httplog.ts";
 import { compileRetryOn, REPLAY_BUFFER_BYTES } from "../../src/http/retry_on.ts";
-
-function httpConfig(be: Partial<BackendConfig>): ProxyConfig {
-  return {
-    frontends: [{
-      name: "fe",
-      mode: "http",
-      binds: [FRONT],
-      defaultBackend: "be",
-      log: { target: "stdout", format: "httplog" },
-      clientTimeoutMs: 30_000,
-    }],
-    backends: [{
-      name: "be",
-      mode: "http",
-      servers: [{ name: "s1", address: srvAddr(1) }],
-      timeouts: { connectMs: 5000, serverMs: 30_000 },
-      ...be,
-    }],
-  };
-}
 
 /** One origin on srvAddr(1) answering `first` to the first request, then `ok`. */
 async function setup(

@@ -6,32 +6,19 @@
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { FRONT, Harness, srvAddr } from "../_proxy_harness.ts";
+import { Harness, srvAddr } from "../_proxy_harness.ts";
 import { enc, type Recorder } from "../_helpers.ts";
 import type { ProxyConfig } from "../../src/config/types.ts";
 import type { Socket } from "../../src/net.ts";
 import { Origin } from "./_origin.ts";
-import { ended, httplog } from "./_httplog.ts";
+import { ended, httpConfig, httplog } from "./_httplog.ts";
 
 const TUNNEL_MS = 60_000;
 
 function config(): ProxyConfig {
-  return {
-    frontends: [{
-      name: "fe",
-      mode: "http",
-      binds: [FRONT],
-      defaultBackend: "be",
-      log: { target: "stdout", format: "httplog" },
-      clientTimeoutMs: 5_000,
-    }],
-    backends: [{
-      name: "be",
-      mode: "http",
-      servers: [{ name: "s1", address: srvAddr(1) }],
-      timeouts: { connectMs: 5000, serverMs: 5_000, tunnelMs: TUNNEL_MS },
-    }],
-  };
+  return httpConfig({ timeouts: { connectMs: 5000, serverMs: 5_000, tunnelMs: TUNNEL_MS } }, {
+    clientTimeoutMs: 5_000,
+  });
 }
 
 const UPGRADE =
