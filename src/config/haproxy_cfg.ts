@@ -12,8 +12,10 @@
  * `add-header`, `del-header`, `replace-header`, `replace-value`, `set-path`, `allow`, `deny`,
  * `return`, `redirect`), `http-response` (the header actions), `option forwardfor`, `option
  * forwarded` (HAProxy 2.8's syntax) and `errorfile` (read through `options.readFile`), each
- * refused with HAProxy's own message after `file:line:`. `mode http` is accepted and
- * validated; `ProxyServer` refuses to run it until the HTTP mux is wired. Proxy mode and
+ * refused with HAProxy's own message after `file:line:`. HTTP connections: `timeout
+ * http-request`, `timeout http-keep-alive`, `option http-keep-alive|http-server-close|httpclose`,
+ * `http-reuse`, `option httplog`, `log-format`, the server options `pool-max-conn`,
+ * `pool-purge-delay`, `max-reuse`. Persistence and HTTP balancing (`_cfg_persist.ts`). Proxy mode and
  * layer-7 retries (`_cfg_fwdproxy.ts`): `option http_proxy`, `http-proxy-allow`,
  * `http-proxy-auth` (proxykit's own) and `retry-on`.
  *

@@ -394,8 +394,8 @@ export interface BackendConfig extends HttpProxyConfig {
   /** `backend <name>`: unique among backends; letters, digits, `_`, `.`, `:` and `-`. */
   readonly name: string;
   /**
-   * `mode`: `tcp` forwards bytes; `http` (accepted and validated, but `ProxyServer` refuses to
-   * start it until the HTTP mux is wired) parses requests and applies the HTTP settings.
+   * `mode`: `tcp` forwards bytes; `http` parses requests, keeps server connections for reuse
+   * and applies the HTTP settings (a `mode tcp` frontend cannot use it yet).
    * @default "tcp"
    */
   readonly mode?: "tcp" | "http";
@@ -499,8 +499,8 @@ export interface FrontendConfig extends HttpProxyConfig {
    */
   readonly binds: readonly Address[];
   /**
-   * `mode`: `tcp` forwards bytes; `http` (accepted and validated, but `ProxyServer` refuses to
-   * start it until the HTTP mux is wired) needs `http` backends. @default "tcp"
+   * `mode`: `tcp` forwards bytes; `http` runs HTTP/1.1 (one session per connection, one
+   * transaction per request) and needs `http` backends. @default "tcp"
    */
   readonly mode?: "tcp" | "http";
   /**
