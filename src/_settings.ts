@@ -64,6 +64,7 @@ export function toBackendSettings(b: ResolvedBackendConfig): BackendSettings {
           mode: b.httpConnectionMode,
           retryOn: b.retryOn,
           persist: b.persist,
+          abortOnClose: b.abortOnClose,
           ...(b.cookie !== undefined ? { cookie: b.cookie } : {}),
           ...(b.forwardProxy !== undefined ? { proxy: b.forwardProxy } : {}),
         },

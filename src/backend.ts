@@ -73,6 +73,8 @@ export interface BackendSettings {
     readonly cookie?: ResolvedCookieConfig;
     /** `option persist`. */
     readonly persist?: boolean;
+    /** `option abortonclose`. */
+    readonly abortOnClose?: boolean;
   };
 }
 

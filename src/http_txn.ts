@@ -480,6 +480,19 @@ export class HttpTxn implements CancelToken {
   clientData(): void {
     this.#cliAt = this.session.ctx.clock.now();
     if (this.#server !== undefined) this.pullRequest();
+    if (this.session.clientEof && !this.#resHeadSent && !this.#ended && !this.#tunnel) this.#clientLeft();
+  }
+
+  /**
+   * The client shut its side before the response: with `option abortonclose` a request still
+   * waiting in a queue is abandoned (`CQ`, HAProxy's reg-test http_abortonclose); one being
+   * connected or sent is answered as usual, as HAProxy 2.6 does (observed: a FIN right after
+   * the request, then the server's timeout, gives the 504). Without the option the request
+   * goes on in every case; the connection closes after the response.
+   */
+  #clientLeft(): void {
+    if (this.backend?.settings.http?.abortOnClose !== true) return;
+    if (this.back.state === "QUE") this.#cancel(); // the connect loop ends with CQ
   }
 
   /** Forwards what the parser has of the request body, until it waits for bytes or the server is full. */
@@ -924,13 +937,16 @@ export class HttpTxn implements CancelToken {
     const req = this.request!;
     this.status = reply?.status ?? status;
     const reqDone = this.#reqDone || (this.#server === undefined && this.#skipRequest());
-    const keep = !close && reply !== undefined && !reply.close && reqDone && req.keepAlive &&
-      this.session.ctx.mode !== "close" && !this.session.draining && !this.session.clientEof;
+    // `connection: close` says the mux will close; a client that already sent its FIN is
+    // closed after the reply too, without saying so (as HAProxy's HTX replies).
+    const sayClose = close || reply === undefined || reply.close || !reqDone || !req.keepAlive ||
+      this.session.ctx.mode === "close" || this.session.draining;
+    const keep = !sayClose && !this.session.clientEof;
     if (reply !== undefined && !this.#resHeadSent) {
       // The reply is HTTP/1.1: see #responseHead for the connection field.
-      const opts: SerializeOptions = keep
-        ? (isVersion11(req.head.version) ? {} : { connection: "keep-alive" })
-        : { connection: "close" };
+      const opts: SerializeOptions = sayClose
+        ? { connection: "close" }
+        : (isVersion11(req.head.version) ? {} : { connection: "keep-alive" });
       this.#resHeadSent = true;
       this.bytesOut += htxSize(reply.head) + reply.body.length;
       this.#toClient(serializeResponseHead(reply.head, opts));

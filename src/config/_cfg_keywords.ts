@@ -47,6 +47,8 @@ export interface Settings {
   redispatch?: number;
   /** `[no] option allbackups`. */
   allBackups?: boolean;
+  /** `[no] option abortonclose`. */
+  abortOnClose?: boolean;
   /** `timeout connect|client|server|queue|tunnel|check`, ms. */
   timeouts: {
     connect?: number;
@@ -444,6 +446,12 @@ export const PROXY_KEYWORDS: Readonly<Record<string, Keyword>> = {
   }),
   "option allbackups": flagKw("be", (c) => {
     c.s.allBackups = true;
+  }),
+  "option abortonclose": flagKw("be", (c) => {
+    c.s.abortOnClose = true;
+  }),
+  "no option abortonclose": flagKw("be", (c) => {
+    c.s.abortOnClose = false;
   }),
   "no option allbackups": flagKw("be", (c) => {
     c.s.allBackups = false;

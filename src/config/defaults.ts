@@ -370,6 +370,7 @@ function resolveBackend(v: unknown, path: string, onWarning?: (m: string) => voi
     },
     healthCheck: resolveHealthCheck(b.healthCheck, `${path}.healthCheck`),
     allBackups: bool(b.allBackups, `${path}.allBackups`),
+    abortOnClose: bool(b.abortOnClose, `${path}.abortOnClose`),
     httpReuse: oneOf(b.httpReuse, `${path}.httpReuse`, HTTP_REUSE, "safe"),
     httpConnectionMode: oneOf(b.httpConnectionMode, `${path}.httpConnectionMode`, CONN_MODES, "keep-alive"),
     forwardProxy: resolveForwardProxy(b.forwardProxy, `${path}.forwardProxy`, mode, servers.length),

@@ -319,6 +319,7 @@ function buildBackend(sec: Section, warn: (line: number, msg: string) => void): 
     }),
     healthCheck,
     allBackups: s.allBackups,
+    abortOnClose: s.abortOnClose,
     httpReuse: s.httpReuse,
     httpConnectionMode: s.connMode,
     ...buildFwd(s.fwd),

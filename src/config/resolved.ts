@@ -205,6 +205,8 @@ export interface ResolvedBackendConfig {
   readonly healthCheck: ResolvedHealthCheck;
   /** `option allbackups`. */
   readonly allBackups: boolean;
+  /** `option abortonclose`. */
+  readonly abortOnClose: boolean;
   /** `http-reuse`. */
   readonly httpReuse: HttpReuse;
   /** `option http-keep-alive | http-server-close | httpclose`. */

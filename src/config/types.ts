@@ -444,6 +444,12 @@ export interface BackendConfig extends HttpProxyConfig {
    */
   readonly allBackups?: boolean;
   /**
+   * `option abortonclose` (`mode http`): a client that closes its side while its request
+   * waits in a queue abandons it (`CQ`); a request being connected or sent is answered, as
+   * HAProxy 2.6 does. Without it a queued request is served anyway. @default false
+   */
+  readonly abortOnClose?: boolean;
+  /**
    * `http-reuse` (`mode http`): which idle server connections a request may take. `safe`
    * (HAProxy's default): a client connection's first request never takes one.
    * @default "safe"

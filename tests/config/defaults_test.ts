@@ -103,6 +103,7 @@ describe("resolveConfig() defaults", () => {
         },
         healthCheck: { kind: "tcp" },
         allBackups: false,
+        abortOnClose: false,
         httpReuse: "safe",
         httpConnectionMode: "keep-alive",
         forwardProxy: undefined,

@@ -54,7 +54,9 @@ function respond(r: OriginRequest): string {
 interface Scenario {
   readonly name: string;
   /** The frontend it talks to. */
-  readonly fe?: "fe" | "sc" | "lf";
+  readonly fe?: "fe" | "sc" | "lf" | "ac";
+  /** The client shuts its write side after its last write. */
+  readonly halfClose?: boolean;
   readonly writes: readonly string[];
   /** Methods of the requests whose final responses are awaited, in order. */
   readonly methods: readonly string[];
@@ -110,6 +112,8 @@ const SCENARIOS: readonly Scenario[] = [
   { name: "server closes without a response", writes: [get("/r/close")], methods: ["GET"] },
   { name: "server timeout", writes: [get("/r/hang")], methods: ["GET"] },
   { name: "http-server-close", fe: "sc", writes: [get("/s1"), get("/s2")], methods: ["GET", "GET"] },
+  { name: "client FIN, no abortonclose", writes: [get("/r/hang")], methods: ["GET"], halfClose: true },
+  { name: "client FIN with abortonclose", fe: "ac", writes: [get("/r/hang")], methods: ["GET"], halfClose: true },
   { name: "log-format", fe: "lf", writes: [get("/lf/a?x=1"), get("/deny/b")], methods: ["GET", "GET"] },
 ];
 
@@ -169,6 +173,7 @@ async function converse(port: number, s: Scenario): Promise<{ text: string; clos
     for (let k = 0; k < reqs; k++) parser.expect(s.methods[expected + k] ?? "GET");
     expected += reqs;
     sock.write(w);
+    if (i === s.writes.length - 1 && s.halfClose === true) sock.end();
     if (i < s.writes.length - 1) await waitFor(() => finals >= expected || closed, 5000);
   }
   await waitFor(() => finals >= expected || closed, 5000);
@@ -205,10 +210,10 @@ describe("HTTP mode against HAProxy 2.6", { skip }, () => {
   const pkOrigin = new Origin();
   hapOrigin.respond = respond;
   pkOrigin.respond = respond;
-  let hapPorts: Record<"fe" | "sc" | "lf", number>;
-  let pkPorts: Record<"fe" | "sc" | "lf", number>;
+  let hapPorts: Record<"fe" | "sc" | "lf" | "ac", number>;
+  let pkPorts: Record<"fe" | "sc" | "lf" | "ac", number>;
 
-  const cfg = (fe: number, sc: number, lf: number, origin: number) => [
+  const cfg = (fe: number, sc: number, lf: number, ac: number, origin: number) => [
     "global",
     "  log stdout format raw local0",
     "defaults",
@@ -231,13 +236,21 @@ describe("HTTP mode against HAProxy 2.6", { skip }, () => {
     '  log-format "%ci %f %b/%s %ST %B %tsc %ac/%fc/%bc/%sc/%rc %sq/%bq %{+Q}r %HM %HP %HQ %[src]"',
     "  http-request deny if { path_beg /deny }",
     "  default_backend be",
+    "frontend ac",
+    `  bind 127.0.0.1:${ac}`,
+    "  default_backend beac",
     "backend be",
+    `  server s1 127.0.0.1:${origin}`,
+    "backend beac",
+    "  option abortonclose",
     `  server s1 127.0.0.1:${origin}`,
   ];
 
   before(async () => {
     net = await nativeNetwork();
-    const [hfe, hsc, hlf, ho, pfe, psc, plf, po] = await freePorts(net, 8) as [
+    const [hfe, hsc, hlf, hac, ho, pfe, psc, plf, pac, po] = await freePorts(net, 10) as number[] as [
+      number,
+      number,
       number,
       number,
       number,
@@ -249,11 +262,11 @@ describe("HTTP mode against HAProxy 2.6", { skip }, () => {
     ];
     await hapOrigin.listen(net, tcp("127.0.0.1", ho));
     await pkOrigin.listen(net, tcp("127.0.0.1", po));
-    hapPorts = { fe: hfe, sc: hsc, lf: hlf };
-    pkPorts = { fe: pfe, sc: psc, lf: plf };
-    cfgFile = tempFile("http.cfg", cfg(hfe, hsc, hlf, ho));
+    hapPorts = { fe: hfe, sc: hsc, lf: hlf, ac: hac };
+    pkPorts = { fe: pfe, sc: psc, lf: plf, ac: pac };
+    cfgFile = tempFile("http.cfg", cfg(hfe, hsc, hlf, hac, ho));
     haproxy = startProgram(HAPROXY!, ["-db", "-f", cfgFile.path]);
-    const pkCfg = parseHaproxyConfig(cfg(pfe, psc, plf, po).join("\n"), "http.cfg");
+    const pkCfg = parseHaproxyConfig(cfg(pfe, psc, plf, pac, po).join("\n"), "http.cfg");
     proxy = new ProxyServer(pkCfg, { network: net, log: (l) => pkLogs.push(l) });
     await proxy.start();
     for (let i = 0;; i++) {

@@ -453,6 +453,37 @@ describe("HTTP mode", () => {
     assert.equal(h.proxy.counters.current, 0);
   });
 
+  it("option abortonclose: a client FIN while queued abandons the request (CQ); without it, it is served", async () => {
+    for (const abortOnClose of [true, false]) {
+      const { h, origin } = await setup({
+        abortOnClose,
+        servers: [{ name: "s1", address: srvAddr(1), maxconn: 1 }],
+        timeouts: { connectMs: 5000, serverMs: 30_000, queueMs: 30_000 },
+      });
+      origin.respond = (r) => (r.path === "/slow" ? "hang" : ok(r));
+      const first = await client(h);
+      first.send(GET("/slow"));
+      await h.until(() => origin.requests.length === 1);
+      const second = await client(h);
+      second.send(GET("/queued"));
+      await h.clock.advance(0);
+      assert.equal(h.proxy.backends[0]!.counters.queueCurrent + h.backends[0]!.servers[0]!.queued, 1);
+      second.socket.shutdownWrite();
+      await h.clock.advance(0);
+      origin.sockets[0]!.write(enc("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"));
+      await h.until(() => h.lines.length === 2);
+      const queued = httplog(h.lines.find((l) => l.includes("/queued"))!);
+      if (abortOnClose) {
+        assert.deepEqual([queued.status, queued.term], ["-1", "CQ--"]);
+        assert.equal(origin.requests.length, 1);
+      } else {
+        assert.deepEqual([queued.status, queued.term], ["200", "----"]);
+        assert.match(second.rec.text(), /\/queued on 1$/);
+      }
+      await h.proxy.stop();
+    }
+  });
+
   it("a client that aborts during the response: CD--, the server connection is not reused", async () => {
     const { h, origin } = await setup();
     origin.respond = () => "HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nabc";
