@@ -65,6 +65,7 @@ export function toBackendSettings(b: ResolvedBackendConfig): BackendSettings {
           retryOn: b.retryOn,
           persist: b.persist,
           abortOnClose: b.abortOnClose,
+          bufferRequest: b.httpBufferRequest,
           ...(b.cookie !== undefined ? { cookie: b.cookie } : {}),
           ...(b.forwardProxy !== undefined ? { proxy: b.forwardProxy } : {}),
         },

@@ -75,6 +75,8 @@ export interface BackendSettings {
     readonly persist?: boolean;
     /** `option abortonclose`. */
     readonly abortOnClose?: boolean;
+    /** `option http-buffer-request`. */
+    readonly bufferRequest?: boolean;
   };
 }
 

@@ -63,6 +63,8 @@ export interface HttpSessionContext {
   readonly keepAliveTimeoutMs: number | undefined;
   /** The frontend's connection mode. */
   readonly mode: HttpConnectionMode;
+  /** The frontend's `option http-buffer-request`. */
+  readonly bufferRequest: boolean;
   /** Called once per transaction, when it is over (its lease released): the log line. */
   readonly onTxnEnd: (txn: HttpTxn) => void;
   /** Called once when the session is over. */

@@ -37,8 +37,16 @@ import type { Backend, CancelToken, ReuseHook } from "./backend.ts";
 import type { Lease } from "./lease.ts";
 import type { Server } from "./server.ts";
 import type { TcpAddress } from "./net.ts";
-import type { H1HeadEvent } from "./http/events.ts";
-import { htxSize, htxTrailersSize, isVersion11, type RequestHead, type ResponseHead } from "./http/head.ts";
+import type { H1Event, H1HeadEvent } from "./http/events.ts";
+import {
+  deleteHeader,
+  getHeader,
+  htxSize,
+  htxTrailersSize,
+  isVersion11,
+  type RequestHead,
+  type ResponseHead,
+} from "./http/head.ts";
 import { H1ResponseParser } from "./http/parser.ts";
 import { isH1Error } from "./http/error.ts";
 import {
@@ -56,6 +64,18 @@ import { nextTimeout } from "./_timeouts.ts";
 import { CONNECT_ESTABLISHED, type ForwardProxy } from "./http/forward_proxy.ts";
 import { persistRequest, persistResponse, requestCookieFlagAfter, type RequestPersistence } from "./http/persist.ts";
 import { REPLAY_BUFFER_BYTES, replaysRequests } from "./http/retry_on.ts";
+
+/** `option http-buffer-request` waits for this much of a body at most (HAProxy's buffer). */
+export const REQUEST_BUFFER_BYTES = 16384;
+
+/** The interim response the proxy sends itself under `option http-buffer-request`. */
+const CONTINUE_HEAD: ResponseHead = Object.freeze({
+  kind: "response",
+  version: "HTTP/1.1",
+  status: 100,
+  reason: "Continue",
+  headers: [],
+}) as ResponseHead;
 
 /** Pieces queued for one side are copied into one write up to this many bytes in all. */
 export const COALESCE_BYTES = 16384;
@@ -208,6 +228,11 @@ export class HttpTxn implements CancelToken {
    * `Negotiate`: connection-based authentication): it becomes the session's private one.
    */
   #private = false;
+  /** `option http-buffer-request`: request events read before connecting, and their body bytes. */
+  #held: H1Event<RequestHead>[] | undefined;
+  #heldBytes = 0;
+  /** The body is being waited for before connecting. */
+  #buffering = false;
   /** The last head read was an interim (1xx) response. */
   #interim = false;
   /** Something came back from the server on this connection. */
@@ -318,8 +343,77 @@ export class HttpTxn implements CancelToken {
       this.#persistence = p;
       lease.direct = p.server;
     }
+    if ((ctx.bufferRequest || hs?.bufferRequest === true) && (req.body === "chunked" || req.contentLength > 0)) {
+      return this.#bufferRequest();
+    }
     this.#armTimer();
     void this.#connect(false);
+  }
+
+  /**
+   * `option http-buffer-request`: the body is read (up to {@link REQUEST_BUFFER_BYTES}) before
+   * any server is involved, as HAProxy's `http_wait_for_request_body()`. An HTTP/1.1 client
+   * expecting `100-continue` gets it from the proxy, and the field is removed. The events read
+   * are held and forwarded first once connected.
+   */
+  #bufferRequest(): void {
+    const req = this.request!;
+    const expect = getHeader(req.head.headers, "expect");
+    if (expect !== undefined && expect.toLowerCase() === "100-continue" && isVersion11(req.head.version)) {
+      deleteHeader(req.head.headers, "expect");
+      this.bytesOut += htxSize(CONTINUE_HEAD);
+      this.session.write(serializeResponseHead(CONTINUE_HEAD));
+    }
+    this.#held = [];
+    this.#buffering = true;
+    this.#fillHeld();
+  }
+
+  /** Reads request events into the held list; connects once the body is in or the buffer full. */
+  #fillHeld(): void {
+    const held = this.#held!;
+    const parser = this.session.parser;
+    for (;;) {
+      let ev;
+      try {
+        ev = parser.read();
+      } catch (e) {
+        if (!isH1Error(e)) throw e;
+        this.#buffering = false;
+        if (e.termination === "CD--" || e.termination === "CR--") {
+          this.#setTerm("C", "R");
+          return this.#abortBoth();
+        }
+        this.#setTerm("P", "R");
+        return this.#reply(errorReply(400, this.#bePolicy()?.errors, this.session.ctx.policy.errors), 400, true);
+      }
+      if (ev === null) {
+        if (this.#heldBytes < REQUEST_BUFFER_BYTES) return this.#armBufferWait();
+        break;
+      }
+      held.push(ev);
+      if (ev.type === "body") this.#heldBytes += ev.data.length;
+      if (ev.type === "end" || this.#heldBytes >= REQUEST_BUFFER_BYTES) break;
+    }
+    this.#buffering = false;
+    this.#disarm();
+    this.#armTimer();
+    void this.#connect(false);
+  }
+
+  /** The wait for the body is bounded by `timeout http-request` (else `timeout client`): 408 `cR--`. */
+  #armBufferWait(): void {
+    const ctx = this.session.ctx;
+    const to = ctx.requestTimeoutMs ?? ctx.frontend.settings.clientTimeoutMs;
+    if (to === undefined || this.#timer !== undefined) return;
+    this.#timerAt = this.startAt + to;
+    this.#timer = ctx.clock.setTimer(() => {
+      this.#timer = undefined;
+      if (!this.#buffering || this.#ended) return;
+      this.#buffering = false;
+      this.#setTerm("c", "R");
+      this.#reply(errorReply(408, this.#bePolicy()?.errors, ctx.policy.errors), 408, true);
+    }, Math.max(0, this.#timerAt - ctx.clock.now()));
   }
 
   /**
@@ -479,6 +573,7 @@ export class HttpTxn implements CancelToken {
   /** New client bytes or EOF (the session pushed them into its parser). */
   clientData(): void {
     this.#cliAt = this.session.ctx.clock.now();
+    if (this.#buffering) return this.#fillHeld();
     if (this.#server !== undefined) this.pullRequest();
     if (this.session.clientEof && !this.#resHeadSent && !this.#ended && !this.#tunnel) this.#clientLeft();
   }
@@ -507,7 +602,9 @@ export class HttpTxn implements CancelToken {
     while (!this.#reqDone && !this.#srvBlocked && !this.#ended) {
       let ev;
       try {
-        ev = parser.read();
+        // Events held by `option http-buffer-request` go first.
+        const held = this.#held;
+        ev = held !== undefined && held.length > 0 ? held.shift()! : parser.read();
       } catch (e) {
         this.#batch.length = 0;
         if (!isH1Error(e)) throw e;

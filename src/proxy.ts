@@ -447,6 +447,7 @@ export class ProxyServer implements AsyncDisposable {
         requestTimeoutMs: f.httpRequestTimeoutMs,
         keepAliveTimeoutMs: f.httpKeepAliveTimeoutMs,
         mode: f.httpConnectionMode,
+        bufferRequest: f.httpBufferRequest,
         onTxnEnd: this.#txnEnd,
         onEnd: this.#sessionEnd,
       });

@@ -47,6 +47,8 @@ export interface Settings {
   redispatch?: number;
   /** `[no] option allbackups`. */
   allBackups?: boolean;
+  /** `[no] option http-buffer-request`. */
+  bufferRequest?: boolean;
   /** `[no] option abortonclose`. */
   abortOnClose?: boolean;
   /** `timeout connect|client|server|queue|tunnel|check`, ms. */
@@ -394,6 +396,12 @@ export const PROXY_KEYWORDS: Readonly<Record<string, Keyword>> = {
       c.s.tcplog = "httplog";
     },
   },
+  "option http-buffer-request": flagKw("both", (c) => {
+    c.s.bufferRequest = true;
+  }),
+  "no option http-buffer-request": flagKw("both", (c) => {
+    c.s.bufferRequest = false;
+  }),
   "option http-keep-alive": flagKw("both", (c) => {
     c.s.connMode = "keep-alive";
   }),

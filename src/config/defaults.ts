@@ -373,6 +373,7 @@ function resolveBackend(v: unknown, path: string, onWarning?: (m: string) => voi
     abortOnClose: bool(b.abortOnClose, `${path}.abortOnClose`),
     httpReuse: oneOf(b.httpReuse, `${path}.httpReuse`, HTTP_REUSE, "safe"),
     httpConnectionMode: oneOf(b.httpConnectionMode, `${path}.httpConnectionMode`, CONN_MODES, "keep-alive"),
+    httpBufferRequest: bool(b.httpBufferRequest, `${path}.httpBufferRequest`),
     forwardProxy: resolveForwardProxy(b.forwardProxy, `${path}.forwardProxy`, mode, servers.length),
     retryOn: resolveRetryOn(b.retryOn, `${path}.retryOn`),
   };
@@ -424,6 +425,7 @@ function resolveFrontend(
     httpRequestTimeoutMs: timeout(f.httpRequestTimeoutMs, `${path}.httpRequestTimeoutMs`),
     httpKeepAliveTimeoutMs: timeout(f.httpKeepAliveTimeoutMs, `${path}.httpKeepAliveTimeoutMs`),
     httpConnectionMode: oneOf(f.httpConnectionMode, `${path}.httpConnectionMode`, CONN_MODES, "keep-alive"),
+    httpBufferRequest: bool(f.httpBufferRequest, `${path}.httpBufferRequest`),
   };
 }
 

@@ -322,6 +322,7 @@ function buildBackend(sec: Section, warn: (line: number, msg: string) => void): 
     abortOnClose: s.abortOnClose,
     httpReuse: s.httpReuse,
     httpConnectionMode: s.connMode,
+    httpBufferRequest: s.bufferRequest,
     ...buildFwd(s.fwd),
   });
 }
@@ -433,5 +434,6 @@ function buildFrontend(
     httpRequestTimeoutMs: s.timeouts.httpRequest,
     httpKeepAliveTimeoutMs: s.timeouts.httpKeepAlive,
     httpConnectionMode: s.connMode,
+    httpBufferRequest: s.bufferRequest,
   });
 }

@@ -211,6 +211,8 @@ export interface ResolvedBackendConfig {
   readonly httpReuse: HttpReuse;
   /** `option http-keep-alive | http-server-close | httpclose`. */
   readonly httpConnectionMode: HttpConnectionMode;
+  /** `option http-buffer-request`. */
+  readonly httpBufferRequest: boolean;
   /** `option http_proxy` compiled, or undefined (the servers serve). */
   readonly forwardProxy: ForwardProxySettings | undefined;
   /** `retry-on` compiled (`conn-failure` by default). */
@@ -251,6 +253,8 @@ export interface ResolvedFrontendConfig {
   readonly httpKeepAliveTimeoutMs: number | undefined;
   /** `option http-keep-alive | http-server-close | httpclose`. */
   readonly httpConnectionMode: HttpConnectionMode;
+  /** `option http-buffer-request`. */
+  readonly httpBufferRequest: boolean;
 }
 
 /** A whole proxy configuration, validated, with every default applied. */

@@ -457,6 +457,8 @@ export interface BackendConfig extends HttpProxyConfig {
   readonly httpReuse?: HttpReuse;
   /** See {@link FrontendConfig.httpConnectionMode}. @default "keep-alive" */
   readonly httpConnectionMode?: HttpConnectionMode;
+  /** See {@link FrontendConfig.httpBufferRequest}. @default false */
+  readonly httpBufferRequest?: boolean;
   /**
    * `option http_proxy` (`mode http`, no servers): each request names its destination.
    * @default undefined (the servers serve)
@@ -551,6 +553,13 @@ export interface FrontendConfig extends HttpProxyConfig {
    * @default "keep-alive"
    */
   readonly httpConnectionMode?: HttpConnectionMode;
+  /**
+   * `option http-buffer-request`: wait for the whole request body (or 16 KiB of it) before
+   * connecting to a server, answering `Expect: 100-continue` from an HTTP/1.1 client itself
+   * (the field is then removed); the wait is bounded by `timeout http-request` (408 `cR--`).
+   * Set on the frontend or the backend. @default false
+   */
+  readonly httpBufferRequest?: boolean;
 }
 
 /** A whole proxy: what one `haproxy.cfg` describes. */

@@ -64,6 +64,7 @@ describe("resolveConfig() defaults", () => {
         httpRequestTimeoutMs: undefined,
         httpKeepAliveTimeoutMs: undefined,
         httpConnectionMode: "keep-alive",
+        httpBufferRequest: false,
       }],
       backends: [{
         name: "be",
@@ -106,6 +107,7 @@ describe("resolveConfig() defaults", () => {
         abortOnClose: false,
         httpReuse: "safe",
         httpConnectionMode: "keep-alive",
+        httpBufferRequest: false,
         forwardProxy: undefined,
         retryOn: DEFAULT_RETRY_ON,
       }],

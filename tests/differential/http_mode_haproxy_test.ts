@@ -54,7 +54,9 @@ function respond(r: OriginRequest): string {
 interface Scenario {
   readonly name: string;
   /** The frontend it talks to. */
-  readonly fe?: "fe" | "sc" | "lf" | "ac";
+  readonly fe?: "fe" | "sc" | "lf" | "ac" | "bf";
+  /** After the first write, wait for an interim `100 Continue` (not a final response). */
+  readonly continueFirst?: boolean;
   /** The client shuts its write side after its last write. */
   readonly halfClose?: boolean;
   readonly writes: readonly string[];
@@ -112,6 +114,13 @@ const SCENARIOS: readonly Scenario[] = [
   { name: "server closes without a response", writes: [get("/r/close")], methods: ["GET"] },
   { name: "server timeout", writes: [get("/r/hang")], methods: ["GET"] },
   { name: "http-server-close", fe: "sc", writes: [get("/s1"), get("/s2")], methods: ["GET", "GET"] },
+  {
+    name: "http-buffer-request answers 100-continue",
+    fe: "bf",
+    writes: ["PUT /bf HTTP/1.1\r\nhost: h\r\nexpect: 100-continue\r\ncontent-length: 4\r\n\r\n", "body"],
+    methods: ["PUT"],
+    continueFirst: true,
+  },
   { name: "client FIN, no abortonclose", writes: [get("/r/hang")], methods: ["GET"], halfClose: true },
   { name: "client FIN with abortonclose", fe: "ac", writes: [get("/r/hang")], methods: ["GET"], halfClose: true },
   { name: "log-format", fe: "lf", writes: [get("/lf/a?x=1"), get("/deny/b")], methods: ["GET", "GET"] },
@@ -170,11 +179,15 @@ async function converse(port: number, s: Scenario): Promise<{ text: string; clos
   let expected = 0;
   for (const [i, w] of s.writes.entries()) {
     const reqs = w.split(/(?=(?:GET|POST|PUT|HEAD) \/)/).length;
-    for (let k = 0; k < reqs; k++) parser.expect(s.methods[expected + k] ?? "GET");
-    expected += reqs;
+    // The second write of a continueFirst scenario is the body of the first request.
+    const fresh = i === 1 && s.continueFirst === true ? 0 : reqs;
+    for (let k = 0; k < fresh; k++) parser.expect(s.methods[expected + k] ?? "GET");
+    expected += fresh;
     sock.write(w);
     if (i === s.writes.length - 1 && s.halfClose === true) sock.end();
-    if (i < s.writes.length - 1) await waitFor(() => finals >= expected || closed, 5000);
+    if (i === 0 && s.continueFirst === true) {
+      await waitFor(() => text.includes(" 100 Continue\r\n\r\n") || closed, 5000);
+    } else if (i < s.writes.length - 1) await waitFor(() => finals >= expected || closed, 5000);
   }
   await waitFor(() => finals >= expected || closed, 5000);
   // Whether the proxy ends the connection after its last response: a bounded wait for the EOF.
@@ -210,10 +223,10 @@ describe("HTTP mode against HAProxy 2.6", { skip }, () => {
   const pkOrigin = new Origin();
   hapOrigin.respond = respond;
   pkOrigin.respond = respond;
-  let hapPorts: Record<"fe" | "sc" | "lf" | "ac", number>;
-  let pkPorts: Record<"fe" | "sc" | "lf" | "ac", number>;
+  let hapPorts: Record<"fe" | "sc" | "lf" | "ac" | "bf", number>;
+  let pkPorts: Record<"fe" | "sc" | "lf" | "ac" | "bf", number>;
 
-  const cfg = (fe: number, sc: number, lf: number, ac: number, origin: number) => [
+  const cfg = (fe: number, sc: number, lf: number, ac: number, bf: number, origin: number) => [
     "global",
     "  log stdout format raw local0",
     "defaults",
@@ -239,6 +252,10 @@ describe("HTTP mode against HAProxy 2.6", { skip }, () => {
     "frontend ac",
     `  bind 127.0.0.1:${ac}`,
     "  default_backend beac",
+    "frontend bf",
+    `  bind 127.0.0.1:${bf}`,
+    "  option http-buffer-request",
+    "  default_backend be",
     "backend be",
     `  server s1 127.0.0.1:${origin}`,
     "backend beac",
@@ -248,7 +265,9 @@ describe("HTTP mode against HAProxy 2.6", { skip }, () => {
 
   before(async () => {
     net = await nativeNetwork();
-    const [hfe, hsc, hlf, hac, ho, pfe, psc, plf, pac, po] = await freePorts(net, 10) as number[] as [
+    const [hfe, hsc, hlf, hac, hbf, ho, pfe, psc, plf, pac, pbf, po] = await freePorts(net, 12) as number[] as [
+      number,
+      number,
       number,
       number,
       number,
@@ -262,11 +281,11 @@ describe("HTTP mode against HAProxy 2.6", { skip }, () => {
     ];
     await hapOrigin.listen(net, tcp("127.0.0.1", ho));
     await pkOrigin.listen(net, tcp("127.0.0.1", po));
-    hapPorts = { fe: hfe, sc: hsc, lf: hlf, ac: hac };
-    pkPorts = { fe: pfe, sc: psc, lf: plf, ac: pac };
-    cfgFile = tempFile("http.cfg", cfg(hfe, hsc, hlf, hac, ho));
+    hapPorts = { fe: hfe, sc: hsc, lf: hlf, ac: hac, bf: hbf };
+    pkPorts = { fe: pfe, sc: psc, lf: plf, ac: pac, bf: pbf };
+    cfgFile = tempFile("http.cfg", cfg(hfe, hsc, hlf, hac, hbf, ho));
     haproxy = startProgram(HAPROXY!, ["-db", "-f", cfgFile.path]);
-    const pkCfg = parseHaproxyConfig(cfg(pfe, psc, plf, pac, po).join("\n"), "http.cfg");
+    const pkCfg = parseHaproxyConfig(cfg(pfe, psc, plf, pac, pbf, po).join("\n"), "http.cfg");
     proxy = new ProxyServer(pkCfg, { network: net, log: (l) => pkLogs.push(l) });
     await proxy.start();
     for (let i = 0;; i++) {

@@ -484,6 +484,32 @@ describe("HTTP mode", () => {
     }
   });
 
+  it("option http-buffer-request: 100-continue from the proxy, the whole body before connecting", async () => {
+    const { h, origin } = await setup({ httpBufferRequest: true });
+    const c = await client(h);
+    c.send("PUT /up HTTP/1.1\r\nhost: x\r\nexpect: 100-continue\r\ncontent-length: 10\r\n\r\n");
+    await h.until(() => c.rec.text() === "HTTP/1.1 100 Continue\r\n\r\n");
+    assert.equal(origin.sockets.length, 0, "no server connection while the body is awaited");
+    c.send("01234");
+    await h.clock.advance(0);
+    assert.equal(origin.sockets.length, 0);
+    c.send("56789");
+    await h.until(() => h.lines.length === 1);
+    assert.equal(origin.requests[0]!.body, "0123456789");
+    assert.equal(origin.requests[0]!.headers.has("expect"), false);
+    assert.deepEqual(statuses(c.rec), ["HTTP/1.1 100 Continue", "HTTP/1.1 200 OK"]);
+    // A body that does not come: 408 cR-- after timeout http-request.
+    await h.proxy.stop();
+    const slow = await setup({ httpBufferRequest: true }, { httpRequestTimeoutMs: 1000 });
+    const d = await client(slow.h);
+    d.send("POST /p HTTP/1.1\r\nhost: x\r\ncontent-length: 5\r\n\r\nab");
+    await slow.h.until(() => ended(d.rec));
+    assert.match(d.rec.text(), /^HTTP\/1\.1 408 Request Time-out\r\n/);
+    assert.equal(httplog(slow.h.lines[0]!).term, "cR--");
+    assert.equal(slow.origin.sockets.length, 0);
+    await slow.h.proxy.stop();
+  });
+
   it("a client that aborts during the response: CD--, the server connection is not reused", async () => {
     const { h, origin } = await setup();
     origin.respond = () => "HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nabc";
