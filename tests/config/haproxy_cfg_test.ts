@@ -408,7 +408,7 @@ describe("parseHaproxyConfig() errors name file:line and the keyword", () => {
     });
     refuses(["global", "  tune.bufsize 1"], 2, "tune.bufsize", /section 'global'/);
     refuses(["  maxconn 1"], 1, "maxconn", /out of section/);
-    refuses([...BASE, "  option http-buffer-request"], 6, "option http-buffer-request");
+    refuses([...BASE, "  option http-pretend-keepalive"], 6, "option http-pretend-keepalive");
     refuses([...BASE, "  timeout tarpit 1s"], 6, "timeout tarpit");
     refuses(["peers p", "  peer a 127.0.0.1:1"], 1, "peers", /not supported/);
   });
