@@ -119,6 +119,18 @@ export interface CancelToken extends ConnectCancel {
 }
 
 /**
+ * Raises a stream's cancel token, once: marks it aborted and runs (and clears) the canceller
+ * whatever the connect loop waits for left in it. Streams and HTTP transactions share it.
+ */
+export function raiseCancel(token: { aborted: boolean; onCancel: (() => void) | undefined }): void {
+  if (token.aborted) return;
+  token.aborted = true;
+  const f = token.onCancel;
+  token.onCancel = undefined;
+  f?.();
+}
+
+/**
  * In HTTP mode, an idle connection to `srv` the stream may take from that server's pool
  * instead of connecting (`http-reuse`), or undefined.
  */

@@ -29,7 +29,7 @@ import type { Backend } from "./backend.ts";
 import type { HttpPolicy } from "./http/policy.ts";
 import { H1RequestParser } from "./http/parser.ts";
 import { isH1Error } from "./http/error.ts";
-import type { H1Limits } from "./http/limits.ts";
+import { type H1Limits, HAPROXY_BUFSIZE } from "./http/limits.ts";
 import { HttpTxn } from "./http_txn.ts";
 import { countHttp } from "./_counters.ts";
 import { DEFAULT_POOL, type HttpConnectionMode, ServerPool } from "./pool.ts";
@@ -41,7 +41,7 @@ function endpoint(a: Address | undefined): Endpoint | undefined {
 }
 
 /** Pipelined request bytes held while a transaction runs before the client is paused (HAProxy's tune.bufsize). */
-export const PIPELINE_BUFFER_BYTES = 16384;
+export const PIPELINE_BUFFER_BYTES: number = HAPROXY_BUFSIZE;
 
 /** What the sessions of one HTTP frontend share, built once per frontend. */
 export interface HttpSessionContext {
@@ -160,7 +160,7 @@ export class HttpSession implements SocketHandlers {
   /** Client bytes: to the parser; a request head starts a transaction. */
   onData(chunk: Uint8Array): void {
     this.bytesIn += chunk.length;
-    if (this.#txn === undefined && this.parser.buffered === 0 && this.parser.state === "idle" && this.requests > 0) {
+    if (this.#txn === undefined && this.#idle) {
       this.#startAt = this.ctx.clock.now();
     }
     this.parser.push(chunk);
@@ -305,10 +305,7 @@ export class HttpSession implements SocketHandlers {
   /** Arms the wait for the next request head: keep-alive timeout when nothing came yet, else http-request. */
   #armWait(): void {
     const clock = this.ctx.clock;
-    const idle = this.#idle;
-    const fe = this.ctx.frontend.settings;
-    const reqTo = this.ctx.requestTimeoutMs ?? fe.clientTimeoutMs;
-    const to = idle ? this.ctx.keepAliveTimeoutMs ?? reqTo : reqTo;
+    const to = this.waitTimeoutMs(this.#idle);
     if (to === undefined) {
       clock.clearTimer(this.#timer);
       this.#timer = undefined;
@@ -322,6 +319,16 @@ export class HttpSession implements SocketHandlers {
     this.#timer = clock.setTimer(this.#onTimer, Math.max(0, at - clock.now()));
   }
 
+  /**
+   * How long the session waits for a request: `timeout http-keep-alive` while nothing of it
+   * came (`idle`), else `timeout http-request`, each falling back to the next, then to
+   * `timeout client`; undefined: no limit.
+   */
+  waitTimeoutMs(idle: boolean): number | undefined {
+    const reqTo = this.ctx.requestTimeoutMs ?? this.ctx.frontend.settings.clientTimeoutMs;
+    return idle ? this.ctx.keepAliveTimeoutMs ?? reqTo : reqTo;
+  }
+
   /** Nothing of a next request received yet (the keep-alive wait). */
   get #idle(): boolean {
     return this.requests > 0 && this.parser.buffered === 0 && this.parser.state === "idle";
@@ -331,10 +338,8 @@ export class HttpSession implements SocketHandlers {
     this.#timer = undefined;
     // A transaction runs: its own timers apply; the wait is armed again when it ends.
     if (this.#txn !== undefined || this.clientGone || this.#ended) return;
-    const fe = this.ctx.frontend.settings;
-    const reqTo = this.ctx.requestTimeoutMs ?? fe.clientTimeoutMs;
     const idle = this.#idle;
-    const to = idle ? this.ctx.keepAliveTimeoutMs ?? reqTo : reqTo;
+    const to = this.waitTimeoutMs(idle);
     if (to === undefined || this.ctx.clock.now() < this.#startAt + to) return this.#armWait();
     // Nothing of a next request: a silent close (HAProxy's WAIT_NEXT_REQ); else 408.
     if (idle) this.close();
@@ -369,10 +374,5 @@ export class HttpSession implements SocketHandlers {
     if (this.#private !== undefined) { for (const p of this.#private.values()) p.clear(); }
     this.ctx.clock.clearTimer(this.#timer);
     this.ctx.onEnd(this);
-  }
-
-  /** The transaction's end ran after the client's close: the session ends now. */
-  finishIfClosed(): void {
-    if (this.#txn === undefined && this.front.state === "CLO") this.#finish();
   }
 }

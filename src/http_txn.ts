@@ -33,7 +33,7 @@ import type { Timer } from "./clock.ts";
 import { CO_FL, type Connection } from "./connection.ts";
 import type { NetError, Socket, SocketHandlers } from "./net.ts";
 import { StreamInterface } from "./stream_interface.ts";
-import type { Backend, CancelToken, ReuseHook } from "./backend.ts";
+import { type Backend, type CancelToken, raiseCancel, type ReuseHook } from "./backend.ts";
 import type { Lease } from "./lease.ts";
 import type { Server } from "./server.ts";
 import type { TcpAddress } from "./net.ts";
@@ -48,6 +48,7 @@ import {
   type ResponseHead,
 } from "./http/head.ts";
 import { H1ResponseParser } from "./http/parser.ts";
+import { HAPROXY_BUFSIZE } from "./http/limits.ts";
 import { isH1Error } from "./http/error.ts";
 import {
   ChunkedEncoder,
@@ -66,7 +67,7 @@ import { persistRequest, persistResponse, requestCookieFlagAfter, type RequestPe
 import { REPLAY_BUFFER_BYTES, replaysRequests } from "./http/retry_on.ts";
 
 /** `option http-buffer-request` waits for this much of a body at most (HAProxy's buffer). */
-export const REQUEST_BUFFER_BYTES = 16384;
+export const REQUEST_BUFFER_BYTES: number = HAPROXY_BUFSIZE;
 
 /** The interim response the proxy sends itself under `option http-buffer-request`. */
 const CONTINUE_HEAD: ResponseHead = Object.freeze({
@@ -78,7 +79,7 @@ const CONTINUE_HEAD: ResponseHead = Object.freeze({
 }) as ResponseHead;
 
 /** Pieces queued for one side are copied into one write up to this many bytes in all. */
-export const COALESCE_BYTES = 16384;
+export const COALESCE_BYTES: number = HAPROXY_BUFSIZE;
 
 /**
  * Writes `pieces` to `out`: one write of their concatenation when small, else each as is.
@@ -93,13 +94,7 @@ function writeAll(out: { write(b: Uint8Array): boolean }, pieces: readonly Uint8
     for (const p of pieces) ok = out.write(p) && ok;
     return ok;
   }
-  const one = new Uint8Array(size);
-  let at = 0;
-  for (const p of pieces) {
-    one.set(p, at);
-    at += p.length;
-  }
-  return out.write(one);
+  return out.write(concatBytes(pieces, size));
 }
 
 /** Methods RFC 9110 9.2.2 calls idempotent: such a request may be sent again after a failure. */
@@ -404,7 +399,7 @@ export class HttpTxn implements CancelToken {
   /** The wait for the body is bounded by `timeout http-request` (else `timeout client`): 408 `cR--`. */
   #armBufferWait(): void {
     const ctx = this.session.ctx;
-    const to = ctx.requestTimeoutMs ?? ctx.frontend.settings.clientTimeoutMs;
+    const to = this.session.waitTimeoutMs(false);
     if (to === undefined || this.#timer !== undefined) return;
     this.#timerAt = this.startAt + to;
     this.#timer = ctx.clock.setTimer(() => {
@@ -978,11 +973,7 @@ export class HttpTxn implements CancelToken {
   }
 
   #cancel(): void {
-    if (this.aborted) return;
-    this.aborted = true;
-    const f = this.onCancel;
-    this.onCancel = undefined;
-    f?.();
+    raiseCancel(this);
   }
 
   /** Closes the server connection (not reusable any more). */

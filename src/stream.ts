@@ -23,13 +23,14 @@ import type { NetError, Socket, SocketHandlers } from "./net.ts";
 import { CO_FL, type Connection } from "./connection.ts";
 import { StreamInterface } from "./stream_interface.ts";
 import type { Frontend } from "./frontend.ts";
-import type { CancelToken } from "./backend.ts";
+import { type CancelToken, raiseCancel } from "./backend.ts";
 import type { Lease } from "./lease.ts";
 import type { Server } from "./server.ts";
 import { nextTimeout } from "./_timeouts.ts";
+import { HAPROXY_BUFSIZE } from "./http/limits.ts";
 
 /** Client bytes held while the server side connects (HAProxy buffers up to tune.bufsize). */
-export const REQ_BUFFER_BYTES = 16384;
+export const REQ_BUFFER_BYTES: number = HAPROXY_BUFSIZE;
 
 /** What the streams of one frontend share: built once per frontend, not per stream. */
 export interface StreamContext {
@@ -357,11 +358,7 @@ export class Stream implements CancelToken {
 
   /** Abandons the connect loop (once): it ends with `CC`/`CQ` unless a termination is set. */
   #cancel(): void {
-    if (this.aborted) return;
-    this.aborted = true;
-    const f = this.onCancel;
-    this.onCancel = undefined;
-    f?.();
+    raiseCancel(this);
   }
 
   /** HAProxy's phase character when something ends the stream now. */

@@ -45,6 +45,14 @@ export function queryOf(target: string): string | undefined {
  * trimmed of spaces and tabs, empty ones kept.
  */
 export function splitValues(value: string): string[] {
+  return splitItems(value).map((item) => item.replace(/^[ \t]+|[ \t]+$/g, ""));
+}
+
+/**
+ * The items of a comma-separated value as written, blanks around them kept: split at commas
+ * outside double quotes (a backslash escapes inside them), empty ones kept.
+ */
+export function splitItems(value: string): string[] {
   const out: string[] = [];
   let start = 0, quoted = false;
   for (let i = 0; i <= value.length; i++) {
@@ -54,7 +62,7 @@ export function splitValues(value: string): string[] {
       else if (c === '"') quoted = false;
     } else if (c === '"') quoted = true;
     else if (c === "," || c === undefined) {
-      out.push(value.slice(start, i).replace(/^[ \t]+|[ \t]+$/g, ""));
+      out.push(value.slice(start, i));
       start = i + 1;
     }
   }

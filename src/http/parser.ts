@@ -81,6 +81,57 @@ export interface H1Parser<H extends MessageHead> {
 }
 
 /**
+ * What both parsers share: the {@link H1Parser} interface over the {@link MessageCore} they
+ * drive, each configuring it for its side.
+ */
+export class H1MessageParser<H extends MessageHead> implements H1Parser<H> {
+  /** The parsing state machine, configured by the subclass. */
+  protected readonly core: MessageCore<H>;
+
+  /** A parser over `core`. */
+  constructor(core: MessageCore<H>) {
+    this.core = core;
+  }
+
+  /** See {@link H1Parser.limits}. */
+  get limits(): H1Limits {
+    return this.core.limits;
+  }
+  /** See {@link H1Parser.buffered}. */
+  get buffered(): number {
+    return this.core.buffered;
+  }
+  /** See {@link H1Parser.ended}. */
+  get ended(): boolean {
+    return this.core.ended;
+  }
+  /** See {@link H1Parser.state}. */
+  get state(): H1ParserState {
+    return this.core.state;
+  }
+  /** See {@link H1Parser.push}. */
+  push(chunk: Uint8Array): void {
+    this.core.push(chunk);
+  }
+  /** See {@link H1Parser.end}. */
+  end(): void {
+    this.core.end();
+  }
+  /**
+   * See {@link H1Parser.read}.
+   *
+   * @throws {H1Error} when the message is refused (a response: 502 for the client) or cut short.
+   */
+  read(): H1Event<H> | null {
+    return this.core.read();
+  }
+  /** See {@link H1Parser.drain}. */
+  drain(): Uint8Array[] {
+    return this.core.drain();
+  }
+}
+
+/**
  * Parses the requests of one client connection, one after the other (pipelining included).
  *
  * After the end of a CONNECT request, or of a request asking for an upgrade, it pauses: the
@@ -99,54 +150,17 @@ export interface H1Parser<H extends MessageHead> {
  * parser.read(); // the head of GET /b
  * ```
  */
-export class H1RequestParser implements H1Parser<RequestHead> {
-  readonly #core: MessageCore<RequestHead>;
-
+export class H1RequestParser extends H1MessageParser<RequestHead> {
   /** A parser with the given limits (defaults: HAProxy's, see `H1Limits`). */
   constructor(limits?: Partial<H1Limits>) {
-    this.#core = new MessageCore<RequestHead>("request", limits, {
-      canStart: () => true,
-      finish: finishRequest,
-      afterEnd: (ev) => ev.head.method === "CONNECT" || ev.upgrade ? "paused" : "idle",
-      eofWhileIdle: () => false,
-    });
-  }
-
-  /** See {@link H1Parser.limits}. */
-  get limits(): H1Limits {
-    return this.#core.limits;
-  }
-  /** See {@link H1Parser.buffered}. */
-  get buffered(): number {
-    return this.#core.buffered;
-  }
-  /** See {@link H1Parser.ended}. */
-  get ended(): boolean {
-    return this.#core.ended;
-  }
-  /** See {@link H1Parser.state}. */
-  get state(): H1ParserState {
-    return this.#core.state;
-  }
-  /** See {@link H1Parser.push}. */
-  push(chunk: Uint8Array): void {
-    this.#core.push(chunk);
-  }
-  /** See {@link H1Parser.end}. */
-  end(): void {
-    this.#core.end();
-  }
-  /**
-   * See {@link H1Parser.read}.
-   *
-   * @throws {H1Error} when the request is refused or cut short.
-   */
-  read(): H1Event<RequestHead> | null {
-    return this.#core.read();
-  }
-  /** See {@link H1Parser.drain}. */
-  drain(): Uint8Array[] {
-    return this.#core.drain();
+    super(
+      new MessageCore<RequestHead>("request", limits, {
+        canStart: () => true,
+        finish: finishRequest,
+        afterEnd: (ev) => ev.head.method === "CONNECT" || ev.upgrade ? "paused" : "idle",
+        eofWhileIdle: () => false,
+      }),
+    );
   }
 
   /**
@@ -157,15 +171,15 @@ export class H1RequestParser implements H1Parser<RequestHead> {
    * @throws {TypeError} when the parser is not paused.
    */
   tunnel(): void {
-    if (!this.#core.paused) {
+    if (!this.core.paused) {
       throw new TypeError("H1RequestParser.tunnel(): not paused after a CONNECT or upgrade request");
     }
-    this.#core.startRaw();
+    this.core.startRaw();
   }
 
   /** The server refused the switch: parsing goes on with the next request. */
   resume(): void {
-    this.#core.unpause();
+    this.core.unpause();
   }
 }
 
@@ -175,23 +189,25 @@ export class H1RequestParser implements H1Parser<RequestHead> {
  * CONNECT) and a 101 on whether an upgrade was asked. 1xx responses other than 101 are interim:
  * the final response to the same request follows them.
  */
-export class H1ResponseParser implements H1Parser<ResponseHead> {
-  readonly #core: MessageCore<ResponseHead>;
-  readonly #expected: Expectation[] = [];
+export class H1ResponseParser extends H1MessageParser<ResponseHead> {
+  readonly #expected: Expectation[];
 
   /** A parser with the given limits (defaults: HAProxy's, see `H1Limits`). */
   constructor(limits?: Partial<H1Limits>) {
-    const expected = this.#expected;
-    this.#core = new MessageCore<ResponseHead>("response", limits, {
-      canStart: () => expected.length > 0,
-      finish: (sc, buf, max) => finishResponse(sc, buf, max, expected[0]!),
-      afterEnd: (ev) => {
-        if (ev.interim) return "idle";
-        expected.shift();
-        return ev.body === "close" || ev.body === "tunnel" ? "done" : "idle";
-      },
-      eofWhileIdle: () => expected.length > 0,
-    });
+    const expected: Expectation[] = [];
+    super(
+      new MessageCore<ResponseHead>("response", limits, {
+        canStart: () => expected.length > 0,
+        finish: (sc, buf, max) => finishResponse(sc, buf, max, expected[0]!),
+        afterEnd: (ev) => {
+          if (ev.interim) return "idle";
+          expected.shift();
+          return ev.body === "close" || ev.body === "tunnel" ? "done" : "idle";
+        },
+        eofWhileIdle: () => expected.length > 0,
+      }),
+    );
+    this.#expected = expected;
   }
 
   /**
@@ -210,42 +226,5 @@ export class H1ResponseParser implements H1Parser<ResponseHead> {
   /** Requests sent whose final response has not ended yet. */
   get pending(): number {
     return this.#expected.length;
-  }
-
-  /** See {@link H1Parser.limits}. */
-  get limits(): H1Limits {
-    return this.#core.limits;
-  }
-  /** See {@link H1Parser.buffered}. */
-  get buffered(): number {
-    return this.#core.buffered;
-  }
-  /** See {@link H1Parser.ended}. */
-  get ended(): boolean {
-    return this.#core.ended;
-  }
-  /** See {@link H1Parser.state}. */
-  get state(): H1ParserState {
-    return this.#core.state;
-  }
-  /** See {@link H1Parser.push}. */
-  push(chunk: Uint8Array): void {
-    this.#core.push(chunk);
-  }
-  /** See {@link H1Parser.end}. */
-  end(): void {
-    this.#core.end();
-  }
-  /**
-   * See {@link H1Parser.read}.
-   *
-   * @throws {H1Error} when the response is refused (502 for the client) or cut short.
-   */
-  read(): H1Event<ResponseHead> | null {
-    return this.#core.read();
-  }
-  /** See {@link H1Parser.drain}. */
-  drain(): Uint8Array[] {
-    return this.#core.drain();
   }
 }

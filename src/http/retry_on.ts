@@ -26,6 +26,7 @@
  *
  * @module
  */
+import { HAPROXY_BUFSIZE } from "./limits.ts";
 
 /** The keywords of `retry-on` besides status codes. */
 export type RetryOnKeyword =
@@ -55,7 +56,7 @@ export const RETRY_ON_KEYWORDS: readonly RetryOnKeyword[] = [
  * The largest request (head and body as sent to the server) kept for a replay: HAProxy's
  * default `tune.bufsize`, 16 KiB. A longer request is never retried.
  */
-export const REPLAY_BUFFER_BYTES = 16384;
+export const REPLAY_BUFFER_BYTES: number = HAPROXY_BUFSIZE;
 
 /** The conditions of one backend's `retry-on`, compiled. */
 export interface RetryOn {

@@ -9,6 +9,7 @@
 import { renderLogFormat } from "../../acl/log_format.ts";
 import { evaluateCondition } from "../../acl/condition.ts";
 import { expandReplacement } from "../../acl/_regex.ts";
+import { splitItems } from "../../acl/_http.ts";
 import type { SampleContext } from "../../acl/sample.ts";
 import { URICHAR } from "../_chars.ts";
 import type { HttpReply } from "../error_pages.ts";
@@ -86,20 +87,7 @@ function replaceWhole(value: string, re: RegExp, replace: string): string {
  * as HAProxy 2.6); the others are kept as they were.
  */
 function replaceItems(value: string, re: RegExp, replace: string): string {
-  const items: string[] = [];
-  let start = 0, quoted = false;
-  for (let i = 0; i <= value.length; i++) {
-    const c = value[i];
-    if (quoted) {
-      if (c === "\\") i++;
-      else if (c === '"') quoted = false;
-    } else if (c === '"') quoted = true;
-    else if (c === "," || c === undefined) {
-      items.push(value.slice(start, i));
-      start = i + 1;
-    }
-  }
-  return items.map((item) => {
+  return splitItems(value).map((item) => {
     const m = re.exec(item.replace(/^[ \t]+|[ \t]+$/g, ""));
     return m === null ? item : expandReplacement(replace, m);
   }).join(",");
