@@ -226,6 +226,8 @@ export class HttpTxn implements CancelToken {
   /** `option http-buffer-request`: request events read before connecting, and their body bytes. */
   #held: H1Event<RequestHead>[] | undefined;
   #heldBytes = 0;
+  /** `option abortonclose`: the client left while its server connection was under way. */
+  #abortedOnClose = false;
   /** The body is being waited for before connecting. */
   #buffering = false;
   /** The last head read was an interim (1xx) response. */
@@ -478,6 +480,11 @@ export class HttpTxn implements CancelToken {
       if (typeof r !== "string") this.back.conn?.close(true);
       return;
     }
+    if (this.#abortedOnClose) {
+      // `option abortonclose` while connecting (#clientLeft): a 400 instead of the server.
+      if (typeof r !== "string") this.back.conn?.close(true);
+      return this.#reply(errorReply(400, this.#bePolicy()?.errors, this.session.ctx.policy.errors), 400, true);
+    }
     if (typeof r === "string") {
       if (this.back.hasBeen("QUE") || this.back.hasBeen("ASS")) this.queueMs = lease.queueMs;
       this.#setTerm(r[0]!, r[1]!);
@@ -574,15 +581,19 @@ export class HttpTxn implements CancelToken {
   }
 
   /**
-   * The client shut its side before the response: with `option abortonclose` a request still
-   * waiting in a queue is abandoned (`CQ`, HAProxy's reg-test http_abortonclose); one being
-   * connected or sent is answered as usual, as HAProxy 2.6 does (observed: a FIN right after
-   * the request, then the server's timeout, gives the 504). Without the option the request
-   * goes on in every case; the connection closes after the response.
+   * The client shut its side before the response: with `option abortonclose` a request waiting
+   * in a queue is abandoned (`CQ`, HAProxy's reg-test http_abortonclose) and one whose server
+   * connection is under way gets a 400 `CH--` instead (http_ana.c); once the request was sent,
+   * the response is still awaited and sent, as HAProxy 2.6 did in the differential test.
+   * Without the option the request goes on in every case; the connection closes after the
+   * response.
    */
   #clientLeft(): void {
-    if (this.backend?.settings.http?.abortOnClose !== true) return;
-    if (this.back.state === "QUE") this.#cancel(); // the connect loop ends with CQ
+    if (this.backend?.settings.http?.abortOnClose !== true || this.#server !== undefined) return;
+    if (this.back.state === "QUE") return this.#cancel(); // the connect loop ends with CQ
+    this.#abortedOnClose = true;
+    this.#setTerm("C", "H");
+    this.#cancel();
   }
 
   /** Forwards what the parser has of the request body, until it waits for bytes or the server is full. */

@@ -445,8 +445,9 @@ export interface BackendConfig extends HttpProxyConfig {
   readonly allBackups?: boolean;
   /**
    * `option abortonclose` (`mode http`): a client that closes its side while its request
-   * waits in a queue abandons it (`CQ`); a request being connected or sent is answered, as
-   * HAProxy 2.6 does. Without it a queued request is served anyway. @default false
+   * waits in a queue abandons it (`CQ`); while its server connection is under way, a 400
+   * `CH--` answers it; once sent, the response is still sent, as HAProxy 2.6 does. Without it
+   * the request is served anyway. @default false
    */
   readonly abortOnClose?: boolean;
   /**

@@ -484,6 +484,29 @@ describe("HTTP mode", () => {
     }
   });
 
+  it("option abortonclose: a FIN while connecting gets 400 CH--; once the request is sent, the response", async () => {
+    const { h, origin } = await setup({ abortOnClose: true });
+    origin.respond = (r) => (r.path === "/slow" ? "hang" : ok(r));
+    const c = await client(h);
+    // The request and the FIN before the server connection is up.
+    c.send(GET("/now"));
+    c.socket.shutdownWrite();
+    await h.until(() => ended(c.rec));
+    assert.match(c.rec.text(), /^HTTP\/1\.1 400 Bad request\r\n/);
+    assert.deepEqual([httplog(h.lines[0]!).status, httplog(h.lines[0]!).term], ["400", "CH--"]);
+    // Sent, then the FIN: the response still comes.
+    const d = await client(h);
+    d.send(GET("/slow"));
+    await h.until(() => origin.requests.some((r) => r.path === "/slow"));
+    d.socket.shutdownWrite();
+    await h.clock.advance(0);
+    const slow = origin.requests.find((r) => r.path === "/slow")!;
+    origin.sockets[slow.conn]!.write(enc("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"));
+    await h.until(() => ended(d.rec));
+    assert.match(d.rec.text(), /^HTTP\/1\.1 200 OK\r\n[^]*ok$/);
+    await h.proxy.stop();
+  });
+
   it("option http-buffer-request: 100-continue from the proxy, the whole body before connecting", async () => {
     const { h, origin } = await setup({ httpBufferRequest: true });
     const c = await client(h);
