@@ -14,7 +14,7 @@ import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
-import { freePort, pinned } from "./_targets.ts";
+import { freePort, pinned, stopChild } from "./_targets.ts";
 
 /** Path of `bin` on PATH or in /usr/sbin, or undefined. */
 export function which(bin: string): string | undefined {
@@ -158,26 +158,7 @@ export async function startNginx(bin: string, options: NginxOptions): Promise<Ng
   child.stderr!.setEncoding("utf8");
   child.stderr!.on("data", (s: string) => (err += s));
   const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(() => {
-          try {
-            process.kill(child.pid!, "SIGKILL");
-          } catch {
-            // Already gone.
-          }
-        }, 3000);
-        child.once("exit", () => {
-          clearTimeout(t);
-          resolve();
-        });
-        try {
-          process.kill(child.pid!, "SIGTERM");
-        } catch {
-          // Already gone.
-        }
-      });
-    }
+    await stopChild(child);
     rmSync(dir, { recursive: true, force: true });
   };
   const first = options.location === undefined ? Object.keys(options.files)[0] ?? "" : "";

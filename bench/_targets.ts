@@ -158,7 +158,22 @@ const CLK_TCK = (() => {
   return Number.isFinite(n) && n > 0 ? n : 100;
 })();
 
-function stopChild(child: ChildProcess): Promise<void> {
+/**
+ * A flag's positive integer value, `dflt` when absent; anything else ends the bench (exit 2)
+ * with a message naming `bench` and the flag.
+ */
+export function positiveIntFlag(bench: string, name: string, v: string | undefined, dflt: number): number {
+  if (v === undefined) return dflt;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) {
+    console.error(`${bench} bench: --${name}: expected a positive integer, got '${v}'`);
+    process.exit(2);
+  }
+  return n;
+}
+
+/** Stops `child`: SIGTERM, then SIGKILL after 3 s; resolves once it exited. */
+export function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     // process.kill for the fallback: Deno's ChildProcess.kill() sends one signal per child,
@@ -323,19 +338,18 @@ function canConnect(port: number): Promise<boolean> {
 }
 
 /**
- * HAProxy `mode tcp` in front of `serverPort`, one thread (as the single-threaded proxies
- * beside it; with two it would compete with the load generator for the second core), default
- * buffers, no splicing. `maxconn` (default 4096) must exceed the streams a bench holds open.
+ * The haproxy.cfg of a bench: one thread (as the single-threaded proxies beside it; with two
+ * it would compete with the load generator for the second core; proxykit accepts and ignores
+ * `nbthread`), default buffers, no splicing, one `listen` section on 127.0.0.1:`port` in front
+ * of `serverPort`. `maxconn` must exceed the streams a bench holds open.
  */
-export async function startHaproxy(
-  bin: string,
+export function benchHaproxyCfg(
+  port: number,
   serverPort: number,
   maxconn = 4096,
-  cpus?: string,
   mode: "tcp" | "http" = "tcp",
-): Promise<Target> {
-  const port = await freePort();
-  const cfg = [
+): string {
+  return [
     "global",
     "    nbthread 1",
     `    maxconn ${maxconn}`,
@@ -350,7 +364,18 @@ export async function startHaproxy(
     `    server s1 127.0.0.1:${serverPort}`,
     "",
   ].join("\n");
-  return startHaproxyConfig(bin, "haproxy", port, cfg, cpus);
+}
+
+/** HAProxy running {@link benchHaproxyCfg} (`mode tcp` unless said) in front of `serverPort`. */
+export async function startHaproxy(
+  bin: string,
+  serverPort: number,
+  maxconn = 4096,
+  cpus?: string,
+  mode: "tcp" | "http" = "tcp",
+): Promise<Target> {
+  const port = await freePort();
+  return startHaproxyConfig(bin, "haproxy", port, benchHaproxyCfg(port, serverPort, maxconn, mode), cpus);
 }
 
 /**

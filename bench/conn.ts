@@ -62,6 +62,7 @@ import {
   type HeapUse,
   maxOpenFiles,
   pinned,
+  positiveIntFlag,
   rssKiB,
   runtime,
   startHaproxy,
@@ -90,15 +91,7 @@ const { values: flags } = parseArgs({
 /** `--http`: proxykit and HAProxy in `mode http` (the client connections are kept alive). */
 const MODE: "tcp" | "http" = flags.http ? "http" : "tcp";
 const quick = flags.quick ?? false;
-function num(name: string, v: string | undefined, d: number): number {
-  if (v === undefined) return d;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) {
-    console.error(`conn bench: --${name}: expected a positive integer, got '${v}'`);
-    process.exit(2);
-  }
-  return n;
-}
+const num = (flag: string, v: string | undefined, d: number): number => positiveIntFlag("conn", flag, v, d);
 
 /** The workload. */
 const CFG = {

@@ -62,6 +62,7 @@ import process from "node:process";
 import { parseArgs } from "node:util";
 import { ensureTool, get, type Nginx, nginxVersion, startNginx, wrkVersion } from "./_nginx.ts";
 import {
+  benchHaproxyCfg,
   canPin,
   cpuSeconds,
   findHaproxy,
@@ -70,6 +71,7 @@ import {
   machineBusySeconds,
   nodeExecutable,
   pinned,
+  positiveIntFlag,
   ROOT,
   runtime,
   runtimeCommand,
@@ -101,15 +103,7 @@ function fatal(message: string): never {
   process.exit(1);
 }
 
-function num(name: string, v: string | undefined, d: number): number {
-  if (v === undefined) return d;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) {
-    console.error(`http bench: --${name}: expected a positive integer, got '${v}'`);
-    process.exit(2);
-  }
-  return n;
-}
+const num = (flag: string, v: string | undefined, d: number): number => positiveIntFlag("http", flag, v, d);
 
 /** The workload. */
 const CFG = {
@@ -181,26 +175,11 @@ function pkgVersion(pkg: string): string | undefined {
 }
 
 /**
- * The haproxy.cfg both HAProxy and proxykit run: one thread (HAProxy; proxykit accepts and
- * ignores `nbthread`), `mode http` with HAProxy's defaults (keep-alive both sides,
- * `http-reuse safe`), one `listen` section on 127.0.0.1:`port` with one server.
+ * The haproxy.cfg both HAProxy and proxykit run: `mode http` with HAProxy's defaults
+ * (keep-alive both sides, `http-reuse safe`), one `listen` section with one server.
  */
 function haproxyCfg(port: number, serverPort: number): string {
-  return [
-    "global",
-    "    nbthread 1",
-    "    maxconn 4096",
-    "defaults",
-    "    mode http",
-    "    maxconn 4096",
-    "    timeout connect 5s",
-    "    timeout client 120s",
-    "    timeout server 120s",
-    "listen bench",
-    `    bind 127.0.0.1:${port}`,
-    `    server s1 127.0.0.1:${serverPort}`,
-    "",
-  ].join("\n");
+  return benchHaproxyCfg(port, serverPort, 4096, "http");
 }
 
 // ---- targets ----------------------------------------------------------------------------------
