@@ -51,6 +51,7 @@ import { type HttpTxn, NO_REQUEST } from "./http_txn.ts";
 import type { SampleContext } from "./acl/sample.ts";
 import { renderLogFormat } from "./acl/log_format.ts";
 import { compileHttpPolicy, compileProxyPolicies, type HttpPolicy } from "./http/policy.ts";
+import { DEFAULT_H1_LIMITS } from "./http/limits.ts";
 import { createHealthCheckers, type HealthChecker } from "./health.ts";
 import type { ServerView } from "./server.ts";
 import type { ProxyConfig } from "./config/types.ts";
@@ -443,7 +444,7 @@ export class ProxyServer implements AsyncDisposable {
         policy,
         backendPolicies,
         backends,
-        limits: {},
+        limits: DEFAULT_H1_LIMITS,
         requestTimeoutMs: f.httpRequestTimeoutMs,
         keepAliveTimeoutMs: f.httpKeepAliveTimeoutMs,
         mode: f.httpConnectionMode,

@@ -91,6 +91,9 @@ export const DEFAULT_H1_LIMITS: H1Limits = Object.freeze({
   maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
 });
 
+/** The limits {@link resolveH1Limits} returned. */
+const RESOLVED = new WeakSet<object>();
+
 /**
  * Applies the defaults to the limits given and checks them.
  *
@@ -99,6 +102,9 @@ export const DEFAULT_H1_LIMITS: H1Limits = Object.freeze({
  */
 export function resolveH1Limits(limits?: Partial<H1Limits>): H1Limits {
   if (limits === undefined || limits === DEFAULT_H1_LIMITS) return DEFAULT_H1_LIMITS;
+  // Limits this function returned are complete and checked: a parser per message (the
+  // response parser of each HTTP transaction) does not resolve them again.
+  if (RESOLVED.has(limits)) return limits as H1Limits;
   const r: H1Limits = {
     maxRequestLineBytes: limits.maxRequestLineBytes ?? DEFAULT_MAX_REQUEST_LINE_BYTES,
     maxHeadBytes: limits.maxHeadBytes ?? DEFAULT_MAX_HEAD_BYTES,
@@ -111,5 +117,6 @@ export function resolveH1Limits(limits?: Partial<H1Limits>): H1Limits {
       Number.isSafeInteger(value) && value > 0;
     if (!ok) throw new RangeError(`H1Limits.${key}: must be a positive integer, got ${value}`);
   }
+  RESOLVED.add(r);
   return r;
 }
