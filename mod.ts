@@ -98,6 +98,16 @@ export type {
   UriBalance,
   UrlParamBalance,
 } from "./src/config/types.ts";
+export type {
+  BindConfig,
+  BindTlsConfig,
+  ProxyV2Option,
+  SendProxyConfig,
+  ServerTlsConfig,
+  TcpConnectionRule,
+  TcpContentRule,
+  TcpRequestConfig,
+} from "./src/config/tls_types.ts";
 export { parseDestinationRule } from "./src/http/proxy_allow.ts";
 export type { AddressNetwork, DestinationRule, PortRange } from "./src/http/proxy_allow.ts";
 export type { ForwardProxySettings, ProxyAuthSettings } from "./src/http/forward_proxy.ts";
@@ -131,6 +141,7 @@ export { resolveConfig } from "./src/config/defaults.ts";
 export type {
   ResolvedBackendConfig,
   ResolvedBackendTimeouts,
+  ResolvedBind,
   ResolvedCheckConfig,
   ResolvedCookieConfig,
   ResolvedFrontendConfig,
@@ -141,6 +152,7 @@ export type {
   ResolvedLogConfig,
   ResolvedProxyConfig,
   ResolvedServerConfig,
+  ResolvedTcpRequest,
   ResolveOptions,
 } from "./src/config/defaults.ts";
 export { formatAddress, parseAddress } from "./src/address.ts";
@@ -193,5 +205,6 @@ export type {
   TlsClientOptions,
   TlsInfo,
   TlsServerOptions,
+  TlsVersion,
   UnixAddress,
 } from "./src/net.ts";

@@ -106,10 +106,17 @@ export function checkCapabilities(config: ResolvedProxyConfig, net: Network): vo
     }
   };
   for (const f of config.frontends) {
-    for (const a of f.binds) {
+    for (const { address: a, tls, acceptProxy } of f.binds) {
       const where = `frontend '${f.name}' bind ${formatAddress(a)}`;
       if (a.transport === "unix") need(caps.unix, "unix", where);
       else if (a.hostname.includes(":")) need(caps.ipv6, "ipv6", where);
+      if (tls === undefined) continue;
+      need(caps.tlsServer, "tlsServer", `${where} ssl`);
+      if (tls.certificates.length > 1) need(caps.tlsSniMultiCert, "tlsSniMultiCert", `${where} ssl (several crt)`);
+      if (tls.requestClientCert === true || tls.requireClientCert === true) {
+        need(caps.tlsServerClientAuth, "tlsServerClientAuth", `${where} verify`);
+      }
+      if (acceptProxy) need(caps.tlsServerUpgrade, "tlsServerUpgrade", `${where} accept-proxy ssl`);
     }
   }
   for (const b of config.backends) {
@@ -117,6 +124,10 @@ export function checkCapabilities(config: ResolvedProxyConfig, net: Network): vo
       const where = `backend '${b.name}' server '${s.name}' ${formatAddress(s.address)}`;
       if (s.address.transport === "unix") need(caps.unix, "unix", where);
       else if (s.address.hostname.includes(":")) need(caps.ipv6, "ipv6", where);
+      if (s.tls !== undefined) {
+        need(caps.tlsClient, "tlsClient", `${where} ssl`);
+        if (s.tls.verify === false) need(caps.tlsClientNoVerify, "tlsClientNoVerify", `${where} verify none`);
+      }
     }
   }
 }

@@ -7,6 +7,7 @@ import type { Address, Listener } from "./net.ts";
 import { countIn, countOut, type HttpCounts, newHttpCounts, newStreamCounts, type StreamCounts } from "./_counters.ts";
 import type { Backend } from "./backend.ts";
 import type { LogFormat } from "./acl/log_format.ts";
+import type { ResolvedBind } from "./config/resolved.ts";
 
 /** Counters of one frontend (HAProxy stats names in parentheses). */
 export interface FrontendCounters extends StreamCounts {
@@ -23,8 +24,8 @@ export interface FrontendCounters extends StreamCounts {
 export interface FrontendSettings {
   /** `frontend <name>`. */
   readonly name: string;
-  /** `bind` addresses, in order. */
-  readonly binds: readonly Address[];
+  /** `bind` lines (address and options), in order. */
+  readonly binds: readonly ResolvedBind[];
   /** `timeout client`, ms; undefined = infinite. */
   readonly clientTimeoutMs: number | undefined;
   /** `maxconn` of the frontend, 0 = unlimited. */

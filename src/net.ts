@@ -116,6 +116,22 @@ export interface TlsInfo {
   readonly authorized?: boolean;
   /** Subject common name of the peer certificate, when the runtime exposes it. */
   readonly peerCommonName?: string;
+  /**
+   * Subject of the peer certificate as HAProxy's `ssl_c_s_dn` prints it (`/C=FR/O=Acme/CN=client1`),
+   * when a certificate was presented and the runtime exposes it.
+   */
+  readonly peerSubject?: string;
+  /** Issuer of the peer certificate, same format (`ssl_c_i_dn`). */
+  readonly peerIssuer?: string;
+  /** Negotiated cipher suite name (`TLS_AES_128_GCM_SHA256`), when the runtime exposes it. */
+  readonly cipher?: string;
+  /** Whether the session was resumed (ticket or cache), when the runtime says. */
+  readonly resumed?: boolean;
+  /**
+   * Why the peer certificate did not verify (the runtime's code, e.g. `UNABLE_TO_VERIFY_LEAF_SIGNATURE`),
+   * with `authorized: false`; absent when it verified or none was presented.
+   */
+  readonly verifyError?: string;
 }
 
 /**
@@ -182,6 +198,13 @@ export interface TlsClientOptions {
   /** PEM private key of {@link TlsClientOptions.cert}. */
   readonly key?: string;
   /**
+   * The name the certificate must carry, when it differs from {@link TlsClientOptions.serverName}
+   * (HAProxy's `verifyhost`). Without either, only the chain is verified.
+   */
+  readonly verifyName?: string;
+  /** Lowest protocol version offered. @default "TLSv1.2" */
+  readonly minVersion?: TlsVersion;
+  /**
    * Verify the server certificate: its chain and its name. `false` skips both, on adapters
    * with the `tlsClientNoVerify` capability; the others refuse it at once with `ETLSVERIFY`
    * rather than verify anyway.
@@ -190,13 +213,22 @@ export interface TlsClientOptions {
   readonly verify?: boolean;
 }
 
+/** TLS protocol versions proxykit offers or accepts (TLS 1.2 is HAProxy's default minimum). */
+export type TlsVersion = "TLSv1.2" | "TLSv1.3";
+
 /** One certificate a TLS listener can present. */
 export interface TlsCertificate {
   /** PEM certificate chain. */
   readonly cert: string;
   /** PEM private key. */
   readonly key: string;
-  /** SNI names this certificate answers; the first certificate is the default. */
+  /**
+   * SNI names this certificate answers, lower case, exact (`a.test`) or one-label wildcards
+   * (`*.wild.test`, which matches `x.wild.test` only). The certificate listed first is the
+   * default, used without SNI or when no name matches; an exact name beats a wildcard, and
+   * between two certificates claiming a name the earlier one wins (HAProxy's rules). The
+   * proxy fills them from the certificate's subject CN and SAN DNS names when absent.
+   */
   readonly serverNames?: readonly string[];
 }
 
@@ -212,6 +244,13 @@ export interface TlsServerOptions {
   readonly requireClientCert?: boolean;
   /** PEM CAs that client certificates must chain to. */
   readonly caCerts?: readonly string[];
+  /** Lowest protocol version accepted; older clients get alert 70. @default "TLSv1.2" */
+  readonly minVersion?: TlsVersion;
+  /**
+   * Refuse a handshake whose SNI is absent or matches no certificate (alert 112,
+   * `unrecognized_name`), as HAProxy's `strict-sni`. @default false
+   */
+  readonly strictSni?: boolean;
 }
 
 /** Options of {@link Network.listen}. */
@@ -220,8 +259,25 @@ export interface ListenOptions {
   readonly address: Address;
   /** Called for each accepted socket, which waits for its first `setHandlers()`. */
   readonly onAccept: (socket: Socket) => void;
-  /** Makes it a TLS listener (needs `tlsServer`). */
+  /**
+   * Makes it a TLS listener (needs `tlsServer`). `onAccept` gets a socket whose handshake
+   * completed (its `tls` is final); a failed handshake never reaches `onAccept` and is
+   * reported to `onHandshakeError`.
+   */
   readonly tls?: TlsServerOptions;
+  /**
+   * With `tls`: accept sockets plain and let the owner start TLS on each with
+   * {@link Network.startServerTls}, after it read what comes first (a PROXY header). Needs
+   * `tlsServerUpgrade`.
+   * @default false
+   */
+  readonly tlsDeferred?: boolean;
+  /**
+   * A TLS handshake on this listener failed (bad client certificate, no shared version,
+   * garbage instead of a ClientHello): for the log line HAProxy writes
+   * (`fe/bind: SSL handshake failure`). The socket is already closed.
+   */
+  readonly onHandshakeError?: (error: NetError, remote: Address | undefined) => void;
   /** Share the port with other listeners (needs `reusePort`). */
   readonly reusePort?: boolean;
   /** Kernel accept backlog, when the runtime lets us set it. */
@@ -267,6 +323,13 @@ export interface Listener {
   readonly address: Address;
   /** Stops accepting; sockets already accepted live on. Resolves once the port is released. */
   close(): Promise<void>;
+  /**
+   * Replaces the TLS settings (certificates, CAs) of a TLS listener for the handshakes that
+   * start from now on; established sockets keep theirs. Present where the runtime allows it
+   * (the `tlsReload` capability). Throws a {@link NetError} for unusable settings, leaving the
+   * old ones in place.
+   */
+  setTls?(options: TlsServerOptions): void;
 }
 
 /**
@@ -291,6 +354,8 @@ export interface NetCapabilities {
   readonly tlsServerUpgrade: boolean;
   /** Read the peer certificate and TLS version. */
   readonly tlsPeerInfo: boolean;
+  /** {@link Listener.setTls}: new certificates for new handshakes, without closing the port. */
+  readonly tlsReload: boolean;
   /**
    * `TlsClientOptions.verify: false` skips certificate verification entirely (chain and
    * name), so a self-signed or untrusted server certificate is accepted.
@@ -338,4 +403,14 @@ export interface Network {
    * Rejects with a {@link NetError}: `ENOTFOUND` when the name has no address.
    */
   resolve(hostname: string): Promise<string[]>;
+  /**
+   * Starts server-side TLS on `socket`, accepted plain by a listener opened with `tls` and
+   * `tlsDeferred` (needs `tlsServerUpgrade`), with that listener's TLS settings. `head` holds
+   * bytes the owner read from the socket that belong to the TLS stream (read past a PROXY
+   * header): TLS consumes them first, then what the adapter held while the socket was paused,
+   * then the wire. The owner pauses `socket` before calling and never uses it again: it
+   * resolves with the TLS socket once the handshake completed, or rejects with `ETLS` /
+   * `ETLSVERIFY`, the connection closed.
+   */
+  startServerTls?(socket: Socket, head?: Uint8Array): Promise<Socket>;
 }

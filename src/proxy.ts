@@ -283,7 +283,7 @@ export class ProxyServer implements AsyncDisposable {
     this.#started = true;
     try {
       for (const fe of this.#frontends) {
-        for (const address of fe.settings.binds) {
+        for (const { address } of fe.settings.binds) {
           try {
             fe.listeners.push(await this.#net.listen({ address, onAccept: (s) => this.#accept(fe, s) }));
           } catch (e) {

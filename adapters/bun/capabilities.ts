@@ -15,6 +15,7 @@ export const CAPABILITIES: NetCapabilities = Object.freeze({
   tlsServerClientAuth: true,
   tlsServerUpgrade: false,
   tlsPeerInfo: true,
+  tlsReload: false,
   // `rejectUnauthorized: false` accepts a self-signed certificate (tests/adapters: verify: false).
   tlsClientNoVerify: true,
   keepAliveDelay: true,
@@ -23,6 +24,7 @@ export const CAPABILITIES: NetCapabilities = Object.freeze({
   abortSendsReset: true,
   distinguishesUnreachable: false,
   notes: Object.freeze({
+    tlsReload: "not implemented yet",
     tlsSniMultiCert: "Bun.listen takes one certificate (a `tls` array throws `TLSOptions must be an object`)",
     tlsServerUpgrade:
       "upgradeTLS({ isServer }) exists, but bytes read past a PROXY header cannot be handed back to TLS",

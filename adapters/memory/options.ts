@@ -22,6 +22,7 @@ export const CAPABILITIES: NetCapabilities = {
   tlsServerClientAuth: false,
   tlsServerUpgrade: false,
   tlsPeerInfo: false,
+  tlsReload: false,
   tlsClientNoVerify: false,
   keepAliveDelay: true,
   reusePort: true,
@@ -35,6 +36,7 @@ export const CAPABILITIES: NetCapabilities = {
       "tlsServerClientAuth",
       "tlsServerUpgrade",
       "tlsPeerInfo",
+      "tlsReload",
       "tlsClientNoVerify",
     ].map((
       k,

@@ -15,12 +15,14 @@ export const CAPABILITIES: NetCapabilities = Object.freeze({
   tlsServerClientAuth: true,
   tlsServerUpgrade: false,
   tlsPeerInfo: true,
+  tlsReload: false,
   tlsClientNoVerify: true,
   keepAliveDelay: true,
   reusePort: true,
   abortSendsReset: true,
   distinguishesUnreachable: true,
   notes: Object.freeze({
+    tlsReload: "not implemented yet",
     tlsServerUpgrade: "not implemented yet; planned with the PROXY-protocol issue",
   }),
 });

@@ -7,6 +7,8 @@
 import type { Address } from "../net.ts";
 import { address, exactArgs, int, time } from "./_cfg_values.ts";
 import { type ServerOptions, serverOptions } from "./_cfg_server.ts";
+import { bindOptions, bindsOf } from "./_cfg_bind.ts";
+import type { BindConfig } from "./tls_types.ts";
 import { DEFAULT_RANDOM_DRAWS, MAX_COUNT, NAME_PATTERN } from "./defaults.ts";
 import type { BalanceAlgorithm, CookieConfig, HashTypeConfig, HttpCheckExpect } from "./types.ts";
 import type { HttpConnectionMode, HttpReuse } from "../pool.ts";
@@ -112,8 +114,8 @@ export interface Section {
   readonly line: number;
   /** What its keywords set, starting from the last `defaults` above it. */
   readonly s: Settings;
-  /** `bind` addresses, in order. */
-  readonly binds: Address[];
+  /** `bind` addresses with their options, in order. */
+  readonly binds: BindConfig[];
   /** `server` lines, in order, with `default-server` options already merged in. */
   readonly servers: { name: string; address: Address; opts: ServerOptions; line: number }[];
   /** ACLs, `use_backend` and rules (never inherited from `defaults`). */
@@ -320,8 +322,8 @@ export const PROXY_KEYWORDS: Readonly<Record<string, Keyword>> = {
     inDefaults: false,
     parse: (c, args) => {
       const list = args[0] ?? c.fail("expects an address list");
-      for (const a of list.split(",")) c.sec.binds.push(address(c, a));
-      for (const opt of args.slice(1)) c.unsupported(`bind option '${opt}' is not supported`);
+      const addresses = list.split(",").map((a) => address(c, a));
+      c.sec.binds.push(...bindsOf(addresses, bindOptions(c, args.slice(1))));
     },
   },
   mode: {

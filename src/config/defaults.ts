@@ -8,7 +8,16 @@
  */
 import { addressProblem } from "../address.ts";
 import { ProxyError } from "../errors.ts";
-import type { Address } from "../net.ts";
+import type { Address, TlsServerOptions } from "../net.ts";
+import type {
+  BindConfig,
+  ProxyV2Option,
+  SendProxyConfig,
+  ServerTlsConfig,
+  TcpConnectionRule,
+  TcpContentRule,
+} from "./tls_types.ts";
+import type { ResolvedBind, ResolvedTcpRequest } from "./resolved.ts";
 import { checkBackends, MODES, resolveHttp } from "./_resolve_http.ts";
 import { resolveForwardProxy, resolveRetryOn } from "./_resolve_fwdproxy.ts";
 import { DEFAULT_POOL, type HttpConnectionMode, type HttpReuse } from "../pool.ts";
@@ -86,6 +95,7 @@ export const ON_ERROR_VALUES: readonly OnError[] = ["fastinter", "fail-check", "
 export type {
   ResolvedBackendConfig,
   ResolvedBackendTimeouts,
+  ResolvedBind,
   ResolvedCheckConfig,
   ResolvedCookieConfig,
   ResolvedFrontendConfig,
@@ -96,6 +106,7 @@ export type {
   ResolvedLogConfig,
   ResolvedProxyConfig,
   ResolvedServerConfig,
+  ResolvedTcpRequest,
 } from "./resolved.ts";
 import type {
   ResolvedBackendConfig,
@@ -170,6 +181,61 @@ function name(v: unknown, path: string): string {
     bad(path, "must be a non-empty name of letters, digits, '_', '.', ':' or '-'", v);
   }
   return v;
+}
+
+/** A `bind`: a plain address, or an address with options. */
+function resolveBind(v: unknown, path: string, index: number): ResolvedBind {
+  const o = obj(v, path);
+  if (o.transport !== undefined) {
+    return { address: address(o, path, true), tls: undefined, acceptProxy: false, name: `${index + 1}` };
+  }
+  const b = o as Partial<Record<keyof BindConfig, unknown>>;
+  let tls: TlsServerOptions | undefined;
+  if (b.tls !== undefined) {
+    tls = obj(b.tls, `${path}.tls`) as unknown as TlsServerOptions;
+    if (list(tls.certificates, `${path}.tls.certificates`).length === 0) {
+      bad(`${path}.tls.certificates`, "must hold at least one certificate");
+    }
+  }
+  if (b.name !== undefined && (typeof b.name !== "string" || b.name === "")) {
+    bad(`${path}.name`, "must be a non-empty string", b.name);
+  }
+  return {
+    address: address(b.address, `${path}.address`, true),
+    tls,
+    acceptProxy: bool(b.acceptProxy, `${path}.acceptProxy`),
+    name: (b.name as string | undefined) ?? `${index + 1}`,
+  };
+}
+
+/** `tcpRequest`: inspect-delay and rule lists (their conditions are compiled by the proxy). */
+function resolveTcpRequest(v: unknown, path: string): ResolvedTcpRequest {
+  if (v === undefined) return { inspectDelayMs: 0, connection: [], content: [] };
+  const o = obj(v, path);
+  return {
+    inspectDelayMs: int(o.inspectDelayMs, `${path}.inspectDelayMs`, 0, MAX_TIMEOUT_MS, 0),
+    connection: (o.connection === undefined ? [] : list(o.connection, `${path}.connection`)) as TcpConnectionRule[],
+    content: (o.content === undefined ? [] : list(o.content, `${path}.content`)) as TcpContentRule[],
+  };
+}
+
+/** Whether `v` is a TCP address `0.0.0.0` or `::` (a transparent server's). */
+function isAnyAddress(v: unknown): boolean {
+  const a = v as Partial<Address> | null;
+  return typeof a === "object" && a !== null && a.transport === "tcp" &&
+    (a.hostname === "0.0.0.0" || a.hostname === "::");
+}
+
+/** `sendProxy`: version 1 or 2, v2 options from the known set. */
+function resolveSendProxy(v: unknown, path: string): SendProxyConfig {
+  const o = obj(v, path);
+  if (o.version !== 1 && o.version !== 2) bad(`${path}.version`, "must be 1 or 2", o.version);
+  const known: readonly ProxyV2Option[] = ["ssl", "cert-cn", "ssl-cipher", "authority", "unique-id", "crc32c"];
+  const opts = o.v2Options === undefined ? [] : list(o.v2Options, `${path}.v2Options`);
+  opts.forEach((w, i) => {
+    if (!known.includes(w as ProxyV2Option)) bad(`${path}.v2Options[${i}]`, `must be one of ${known.join(", ")}`, w);
+  });
+  return { version: o.version, v2Options: opts as ProxyV2Option[] };
 }
 
 function address(v: unknown, path: string, allowPortZero: boolean): Address {
@@ -279,9 +345,11 @@ function resolveServer(v: unknown, path: string): Omit<ResolvedServerConfig, "id
   if (s.observe !== undefined && s.observe !== "layer4" && s.observe !== "layer7") {
     bad(`${path}.observe`, `must be "layer4" or "layer7"`, s.observe);
   }
+  const transparent = isAnyAddress(s.address);
+  const mapPorts = s.mapPorts === undefined ? undefined : int(s.mapPorts, `${path}.mapPorts`, -65535, 65535);
   return {
     name: name(s.name, `${path}.name`),
-    address: address(s.address, `${path}.address`, false),
+    address: address(s.address, `${path}.address`, transparent),
     weight: int(s.weight, `${path}.weight`, 0, MAX_WEIGHT, DEFAULT_WEIGHT),
     maxconn: int(s.maxconn, `${path}.maxconn`, 0, MAX_COUNT, UNLIMITED),
     maxqueue: int(s.maxqueue, `${path}.maxqueue`, 0, MAX_COUNT, UNLIMITED),
@@ -295,6 +363,10 @@ function resolveServer(v: unknown, path: string): Omit<ResolvedServerConfig, "id
     poolMaxConn: int(s.poolMaxConn, `${path}.poolMaxConn`, -1, MAX_COUNT, DEFAULT_POOL.maxIdle),
     poolPurgeDelayMs: int(s.poolPurgeDelayMs, `${path}.poolPurgeDelayMs`, 1, MAX_TIMEOUT_MS, DEFAULT_POOL.purgeDelayMs),
     maxReuse: int(s.maxReuse, `${path}.maxReuse`, -1, MAX_COUNT, DEFAULT_POOL.maxReuse),
+    tls: s.tls === undefined ? undefined : obj(s.tls, `${path}.tls`) as ServerTlsConfig,
+    sendProxy: s.sendProxy === undefined ? undefined : resolveSendProxy(s.sendProxy, `${path}.sendProxy`),
+    transparent,
+    mapPorts,
     cookie: resolveServerCookie(s.cookie, `${path}.cookie`),
     id: s.id === undefined ? undefined : int(s.id, `${path}.id`, 1, MAX_COUNT),
   };
@@ -386,7 +458,7 @@ function resolveFrontend(
   onWarning?: (m: string) => void,
 ): ResolvedFrontendConfig {
   const f = obj(v, path) as Partial<Record<keyof FrontendConfig, unknown>>;
-  const binds = list(f.binds, `${path}.binds`).map((a, i) => address(a, `${path}.binds[${i}]`, true));
+  const binds = list(f.binds, `${path}.binds`).map((a, i) => resolveBind(a, `${path}.binds[${i}]`, i));
   if (binds.length === 0) bad(`${path}.binds`, "must hold at least one address");
   const mode = oneOf(f.mode, `${path}.mode`, MODES, "tcp");
   const feName = name(f.name, `${path}.name`);
@@ -416,6 +488,7 @@ function resolveFrontend(
   return {
     name: feName,
     binds,
+    tcpRequest: resolveTcpRequest(f.tcpRequest, `${path}.tcpRequest`),
     mode,
     defaultBackend: f.defaultBackend as string | undefined,
     http: resolveHttp({ ...(v as FrontendConfig), name: feName }, mode, path, onWarning),
@@ -482,8 +555,8 @@ export function resolveConfig(config: ProxyConfig, options: ResolveOptions = {})
   frontends.forEach((f, i) => {
     if (feNames.has(f.name)) bad(`frontends[${i}].name`, `duplicate frontend name "${f.name}"`);
     feNames.add(f.name);
-    f.binds.forEach((a, j) => {
-      const key = bindKey(a);
+    f.binds.forEach((b, j) => {
+      const key = bindKey(b.address);
       if (key === undefined) return;
       const first = bound.get(key);
       if (first !== undefined) bad(`frontends[${i}].binds[${j}]`, `address already bound by ${first}`);

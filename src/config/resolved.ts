@@ -5,7 +5,8 @@
  *
  * @module
  */
-import type { Address } from "../net.ts";
+import type { Address, TlsServerOptions } from "../net.ts";
+import type { SendProxyConfig, ServerTlsConfig, TcpConnectionRule, TcpContentRule } from "./tls_types.ts";
 import type { BalanceAlgorithm, HashFunction, OnError } from "./types.ts";
 import type { HttpConnectionMode, HttpReuse } from "../pool.ts";
 import type { ForwardProxySettings } from "../http/forward_proxy.ts";
@@ -94,6 +95,17 @@ export interface ResolvedServerConfig {
   readonly poolPurgeDelayMs: number;
   /** `max-reuse`. */
   readonly maxReuse: number;
+  /** `ssl` and its options; `undefined`: plain. */
+  readonly tls: ServerTlsConfig | undefined;
+  /** `send-proxy` / `send-proxy-v2`; `undefined`: none. */
+  readonly sendProxy: SendProxyConfig | undefined;
+  /**
+   * The address is `0.0.0.0` or `::`: connect to the client's destination (the seed's
+   * transparent case), its port kept when the address's port is 0, plus `mapPorts`.
+   */
+  readonly transparent: boolean;
+  /** `+N` / `-N` port offset applied to the client's destination port; `undefined`: none. */
+  readonly mapPorts: number | undefined;
   /** `cookie <value>`; `undefined`: no persistence cookie designates this server. */
   readonly cookie: string | undefined;
   /** Explicit `id`, else the smallest unused id counting from the previous one, as HAProxy. */
@@ -229,12 +241,36 @@ export interface ResolvedLogConfig {
   readonly logFormat: string | undefined;
 }
 
+/** A `bind` with every default applied (see {@link BindConfig}). */
+export interface ResolvedBind {
+  /** Where to listen. */
+  readonly address: Address;
+  /** TLS termination, `undefined` for a plain bind. */
+  readonly tls: TlsServerOptions | undefined;
+  /** `accept-proxy`. */
+  readonly acceptProxy: boolean;
+  /** `name`, else the 1-based position among the frontend's binds. */
+  readonly name: string;
+}
+
+/** `tcp-request` settings with defaults applied (see {@link TcpRequestConfig}). */
+export interface ResolvedTcpRequest {
+  /** `inspect-delay`, ms; 0 = decide at once. */
+  readonly inspectDelayMs: number;
+  /** `tcp-request connection` rules. */
+  readonly connection: readonly TcpConnectionRule[];
+  /** `tcp-request content` rules. */
+  readonly content: readonly TcpContentRule[];
+}
+
 /** A frontend with every default applied (see {@link FrontendConfig}). */
 export interface ResolvedFrontendConfig {
   /** `frontend <name>`. */
   readonly name: string;
-  /** `bind` addresses, at least one. */
-  readonly binds: readonly Address[];
+  /** `bind` addresses with their options, at least one. */
+  readonly binds: readonly ResolvedBind[];
+  /** `tcp-request` rules. */
+  readonly tcpRequest: ResolvedTcpRequest;
   /** `mode`. */
   readonly mode: "tcp" | "http";
   /** `default_backend`: an existing backend's name; always set in `mode tcp`. */

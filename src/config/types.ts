@@ -12,6 +12,18 @@ import type { Balancer, BalancerOptions, LbServer } from "../balance/types.ts";
 import type { HttpProxyConfig, UseBackendConfig } from "./http_types.ts";
 import type { HttpConnectionMode, HttpReuse } from "../pool.ts";
 import type { ForwardProxyConfig, RetryOnConfig } from "./forward_proxy_types.ts";
+import type { BindConfig, SendProxyConfig, ServerTlsConfig, TcpRequestConfig } from "./tls_types.ts";
+
+export type {
+  BindConfig,
+  BindTlsConfig,
+  ProxyV2Option,
+  SendProxyConfig,
+  ServerTlsConfig,
+  TcpConnectionRule,
+  TcpContentRule,
+  TcpRequestConfig,
+} from "./tls_types.ts";
 
 export type {
   ForwardProxyAuthConfig,
@@ -307,6 +319,18 @@ export interface ServerConfig {
   readonly poolPurgeDelayMs?: number;
   /** `max-reuse`: requests one server connection carries at most; -1 = no limit. @default -1 */
   readonly maxReuse?: number;
+  /** `ssl` and its options: TLS to this server. @default undefined (plain) */
+  readonly tls?: ServerTlsConfig;
+  /** `send-proxy` / `send-proxy-v2`: a PROXY header first on every connection. @default undefined */
+  readonly sendProxy?: SendProxyConfig;
+  /**
+   * The seed's transparent case: the server's address is `0.0.0.0` (or `::`), so the stream
+   * connects to the destination the client connected to (from its PROXY header, a `set-dst`
+   * rule, or the local address it was accepted on). Set by `server NAME 0.0.0.0[:PORT]`.
+   * With `port` 0 the client's destination port is kept; `mapPorts` adds an offset to it
+   * (`server NAME 0.0.0.0:+1000`). @default undefined (no offset)
+   */
+  readonly mapPorts?: number;
 }
 
 /**
@@ -506,7 +530,9 @@ export interface FrontendConfig extends HttpProxyConfig {
    * `bind` addresses; at least one, none bound twice. Port 0 asks for a free port (the
    * listener reports the real one).
    */
-  readonly binds: readonly Address[];
+  readonly binds: readonly (Address | BindConfig)[];
+  /** `tcp-request` rules and `inspect-delay`. @default undefined (none) */
+  readonly tcpRequest?: TcpRequestConfig;
   /**
    * `mode`: `tcp` forwards bytes; `http` runs HTTP/1.1 (one session per connection, one
    * transaction per request) and needs `http` backends. @default "tcp"
