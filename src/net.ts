@@ -304,6 +304,12 @@ export interface ConnectOptions {
   /** Makes the transport TLS (needs `tlsClient`). */
   readonly tls?: TlsClientOptions;
   /**
+   * Bytes written in clear right after the TCP connection is up, before the TLS handshake
+   * when there is one (a PROXY protocol header), and before anything passed to `write()`.
+   * The chunk is given up as with `write()`.
+   */
+  readonly preamble?: Uint8Array;
+  /**
    * Aborting it abandons the attempt: the promise rejects with `ECANCELED` and a socket that
    * opens later is closed by the adapter. The core's connect timeout is built on it.
    */
