@@ -16,6 +16,7 @@
  * @module
  */
 import type { Address, ConnectCancel, ConnectOptions, Network, Socket, TlsClientOptions } from "./net.ts";
+import type { ProxyTlvs } from "./proxy_protocol.ts";
 
 /**
  * Connection flags. Validity before a close is read from these bits, never guessed.
@@ -118,6 +119,18 @@ export class Connection {
    * that proved the server keeps them alive (more than one) and to apply `max-reuse`.
    */
   requests = 0;
+  /**
+   * Outgoing: the PROXY protocol header (`send-proxy*`) written first, in clear, on each
+   * connect of this connection (`ConnectOptions.preamble`), a copy per attempt. Set by the
+   * backend once the server is known, forgotten by clear() (another server may want another
+   * one). A pooled connection that carried one only serves its own client session again.
+   */
+  proxyHeader: Uint8Array | undefined;
+  /**
+   * Incoming (`accept-proxy`): the TLVs of the PROXY header the client sent (authority, unique
+   * id...), which `send-proxy-v2` passes on. Undefined without a header or for v1.
+   */
+  proxyTlvs: ProxyTlvs | undefined;
 
   /**
    * Builds the connection of an accepted socket: every layer ready, both addresses known to the
@@ -203,6 +216,7 @@ export class Connection {
       // CPU profile); an absent option is left undefined, which every adapter reads as absent.
       const options: { -readonly [K in keyof ConnectOptions]: ConnectOptions[K] } = { address: this.dst };
       if (xprt.kind === "tls") options.tls = xprt.options;
+      if (this.proxyHeader !== undefined) options.preamble = this.proxyHeader.slice();
       if (signal !== undefined) options.signal = signal;
       if (cancel !== undefined) options.cancel = cancel;
       const socket = await this.ctrl.connect(options);
@@ -294,5 +308,6 @@ export class Connection {
     this.#lazyDst = false;
     this.ctrl = undefined;
     this.xprt = undefined;
+    this.proxyHeader = undefined;
   }
 }

@@ -46,6 +46,7 @@ import { PERSIST_KEYWORDS } from "./_cfg_persist.ts";
 import { buildHttp, checkSwitching } from "./_cfg_http_build.ts";
 import { buildFwd, FWD_KEYWORDS } from "./_cfg_fwdproxy.ts";
 import { NAME_PATTERN, resolveConfig } from "./defaults.ts";
+import { sendProxyConfig } from "./_cfg_send_proxy.ts";
 import type {
   BackendConfig,
   BackendTimeouts,
@@ -277,6 +278,7 @@ function buildBackend(sec: Section, warn: (line: number, msg: string) => void): 
         rise: o.rise,
         fall: o.fall,
         port: o.port,
+        sendProxy: o.checkSendProxy,
       })
       : undefined;
     return compact<ServerConfig>({
@@ -297,6 +299,7 @@ function buildBackend(sec: Section, warn: (line: number, msg: string) => void): 
       poolMaxConn: o.poolMaxConn,
       poolPurgeDelayMs: o.poolPurgeDelayMs,
       maxReuse: o.maxReuse,
+      sendProxy: sendProxyConfig(o.sendProxy),
     });
   });
   const t = s.timeouts;
