@@ -178,6 +178,8 @@ export type {
   ProxyTlv,
   ProxyTlvs,
 } from "./src/proxy_protocol.ts";
+export { buildProxyHeaderV1, buildProxyHeaderV2 } from "./src/proxy_protocol_build.ts";
+export type { ProxyHeaderV2Options, ProxySslTlvInput } from "./src/proxy_protocol_build.ts";
 export { formatAddress, parseAddress } from "./src/address.ts";
 export type { ParseAddressOptions } from "./src/address.ts";
 
