@@ -21,7 +21,7 @@ const hex = (h: string): Uint8Array => Uint8Array.from(h.match(/../g) ?? [], (b)
 const toHex = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
 const SIG = Uint8Array.from(PP2_SIGNATURE);
 /** A v2 header: signature, ver/cmd, family, length from the body. */
-const v2 = (verCmd: number, fam: number, body: number[] | Uint8Array): Uint8Array =>
+const v2 = (verCmd: number, fam: number, body: readonly number[] | Uint8Array): Uint8Array =>
   concat([SIG, Uint8Array.of(verCmd, fam, body.length >> 8, body.length & 0xff), Uint8Array.from(body)]);
 const tlv = (
   type: number,
@@ -254,7 +254,7 @@ describe("parseProxyHeader() v2", () => {
     assert.deepEqual(h.tlvs.ssl, { client: 0, verify: 0, others: [] });
     assert.deepEqual(h.source, tcp("127.0.0.1", 43474));
     const bad = captured.slice();
-    bad[33] ^= 1;
+    bad[33] = bad[33]! ^ 1;
     refused(bad, "PRX_BAD_HDR", /CRC32C mismatch/);
     refused(v2(0x21, 0x11, [...ADDR4, ...tlv(0x03, [0, 0, 0])]), "PRX_BAD_HDR", /not 4/);
   });
