@@ -12,7 +12,7 @@
  */
 import type { Clock } from "./clock.ts";
 import { countIn, countOut, type HttpCounts, newHttpCounts, newStreamCounts, type StreamCounts } from "./_counters.ts";
-import type { ConnectCancel, Network, Socket } from "./net.ts";
+import type { Address, ConnectCancel, Network, Socket } from "./net.ts";
 import { CO_FL, type Connection, RAW } from "./connection.ts";
 import type { StreamInterface } from "./stream_interface.ts";
 import { Server, type ServerSettings, type ServerState } from "./server.ts";
@@ -134,7 +134,17 @@ export function raiseCancel(token: { aborted: boolean; onCancel: (() => void) | 
  * In HTTP mode, an idle connection to `srv` the stream may take from that server's pool
  * instead of connecting (`http-reuse`), or undefined.
  */
-export type ReuseHook = (srv: Server) => Connection | undefined;
+export type ReuseHook = (srv: Server, hash: string | undefined) => Connection | undefined;
+
+/**
+ * What, beyond the server, decides whether an idle connection may serve a stream (HAProxy's
+ * connection hash, `be_calculate_conn_hash()`): the destination when it depends on the
+ * client (a transparent server). `undefined` when nothing does.
+ */
+export function connectionHash(srv: Server, dst: Address | undefined): string | undefined {
+  if (!srv.followsClient || dst === undefined || dst.transport !== "tcp") return undefined;
+  return `${dst.hostname}:${dst.port}`;
+}
 
 /** One connect attempt's cancellation (see `Backend#attempt`). */
 interface ConnectAttempt {
@@ -355,8 +365,18 @@ export class Backend {
       // came back from REQ. In HTTP mode an idle connection to the elected server may serve
       // instead (the pool), attached as it is: no connect.
       const srv = lease.server;
+      // A transparent server's destination is the client's (kept across retries once set).
+      let dst: Address | undefined;
+      if (srv !== undefined && (si.conn === undefined || (si.conn.flags & CO_FL.ADDR_TO_SET) === 0)) {
+        dst = srv.destination(lease.client);
+        if (dst === undefined) {
+          srv.counters.connectErrors++;
+          this.counters.connectErrors++;
+          return this.#abandon(lease, si, "SC");
+        }
+      }
       if (si.conn === undefined && reuse !== undefined && srv !== undefined) {
-        const idle = reuse(srv);
+        const idle = reuse(srv, connectionHash(srv, dst));
         if (idle !== undefined && idle.socket !== undefined) {
           si.attach(idle);
           si.setState("CON");
@@ -365,7 +385,10 @@ export class Backend {
         }
       }
       const conn = si.ensureConn();
-      if ((conn.flags & CO_FL.ADDR_TO_SET) === 0) conn.setDst(srv!.address);
+      if ((conn.flags & CO_FL.ADDR_TO_SET) === 0) {
+        conn.setDst(dst!);
+        conn.hash = connectionHash(srv!, dst);
+      }
       if (conn.ctrl === undefined) {
         conn.prepareCtrl(this.#net);
         conn.prepareXprt(RAW);

@@ -15,6 +15,7 @@
  *
  * @module
  */
+import type { ProxyHeader } from "./accept.ts";
 import type { Address, ConnectCancel, ConnectOptions, Network, Socket, TlsClientOptions } from "./net.ts";
 
 /**
@@ -118,6 +119,17 @@ export class Connection {
    * that proved the server keeps them alive (more than one) and to apply `max-reuse`.
    */
   requests = 0;
+  /**
+   * What, beyond the server, an idle connection must match to serve another stream (HAProxy's
+   * connection hash: a transparent server's destination, ...); `undefined`: nothing.
+   */
+  hash: string | undefined;
+  /**
+   * The PROXY header this (accepted) connection started with, when its bind or a
+   * `tcp-request connection expect-proxy` rule asked for one: its TLVs (authority, ALPN, TLS
+   * details, unique id) stay available to samples and to a `send-proxy-v2` towards a server.
+   */
+  proxyHeader: ProxyHeader | undefined;
 
   /**
    * Builds the connection of an accepted socket: every layer ready, both addresses known to the

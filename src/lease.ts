@@ -75,6 +75,11 @@ export class Lease {
     return src?.transport === "tcp" ? src.hostname : undefined;
   }
 
+  /** The client's connection (its addresses: a transparent server's destination, a PROXY header's). */
+  get client(): Connection | undefined {
+    return this.#client;
+  }
+
   /** Whether a server slot is held now. */
   get holdsSlot(): boolean {
     return this.#slot !== undefined;
