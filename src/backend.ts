@@ -12,7 +12,7 @@
  */
 import type { Clock } from "./clock.ts";
 import { countIn, countOut, type HttpCounts, newHttpCounts, newStreamCounts, type StreamCounts } from "./_counters.ts";
-import type { ConnectCancel, Network, Socket } from "./net.ts";
+import type { Address, ConnectCancel, Network, Socket } from "./net.ts";
 import { CO_FL, type Connection, RAW } from "./connection.ts";
 import type { StreamInterface } from "./stream_interface.ts";
 import { Server, type ServerSettings, type ServerState } from "./server.ts";
@@ -27,7 +27,7 @@ import type { ServerStateEvent } from "./log.ts";
 import { DEFAULT_POOL, type HttpConnectionMode, type HttpReuse, type PoolSettings, ServerPool } from "./pool.ts";
 import type { RetryOn } from "./http/retry_on.ts";
 import { ForwardProxy, type ForwardProxySettings } from "./http/forward_proxy.ts";
-import { clientOf, streamProxyHeader } from "./send_proxy.ts";
+import { clientOf, proxyHash, streamProxyHeader } from "./send_proxy.ts";
 
 /**
  * Turn-around delay cap between two connects to the same server after a connection error:
@@ -135,7 +135,17 @@ export function raiseCancel(token: { aborted: boolean; onCancel: (() => void) | 
  * In HTTP mode, an idle connection to `srv` the stream may take from that server's pool
  * instead of connecting (`http-reuse`), or undefined.
  */
-export type ReuseHook = (srv: Server) => Connection | undefined;
+export type ReuseHook = (srv: Server, hash: string | undefined) => Connection | undefined;
+
+/**
+ * What, beyond the server, decides whether an idle connection may serve a stream (HAProxy's
+ * connection hash, `be_calculate_conn_hash()`): the destination when it depends on the
+ * client (a transparent server). `undefined` when nothing does.
+ */
+export function connectionHash(srv: Server, dst: Address | undefined): string | undefined {
+  if (!srv.followsClient || dst === undefined || dst.transport !== "tcp") return undefined;
+  return `${dst.hostname}:${dst.port}`;
+}
 
 /** One connect attempt's cancellation (see `Backend#attempt`). */
 interface ConnectAttempt {
@@ -356,8 +366,24 @@ export class Backend {
       // came back from REQ. In HTTP mode an idle connection to the elected server may serve
       // instead (the pool), attached as it is: no connect.
       const srv = lease.server;
+      // A transparent server's destination is the client's (kept across retries once set).
+      let dst: Address | undefined;
+      if (srv !== undefined && (si.conn === undefined || (si.conn.flags & CO_FL.ADDR_TO_SET) === 0)) {
+        dst = srv.destination(lease.client);
+        if (dst === undefined) {
+          srv.counters.connectErrors++;
+          this.counters.connectErrors++;
+          return this.#abandon(lease, si, "SC");
+        }
+      }
+      // send-proxy: the header (built once per connection and server; clear() forgets it on a
+      // redispatch) is part of the connection hash, as in HAProxy's be_calculate_conn_hash():
+      // an idle connection only serves a stream that would send the same header.
+      const pp = srv?.settings.sendProxy;
+      let header = si.conn?.sendProxyHeader;
+      if (pp !== undefined && header === undefined) header = streamProxyHeader(pp, clientOf(lease.client));
       if (si.conn === undefined && reuse !== undefined && srv !== undefined) {
-        const idle = reuse(srv);
+        const idle = reuse(srv, proxyHash(connectionHash(srv, dst), header));
         if (idle !== undefined && idle.socket !== undefined) {
           si.attach(idle);
           si.setState("CON");
@@ -366,15 +392,17 @@ export class Backend {
         }
       }
       const conn = si.ensureConn();
-      if ((conn.flags & CO_FL.ADDR_TO_SET) === 0) conn.setDst(srv!.address);
+      if ((conn.flags & CO_FL.ADDR_TO_SET) === 0) {
+        conn.setDst(dst!);
+        conn.hash = connectionHash(srv!, dst);
+      }
       if (conn.ctrl === undefined) {
         conn.prepareCtrl(this.#net);
         conn.prepareXprt(RAW);
       }
-      // send-proxy: built once per connection and server (clear() forgets it on a redispatch).
-      const pp = srv?.settings.sendProxy;
-      if (pp !== undefined && conn.proxyHeader === undefined) {
-        conn.proxyHeader = streamProxyHeader(pp, clientOf(lease.client));
+      if (header !== undefined && conn.sendProxyHeader === undefined) {
+        conn.sendProxyHeader = header;
+        conn.hash = proxyHash(conn.hash, header);
       }
       si.setState("CON");
       const attempt = this.#attempt(cancel);

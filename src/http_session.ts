@@ -352,8 +352,8 @@ export class HttpSession implements SocketHandlers {
   }
 
   /** The session's idle connection to `srv`, if it has one (taken: the caller attaches it). */
-  takePrivate(srv: Server): Connection | undefined {
-    return this.#private?.get(srv)?.take(false);
+  takePrivate(srv: Server, hash?: string): Connection | undefined {
+    return this.#private?.get(srv)?.take(false, 0, hash);
   }
 
   /** Keeps a server connection for this session's next requests to `srv` (one per server). */

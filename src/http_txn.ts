@@ -44,9 +44,11 @@ import {
   htxSize,
   htxTrailersSize,
   isVersion11,
+  NO_REQUEST,
   type RequestHead,
   type ResponseHead,
 } from "./http/head.ts";
+import { concatBytes } from "./_bytes.ts";
 import { H1ResponseParser } from "./http/parser.ts";
 import { HAPROXY_BUFSIZE } from "./http/limits.ts";
 import { isH1Error } from "./http/error.ts";
@@ -141,15 +143,6 @@ export function sampleContext(
 ): SampleContext {
   return { request, response, frontend, backend, src: session.srcEndpoint, dst: session.dstEndpoint };
 }
-
-/** The request of a log line without one (a refused request, a TCP stream): samples find nothing. */
-export const NO_REQUEST: RequestHead = Object.freeze({
-  kind: "request",
-  method: "",
-  target: "",
-  version: "",
-  headers: [],
-}) as RequestHead;
 
 /** One request and its response. */
 export class HttpTxn implements CancelToken {
@@ -450,8 +443,9 @@ export class HttpTxn implements CancelToken {
     if (!shared && !session.hasPrivate) return undefined;
     // The session's own connection to that server first (HAProxy's session list: private
     // connections, every connection under `http-reuse never`), then the server's pool.
-    return (srv) => {
-      const c = session.takePrivate(srv) ?? (shared ? srv.pool?.take(safeOnly, srv.served - 1) : undefined);
+    return (srv, hash) => {
+      const c = session.takePrivate(srv, hash) ??
+        (shared ? srv.pool?.take(safeOnly, srv.served - 1, hash) : undefined);
       if (c !== undefined) this.reused = true;
       return c;
     };
@@ -1017,12 +1011,9 @@ export class HttpTxn implements CancelToken {
       this.back.setState("DIS");
       this.back.setState("CLO");
       // `http-reuse never` keeps every connection to its session, as does a response that
-      // bound the connection to its client (NTLM): never shared with another client. So does
-      // a PROXY header: it names this client (doc/proxy-protocol.txt 2: never on connections
-      // shared between clients).
-      if (this.#private || bc.proxyHeader !== undefined || this.backend?.settings.http?.reuse === "never") {
-        this.session.parkPrivate(srv, bc);
-      } else srv.pool.park(bc, bc.requests, srv.served - 1);
+      // bound the connection to its client (NTLM): never shared with another client.
+      if (this.#private || this.backend?.settings.http?.reuse === "never") this.session.parkPrivate(srv, bc);
+      else srv.pool.park(bc, bc.requests, srv.served - 1);
     } else {
       this.#closeServer(false);
     }
@@ -1184,15 +1175,4 @@ export class HttpTxn implements CancelToken {
     this.#setTerm(side, this.#resHeadSent || side === "c" ? "D" : "H");
     this.#abortBoth();
   }
-}
-
-/** The `total` bytes of `parts` in one buffer. */
-function concatBytes(parts: readonly Uint8Array[], total: number): Uint8Array {
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }

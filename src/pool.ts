@@ -184,11 +184,11 @@ export class ServerPool implements PoolView {
    * `inUse` other connections to the server are in use (for the estimated need). The caller
    * attaches it and sets its socket's handlers.
    */
-  take(safeOnly: boolean, inUse = 0): Connection | undefined {
+  take(safeOnly: boolean, inUse = 0, hash?: string): Connection | undefined {
     if (inUse + 1 > this.#maxUsed) this.#maxUsed = inUse + 1;
     for (let i = this.#idle.length - 1; i >= 0; i--) {
       const e = this.#idle[i]!;
-      if (safeOnly && !e.safe) continue;
+      if ((safeOnly && !e.safe) || e.conn.hash !== hash) continue;
       this.#idle.splice(i, 1);
       this.counters.reused++;
       return e.conn;

@@ -28,7 +28,10 @@
  *
  * @module
  */
-import type { Address, Network, Socket } from "./net.ts";
+import { compileConnectionRules, type ConnectionRule, connectionSampleContext, TcpRuleError } from "./tcp_rules.ts";
+import { ClientHandshake, connectionErrorLine, type HandshakeContext, needsHandshake } from "./accept.ts";
+import { parseProxyHeader } from "./proxy_protocol.ts";
+import type { Address, ListenOptions, Network, Socket } from "./net.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import { ProxyError } from "./errors.ts";
 import { Connection } from "./connection.ts";
@@ -47,15 +50,14 @@ import {
   type StreamLogRecord,
 } from "./log.ts";
 import { HttpSession, type HttpSessionContext } from "./http_session.ts";
-import { type HttpTxn, NO_REQUEST } from "./http_txn.ts";
-import type { SampleContext } from "./acl/sample.ts";
+import type { HttpTxn } from "./http_txn.ts";
 import { renderLogFormat } from "./acl/log_format.ts";
 import { compileHttpPolicy, compileProxyPolicies, type HttpPolicy } from "./http/policy.ts";
 import { DEFAULT_H1_LIMITS } from "./http/limits.ts";
 import { createHealthCheckers, type HealthChecker } from "./health.ts";
 import type { ServerView } from "./server.ts";
 import type { ProxyConfig } from "./config/types.ts";
-import { resolveConfig, type ResolvedProxyConfig } from "./config/defaults.ts";
+import { resolveConfig, type ResolvedBind, type ResolvedProxyConfig } from "./config/defaults.ts";
 import { formatAddress } from "./address.ts";
 import { checkCapabilities, checkWired, toBackendSettings, toFrontendSettings } from "./_settings.ts";
 
@@ -217,6 +219,10 @@ export class ProxyServer implements AsyncDisposable {
   readonly #streams = new Set<Stream>();
   /** HTTP client connections in progress (their transactions log one line each). */
   readonly #sessions = new Set<HttpSession>();
+  /** Connections still in their handshakes (rules, PROXY header, deferred TLS). */
+  readonly #handshaking = new Set<ClientHandshake>();
+  /** The handshake settings of each bind that needs them. */
+  readonly #handshakes: ReadonlyMap<ResolvedBind, HandshakeContext>;
   readonly #httpContexts: ReadonlyMap<Frontend, HttpSessionContext>;
   readonly #checkers: HealthChecker[] = [];
   /** One stream context per frontend, shared by its streams. */
@@ -258,6 +264,7 @@ export class ProxyServer implements AsyncDisposable {
       return [fe, { clock: this.#clock, timed, frontend: fe, onEnd: this.#end }];
     }));
     this.#httpContexts = this.#buildHttpContexts();
+    this.#handshakes = this.#buildHandshakes();
     this.frontends = this.#frontends;
     this.backends = this.#backends;
     INTERNALS.set(this, {
@@ -283,9 +290,10 @@ export class ProxyServer implements AsyncDisposable {
     this.#started = true;
     try {
       for (const fe of this.#frontends) {
-        for (const { address } of fe.settings.binds) {
+        for (const bind of fe.settings.binds) {
+          const address = bind.address;
           try {
-            fe.listeners.push(await this.#net.listen({ address, onAccept: (s) => this.#accept(fe, s) }));
+            fe.listeners.push(await this.#net.listen(this.#listenOptions(fe, bind)));
           } catch (e) {
             const code = (e as { code?: string }).code ?? "error";
             throw new ProxyError(
@@ -315,7 +323,7 @@ export class ProxyServer implements AsyncDisposable {
     // Idle HTTP connections close now; busy ones after their response (`connection: close`).
     for (const s of this.#sessions) s.drain();
     const grace = options.graceMs ?? 0;
-    if (grace > 0 && this.#streams.size + this.#sessions.size > 0) {
+    if (grace > 0 && this.#busy > 0) {
       let timer: ReturnType<Clock["setTimer"]> | undefined;
       await Promise.race([
         this.#whenIdle(),
@@ -323,6 +331,7 @@ export class ProxyServer implements AsyncDisposable {
       ]);
       this.#clock.clearTimer(timer);
     }
+    for (const h of this.#handshaking) h.kill();
     for (const s of this.#streams) s.kill();
     for (const s of this.#sessions) s.kill();
     await this.#whenIdle();
@@ -334,9 +343,14 @@ export class ProxyServer implements AsyncDisposable {
     await this.stop();
   }
 
+  /** Streams, HTTP sessions and connections in their handshakes. */
+  get #busy(): number {
+    return this.#streams.size + this.#sessions.size + this.#handshaking.size;
+  }
+
   /** Resolves once no stream is in progress. */
   #whenIdle(): Promise<void> {
-    if (this.#streams.size + this.#sessions.size === 0) return Promise.resolve();
+    if (this.#busy === 0) return Promise.resolve();
     return new Promise((resolve) => this.#idle.push(resolve));
   }
 
@@ -349,7 +363,33 @@ export class ProxyServer implements AsyncDisposable {
     this.#call(this.#hooks.onServerStateChange, e);
   };
 
-  #accept(fe: Frontend, socket: Socket): void {
+  /**
+   * How a bind listens: plain, TLS (the handshake done before `onAccept`), or TLS deferred
+   * until the PROXY header is read (`accept-proxy`, or an `expect-proxy` rule: the header
+   * comes before the ClientHello).
+   */
+  #listenOptions(fe: Frontend, bind: ResolvedBind): ListenOptions {
+    const hs = this.#handshakes.get(bind);
+    const onAccept = hs === undefined ? (s: Socket) => this.#accept(fe, s) : (s: Socket) => this.#accept(fe, s, hs);
+    if (bind.tls === undefined) return { address: bind.address, onAccept };
+    const deferred = bind.acceptProxy || (hs?.rules.some((r) => r.action === "expect-proxy") ?? false);
+    return {
+      address: bind.address,
+      onAccept,
+      tls: bind.tls,
+      ...(deferred ? { tlsDeferred: true } : {}),
+      onHandshakeError: (_e, remote) => {
+        const log = this.#log !== undefined ? fe.settings.log : undefined;
+        if (log === undefined) return;
+        this.#log?.(
+          connectionErrorLine(remote, this.#clock.now(), fe.name, bind.name, "SSL handshake failure"),
+          log.target,
+        );
+      },
+    };
+  }
+
+  #accept(fe: Frontend, socket: Socket, hs?: HandshakeContext): void {
     const max = this.config.maxconn;
     if ((max > 0 && this.counters.current >= max) || !fe.accepting) {
       this.counters.denied++;
@@ -359,11 +399,30 @@ export class ProxyServer implements AsyncDisposable {
     }
     this.counters.current++;
     this.counters.total++;
-    fe.enter();
     const conn = Connection.accepted(this.#net, socket);
     // The client's address is read from the socket on first use; what logs it at the end
     // reads it now, while the socket is open (Node and Bun cannot once it is destroyed).
     if (fe.settings.log !== undefined || this.#hooks.onStreamEnd !== undefined) void conn.src;
+    if (hs === undefined) return this.#begin(fe, socket, conn);
+    const h = new ClientHandshake(hs, socket, conn, (s, c) => {
+      this.#handshaking.delete(h);
+      this.#begin(fe, s, c);
+    }, (rejected) => {
+      this.#handshaking.delete(h);
+      this.counters.current--;
+      if (rejected) {
+        this.counters.denied++;
+        fe.counters.denied++;
+      }
+      this.#idleCheck();
+    });
+    this.#handshaking.add(h);
+    h.start();
+  }
+
+  /** The connection is ready (handshakes done): its stream, or its HTTP session. */
+  #begin(fe: Frontend, socket: Socket, conn: Connection): void {
+    fe.enter();
     const http = this.#httpContexts.get(fe);
     if (http !== undefined) {
       const session = new HttpSession(http, socket, conn);
@@ -397,7 +456,7 @@ export class ProxyServer implements AsyncDisposable {
         const line = log.logFormat !== undefined
           ? renderLogFormat(
             log.logFormat,
-            tcpSampleContext(s.clientConn, fe.name, fe.backend.name),
+            connectionSampleContext(s.clientConn, fe.name, fe.backend.name),
             (n) => recordVariable(n, record),
           )
           : log.format === "json"
@@ -411,7 +470,38 @@ export class ProxyServer implements AsyncDisposable {
   };
 
   #idleCheck(): void {
-    if (this.#streams.size + this.#sessions.size === 0) { for (const resolve of this.#idle.splice(0)) resolve(); }
+    if (this.#busy === 0) { for (const resolve of this.#idle.splice(0)) resolve(); }
+  }
+
+  /** The handshake settings of the binds that have some (rules, `accept-proxy`). */
+  #buildHandshakes(): Map<ResolvedBind, HandshakeContext> {
+    const out = new Map<ResolvedBind, HandshakeContext>();
+    this.config.frontends.forEach((f, i) => {
+      let rules: ConnectionRule[];
+      try {
+        rules = compileConnectionRules(f.tcpRequest.connection, f.http?.acls ?? []);
+      } catch (e) {
+        if (!(e instanceof TcpRuleError)) throw e;
+        throw new ProxyError("ERR_CONFIG_INVALID", `frontends[${i}].${e.key}: ${e.message}`, { cause: e });
+      }
+      const fe = this.#frontends[i]!;
+      for (const bind of f.binds) {
+        if (!needsHandshake(bind, rules)) continue;
+        out.set(bind, {
+          frontend: f.name,
+          bind,
+          rules,
+          timeoutMs: f.clientTimeoutMs,
+          net: this.#net,
+          clock: this.#clock,
+          log: this.#log === undefined || fe.settings.log === undefined
+            ? undefined
+            : ((target) => (line: string) => this.#log?.(line, target))(fe.settings.log.target),
+          parseHeader: parseProxyHeader,
+        });
+      }
+    });
+    return out;
   }
 
   /**
@@ -553,10 +643,4 @@ export class ProxyServer implements AsyncDisposable {
       this.#log?.(`proxykit: a hook threw: ${e instanceof Error ? e.message : String(e)}`, "stderr");
     }
   }
-}
-
-/** What a `log-format` line of a TCP stream reads: no request, the connection's addresses. */
-function tcpSampleContext(conn: Connection, frontend: string, backend: string): SampleContext {
-  const ep = (a: Address | undefined) => (a?.transport === "tcp" ? { address: a.hostname, port: a.port } : undefined);
-  return { request: NO_REQUEST, frontend, backend, src: ep(conn.src), dst: ep(conn.dst) };
 }

@@ -78,7 +78,7 @@ export interface SendProxyClient {
 /** The {@link SendProxyClient} view of a frontend connection. */
 export function clientOf(conn: Connection | undefined): SendProxyClient {
   if (conn === undefined) return { src: undefined, dst: undefined };
-  return { src: conn.src, dst: conn.dst, tls: conn.socket?.tls, received: conn.proxyTlvs };
+  return { src: conn.src, dst: conn.dst, tls: conn.socket?.tls, received: conn.proxyHeader?.tlvs };
 }
 
 /**
@@ -116,4 +116,18 @@ export function checkProxyHeader(cfg: SendProxyConfig, socket: Socket | undefine
     crc32c: has(cfg, "crc32c"),
     ssl: has(cfg, "ssl") ? { client: 0, verify: 0 } : undefined,
   });
+}
+
+/**
+ * A connection hash (`Connection.hash`) extended with the PROXY header the connection carries:
+ * HAProxy hashes the header's bytes with the rest (src/backend.c `be_calculate_conn_hash()`,
+ * `CONN_HASH_PARAMS_TYPE_PROXY`), so that a pooled connection is only reused for a stream that
+ * would send the same header (doc/proxy-protocol.txt section 2: a header must never describe
+ * another client than the one whose bytes follow). Unchanged without a header.
+ */
+export function proxyHash(hash: string | undefined, header: Uint8Array | undefined): string | undefined {
+  if (header === undefined) return hash;
+  let text = "";
+  for (let i = 0; i < header.length; i++) text += String.fromCharCode(header[i]!);
+  return `${hash ?? ""}\u0000pp:${text}`;
 }

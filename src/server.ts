@@ -48,7 +48,7 @@ export type ServerSettings =
     ResolvedServerConfig,
     "name" | "address" | "id" | "weight" | "maxconn" | "maxqueue" | "backup" | "disabled" | "slowstartMs"
   >
-  & Partial<Pick<ResolvedServerConfig, "cookie" | "sendProxy">>;
+  & Partial<Pick<ResolvedServerConfig, "cookie" | "transparent" | "mapPorts" | "sendProxy">>;
 
 /**
  * What passive health monitoring (`observe layer4|layer7`, configuration.txt 5.2 `observe`)
@@ -181,6 +181,32 @@ export class Server implements ServerView {
     this.#userWeight = settings.weight;
     this.#clock = clock;
     this.#state = settings.disabled ? "MAINT" : settings.weight === 0 ? "DRAIN" : "UP";
+  }
+
+  /**
+   * Where a stream elected on this server connects (HAProxy's `alloc_dst_address()`): the
+   * configured address; for a transparent server (`0.0.0.0` / `::`, the seed's second case)
+   * the address the client connected to (from its PROXY header, a `set-dst` rule, or the
+   * local address it was accepted on), with the server's port when it has one; with
+   * `mapPorts`, the client's destination port plus the offset. `undefined` when the client's
+   * destination is needed and is not a TCP address (a Unix socket client).
+   */
+  destination(client: { readonly dst: Address | undefined } | undefined): Address | undefined {
+    const s = this.settings;
+    if (s.transparent !== true && s.mapPorts === undefined) return this.address;
+    const a = this.address;
+    if (a.transport !== "tcp") return a;
+    // Read only here: the client's local address costs a system call on some runtimes.
+    const clientDst = client?.dst;
+    if (clientDst?.transport !== "tcp") return undefined;
+    const port = s.mapPorts !== undefined ? clientDst.port + s.mapPorts : a.port !== 0 ? a.port : clientDst.port;
+    if (port <= 0 || port > 65535) return undefined;
+    return { transport: "tcp", hostname: s.transparent === true ? clientDst.hostname : a.hostname, port };
+  }
+
+  /** Whether streams' destinations depend on the client (transparent, or mapped ports). */
+  get followsClient(): boolean {
+    return this.settings.transparent === true || this.settings.mapPorts !== undefined;
   }
 
   /** `cookie <value>`: what the backend's persistence cookie holds for this server, if any. */

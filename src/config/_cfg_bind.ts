@@ -32,7 +32,9 @@ export function bindOptions(c: Ctx, words: readonly string[]): BindOptions {
   return o;
 }
 
-/** The binds of one line: each address with the line's options. */
-export function bindsOf(addresses: readonly Address[], options: BindOptions): BindConfig[] {
+/** The binds of one line: each address with the line's options (a bare address without any). */
+export function bindsOf(addresses: readonly Address[], options: BindOptions): (Address | BindConfig)[] {
+  // A bind without options stays a plain address, as the typed API writes it.
+  if (Object.keys(options).length === 0) return [...addresses];
   return addresses.map((address) => ({ address, ...options }));
 }

@@ -28,6 +28,7 @@ import type {
   HttpResponseRuleConfig,
   UseBackendConfig,
 } from "./http_types.ts";
+import type { TcpConnectionRule } from "./tls_types.ts";
 
 /** What a proxy section's HTTP keywords collected (not inherited from `defaults`). */
 export interface SectionHttp {
@@ -41,13 +42,23 @@ export interface SectionHttp {
   readonly httpRequest: HttpRequestRuleConfig[];
   /** `http-response` rules. */
   readonly httpResponse: HttpResponseRuleConfig[];
+  /** `tcp-request connection` rules. */
+  readonly tcpConnection: TcpConnectionRule[];
   /** Line of the first `http-request`, `http-response`: for the tcp-mode warning. */
   readonly firstRule: { "http-request"?: number; "http-response"?: number };
 }
 
 /** A fresh {@link SectionHttp}. */
 export function emptySectionHttp(): SectionHttp {
-  return { aclSet: new AclSet(), acls: [], useBackends: [], httpRequest: [], httpResponse: [], firstRule: {} };
+  return {
+    aclSet: new AclSet(),
+    acls: [],
+    useBackends: [],
+    httpRequest: [],
+    httpResponse: [],
+    tcpConnection: [],
+    firstRule: {},
+  };
 }
 
 /** What `defaults` sections pass on (HAProxy's inheritable HTTP options). */

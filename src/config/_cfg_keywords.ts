@@ -5,7 +5,7 @@
  * @module
  */
 import type { Address } from "../net.ts";
-import { address, exactArgs, int, time } from "./_cfg_values.ts";
+import { address, exactArgs, int, serverAddress, time } from "./_cfg_values.ts";
 import { mergeServerOptions, type ServerOptions, serverOptions } from "./_cfg_server.ts";
 import { bindOptions, bindsOf } from "./_cfg_bind.ts";
 import type { BindConfig } from "./tls_types.ts";
@@ -115,9 +115,9 @@ export interface Section {
   /** What its keywords set, starting from the last `defaults` above it. */
   readonly s: Settings;
   /** `bind` addresses with their options, in order. */
-  readonly binds: BindConfig[];
+  readonly binds: (Address | BindConfig)[];
   /** `server` lines, in order, with `default-server` options already merged in. */
-  readonly servers: { name: string; address: Address; opts: ServerOptions; line: number }[];
+  readonly servers: { name: string; address: Address; mapPorts?: number; opts: ServerOptions; line: number }[];
   /** ACLs, `use_backend` and rules (never inherited from `defaults`). */
   readonly http: SectionHttp;
 }
@@ -277,7 +277,7 @@ function server(outer: Ctx, args: readonly string[]): void {
   const opts = mergeServerOptions(c.s.defaultServer, serverOptions(c, args.slice(2), true));
   const sameId = opts.id === undefined ? undefined : c.sec.servers.find((s) => s.opts.id === opts.id);
   if (sameId !== undefined) c.fail(`'id' ${opts.id} already used by server '${sameId.name}' at line ${sameId.line}`);
-  c.sec.servers.push({ name, address: address(c, addr), opts, line: c.line });
+  c.sec.servers.push({ name, ...serverAddress(c, addr), opts, line: c.line });
 }
 
 function httpchk(c: Ctx, args: readonly string[]): void {
@@ -485,7 +485,7 @@ export function label(words: readonly string[]): [string, readonly string[]] {
   const [w0 = "", w1, w2] = words;
   if (w0 === "no" && w1 === "option" && w2 !== undefined) return [`no option ${w2}`, words.slice(3)];
   if (w0 === "no" && w1 !== undefined) return [`no ${w1}`, words.slice(2)];
-  if ((w0 === "option" || w0 === "timeout" || w0 === "http-check") && w1 !== undefined) {
+  if ((w0 === "option" || w0 === "timeout" || w0 === "http-check" || w0 === "tcp-request") && w1 !== undefined) {
     return [`${w0} ${w1}`, words.slice(2)];
   }
   return [w0, words.slice(1)];

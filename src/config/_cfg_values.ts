@@ -30,6 +30,24 @@ export function time(c: Ctx, what: string, text: string | undefined, min: number
   return v;
 }
 
+/**
+ * A `server` address (configuration.txt 5.2 `<address>`): as {@link address}, plus the
+ * transparent forms, `0.0.0.0`, `::` or `*` with no port (the client's destination, its port
+ * kept) or a port, and a port offset `+N` / `-N` on any address (`mapPorts`).
+ */
+export function serverAddress(c: Ctx, text: string): { address: Address; mapPorts?: number } {
+  const t = text.startsWith("*") ? `0.0.0.0${text.slice(1)}` : text;
+  if (t === "0.0.0.0" || t === "::" || t === "[::]") {
+    return { address: { transport: "tcp", hostname: t === "0.0.0.0" ? t : "::", port: 0 } };
+  }
+  const m = /^(.*):([+-])(\d{1,5})$/.exec(t);
+  if (m === null) return { address: address(c, t) };
+  const n = Number(m[3]) * (m[2] === "-" ? -1 : 1);
+  if (Math.abs(n) > 65535) c.fail(`invalid port offset '${m[2]}${m[3]}'`);
+  const a = address(c, `${m[1]}:1`);
+  return { address: { ...a, port: 0 } as Address, mapPorts: n };
+}
+
 /** A `bind` or `server` address, port 0 refused as HAProxy does. */
 export function address(c: Ctx, text: string): Address {
   try {

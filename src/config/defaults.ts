@@ -348,9 +348,12 @@ function resolveServer(v: unknown, path: string): Omit<ResolvedServerConfig, "id
   }
   const transparent = isAnyAddress(s.address);
   const mapPorts = s.mapPorts === undefined ? undefined : int(s.mapPorts, `${path}.mapPorts`, -65535, 65535);
+  if (transparent && check !== undefined && check.port === undefined) {
+    bad(`${path}.check`, "a transparent server (0.0.0.0) has no address of its own to check: set check.port");
+  }
   return {
     name: name(s.name, `${path}.name`),
-    address: address(s.address, `${path}.address`, transparent),
+    address: address(s.address, `${path}.address`, transparent || mapPorts !== undefined),
     weight: int(s.weight, `${path}.weight`, 0, MAX_WEIGHT, DEFAULT_WEIGHT),
     maxconn: int(s.maxconn, `${path}.maxconn`, 0, MAX_COUNT, UNLIMITED),
     maxqueue: int(s.maxqueue, `${path}.maxqueue`, 0, MAX_COUNT, UNLIMITED),

@@ -43,6 +43,7 @@ import {
 import { splitLines } from "./_cfg_tokens.ts";
 import { emptySectionHttp, HTTP_KEYWORDS } from "./_cfg_http.ts";
 import { PERSIST_KEYWORDS } from "./_cfg_persist.ts";
+import { TCP_KEYWORDS } from "./_cfg_tcp.ts";
 import { buildHttp, checkSwitching } from "./_cfg_http_build.ts";
 import { buildFwd, FWD_KEYWORDS } from "./_cfg_fwdproxy.ts";
 import { NAME_PATTERN, resolveConfig } from "./defaults.ts";
@@ -206,7 +207,8 @@ export function parseHaproxyConfig(text: string, fileName: string, options: Hapr
       else if (noEffect === undefined) unsupported(line, `unknown keyword '${kw}' in section 'global'`);
       continue;
     }
-    const k = PROXY_KEYWORDS[name] ?? HTTP_KEYWORDS[name] ?? FWD_KEYWORDS[name] ?? PERSIST_KEYWORDS[name];
+    const k = PROXY_KEYWORDS[name] ?? HTTP_KEYWORDS[name] ?? FWD_KEYWORDS[name] ?? PERSIST_KEYWORDS[name] ??
+      TCP_KEYWORDS[name];
     if (k === undefined) {
       if (name.startsWith("no option ") && PROXY_KEYWORDS[name.slice(3)] !== undefined) {
         ctx.fail("negation is not supported for this option");
@@ -269,7 +271,7 @@ function buildBackend(sec: Section, warn: (line: number, msg: string) => void): 
   const { s } = sec;
   const healthCheck = buildHealthCheck(sec, warn);
   const lb = buildPersistence(sec, warn);
-  const servers = sec.servers.map(({ name, address, opts: o }): ServerConfig => {
+  const servers = sec.servers.map(({ name, address, mapPorts, opts: o }): ServerConfig => {
     const check = o.check === true
       ? compact<CheckConfig>({
         interMs: o.interMs,
@@ -284,6 +286,7 @@ function buildBackend(sec: Section, warn: (line: number, msg: string) => void): 
     return compact<ServerConfig>({
       name,
       address,
+      mapPorts,
       weight: o.weight,
       maxconn: o.maxconn,
       maxqueue: o.maxqueue,
@@ -429,6 +432,7 @@ function buildFrontend(
   return compact<FrontendConfig>({
     name: sec.name,
     binds: sec.binds,
+    ...(sec.http.tcpConnection.length > 0 ? { tcpRequest: { connection: sec.http.tcpConnection } } : {}),
     ...buildHttp(sec, "frontend", report.warn),
     defaultBackend,
     clientTimeoutMs: s.timeouts.client,

@@ -32,6 +32,15 @@ export interface RequestHead {
   headers: HeaderList;
 }
 
+/** The request of a log line without one (a refused request, a TCP stream): samples find nothing. */
+export const NO_REQUEST: RequestHead = Object.freeze({
+  kind: "request",
+  method: "",
+  target: "",
+  version: "",
+  headers: [],
+}) as RequestHead;
+
 /** A response head: status line and header fields. */
 export interface ResponseHead {
   /** Discriminates responses from requests. */

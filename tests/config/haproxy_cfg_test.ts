@@ -395,7 +395,7 @@ describe("parseHaproxyConfig() keywords", () => {
       "test.cfg:10",
     ]);
     assert.match(warnings[0] ?? "", /unknown keyword 'tune\.bufsize' in section 'global'; ignored \(lenient\)/);
-    assert.match(warnings[3] ?? "", /unknown keyword 'tcp-request' in section 'frontend fe'/);
+    assert.match(warnings[3] ?? "", /unknown keyword 'tcp-request content' in section 'frontend fe'/);
     assert.match(warnings[4] ?? "", /unknown server option 'ssl'/);
   });
 });
@@ -420,7 +420,7 @@ describe("parseHaproxyConfig() errors name file:line and the keyword", () => {
     refuses(["backend be", "  server s 127.0.0.1:1 check observe layer8"], 2, "observe", /'layer4', 'layer7'/);
     refuses(["backend be", "  server s 127.0.0.1:1 on-error explode"], 2, "on-error", /fail-check/);
     refuses(["backend be", "  server s 127.0.0.1:1 ssl"], 2, "ssl", /unknown server option/);
-    refuses([...BASE.slice(0, 2), "  bind 127.0.0.1:2 accept-proxy"], 3, "accept-proxy", /bind option/);
+    refuses([...BASE.slice(0, 2), "  bind 127.0.0.1:2 defer-accept"], 3, "defer-accept", /bind option/);
     refuses(["global", "  log 127.0.0.1:514 local0"], 2, "log", /only stdout and stderr/);
     refuses(["global", "  log stdout local0"], 2, "log", /needs 'format raw'/);
     refuses(["global", "  log stdout format rfc5424 local0"], 2, "log", /'rfc5424' is not supported/);

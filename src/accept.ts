@@ -1,0 +1,225 @@
+/**
+ * What happens to an accepted connection before it becomes a stream (HAProxy's session
+ * layer: `session_accept_fd()` then the connection handshakes, `conn_complete_session()`):
+ *
+ * 1. `tcp-request connection` rules, on the real addresses: `accept`, `reject` (closed at
+ *    once, counted, no log line, as HAProxy), `expect-proxy layer4` (this connection starts
+ *    with a PROXY header), `set-dst` / `set-dst-port` (the destination a transparent server
+ *    connects to);
+ * 2. the PROXY header (`bind ... accept-proxy` or `expect-proxy`), read and parsed with
+ *    `src/proxy_protocol.ts`: its addresses become the connection's (the seed's "set
+ *    incrementally"), its TLVs stay with the connection;
+ * 3. the TLS handshake of a bind that has both `accept-proxy` and `ssl` (started by the
+ *    adapter's `startServerTls` once the header is consumed, bytes read past it first).
+ *
+ * A connection that fails a step (bad or late header, failed handshake) is closed and leaves
+ * one line in the frontend's log, HAProxy's connection error format
+ * (`<ip:port> [date] <fe>/<bind>: <reason>`, configuration.txt 8.2.5); no stream is made.
+ * Binds without any of this skip the module entirely.
+ *
+ * @module
+ */
+import type { Clock, Timer } from "./clock.ts";
+import type { Connection } from "./connection.ts";
+import { withHead } from "./head_socket.ts";
+import type { Address, NetError, Network, Socket, SocketHandlers } from "./net.ts";
+import type { ResolvedBind } from "./config/resolved.ts";
+import { concatBytes } from "./_bytes.ts";
+import { formatLogDate } from "./log.ts";
+import { type ConnectionRule, runConnectionRules } from "./tcp_rules.ts";
+import { PROXY_ERROR_MESSAGES, type ProxyHeader, type ProxyHeaderResult } from "./proxy_protocol.ts";
+
+/** The PROXY header reader: `src/proxy_protocol.ts`'s parser, handed in for tests. */
+export type ProxyHeaderParser = (buf: Uint8Array) => ProxyHeaderResult;
+
+/** What a bind's handshakes need, shared by its connections. */
+export interface HandshakeContext {
+  /** The frontend's name, for log lines. */
+  readonly frontend: string;
+  /** The bind the connections came through. */
+  readonly bind: ResolvedBind;
+  /** `tcp-request connection` rules of the frontend, compiled. */
+  readonly rules: readonly ConnectionRule[];
+  /** How long the PROXY header may take: `timeout client`, as HAProxy (undefined = no limit). */
+  readonly timeoutMs: number | undefined;
+  /** Starts TLS after the header (the adapter's `startServerTls`); set for `accept-proxy` + `ssl`. */
+  readonly net: Network;
+  /** Time and timers. */
+  readonly clock: Clock;
+  /** Where the connection error lines go; `undefined`: the frontend does not log. */
+  readonly log: ((line: string) => void) | undefined;
+  /** The PROXY header parser. */
+  readonly parseHeader: ProxyHeaderParser;
+}
+
+/** Whether a bind's connections go through this module at all. */
+export function needsHandshake(bind: ResolvedBind, rules: readonly ConnectionRule[]): boolean {
+  return bind.acceptProxy || rules.length > 0;
+}
+
+/** HAProxy's cap on a PROXY header (v2's 16 bytes plus its largest length field). */
+const MAX_HEADER_BYTES = 16 + 65535;
+
+/**
+ * One accepted connection walking the steps above. `done` receives the socket the stream
+ * must use (the TLS one after a deferred handshake; one that replays the bytes read past the
+ * header otherwise) and the connection with its final addresses; `failed` runs when the
+ * connection was closed instead, after its log line.
+ */
+export class ClientHandshake implements SocketHandlers {
+  readonly #ctx: HandshakeContext;
+  readonly #conn: Connection;
+  #socket: Socket;
+  readonly #done: (socket: Socket, conn: Connection) => void;
+  readonly #failed: (rejected: boolean) => void;
+  #buf: Uint8Array | undefined;
+  #timer: Timer | undefined;
+  /** Whether we read from the socket (a PROXY header was expected): it is paused now. */
+  #read = false;
+  /** Set once the header step is over (success or failure): later events are not ours. */
+  #over = false;
+  /** The client's address at accept, for the error line (read while the socket is open). */
+  readonly #client: Address | undefined;
+  /** When the connection was accepted, for the error line's date. */
+  readonly #at: number;
+
+  /** Starts walking: rules at once, then the header and the handshake as bytes come. */
+  constructor(
+    ctx: HandshakeContext,
+    socket: Socket,
+    conn: Connection,
+    done: (socket: Socket, conn: Connection) => void,
+    failed: (rejected: boolean) => void,
+  ) {
+    this.#ctx = ctx;
+    this.#socket = socket;
+    this.#conn = conn;
+    this.#done = done;
+    this.#failed = failed;
+    this.#at = ctx.clock.now();
+    this.#client = conn.src;
+  }
+
+  /** Runs the connection rules, then waits for the header or hands the connection over. */
+  start(): void {
+    const verdict = runConnectionRules(this.#ctx.rules, this.#conn);
+    if (verdict === "reject") {
+      this.#over = true;
+      this.#socket.abort();
+      this.#failed(true);
+      return;
+    }
+    if (!this.#ctx.bind.acceptProxy && verdict !== "expect-proxy") {
+      this.#over = true;
+      this.#finish(undefined);
+      return;
+    }
+    const ms = this.#ctx.timeoutMs;
+    if (ms !== undefined) {
+      this.#timer = this.#ctx.clock.setTimer(() => this.#fail(PROXY_ERROR_MESSAGES.PRX_TIMEOUT), ms);
+    }
+    this.#read = true;
+    this.#socket.setHandlers(this);
+  }
+
+  /** Ends the connection at once (the proxy stops): no log line. */
+  kill(): void {
+    if (this.#over) return;
+    this.#over = true;
+    this.#ctx.clock.clearTimer(this.#timer);
+    this.#socket.abort();
+    this.#failed(false);
+  }
+
+  onData(chunk: Uint8Array): void {
+    if (this.#over) return;
+    const buf = this.#buf === undefined ? chunk : concatBytes([this.#buf, chunk]);
+    const r = this.#ctx.parseHeader(buf);
+    if (r.state === "incomplete") {
+      if (buf.length > MAX_HEADER_BYTES) return this.#fail(PROXY_ERROR_MESSAGES.PRX_TRUNCATED);
+      this.#buf = buf === chunk ? chunk.slice() : buf;
+      return;
+    }
+    if (r.state === "error") return this.#fail(r.reason);
+    this.#over = true;
+    this.#ctx.clock.clearTimer(this.#timer);
+    this.#socket.pause();
+    this.#apply(r);
+    this.#finish(r.length < buf.length ? buf.subarray(r.length) : undefined);
+  }
+
+  /** EOF: before any byte, HAProxy's "closed while waiting"; in the middle of a header, "truncated". */
+  onEnd(): void {
+    this.#fail(this.#buf === undefined ? PROXY_ERROR_MESSAGES.PRX_EMPTY : PROXY_ERROR_MESSAGES.PRX_TRUNCATED);
+  }
+
+  onDrain(): void {}
+
+  onClose(error?: NetError): void {
+    if (this.#over) return;
+    this.#fail(
+      error === undefined ? PROXY_ERROR_MESSAGES.PRX_EMPTY : PROXY_ERROR_MESSAGES.PRX_ABORT,
+    );
+  }
+
+  /**
+   * The header's addresses become the connection's; LOCAL, UNKNOWN, UNSPEC and the datagram
+   * families leave them undefined and keep the real ones.
+   */
+  #apply(h: ProxyHeader): void {
+    this.#conn.proxyHeader = h;
+    if (h.source !== undefined) this.#conn.setSrc(h.source);
+    if (h.destination !== undefined) this.#conn.setDst(h.destination);
+  }
+
+  /** Deferred TLS when the bind has it, then the stream. */
+  #finish(head: Uint8Array | undefined): void {
+    const tls = this.#ctx.bind.tls;
+    if (tls === undefined || !this.#ctx.bind.acceptProxy) {
+      // The connection's control layer now hands out the socket the stream must read from.
+      const socket = this.#ctx.bind.acceptProxy || this.#read ? withHead(this.#socket, head) : this.#socket;
+      this.#conn.socket = socket;
+      this.#done(socket, this.#conn);
+      return;
+    }
+    const start = this.#ctx.net.startServerTls;
+    if (start === undefined) return this.#closeWith("SSL handshake failure");
+    start.call(this.#ctx.net, this.#socket, head).then(
+      (tlsSocket) => {
+        this.#socket = tlsSocket;
+        this.#conn.socket = tlsSocket;
+        this.#done(tlsSocket, this.#conn);
+      },
+      () => this.#closeWith("SSL handshake failure"),
+    );
+  }
+
+  #fail(reason: string): void {
+    if (this.#over) return;
+    this.#over = true;
+    this.#ctx.clock.clearTimer(this.#timer);
+    this.#closeWith(reason);
+  }
+
+  /** The connection error line, then the close. */
+  #closeWith(reason: string): void {
+    this.#socket.abort();
+    this.#ctx.log?.(connectionErrorLine(this.#client, this.#at, this.#ctx.frontend, this.#ctx.bind.name, reason));
+    this.#failed(false);
+  }
+}
+
+/**
+ * HAProxy's connection error line (configuration.txt 8.2.5, "Error log format"):
+ * `127.0.0.1:55372 [30/Nov/2026:04:16:16.725] fe/1: SSL handshake failure`.
+ */
+export function connectionErrorLine(
+  client: Address | undefined,
+  at: number,
+  frontend: string,
+  bind: string,
+  reason: string,
+): string {
+  const who = client?.transport === "tcp" ? `${client.hostname}:${client.port}` : "unix:1";
+  return `${who} [${formatLogDate(at)}] ${frontend}/${bind}: ${reason}`;
+}

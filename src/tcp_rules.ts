@@ -1,0 +1,141 @@
+/**
+ * `tcp-request connection` rules (configuration.txt 4.2 `tcp-request connection`): evaluated
+ * once per accepted connection, in order, on its real addresses (before any PROXY header), as
+ * HAProxy's `tcp_exec_l4_rules()`. `accept` and `reject` end the evaluation; `expect-proxy
+ * layer4`, `set-dst` and `set-dst-port` act and go on; no rule deciding means accept.
+ *
+ * @module
+ */
+import { AclError, AclSet } from "./acl/acl.ts";
+import { type Condition, evaluateCondition, parseCondition } from "./acl/condition.ts";
+import { evaluate, ExprError, parseSampleExpr, type SampleExpr } from "./acl/expr.ts";
+import { formatIp } from "./acl/_ip.ts";
+import { type SampleContext, toInt } from "./acl/sample.ts";
+import type { Connection } from "./connection.ts";
+import type { Address } from "./net.ts";
+import { toWords } from "./http/rules/compile.ts";
+import { NO_REQUEST } from "./http/head.ts";
+import type { AclConfig } from "./config/http_types.ts";
+import type { TcpConnectionRule } from "./config/tls_types.ts";
+
+/** One compiled `tcp-request connection` rule. */
+export interface ConnectionRule {
+  /** What it does when its condition holds. */
+  readonly action: TcpConnectionRule["action"];
+  /** `undefined`: always. */
+  readonly condition: Condition | undefined;
+  /** The address or port expression of `set-dst` / `set-dst-port`. */
+  readonly expr: SampleExpr | undefined;
+}
+
+/** A rule refused when the proxy is built: `key` is the field at fault. */
+export class TcpRuleError extends Error {
+  /** The key path (`tcpRequest.connection[1].condition`). */
+  readonly key: string;
+
+  /** Creates the error. */
+  constructor(key: string, message: string) {
+    super(message);
+    this.key = key;
+  }
+}
+
+/**
+ * Compiles a frontend's connection rules against its ACLs.
+ * @throws {TcpRuleError} naming the rule and HAProxy's message.
+ */
+export function compileConnectionRules(
+  rules: readonly TcpConnectionRule[],
+  acls: readonly AclConfig[],
+  onWarning?: (m: string) => void,
+): ConnectionRule[] {
+  if (rules.length === 0) return [];
+  const set = new AclSet();
+  acls.forEach((a, i) => {
+    try {
+      set.add(a.name, toWords(a.expr), onWarning);
+    } catch (e) {
+      if (e instanceof AclError) throw new TcpRuleError(`acls[${i}]`, e.message);
+      throw e;
+    }
+  });
+  return rules.map((r, i) => {
+    const key = `tcpRequest.connection[${i}]`;
+    let condition: Condition | undefined;
+    if (r.condition !== undefined) {
+      try {
+        condition = parseCondition(toWords(r.condition), set, onWarning);
+      } catch (e) {
+        if (e instanceof AclError) throw new TcpRuleError(`${key}.condition`, e.message);
+        throw e;
+      }
+    }
+    let expr: SampleExpr | undefined;
+    if (r.action === "set-dst" || r.action === "set-dst-port") {
+      try {
+        const parsed = parseSampleExpr(r.expr);
+        if (parsed.end !== r.expr.length) {
+          throw new TcpRuleError(`${key}.expr`, `unexpected '${r.expr.slice(parsed.end)}'`);
+        }
+        expr = parsed.expr;
+      } catch (e) {
+        if (e instanceof ExprError) throw new TcpRuleError(`${key}.expr`, e.message);
+        throw e;
+      }
+    } else if (r.action !== "accept" && r.action !== "reject" && r.action !== "expect-proxy") {
+      throw new TcpRuleError(`${key}.action`, `unknown action '${String((r as { action: unknown }).action)}'`);
+    }
+    return { action: r.action, condition, expr };
+  });
+}
+
+/** The sample context of a connection with no request yet: its addresses only. */
+export function connectionSampleContext(conn: Connection, frontend?: string, backend?: string): SampleContext {
+  const ep = (a: Address | undefined) => (a?.transport === "tcp" ? { address: a.hostname, port: a.port } : undefined);
+  return { request: NO_REQUEST, frontend, backend, src: ep(conn.src), dst: ep(conn.dst) };
+}
+
+/**
+ * Runs the rules on `conn`: `"reject"` closes it, `"expect-proxy"` means a PROXY header comes
+ * first, `"accept"` goes on. `set-dst` / `set-dst-port` change the connection's destination
+ * (the one a transparent server connects to); an expression that finds nothing changes nothing.
+ */
+export function runConnectionRules(
+  rules: readonly ConnectionRule[],
+  conn: Connection,
+): "accept" | "reject" | "expect-proxy" {
+  let proxy = false;
+  for (const r of rules) {
+    if (!evaluateCondition(r.condition, connectionSampleContext(conn))) continue;
+    switch (r.action) {
+      case "accept":
+        return proxy ? "expect-proxy" : "accept";
+      case "reject":
+        return "reject";
+      case "expect-proxy":
+        proxy = true;
+        break;
+      case "set-dst":
+      case "set-dst-port":
+        setDestination(conn, r);
+        break;
+    }
+  }
+  return proxy ? "expect-proxy" : "accept";
+}
+
+/** `set-dst` keeps the port (as HAProxy when the family allows), `set-dst-port` the address. */
+function setDestination(conn: Connection, r: ConnectionRule): void {
+  const cur = conn.dst;
+  const v = evaluate(r.expr!, connectionSampleContext(conn));
+  if (v === undefined) return;
+  if (r.action === "set-dst") {
+    const ip = v.type === "ip" ? formatIp(v.value) : v.type === "str" ? v.value : undefined;
+    if (ip === undefined) return;
+    conn.setDst({ transport: "tcp", hostname: ip, port: cur?.transport === "tcp" ? cur.port : 0 });
+    return;
+  }
+  const port = toInt(v);
+  if (port === undefined || port < 0 || port > 65535 || cur?.transport !== "tcp") return;
+  conn.setDst({ transport: "tcp", hostname: cur.hostname, port });
+}
