@@ -12,6 +12,8 @@ import { checkProxyHeader, streamProxyHeader } from "../src/send_proxy.ts";
 import type { Recorder } from "./_helpers.ts";
 import { concat, enc, tcp } from "./_helpers.ts";
 import type { Socket, TcpAddress } from "../src/net.ts";
+import { Origin } from "./http/_origin.ts";
+import { httpConfig } from "./http/_httplog.ts";
 
 /** The header at the start of what server recorder `r` received, and the bytes after it. */
 function received(r: Recorder): { header: ProxyHeader; rest: string } {
@@ -205,5 +207,33 @@ describe("streamProxyHeader() from a TLS client", () => {
       new TextDecoder().decode(checkProxyHeader({ version: 1 }, socket)),
       "PROXY TCP6 ::1 ::1 40000 8000\r\n",
     );
+  });
+});
+
+describe("send-proxy and HTTP connection reuse", () => {
+  const GET = (path: string) => `GET ${path} HTTP/1.1\r\nhost: x\r\n\r\n`;
+
+  it("an idle connection serves only streams that would send the same header (http-reuse always)", async () => {
+    const h = new Harness();
+    const origin = await new Origin().listen(h.net, srvAddr(1));
+    origin.acceptProxy = true;
+    await h.start(httpConfig({
+      httpReuse: "always",
+      servers: [{ name: "s1", address: srvAddr(1), sendProxy: { version: 2 } }],
+    }));
+    const a = await h.client();
+    a.socket.write(enc(GET("/a1")));
+    await h.until(() => a.rec.text().includes("/a1 on 0"));
+    // Another client: its header differs (its address), so it gets a connection of its own.
+    const b = await h.client();
+    b.socket.write(enc(GET("/b1")));
+    await h.until(() => b.rec.text().includes("/b1 on 1"));
+    // The first client again: its own connection, header unchanged, is reused.
+    a.socket.write(enc(GET("/a2")));
+    await h.until(() => a.rec.text().includes("/a2 on "));
+    assert.equal(origin.sockets.length, 2);
+    assert.match(a.rec.text(), /\/a2 on 0/);
+    assert.deepEqual(origin.proxyHeaders.map((p) => p.source), [a.socket.localAddress, b.socket.localAddress]);
+    await h.proxy.stop();
   });
 });

@@ -5,7 +5,8 @@
  * connection it came on, and answers what `respond` returns for it.
  */
 import type { Listener, Network, Socket, SocketHandlers, TcpAddress } from "../../src/net.ts";
-import { dec, enc } from "../_helpers.ts";
+import { concat, dec, enc } from "../_helpers.ts";
+import { parseProxyHeader, type ProxyHeader } from "../../src/proxy_protocol.ts";
 
 /** A request as the origin received it. */
 export interface OriginRequest {
@@ -46,7 +47,19 @@ class OriginConn implements SocketHandlers {
     this.socket = socket;
     this.n = n;
   }
+  /** Bytes of a PROXY header still being read (`Origin.acceptProxy`). */
+  #pp: Uint8Array | undefined = new Uint8Array(0);
   onData(chunk: Uint8Array): void {
+    if (this.origin.acceptProxy && this.#pp !== undefined) {
+      const all = concat([this.#pp, chunk]);
+      const h = parseProxyHeader(all);
+      if (h.state === "incomplete") return void (this.#pp = all);
+      if (h.state === "error") throw new Error(`origin: bad PROXY header: ${h.detail}`);
+      this.#pp = undefined;
+      this.origin.proxyHeaders[this.n] = h;
+      if (h.length === all.length) return;
+      chunk = all.subarray(h.length);
+    }
     if (this.#tunnel) {
       this.origin.tunnelled.push(dec([chunk]));
       this.socket.write(enc(`echo:${dec([chunk])}`));
@@ -103,6 +116,10 @@ export class Origin {
   eofs = 0;
   closed = 0;
   listener: Listener | undefined;
+  /** Each connection starts with a PROXY header (`send-proxy*` servers), read off and kept. */
+  acceptProxy = false;
+  /** The PROXY header of each connection, by connection number (with `acceptProxy`). */
+  readonly proxyHeaders: ProxyHeader[] = [];
   /** The answer to each request (default: {@link ok}). */
   respond: (req: OriginRequest) => OriginAction = (r) => ok(r);
 
