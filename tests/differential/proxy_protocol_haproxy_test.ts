@@ -15,7 +15,7 @@ import assert from "node:assert/strict";
 import type { Listener, Network, Socket } from "../../src/net.ts";
 import { type Child, startProgram, tempFile } from "../_child.ts";
 import { peer } from "../_peers.ts";
-import { concat, freePorts, nativeNetwork, Recorder, tcp, until, within } from "../_helpers.ts";
+import { concat, freePorts, nativeNetwork, Recorder, tcp, until } from "../_helpers.ts";
 import { ProxyServer } from "../../src/proxy.ts";
 import { parseHaproxyConfig } from "../../src/config/haproxy_cfg.ts";
 import { buildProxyHeaderV1, buildProxyHeaderV2 } from "../../src/proxy_protocol_build.ts";
