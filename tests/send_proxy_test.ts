@@ -6,9 +6,10 @@
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { config, Harness, servers, srvAddr } from "./_proxy_harness.ts";
+import { config, FRONT, Harness, servers, srvAddr } from "./_proxy_harness.ts";
 import { parseProxyHeader, type ProxyHeader } from "../src/proxy_protocol.ts";
 import { checkProxyHeader, streamProxyHeader } from "../src/send_proxy.ts";
+import { buildProxyHeaderV2 } from "../src/proxy_protocol_build.ts";
 import type { Recorder } from "./_helpers.ts";
 import { concat, enc, tcp } from "./_helpers.ts";
 import type { Socket, TcpAddress } from "../src/net.ts";
@@ -234,6 +235,40 @@ describe("send-proxy and HTTP connection reuse", () => {
     assert.equal(origin.sockets.length, 2);
     assert.match(a.rec.text(), /\/a2 on 0/);
     assert.deepEqual(origin.proxyHeaders.map((p) => p.source), [a.socket.localAddress, b.socket.localAddress]);
+    await h.proxy.stop();
+  });
+});
+
+describe("accept-proxy then send-proxy-v2 in HTTP mode", () => {
+  it("the header's client is the stream's: X-Forwarded-For, the log line, the next header and its TLVs", async () => {
+    const h = new Harness();
+    const origin = await new Origin().listen(h.net, srvAddr(1));
+    origin.acceptProxy = true;
+    await h.start(httpConfig(
+      {
+        servers: [{
+          name: "s1",
+          address: srvAddr(1),
+          sendProxy: { version: 2, v2Options: ["authority", "unique-id"] },
+        }],
+      },
+      { binds: [{ address: FRONT, acceptProxy: true }], forwardFor: {} },
+    ));
+    const c = await h.client();
+    c.socket.write(buildProxyHeaderV2({
+      source: tcp("203.0.113.9", 40404),
+      destination: tcp("198.51.100.2", 443),
+      authority: "shop.example",
+      uniqueId: "edge-1",
+    }));
+    c.socket.write(enc("GET /x HTTP/1.1\r\nhost: shop.example\r\n\r\n"));
+    await h.until(() => c.rec.text().includes("/x on 0") && h.lines.length === 1);
+    assert.equal(origin.requests[0]!.headers.get("x-forwarded-for"), "203.0.113.9");
+    const pp = origin.proxyHeaders[0]!;
+    assert.deepEqual([pp.source, pp.destination], [tcp("203.0.113.9", 40404), tcp("198.51.100.2", 443)]);
+    assert.equal(pp.tlvs.authority, "shop.example");
+    assert.equal(pp.tlvs.uniqueId, "edge-1");
+    assert.match(h.lines[0]!, /^203\.0\.113\.9:40404 \[/);
     await h.proxy.stop();
   });
 });
