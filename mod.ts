@@ -155,6 +155,31 @@ export type {
   ResolvedTcpRequest,
   ResolveOptions,
 } from "./src/config/defaults.ts";
+export {
+  parseProxyHeader,
+  PP1_MAX_LENGTH,
+  PP2_AUTHORITY_MAX,
+  PP2_CLIENT,
+  PP2_MAX_LENGTH,
+  PP2_SIGNATURE,
+  PP2_TLV_MAX,
+  PP2_TYPE,
+  PP2_UNIQUE_ID_MAX,
+  PROXY_ERROR_MESSAGES,
+} from "./src/proxy_protocol.ts";
+export type {
+  ProxyHeader,
+  ProxyHeaderError,
+  ProxyHeaderErrorCode,
+  ProxyHeaderIncomplete,
+  ProxyHeaderResult,
+  ProxyProtocolErrorCode,
+  ProxySslTlv,
+  ProxyTlv,
+  ProxyTlvs,
+} from "./src/proxy_protocol.ts";
+export { buildProxyHeaderV1, buildProxyHeaderV2 } from "./src/proxy_protocol_build.ts";
+export type { ProxyHeaderV2Options, ProxySslTlvInput } from "./src/proxy_protocol_build.ts";
 export { formatAddress, parseAddress } from "./src/address.ts";
 export type { ParseAddressOptions } from "./src/address.ts";
 

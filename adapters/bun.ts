@@ -31,6 +31,7 @@ import type { Network } from "../src/net.ts";
 import { highWaterMarkBytes, type NetworkOptions } from "./_options.ts";
 import { CAPABILITIES } from "./bun/capabilities.ts";
 import { connect } from "./bun/connect.ts";
+import { plainPreamble } from "./_preamble.ts";
 import { systemResolve } from "./_resolve.ts";
 import { listen } from "./bun/listen.ts";
 
@@ -47,7 +48,7 @@ export function createNetwork(options: NetworkOptions = {}): Network {
     name: "bun",
     capabilities: CAPABILITIES,
     listen: (o) => listen(o, hwm),
-    connect: (o) => connect(o, hwm),
+    connect: (o) => plainPreamble(o, connect(o, hwm)),
     resolve: systemResolve,
   };
 }

@@ -21,6 +21,7 @@ import type { Listener, Network } from "../src/net.ts";
 import { highWaterMarkBytes, integerOption, type NetworkOptions } from "./_options.ts";
 import { CAPABILITIES } from "./deno/capabilities.ts";
 import { connect } from "./deno/connect.ts";
+import { plainPreamble } from "./_preamble.ts";
 import { systemResolve } from "./_resolve.ts";
 import { bind } from "./deno/listen.ts";
 
@@ -59,7 +60,7 @@ export function createNetwork(options: DenoNetworkOptions = {}): Network {
     capabilities: CAPABILITIES,
     // The executor turns a throw from bind() into a rejection.
     listen: (o) => new Promise<Listener>((resolve) => resolve(bind(o, hwm, hsMs))),
-    connect: (o) => connect(o, hwm),
+    connect: (o) => plainPreamble(o, connect(o, hwm)),
     resolve: systemResolve,
   };
 }

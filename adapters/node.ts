@@ -37,6 +37,7 @@ import type { Network } from "../src/net.ts";
 import { highWaterMarkBytes, type NetworkOptions } from "./_options.ts";
 import { CAPABILITIES } from "./node/capabilities.ts";
 import { connect } from "./node/connect.ts";
+import { plainPreamble } from "./_preamble.ts";
 import { systemResolve } from "./_resolve.ts";
 import { listen } from "./node/listen.ts";
 
@@ -54,7 +55,7 @@ export function createNetwork(options: NetworkOptions = {}): Network {
     name: "node",
     capabilities: CAPABILITIES,
     listen: (o) => listen(o, mark),
-    connect: (o) => connect(o, mark),
+    connect: (o) => plainPreamble(o, connect(o, mark)),
     resolve: systemResolve,
   };
 }

@@ -25,27 +25,12 @@ import { withHead } from "./head_socket.ts";
 import type { Address, NetError, Network, Socket, SocketHandlers } from "./net.ts";
 import type { ResolvedBind } from "./config/resolved.ts";
 import { concatBytes } from "./_bytes.ts";
+import { PP2_MAX_LENGTH, PROXY_ERROR_MESSAGES, type ProxyHeader, type ProxyHeaderResult } from "./proxy_protocol.ts";
 import { formatLogDate } from "./log.ts";
 import { type ConnectionRule, runConnectionRules } from "./tcp_rules.ts";
 
-/** What the handshake needs of a parsed PROXY header (provisional until the parser lands). */
-export interface ProxyHeader {
-  /** `proxy` carries addresses; `local` (health checks) keeps the real ones. */
-  readonly command: "proxy" | "local";
-  /** The original client, when the family is INET or INET6. */
-  readonly src?: Address;
-  /** The original destination, idem. */
-  readonly dst?: Address;
-}
-
-/** The outcome of parsing the bytes received so far. */
-export type ProxyParse =
-  | { readonly state: "incomplete" }
-  | { readonly state: "error"; readonly reason: string }
-  | { readonly state: "done"; readonly length: number; readonly header: ProxyHeader };
-
 /** The PROXY header reader: `src/proxy_protocol.ts`'s parser, handed in for tests. */
-export type ProxyHeaderParser = (buf: Uint8Array) => ProxyParse;
+export type ProxyHeaderParser = (buf: Uint8Array) => ProxyHeaderResult;
 
 /** What a bind's handshakes need, shared by its connections. */
 export interface HandshakeContext {
@@ -71,9 +56,6 @@ export interface HandshakeContext {
 export function needsHandshake(bind: ResolvedBind, rules: readonly ConnectionRule[]): boolean {
   return bind.acceptProxy || rules.length > 0;
 }
-
-/** HAProxy's cap on a PROXY header (v2's 16 bytes plus its largest length field). */
-const MAX_HEADER_BYTES = 16 + 65535;
 
 /**
  * One accepted connection walking the steps above. `done` receives the socket the stream
@@ -131,7 +113,7 @@ export class ClientHandshake implements SocketHandlers {
     }
     const ms = this.#ctx.timeoutMs;
     if (ms !== undefined) {
-      this.#timer = this.#ctx.clock.setTimer(() => this.#fail("Timeout while waiting for PROXY protocol header"), ms);
+      this.#timer = this.#ctx.clock.setTimer(() => this.#fail(PROXY_ERROR_MESSAGES.PRX_TIMEOUT), ms);
     }
     this.#read = true;
     this.#socket.setHandlers(this);
@@ -151,7 +133,7 @@ export class ClientHandshake implements SocketHandlers {
     const buf = this.#buf === undefined ? chunk : concatBytes([this.#buf, chunk]);
     const r = this.#ctx.parseHeader(buf);
     if (r.state === "incomplete") {
-      if (buf.length > MAX_HEADER_BYTES) return this.#fail("Truncated PROXY protocol header received");
+      if (buf.length > PP2_MAX_LENGTH) return this.#fail(PROXY_ERROR_MESSAGES.PRX_BAD_HDR);
       this.#buf = buf === chunk ? chunk.slice() : buf;
       return;
     }
@@ -159,12 +141,12 @@ export class ClientHandshake implements SocketHandlers {
     this.#over = true;
     this.#ctx.clock.clearTimer(this.#timer);
     this.#socket.pause();
-    this.#apply(r.header);
+    this.#apply(r);
     this.#finish(r.length < buf.length ? buf.subarray(r.length) : undefined);
   }
 
   onEnd(): void {
-    this.#fail("Connection closed while waiting for PROXY protocol header");
+    this.#fail(PROXY_ERROR_MESSAGES[this.#buf === undefined ? "PRX_EMPTY" : "PRX_TRUNCATED"]);
   }
 
   onDrain(): void {}
@@ -178,12 +160,16 @@ export class ClientHandshake implements SocketHandlers {
     );
   }
 
-  /** The header's addresses become the connection's (LOCAL and UNSPEC keep the real ones). */
+  /**
+   * The header's addresses become the connection's, set one by one as the seed describes
+   * (LOCAL, UNKNOWN and the families HAProxy does not take keep the real ones); its TLVs stay
+   * with the connection for samples and `send-proxy-v2`.
+   */
   #apply(h: ProxyHeader): void {
-    this.#conn.proxyHeader = h;
-    if (h.command !== "proxy") return;
-    if (h.src !== undefined) this.#conn.setSrc(h.src);
-    if (h.dst !== undefined) this.#conn.setDst(h.dst);
+    if (h.command !== "PROXY") return;
+    this.#conn.proxyTlvs = h.version === 2 ? h.tlvs : undefined;
+    if (h.source !== undefined) this.#conn.setSrc(h.source);
+    if (h.destination !== undefined) this.#conn.setDst(h.destination);
   }
 
   /** Deferred TLS when the bind has it, then the stream. */

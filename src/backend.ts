@@ -27,6 +27,7 @@ import type { ServerStateEvent } from "./log.ts";
 import { DEFAULT_POOL, type HttpConnectionMode, type HttpReuse, type PoolSettings, ServerPool } from "./pool.ts";
 import type { RetryOn } from "./http/retry_on.ts";
 import { ForwardProxy, type ForwardProxySettings } from "./http/forward_proxy.ts";
+import { clientOf, streamProxyHeader } from "./send_proxy.ts";
 
 /**
  * Turn-around delay cap between two connects to the same server after a connection error:
@@ -392,6 +393,11 @@ export class Backend {
       if (conn.ctrl === undefined) {
         conn.prepareCtrl(this.#net);
         conn.prepareXprt(RAW);
+      }
+      // send-proxy: built once per connection and server (clear() forgets it on a redispatch).
+      const pp = srv?.settings.sendProxy;
+      if (pp !== undefined && conn.proxyHeader === undefined) {
+        conn.proxyHeader = streamProxyHeader(pp, clientOf(lease.client));
       }
       si.setState("CON");
       const attempt = this.#attempt(cancel);

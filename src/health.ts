@@ -17,6 +17,11 @@ import type { Network, Socket } from "./net.ts";
 import type { ObservedOutcome, Server } from "./server.ts";
 import { HttpCheckReader, httpCheckRequest, type HttpCheckSettings } from "./health_http.ts";
 import type { Backend } from "./backend.ts";
+import { checkProxyHeader } from "./send_proxy.ts";
+import type { SendProxyConfig } from "./config/tls_types.ts";
+
+/** `check-send-proxy` on a server without `send-proxy*`: a v1 line, as HAProxy. */
+const V1: SendProxyConfig = { version: 1 };
 import type { OnError } from "./config/types.ts";
 import type { ResolvedBackendConfig, ResolvedCheckConfig, ResolvedHealthCheck } from "./config/defaults.ts";
 
@@ -303,9 +308,21 @@ export class HealthChecker implements CheckView {
     const elapsed = () => this.#clock.now() - t0;
     const ac = new AbortController();
     const timer = this.#clock.setTimer(() => ac.abort(), connectTo);
+    // configuration.txt 5.2 `send-proxy`, `check-send-proxy`: checks carry the server's PROXY
+    // header unless they go to another port, where `check-send-proxy` is needed (v1 without
+    // `send-proxy-v2`). v2 is the constant LOCAL header, written before anything (TLS
+    // included); v1 names this connection's own addresses, known once connected.
+    const own = this.server.settings.sendProxy;
+    const pp = c.sendProxy === true ? own ?? V1 : c.port === undefined ? own : undefined;
     let socket: Socket;
     try {
-      socket = await this.#net.connect({ address, signal: ac.signal });
+      socket = await this.#net.connect(
+        pp?.version === 2 ? { address, signal: ac.signal, preamble: checkProxyHeader(pp, undefined) } : {
+          address,
+          signal: ac.signal,
+        },
+      );
+      if (pp?.version === 1) socket.write(checkProxyHeader(pp, socket));
     } catch (e) {
       const code = (e as { code?: string }).code ?? "";
       if (ac.signal.aborted) return { ok: false, reason: "Layer4 timeout", durationMs: elapsed() };
@@ -315,7 +332,9 @@ export class HealthChecker implements CheckView {
     }
     const kind = this.settings.kind;
     if (kind.kind === "tcp") {
-      socket.abort();
+      // The header must reach the server: close after it rather than reset.
+      if (pp !== undefined) socket.close();
+      else socket.abort();
       return { ok: true, reason: "Layer4 check passed", durationMs: elapsed() };
     }
     const readTo = checkTo ?? Math.max(0, c.interMs - elapsed());

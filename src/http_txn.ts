@@ -1011,9 +1011,12 @@ export class HttpTxn implements CancelToken {
       this.back.setState("DIS");
       this.back.setState("CLO");
       // `http-reuse never` keeps every connection to its session, as does a response that
-      // bound the connection to its client (NTLM): never shared with another client.
-      if (this.#private || this.backend?.settings.http?.reuse === "never") this.session.parkPrivate(srv, bc);
-      else srv.pool.park(bc, bc.requests, srv.served - 1);
+      // bound the connection to its client (NTLM): never shared with another client. So does
+      // a PROXY header: it names this client (doc/proxy-protocol.txt 2: never on connections
+      // shared between clients).
+      if (this.#private || bc.proxyHeader !== undefined || this.backend?.settings.http?.reuse === "never") {
+        this.session.parkPrivate(srv, bc);
+      } else srv.pool.park(bc, bc.requests, srv.served - 1);
     } else {
       this.#closeServer(false);
     }

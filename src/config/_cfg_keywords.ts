@@ -6,7 +6,7 @@
  */
 import type { Address } from "../net.ts";
 import { address, exactArgs, int, serverAddress, time } from "./_cfg_values.ts";
-import { type ServerOptions, serverOptions } from "./_cfg_server.ts";
+import { mergeServerOptions, type ServerOptions, serverOptions } from "./_cfg_server.ts";
 import { bindOptions, bindsOf } from "./_cfg_bind.ts";
 import type { BindConfig } from "./tls_types.ts";
 import { DEFAULT_RANDOM_DRAWS, MAX_COUNT, NAME_PATTERN } from "./defaults.ts";
@@ -274,7 +274,7 @@ function server(outer: Ctx, args: readonly string[]): void {
   if (!NAME_PATTERN.test(name)) c.fail(`invalid server name '${name}'`);
   const dup = c.sec.servers.find((s) => s.name === name);
   if (dup !== undefined) c.fail(`duplicate server name '${name}' (first at line ${dup.line})`);
-  const opts = { ...c.s.defaultServer, ...serverOptions(c, args.slice(2), true) };
+  const opts = mergeServerOptions(c.s.defaultServer, serverOptions(c, args.slice(2), true));
   const sameId = opts.id === undefined ? undefined : c.sec.servers.find((s) => s.opts.id === opts.id);
   if (sameId !== undefined) c.fail(`'id' ${opts.id} already used by server '${sameId.name}' at line ${sameId.line}`);
   c.sec.servers.push({ name, ...serverAddress(c, addr), opts, line: c.line });
@@ -431,7 +431,7 @@ export const PROXY_KEYWORDS: Readonly<Record<string, Keyword>> = {
     cap: "be",
     inDefaults: true,
     parse: (c, args) => {
-      c.s.defaultServer = { ...c.s.defaultServer, ...serverOptions(c, args, false) };
+      c.s.defaultServer = mergeServerOptions(c.s.defaultServer, serverOptions(c, args, false));
     },
   },
   retries: {

@@ -8,6 +8,13 @@ import { MAX_COUNT, MAX_WEIGHT, ON_ERROR_VALUES } from "./defaults.ts";
 import type { OnError } from "./types.ts";
 import type { Ctx } from "./_cfg_keywords.ts";
 import { int, time } from "./_cfg_values.ts";
+import {
+  applyProxyV2Options,
+  applySendProxyFlag,
+  isSendProxyFlag,
+  mergeSendProxyBits,
+  type SendProxyBits,
+} from "./_cfg_send_proxy.ts";
 
 /**
  * Options of a `server` or `default-server` line, as read (no defaults applied); each field is
@@ -57,6 +64,10 @@ export interface ServerOptions {
   poolPurgeDelayMs?: number;
   /** `max-reuse`. */
   maxReuse?: number;
+  /** `send-proxy*`, `no-send-proxy*`, `proxy-v2-options`: PROXY protocol bits set and cleared. */
+  sendProxy?: SendProxyBits;
+  /** `check-send-proxy`. */
+  checkSendProxy?: boolean;
 }
 
 type ServerOption = (o: ServerOptions, c: Ctx, v: string, k: string) => void;
@@ -101,6 +112,9 @@ const SERVER_VALUE_OPTIONS: Readonly<Record<string, ServerOption>> = {
     }
     o.observe = v === "none" ? undefined : v as "layer4" | "layer7";
   },
+  "proxy-v2-options": (o, c, v) => {
+    o.sendProxy = applyProxyV2Options(c, o.sendProxy, v);
+  },
   cookie: (o, _c, v) => {
     o.cookie = v;
   },
@@ -111,10 +125,11 @@ const SERVER_VALUE_OPTIONS: Readonly<Record<string, ServerOption>> = {
     o.onError = v as OnError;
   },
 };
-const SERVER_FLAGS: Readonly<Record<string, "check" | "backup" | "disabled">> = {
+const SERVER_FLAGS: Readonly<Record<string, "check" | "backup" | "disabled" | "checkSendProxy">> = {
   check: "check",
   backup: "backup",
   disabled: "disabled",
+  "check-send-proxy": "checkSendProxy",
 };
 
 /**
@@ -128,6 +143,7 @@ export function serverOptions(c: Ctx, args: readonly string[], allowId: boolean)
     const flag = SERVER_FLAGS[k];
     const valued = SERVER_VALUE_OPTIONS[k];
     if (flag !== undefined) o[flag] = true;
+    else if (isSendProxyFlag(k)) o.sendProxy = applySendProxyFlag(o.sendProxy, k);
     else if (k === "id" && !allowId) c.fail("'id' is not allowed on 'default-server': ids are per server");
     else if (valued === undefined) c.unsupported(`unknown server option '${k}'`);
     else {
@@ -137,4 +153,15 @@ export function serverOptions(c: Ctx, args: readonly string[], allowId: boolean)
     }
   }
   return o;
+}
+
+/**
+ * The options of a line on top of inherited ones (`default-server`): a later value replaces
+ * an earlier one, except the PROXY protocol bits, which a line sets and clears one by one.
+ */
+export function mergeServerOptions(base: ServerOptions, own: ServerOptions): ServerOptions {
+  const merged = { ...base, ...own };
+  const pp = mergeSendProxyBits(base.sendProxy, own.sendProxy);
+  if (pp !== undefined) merged.sendProxy = pp;
+  return merged;
 }

@@ -340,6 +340,7 @@ function resolveServer(v: unknown, path: string): Omit<ResolvedServerConfig, "id
       rise: int(c.rise, `${path}.check.rise`, 1, MAX_COUNT, DEFAULT_RISE),
       fall: int(c.fall, `${path}.check.fall`, 1, MAX_COUNT, DEFAULT_FALL),
       port: c.port === undefined ? undefined : int(c.port, `${path}.check.port`, 1, 65535),
+      ...(bool(c.sendProxy, `${path}.check.sendProxy`) ? { sendProxy: true } : {}),
     };
   }
   if (s.observe !== undefined && s.observe !== "layer4" && s.observe !== "layer7") {

@@ -47,6 +47,7 @@ import { TCP_KEYWORDS } from "./_cfg_tcp.ts";
 import { buildHttp, checkSwitching } from "./_cfg_http_build.ts";
 import { buildFwd, FWD_KEYWORDS } from "./_cfg_fwdproxy.ts";
 import { NAME_PATTERN, resolveConfig } from "./defaults.ts";
+import { sendProxyConfig } from "./_cfg_send_proxy.ts";
 import type {
   BackendConfig,
   BackendTimeouts,
@@ -279,6 +280,7 @@ function buildBackend(sec: Section, warn: (line: number, msg: string) => void): 
         rise: o.rise,
         fall: o.fall,
         port: o.port,
+        sendProxy: o.checkSendProxy,
       })
       : undefined;
     return compact<ServerConfig>({
@@ -300,6 +302,7 @@ function buildBackend(sec: Section, warn: (line: number, msg: string) => void): 
       poolMaxConn: o.poolMaxConn,
       poolPurgeDelayMs: o.poolPurgeDelayMs,
       maxReuse: o.maxReuse,
+      sendProxy: sendProxyConfig(o.sendProxy),
     });
   });
   const t = s.timeouts;

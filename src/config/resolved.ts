@@ -61,6 +61,8 @@ export interface ResolvedCheckConfig {
   readonly fall: number;
   /** `port` of the checks; `undefined`: the server's own port. */
   readonly port: number | undefined;
+  /** `check-send-proxy`; absent means false. */
+  readonly sendProxy?: boolean;
 }
 
 /** A server with every default applied (see {@link ServerConfig}). */

@@ -248,6 +248,12 @@ export interface CheckConfig {
   readonly fall?: number;
   /** `port`: the TCP port checks connect to. @default the server's own port */
   readonly port?: number;
+  /**
+   * `check-send-proxy`: checks start with a PROXY header (the server's `sendProxy` version,
+   * else v1) even with a `port`. Without it they do when the server has `sendProxy` and the
+   * checks no `port`, as HAProxy. @default false
+   */
+  readonly sendProxy?: boolean;
 }
 
 /** One `server` line of a backend (configuration.txt 5.2 lists the keywords). */
