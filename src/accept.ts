@@ -25,9 +25,9 @@ import { withHead } from "./head_socket.ts";
 import type { Address, NetError, Network, Socket, SocketHandlers } from "./net.ts";
 import type { ResolvedBind } from "./config/resolved.ts";
 import { concatBytes } from "./_bytes.ts";
+import { PP2_MAX_LENGTH, PROXY_ERROR_MESSAGES, type ProxyHeader, type ProxyHeaderResult } from "./proxy_protocol.ts";
 import { formatLogDate } from "./log.ts";
 import { type ConnectionRule, runConnectionRules } from "./tcp_rules.ts";
-import { PROXY_ERROR_MESSAGES, type ProxyHeader, type ProxyHeaderResult } from "./proxy_protocol.ts";
 
 /** The PROXY header reader: `src/proxy_protocol.ts`'s parser, handed in for tests. */
 export type ProxyHeaderParser = (buf: Uint8Array) => ProxyHeaderResult;
@@ -56,9 +56,6 @@ export interface HandshakeContext {
 export function needsHandshake(bind: ResolvedBind, rules: readonly ConnectionRule[]): boolean {
   return bind.acceptProxy || rules.length > 0;
 }
-
-/** HAProxy's cap on a PROXY header (v2's 16 bytes plus its largest length field). */
-const MAX_HEADER_BYTES = 16 + 65535;
 
 /**
  * One accepted connection walking the steps above. `done` receives the socket the stream
@@ -136,7 +133,7 @@ export class ClientHandshake implements SocketHandlers {
     const buf = this.#buf === undefined ? chunk : concatBytes([this.#buf, chunk]);
     const r = this.#ctx.parseHeader(buf);
     if (r.state === "incomplete") {
-      if (buf.length > MAX_HEADER_BYTES) return this.#fail(PROXY_ERROR_MESSAGES.PRX_TRUNCATED);
+      if (buf.length > PP2_MAX_LENGTH) return this.#fail(PROXY_ERROR_MESSAGES.PRX_BAD_HDR);
       this.#buf = buf === chunk ? chunk.slice() : buf;
       return;
     }
@@ -148,9 +145,8 @@ export class ClientHandshake implements SocketHandlers {
     this.#finish(r.length < buf.length ? buf.subarray(r.length) : undefined);
   }
 
-  /** EOF: before any byte, HAProxy's "closed while waiting"; in the middle of a header, "truncated". */
   onEnd(): void {
-    this.#fail(this.#buf === undefined ? PROXY_ERROR_MESSAGES.PRX_EMPTY : PROXY_ERROR_MESSAGES.PRX_TRUNCATED);
+    this.#fail(PROXY_ERROR_MESSAGES[this.#buf === undefined ? "PRX_EMPTY" : "PRX_TRUNCATED"]);
   }
 
   onDrain(): void {}
@@ -158,16 +154,20 @@ export class ClientHandshake implements SocketHandlers {
   onClose(error?: NetError): void {
     if (this.#over) return;
     this.#fail(
-      error === undefined ? PROXY_ERROR_MESSAGES.PRX_EMPTY : PROXY_ERROR_MESSAGES.PRX_ABORT,
+      error === undefined
+        ? "Connection closed while waiting for PROXY protocol header"
+        : "Connection error while waiting for PROXY protocol header",
     );
   }
 
   /**
-   * The header's addresses become the connection's; LOCAL, UNKNOWN, UNSPEC and the datagram
-   * families leave them undefined and keep the real ones.
+   * The header's addresses become the connection's, set one by one as the seed describes
+   * (LOCAL, UNKNOWN and the families HAProxy does not take keep the real ones); its TLVs stay
+   * with the connection for samples and `send-proxy-v2`.
    */
   #apply(h: ProxyHeader): void {
-    this.#conn.proxyHeader = h;
+    if (h.command !== "PROXY") return;
+    this.#conn.proxyTlvs = h.version === 2 ? h.tlvs : undefined;
     if (h.source !== undefined) this.#conn.setSrc(h.source);
     if (h.destination !== undefined) this.#conn.setDst(h.destination);
   }

@@ -380,7 +380,7 @@ export class Backend {
       // redispatch) is part of the connection hash, as in HAProxy's be_calculate_conn_hash():
       // an idle connection only serves a stream that would send the same header.
       const pp = srv?.settings.sendProxy;
-      let header = si.conn?.sendProxyHeader;
+      let header = si.conn?.proxyHeader;
       if (pp !== undefined && header === undefined) header = streamProxyHeader(pp, clientOf(lease.client));
       if (si.conn === undefined && reuse !== undefined && srv !== undefined) {
         const idle = reuse(srv, proxyHash(connectionHash(srv, dst), header));
@@ -400,8 +400,8 @@ export class Backend {
         conn.prepareCtrl(this.#net);
         conn.prepareXprt(RAW);
       }
-      if (header !== undefined && conn.sendProxyHeader === undefined) {
-        conn.sendProxyHeader = header;
+      if (header !== undefined && conn.proxyHeader === undefined) {
+        conn.proxyHeader = header;
         conn.hash = proxyHash(conn.hash, header);
       }
       si.setState("CON");

@@ -16,7 +16,7 @@
  * @module
  */
 import type { Address, ConnectCancel, ConnectOptions, Network, Socket, TlsClientOptions } from "./net.ts";
-import type { ProxyHeader } from "./proxy_protocol.ts";
+import type { ProxyTlvs } from "./proxy_protocol.ts";
 
 /**
  * Connection flags. Validity before a close is read from these bits, never guessed.
@@ -121,23 +121,23 @@ export class Connection {
   requests = 0;
   /**
    * What, beyond the server, an idle connection must match to serve another stream (HAProxy's
-   * connection hash: a transparent server's destination, the PROXY header it carried, ...);
+   * connection hash: a transparent server's destination, the PROXY header it sends, ...);
    * `undefined`: nothing.
    */
   hash: string | undefined;
   /**
-   * The PROXY header this (accepted) connection started with, when its bind or a
-   * `tcp-request connection expect-proxy` rule asked for one: its TLVs (authority, ALPN, TLS
-   * details, unique id) stay available to samples and to a `send-proxy-v2` towards a server.
-   */
-  proxyHeader: ProxyHeader | undefined;
-  /**
    * Outgoing: the PROXY protocol header (`send-proxy*`) written first, in clear, on each
    * connect of this connection (`ConnectOptions.preamble`), a copy per attempt. Set by the
    * backend once the server is known, forgotten by clear() (another server may want another
-   * one); also part of {@link Connection.hash}.
+   * one); part of {@link Connection.hash}, so that an idle connection only serves a stream
+   * that would send the same header.
    */
-  sendProxyHeader: Uint8Array | undefined;
+  proxyHeader: Uint8Array | undefined;
+  /**
+   * Incoming (`accept-proxy`): the TLVs of the PROXY header the client sent (authority, unique
+   * id...), which `send-proxy-v2` passes on. Undefined without a header or for v1.
+   */
+  proxyTlvs: ProxyTlvs | undefined;
 
   /**
    * Builds the connection of an accepted socket: every layer ready, both addresses known to the
@@ -223,7 +223,7 @@ export class Connection {
       // CPU profile); an absent option is left undefined, which every adapter reads as absent.
       const options: { -readonly [K in keyof ConnectOptions]: ConnectOptions[K] } = { address: this.dst };
       if (xprt.kind === "tls") options.tls = xprt.options;
-      if (this.sendProxyHeader !== undefined) options.preamble = this.sendProxyHeader.slice();
+      if (this.proxyHeader !== undefined) options.preamble = this.proxyHeader.slice();
       if (signal !== undefined) options.signal = signal;
       if (cancel !== undefined) options.cancel = cancel;
       const socket = await this.ctrl.connect(options);
@@ -315,6 +315,6 @@ export class Connection {
     this.#lazyDst = false;
     this.ctrl = undefined;
     this.xprt = undefined;
-    this.sendProxyHeader = undefined;
+    this.proxyHeader = undefined;
   }
 }

@@ -75,10 +75,7 @@ export class Lease {
     return src?.transport === "tcp" ? src.hostname : undefined;
   }
 
-  /**
-   * The client's connection: its addresses (a transparent server's destination, a PROXY
-   * header's) and TLS make the `send-proxy` header.
-   */
+  /** The client's connection: its addresses (a transparent server's destination) and TLS make the `send-proxy` header. */
   get client(): Connection | undefined {
     return this.#client;
   }

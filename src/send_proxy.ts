@@ -78,7 +78,7 @@ export interface SendProxyClient {
 /** The {@link SendProxyClient} view of a frontend connection. */
 export function clientOf(conn: Connection | undefined): SendProxyClient {
   if (conn === undefined) return { src: undefined, dst: undefined };
-  return { src: conn.src, dst: conn.dst, tls: conn.socket?.tls, received: conn.proxyHeader?.tlvs };
+  return { src: conn.src, dst: conn.dst, tls: conn.socket?.tls, received: conn.proxyTlvs };
 }
 
 /**

@@ -48,7 +48,7 @@ export type ServerSettings =
     ResolvedServerConfig,
     "name" | "address" | "id" | "weight" | "maxconn" | "maxqueue" | "backup" | "disabled" | "slowstartMs"
   >
-  & Partial<Pick<ResolvedServerConfig, "cookie" | "transparent" | "mapPorts" | "sendProxy">>;
+  & Partial<Pick<ResolvedServerConfig, "cookie" | "sendProxy" | "transparent" | "mapPorts">>;
 
 /**
  * What passive health monitoring (`observe layer4|layer7`, configuration.txt 5.2 `observe`)

@@ -182,7 +182,7 @@ describe("parseProxyHeader() v2", () => {
 
   it("LOCAL keeps the real addresses and skips the whole block, whatever it holds (section 2.2)", () => {
     for (const [fam, body] of [[0x00, []], [0x11, ADDR4], [0x77, [1, 2, 3]]] as const) {
-      const h = done(parseProxyHeader(v2(0x20, fam, body)));
+      const h = done(parseProxyHeader(v2(0x20, fam, [...body])));
       assert.equal(h.command, "LOCAL");
       assert.equal(h.family, "UNSPEC");
       assert.equal(h.source, undefined);
