@@ -15,7 +15,7 @@ import assert from "node:assert/strict";
 import type { Listener, Network, Socket } from "../../src/net.ts";
 import { type Child, startProgram, tempFile } from "../_child.ts";
 import { peer } from "../_peers.ts";
-import { concat, freePorts, nativeNetwork, Recorder, tcp, until } from "../_helpers.ts";
+import { concat, fixture, freePorts, nativeNetwork, Recorder, tcp, until } from "../_helpers.ts";
 import { ProxyServer } from "../../src/proxy.ts";
 import { parseHaproxyConfig } from "../../src/config/haproxy_cfg.ts";
 import { buildProxyHeaderV1, buildProxyHeaderV2 } from "../../src/proxy_protocol_build.ts";
@@ -25,6 +25,7 @@ import type { TcpAddress } from "../../src/net.ts";
 
 // A missing HAProxy fails this file unless PROXYKIT_ALLOW_MISSING_PEERS=1 (tests/_peers.ts).
 const { path: HAPROXY, skip } = peer("haproxy");
+const { path: OPENSSL } = peer("openssl");
 const net: Network = await nativeNetwork();
 
 const hex = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
@@ -38,11 +39,38 @@ async function open(port: number, bytes?: Uint8Array): Promise<{ socket: Socket;
   return { socket, rec };
 }
 
+/**
+ * `openssl s_client` to 127.0.0.1:`port`: SNI a.test, b.test's client certificate, the test CA
+ * trusted (the same on every runtime; Deno's TLS client cannot send a certificate with an SNI
+ * name that differs from the address).
+ */
+function tlsClient(port: number, ca: string): Child {
+  const t = (n: string) => new URL(`../fixtures/tls/${n}`, import.meta.url).pathname;
+  return startProgram(OPENSSL!, [
+    "s_client",
+    "-quiet",
+    "-connect",
+    `127.0.0.1:${port}`,
+    "-servername",
+    "a.test",
+    "-CAfile",
+    ca,
+    "-cert",
+    t("b.test.pem"),
+    "-key",
+    t("b.test.key"),
+  ], { stdin: "pipe" });
+}
+
 describe("PROXY protocol with HAProxy 2.6", { skip }, () => {
   // B: accept-proxy receiver that logs; A1/A2: plain frontends sending v1 / v2 to proxykit's
   // P1/P2 (accept-proxy, sending v1 / v2 on to B); C1/C2: plain frontends sending v1 / v2 to
   // our capture listener CAP.
-  let B = 0, A1 = 0, A2 = 0, P1 = 0, P2 = 0, C1 = 0, C2 = 0;
+  // A3 / C3: TLS frontends (a.test, client certificates verified) sending v2 with the SNI as
+  // AUTHORITY to P2 / with the SSL TLV to CAP.
+  let B = 0, A1 = 0, A2 = 0, P1 = 0, P2 = 0, C1 = 0, C2 = 0, A3 = 0, C3 = 0;
+  let pemFile: { path: string; remove(): void } | undefined;
+  let caFile: { path: string; remove(): void } | undefined;
   let haproxy: Child | undefined;
   let cfgFile: { path: string; remove(): void } | undefined;
   let proxy: ProxyServer | undefined;
@@ -52,7 +80,9 @@ describe("PROXY protocol with HAProxy 2.6", { skip }, () => {
 
   before(async () => {
     let CAP = 0;
-    [B, A1, A2, P1, P2, C1, C2, CAP] = await freePorts(net, 8) as [
+    [B, A1, A2, P1, P2, C1, C2, CAP, A3, C3] = await freePorts(net, 10) as [
+      number,
+      number,
       number,
       number,
       number,
@@ -62,6 +92,10 @@ describe("PROXY protocol with HAProxy 2.6", { skip }, () => {
       number,
       number,
     ];
+    // HAProxy wants the certificate and its key in one file.
+    pemFile = tempFile("a.test.pem", [fixture("a.test.pem"), fixture("a.test.key")]);
+    caFile = tempFile("ca.pem", [fixture("ca.pem")]);
+    const tlsBind = `ssl crt ${pemFile.path} ca-file ${caFile.path} verify optional`;
     capture = await net.listen({
       address: tcp("127.0.0.1", CAP),
       onAccept: (s) => {
@@ -104,6 +138,16 @@ describe("PROXY protocol with HAProxy 2.6", { skip }, () => {
       "  default_backend cap2",
       "backend cap2",
       `  server c 127.0.0.1:${CAP} send-proxy-v2 proxy-v2-options crc32c,ssl,unique-id,authority`,
+      "frontend A3",
+      `  bind 127.0.0.1:${A3} ${tlsBind}`,
+      "  default_backend toP2sni",
+      "backend toP2sni",
+      `  server p 127.0.0.1:${P2} send-proxy-v2 proxy-v2-options authority`,
+      "frontend C3",
+      `  bind 127.0.0.1:${C3} ${tlsBind}`,
+      "  default_backend cap3",
+      "backend cap3",
+      `  server c 127.0.0.1:${CAP} send-proxy-v2 proxy-v2-options ssl,cert-cn,ssl-cipher,authority,crc32c`,
     ];
     cfgFile = tempFile("pp.cfg", lines);
     haproxy = startProgram(HAPROXY!, ["-db", "-f", cfgFile.path]);
@@ -149,6 +193,8 @@ describe("PROXY protocol with HAProxy 2.6", { skip }, () => {
   after(async () => {
     haproxy?.child.kill("SIGKILL");
     cfgFile?.remove();
+    pemFile?.remove();
+    caFile?.remove();
     await proxy?.stop();
     await capture?.close();
   });
@@ -235,5 +281,28 @@ describe("PROXY protocol with HAProxy 2.6", { skip }, () => {
       assert.equal(hex(ours), hex(got.subarray(0, h.length)));
       assert.deepEqual(h.source, local);
     }
+  });
+
+  it("HAProxy's SSL TLV and AUTHORITY (a TLS client with a certificate) read by proxykit, the SNI passed on", async () => {
+    // C3 -> CAP: the SSL TLV as HAProxy fills it, decoded by the parser.
+    const before = captured.length;
+    const c = tlsClient(C3, caFile!.path);
+    await until(() => captured.length > before && captured[before]!.bytes > 16, 10_000, "a header");
+    const got = concat(captured[before]!.chunks);
+    const h = parseProxyHeader(got);
+    c.child.kill("SIGKILL");
+    if (h.state !== "done") return assert.fail(`HAProxy sent ${hex(got)}: ${JSON.stringify(h)}`);
+    assert.equal(h.tlvs.authority, "a.test");
+    assert.equal(typeof h.tlvs.crc32c, "number");
+    assert.equal(h.tlvs.ssl?.client, 0x07, "TLS, a certificate on this connection and on the session");
+    assert.equal(h.tlvs.ssl?.verify, 0);
+    assert.equal(h.tlvs.ssl?.cn, "b.test");
+    assert.match(h.tlvs.ssl?.version ?? "", /^TLSv1\.[23]$/);
+    assert.match(h.tlvs.ssl?.cipher ?? "", /^[A-Z0-9_-]+$/);
+    // A3 -> proxykit P2 -> B: the AUTHORITY HAProxy took from the SNI reaches B.
+    const d = tlsClient(A3, caFile!.path);
+    const line = (await haproxy!.line(new RegExp(`^B ci=\\S+ cp=\\d+ fi=127\\.0\\.0\\.1 fp=${A3} .*`), 10_000))[0];
+    d.child.kill("SIGKILL");
+    assert.match(line, /^B ci=127\.0\.0\.1 cp=\d+ fi=\S+ fp=\d+ uid=\S* auth=a\.test$/);
   });
 });
