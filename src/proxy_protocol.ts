@@ -18,7 +18,7 @@
  * @module
  */
 import type { Address } from "./net.ts";
-import { formatIp, parseIpv6 } from "./acl/_ip.ts";
+import { formatIp } from "./acl/_ip.ts";
 import { CRC32C_INIT, crc32cFinal, crc32cUpdate } from "./_crc32c.ts";
 
 /** The 12-byte v2 signature (doc/proxy-protocol.txt 2.2); it holds a NUL, never a C string. */
@@ -294,10 +294,14 @@ function parseV1(buf: Uint8Array): ProxyHeaderResult {
   }
   if (end + 1 >= buf.length) return end + 2 > PP1_MAX_LENGTH ? fail("PRX_BAD_HDR", "v1 line too long") : INCOMPLETE;
   // Four fields separated by exactly one space: src dst sport dport.
-  const cuts: number[] = [];
-  for (let i = start; i < end; i++) if (buf[i] === SP) cuts.push(i);
-  if (cuts.length !== 3) return fail("PRX_BAD_HDR", `v1 line with ${cuts.length + 1} address fields, not 4`);
-  const [a, b, c] = cuts as [number, number, number];
+  let a = -1, b = -1, c = -1, spaces = 0;
+  for (let i = start; i < end; i++) {
+    if (buf[i] !== SP) continue;
+    if (++spaces === 1) a = i;
+    else if (spaces === 2) b = i;
+    else c = i;
+  }
+  if (spaces !== 3) return fail("PRX_BAD_HDR", `v1 line with ${spaces + 1} address fields, not 4`);
   const src = tcp4 ? v1Ipv4(buf, start, a) : v1Ipv6(buf, start, a);
   const dst = tcp4 ? v1Ipv4(buf, a + 1, b) : v1Ipv6(buf, a + 1, b);
   const srcPort = v1Port(buf, b + 1, c), dstPort = v1Port(buf, c + 1, end);
@@ -329,11 +333,12 @@ function v1Port(buf: Uint8Array, from: number, to: number): number {
 
 /** A dotted quad with four decimal parts 0..255 without leading zeros, as text, or undefined. */
 function v1Ipv4(buf: Uint8Array, from: number, to: number): string | undefined {
-  let parts = 0, digits = 0, value = 0, lead = 0;
+  let parts = 0, digits = 0, value = 0, lead = 0, text = "";
   for (let i = from; i <= to; i++) {
     const c = i < to ? buf[i]! : DOT;
     if (c === DOT) {
       if (digits === 0 || value > 255 || (digits > 1 && lead === 0x30) || ++parts > 4) return undefined;
+      text = parts === 1 ? `${value}` : `${text}.${value}`;
       digits = 0;
       value = 0;
     } else if (c >= 0x30 && c <= 0x39) {
@@ -342,14 +347,62 @@ function v1Ipv4(buf: Uint8Array, from: number, to: number): string | undefined {
       value = value * 10 + c - 0x30;
     } else return undefined;
   }
-  return parts === 4 ? String.fromCharCode(...buf.subarray(from, to)) : undefined;
+  return parts === 4 ? text : undefined;
 }
 
-/** An IPv6 literal as `inet_pton(AF_INET6)` takes it (HAProxy's parser), printed canonically. */
+function hexValue(c: number): number {
+  if (c >= 0x30 && c <= 0x39) return c - 0x30;
+  if (c >= 0x61 && c <= 0x66) return c - 0x57;
+  if (c >= 0x41 && c <= 0x46) return c - 0x37;
+  return -1;
+}
+
+/**
+ * An IPv6 literal read as `inet_pton(AF_INET6)` reads it (HAProxy's v1 parser calls it): groups
+ * of 1 to 4 hex digits, one `::` standing for at least one zero group, an optional dotted quad
+ * for the last 32 bits; printed canonically (`inet_ntop()`), or undefined.
+ */
 function v1Ipv6(buf: Uint8Array, from: number, to: number): string | undefined {
-  if (to - from < 2 || to - from > 45) return undefined;
-  const bytes = parseIpv6(String.fromCharCode(...buf.subarray(from, to)));
-  return bytes === undefined ? undefined : formatIp(bytes);
+  const out = new Uint8Array(16);
+  let p = from, tp = 0, gap = -1, group = p, val = 0, digits = 0;
+  if (buf[p] === COLON && buf[++p] !== COLON) return undefined;
+  while (p < to) {
+    const ch = buf[p++]!;
+    const hv = hexValue(ch);
+    if (hv >= 0) {
+      if (++digits > 4) return undefined;
+      val = (val << 4) | hv;
+    } else if (ch === COLON) {
+      group = p;
+      if (digits === 0) {
+        if (gap >= 0) return undefined;
+        gap = tp;
+        continue;
+      }
+      if (p === to || tp + 2 > 16) return undefined;
+      out[tp++] = val >> 8;
+      out[tp++] = val & 0xff;
+      digits = val = 0;
+    } else if (ch === DOT && tp + 4 <= 16) {
+      const v4 = v1Ipv4(buf, group, to);
+      if (v4 === undefined) return undefined;
+      for (const part of v4.split(".")) out[tp++] = Number(part);
+      digits = 0;
+      break;
+    } else return undefined;
+  }
+  if (digits > 0) {
+    if (tp + 2 > 16) return undefined;
+    out[tp++] = val >> 8;
+    out[tp++] = val & 0xff;
+  }
+  if (gap >= 0) {
+    if (tp === 16) return undefined;
+    const tail = tp - gap;
+    out.copyWithin(16 - tail, gap, tp);
+    out.fill(0, gap, 16 - tail);
+  } else if (tp !== 16) return undefined;
+  return formatIp(out);
 }
 
 // ---------------------------------------------------------------------------------- v2

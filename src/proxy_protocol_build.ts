@@ -67,11 +67,35 @@ export interface ProxyHeaderV2Options {
 }
 
 const ENC = new TextEncoder();
-const LATIN1 = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0) & 0xff);
+/** The bytes of a string of code units below 256 (ASCII protocol names, the v1 line). */
+function LATIN1(s: string): Uint8Array {
+  const out = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
+  return out;
+}
+
+/** A plain dotted quad's 4 bytes (the common case, without `ipBytes()`'s splitting), or undefined. */
+function dottedQuad(h: string): Uint8Array | undefined {
+  const out = new Uint8Array(4);
+  let part = 0, digits = 0, value = 0;
+  for (let i = 0; i <= h.length; i++) {
+    const c = i < h.length ? h.charCodeAt(i) : 0x2e;
+    if (c === 0x2e) {
+      if (digits === 0 || value > 255 || part > 3) return undefined;
+      out[part++] = value;
+      digits = value = 0;
+    } else if (c >= 0x30 && c <= 0x39 && digits < 3) {
+      digits++;
+      value = value * 10 + c - 0x30;
+    } else return undefined;
+  }
+  return part === 4 ? out : undefined;
+}
 
 /** 4 bytes for an IPv4 (or IPv4-mapped) address, 16 for IPv6, undefined for anything else. */
 function inet(a: Address | undefined): Uint8Array | undefined {
-  return a?.transport === "tcp" ? ipBytes(a.hostname) : undefined;
+  if (a?.transport !== "tcp") return undefined;
+  return dottedQuad(a.hostname) ?? ipBytes(a.hostname);
 }
 
 /**
@@ -95,7 +119,8 @@ export function buildProxyHeaderV1(source: Address | undefined, destination: Add
     return LATIN1("PROXY UNKNOWN\r\n");
   }
   const v4 = s.length === 4 && d.length === 4;
-  const text = (b: Uint8Array): string => formatIp(v4 || b.length === 16 ? b : v4Mapped(b));
+  const text = (b: Uint8Array): string =>
+    v4 ? `${b[0]}.${b[1]}.${b[2]}.${b[3]}` : formatIp(b.length === 16 ? b : v4Mapped(b));
   return LATIN1(
     `PROXY ${v4 ? "TCP4" : "TCP6"} ${text(s)} ${text(d)} ${source.port} ${destination.port}\r\n`,
   );

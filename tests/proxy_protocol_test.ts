@@ -131,6 +131,10 @@ describe("parseProxyHeader() v1", () => {
         "PROXY TCP6 1::2::3 ::1 1 2\r\n",
         "PROXY TCP6 12345::1 ::1 1 2\r\n",
         "PROXY TCP6 [::1] ::1 1 2\r\n",
+        "PROXY TCP6 ::ffff:01.2.3.4 ::1 1 2\r\n", // inet_pton: no leading zero in the dotted quad
+        "PROXY TCP6 1:2:3:4:5:6:7::8 ::1 1 2\r\n", // `::` standing for no group
+        "PROXY TCP6 :1::2 ::1 1 2\r\n",
+        "PROXY TCP6 1::2: ::1 1 2\r\n",
         "PROXY TCP4 1.2.3.4 1.2.3.4 1 2\n", // lone LF
         "PROXY TCP4 1.2.3.4 1.2.3.4 1 2\rX", // CR without LF
         "PROXY TCP4 1.2.3.4 1.2.3.4 1 2\r\r\n",
