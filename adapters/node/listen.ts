@@ -132,7 +132,9 @@ class NodeListener implements Listener {
 
   /** New settings for the handshakes that start from now on; a plain listener throws `ETLS`. */
   setTls(options: TlsServerOptions): void {
-    if (this.#engine === undefined) throw netError("ETLS", `setTls: ${describeAddress(this.address)} is not a TLS listener`);
+    if (this.#engine === undefined) {
+      throw netError("ETLS", `setTls: ${describeAddress(this.address)} is not a TLS listener`);
+    }
     this.#engine.setTls(options);
   }
 }

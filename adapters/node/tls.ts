@@ -93,12 +93,13 @@ function chainOnly(): undefined {
 
 /**
  * `tls.connect` options on top of `raw`, under the SNI rule of `_tls_name.ts`. The certificate
- * name checked is `verifyName` when given (HAProxy's `verifyhost`), else the SNI / address;
+ * name checked is `verifyName` when given (HAProxy's `verifyhost`), else `serverName`; with
+ * neither, the chain only (HAProxy's `verify required` without `sni` nor `verifyhost`).
  * `verify: false` is `rejectUnauthorized: false`, which skips chain and name checks alike.
  */
 export function tlsClientOptions(raw: NetSocket, o: TlsClientOptions, address: Address): ConnectionOptions {
-  const { verifyName, sni } = tlsClientName(o, address);
-  const name = o.verifyName ?? verifyName;
+  const { sni } = tlsClientName(o, address);
+  const name = o.verifyName ?? o.serverName;
   const options: ConnectionOptions = {
     socket: raw,
     secureContext: clientContext(o),

@@ -161,7 +161,10 @@ export class TlsEngine {
         reject,
       };
       (raw as WithPending)[PENDING] = p;
-      p.timer = setTimeout(() => this.#refuse(raw, p, netError("ETLS", `${this.#where(p)}: handshake timeout`)), this.#hsMs);
+      p.timer = setTimeout(
+        () => this.#refuse(raw, p, netError("ETLS", `${this.#where(p)}: handshake timeout`)),
+        this.#hsMs,
+      );
       (p.timer as { unref?: () => void }).unref?.();
       raw.on("error", ignore);
       raw.once("close", () => {
@@ -219,7 +222,11 @@ export class TlsEngine {
       // TLS 1.3 the verdict comes after the client's Finished, so the client sees a close.
       if (presented && !t.authorized) {
         t.destroy();
-        return this.#refuse(raw, p, netError("ETLSVERIFY", `${this.#where(p)}: client certificate not trusted: ${String(t.authorizationError)}`));
+        return this.#refuse(
+          raw,
+          p,
+          netError("ETLSVERIFY", `${this.#where(p)}: client certificate not trusted: ${String(t.authorizationError)}`),
+        );
       }
       if (!presented && s.required) {
         t.destroy();
@@ -228,7 +235,16 @@ export class TlsEngine {
     }
     this.#settle(raw, p);
     const name = p.sni ?? (typeof t.servername === "string" && t.servername !== "" ? t.servername : undefined);
-    p.resolve(new NodeSocket(t, p.resetVia, p.local, p.local === null ? null : undefined, serverTlsInfo(t, name, s.askedForCert), this.#mark));
+    p.resolve(
+      new NodeSocket(
+        t,
+        p.resetVia,
+        p.local,
+        p.local === null ? null : undefined,
+        serverTlsInfo(t, name, s.askedForCert),
+        this.#mark,
+      ),
+    );
   }
 
   /** `tlsClientError`: the handshake failed. */

@@ -1,0 +1,3 @@
+import { conformance } from "./conformance.ts";
+import { network } from "../../adapters/node.ts";
+conformance("node adapter under this runtime", network);
