@@ -83,7 +83,7 @@ function build(o: TlsServerOptions, engine: TlsEngine, hsMs: number): Settings {
     // A context returned by SNICallback replaces the server's CA store: each carries the CAs.
     contexts = o.certificates.map((c) => createSecureContext({ ...common, cert: c.cert, key: c.key }));
   } catch (err) {
-    throw toNetError(err, "tls.certificates");
+    throw netError("ETLS", `tls.certificates: ${err instanceof Error ? err.message : String(err)}`, err);
   }
   const index = new CertificateIndex(o.certificates);
   const options: TlsOptions = {
