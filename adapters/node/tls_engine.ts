@@ -13,7 +13,7 @@
  * @module
  */
 import { Buffer } from "node:buffer";
-import { randomBytes } from "node:crypto";
+import { createPrivateKey, randomBytes, X509Certificate } from "node:crypto";
 import type { Socket as NetSocket } from "node:net";
 import { createSecureContext, createServer as tlsCreateServer } from "node:tls";
 import type { SecureContext, Server as TlsServer, TlsOptions, TLSSocket } from "node:tls";
@@ -80,6 +80,12 @@ function build(o: TlsServerOptions, engine: TlsEngine, hsMs: number): Settings {
   } as const;
   let contexts: SecureContext[];
   try {
+    // Deno's createSecureContext accepts anything and fails at the first handshake.
+    for (const c of o.certificates) {
+      if (!new X509Certificate(c.cert).checkPrivateKey(createPrivateKey(c.key))) {
+        throw new Error("the key does not match the certificate");
+      }
+    }
     // A context returned by SNICallback replaces the server's CA store: each carries the CAs.
     contexts = o.certificates.map((c) => createSecureContext({ ...common, cert: c.cert, key: c.key }));
   } catch (err) {
