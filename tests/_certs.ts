@@ -1,10 +1,10 @@
 /**
  * Test certificates made at test time with `openssl` in a temporary folder, once per process:
- * a private CA, server leaves for `a.test`, `b.test` and `*.wild.test` (each also valid for
- * `localhost` / 127.0.0.1 would blur which one was served, so they are not), a client
- * certificate `/C=FR/O=Acme/CN=client1` from that CA, and a second CA with its own client
- * certificate (`/CN=stranger`), which listeners trusting the first CA must refuse. EC P-256
- * keys: generating them takes milliseconds.
+ * a private CA, server leaves for `a.test`, `b.test` and `*.wild.test` (DNS names only, so that
+ * the certificate a test got tells which one was chosen), a client certificate
+ * `/C=FR/O=Acme/CN=client1` from that CA, and a second CA with its own client certificate
+ * (`/CN=stranger`), which listeners trusting the first CA must refuse. EC P-256 keys:
+ * generating them takes milliseconds.
  *
  * Every entry gives the PEM text and the file path, so the same certificates serve the
  * adapters (PEM strings) and real peers (`openssl s_client -cert`, haproxy `crt`).
@@ -54,7 +54,7 @@ function run(dir: string, args: string[]): void {
   if (r.status !== 0) throw new Error(`openssl ${args.join(" ")} failed: ${r.stderr || r.error}`);
 }
 
-/** `-subj` text from HAProxy's DN format (the same slashes). */
+/** The files of `name` as {@link CertFiles}; `subject` is the `-subj` text it was made with. */
 function files(dir: string, name: string, subject: string): CertFiles {
   const certPath = join(dir, `${name}.pem`);
   const keyPath = join(dir, `${name}.key`);
