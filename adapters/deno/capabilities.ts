@@ -39,7 +39,7 @@ export function capabilities(nodeTls: boolean): NetCapabilities {
     distinguishesUnreachable: true,
     notes: {
       tlsPeerInfo:
-        "sockets of Deno.listenTls / Deno.startTls expose only the ALPN protocol (no TLS version, no peer certificate); " +
+        "sockets of Deno.listenTls / Deno.startTls expose only the ALPN protocol (no TLS version, no peer certificate, no SNI on the server side); " +
         "listeners asking for client certificates, and createNetwork({ nodeTls: true }) listeners, go through node:tls and report them",
       ...(nodeTls ? {} : {
         tlsReload:

@@ -93,6 +93,7 @@ export function listen(options: ListenOptions, mark: number, hsMs = DEFAULT_HAND
 export function startServerTls(socket: Socket, head?: Uint8Array): Promise<Socket> {
   const d = DEFERRED.get(socket);
   if (d === undefined || !(socket instanceof NodeSocket)) {
+    socket.abort();
     return Promise.reject(netError("ETLS", "startServerTls: not a socket accepted by a tlsDeferred listener"));
   }
   DEFERRED.delete(socket);

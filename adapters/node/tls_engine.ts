@@ -47,6 +47,8 @@ interface Pending {
   sni: string | undefined;
   settled: boolean;
   timer: ReturnType<typeof setTimeout> | undefined;
+  /** The raw socket's `close` listener while the handshake runs. */
+  onClose: (() => void) | undefined;
   resolve(s: NodeSocket): void;
   reject(e: NetError): void;
 }
@@ -163,6 +165,7 @@ export class TlsEngine {
         sni: undefined,
         settled: false,
         timer: undefined,
+        onClose: undefined,
         resolve,
         reject,
       };
@@ -173,10 +176,11 @@ export class TlsEngine {
       );
       (p.timer as { unref?: () => void }).unref?.();
       raw.on("error", ignore);
-      raw.once("close", () => {
+      p.onClose = () => {
         const why = p.settings.required ? " (a client certificate refused?)" : "";
         this.#refuse(raw, p, netError("ETLS", `${this.#where(p)}: closed during the TLS handshake${why}`));
-      });
+      };
+      raw.once("close", p.onClose);
       this.#peek(raw, p);
     });
   }
@@ -265,6 +269,7 @@ export class TlsEngine {
   #settle(raw: WithPending, p: Pending): void {
     p.settled = true;
     if (p.timer !== undefined) clearTimeout(p.timer);
+    if (p.onClose !== undefined) raw.off("close", p.onClose);
     delete raw[PENDING];
   }
 
