@@ -46,6 +46,7 @@ import { PERSIST_KEYWORDS } from "./_cfg_persist.ts";
 import { buildHttp, checkSwitching } from "./_cfg_http_build.ts";
 import { buildFwd, FWD_KEYWORDS } from "./_cfg_fwdproxy.ts";
 import { NAME_PATTERN, resolveConfig } from "./defaults.ts";
+import type { BindConfig } from "./tls_types.ts";
 import type {
   BackendConfig,
   BackendTimeouts,
@@ -79,6 +80,13 @@ export interface HaproxyConfigOptions {
    * @default undefined (an `errorfile` line is an error)
    */
   readonly readFile?: (path: string) => string | Uint8Array;
+  /**
+   * Lists a folder the configuration names (`crt DIR`): the entry names, or `undefined` when
+   * the path is not a folder (it is then read as a file); a thrown error means it cannot be
+   * read (`unable to stat SSL certificate from file ...`). A program passes its runtime's API.
+   * @default undefined (every `crt` path is read as a file)
+   */
+  readonly readDir?: (path: string) => readonly string[] | undefined;
 }
 
 /** Copies the defined entries only, so optional properties stay absent (exactOptionalPropertyTypes). */
@@ -192,6 +200,7 @@ export function parseHaproxyConfig(text: string, fileName: string, options: Hapr
       line,
       global,
       readFile: options.readFile,
+      readDir: options.readDir,
       error: (msg) => fail(line, msg),
       fail: (msg) => fail(line, `'${name}' in section '${where}': ${msg}`),
       warn: (msg) => warn(line, `'${name}' in section '${where}': ${msg}`),
@@ -268,7 +277,7 @@ function buildBackend(sec: Section, warn: (line: number, msg: string) => void): 
   const { s } = sec;
   const healthCheck = buildHealthCheck(sec, warn);
   const lb = buildPersistence(sec, warn);
-  const servers = sec.servers.map(({ name, address, opts: o }): ServerConfig => {
+  const servers = sec.servers.map(({ name, address, opts: o, tls }): ServerConfig => {
     const check = o.check === true
       ? compact<CheckConfig>({
         interMs: o.interMs,
@@ -277,6 +286,8 @@ function buildBackend(sec: Section, warn: (line: number, msg: string) => void): 
         rise: o.rise,
         fall: o.fall,
         port: o.port,
+        ssl: o.checkSsl,
+        sni: o.checkSni,
       })
       : undefined;
     return compact<ServerConfig>({
@@ -297,6 +308,7 @@ function buildBackend(sec: Section, warn: (line: number, msg: string) => void): 
       poolMaxConn: o.poolMaxConn,
       poolPurgeDelayMs: o.poolPurgeDelayMs,
       maxReuse: o.maxReuse,
+      tls,
     });
   });
   const t = s.timeouts;
@@ -425,7 +437,7 @@ function buildFrontend(
   }
   return compact<FrontendConfig>({
     name: sec.name,
-    binds: sec.binds,
+    binds: httpAlpn(sec, report.warn),
     ...buildHttp(sec, "frontend", report.warn),
     defaultBackend,
     clientTimeoutMs: s.timeouts.client,
@@ -435,5 +447,21 @@ function buildFrontend(
     httpKeepAliveTimeoutMs: s.timeouts.httpKeepAlive,
     httpConnectionMode: s.connMode,
     httpBufferRequest: s.bufferRequest,
+  });
+}
+
+/**
+ * `alpn h2,http/1.1` on a `mode http` frontend: proxykit speaks HTTP/1.1 only, so `h2` is
+ * dropped with a warning (clients then use HTTP/1.1, as with HAProxy without `alpn`).
+ */
+function httpAlpn(sec: Section, warn: (line: number, msg: string) => void): BindConfig[] {
+  if ((sec.s.mode ?? "tcp") !== "http") return sec.binds;
+  return sec.binds.map((b) => {
+    const alpn = b.tls?.alpnProtocols;
+    if (b.tls === undefined || alpn === undefined || !alpn.includes("h2")) return b;
+    warn(sec.line, `${sec.kind} '${sec.name}': 'alpn h2' dropped: proxykit speaks HTTP/1.1 only in mode http`);
+    const rest = alpn.filter((p) => p !== "h2");
+    const { alpnProtocols: _, ...tls } = b.tls;
+    return { ...b, tls: rest.length > 0 ? { ...tls, alpnProtocols: rest } : tls };
   });
 }

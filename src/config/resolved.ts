@@ -61,6 +61,10 @@ export interface ResolvedCheckConfig {
   readonly fall: number;
   /** `port` of the checks; `undefined`: the server's own port. */
   readonly port: number | undefined;
+  /** Checks run over TLS (`check-ssl`, or a `ssl` server checked on its own port). @default false */
+  readonly ssl?: boolean;
+  /** `check-sni`. @default undefined (no SNI) */
+  readonly sni?: string | undefined;
 }
 
 /** A server with every default applied (see {@link ServerConfig}). */
