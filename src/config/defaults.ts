@@ -328,10 +328,12 @@ function resolveServer(v: unknown, path: string): Omit<ResolvedServerConfig, "id
       rise: int(c.rise, `${path}.check.rise`, 1, MAX_COUNT, DEFAULT_RISE),
       fall: int(c.fall, `${path}.check.fall`, 1, MAX_COUNT, DEFAULT_FALL),
       port: c.port === undefined ? undefined : int(c.port, `${path}.check.port`, 1, 65535),
-      // HAProxy checks an `ssl` server over TLS unless `port` sends the checks elsewhere.
-      ssl: c.ssl === undefined ? s.tls !== undefined && c.port === undefined : bool(c.ssl, `${path}.check.ssl`),
-      sni: checkSni(c.sni, `${path}.check.sni`),
     };
+    // HAProxy checks an `ssl` server over TLS unless `port` sends the checks elsewhere.
+    const ssl = c.ssl === undefined ? s.tls !== undefined && c.port === undefined : bool(c.ssl, `${path}.check.ssl`);
+    const sni = checkSni(c.sni, `${path}.check.sni`);
+    if (ssl) check = { ...check, ssl };
+    if (sni !== undefined) check = { ...check, sni };
   }
   if (s.observe !== undefined && s.observe !== "layer4" && s.observe !== "layer7") {
     bad(`${path}.observe`, `must be "layer4" or "layer7"`, s.observe);
