@@ -139,7 +139,17 @@ export function sampleContext(
   backend?: string,
   response?: ResponseHead,
 ): SampleContext {
-  return { request, response, frontend, backend, src: session.srcEndpoint, dst: session.dstEndpoint };
+  const tls = session.conn.tls;
+  return {
+    request,
+    response,
+    frontend,
+    backend,
+    src: session.srcEndpoint,
+    dst: session.dstEndpoint,
+    tls,
+    secure: tls !== undefined,
+  };
 }
 
 /** The request of a log line without one (a refused request, a TCP stream): samples find nothing. */
@@ -450,8 +460,12 @@ export class HttpTxn implements CancelToken {
     if (!shared && !session.hasPrivate) return undefined;
     // The session's own connection to that server first (HAProxy's session list: private
     // connections, every connection under `http-reuse never`), then the server's pool.
+    const lease = this.lease!;
     return (srv) => {
-      const c = session.takePrivate(srv) ?? (shared ? srv.pool?.take(safeOnly, srv.served - 1) : undefined);
+      // A TLS connection serves again only the same SNI (the transport is cached per SNI).
+      const xprt = srv.tls?.transport(lease);
+      const c = session.takePrivate(srv, xprt) ??
+        (shared ? srv.pool?.take(safeOnly, srv.served - 1, xprt) : undefined);
       if (c !== undefined) this.reused = true;
       return c;
     };

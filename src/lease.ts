@@ -12,6 +12,7 @@
 import type { Server } from "./server.ts";
 import type { Connection } from "./connection.ts";
 import type { RequestHead } from "./http/head.ts";
+import type { TlsInfo } from "./net.ts";
 
 /** Called once by {@link Lease.release}: the backend gives the slot back and counts the stream out. */
 export type LeaseRelease = (lease: Lease, bytesIn: number, bytesOut: number) => void;
@@ -73,6 +74,11 @@ export class Lease {
   get sourceKey(): string | undefined {
     const src = this.#client?.src;
     return src?.transport === "tcp" ? src.hostname : undefined;
+  }
+
+  /** The client connection's TLS, which a server's `sni ssl_fc_sni` passes on. */
+  get clientTls(): TlsInfo | undefined {
+    return this.#client?.tls;
   }
 
   /** Whether a server slot is held now. */

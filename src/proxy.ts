@@ -28,7 +28,8 @@
  *
  * @module
  */
-import type { Address, Network, Socket } from "./net.ts";
+import type { Address, ListenOptions, Network, Socket } from "./net.ts";
+import type { ResolvedBind } from "./config/resolved.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import { ProxyError } from "./errors.ts";
 import { Connection } from "./connection.ts";
@@ -36,6 +37,7 @@ import { Backend, type BackendCounters } from "./backend.ts";
 import { Frontend, type FrontendCounters } from "./frontend.ts";
 import { Stream, type StreamContext } from "./stream.ts";
 import {
+  formatConnectionError,
   formatHttpJsonLog,
   formatHttpLog,
   formatJsonLog,
@@ -283,9 +285,10 @@ export class ProxyServer implements AsyncDisposable {
     this.#started = true;
     try {
       for (const fe of this.#frontends) {
-        for (const { address } of fe.settings.binds) {
+        for (const bind of fe.settings.binds) {
+          const address = bind.address;
           try {
-            fe.listeners.push(await this.#net.listen({ address, onAccept: (s) => this.#accept(fe, s) }));
+            fe.listeners.push(await this.#net.listen(this.#listenOptions(fe, bind)));
           } catch (e) {
             const code = (e as { code?: string }).code ?? "error";
             throw new ProxyError(
@@ -327,6 +330,31 @@ export class ProxyServer implements AsyncDisposable {
     for (const s of this.#sessions) s.kill();
     await this.#whenIdle();
     for (const be of this.#backends) for (const srv of be.servers) srv.pool?.clear();
+  }
+
+  /**
+   * What one bind listens with. A TLS bind without `accept-proxy` terminates TLS in the
+   * listener; a failed handshake never becomes a stream and logs HAProxy's error line where
+   * the frontend logs (configuration.txt 8.2.5).
+   */
+  #listenOptions(fe: Frontend, bind: ResolvedBind): ListenOptions {
+    const onAccept = (s: Socket) => this.#accept(fe, s);
+    if (bind.tls === undefined || bind.acceptProxy) return { address: bind.address, onAccept };
+    const clientAuth = bind.tls.requestClientCert === true;
+    return {
+      address: bind.address,
+      onAccept,
+      tls: bind.tls,
+      onHandshakeError: (error, remote) => {
+        const log = fe.settings.log;
+        if (log === undefined || this.#log === undefined) return;
+        // ssl_sock.c: a client certificate that failed verification, else the generic reason.
+        const reason = clientAuth && error.code === "ETLSVERIFY"
+          ? "SSL client certificate not trusted"
+          : "SSL handshake failure";
+        this.#log(formatConnectionError(remote, this.#clock.now(), fe.name, bind.name, reason), log.target);
+      },
+    };
   }
 
   /** `await using proxy = new ProxyServer(...)`: the same as {@link stop} without grace. */
@@ -514,6 +542,7 @@ export class ProxyServer implements AsyncDisposable {
       status: t.status,
       requestLine: t.requestLine,
       cookieStatus: t.cookieStatus,
+      tls: t.session.conn.tls,
     };
   }
 
@@ -541,6 +570,7 @@ export class ProxyServer implements AsyncDisposable {
       redispatched: lease.redispatched,
       serverQueue: lease.serverQueuePos,
       backendQueue: lease.backendQueuePos,
+      tls: s.clientConn.tls,
     };
   }
 
@@ -558,5 +588,5 @@ export class ProxyServer implements AsyncDisposable {
 /** What a `log-format` line of a TCP stream reads: no request, the connection's addresses. */
 function tcpSampleContext(conn: Connection, frontend: string, backend: string): SampleContext {
   const ep = (a: Address | undefined) => (a?.transport === "tcp" ? { address: a.hostname, port: a.port } : undefined);
-  return { request: NO_REQUEST, frontend, backend, src: ep(conn.src), dst: ep(conn.dst) };
+  return { request: NO_REQUEST, frontend, backend, src: ep(conn.src), dst: ep(conn.dst), tls: conn.tls };
 }
