@@ -65,7 +65,7 @@ describe("TLS termination (core)", () => {
   it("a TLS bind listens with its TLS settings and a handshake error handler; accept-proxy binds are left to the accept pipeline", async () => {
     const { h, net } = await start(TCP("10.0.0.1:80 ssl crt /a.pem alpn h2,http/1.1 strict-sni"));
     const l = net.listens[0]!;
-    assert.equal(l.tls?.certificates[0]!.serverNames?.[0], "a.test");
+    assert.equal(l.tls!.certificates[0]!.serverNames?.[0], "a.test");
     assert.deepEqual(l.tls?.alpnProtocols, ["h2", "http/1.1"]);
     assert.equal(l.tls?.strictSni, true);
     assert.equal(typeof l.onHandshakeError, "function");
