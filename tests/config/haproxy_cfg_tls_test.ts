@@ -250,9 +250,9 @@ describe("server ... ssl", () => {
   it("check over TLS: automatic with ssl unless port moves it, check-ssl, check-sni", () => {
     const checkOf = (opts: string) => resolveConfig(parse(be(opts)).cfg).backends[0]!.servers[0]!.check!;
     assert.equal(checkOf("ssl verify none check").ssl, true);
-    assert.equal(checkOf("ssl verify none check port 81").ssl, false);
+    assert.equal(checkOf("ssl verify none check port 81").ssl ?? false, false);
     assert.equal(checkOf("check check-ssl verify none").ssl, true);
-    assert.equal(checkOf("check").ssl, false);
+    assert.equal(checkOf("check").ssl ?? false, false);
     assert.equal(checkOf("ssl verify none check check-sni c.test").sni, "c.test");
   });
 
