@@ -56,7 +56,8 @@ import { compileHttpPolicy, compileProxyPolicies, type HttpPolicy } from "./http
 import { DEFAULT_H1_LIMITS } from "./http/limits.ts";
 import { createHealthCheckers, type HealthChecker } from "./health.ts";
 import type { ServerView } from "./server.ts";
-import type { ProxyConfig } from "./config/types.ts";
+import type { BindTlsConfig, ProxyConfig } from "./config/types.ts";
+import { resolveBindTls } from "./config/_resolve_tls.ts";
 import { resolveConfig, type ResolvedProxyConfig } from "./config/defaults.ts";
 import { formatAddress } from "./address.ts";
 import { checkCapabilities, checkWired, toBackendSettings, toFrontendSettings } from "./_settings.ts";
@@ -355,6 +356,37 @@ export class ProxyServer implements AsyncDisposable {
         this.#log(formatConnectionError(remote, this.#clock.now(), fe.name, bind.name, reason), log.target);
       },
     };
+  }
+
+  /**
+   * Replaces the TLS settings (certificates, CAs, ALPN...) of a running TLS bind, for the
+   * handshakes that start from now on; established connections keep theirs (HAProxy's
+   * `set ssl cert` + `commit ssl cert`, management.txt 9.3, which the runtime API wires).
+   * `bind` is the bind's `name`, else its 1-based position in the frontend. Certificates
+   * without `serverNames` answer the names they carry, as at load time.
+   * @throws {ProxyError} `ERR_CONFIG_INVALID` for an unknown frontend or bind, a plain bind,
+   *   or invalid settings (naming the key); `ERR_CAPABILITY_MISSING` when the adapter cannot
+   *   change a listener's certificates (`tlsReload`). The old settings then stay.
+   */
+  setBindTls(frontend: string, bind: string, tls: BindTlsConfig): void {
+    const fe = this.#frontends.find((f) => f.name === frontend);
+    const i = fe?.settings.binds.findIndex((b) => b.name === bind) ?? -1;
+    const where = `frontend '${frontend}' bind '${bind}'`;
+    if (fe === undefined || i < 0) throw new ProxyError("ERR_CONFIG_INVALID", `${where}: no such bind`);
+    if (fe.settings.binds[i]!.tls === undefined) throw new ProxyError("ERR_CONFIG_INVALID", `${where}: not a TLS bind`);
+    const caps = this.#net.capabilities;
+    if (!caps.tlsReload) {
+      throw new ProxyError(
+        "ERR_CAPABILITY_MISSING",
+        `${where}: needs 'tlsReload', which the ${this.#net.name} adapter lacks: ${
+          caps.notes.tlsReload ?? "not supported"
+        }`,
+      );
+    }
+    const resolved = resolveBindTls(tls, `${where}.tls`);
+    const listener = fe.listeners[i];
+    if (listener?.setTls === undefined) throw new ProxyError("ERR_CONFIG_INVALID", `${where}: not listening`);
+    listener.setTls(resolved);
   }
 
   /** `await using proxy = new ProxyServer(...)`: the same as {@link stop} without grace. */

@@ -14,6 +14,7 @@ import type {
   Socket,
   TlsClientOptions,
   TlsInfo,
+  TlsServerOptions,
 } from "../src/net.ts";
 import type { MemoryNetwork } from "../adapters/memory.ts";
 import { netError } from "../adapters/_errors.ts";
@@ -53,6 +54,8 @@ export class FakeTlsNetwork implements Network {
   readonly connects: TlsClientOptions[] = [];
   /** The options of every listen. */
   readonly listens: ListenOptions[] = [];
+  /** What `setTls` of a TLS listener received, in order. */
+  readonly reloads: TlsServerOptions[] = [];
   /** What a TLS connect with these options ends with: undefined connects. */
   verdict: (o: TlsClientOptions) => NetError | undefined = () => undefined;
   /** The `tls` of sockets accepted on TLS listeners. */
@@ -69,6 +72,7 @@ export class FakeTlsNetwork implements Network {
       tlsServerClientAuth: true,
       tlsPeerInfo: true,
       tlsClientNoVerify: true,
+      tlsReload: true,
       notes: {},
     };
   }
@@ -77,7 +81,16 @@ export class FakeTlsNetwork implements Network {
     this.listens.push(options);
     if (options.tls === undefined) return this.#inner.listen(options);
     const onAccept = options.onAccept;
-    return this.#inner.listen({ address: options.address, onAccept: (s) => onAccept(withTls(s, this.acceptInfo)) });
+    return this.#inner.listen({ address: options.address, onAccept: (s) => onAccept(withTls(s, this.acceptInfo)) })
+      .then((l) =>
+        new Proxy(l, {
+          get: (target, prop) => {
+            if (prop === "setTls") return (o: TlsServerOptions) => this.reloads.push(o);
+            const v = Reflect.get(target, prop, target);
+            return typeof v === "function" ? v.bind(target) : v;
+          },
+        })
+      );
   }
 
   async connect(options: ConnectOptions): Promise<Socket> {

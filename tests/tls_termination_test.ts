@@ -146,4 +146,19 @@ describe("TLS termination (core)", () => {
     c.close();
     await h.proxy.stop();
   });
+
+  it("setBindTls() hands new certificates to the running listener; plain or unknown binds are refused", async () => {
+    const { h, net } = await start(TCP("10.0.0.1:80 ssl crt /a.pem name web", ["  bind 10.0.0.2:80"]));
+    const b = { cert: fixture("b.test.pem"), key: fixture("b.test.key") };
+    h.proxy.setBindTls("fe", "web", { certificates: [b] });
+    assert.equal(net.reloads.length, 1);
+    assert.deepEqual(net.reloads[0]!.certificates[0]!.serverNames, ["b.test"]);
+    const refused = (bind: string, tls: unknown, re: RegExp) =>
+      assert.throws(() => h.proxy.setBindTls("fe", bind, tls as never), (e: Error) => re.test(e.message));
+    refused("2", { certificates: [b] }, /not a TLS bind/);
+    refused("nope", { certificates: [b] }, /no such bind/);
+    refused("web", { certificates: [] }, /tls\.certificates: must hold at least one certificate/);
+    assert.equal(net.reloads.length, 1, "invalid settings leave the old ones in place");
+    await h.proxy.stop();
+  });
 });

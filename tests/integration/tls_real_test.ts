@@ -96,7 +96,14 @@ describe(`TLS termination through ProxyServer on ${net.name}`, { skip: openssl.s
   it("one certificate works on every adapter with a TLS server", async () => {
     const echo = await echoServer();
     const { proxy } = await startProxy(tlsFrontend([cert(certs.b)], echo));
-    assert.equal(await servedCn(openssl.path!, portOf(proxy.addresses[0]), "b.test"), "b.test");
+    const port = portOf(proxy.addresses[0]);
+    assert.equal(await servedCn(openssl.path!, port, "b.test"), "b.test");
+    // New certificates without a restart, where the adapter can (`tlsReload`).
+    if (!caps.tlsReload) {
+      return refusesCapability(() => proxy.setBindTls("fe", "1", { certificates: [cert(certs.a)] }), "tlsReload");
+    }
+    proxy.setBindTls("fe", "1", { certificates: [cert(certs.a)] });
+    assert.equal(await servedCn(openssl.path!, port, "b.test"), "a.test");
   });
 });
 
@@ -233,6 +240,15 @@ describe(`TLS origination to TLS origins on ${net.name}`, () => {
     await until(() => lines.length === 1, 5000, "the log line");
     assert.match(lines[0]!, / be\/s1 \S+ 0 SC \d+\/\d+\/\d+\/\d+\/2 /);
     assert.equal(counted.count.tls, 3);
+  });
+
+  it("an expired certificate fails the connect too", async () => {
+    const origin = await tlsEchoOrigin(net, { certificates: [cert(certs.expired)] });
+    after(() => origin.listener.close());
+    const { proxy, lines } = await startProxy(tcpProxy({ caCerts: [certs.ca.cert], sni: "str(a.test)" }, origin.port));
+    assert.equal(await exchange(portOf(proxy.addresses[0]), "hello"), "");
+    await until(() => lines.length === 1, 5000, "the log line");
+    assert.match(lines[0]!, / be\/s1 \S+ 0 SC \d+\/\d+\/\d+\/\d+\/2 /);
   });
 
   it("a certificate not matching the SNI is not retried (retries shown at the maximum)", async () => {
