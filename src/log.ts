@@ -99,6 +99,19 @@ function frontendField(r: StreamLogRecord): string {
  * HAProxy's error log line for a connection that failed before any stream (configuration.txt
  * 8.2.5): `127.0.0.1:55372 [30/Nov/2026:04:16:16.725] fe/1: SSL handshake failure`, the bind
  * named by its `name` or its 1-based position.
+ *
+ * @example
+ * ```ts
+ * import { formatConnectionError } from "@proxykit/proxykit";
+ *
+ * const line = formatConnectionError(
+ *   { transport: "tcp", hostname: "127.0.0.1", port: 55372 },
+ *   Date.now(),
+ *   "fe",
+ *   "1",
+ *   "SSL handshake failure",
+ * );
+ * ```
  */
 export function formatConnectionError(
   client: Address | undefined,
