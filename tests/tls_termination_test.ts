@@ -127,6 +127,7 @@ describe("TLS termination (core)", () => {
       "  http-request set-header X-RFC2253 %[ssl_c_s_dn(,0,rfc2253)]",
       "  default_backend be",
       "backend be",
+      "  option forwarded proto",
       "  server s1 10.1.0.1:8000",
     ]);
     const origin = await new Origin().listen(h.net, srvAddr(1));
@@ -142,6 +143,7 @@ describe("TLS termination (core)", () => {
     assert.equal(hd.get("x-ssl"), "TLSv1.3,1,0,1");
     assert.equal(hd.get("x-forwarded-proto"), "https");
     assert.equal(hd.get("x-rfc2253"), "CN=client1,O=Acme,C=FR");
+    assert.equal(hd.get("forwarded"), "proto=https");
     assert.match(h.lines[0]!, /\] fe~ be\/s1 /);
     c.close();
     await h.proxy.stop();
