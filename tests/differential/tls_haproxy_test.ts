@@ -237,3 +237,62 @@ describe("TLS: proxykit against HAProxy 2.6", { skip: skip || openssl.skip || cu
     assert.equal(strip(h.handshakeLog), "tls_fe/1: SSL handshake failure");
   });
 });
+
+/** The SNIs the certificate choice is compared on (undefined: none sent). */
+const SNIS = ["a.test", "b.test", "B.TEST", "x.wild.test", "a.b.wild.test", "wild.test", "unknown.test", undefined];
+
+/** Which certificate (subject CN) `engine` serves for each of {@link SNIS}, or the CLI's refusal. */
+async function servedBy(engine: "haproxy" | "proxykit"): Promise<(string | undefined)[] | string> {
+  const [port] = (await freePorts(net, 1)) as [number];
+  const cfg = tempFile("sni.cfg", []);
+  const dir = cfg.path.slice(0, cfg.path.lastIndexOf("/"));
+  for (const [name, c] of [["a", certs.a], ["b", certs.b], ["wild", certs.wild]] as const) {
+    writeFileSync(join(dir, `${name}.pem`), c.pem);
+  }
+  writeFileSync(
+    cfg.path,
+    [
+      "defaults",
+      "    mode tcp",
+      "    timeout connect 1s",
+      "    timeout client 5s",
+      "    timeout server 5s",
+      "frontend fe",
+      `    bind 127.0.0.1:${port} ssl crt ${dir}/a.pem crt ${dir}/b.pem crt ${dir}/wild.pem`,
+      "    default_backend be",
+      "backend be",
+      "    server s1 127.0.0.1:1",
+      "",
+    ].join("\n"),
+  );
+  const child: Child = engine === "haproxy"
+    ? startProgram(HAPROXY!, ["-db", "-f", cfg.path])
+    : startProxy(["--config", cfg.path]);
+  try {
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      if (child.child.exitCode !== null) return child.stderr();
+      const cn = await servedCn(openssl.path!, port, "a.test");
+      if (cn !== undefined) break;
+      if (Date.now() > deadline) throw new Error(`${engine} is not serving TLS (stderr: ${child.stderr()})`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const out: (string | undefined)[] = [];
+    for (const sni of SNIS) out.push(await servedCn(openssl.path!, port, sni));
+    return out;
+  } finally {
+    child.child.kill("SIGTERM");
+    await within(child.exited, 10_000, `${engine} exit`).catch(() => child.child.kill("SIGKILL"));
+    cfg.remove();
+  }
+}
+
+describe("TLS certificate choice by SNI: proxykit against HAProxy 2.6", { skip: skip || openssl.skip }, () => {
+  it("exact names, case, one-label wildcards and the default agree (or proxykit refuses where the adapter cannot)", async () => {
+    const h = await servedBy("haproxy");
+    assert.deepEqual(h, ["a.test", "b.test", "b.test", "*.wild.test", "a.test", "a.test", "a.test", "a.test"]);
+    const p = await servedBy("proxykit");
+    if (net.capabilities.tlsSniMultiCert) assert.deepEqual(p, h);
+    else assert.match(p as string, /needs 'tlsSniMultiCert'/);
+  });
+});
