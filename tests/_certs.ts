@@ -1,144 +1,125 @@
 /**
- * Test certificates made at test time with `openssl` in a temporary folder, once per process:
- * a private CA, server leaves for `a.test`, `b.test` and `*.wild.test` (DNS names only, so that
- * the certificate a test got tells which one was chosen), a client certificate
- * `/C=FR/O=Acme/CN=client1` from that CA, and a second CA with its own client certificate
- * (`/CN=stranger`), which listeners trusting the first CA must refuse. EC P-256 keys:
- * generating them takes milliseconds.
- *
- * Every entry gives the PEM text and the file path, so the same certificates serve the
- * adapters (PEM strings) and real peers (`openssl s_client -cert`, haproxy `crt`).
+ * Test certificates made at test time with openssl in a temporary folder, once per process:
+ * a CA (`/CN=Test Root CA`), leaves signed by it for `a.test`, `b.test`, `*.wild.test` and a
+ * client (`/C=FR/O=Acme/CN=client1`), a leaf for `a.test` signed by another CA (untrusted),
+ * and an expired `a.test`. Each leaf's `pem` holds its certificate then its key, as HAProxy's
+ * `crt` files do; `certFile`/`keyFile` are the same split in two files.
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
+import { OPENSSL } from "./adapters/_openssl.ts";
 
-/** One certificate and its key, as PEM text and as files. */
-export interface CertFiles {
+/** One certificate with its key, as text and as files. */
+export interface TestCert {
   /** PEM certificate. */
   readonly cert: string;
   /** PEM private key. */
   readonly key: string;
-  /** Path of the certificate file. */
-  readonly certPath: string;
-  /** Path of the key file. */
-  readonly keyPath: string;
-  /** Path of one file holding the certificate then its key (HAProxy's `crt` format). */
-  readonly pemPath: string;
-  /** The subject as HAProxy's `ssl_c_s_dn` prints it. */
-  readonly subject: string;
+  /** Certificate then key, in one text (a HAProxy `crt` file). */
+  readonly pem: string;
+  /** Files holding `cert`, `key` and `pem`. */
+  readonly certFile: string;
+  readonly keyFile: string;
+  readonly pemFile: string;
 }
 
-/** The whole set; see the module doc. */
+/** The set {@link testCerts} makes. */
 export interface TestCerts {
-  /** The folder holding every file. */
+  /** The folder holding every file (removed when the process exits). */
   readonly dir: string;
-  /** The CA that signed everything but `strangerCa`'s leaf. */
-  readonly ca: CertFiles;
-  readonly a: CertFiles;
-  readonly b: CertFiles;
-  /** `*.wild.test`. */
-  readonly wild: CertFiles;
-  /** Client certificate `/C=FR/O=Acme/CN=client1`. */
-  readonly client: CertFiles;
-  /** A CA nobody trusts. */
-  readonly strangerCa: CertFiles;
-  /** Client certificate `/CN=stranger`, signed by `strangerCa`. */
-  readonly stranger: CertFiles;
+  /** The trusted CA (`/CN=Test Root CA`); `file` holds its certificate. */
+  readonly ca: { readonly cert: string; readonly file: string };
+  /** Another CA nothing trusts; `file` holds its certificate. */
+  readonly otherCa: { readonly cert: string; readonly file: string };
+  /** `a.test` (SAN `a.test`, IP 127.0.0.1). */
+  readonly a: TestCert;
+  /** `b.test` (SAN `b.test`, IP 127.0.0.1). */
+  readonly b: TestCert;
+  /** `*.wild.test` (CN and SAN `*.wild.test`). */
+  readonly wild: TestCert;
+  /** The client certificate `/C=FR/O=Acme/CN=client1`. */
+  readonly client: TestCert;
+  /** `a.test` signed by {@link TestCerts.otherCa}: untrusted. */
+  readonly rogue: TestCert;
+  /** `a.test` signed by the CA, expired yesterday. */
+  readonly expired: TestCert;
 }
+
+let cached: TestCerts | undefined;
 
 function run(dir: string, args: string[]): void {
-  const r = spawnSync("openssl", args, { cwd: dir, encoding: "utf8" });
-  if (r.status !== 0) throw new Error(`openssl ${args.join(" ")} failed: ${r.stderr || r.error}`);
+  const r = spawnSync(OPENSSL!, args, { cwd: dir, encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`openssl ${args.join(" ")} failed: ${r.stderr}`);
 }
 
-/** The files of `name` as {@link CertFiles}; `subject` is the `-subj` text it was made with. */
-function files(dir: string, name: string, subject: string): CertFiles {
-  const certPath = join(dir, `${name}.pem`);
-  const keyPath = join(dir, `${name}.key`);
-  const pemPath = join(dir, `${name}.crt`);
-  const cert = readFileSync(certPath, "utf8");
-  const key = readFileSync(keyPath, "utf8");
-  writeFileSync(pemPath, cert + key);
-  return { cert, key, certPath, keyPath, pemPath, subject };
+const EC = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+
+function makeCa(dir: string, name: string, subject: string): { cert: string; file: string } {
+  run(dir, ["req", "-x509", ...EC, "-keyout", `${name}.key`, "-out", `${name}.crt`, "-subj", subject, "-days", "3650"]);
+  return { cert: readFileSync(join(dir, `${name}.crt`), "utf8"), file: join(dir, `${name}.crt`) };
 }
 
-/** A CA: self-signed, `CA:true`. */
-function makeCa(dir: string, name: string, subject: string): CertFiles {
-  run(dir, ["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", `${name}.key`]);
-  run(dir, [
-    "req",
-    "-x509",
-    "-new",
-    "-key",
-    `${name}.key`,
-    "-days",
-    "3650",
-    "-subj",
-    subject,
-    "-addext",
-    "basicConstraints=critical,CA:true",
-    "-addext",
-    "keyUsage=critical,keyCertSign,cRLSign",
-    "-out",
-    `${name}.pem`,
-  ]);
-  return files(dir, name, subject);
-}
-
-/** A leaf signed by `ca`, with DNS names `dns` (a server certificate) or none (a client one). */
-function makeLeaf(dir: string, ca: string, name: string, subject: string, dns: readonly string[]): CertFiles {
-  run(dir, ["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", `${name}.key`]);
-  run(dir, ["req", "-new", "-key", `${name}.key`, "-subj", subject, "-out", `${name}.csr`]);
-  const ext = [
-    "basicConstraints=CA:false",
-    `extendedKeyUsage=${dns.length > 0 ? "serverAuth" : "clientAuth"}`,
-    ...(dns.length > 0 ? [`subjectAltName=${dns.map((d) => `DNS:${d}`).join(",")}`] : []),
-  ];
-  writeFileSync(join(dir, `${name}.ext`), ext.join("\n") + "\n");
+function makeLeaf(dir: string, name: string, subject: string, sans: string, ca: string, days = "3650"): TestCert {
+  run(dir, ["req", ...EC, "-keyout", `${name}.key`, "-out", `${name}.csr`, "-subj", subject]);
+  writeFileSync(
+    join(dir, `${name}.ext`),
+    `basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=serverAuth,clientAuth\n` +
+      (sans === "" ? "" : `subjectAltName=${sans}\n`),
+  );
   run(dir, [
     "x509",
     "-req",
     "-in",
     `${name}.csr`,
     "-CA",
-    `${ca}.pem`,
+    `${ca}.crt`,
     "-CAkey",
     `${ca}.key`,
     "-CAcreateserial",
     "-days",
-    "3650",
+    days,
     "-extfile",
     `${name}.ext`,
     "-out",
-    `${name}.pem`,
+    `${name}.crt`,
   ]);
-  return files(dir, name, subject);
+  const cert = readFileSync(join(dir, `${name}.crt`), "utf8");
+  const key = readFileSync(join(dir, `${name}.key`), "utf8");
+  writeFileSync(join(dir, `${name}.pem`), cert + key);
+  return {
+    cert,
+    key,
+    pem: cert + key,
+    certFile: join(dir, `${name}.crt`),
+    keyFile: join(dir, `${name}.key`),
+    pemFile: join(dir, `${name}.pem`),
+  };
 }
 
-let cached: TestCerts | undefined;
-
 /**
- * The test certificates, made on first call (a few hundred milliseconds) and shared by every
- * later call in this process; the folder is removed when the process exits.
- * @throws {Error} when `openssl` is missing or fails.
+ * Makes (first call) or returns the test certificates.
+ * @throws {Error} when openssl is missing or fails.
  */
 export function testCerts(): TestCerts {
   if (cached !== undefined) return cached;
+  if (OPENSSL === undefined) throw new Error("openssl is not installed (scripts/peers.sh installs it)");
   const dir = mkdtempSync(join(tmpdir(), "proxykit-certs-"));
   process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
-  const ca = makeCa(dir, "ca", "/CN=proxykit Test Root CA");
+  const ca = makeCa(dir, "ca", "/CN=Test Root CA");
+  const otherCa = makeCa(dir, "other-ca", "/CN=Other CA");
   cached = {
     dir,
     ca,
-    a: makeLeaf(dir, "ca", "a", "/CN=a.test", ["a.test"]),
-    b: makeLeaf(dir, "ca", "b", "/CN=b.test", ["b.test"]),
-    wild: makeLeaf(dir, "ca", "wild", "/CN=*.wild.test", ["*.wild.test"]),
-    client: makeLeaf(dir, "ca", "client", "/C=FR/O=Acme/CN=client1", []),
-    strangerCa: makeCa(dir, "stranger-ca", "/CN=Stranger CA"),
-    stranger: makeLeaf(dir, "stranger-ca", "stranger", "/CN=stranger", []),
+    otherCa,
+    a: makeLeaf(dir, "a.test", "/CN=a.test", "DNS:a.test,IP:127.0.0.1", "ca"),
+    b: makeLeaf(dir, "b.test", "/CN=b.test", "DNS:b.test,IP:127.0.0.1", "ca"),
+    wild: makeLeaf(dir, "wild.test", "/CN=*.wild.test", "DNS:*.wild.test", "ca"),
+    client: makeLeaf(dir, "client", "/C=FR/O=Acme/CN=client1", "", "ca"),
+    rogue: makeLeaf(dir, "rogue", "/CN=a.test", "DNS:a.test,IP:127.0.0.1", "other-ca"),
+    expired: makeLeaf(dir, "expired", "/CN=a.test", "DNS:a.test,IP:127.0.0.1", "ca", "-1"),
   };
   return cached;
 }

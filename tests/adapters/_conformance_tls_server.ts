@@ -104,9 +104,9 @@ export function tlsServerCases(net: Network): void {
         "-servername",
         "a.test",
         "-cert",
-        f.client.certPath,
+        f.client.certFile,
         "-key",
-        f.client.keyPath,
+        f.client.keyFile,
       ]);
       const good = await srv.accepted.next("accept with a trusted certificate");
       assert.equal(good.tls?.authorized, true);
@@ -122,9 +122,9 @@ export function tlsServerCases(net: Network): void {
         "-servername",
         "a.test",
         "-cert",
-        f.stranger.certPath,
+        f.rogue.certFile,
         "-key",
-        f.stranger.keyPath,
+        f.rogue.keyFile,
       ]);
       const bad = await srv.failures.next("refusal of an unknown CA");
       assert.match(bad.error.code, /^ETLS(VERIFY)?$/);
@@ -155,9 +155,9 @@ export function tlsServerCases(net: Network): void {
         "-servername",
         "a.test",
         "-cert",
-        f.stranger.certPath,
+        f.rogue.certFile,
         "-key",
-        f.stranger.keyPath,
+        f.rogue.keyFile,
       ]);
       await srv.failures.next("refusal of an unknown CA");
       await runClient(srv.port, [
@@ -166,9 +166,9 @@ export function tlsServerCases(net: Network): void {
         "-servername",
         "a.test",
         "-cert",
-        f.client.certPath,
+        f.client.certFile,
         "-key",
-        f.client.keyPath,
+        f.client.keyFile,
       ]);
       const good = await srv.accepted.next("accept with a trusted certificate");
       assert.equal(good.tls?.authorized, true);

@@ -84,7 +84,7 @@ export function certs() {
   const c = testCerts();
   return {
     ca: c.ca.cert,
-    caPath: c.ca.certPath,
+    caPath: c.ca.file,
     a: { cert: c.a.cert, key: c.a.key, serverNames: ["a.test"] },
     b: { cert: c.b.cert, key: c.b.key, serverNames: ["b.test"] },
     wild: { cert: c.wild.cert, key: c.wild.key, serverNames: ["*.wild.test"] },

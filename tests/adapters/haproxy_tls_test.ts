@@ -119,9 +119,9 @@ describe(`TLS with HAProxy 2.6 (${runtime})`, { skip }, () => {
       "backend ours",
       `    server s1 127.0.0.1:${
         port(deferredListener)
-      } ssl verify required ca-file ${f.ca.certPath} sni str(b.test) crt ${f.client.pemPath} send-proxy-v2`,
+      } ssl verify required ca-file ${f.ca.file} sni str(b.test) crt ${f.client.pemFile} send-proxy-v2`,
       "frontend from_ours",
-      `    bind 127.0.0.1:${tlsFront} accept-proxy ssl crt ${f.a.pemPath}`,
+      `    bind 127.0.0.1:${tlsFront} accept-proxy ssl crt ${f.a.pemFile}`,
       "    default_backend echo",
       "backend echo",
       `    server e1 127.0.0.1:${port(echo)}`,
