@@ -15,10 +15,11 @@ import type { FrontendSettings } from "./frontend.ts";
 import type { ResolvedBackendConfig, ResolvedFrontendConfig, ResolvedProxyConfig } from "./config/defaults.ts";
 
 /**
- * Refuses what the configuration accepts but the proxy cannot run yet: `use_backend` rules in
- * `mode tcp` (content switching of TCP streams is not wired), and a `mode tcp` frontend using
- * a `mode http` backend (HAProxy upgrades such streams to HTTP; proxykit does not yet).
- * Refusing keeps anything from half-working.
+ * Refuses what the configuration accepts but the proxy cannot run yet: a `mode tcp` frontend
+ * using a `mode http` backend (HAProxy upgrades such streams to HTTP; proxykit does not yet),
+ * and `tcp-request content` rules in a `mode http` frontend (HAProxy runs them per request on
+ * the parsed message; proxykit runs them on `mode tcp` frontends only). Refusing keeps
+ * anything from half-working.
  * @throws {ProxyError} `ERR_CONFIG_INVALID` naming the key.
  */
 export function checkWired(config: ResolvedProxyConfig): void {
@@ -27,15 +28,23 @@ export function checkWired(config: ResolvedProxyConfig): void {
   };
   const modes = new Map(config.backends.map((b) => [b.name, b.mode]));
   config.frontends.forEach((f, i) => {
-    if (f.mode !== "tcp") return;
-    if ((f.http?.useBackends.length ?? 0) > 0) {
-      refuse(`frontends[${i}].useBackends`, `frontend '${f.name}': use_backend is not wired yet in mode tcp`);
+    if (f.mode !== "tcp") {
+      if (f.tcpRequest.content.length > 0) {
+        refuse(
+          `frontends[${i}].tcpRequest.content`,
+          `frontend '${f.name}': tcp-request content rules are only run in mode tcp (not wired in mode http yet)`,
+        );
+      }
+      return;
     }
-    if (f.defaultBackend !== undefined && modes.get(f.defaultBackend) === "http") {
-      refuse(
-        `frontends[${i}].defaultBackend`,
-        `frontend '${f.name}' (mode tcp) cannot use backend '${f.defaultBackend}' (mode http) yet`,
-      );
+    const targets: [string | undefined, string][] = [
+      [f.defaultBackend, `frontends[${i}].defaultBackend`],
+      ...(f.http?.useBackends ?? []).map((u, j): [string, string] => [u.backend, `frontends[${i}].useBackends[${j}]`]),
+    ];
+    for (const [be, key] of targets) {
+      if (be !== undefined && modes.get(be) === "http") {
+        refuse(key, `frontend '${f.name}' (mode tcp) cannot use backend '${be}' (mode http) yet`);
+      }
     }
   });
 }

@@ -58,6 +58,8 @@ import type { ProxyConfig } from "./config/types.ts";
 import { resolveConfig, type ResolvedProxyConfig } from "./config/defaults.ts";
 import { formatAddress } from "./address.ts";
 import { checkCapabilities, checkWired, toBackendSettings, toFrontendSettings } from "./_settings.ts";
+import { type InspectContext, Inspection, type InspectPolicy, routeAtOnce } from "./inspect.ts";
+import { compileContentRules } from "./inspect_rules.ts";
 
 /** Where a log line goes: the process's standard output or error. */
 export type LogTarget = "stdout" | "stderr";
@@ -219,8 +221,12 @@ export class ProxyServer implements AsyncDisposable {
   readonly #sessions = new Set<HttpSession>();
   readonly #httpContexts: ReadonlyMap<Frontend, HttpSessionContext>;
   readonly #checkers: HealthChecker[] = [];
-  /** One stream context per frontend, shared by its streams. */
-  readonly #contexts: ReadonlyMap<Frontend, StreamContext>;
+  /** One stream context per frontend and backend, shared by their streams (made on first use). */
+  readonly #contexts = new Map<Frontend, Map<Backend, StreamContext>>();
+  /** Content inspection of the `mode tcp` frontends with content rules or `use_backend`. */
+  readonly #inspect: ReadonlyMap<Frontend, InspectContext>;
+  /** Connections under content inspection (no stream yet). */
+  readonly #inspections = new Set<Inspection>();
   #started = false;
   /** Resolvers waiting for the last stream to end (stop()). */
   #idle: (() => void)[] = [];
@@ -251,12 +257,7 @@ export class ProxyServer implements AsyncDisposable {
       const be = this.#backends.find((b) => b.name === f.defaultBackend)!;
       return new Frontend(toFrontendSettings(f), be);
     });
-    this.#contexts = new Map(this.#frontends.map((fe) => {
-      const be = fe.backend.settings;
-      const timed = fe.settings.clientTimeoutMs !== undefined || be.serverTimeoutMs !== undefined ||
-        be.tunnelTimeoutMs !== undefined;
-      return [fe, { clock: this.#clock, timed, frontend: fe, onEnd: this.#end }];
-    }));
+    this.#inspect = this.#buildInspectContexts();
     this.#httpContexts = this.#buildHttpContexts();
     this.frontends = this.#frontends;
     this.backends = this.#backends;
@@ -325,6 +326,7 @@ export class ProxyServer implements AsyncDisposable {
     }
     for (const s of this.#streams) s.kill();
     for (const s of this.#sessions) s.kill();
+    for (const i of this.#inspections) i.kill();
     await this.#whenIdle();
     for (const be of this.#backends) for (const srv of be.servers) srv.pool?.clear();
   }
@@ -336,7 +338,7 @@ export class ProxyServer implements AsyncDisposable {
 
   /** Resolves once no stream is in progress. */
   #whenIdle(): Promise<void> {
-    if (this.#streams.size + this.#sessions.size === 0) return Promise.resolve();
+    if (this.#streams.size + this.#sessions.size + this.#inspections.size === 0) return Promise.resolve();
     return new Promise((resolve) => this.#idle.push(resolve));
   }
 
@@ -364,18 +366,136 @@ export class ProxyServer implements AsyncDisposable {
     // The client's address is read from the socket on first use; what logs it at the end
     // reads it now, while the socket is open (Node and Bun cannot once it is destroyed).
     if (fe.settings.log !== undefined || this.#hooks.onStreamEnd !== undefined) void conn.src;
+    this.#startSession(fe, socket, conn, undefined);
+  }
+
+  /**
+   * Runs an accepted connection once its connection stage is over: an HTTP session, content
+   * inspection, or a stream on the default backend (the fast path, no buffering). `head`:
+   * client bytes already read, forwarded first.
+   */
+  #startSession(fe: Frontend, socket: Socket, conn: Connection, head: Uint8Array | undefined): void {
     const http = this.#httpContexts.get(fe);
     if (http !== undefined) {
       const session = new HttpSession(http, socket, conn);
       this.#sessions.add(session);
-      session.start();
+      session.start(head);
       return;
     }
-    const lease = fe.backend.admit(conn);
-    const stream = new Stream(this.#contexts.get(fe)!, lease, socket, conn);
-    this.#streams.add(stream);
-    stream.start();
+    const inspect = this.#inspect.get(fe);
+    if (inspect === undefined) return this.#startStream(fe, fe.backend, socket, conn, head, undefined);
+    if (inspect.policy.rules.length === 0) {
+      const be = this.#backendNamed(routeAtOnce(inspect.policy, fe, conn, head));
+      return this.#startStream(fe, be, socket, conn, head, undefined);
+    }
+    const inspection = new Inspection(inspect, socket, conn);
+    this.#inspections.add(inspection);
+    inspection.start(head);
   }
+
+  #startStream(
+    fe: Frontend,
+    be: Backend,
+    socket: Socket,
+    conn: Connection,
+    head: Uint8Array | undefined,
+    inspected: Inspection | undefined,
+  ): void {
+    const stream = new Stream(this.#streamContext(fe, be), be.admit(conn), socket, conn, inspected);
+    this.#streams.add(stream);
+    stream.start(head);
+  }
+
+  /** The backend of that name (the configuration was checked: it exists). */
+  #backendNamed(name: string): Backend {
+    return this.#backends.find((b) => b.name === name)!;
+  }
+
+  /** The context of the streams of `fe` served by `be`, made on first use. */
+  #streamContext(fe: Frontend, be: Backend): StreamContext {
+    let byBackend = this.#contexts.get(fe);
+    if (byBackend === undefined) this.#contexts.set(fe, byBackend = new Map());
+    let ctx = byBackend.get(be);
+    if (ctx === undefined) {
+      const b = be.settings;
+      const timed = fe.settings.clientTimeoutMs !== undefined || b.serverTimeoutMs !== undefined ||
+        b.tunnelTimeoutMs !== undefined;
+      byBackend.set(be, ctx = { clock: this.#clock, timed, frontend: fe, backend: be, onEnd: this.#end });
+    }
+    return ctx;
+  }
+
+  /**
+   * The content inspection of each `mode tcp` frontend with `tcp-request content` rules or
+   * `use_backend` rules; others keep the direct path.
+   */
+  #buildInspectContexts(): Map<Frontend, InspectContext> {
+    const out = new Map<Frontend, InspectContext>();
+    for (const [i, f] of this.config.frontends.entries()) {
+      if (f.mode !== "tcp" || (f.tcpRequest.content.length === 0 && (f.http?.useBackends.length ?? 0) === 0)) continue;
+      const fe = this.#frontends[i]!;
+      const switching = compileHttpPolicy({
+        name: f.name,
+        acls: f.http?.acls ?? [],
+        useBackends: f.http?.useBackends ?? [],
+        ...(f.defaultBackend !== undefined ? { defaultBackend: f.defaultBackend } : {}),
+      });
+      const policy: InspectPolicy = {
+        delayMs: f.tcpRequest.inspectDelayMs,
+        rules: compileContentRules(f.tcpRequest.content, switching.acls),
+        switching,
+      };
+      out.set(fe, {
+        clock: this.#clock,
+        frontend: fe,
+        policy,
+        onRoute: this.#routed,
+        onEnd: this.#inspectionEnd,
+      });
+    }
+    return out;
+  }
+
+  /** Inspection chose a backend: the stream starts there with the buffered bytes. */
+  readonly #routed = (i: Inspection, backend: string, head: Uint8Array | undefined): void => {
+    this.#inspections.delete(i);
+    this.#startStream(i.frontend, this.#backendNamed(backend), i.socket, i.conn, head, i);
+  };
+
+  /** A connection ended during inspection: counters, log line (`%b` is the frontend), hook. */
+  readonly #inspectionEnd = (i: Inspection): void => {
+    this.#inspections.delete(i);
+    const fe = i.frontend;
+    const log = this.#log !== undefined ? fe.settings.log : undefined;
+    const hook = this.#hooks.onStreamEnd;
+    const record: StreamLogRecord | undefined = log !== undefined || hook !== undefined
+      ? {
+        client: i.conn.src,
+        acceptedAt: i.acceptedAt,
+        frontend: fe.name,
+        backend: fe.name,
+        server: undefined,
+        queueMs: -1,
+        connectMs: -1,
+        totalMs: i.endedAt - i.acceptedAt,
+        bytesToClient: 0,
+        bytesFromClient: i.bytesIn,
+        termination: i.termination,
+        processConns: this.counters.current,
+        frontendConns: fe.counters.current,
+        backendConns: 0,
+        serverConns: 0,
+        retries: 0,
+        redispatched: false,
+        serverQueue: 0,
+        backendQueue: 0,
+      }
+      : undefined;
+    this.counters.current--;
+    fe.leave(i.bytesIn, 0);
+    if (record !== undefined) this.#emit(record, log, hook, i.conn, fe.name);
+    this.#idleCheck();
+  };
 
   /**
    * A stream ended (its lease already released): counters, then its log line and hook. As
@@ -392,26 +512,37 @@ export class ProxyServer implements AsyncDisposable {
     const record = log !== undefined || hook !== undefined ? this.#record(s) : undefined;
     this.counters.current--;
     fe.leave(s.bytesIn, s.bytesOut);
-    if (record !== undefined) {
-      if (log !== undefined) {
-        const line = log.logFormat !== undefined
-          ? renderLogFormat(
-            log.logFormat,
-            tcpSampleContext(s.clientConn, fe.name, fe.backend.name),
-            (n) => recordVariable(n, record),
-          )
-          : log.format === "json"
-          ? formatJsonLog(record)
-          : formatTcpLog(record);
-        this.#log?.(line, log.target);
-      }
-      this.#call(hook, record);
-    }
+    if (record !== undefined) this.#emit(record, log, hook, s.clientConn, s.backend.name);
     this.#idleCheck();
   };
 
+  /** A TCP stream's log line (when its frontend logs) and `onStreamEnd` hook. */
+  #emit(
+    record: StreamLogRecord,
+    log: Frontend["settings"]["log"],
+    hook: ProxyHooks["onStreamEnd"],
+    conn: Connection,
+    backend: string,
+  ): void {
+    if (log !== undefined) {
+      const line = log.logFormat !== undefined
+        ? renderLogFormat(
+          log.logFormat,
+          tcpSampleContext(conn, record.frontend, backend),
+          (n) => recordVariable(n, record),
+        )
+        : log.format === "json"
+        ? formatJsonLog(record)
+        : formatTcpLog(record);
+      this.#log?.(line, log.target);
+    }
+    this.#call(hook, record);
+  }
+
   #idleCheck(): void {
-    if (this.#streams.size + this.#sessions.size === 0) { for (const resolve of this.#idle.splice(0)) resolve(); }
+    if (this.#streams.size + this.#sessions.size + this.#inspections.size === 0) {
+      for (const resolve of this.#idle.splice(0)) resolve();
+    }
   }
 
   /**
@@ -525,7 +656,7 @@ export class ProxyServer implements AsyncDisposable {
       client: s.clientConn.src,
       acceptedAt: s.acceptedAt,
       frontend: fe.name,
-      backend: fe.backend.name,
+      backend: s.backend.name,
       server: lease.server?.name,
       queueMs: s.queueTimeMs,
       connectMs: s.connectMs,
@@ -535,7 +666,7 @@ export class ProxyServer implements AsyncDisposable {
       termination: s.termination,
       processConns: this.counters.current,
       frontendConns: fe.counters.current,
-      backendConns: fe.backend.counters.current,
+      backendConns: s.backend.counters.current,
       serverConns: lease.server?.counters.current ?? 0,
       retries: lease.retries,
       redispatched: lease.redispatched,

@@ -20,6 +20,7 @@ import {
   RuleSyntaxError,
 } from "../http/rules/parse.ts";
 import type { Ctx, Keyword } from "./_cfg_keywords.ts";
+import type { TcpContentRule } from "./tls_types.ts";
 import type {
   AclConfig,
   ForwardedConfig,
@@ -43,11 +44,21 @@ export interface SectionHttp {
   readonly httpResponse: HttpResponseRuleConfig[];
   /** Line of the first `http-request`, `http-response`: for the tcp-mode warning. */
   readonly firstRule: { "http-request"?: number; "http-response"?: number };
+  /** `tcp-request content` rules (`_cfg_tcp_request.ts`). */
+  readonly tcpContent: TcpContentRule[];
 }
 
 /** A fresh {@link SectionHttp}. */
 export function emptySectionHttp(): SectionHttp {
-  return { aclSet: new AclSet(), acls: [], useBackends: [], httpRequest: [], httpResponse: [], firstRule: {} };
+  return {
+    aclSet: new AclSet(),
+    acls: [],
+    useBackends: [],
+    httpRequest: [],
+    httpResponse: [],
+    firstRule: {},
+    tcpContent: [],
+  };
 }
 
 /** What `defaults` sections pass on (HAProxy's inheritable HTTP options). */

@@ -82,6 +82,8 @@ export interface Settings {
   persist?: boolean;
   /** `maxconn` of a frontend. */
   maxconn?: number;
+  /** `tcp-request inspect-delay`, ms. */
+  inspectDelayMs?: number;
   /** `default_backend`. */
   defaultBackend?: { name: string; line: number };
   /** `option tcplog` (`tcplog`), `option tcplog json` (`json`) or `option httplog` (`httplog`). */
@@ -485,7 +487,7 @@ export function label(words: readonly string[]): [string, readonly string[]] {
   const [w0 = "", w1, w2] = words;
   if (w0 === "no" && w1 === "option" && w2 !== undefined) return [`no option ${w2}`, words.slice(3)];
   if (w0 === "no" && w1 !== undefined) return [`no ${w1}`, words.slice(2)];
-  if ((w0 === "option" || w0 === "timeout" || w0 === "http-check") && w1 !== undefined) {
+  if ((w0 === "option" || w0 === "timeout" || w0 === "http-check" || w0 === "tcp-request") && w1 !== undefined) {
     return [`${w0} ${w1}`, words.slice(2)];
   }
   return [w0, words.slice(1)];

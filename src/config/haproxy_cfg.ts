@@ -45,6 +45,7 @@ import { emptySectionHttp, HTTP_KEYWORDS } from "./_cfg_http.ts";
 import { PERSIST_KEYWORDS } from "./_cfg_persist.ts";
 import { buildHttp, checkSwitching } from "./_cfg_http_build.ts";
 import { buildFwd, FWD_KEYWORDS } from "./_cfg_fwdproxy.ts";
+import { inspectDelayWarning, readsPayload, TCP_REQUEST_KEYWORDS } from "./_cfg_tcp_request.ts";
 import { NAME_PATTERN, resolveConfig } from "./defaults.ts";
 import type {
   BackendConfig,
@@ -57,6 +58,7 @@ import type {
   LogConfig,
   ProxyConfig,
   ServerConfig,
+  TcpRequestConfig,
 } from "./types.ts";
 
 /** Options of {@link parseHaproxyConfig}. */
@@ -205,7 +207,8 @@ export function parseHaproxyConfig(text: string, fileName: string, options: Hapr
       else if (noEffect === undefined) unsupported(line, `unknown keyword '${kw}' in section 'global'`);
       continue;
     }
-    const k = PROXY_KEYWORDS[name] ?? HTTP_KEYWORDS[name] ?? FWD_KEYWORDS[name] ?? PERSIST_KEYWORDS[name];
+    const k = PROXY_KEYWORDS[name] ?? HTTP_KEYWORDS[name] ?? FWD_KEYWORDS[name] ?? PERSIST_KEYWORDS[name] ??
+      TCP_REQUEST_KEYWORDS[name];
     if (k === undefined) {
       if (name.startsWith("no option ") && PROXY_KEYWORDS[name.slice(3)] !== undefined) {
         ctx.fail("negation is not supported for this option");
@@ -423,9 +426,20 @@ function buildFrontend(
     }
     log = compact<LogConfig>({ target: first.target, format, logFormat: s.logFormat });
   }
+  const content = sec.http.tcpContent;
+  if (s.inspectDelayMs === undefined && readsPayload(content)) {
+    report.warn(sec.line, inspectDelayWarning(`${sec.kind === "listen" ? "proxy" : sec.kind} '${sec.name}'`));
+  }
+  const tcpRequest = s.inspectDelayMs !== undefined || content.length > 0
+    ? compact<TcpRequestConfig>({
+      inspectDelayMs: s.inspectDelayMs,
+      content: content.length > 0 ? content : undefined,
+    })
+    : undefined;
   return compact<FrontendConfig>({
     name: sec.name,
     binds: sec.binds,
+    tcpRequest,
     ...buildHttp(sec, "frontend", report.warn),
     defaultBackend,
     clientTimeoutMs: s.timeouts.client,
