@@ -7,6 +7,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { type ClientHello, parseClientHello } from "../../src/tls/client_hello.ts";
+import { twoRecords } from "./_client_hello.ts";
 import { concat, deferred, enc, fixture, nativeNetwork, Recorder, tcp, within } from "../_helpers.ts";
 
 /** A captured ClientHello record (tests/fixtures/client_hello/README.md). */
@@ -20,13 +21,6 @@ function hello(buf: Uint8Array): ClientHello {
   const r = parseClientHello(buf);
   assert.equal(r.status, "ok", JSON.stringify(r));
   return (r as { hello: ClientHello }).hello;
-}
-
-/** `rec` (one record) re-framed as two records, the handshake message split after `k` bytes. */
-export function fragment(rec: Uint8Array, k: number): Uint8Array {
-  const msg = rec.subarray(5);
-  const header = (n: number) => Uint8Array.of(0x16, rec[1]!, rec[2]!, n >> 8, n & 0xff);
-  return concat([header(k), msg.subarray(0, k), header(msg.length - k), msg.subarray(k)]);
 }
 
 /** Where the `server_name` extension ends inside the handshake message of `rec`. */
@@ -83,7 +77,7 @@ describe("parseClientHello() on real ClientHellos", () => {
     const end = sniEnd(OPENSSL);
     const msgLen = OPENSSL.length - 5;
     for (let k = 39; k < msgLen; k++) {
-      const two = fragment(OPENSSL, k);
+      const two = twoRecords(OPENSSL, k);
       // As many bytes as the handshake message's length needs, headers of both records counted.
       assert.equal(parseClientHello(two.subarray(0, 5 + msgLen - 1)).status, "need-more");
       const h = hello(two);
