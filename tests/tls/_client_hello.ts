@@ -11,8 +11,13 @@ function ext(type: number, body: readonly number[]): number[] {
   return [...u16(type), ...u16(body.length), ...body];
 }
 
-/** A ClientHello record offering `sni` (as given) and `alpn`, `pad` bytes of padding extension. */
-export function clientHello(options: { sni?: string; alpn?: readonly string[]; pad?: number } = {}): Uint8Array {
+/**
+ * A ClientHello record offering `sni` (as given) and `alpn`, with `pad` bytes of padding
+ * extension, its random field filled with the byte `random`.
+ */
+export function clientHello(
+  options: { sni?: string; alpn?: readonly string[]; pad?: number; random?: number } = {},
+): Uint8Array {
   const exts: number[] = [];
   if (options.sni !== undefined) {
     const name = [...enc(options.sni)];
@@ -24,7 +29,19 @@ export function clientHello(options: { sni?: string; alpn?: readonly string[]; p
   }
   exts.push(...ext(10, [0, 2, 0, 29])); // supported_groups: x25519
   if (options.pad !== undefined) exts.push(...ext(21, new Array<number>(options.pad).fill(0)));
-  const body = [3, 3, ...new Array<number>(32).fill(7), 0, ...u16(2), 0xc0, 0x2f, 1, 0, ...u16(exts.length), ...exts];
+  const body = [
+    3,
+    3,
+    ...new Array<number>(32).fill((options.random ?? 7) & 0xff),
+    0,
+    ...u16(2),
+    0xc0,
+    0x2f,
+    1,
+    0,
+    ...u16(exts.length),
+    ...exts,
+  ];
   const hs = [1, body.length >> 16, (body.length >> 8) & 0xff, body.length & 0xff, ...body];
   return Uint8Array.from([0x16, 3, 1, ...u16(hs.length), ...hs]);
 }
