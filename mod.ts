@@ -156,6 +156,8 @@ export type {
   ResolveOptions,
 } from "./src/config/defaults.ts";
 export { formatAddress, parseAddress } from "./src/address.ts";
+export { parseClientHello } from "./src/tls/client_hello.ts";
+export type { ClientHello, ClientHelloResult } from "./src/tls/client_hello.ts";
 export type { ParseAddressOptions } from "./src/address.ts";
 
 export { createBalancer, isDynamicAlgorithm, isHashAlgorithm } from "./src/balance/mod.ts";

@@ -50,7 +50,7 @@ const mutated: fc.Arbitrary<Uint8Array> = fc.tuple(
     { maxLength: 6 },
   ),
 ).map(([seed, ops]) => {
-  let b = seed.slice();
+  let b: Uint8Array = seed.slice();
   for (const op of ops) {
     const at = b.length === 0 ? 0 : op.at % b.length;
     if (op.kind === "set") b[at] = op.v;
