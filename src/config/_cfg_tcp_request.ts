@@ -1,8 +1,8 @@
 /**
  * `tcp-request inspect-delay` and `tcp-request content` (configuration.txt 4.2): the rules a
- * `mode tcp` frontend runs on the client's first bytes before it picks a backend. Conditions
- * are checked against the ACLs declared above the line, as HAProxy does. `tcp-request
- * connection` is parsed elsewhere.
+ * `mode tcp` frontend runs on the client's first bytes before it picks a backend, refused
+ * with HAProxy 2.6's messages. Conditions are checked against the ACLs declared above the
+ * line, as HAProxy does. `tcp-request connection` is parsed elsewhere.
  *
  * @module
  */
@@ -10,36 +10,38 @@ import { AclError } from "../acl/acl.ts";
 import { parseCondition } from "../acl/condition.ts";
 import { ExprError, parseSampleExpr } from "../acl/expr.ts";
 import type { Ctx, Keyword } from "./_cfg_keywords.ts";
-import { exactArgs, time } from "./_cfg_values.ts";
-import type { TcpContentRule } from "./tls_types.ts";
+import { parseTime } from "./_cfg_tokens.ts";
+import { MAX_TIMEOUT_MS } from "./defaults.ts";
 
 /** The `tcp-request content` actions proxykit runs. */
 const ACTIONS = ["accept", "reject", "set-dst", "set-dst-port"];
 
-/** A fetch reading the request's bytes (HAProxy's `SMP_USE_L6REQ`): `req.*`, `req_*`, `payload`. */
-const L6_FETCH = /(^|[\s{!,])(req[._]|payload)/;
+/** Every action HAProxy 2.6 knows there, as its error message lists them. */
+const HAPROXY_ACTIONS = "'accept', 'reject', 'capture', 'expect-proxy', 'expect-netscaler-cip', " +
+  "'track-sc0' ... 'track-sc2', 'ot-group', 'set-log-level', 'set-nice', 'switch-mode', 'use-service', " +
+  "'sc-inc-gpc(*)', 'sc-inc-gpc0(*)', 'sc-inc-gpc1(*)', 'sc-set-gpt(*)', 'sc-set-gpt0(*)', 'send-spoe-group', " +
+  "'do-resolve(*)', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)', 'set-src', 'set-src-port', 'set-dst', " +
+  "'set-dst-port', 'set-mark', 'set-tos', 'silent-drop', 'set-priority-class', 'set-priority-offset'";
 
-/**
- * HAProxy's warning for content rules that read the request without an inspect-delay (they
- * then "randomly find their contents"), given `frontend 'fe'`.
- */
-export function inspectDelayWarning(who: string): string {
-  return `${who} : some 'tcp-request content' rules explicitly depending on request contents without any ` +
-    "'tcp-request inspect-delay' setting. This means that these rules will randomly find their contents. " +
-    "This can be fixed by setting the tcp-request inspect-delay.";
-}
+/** An action HAProxy knows (proxykit refuses it as unsupported rather than unknown). */
+const KNOWN = new RegExp(
+  "^(accept|reject|capture|expect-proxy|expect-netscaler-cip|track-sc[0-9]+|ot-group|set-log-level|set-nice|" +
+    "switch-mode|use-service|sc-inc-gpc[01]?(\\(.*\\))?|sc-set-gpt0?(\\(.*\\))?|send-spoe-group|" +
+    "do-resolve\\(.*\\)|set-var-fmt\\(.*\\)|set-var\\(.*\\)|unset-var\\(.*\\)|set-src|set-src-port|set-dst|" +
+    "set-dst-port|set-mark|set-tos|silent-drop|set-priority-class|set-priority-offset)$",
+);
 
-/** Whether one of `rules` reads the request bytes (for {@link inspectDelayWarning}). */
-export function readsPayload(rules: readonly TcpContentRule[]): boolean {
-  return rules.some((r) => {
-    const words = typeof r.condition === "string" ? r.condition : (r.condition ?? []).join(" ");
-    return L6_FETCH.test(words) || ("expr" in r && L6_FETCH.test(r.expr));
-  });
+/** `frontend 'fe'`, `proxy 'p'`: how HAProxy names a section in these messages. */
+function who(c: Ctx): string {
+  return `${c.sec.kind === "listen" ? "proxy" : c.sec.kind} '${c.sec.name}'`;
 }
 
 function content(c: Ctx, args: readonly string[]): void {
   const [action = "", ...rest] = args;
   if (!ACTIONS.includes(action)) {
+    if (!KNOWN.test(action)) {
+      c.error(`'tcp-request content' expects ${HAPROXY_ACTIONS} in ${who(c)} (got '${action}').`);
+    }
     return c.unsupported(
       `action '${action}' is not supported (proxykit runs ${ACTIONS.map((a) => `'${a}'`).join(", ")})`,
     );
@@ -47,22 +49,19 @@ function content(c: Ctx, args: readonly string[]): void {
   let expr: string | undefined;
   let cond = rest;
   if (action === "set-dst" || action === "set-dst-port") {
-    expr = rest[0];
-    if (expr === undefined || expr === "" || expr === "if" || expr === "unless") {
-      return c.error(`'tcp-request content ${action}' expects a sample expression.`);
-    }
+    expr = rest[0] ?? "";
     try {
       const { end } = parseSampleExpr(expr);
       if (end < expr.length) c.fail(`unexpected characters after the expression '${expr}'`);
     } catch (e) {
-      if (e instanceof ExprError) c.fail(`invalid expression '${expr}': ${e.message}`);
+      if (e instanceof ExprError) c.error(e.kind === "missing-fetch" ? "missing fetch method" : e.message);
       throw e;
     }
     cond = rest.slice(1);
   }
   const [kw] = cond;
   if (kw !== undefined && kw !== "if" && kw !== "unless") {
-    c.error(`'tcp-request content ${action}' : expects 'if' or 'unless' followed by a condition, got '${kw}'.`);
+    c.error(`'tcp-request content ${action}' only accepts 'if' or 'unless', in ${who(c)} (got '${kw}')`);
   }
   if (kw !== undefined) {
     try {
@@ -70,7 +69,9 @@ function content(c: Ctx, args: readonly string[]): void {
     } catch (e) {
       if (e instanceof AclError) {
         c.error(
-          `error detected in ${c.sec.kind} '${c.sec.name}' while parsing 'tcp-request content ${action}' rule : ${e.message}.`,
+          `'tcp-request content ${action}' : error detected in ${
+            who(c)
+          } while parsing '${kw}' condition : ${e.message}`,
         );
       }
       throw e;
@@ -84,15 +85,19 @@ function content(c: Ctx, args: readonly string[]): void {
   );
 }
 
+function inspectDelay(c: Ctx, args: readonly string[]): void {
+  if (c.sec.kind === "defaults" && c.sec.name === "") {
+    c.error("tcp-request inspect-delay is not allowed in anonymous 'defaults' sections");
+  }
+  const msg = `'tcp-request inspect-delay' expects a positive delay in milliseconds, in ${who(c)}`;
+  if (args.length !== 1) c.error(msg);
+  const v = parseTime(args[0]!, MAX_TIMEOUT_MS);
+  if (typeof v === "string") c.error(`${msg} (${v})`);
+  c.s.inspectDelayMs = v as number;
+}
+
 /** The `tcp-request` keywords of this file, by label. */
 export const TCP_REQUEST_KEYWORDS: Readonly<Record<string, Keyword>> = {
-  "tcp-request inspect-delay": {
-    cap: "fe",
-    inDefaults: true,
-    parse: (c, args) => {
-      exactArgs(c, args, 1, 1, "a delay");
-      c.s.inspectDelayMs = time(c, "", args[0], 0);
-    },
-  },
+  "tcp-request inspect-delay": { cap: "fe", inDefaults: true, parse: inspectDelay },
   "tcp-request content": { cap: "fe", inDefaults: false, parse: content },
 };

@@ -45,7 +45,7 @@ import { emptySectionHttp, HTTP_KEYWORDS } from "./_cfg_http.ts";
 import { PERSIST_KEYWORDS } from "./_cfg_persist.ts";
 import { buildHttp, checkSwitching } from "./_cfg_http_build.ts";
 import { buildFwd, FWD_KEYWORDS } from "./_cfg_fwdproxy.ts";
-import { inspectDelayWarning, readsPayload, TCP_REQUEST_KEYWORDS } from "./_cfg_tcp_request.ts";
+import { TCP_REQUEST_KEYWORDS } from "./_cfg_tcp_request.ts";
 import { NAME_PATTERN, resolveConfig } from "./defaults.ts";
 import type {
   BackendConfig,
@@ -427,9 +427,6 @@ function buildFrontend(
     log = compact<LogConfig>({ target: first.target, format, logFormat: s.logFormat });
   }
   const content = sec.http.tcpContent;
-  if (s.inspectDelayMs === undefined && readsPayload(content)) {
-    report.warn(sec.line, inspectDelayWarning(`${sec.kind === "listen" ? "proxy" : sec.kind} '${sec.name}'`));
-  }
   const tcpRequest = s.inspectDelayMs !== undefined || content.length > 0
     ? compact<TcpRequestConfig>({
       inspectDelayMs: s.inspectDelayMs,
