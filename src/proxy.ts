@@ -156,6 +156,11 @@ export interface Internals {
   readonly streams: ReadonlySet<Stream>;
   /** The health checkers of every checked server. */
   readonly checkers: readonly HealthChecker[];
+  /**
+   * Runs an accepted `socket` of `frontend` as an accepted connection past its connection
+   * stage, `head` being client bytes read before (they are forwarded first).
+   */
+  readonly startSession: (frontend: Frontend, socket: Socket, head?: Uint8Array) => void;
 }
 
 const INTERNALS = new WeakMap<ProxyServer, Internals>();
@@ -266,6 +271,7 @@ export class ProxyServer implements AsyncDisposable {
       backends: this.#backends,
       streams: this.#streams,
       checkers: this.#checkers,
+      startSession: (fe, socket, head) => this.#admitted(fe, socket, head),
     });
   }
 
@@ -359,6 +365,11 @@ export class ProxyServer implements AsyncDisposable {
       socket.abort();
       return;
     }
+    this.#admitted(fe, socket, undefined);
+  }
+
+  /** A connection counted in: its connection object, then its session (`head`: bytes read before). */
+  #admitted(fe: Frontend, socket: Socket, head: Uint8Array | undefined): void {
     this.counters.current++;
     this.counters.total++;
     fe.enter();
@@ -366,7 +377,7 @@ export class ProxyServer implements AsyncDisposable {
     // The client's address is read from the socket on first use; what logs it at the end
     // reads it now, while the socket is open (Node and Bun cannot once it is destroyed).
     if (fe.settings.log !== undefined || this.#hooks.onStreamEnd !== undefined) void conn.src;
-    this.#startSession(fe, socket, conn, undefined);
+    this.#startSession(fe, socket, conn, head);
   }
 
   /**
