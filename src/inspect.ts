@@ -22,7 +22,7 @@ import type { Clock, Timer } from "./clock.ts";
 import type { Connection } from "./connection.ts";
 import type { Address, NetError, Socket, SocketHandlers } from "./net.ts";
 import type { Frontend } from "./frontend.ts";
-import type { Endpoint, SampleContext } from "./acl/sample.ts";
+import type { Endpoint, RequestPayload, SampleContext } from "./acl/sample.ts";
 import { requestPayload } from "./acl/_payload.ts";
 import { NO_REQUEST } from "./http_txn.ts";
 import { type HttpPolicy, selectBackend } from "./http/policy.ts";
@@ -70,14 +70,14 @@ function endpoint(a: Address | undefined): Endpoint | undefined {
 }
 
 /** A sample context over the buffered bytes; `backend` is the frontend until one is chosen. */
-function sampleContext(fe: Frontend, conn: Connection, bytes: Uint8Array, final: boolean): SampleContext {
+function sampleContext(fe: Frontend, conn: Connection, payload: RequestPayload): SampleContext {
   return {
     request: NO_REQUEST,
     src: endpoint(conn.src),
     dst: endpoint(conn.dst),
     frontend: fe.name,
     backend: fe.name,
-    payload: requestPayload(bytes, final),
+    payload,
   };
 }
 
@@ -91,16 +91,19 @@ function applyDst(conn: Connection, change: DstChange): void {
 
 /**
  * The backend `use_backend` picks at once, final, on `head` (or nothing): a frontend with
- * switching rules but no content rule (HAProxy then never waits).
+ * switching rules but no content rule (HAProxy then never waits), or after the content rules
+ * accepted (`parsed`: the pass's payload over the same bytes, whose ClientHello parse is
+ * reused).
  */
 export function routeAtOnce(
   policy: InspectPolicy,
   fe: Frontend,
   conn: Connection,
   head: Uint8Array | undefined,
+  parsed?: RequestPayload,
 ): string {
-  return selectBackend(policy.switching, sampleContext(fe, conn, head ?? EMPTY, true)) ??
-    policy.switching.defaultBackend!;
+  const payload = requestPayload(head ?? EMPTY, true, parsed);
+  return selectBackend(policy.switching, sampleContext(fe, conn, payload)) ?? policy.switching.defaultBackend!;
 }
 
 /** One connection under inspection. */
@@ -186,9 +189,10 @@ export class Inspection implements SocketHandlers {
   #pass(final: boolean): boolean {
     const { frontend: fe, policy } = this.#ctx;
     const bytes = this.#bytes;
+    const payload = requestPayload(bytes, final);
     const verdict = runContentRules(
       policy.rules,
-      () => sampleContext(fe, this.conn, bytes, final),
+      () => sampleContext(fe, this.conn, payload),
       (c) => applyDst(this.conn, c),
     );
     if (verdict === "wait") return false;
@@ -197,7 +201,7 @@ export class Inspection implements SocketHandlers {
       return true;
     }
     this.#finish();
-    const backend = routeAtOnce(policy, fe, this.conn, bytes);
+    const backend = routeAtOnce(policy, fe, this.conn, bytes, payload);
     this.#ctx.onRoute(this, backend, bytes.length > 0 ? bytes : undefined);
     return true;
   }

@@ -17,15 +17,16 @@ import { type ClientHelloResult, parseClientHello } from "../tls/client_hello.ts
 
 /**
  * A {@link RequestPayload} over `bytes`; the ClientHello is parsed on first use only, once.
- * `final`: no more bytes will be waited for.
+ * `final`: no more bytes will be waited for. `same`: a payload over the same bytes whose
+ * parse is shared (the final pass after a first one).
  */
-export function requestPayload(bytes: Uint8Array, final: boolean): RequestPayload {
+export function requestPayload(bytes: Uint8Array, final: boolean, same?: RequestPayload): RequestPayload {
   let hello: ClientHelloResult | undefined;
   return {
     bytes,
     final,
     get clientHello(): ClientHelloResult {
-      return hello ??= parseClientHello(bytes);
+      return hello ??= same?.clientHello ?? parseClientHello(bytes);
     },
   };
 }
