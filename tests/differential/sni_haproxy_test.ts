@@ -2,7 +2,7 @@
  * Differential test of SNI passthrough routing: one haproxy.cfg (the reference frontend of
  * TLS_ACL_OPS C, `tcp-request inspect-delay`, `tcp-request content accept if {
  * req.ssl_hello_type 1 }`, `use_backend ... if { req.ssl_sni ... }`, plus frontends for
- * reject, `req.len`, no inspect-delay, case sensitivity, ALPN and version) run by HAProxy
+ * reject, `req.len`, no inspect-delay or no content rule, case sensitivity, ALPN and version) run by HAProxy
  * 2.6 and by proxykit (`examples/proxy.ts --config`), the same clients against each (whole,
  * split and fragmented ClientHellos, plain text, silence). Compared per client: `%b/%s`, the
  * termination state, the bytes echoed, whether `%Tw` reached the inspect delay, and what the
@@ -45,6 +45,11 @@ const FRONTENDS: Readonly<Record<string, readonly string[]>> = {
     "default_backend be_def",
   ],
   pt_nodelay: [
+    "use_backend be_a if { req.ssl_sni a.test }",
+    "default_backend be_def",
+  ],
+  pt_norules: [
+    `tcp-request inspect-delay ${DELAY}ms`,
     "use_backend be_a if { req.ssl_sni a.test }",
     "default_backend be_def",
   ],
@@ -104,6 +109,7 @@ const CLIENTS: readonly Client[] = [
   { name: "req.len 10 + 13 B", frontend: "pt_len", sends: [[0, enc("0123456789")], [300, enc("abcdefghijklm")]] },
   { name: "req.len 10 B only", frontend: "pt_len", sends: [[0, enc("9876543210")], [DELAY + 300, enc("!")]] },
   { name: "no inspect-delay", frontend: "pt_nodelay", sends: [[0, HELLO_A6]] },
+  { name: "inspect-delay without content rules", frontend: "pt_norules", sends: [[0, hello({ sni: "a.test" })]] },
   { name: "case-sensitive without -i", frontend: "pt_case", sends: [[0, hello({ sni: "A.Test" })]] },
   { name: "alpn h2 second", frontend: "pt_alpn", sends: [[0, hello({ alpn: ["http/1.1", "h2"] })]] },
   { name: "ssl_ver 3.3", frontend: "pt_alpn", sends: [[0, hello({ alpn: ["http/1.1"] })]] },
