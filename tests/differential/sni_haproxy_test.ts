@@ -75,6 +75,12 @@ interface Client {
   readonly sends: readonly (readonly [number, Uint8Array])[];
   /** Half-close after the last send (default); `false`: stay silent until the proxy closes. */
   readonly shut?: boolean;
+  /**
+   * HAProxy's answer is a race (what is buffered when the stream first runs: usually nothing,
+   * under load sometimes the hello): proxykit's answer, decided at accept on nothing, is
+   * checked alone.
+   */
+  readonly racy?: Seen;
 }
 
 /** Each client's bytes are its own (a distinct random field), so that an origin's are told apart. */
@@ -108,8 +114,18 @@ const CLIENTS: readonly Client[] = [
   { name: "accept a hello", frontend: "pt_reject", sends: [[0, HELLO_A5]] },
   { name: "req.len 10 + 13 B", frontend: "pt_len", sends: [[0, enc("0123456789")], [300, enc("abcdefghijklm")]] },
   { name: "req.len 10 B only", frontend: "pt_len", sends: [[0, enc("9876543210")], [DELAY + 300, enc("!")]] },
-  { name: "no inspect-delay", frontend: "pt_nodelay", sends: [[0, HELLO_A6]] },
-  { name: "inspect-delay without content rules", frontend: "pt_norules", sends: [[0, hello({ sni: "a.test" })]] },
+  {
+    name: "no inspect-delay",
+    frontend: "pt_nodelay",
+    sends: [[0, HELLO_A6]],
+    racy: { route: "pt_nodelay be_def/s", term: "--", echoed: "279", waitedDelay: false, origin: "be_def true" },
+  },
+  {
+    name: "inspect-delay without content rules",
+    frontend: "pt_norules",
+    sends: [[0, hello({ sni: "a.test" })]],
+    racy: { route: "pt_norules be_def/s", term: "--", echoed: "75", waitedDelay: false, origin: "be_def true" },
+  },
   { name: "case-sensitive without -i", frontend: "pt_case", sends: [[0, hello({ sni: "A.Test" })]] },
   { name: "alpn h2 second", frontend: "pt_alpn", sends: [[0, hello({ alpn: ["http/1.1", "h2"] })]] },
   { name: "ssl_ver 3.3", frontend: "pt_alpn", sends: [[0, hello({ alpn: ["http/1.1"] })]] },
@@ -239,6 +255,6 @@ describe("SNI passthrough: proxykit against HAProxy 2.6 on the same haproxy.cfg"
     const haproxy = await run("haproxy");
     const proxykit = await run("proxykit");
     if (process.env.SNI_DEBUG) console.log(JSON.stringify({ haproxy, proxykit }, null, 1));
-    for (const cl of CLIENTS) assert.deepEqual(proxykit[cl.name], haproxy[cl.name], cl.name);
+    for (const cl of CLIENTS) assert.deepEqual(proxykit[cl.name], cl.racy ?? haproxy[cl.name], cl.name);
   });
 });
