@@ -25,8 +25,10 @@ import type { Frontend } from "./frontend.ts";
 import type { Endpoint, RequestPayload, SampleContext } from "./acl/sample.ts";
 import { requestPayload } from "./acl/_payload.ts";
 import { NO_REQUEST } from "./http_txn.ts";
-import { type HttpPolicy, selectBackend } from "./http/policy.ts";
-import { type ContentRule, type DstChange, runContentRules } from "./inspect_rules.ts";
+import { compileHttpPolicy, type HttpPolicy, selectBackend } from "./http/policy.ts";
+import { compileContentRules, type ContentRule, type DstChange, runContentRules } from "./inspect_rules.ts";
+import type { ResolvedFrontendConfig } from "./config/resolved.ts";
+import type { StreamLogRecord } from "./log.ts";
 import { HAPROXY_BUFSIZE } from "./http/limits.ts";
 
 /**
@@ -45,6 +47,25 @@ export interface InspectPolicy {
   readonly rules: readonly ContentRule[];
   /** The frontend's ACLs, `use_backend` rules and `default_backend`. */
   readonly switching: HttpPolicy;
+}
+
+/**
+ * The inspection policy of a `mode tcp` frontend with `tcp-request content` rules or
+ * `use_backend` rules (others take the direct path): its ACLs, switching and content rules,
+ * compiled once (`resolveConfig()` already refused what does not compile).
+ */
+export function compileInspectPolicy(f: ResolvedFrontendConfig): InspectPolicy {
+  const switching = compileHttpPolicy({
+    name: f.name,
+    acls: f.http?.acls ?? [],
+    useBackends: f.http?.useBackends ?? [],
+    ...(f.defaultBackend !== undefined ? { defaultBackend: f.defaultBackend } : {}),
+  });
+  return {
+    delayMs: f.tcpRequest.inspectDelayMs,
+    rules: compileContentRules(f.tcpRequest.content, switching.acls),
+    switching,
+  };
 }
 
 /** What the inspections of one frontend share. */
@@ -142,6 +163,35 @@ export class Inspection implements SocketHandlers {
   /** The frontend. */
   get frontend(): Frontend {
     return this.#ctx.frontend;
+  }
+
+  /**
+   * The log record of an inspection that ended without a stream (`%b` is the frontend, no
+   * server, `-1/-1/Tt`), `processConns` being the process's streams now, this one included.
+   */
+  logRecord(processConns: number): StreamLogRecord {
+    const fe = this.#ctx.frontend;
+    return {
+      client: this.conn.src,
+      acceptedAt: this.acceptedAt,
+      frontend: fe.name,
+      backend: fe.name,
+      server: undefined,
+      queueMs: -1,
+      connectMs: -1,
+      totalMs: this.endedAt - this.acceptedAt,
+      bytesToClient: 0,
+      bytesFromClient: this.bytesIn,
+      termination: this.termination,
+      processConns,
+      frontendConns: fe.counters.current,
+      backendConns: 0,
+      serverConns: 0,
+      retries: 0,
+      redispatched: false,
+      serverQueue: 0,
+      backendQueue: 0,
+    };
   }
 
   /** Starts reading, `head` (bytes an earlier stage read) first. */

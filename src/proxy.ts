@@ -58,8 +58,7 @@ import type { ProxyConfig } from "./config/types.ts";
 import { resolveConfig, type ResolvedProxyConfig } from "./config/defaults.ts";
 import { formatAddress } from "./address.ts";
 import { checkCapabilities, checkWired, toBackendSettings, toFrontendSettings } from "./_settings.ts";
-import { type InspectContext, Inspection, type InspectPolicy, routeAtOnce } from "./inspect.ts";
-import { compileContentRules } from "./inspect_rules.ts";
+import { compileInspectPolicy, type InspectContext, Inspection, routeAtOnce } from "./inspect.ts";
 
 /** Where a log line goes: the process's standard output or error. */
 export type LogTarget = "stdout" | "stderr";
@@ -444,22 +443,10 @@ export class ProxyServer implements AsyncDisposable {
     const out = new Map<Frontend, InspectContext>();
     for (const [i, f] of this.config.frontends.entries()) {
       if (f.mode !== "tcp" || (f.tcpRequest.content.length === 0 && (f.http?.useBackends.length ?? 0) === 0)) continue;
-      const fe = this.#frontends[i]!;
-      const switching = compileHttpPolicy({
-        name: f.name,
-        acls: f.http?.acls ?? [],
-        useBackends: f.http?.useBackends ?? [],
-        ...(f.defaultBackend !== undefined ? { defaultBackend: f.defaultBackend } : {}),
-      });
-      const policy: InspectPolicy = {
-        delayMs: f.tcpRequest.inspectDelayMs,
-        rules: compileContentRules(f.tcpRequest.content, switching.acls),
-        switching,
-      };
-      out.set(fe, {
+      out.set(this.#frontends[i]!, {
         clock: this.#clock,
-        frontend: fe,
-        policy,
+        frontend: this.#frontends[i]!,
+        policy: compileInspectPolicy(f),
         onRoute: this.#routed,
         onEnd: this.#inspectionEnd,
       });
@@ -479,29 +466,7 @@ export class ProxyServer implements AsyncDisposable {
     const fe = i.frontend;
     const log = this.#log !== undefined ? fe.settings.log : undefined;
     const hook = this.#hooks.onStreamEnd;
-    const record: StreamLogRecord | undefined = log !== undefined || hook !== undefined
-      ? {
-        client: i.conn.src,
-        acceptedAt: i.acceptedAt,
-        frontend: fe.name,
-        backend: fe.name,
-        server: undefined,
-        queueMs: -1,
-        connectMs: -1,
-        totalMs: i.endedAt - i.acceptedAt,
-        bytesToClient: 0,
-        bytesFromClient: i.bytesIn,
-        termination: i.termination,
-        processConns: this.counters.current,
-        frontendConns: fe.counters.current,
-        backendConns: 0,
-        serverConns: 0,
-        retries: 0,
-        redispatched: false,
-        serverQueue: 0,
-        backendQueue: 0,
-      }
-      : undefined;
+    const record = log !== undefined || hook !== undefined ? i.logRecord(this.counters.current) : undefined;
     this.counters.current--;
     fe.leave(i.bytesIn, 0);
     if (record !== undefined) this.#emit(record, log, hook, i.conn, fe.name);
