@@ -21,7 +21,11 @@ import { clientHello, twoRecords } from "../tls/_client_hello.ts";
 const { path: HAPROXY, skip } = peer("haproxy");
 const net: Network = await nativeNetwork();
 
-/** inspect-delay of the frontends, ms: a wait reaching it is told apart from a short one. */
+/**
+ * inspect-delay of the frontends, ms: a wait reaching it is told apart from a short one.
+ * What is sent "past the delay" is sent a whole second after it, so that a proxy loaded
+ * enough to accept late (the delay counts from its accept) still sees it after the delay.
+ */
 const DELAY = 1000;
 
 const FRONTENDS: Readonly<Record<string, readonly string[]>> = {
@@ -105,7 +109,7 @@ const CLIENTS: readonly Client[] = [
   {
     name: "split 100 B + rest past inspect-delay",
     frontend: "pt",
-    sends: [[0, HELLO_A3.subarray(0, 100)], [DELAY + 300, HELLO_A3.subarray(100)]],
+    sends: [[0, HELLO_A3.subarray(0, 100)], [DELAY + 1000, HELLO_A3.subarray(100)]],
   },
   { name: "plain text", frontend: "pt", sends: [[0, enc("GET /1 HTTP/1.0\r\n\r\n")]] },
   { name: "silent client", frontend: "pt", sends: [], shut: false },
@@ -113,7 +117,7 @@ const CLIENTS: readonly Client[] = [
   { name: "reject plain text", frontend: "pt_reject", sends: [[0, enc("GET /2 HTTP/1.0\r\n\r\n")]] },
   { name: "accept a hello", frontend: "pt_reject", sends: [[0, HELLO_A5]] },
   { name: "req.len 10 + 13 B", frontend: "pt_len", sends: [[0, enc("0123456789")], [300, enc("abcdefghijklm")]] },
-  { name: "req.len 10 B only", frontend: "pt_len", sends: [[0, enc("9876543210")], [DELAY + 300, enc("!")]] },
+  { name: "req.len 10 B only", frontend: "pt_len", sends: [[0, enc("9876543210")], [DELAY + 1000, enc("!")]] },
   {
     name: "no inspect-delay",
     frontend: "pt_nodelay",
