@@ -238,10 +238,10 @@ export class ProxyServer implements AsyncDisposable {
   /**
    * Checks the configuration and builds the frontends, backends and health checkers; nothing
    * is bound yet.
-   * @throws {ProxyError} `ERR_CONFIG_INVALID` naming the key (also for a frontend or backend
-   * in `mode http`, and `use_backend` rules in `mode tcp`: accepted by the configuration, not
-   * wired into the proxy yet), or `ERR_CAPABILITY_MISSING` when the configuration needs
-   * something the network adapter cannot do.
+   * @throws {ProxyError} `ERR_CONFIG_INVALID` naming the key (also for what the configuration
+   * accepts but the proxy does not run yet: a `mode tcp` frontend using a `mode http`
+   * backend, `tcp-request content` rules in `mode http`), or `ERR_CAPABILITY_MISSING` when
+   * the configuration needs something the network adapter cannot do.
    */
   constructor(config: ProxyConfig, options: ProxyServerOptions) {
     this.config = resolveConfig(config);
