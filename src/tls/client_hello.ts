@@ -177,24 +177,38 @@ function walk(buf: Uint8Array, msgEnd: number, recEnd: number, w: Walk): string 
     const body = p + 4;
     if (body + len > extEnd) return `extension ${type} longer than the extensions`;
     if (body + len > recEnd) return PAST;
-    const problem = readExtension(buf, type, body, body + len, w);
+    const problem = readExtension(buf, type, body, body + len, extEnd, w);
     if (problem !== undefined) return problem;
     p = body + len;
   }
   return undefined;
 }
 
-/** One extension's body `buf[p, end)`; returns a problem, or `undefined`. */
-function readExtension(buf: Uint8Array, type: number, p: number, end: number, w: Walk): string | undefined {
+/**
+ * One extension's body `buf[p, end)`, `extEnd` being the end of the extension list; returns
+ * a problem, or `undefined`.
+ */
+function readExtension(
+  buf: Uint8Array,
+  type: number,
+  p: number,
+  end: number,
+  extEnd: number,
+  w: Walk,
+): string | undefined {
   switch (type) {
     case EXT_SERVER_NAME: {
-      // HAProxy reads the first entry only, and only a host_name (type 0).
-      if (p + 2 > end) return "server_name without a list";
+      // As HAProxy: the first entry only, and only a host_name (type 0); the entry list and
+      // the name are bounded by the extension list, not by the extension's or the entry
+      // list's own length (smaller ones are not checked). Unlike HAProxy, the name must end
+      // inside the extension list: HAProxy would return bytes past it (its exact match then
+      // stops at the first NUL).
+      if (end - p < 2) return "server_name without a list";
       const listEnd = p + 2 + u16(buf, p);
-      if (listEnd > end || listEnd - p - 2 < 4) return "server_name list too short or too long";
+      if (listEnd > extEnd || listEnd - p - 2 < 4) return "server_name list too short or too long";
       if (w.sni !== undefined || buf[p + 2] !== 0) return undefined;
       const nameEnd = p + 5 + u16(buf, p + 3);
-      if (nameEnd > listEnd) return "host name longer than its list";
+      if (nameEnd > extEnd) return "host name longer than the extensions";
       w.sni = latin1(buf, p + 5, nameEnd);
       return undefined;
     }

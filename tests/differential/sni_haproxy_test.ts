@@ -57,6 +57,12 @@ const FRONTENDS: Readonly<Record<string, readonly string[]>> = {
     "use_backend be_a if { req.ssl_sni a.test }",
     "default_backend be_def",
   ],
+  pt_sni: [
+    `tcp-request inspect-delay ${DELAY}ms`,
+    "tcp-request content accept if { req.ssl_hello_type 1 }",
+    "use_backend be_a if { req.ssl_sni a.test }",
+    "default_backend be_def",
+  ],
   pt_case: [
     `tcp-request inspect-delay ${DELAY}ms`,
     "tcp-request content accept if { req.ssl_hello_type 1 }",
@@ -144,7 +150,7 @@ interface Seen {
 }
 
 /** Runs every client through `engine` on the same configuration. */
-async function run(engine: "haproxy" | "proxykit"): Promise<Record<string, Seen>> {
+async function run(engine: "haproxy" | "proxykit", clients: readonly Client[]): Promise<Record<string, Seen>> {
   // Each origin echoes, half-closes after the client's EOF, and keeps what it received.
   const received = new Map<number, { be: string; bytes: Uint8Array[] }>();
   const origins: Listener[] = [];
@@ -206,7 +212,7 @@ async function run(engine: "haproxy" | "proxykit"): Promise<Record<string, Seen>
       }
     }
     received.clear();
-    const conns = await Promise.all(CLIENTS.map(async (cl) => {
+    const conns = await Promise.all(clients.map(async (cl) => {
       const c: Socket = await net.connect({ address: tcp("127.0.0.1", fePort.get(cl.frontend)!) });
       const port = portOf(c.localAddress);
       const r = new Recorder();
@@ -223,7 +229,7 @@ async function run(engine: "haproxy" | "proxykit"): Promise<Record<string, Seen>
       c.close();
       return { cl, r, port };
     }));
-    await until(() => child.stdout.filter((l) => / pt\S* /.test(l)).length >= CLIENTS.length, 20_000, `${engine} logs`);
+    await until(() => child.stdout.filter((l) => / pt\S* /.test(l)).length >= clients.length, 20_000, `${engine} logs`);
     const out: Record<string, Seen> = {};
     for (const { cl, r, port } of conns) {
       const line = child.stdout.find((l) => l.startsWith(`127.0.0.1:${port} `));
@@ -256,9 +262,61 @@ function isPrefix(a: Uint8Array, b: Uint8Array): boolean {
 
 describe("SNI passthrough: proxykit against HAProxy 2.6 on the same haproxy.cfg", { skip }, () => {
   it("routes, waits, rejects and forwards as HAProxy for every client", async () => {
-    const haproxy = await run("haproxy");
-    const proxykit = await run("proxykit");
+    const haproxy = await run("haproxy", CLIENTS);
+    const proxykit = await run("proxykit", CLIENTS);
     if (process.env.SNI_DEBUG) console.log(JSON.stringify({ haproxy, proxykit }, null, 1));
     for (const cl of CLIENTS) assert.deepEqual(proxykit[cl.name], cl.racy ?? haproxy[cl.name], cl.name);
   });
+
+  it("reads the SNI of damaged ClientHellos as HAProxy does (byte and length mutations)", async () => {
+    const haproxy = await run("haproxy", MUTANTS);
+    const proxykit = await run("proxykit", MUTANTS);
+    const differ = MUTANTS.filter((cl) => haproxy[cl.name]?.route !== proxykit[cl.name]?.route)
+      .map((cl) => `${cl.name}: haproxy ${haproxy[cl.name]?.route}, proxykit ${proxykit[cl.name]?.route}`);
+    assert.deepEqual(differ, []);
+    // Both answers occur: the damage sometimes spares the SNI, sometimes not.
+    const routes = new Set(MUTANTS.map((cl) => haproxy[cl.name]?.route));
+    assert.deepEqual([...routes].sort(), ["pt_sni be_a/s", "pt_sni be_def/s"]);
+  });
 });
+
+/**
+ * ClientHellos with `a.test` damaged in one place (a byte set, a 16-bit length made to lie),
+ * each sent whole then half-closed (the pass is final at once in both): `pt_sni` routes to
+ * be_a when `req.ssl_sni` reads `a.test`. Deterministic (xorshift), so a difference replays.
+ * The host name's own length is left alone: there proxykit differs on purpose (it refuses a
+ * name running past the extensions; HAProxy returns bytes past them, and its exact match
+ * then stops at the first NUL, see docs/sni_routing.md).
+ */
+const MUTANT_COUNT = 150;
+/** Where the builder puts the host name's 16-bit length (sid 0, one suite, SNI first). */
+const NAME_LENGTH_AT = 59;
+const MUTANTS: readonly Client[] = (() => {
+  let x = 0x2545f491;
+  const next = () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return x >>> 0;
+  };
+  const out: Client[] = [];
+  for (let i = 0; out.length < MUTANT_COUNT; i++) {
+    const b = clientHello({ sni: "a.test", alpn: ["h2"], random: i, ...(i % 3 === 0 ? { pad: 40 } : {}) });
+    const at = 5 + (next() % (b.length - 6));
+    const width = i % 2 === 0 ? 1 : 2;
+    if (at < NAME_LENGTH_AT + 2 && at + width > NAME_LENGTH_AT) continue;
+    let what: string;
+    if (width === 1) {
+      const v = next() & 0xff;
+      b[at] = v;
+      what = `byte ${at} = ${v}`;
+    } else {
+      const v = [0, 1, 4, 0x40, 0xffff][next() % 5]!;
+      b[at] = v >> 8;
+      b[at + 1] = v & 0xff;
+      what = `u16 at ${at} = ${v}`;
+    }
+    out.push({ name: `mutant ${i}: ${what}`, frontend: "pt_sni", sends: [[0, b]] });
+  }
+  return out;
+})();

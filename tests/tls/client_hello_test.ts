@@ -117,13 +117,13 @@ describe("parseClientHello() on real ClientHellos", () => {
         if (r.status === "ok" && r.hello.sni !== undefined) assert.match(r.hello.sni, /^[\s\S]{0,65535}$/);
       }
     }
-    // The SNI entry's name length beyond its list: no SNI.
+    // The SNI entry's name length beyond the extensions: no SNI.
     const p = OPENSSL.indexOf(0x61, 60); // "a" of a.test
     const bad = OPENSSL.slice();
-    bad[p - 1] = 0x40;
+    bad[p - 2] = 0x40;
     const h = hello(bad);
     assert.equal(h.sni, undefined);
-    assert.match(h.problem ?? "", /host name longer/);
+    assert.match(h.problem ?? "", /host name longer than the extensions/);
   });
 
   it("an oversized hello (bigger than the inspection buffer) stays need-more", () => {
