@@ -58,7 +58,11 @@ export interface ClientHello {
   readonly sessionTicketLength: number | undefined;
   /** The `supported_groups` (formerly elliptic curves) extension is present. */
   readonly supportedGroups: boolean;
-  /** Why the walk stopped early (a length that lies, the end of the first record); `undefined`: it did not. */
+  /**
+   * The first thing wrong: why the walk stopped early (a length that lies, the end of the
+   * first record), or an extension whose inside is malformed (that one field is then
+   * missing, the others are read). `undefined`: nothing.
+   */
   readonly problem: string | undefined;
 }
 
@@ -122,6 +126,10 @@ interface Walk {
   sessionTicketLength: number | undefined;
   supportedGroups: boolean;
   problem: string | undefined;
+  /** The server_name extension HAProxy reads was seen (a later one is ignored). */
+  sniDone: boolean;
+  /** The ALPN extension was seen. */
+  alpnDone: boolean;
 }
 
 /** Reads the ClientHello body, whose whole handshake message is buffered. */
@@ -134,9 +142,13 @@ function readHello(buf: Uint8Array, recordLength: number, handshakeLength: numbe
     sessionTicketLength: undefined,
     supportedGroups: false,
     problem: undefined,
+    sniDone: false,
+    alpnDone: false,
   };
-  w.problem = walk(buf, 9 + handshakeLength, Math.min(5 + recordLength, 9 + handshakeLength), w);
-  return { recordVersion: u16(buf, 1), recordLength, handshakeLength, fragmented, ...w };
+  const stop = walk(buf, 9 + handshakeLength, Math.min(5 + recordLength, 9 + handshakeLength), w);
+  if (stop !== undefined) w.problem ??= stop;
+  const { sniDone: _s, alpnDone: _a, ...fields } = w;
+  return { recordVersion: u16(buf, 1), recordLength, handshakeLength, fragmented, ...fields };
 }
 
 /**
@@ -177,8 +189,10 @@ function walk(buf: Uint8Array, msgEnd: number, recEnd: number, w: Walk): string 
     const body = p + 4;
     if (body + len > extEnd) return `extension ${type} longer than the extensions`;
     if (body + len > recEnd) return PAST;
+    // A problem inside one extension spoils that extension only, as each HAProxy fetch
+    // checks the framing of every extension but the inside of its own only.
     const problem = readExtension(buf, type, body, body + len, extEnd, w);
-    if (problem !== undefined) return problem;
+    w.problem ??= problem;
     p = body + len;
   }
   return undefined;
@@ -198,32 +212,37 @@ function readExtension(
 ): string | undefined {
   switch (type) {
     case EXT_SERVER_NAME: {
-      // As HAProxy: the first entry only, and only a host_name (type 0); the entry list and
-      // the name are bounded by the extension list, not by the extension's or the entry
-      // list's own length (smaller ones are not checked). Unlike HAProxy, the name must end
-      // inside the extension list: HAProxy would return bytes past it (its exact match then
-      // stops at the first NUL).
-      if (end - p < 2) return "server_name without a list";
-      const listEnd = p + 2 + u16(buf, p);
-      if (listEnd > extEnd || listEnd - p - 2 < 4) return "server_name list too short or too long";
-      if (w.sni !== undefined || buf[p + 2] !== 0) return undefined;
+      // As HAProxy: the first entry only, and only a host_name (type 0: another type sends
+      // HAProxy on to the next server_name extension); the entry list and the name are
+      // bounded by the extension list, not by the extension's or the entry list's own length
+      // (smaller ones are not checked). Unlike HAProxy, the name must end inside the
+      // extension list: HAProxy would return bytes past it (its exact match then stops at
+      // the first NUL).
+      if (w.sniDone) return undefined;
+      const listEnd = end - p < 2 ? -1 : p + 2 + u16(buf, p);
+      const valid = listEnd <= extEnd && listEnd - p - 2 >= 4;
+      if (valid && buf[p + 2] !== 0) return undefined;
+      w.sniDone = true;
+      if (!valid) return "server_name list too short or too long";
       const nameEnd = p + 5 + u16(buf, p + 3);
       if (nameEnd > extEnd) return "host name longer than the extensions";
       w.sni = latin1(buf, p + 5, nameEnd);
       return undefined;
     }
     case EXT_ALPN: {
-      if (p + 2 > end) return "ALPN without a list";
-      const listEnd = p + 2 + u16(buf, p);
-      if (listEnd > end) return "ALPN list longer than its extension";
+      // As HAProxy: the names run to the end of the extension, whatever the list's own
+      // length says; a name running past it ends the list (the names before it stay).
+      if (w.alpnDone) return undefined;
+      w.alpnDone = true;
+      if (end - p < 3) return "ALPN extension too short";
       const names: string[] = [];
-      for (let q = p + 2; q < listEnd;) {
+      w.alpn = names;
+      for (let q = p + 2; q < end;) {
         const len = buf[q]!;
-        if (len === 0 || q + 1 + len > listEnd) return "ALPN name empty or longer than its list";
+        if (q + 1 + len > end) return "ALPN name longer than its extension";
         names.push(latin1(buf, q + 1, q + 1 + len));
         q += 1 + len;
       }
-      w.alpn ??= names;
       return undefined;
     }
     case EXT_SUPPORTED_VERSIONS: {

@@ -63,6 +63,18 @@ const FRONTENDS: Readonly<Record<string, readonly string[]>> = {
     "use_backend be_a if { req.ssl_sni a.test }",
     "default_backend be_def",
   ],
+  pt_alpn_h2: [
+    `tcp-request inspect-delay ${DELAY}ms`,
+    "tcp-request content accept if { req.ssl_hello_type 1 }",
+    "use_backend be_a if { req.ssl_alpn h2 }",
+    "default_backend be_def",
+  ],
+  pt_type: [
+    `tcp-request inspect-delay ${DELAY}ms`,
+    "tcp-request content reject unless { req.ssl_hello_type 1 }",
+    "use_backend be_a if { req.ssl_ver 3.3 }",
+    "default_backend be_def",
+  ],
   pt_case: [
     `tcp-request inspect-delay ${DELAY}ms`,
     "tcp-request content accept if { req.ssl_hello_type 1 }",
@@ -227,12 +239,19 @@ async function run(engine: "haproxy" | "proxykit", clients: readonly Client[]): 
       // A reset client sees its close only; a client that never shut its side, the proxy's FIN.
       await within(Promise.race([r.closed.promise, r.ended.promise]), 20_000, `${engine}: ${cl.name} ends`);
       c.close();
-      return { cl, r, port };
+      return { cl, r, port, at: Date.now() };
     }));
     await until(() => child.stdout.filter((l) => / pt\S* /.test(l)).length >= clients.length, 20_000, `${engine} logs`);
     const out: Record<string, Seen> = {};
-    for (const { cl, r, port } of conns) {
-      const line = child.stdout.find((l) => l.startsWith(`127.0.0.1:${port} `));
+    // A client port may serve twice in a run once the first connection is over: lines are
+    // taken in order, each once, the clients in the order they ended.
+    const used = new Set<number>();
+    for (const { cl, r, port } of [...conns].sort((a, b) => a.at - b.at)) {
+      const i = child.stdout.findIndex((l, j) =>
+        !used.has(j) && l.startsWith(`127.0.0.1:${port} `) && l.includes(`] ${cl.frontend} `)
+      );
+      used.add(i);
+      const line = child.stdout[i];
       assert.ok(line !== undefined, `${engine}: no log line for ${cl.name} (port ${port})`);
       const m = /^\S+ \[[^\]]+\] (\S+) (\S+) (-?\d+)\/(-?\d+)\/(\d+) (\d+) (\S\S) /.exec(line)!;
       assert.ok(m !== null, `${engine}: unexpected log line ${line}`);
@@ -268,27 +287,38 @@ describe("SNI passthrough: proxykit against HAProxy 2.6 on the same haproxy.cfg"
     for (const cl of CLIENTS) assert.deepEqual(proxykit[cl.name], cl.racy ?? haproxy[cl.name], cl.name);
   });
 
-  it("reads the SNI of damaged ClientHellos as HAProxy does (byte and length mutations)", async () => {
+  it("reads damaged ClientHellos as HAProxy does: SNI, ALPN, hello type, version", async () => {
     const haproxy = await run("haproxy", MUTANTS);
     const proxykit = await run("proxykit", MUTANTS);
-    const differ = MUTANTS.filter((cl) => haproxy[cl.name]?.route !== proxykit[cl.name]?.route)
-      .map((cl) => `${cl.name}: haproxy ${haproxy[cl.name]?.route}, proxykit ${proxykit[cl.name]?.route}`);
+    const seen = (o: Seen | undefined) => `${o?.route} ${o?.term}`;
+    const differ = MUTANTS.filter((cl) => seen(haproxy[cl.name]) !== seen(proxykit[cl.name]))
+      .map((cl) => `${cl.name}: haproxy ${seen(haproxy[cl.name])}, proxykit ${seen(proxykit[cl.name])}`);
     assert.deepEqual(differ, []);
-    // Both answers occur: the damage sometimes spares the SNI, sometimes not.
-    const routes = new Set(MUTANTS.map((cl) => haproxy[cl.name]?.route));
-    assert.deepEqual([...routes].sort(), ["pt_sni be_a/s", "pt_sni be_def/s"]);
+    // Every answer occurs: the damage sometimes spares what is read, sometimes not.
+    const routes = new Set(MUTANTS.map((cl) => `${haproxy[cl.name]?.route} ${haproxy[cl.name]?.term}`));
+    assert.deepEqual([...routes].sort(), [
+      "pt_alpn_h2 be_a/s --",
+      "pt_alpn_h2 be_def/s --",
+      "pt_sni be_a/s --",
+      "pt_sni be_def/s --",
+      "pt_type be_a/s --",
+      "pt_type be_def/s --",
+      "pt_type pt_type/<NOSRV> PR",
+    ]);
   });
 });
 
 /**
  * ClientHellos with `a.test` damaged in one place (a byte set, a 16-bit length made to lie),
- * each sent whole then half-closed (the pass is final at once in both): `pt_sni` routes to
- * be_a when `req.ssl_sni` reads `a.test`. Deterministic (xorshift), so a difference replays.
+ * each sent whole then half-closed (the pass is final at once in both) to three frontends:
+ * `pt_sni` routes to be_a when `req.ssl_sni` reads `a.test`, `pt_alpn_h2` when `req.ssl_alpn`
+ * reads `h2`, and `pt_type` rejects unless `req.ssl_hello_type` is 1, then routes on
+ * `req.ssl_ver 3.3`. Deterministic (xorshift), so a difference replays.
  * The host name's own length is left alone: there proxykit differs on purpose (it refuses a
  * name running past the extensions; HAProxy returns bytes past them, and its exact match
  * then stops at the first NUL, see docs/sni_routing.md).
  */
-const MUTANT_COUNT = 150;
+const MUTANT_COUNT = 100;
 /** Where the builder puts the host name's 16-bit length (sid 0, one suite, SNI first). */
 const NAME_LENGTH_AT = 59;
 const MUTANTS: readonly Client[] = (() => {
@@ -300,7 +330,7 @@ const MUTANTS: readonly Client[] = (() => {
     return x >>> 0;
   };
   const out: Client[] = [];
-  for (let i = 0; out.length < MUTANT_COUNT; i++) {
+  for (let i = 0; out.length < 3 * MUTANT_COUNT; i++) {
     const b = clientHello({ sni: "a.test", alpn: ["h2"], random: i, ...(i % 3 === 0 ? { pad: 40 } : {}) });
     const at = 5 + (next() % (b.length - 6));
     const width = i % 2 === 0 ? 1 : 2;
@@ -316,7 +346,9 @@ const MUTANTS: readonly Client[] = (() => {
       b[at + 1] = v & 0xff;
       what = `u16 at ${at} = ${v}`;
     }
-    out.push({ name: `mutant ${i}: ${what}`, frontend: "pt_sni", sends: [[0, b]] });
+    for (const fe of ["pt_sni", "pt_alpn_h2", "pt_type"]) {
+      out.push({ name: `mutant ${i} (${fe}): ${what}`, frontend: fe, sends: [[0, b]] });
+    }
   }
   return out;
 })();
