@@ -6,14 +6,15 @@
  * `req.ssl_ec_ext`).
  *
  * The parser is incremental in the simplest way: call it again on the grown buffer. It never
- * reads past the buffer, checks every length against what encloses it (a length that lies
- * ends the walk), and answers one of:
+ * reads past the buffer, checks every length against what encloses it, and answers one of:
  * - `need-more`: the bytes so far are a prefix of a ClientHello; more may tell;
  * - `not-tls`: the first bytes are not a TLS handshake record (another protocol);
  * - `malformed`: a TLS handshake record whose content is no ClientHello proxykit can read;
  * - `ok`: the whole handshake message is buffered; the fields are those found in the first
- *   record, walked until the end of the extensions or the first problem (whatever was found
- *   before it stays, as HAProxy returns the SNI as soon as its extension is read).
+ *   record. A length that lies in the ClientHello's framing (session id, suites, the
+ *   extension list, an extension's length) ends the walk, what was found before it stays;
+ *   one inside an extension spoils that extension's field only (HAProxy's fetches each walk
+ *   the framing and check the inside of their own extension only).
  *
  * As HAProxy, only the first record is read: a ClientHello fragmented over two records
  * (legal, rare) is reported `ok` with `fragmented` set and the fields found in the first one.
