@@ -1,7 +1,8 @@
 /**
  * Layer 6 sample fetches (configuration.txt 7.3.5) over the bytes a TCP client sent before
- * the stream picked its backend: `req.len`, `req.payload`, `req.ssl_hello_type`,
- * `req.ssl_ver`, `req.ssl_sni`, `req.ssl_alpn`, `req.ssl_st_ext`, `req.ssl_ec_ext`.
+ * the stream picked its backend: `req.len`, `req.payload`, `req.proto_http`,
+ * `req.ssl_hello_type`, `req.ssl_ver`, `req.ssl_sni`, `req.ssl_alpn`, `req.ssl_st_ext`,
+ * `req.ssl_ec_ext`.
  *
  * Each says whether more bytes could change its answer (HAProxy's `SMP_F_MAY_CHANGE`): an
  * ACL that does not match yet then answers "miss", and `tcp-request content` and `use_backend`
@@ -14,6 +15,8 @@ import type { ArgValue } from "./_args.ts";
 import type { FetchSpec } from "./fetches.ts";
 import { bool, int, type RequestPayload, type Sample, type SampleContext, str } from "./sample.ts";
 import { type ClientHelloResult, parseClientHello } from "../tls/client_hello.ts";
+import { H1RequestParser } from "../http/parser.ts";
+import { isH1Error } from "../http/error.ts";
 
 /**
  * A {@link RequestPayload} over `bytes`; the ClientHello is parsed on first use only, once.
@@ -116,6 +119,21 @@ function payloadSlice(ctx: SampleContext, [off, len]: readonly ArgValue[]): Uint
   return b.subarray(o, end);
 }
 
+/**
+ * `smp_fetch_proto_http()` on raw bytes: a complete request head that parses is HTTP, a parse
+ * error is not, anything else is not known yet.
+ */
+function protoHttp(b: Uint8Array): boolean | "short" {
+  const parser = new H1RequestParser();
+  parser.push(b);
+  try {
+    return parser.read()?.type === "head" ? true : "short";
+  } catch (e) {
+    if (isH1Error(e)) return false;
+    throw e;
+  }
+}
+
 /** One char per byte, as proxykit's string samples hold binary data. */
 function latin1(b: Uint8Array): string {
   let s = "";
@@ -147,6 +165,17 @@ export const PAYLOAD_FETCHES: Readonly<Record<string, FetchSpec>> = {
       return s instanceof Uint8Array ? [str(latin1(s))] : [];
     },
     mayChange: (ctx, args) => open(ctx) && hasMore(payloadSlice(ctx, args)),
+  },
+  "req.proto_http": {
+    args: { types: [], min: 0 },
+    type: "bool",
+    // In HTTP mode (no payload) the request is HTTP by construction.
+    fetch: (ctx) => {
+      if (ctx.payload === undefined) return [bool(true)];
+      const v = protoHttp(ctx.payload.bytes);
+      return v === "short" ? [] : [bool(v)];
+    },
+    mayChange: (ctx) => open(ctx) && protoHttp(ctx.payload!.bytes) === "short",
   },
   "req.ssl_hello_type": {
     args: { types: [], min: 0 },
@@ -183,4 +212,5 @@ export const PAYLOAD_ALIASES: Readonly<Record<string, string>> = {
   req_ssl_ver: "req.ssl_ver",
   req_ssl_sni: "req.ssl_sni",
   req_len: "req.len",
+  req_proto_http: "req.proto_http",
 };

@@ -152,7 +152,6 @@ export const FETCHES: Readonly<Record<string, FetchSpec>> = {
   be_name: simple("str", (ctx) => opt(ctx.backend)),
   str: { args: { types: ["str"], min: 1 }, type: "str", fetch: (_ctx, [v]) => [str(String(v))] },
   int: { args: { types: ["int"], min: 1 }, type: "int", fetch: (_ctx, [v]) => [int(Number(v))] },
-  "req.proto_http": simple("bool", () => [bool(true)]),
   method: simple("meth", (ctx) => [{ type: "meth", value: ctx.request.method }]),
   path: simple("str", (ctx) => opt(pathOf(ctx.request.target))),
   pathq: simple("str", (ctx) => opt(targetPath(ctx.request.target))),

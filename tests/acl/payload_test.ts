@@ -79,6 +79,17 @@ describe("layer 6 fetches", () => {
     assert.equal(testCondition(parseCondition(words("if { req.len gt 1000 }"), set), httpCtx(get("/"))), "fail");
   });
 
+  it("req.proto_http (the HTTP ACL): a complete request head that parses; waits while incomplete", () => {
+    assert.equal(test("if HTTP", "GET / HTTP/1.0\r\n\r\n"), "pass");
+    assert.equal(test("if HTTP", "GET / HTTP/1.0\r\nHost: x"), "miss");
+    assert.equal(test("if HTTP", "GET / HTTP/1.0\r\nHost: x", true), "fail");
+    assert.equal(test("if HTTP", HELLO), "fail");
+    assert.equal(test("if { req_proto_http }", "GET / HTTP/1.1\r\n\r\n"), "pass");
+    // In mode http, every request is HTTP.
+    const set = new AclSet();
+    assert.equal(testCondition(parseCondition(words("if HTTP"), set), httpCtx(get("/"))), "pass");
+  });
+
   it("req.payload(off,len): -m bin patterns in hex; waits for bytes not yet in", () => {
     assert.equal(test("if { req.payload(0,3) 160301 }", HELLO), "pass");
     assert.equal(test("if { req.payload(0,3) -m bin 160303 }", HELLO), "fail");

@@ -57,6 +57,12 @@ const FRONTENDS: Readonly<Record<string, readonly string[]>> = {
     "use_backend be_a if { req.ssl_sni a.test }",
     "default_backend be_def",
   ],
+  pt_http: [
+    `tcp-request inspect-delay ${DELAY}ms`,
+    "tcp-request content accept if HTTP",
+    "use_backend be_a if HTTP",
+    "default_backend be_def",
+  ],
   pt_sni: [
     `tcp-request inspect-delay ${DELAY}ms`,
     "tcp-request content accept if { req.ssl_hello_type 1 }",
@@ -148,6 +154,13 @@ const CLIENTS: readonly Client[] = [
     sends: [[0, hello({ sni: "a.test" })]],
     racy: { route: "pt_norules be_def/s", term: "--", echoed: "75", waitedDelay: false, origin: "be_def true" },
   },
+  { name: "HTTP request", frontend: "pt_http", sends: [[0, enc("GET /3 HTTP/1.0\r\n\r\n")]] },
+  {
+    name: "HTTP request in two parts",
+    frontend: "pt_http",
+    sends: [[0, enc("GET /4 HTT")], [300, enc("P/1.0\r\n\r\n")]],
+  },
+  { name: "TLS is not HTTP", frontend: "pt_http", sends: [[0, hello({ sni: "a.test" })]] },
   { name: "case-sensitive without -i", frontend: "pt_case", sends: [[0, hello({ sni: "A.Test" })]] },
   { name: "alpn h2 second", frontend: "pt_alpn", sends: [[0, hello({ alpn: ["http/1.1", "h2"] })]] },
   { name: "ssl_ver 3.3", frontend: "pt_alpn", sends: [[0, hello({ alpn: ["http/1.1"] })]] },
