@@ -15,36 +15,19 @@ import type { FrontendSettings } from "./frontend.ts";
 import type { ResolvedBackendConfig, ResolvedFrontendConfig, ResolvedProxyConfig } from "./config/defaults.ts";
 
 /**
- * Refuses what the configuration accepts but the proxy cannot run yet: a `mode tcp` frontend
- * using a `mode http` backend (HAProxy upgrades such streams to HTTP; proxykit does not yet),
- * and `tcp-request content` rules in a `mode http` frontend (HAProxy runs them per request on
- * the parsed message; proxykit runs them on `mode tcp` frontends only). Refusing keeps
- * anything from half-working.
+ * Refuses what the configuration accepts but the proxy cannot run yet: `tcp-request content`
+ * rules in a `mode http` frontend (HAProxy runs them per request on the parsed message;
+ * proxykit runs them on `mode tcp` frontends only). Refusing keeps anything from
+ * half-working.
  * @throws {ProxyError} `ERR_CONFIG_INVALID` naming the key.
  */
 export function checkWired(config: ResolvedProxyConfig): void {
-  const refuse = (key: string, what: string) => {
-    throw new ProxyError("ERR_CONFIG_INVALID", `${key}: ${what}`);
-  };
-  const modes = new Map(config.backends.map((b) => [b.name, b.mode]));
   config.frontends.forEach((f, i) => {
-    if (f.mode !== "tcp") {
-      if (f.tcpRequest.content.length > 0) {
-        refuse(
-          `frontends[${i}].tcpRequest.content`,
-          `frontend '${f.name}': tcp-request content rules are only run in mode tcp (not wired in mode http yet)`,
-        );
-      }
-      return;
-    }
-    const targets: [string | undefined, string][] = [
-      [f.defaultBackend, `frontends[${i}].defaultBackend`],
-      ...(f.http?.useBackends ?? []).map((u, j): [string, string] => [u.backend, `frontends[${i}].useBackends[${j}]`]),
-    ];
-    for (const [be, key] of targets) {
-      if (be !== undefined && modes.get(be) === "http") {
-        refuse(key, `frontend '${f.name}' (mode tcp) cannot use backend '${be}' (mode http) yet`);
-      }
+    if (f.mode !== "tcp" && f.tcpRequest.content.length > 0) {
+      throw new ProxyError(
+        "ERR_CONFIG_INVALID",
+        `frontends[${i}].tcpRequest.content: frontend '${f.name}': tcp-request content rules are only run in mode tcp (not wired in mode http yet)`,
+      );
     }
   });
 }

@@ -231,6 +231,10 @@ export class ProxyServer implements AsyncDisposable {
   readonly #inspect: ReadonlyMap<Frontend, InspectContext>;
   /** Connections under content inspection (no stream yet). */
   readonly #inspections = new Set<Inspection>();
+  /** The HTTP backends and their compiled settings, when there are any. */
+  #httpBackends: Pick<HttpSessionContext, "backendPolicies" | "backends"> | undefined;
+  /** HTTP session contexts of `mode tcp` frontends upgraded to an HTTP backend, by frontend and backend. */
+  readonly #upgrades = new Map<string, HttpSessionContext>();
   #started = false;
   /** Resolvers waiting for the last stream to end (stop()). */
   #idle: (() => void)[] = [];
@@ -239,9 +243,9 @@ export class ProxyServer implements AsyncDisposable {
    * Checks the configuration and builds the frontends, backends and health checkers; nothing
    * is bound yet.
    * @throws {ProxyError} `ERR_CONFIG_INVALID` naming the key (also for what the configuration
-   * accepts but the proxy does not run yet: a `mode tcp` frontend using a `mode http`
-   * backend, `tcp-request content` rules in `mode http`), or `ERR_CAPABILITY_MISSING` when
-   * the configuration needs something the network adapter cannot do.
+   * accepts but the proxy does not run yet: `tcp-request content` rules in `mode http`), or
+   * `ERR_CAPABILITY_MISSING` when the configuration needs something the network adapter
+   * cannot do.
    */
   constructor(config: ProxyConfig, options: ProxyServerOptions) {
     this.config = resolveConfig(config);
@@ -395,12 +399,29 @@ export class ProxyServer implements AsyncDisposable {
     const inspect = this.#inspect.get(fe);
     if (inspect === undefined) return this.#startStream(fe, fe.backend, socket, conn, head, undefined);
     if (inspect.policy.rules.length === 0) {
-      const be = this.#backendNamed(routeAtOnce(inspect.policy, fe, conn, head));
-      return this.#startStream(fe, be, socket, conn, head, undefined);
+      return this.#startRouted(fe, routeAtOnce(inspect.policy, fe, conn, head), socket, conn, head, undefined);
     }
     const inspection = new Inspection(inspect, socket, conn);
     this.#inspections.add(inspection);
     inspection.start(head);
+  }
+
+  /** Starts what serves `backend`: a stream, or an HTTP session for an HTTP backend. */
+  #startRouted(
+    fe: Frontend,
+    backend: string,
+    socket: Socket,
+    conn: Connection,
+    head: Uint8Array | undefined,
+    inspected: Inspection | undefined,
+  ): void {
+    if (this.#httpBackends?.backends.has(backend) === true) {
+      const session = new HttpSession(this.#upgrade(fe, backend), socket, conn);
+      this.#sessions.add(session);
+      session.start(head);
+      return;
+    }
+    this.#startStream(fe, this.#backendNamed(backend), socket, conn, head, inspected);
   }
 
   #startStream(
@@ -457,7 +478,7 @@ export class ProxyServer implements AsyncDisposable {
   /** Inspection chose a backend: the stream starts there with the buffered bytes. */
   readonly #routed = (i: Inspection, backend: string, head: Uint8Array | undefined): void => {
     this.#inspections.delete(i);
-    this.#startStream(i.frontend, this.#backendNamed(backend), i.socket, i.conn, head, i);
+    this.#startRouted(i.frontend, backend, i.socket, i.conn, head, i);
   };
 
   /** A connection ended during inspection: counters, log line (`%b` is the frontend), hook. */
@@ -528,7 +549,7 @@ export class ProxyServer implements AsyncDisposable {
    */
   #buildHttpContexts(): Map<Frontend, HttpSessionContext> {
     const out = new Map<Frontend, HttpSessionContext>();
-    if (!this.config.frontends.some((f) => f.mode === "http")) return out;
+    if (!this.config.backends.some((b) => b.mode === "http")) return out;
     const compiled = compileProxyPolicies(this.config);
     const backendPolicies = new Map<string, HttpPolicy>();
     const backends = new Map<string, Backend>();
@@ -537,30 +558,58 @@ export class ProxyServer implements AsyncDisposable {
       backendPolicies.set(b.name, compiled.backends.get(b.name) ?? compileHttpPolicy({ name: b.name }));
       backends.set(b.name, this.#backends[i]!);
     }
+    this.#httpBackends = { backendPolicies, backends };
     for (const [i, f] of this.config.frontends.entries()) {
-      if (f.mode !== "http") continue;
       const fe = this.#frontends[i]!;
+      if (f.mode === "tcp") {
+        // A `mode tcp` frontend whose streams all go to an HTTP backend upgrades each at once.
+        if (!this.#inspect.has(fe) && backends.has(f.defaultBackend!)) {
+          out.set(fe, this.#upgrade(fe, f.defaultBackend!));
+        }
+        continue;
+      }
       const policy = compiled.frontends.get(f.name) ??
         compileHttpPolicy({
           name: f.name,
           ...(f.defaultBackend !== undefined ? { defaultBackend: f.defaultBackend } : {}),
         });
-      out.set(fe, {
-        clock: this.#clock,
-        frontend: fe,
-        policy,
-        backendPolicies,
-        backends,
-        limits: DEFAULT_H1_LIMITS,
-        requestTimeoutMs: f.httpRequestTimeoutMs,
-        keepAliveTimeoutMs: f.httpKeepAliveTimeoutMs,
-        mode: f.httpConnectionMode,
-        bufferRequest: f.httpBufferRequest,
-        onTxnEnd: this.#txnEnd,
-        onEnd: this.#sessionEnd,
-      });
+      out.set(fe, this.#httpContext(fe, policy));
     }
     return out;
+  }
+
+  /** The HTTP session context of `fe` with its compiled `policy`. */
+  #httpContext(fe: Frontend, policy: HttpPolicy): HttpSessionContext {
+    const f = this.config.frontends[this.#frontends.indexOf(fe)]!;
+    return {
+      clock: this.#clock,
+      frontend: fe,
+      policy,
+      backendPolicies: this.#httpBackends!.backendPolicies,
+      backends: this.#httpBackends!.backends,
+      limits: DEFAULT_H1_LIMITS,
+      requestTimeoutMs: f.httpRequestTimeoutMs,
+      keepAliveTimeoutMs: f.httpKeepAliveTimeoutMs,
+      mode: f.httpConnectionMode,
+      bufferRequest: f.httpBufferRequest,
+      onTxnEnd: this.#txnEnd,
+      onEnd: this.#sessionEnd,
+    };
+  }
+
+  /**
+   * The context of the HTTP sessions a `mode tcp` frontend upgrades its streams to when they
+   * go to the HTTP backend `backend` (HAProxy's TCP-to-HTTP upgrade, configuration.txt 4
+   * "mode"): no frontend rules, every request to that backend, whose rules apply.
+   */
+  #upgrade(fe: Frontend, backend: string): HttpSessionContext {
+    const key = `${fe.name}\0${backend}`;
+    let ctx = this.#upgrades.get(key);
+    if (ctx === undefined) {
+      ctx = this.#httpContext(fe, compileHttpPolicy({ name: fe.name, defaultBackend: backend }));
+      this.#upgrades.set(key, ctx);
+    }
+    return ctx;
   }
 
   /** One HTTP transaction over: its log line and hook (the connection's counters move at its end). */

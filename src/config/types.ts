@@ -546,7 +546,8 @@ export interface FrontendConfig extends HttpProxyConfig {
   /**
    * `use_backend` rules, in order, the first whose condition holds choosing the backend. In
    * `mode tcp` they run once, on the bytes `tcpRequest` content inspection buffered (see
-   * `docs/sni_routing.md`), and may only name `mode tcp` backends for now. @default []
+   * `docs/sni_routing.md`); a `mode http` backend turns the stream into HTTP (as HAProxy).
+   * @default []
    */
   readonly useBackends?: readonly UseBackendConfig[];
   /**
