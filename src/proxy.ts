@@ -549,7 +549,8 @@ export class ProxyServer implements AsyncDisposable {
    */
   #buildHttpContexts(): Map<Frontend, HttpSessionContext> {
     const out = new Map<Frontend, HttpSessionContext>();
-    if (!this.config.backends.some((b) => b.mode === "http")) return out;
+    const modes = [...this.config.frontends, ...this.config.backends].map((x) => x.mode);
+    if (!modes.includes("http")) return out;
     const compiled = compileProxyPolicies(this.config);
     const backendPolicies = new Map<string, HttpPolicy>();
     const backends = new Map<string, Backend>();
