@@ -26,7 +26,7 @@ import type { RequestPayload, SampleContext } from "./acl/sample.ts";
 import { requestPayload } from "./acl/_payload.ts";
 import { connectionSampleContext } from "./tcp_rules.ts";
 import { compileHttpPolicy, type HttpPolicy, selectBackend } from "./http/policy.ts";
-import { compileContentRules, type ContentRule, type DstChange, runContentRules } from "./inspect_rules.ts";
+import { compileContentRules, type ContentRule, runContentRules } from "./inspect_rules.ts";
 import type { ResolvedFrontendConfig } from "./config/resolved.ts";
 import type { StreamLogRecord } from "./log.ts";
 import { HAPROXY_BUFSIZE } from "./http/limits.ts";
@@ -88,14 +88,6 @@ export interface InspectContext {
 /** A sample context over the buffered bytes; `backend` is the frontend until one is chosen. */
 function sampleContext(fe: Frontend, conn: Connection, payload: RequestPayload): SampleContext {
   return { ...connectionSampleContext(conn, fe.name, fe.name), payload };
-}
-
-/** Applies `set-dst` / `set-dst-port` to the client connection's destination. */
-function applyDst(conn: Connection, change: DstChange): void {
-  const cur = conn.dst;
-  const port = cur?.transport === "tcp" ? cur.port : 0;
-  if ("ip" in change) conn.setDst({ transport: "tcp", hostname: change.ip, port });
-  else if (cur?.transport === "tcp") conn.setDst({ ...cur, port: change.port });
 }
 
 /**
@@ -231,7 +223,7 @@ export class Inspection implements SocketHandlers {
     const verdict = runContentRules(
       policy.rules,
       () => sampleContext(fe, this.conn, payload),
-      (c) => applyDst(this.conn, c),
+      this.conn,
     );
     if (verdict === "wait") return false;
     if (verdict === "reject") {

@@ -16,9 +16,10 @@
  */
 import { AclError, type AclSet } from "./acl/acl.ts";
 import { type Condition, parseCondition, testCondition } from "./acl/condition.ts";
-import { evaluate, ExprError, parseSampleExpr, type SampleExpr } from "./acl/expr.ts";
-import { formatIp } from "./acl/_ip.ts";
-import { type SampleContext, toInt, toIp } from "./acl/sample.ts";
+import { ExprError, parseSampleExpr, type SampleExpr } from "./acl/expr.ts";
+import type { Connection } from "./connection.ts";
+import { setDestination } from "./tcp_rules.ts";
+import type { SampleContext } from "./acl/sample.ts";
 import { PolicyError } from "./http/policy.ts";
 import { toWords } from "./http/rules/compile.ts";
 import type { TcpContentRule } from "./config/tls_types.ts";
@@ -71,18 +72,15 @@ export function compileContentRules(
   });
 }
 
-/** What a destination rule asks: a new address (port kept) or a new port. */
-export type DstChange = { readonly ip: string } | { readonly port: number };
-
 /**
  * One pass of the content rules over `ctx` (its `payload` says whether the pass is final):
- * `wait` for more bytes, `accept` or `reject`. `setDst` applies each destination change at
- * once, so that later rules see it (`dst`, `dst_port` read the connection again).
+ * `wait` for more bytes, `accept` or `reject`. Destination rules change `conn` at once, so
+ * that later rules see it (`dst`, `dst_port` read the connection again).
  */
 export function runContentRules(
   rules: readonly ContentRule[],
   ctx: () => SampleContext,
-  setDst: (change: DstChange) => void,
+  conn: Connection,
 ): "wait" | "accept" | "reject" {
   for (const r of rules) {
     const c = ctx();
@@ -90,15 +88,7 @@ export function runContentRules(
     if (res === "miss") return "wait";
     if (res === "fail") continue;
     if (r.action === "accept" || r.action === "reject") return r.action;
-    const s = evaluate((r as { expr: SampleExpr }).expr, c);
-    if (s === undefined) continue;
-    if (r.action === "set-dst") {
-      const ip = toIp(s);
-      if (ip !== undefined) setDst({ ip: formatIp(ip) });
-    } else {
-      const port = toInt(s);
-      if (port !== undefined && port >= 0 && port <= 65535) setDst({ port });
-    }
+    setDestination(conn, r.action, (r as { expr: SampleExpr }).expr, c);
   }
   return "accept";
 }
