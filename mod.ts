@@ -64,6 +64,7 @@ export type {
   LogTarget,
   ProxyCounters,
   ProxyHooks,
+  DestinationInfo,
   ProxyServerOptions,
   StopOptions,
 } from "./src/proxy.ts";

@@ -50,6 +50,12 @@ export interface HandshakeContext {
   readonly log: ((line: string) => void) | undefined;
   /** The PROXY header parser. */
   readonly parseHeader: ProxyHeaderParser;
+  /** The typed API's destination hook (`ProxyHooks.setDestination`). */
+  readonly setDestination?:
+    | ((
+      info: { frontend: string; source: Address | undefined; destination: Address | undefined },
+    ) => Address | undefined)
+    | undefined;
 }
 
 /** Whether a bind's connections go through this module at all. */
@@ -172,8 +178,14 @@ export class ClientHandshake implements SocketHandlers {
     if (h.destination !== undefined) this.#conn.setDst(h.destination);
   }
 
-  /** Deferred TLS when the bind has it, then the stream. */
+  /** The destination hook, deferred TLS when the bind has it, then the stream. */
   #finish(head: Uint8Array | undefined): void {
+    const hook = this.#ctx.setDestination;
+    if (hook !== undefined) {
+      const c = this.#conn;
+      const dst = hook({ frontend: this.#ctx.frontend, source: c.src, destination: c.dst });
+      if (dst !== undefined) c.setDst(dst);
+    }
     const tls = this.#ctx.bind.tls;
     if (tls === undefined || !this.#ctx.bind.acceptProxy) {
       // The connection's control layer now hands out the socket the stream must read from.

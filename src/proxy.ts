@@ -80,6 +80,33 @@ export interface ProxyHooks {
   readonly onStreamEnd?: (record: StreamLogRecord) => void;
   /** A server changed state, after election and queues were updated (what its state line says). */
   readonly onServerStateChange?: (event: ServerStateEvent) => void;
+  /**
+   * The typed API's `set-dst`: called for each accepted connection once its `tcp-request
+   * connection` rules ran and its PROXY header (if any) was read, with the addresses it has
+   * then; an address returned becomes its destination, which transparent servers (`0.0.0.0`)
+   * connect to. `undefined` keeps it. Setting this hook sends every connection through the
+   * accept steps (a few microseconds each).
+   *
+   * @example Send each client to a per-tenant port of the address it asked for
+   * ```ts
+   * import type { ProxyHooks } from "@proxykit/proxykit";
+   * const hooks: ProxyHooks = {
+   *   setDestination: ({ destination }) =>
+   *     destination?.transport === "tcp" ? { ...destination, port: 10_000 + destination.port } : undefined,
+   * };
+   * ```
+   */
+  readonly setDestination?: (info: DestinationInfo) => Address | undefined;
+}
+
+/** What {@link ProxyHooks.setDestination} is told about a connection. */
+export interface DestinationInfo {
+  /** The frontend that accepted it. */
+  readonly frontend: string;
+  /** The client's address (the PROXY header's, when one was read). */
+  readonly source: Address | undefined;
+  /** Where the client connected (the PROXY header's, or what a `set-dst` rule set). */
+  readonly destination: Address | undefined;
 }
 
 /** Options of {@link ProxyServer} that are not configuration: the environment it runs in. */
@@ -644,7 +671,8 @@ export class ProxyServer implements AsyncDisposable {
       }
       const fe = this.#frontends[i]!;
       for (const bind of f.binds) {
-        if (!needsHandshake(bind, rules)) continue;
+        const hook = this.#hooks.setDestination !== undefined;
+        if (!needsHandshake(bind, rules) && !hook) continue;
         out.set(bind, {
           frontend: f.name,
           bind,
@@ -656,6 +684,7 @@ export class ProxyServer implements AsyncDisposable {
             ? undefined
             : ((target) => (line: string) => this.#log?.(line, target))(fe.settings.log.target),
           parseHeader: parseProxyHeader,
+          setDestination: hook ? this.#destinationHook : undefined,
         });
       }
     });
@@ -824,6 +853,16 @@ export class ProxyServer implements AsyncDisposable {
   }
 
   /** Runs a user hook; what it throws is logged on stderr and otherwise ignored. */
+  /** `hooks.setDestination`, a throw logged like another hook's (the destination then stays). */
+  readonly #destinationHook = (info: DestinationInfo): Address | undefined => {
+    try {
+      return this.#hooks.setDestination?.(info);
+    } catch (e) {
+      this.#log?.(`proxykit: a hook threw: ${e instanceof Error ? e.message : String(e)}`, "stderr");
+      return undefined;
+    }
+  };
+
   #call<T>(hook: ((v: T) => void) | undefined, v: T): void {
     if (hook === undefined) return;
     try {

@@ -214,6 +214,34 @@ describe("transparent servers (the seed's second case)", () => {
     await h.until(() => origin.recorders[0]?.text() === "set");
   });
 
+  it("take the typed API's setDestination hook, after the PROXY header; a throwing hook changes nothing", async () => {
+    const h = new Harness();
+    const origin = await h.server("origin", tcp("10.9.0.7", 9443), false);
+    const seen: unknown[] = [];
+    h.hooks = {
+      setDestination: (info) => {
+        seen.push(info);
+        if (info.source?.transport === "tcp" && info.source.hostname === "192.0.2.66") throw new Error("boom");
+        return info.destination?.transport === "tcp"
+          ? { ...info.destination, port: 9000 + info.destination.port }
+          : undefined;
+      },
+    };
+    await h.start(withBind({ acceptProxy: true }, { servers: [{ name: "t", address: tcp("0.0.0.0", 0) }] }));
+    const c = await h.client();
+    c.socket.write(enc(PP("192.0.2.5", "10.9.0.7", 1000, 443) + "hooked"));
+    await h.until(() => origin.recorders[0]?.text() === "hooked");
+    assert.deepEqual(seen[0], {
+      frontend: "fe",
+      source: tcp("192.0.2.5", 1000),
+      destination: tcp("10.9.0.7", 443),
+    });
+    const d = await h.client();
+    d.socket.write(enc(PP("192.0.2.66", "10.9.0.7", 1000, 9443) + "kept"));
+    await h.until(() => origin.recorders[1]?.text() === "kept");
+    assert.ok(h.lines.some((l) => l === "proxykit: a hook threw: boom"));
+  });
+
   it("end a Unix client's stream with SC: no destination to take", async () => {
     const h = new Harness();
     await h.start({

@@ -254,7 +254,7 @@ async function run(engine: "haproxy" | "proxykit", clients: readonly Client[]): 
       c.close();
       return { cl, r, port, at: Date.now() };
     }));
-    await until(() => child.stdout.filter((l) => / pt\S* /.test(l)).length >= clients.length, 20_000, `${engine} logs`);
+    await until(() => child.stdout.filter((l) => / pt\S* /.test(l)).length >= clients.length, 60_000, `${engine} logs`);
     const out: Record<string, Seen> = {};
     // A client port may serve twice in a run once the first connection is over: lines are
     // taken in order, each once, the clients in the order they ended.
