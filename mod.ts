@@ -60,11 +60,11 @@
 export { ProxyServer } from "./src/proxy.ts";
 export type {
   BackendView,
+  DestinationInfo,
   FrontendView,
   LogTarget,
   ProxyCounters,
   ProxyHooks,
-  DestinationInfo,
   ProxyServerOptions,
   StopOptions,
 } from "./src/proxy.ts";
