@@ -203,6 +203,7 @@ export { isProxyError, ProxyError } from "./src/errors.ts";
 export type { ProxyErrorCode } from "./src/errors.ts";
 export {
   escapeLogText,
+  formatConnectionError,
   formatHttpJsonLog,
   formatHttpLog,
   formatJsonLog,

@@ -17,7 +17,11 @@
  *   (RFC 6066 forbids it), while `serverName: ""` sends none and still verifies the address.
  * - `write()` keeps nothing it did not take, and a TLS close must let Bun send what it holds
  *   (`bun/socket.ts`).
- * - `Bun.listen` takes one certificate and no accept backlog (`backlog` is ignored).
+ * - `Bun.listen` takes one certificate and no accept backlog (`backlog` is ignored). TLS
+ *   listeners it cannot serve (several certificates, client certificates, `strictSni`, TLS
+ *   after a PROXY header) and TLS connects it cannot make (a bytes-first preamble, a name to
+ *   verify other than the SNI, the chain alone) run on Bun's `node:tls` layer with the Node
+ *   adapter's code (`adapters/_tls_route.ts`).
  *
  * @example
  * ```ts
@@ -29,11 +33,11 @@
  */
 import type { Network } from "../src/net.ts";
 import { highWaterMarkBytes, type NetworkOptions } from "./_options.ts";
-import { CAPABILITIES } from "./bun/capabilities.ts";
+import { CAPABILITIES, capabilities } from "./bun/capabilities.ts";
 import { connect } from "./bun/connect.ts";
-import { plainPreamble } from "./_preamble.ts";
 import { systemResolve } from "./_resolve.ts";
 import { listen } from "./bun/listen.ts";
+import { startServerTls } from "./node/listen.ts";
 
 export type { NetworkOptions };
 
@@ -42,22 +46,36 @@ export type { NetworkOptions };
  *
  * @throws {RangeError} when `highWaterMarkBytes` is not an integer >= 0.
  */
-export function createNetwork(options: NetworkOptions = {}): Network {
+export function createNetwork(options: BunNetworkOptions = {}): Network {
   const hwm = highWaterMarkBytes(options);
+  const nodeTls = options.nodeTls ?? false;
   return {
     name: "bun",
-    capabilities: CAPABILITIES,
-    listen: (o) => listen(o, hwm),
-    connect: (o) => plainPreamble(o, connect(o, hwm)),
+    capabilities: nodeTls ? capabilities(true) : CAPABILITIES,
+    listen: (o) => listen(o, hwm, nodeTls),
+    connect: (o) => connect(o, hwm),
     resolve: systemResolve,
+    startServerTls,
   };
+}
+
+/** Options of {@link createNetwork}: the shared ones and Bun's own. */
+export interface BunNetworkOptions extends NetworkOptions {
+  /**
+   * Serve every TLS listener through Bun's `node:tls` layer, also those `Bun.listen` could
+   * serve (one certificate, no client certificate, not deferred): {@link Listener.setTls} then
+   * works on them. Listeners that need more always go that way (`docs/runtimes.md`, Bun: what
+   * it costs).
+   * @default false
+   */
+  readonly nodeTls?: boolean;
 }
 
 /**
  * The Bun network with default options: `Bun.listen` / `Bun.connect` behind the adapter
  * contract.
  *
- * Capabilities: everything but several certificates per TLS listener, server-side TLS upgrade
- * and telling unreachable hosts from refusals (see `capabilities.notes`).
+ * Capabilities: everything but telling unreachable hosts from refusals, and `setTls()` on the
+ * listeners `Bun.listen` serves (see `capabilities.notes`).
  */
 export const network: Network = createNetwork();

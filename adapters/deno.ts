@@ -6,8 +6,11 @@
  * `onData`) and one write pump (Deno's `write()` is a promise that may resolve a partial
  * count), so the bulk path costs one read and one write promise per chunk, no Web Streams
  * (measured on Deno 2.9: a plain read/write loop moves 1.56× the bytes of
- * `readable.pipeTo(writable)`). What Deno's native API cannot do is declared in the
- * capabilities with its reason (`docs/runtimes.md`).
+ * `readable.pipeTo(writable)`). What Deno's native TLS cannot do (several certificates by SNI,
+ * client certificates, `strictSni`, TLS 1.3 only, TLS after a PROXY header, reload; on the
+ * client side a name to verify other than the SNI, `verify: false`, TLS 1.3 only) goes through
+ * Deno's `node:tls` layer, running the Node adapter's code (`adapters/_tls_route.ts`);
+ * what remains is declared in the capabilities with its reason (`docs/runtimes.md`).
  *
  * @example
  * ```ts
@@ -19,11 +22,11 @@
  */
 import type { Listener, Network } from "../src/net.ts";
 import { highWaterMarkBytes, integerOption, type NetworkOptions } from "./_options.ts";
-import { CAPABILITIES } from "./deno/capabilities.ts";
+import { CAPABILITIES, capabilities } from "./deno/capabilities.ts";
 import { connect } from "./deno/connect.ts";
-import { plainPreamble } from "./_preamble.ts";
 import { systemResolve } from "./_resolve.ts";
 import { bind } from "./deno/listen.ts";
+import { startServerTls } from "./node/listen.ts";
 
 /** As Node's `tls.Server` `handshakeTimeout`. */
 const DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS = 120_000;
@@ -38,6 +41,14 @@ export interface DenoNetworkOptions extends NetworkOptions {
    * @default 120000
    */
   readonly tlsHandshakeTimeoutMs?: number;
+  /**
+   * Serve every TLS listener through Deno's `node:tls` layer, also those `Deno.listenTls` could
+   * serve (one certificate, no client certificate, not deferred): their sockets then report
+   * the TLS version, cipher and resumption, and {@link Listener.setTls} works on them. Listeners
+   * that need more always go that way (`docs/runtimes.md`, Deno: what it costs).
+   * @default false
+   */
+  readonly nodeTls?: boolean;
 }
 
 /**
@@ -55,13 +66,15 @@ export function createNetwork(options: DenoNetworkOptions = {}): Network {
     DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS,
     1,
   );
+  const nodeTls = options.nodeTls ?? false;
   return {
     name: "deno",
-    capabilities: CAPABILITIES,
+    capabilities: nodeTls ? capabilities(true) : CAPABILITIES,
     // The executor turns a throw from bind() into a rejection.
-    listen: (o) => new Promise<Listener>((resolve) => resolve(bind(o, hwm, hsMs))),
-    connect: (o) => plainPreamble(o, connect(o, hwm)),
+    listen: (o) => new Promise<Listener>((resolve) => resolve(bind(o, hwm, hsMs, nodeTls))),
+    connect: (o) => connect(o, hwm),
     resolve: systemResolve,
+    startServerTls,
   };
 }
 

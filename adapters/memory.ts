@@ -25,7 +25,8 @@
  * {@link MemoryNetwork.unreachable}, {@link MemoryNetwork.setLatency},
  * {@link MemoryNetwork.resetAll}) and probes ({@link MemoryNetwork.connections},
  * {@link MemoryNetwork.connectAttempts}, ...) let tests script servers that die, hang or reset.
- * There is no TLS.
+ * There is no TLS; a connect's `preamble` (a PROXY header) is the connection's first bytes,
+ * written before the connect resolves.
  *
  * @example
  * ```ts

@@ -22,6 +22,9 @@
  * - A TLS peer that resets before the server's first read after the handshake is seen as
  *   EOF, not `ECONNRESET`: Node drops the error of its session-ticket write (strace: write
  *   → ECONNRESET, then read → 0).
+ * - TLS listeners are `net.Server`s whose sockets go through one `tls.Server` that never
+ *   listens (`node/tls_engine.ts`): the same code starts TLS after a PROXY header
+ *   (`startServerTls`), and serves the Deno and Bun adapters where their native TLS falls short.
  * - `abort()` on TLS sends a reset through an internal flag (see `NodeSocket.abort`); under
  *   Deno's and Bun's `node:tls` layers it degrades to a FIN.
  *
@@ -37,9 +40,8 @@ import type { Network } from "../src/net.ts";
 import { highWaterMarkBytes, type NetworkOptions } from "./_options.ts";
 import { CAPABILITIES } from "./node/capabilities.ts";
 import { connect } from "./node/connect.ts";
-import { plainPreamble } from "./_preamble.ts";
 import { systemResolve } from "./_resolve.ts";
-import { listen } from "./node/listen.ts";
+import { listen, startServerTls } from "./node/listen.ts";
 
 export type { NetworkOptions };
 
@@ -55,8 +57,9 @@ export function createNetwork(options: NetworkOptions = {}): Network {
     name: "node",
     capabilities: CAPABILITIES,
     listen: (o) => listen(o, mark),
-    connect: (o) => plainPreamble(o, connect(o, mark)),
+    connect: (o) => connect(o, mark),
     resolve: systemResolve,
+    startServerTls,
   };
 }
 

@@ -8,7 +8,7 @@
  * start (port in use, ...), 2 for bad flags or a bad configuration.
  */
 import process from "node:process";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync, statSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { formatAddress, isProxyError, parseAddress, type ProxyConfig, ProxyServer } from "../mod.ts";
 import type { Network, Socket } from "../src/net.ts";
@@ -166,6 +166,8 @@ async function main(): Promise<void> {
       config = parseHaproxyConfig(text, v.config, {
         lenient: v.lenient ?? false,
         onWarning: (m) => console.error(`proxy: warning: ${m}`),
+        readFile: (path) => readFileSync(path),
+        readDir: (path) => (statSync(path).isDirectory() ? readdirSync(path) : undefined),
       });
     } catch (e) {
       fail(isProxyError(e) ? e.message : String(e));

@@ -128,6 +128,11 @@ export function checkCapabilities(config: ResolvedProxyConfig, net: Network): vo
         need(caps.tlsClient, "tlsClient", `${where} ssl`);
         if (s.tls.verify === false) need(caps.tlsClientNoVerify, "tlsClientNoVerify", `${where} verify none`);
       }
+      // `check-ssl` without `ssl`: the checks have no CA to verify against (see health.ts).
+      if (s.check?.ssl === true) {
+        need(caps.tlsClient, "tlsClient", `${where} check-ssl`);
+        if (s.tls?.verify !== true) need(caps.tlsClientNoVerify, "tlsClientNoVerify", `${where} check-ssl`);
+      }
     }
   }
 }

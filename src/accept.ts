@@ -26,7 +26,7 @@ import type { Address, NetError, Network, Socket, SocketHandlers } from "./net.t
 import type { ResolvedBind } from "./config/resolved.ts";
 import { concatBytes } from "./_bytes.ts";
 import { PP2_MAX_LENGTH, PROXY_ERROR_MESSAGES, type ProxyHeader, type ProxyHeaderResult } from "./proxy_protocol.ts";
-import { formatLogDate } from "./log.ts";
+import { formatConnectionError } from "./log.ts";
 import { type ConnectionRule, runConnectionRules } from "./tcp_rules.ts";
 
 /** The PROXY header reader: `src/proxy_protocol.ts`'s parser, handed in for tests. */
@@ -183,14 +183,15 @@ export class ClientHandshake implements SocketHandlers {
       return;
     }
     const start = this.#ctx.net.startServerTls;
-    if (start === undefined) return this.#closeWith("SSL handshake failure");
+    if (start === undefined) return this.#closeWith(handshakeReason(this.#ctx.bind, undefined));
     start.call(this.#ctx.net, this.#socket, head).then(
       (tlsSocket) => {
         this.#socket = tlsSocket;
         this.#conn.socket = tlsSocket;
+        this.#conn.tls = tlsSocket.tls;
         this.#done(tlsSocket, this.#conn);
       },
-      () => this.#closeWith("SSL handshake failure"),
+      (e: NetError) => this.#closeWith(handshakeReason(this.#ctx.bind, e)),
     );
   }
 
@@ -204,22 +205,16 @@ export class ClientHandshake implements SocketHandlers {
   /** The connection error line, then the close. */
   #closeWith(reason: string): void {
     this.#socket.abort();
-    this.#ctx.log?.(connectionErrorLine(this.#client, this.#at, this.#ctx.frontend, this.#ctx.bind.name, reason));
+    this.#ctx.log?.(formatConnectionError(this.#client, this.#at, this.#ctx.frontend, this.#ctx.bind.name, reason));
     this.#failed(false);
   }
 }
 
 /**
- * HAProxy's connection error line (configuration.txt 8.2.5, "Error log format"):
- * `127.0.0.1:55372 [30/Nov/2026:04:16:16.725] fe/1: SSL handshake failure`.
+ * Why a TLS handshake failed, in HAProxy's words (ssl_sock.c): a client certificate that did
+ * not verify on a bind asking for one, else the generic reason.
  */
-export function connectionErrorLine(
-  client: Address | undefined,
-  at: number,
-  frontend: string,
-  bind: string,
-  reason: string,
-): string {
-  const who = client?.transport === "tcp" ? `${client.hostname}:${client.port}` : "unix:1";
-  return `${who} [${formatLogDate(at)}] ${frontend}/${bind}: ${reason}`;
+export function handshakeReason(bind: ResolvedBind, error: NetError | undefined): string {
+  const clientAuth = bind.tls?.requestClientCert === true || bind.tls?.requireClientCert === true;
+  return clientAuth && error?.code === "ETLSVERIFY" ? "SSL client certificate not trusted" : "SSL handshake failure";
 }

@@ -28,6 +28,8 @@ import { DEFAULT_POOL, type HttpConnectionMode, type HttpReuse, type PoolSetting
 import type { RetryOn } from "./http/retry_on.ts";
 import { ForwardProxy, type ForwardProxySettings } from "./http/forward_proxy.ts";
 import { clientOf, proxyHash, streamProxyHeader } from "./send_proxy.ts";
+import { isSniMismatch, TlsOrigin } from "./tls/origin.ts";
+import type { ServerTlsConfig } from "./config/tls_types.ts";
 
 /**
  * Turn-around delay cap between two connects to the same server after a connection error:
@@ -58,7 +60,11 @@ export interface BackendSettings {
   /** `timeout tunnel`, ms; undefined = not used. */
   readonly tunnelTimeoutMs: number | undefined;
   /** The servers, in declaration order, with their pool settings in HTTP mode. */
-  readonly servers: readonly (ServerSettings & { readonly pool?: PoolSettings })[];
+  readonly servers: readonly (ServerSettings & {
+    readonly pool?: PoolSettings;
+    /** `ssl` and its options: connections to the server are TLS. */
+    readonly tls?: ServerTlsConfig | undefined;
+  })[];
   /**
    * HTTP mode (`mode http`): `http-reuse` and the backend's connection mode; every server then
    * gets a pool of idle connections. Undefined in TCP mode.
@@ -218,6 +224,9 @@ export class Backend {
         this.servers[i]!.pool = new ServerPool(s.pool ?? DEFAULT_POOL, clock);
       });
     }
+    settings.servers.forEach((s, i) => {
+      if (s.tls !== undefined) this.servers[i]!.tls = new TlsOrigin(s.tls);
+    });
     this.queues = new Queues({
       clock,
       queueTimeoutMs: settings.queueTimeoutMs,
@@ -398,7 +407,8 @@ export class Backend {
       }
       if (conn.ctrl === undefined) {
         conn.prepareCtrl(this.#net);
-        conn.prepareXprt(RAW);
+        // The server's TLS (its SNI evaluated for this stream), else the raw transport.
+        conn.prepareXprt(srv?.tls?.transport(lease) ?? RAW);
       }
       if (header !== undefined && conn.proxyHeader === undefined) {
         conn.proxyHeader = header;
@@ -406,19 +416,23 @@ export class Backend {
       }
       si.setState("CON");
       const attempt = this.#attempt(cancel);
+      let sniMismatch = false;
       try {
         const socket = await conn.connect(attempt.signal, attempt.signal === undefined ? cancel : undefined);
         if (srv !== undefined) this.observeL4?.(srv, true);
         si.setState("EST");
         return socket;
-      } catch {
+      } catch (e) {
+        sniMismatch = isSniMismatch(e, conn.xprt);
         si.setState("CER");
       } finally {
         attempt.done();
       }
       if (cancel.aborted) return this.#abandon(lease, si, "CC");
       if (srv !== undefined) this.observeL4?.(srv, false);
-      // back_handle_st_cer(): give up once `retries` retries were made.
+      // back_handle_st_cer(): a certificate not matching the SNI sent is final, logged with
+      // the retries at their maximum; otherwise give up once `retries` retries were made.
+      if (sniMismatch) lease.retries = Math.max(lease.retries, maxRetries);
       if (lease.retries >= maxRetries) {
         if (srv !== undefined) srv.counters.connectErrors++;
         this.counters.connectErrors++;

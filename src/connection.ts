@@ -15,7 +15,7 @@
  *
  * @module
  */
-import type { Address, ConnectCancel, ConnectOptions, Network, Socket, TlsClientOptions } from "./net.ts";
+import type { Address, ConnectCancel, ConnectOptions, Network, Socket, TlsClientOptions, TlsInfo } from "./net.ts";
 import type { ProxyTlvs } from "./proxy_protocol.ts";
 
 /**
@@ -112,6 +112,11 @@ export class Connection {
   xprt: Transport | undefined;
   /** The socket while CTRL_READY. */
   socket: Socket | undefined;
+  /**
+   * What the TLS handshake negotiated, kept once the socket is gone (logs and samples read it
+   * at the end); `undefined` on a plain connection.
+   */
+  tls: TlsInfo | undefined;
   /** Number of connect() calls made on this object (retries included). */
   attempts = 0;
   /**
@@ -151,6 +156,7 @@ export class Connection {
     c.#lazySrc = "remote";
     c.#lazyDst = true;
     c.socket = socket;
+    c.tls = socket.tls;
     c.flags |= CO_FL.ADDR_FROM_SET | CO_FL.ADDR_TO_SET | CO_FL.CTRL_READY | CO_FL.XPRT_READY | CO_FL.CONNECTED;
     return c;
   }
@@ -228,6 +234,7 @@ export class Connection {
       if (cancel !== undefined) options.cancel = cancel;
       const socket = await this.ctrl.connect(options);
       this.socket = socket;
+      this.tls = socket.tls;
       this.flags = (this.flags & ~(CO_FL.WAIT_L4_CONN | CO_FL.WAIT_L6_CONN)) |
         CO_FL.ADDR_FROM_SET | CO_FL.CTRL_READY | CO_FL.XPRT_READY | CO_FL.CONNECTED;
       // Our local address, read from the socket on first use.

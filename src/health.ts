@@ -13,7 +13,8 @@
  * @module
  */
 import type { Clock, Timer } from "./clock.ts";
-import type { Network, Socket } from "./net.ts";
+import type { Network, Socket, TlsClientOptions } from "./net.ts";
+import type { ServerTlsConfig } from "./config/tls_types.ts";
 import type { ObservedOutcome, Server } from "./server.ts";
 import { HttpCheckReader, httpCheckRequest, type HttpCheckSettings } from "./health_http.ts";
 import type { Backend } from "./backend.ts";
@@ -43,6 +44,12 @@ export interface HealthSettings {
   readonly onError: OnError;
   /** Initial delay of the first check (spreads checks of a backend's servers). */
   readonly startDelayMs: number;
+  /**
+   * Checks connect over TLS with these options (`check-ssl`, or a `ssl` server checked on its
+   * own port): a failed handshake is `Layer6 invalid response`, a TCP check that completes it
+   * `Layer6 check passed`. @default undefined (plain)
+   */
+  readonly tls?: TlsClientOptions | undefined;
 }
 
 /** The outcome of one check, worded as HAProxy's logs word it. */
@@ -315,17 +322,27 @@ export class HealthChecker implements CheckView {
     const own = this.server.settings.sendProxy;
     const pp = c.sendProxy === true ? own ?? V1 : c.port === undefined ? own : undefined;
     let socket: Socket;
+    const tls = this.settings.tls;
     try {
       socket = await this.#net.connect(
-        pp?.version === 2 ? { address, signal: ac.signal, preamble: checkProxyHeader(pp, undefined) } : {
+        {
           address,
           signal: ac.signal,
+          ...(tls === undefined ? {} : { tls }),
+          // A v1 header over TLS must precede the handshake: without the connection's own
+          // addresses yet, it says UNKNOWN (as HAProxy's for a non-INET connection).
+          ...(pp !== undefined && (pp.version === 2 || tls !== undefined)
+            ? { preamble: checkProxyHeader(pp, undefined) }
+            : {}),
         },
       );
-      if (pp?.version === 1) socket.write(checkProxyHeader(pp, socket));
+      if (pp?.version === 1 && tls === undefined) socket.write(checkProxyHeader(pp, socket));
     } catch (e) {
       const code = (e as { code?: string }).code ?? "";
       if (ac.signal.aborted) return { ok: false, reason: "Layer4 timeout", durationMs: elapsed() };
+      if (code === "ETLS" || code === "ETLSVERIFY") {
+        return { ok: false, reason: "Layer6 invalid response", info: "SSL handshake failure", durationMs: elapsed() };
+      }
       return { ok: false, reason: "Layer4 connection problem", info: ERROR_INFO[code] ?? code, durationMs: elapsed() };
     } finally {
       this.#clock.clearTimer(timer);
@@ -335,7 +352,11 @@ export class HealthChecker implements CheckView {
       // The header must reach the server: close after it rather than reset.
       if (pp !== undefined) socket.close();
       else socket.abort();
-      return { ok: true, reason: "Layer4 check passed", durationMs: elapsed() };
+      return {
+        ok: true,
+        reason: tls === undefined ? "Layer4 check passed" : "Layer6 check passed",
+        durationMs: elapsed(),
+      };
     }
     const readTo = checkTo ?? Math.max(0, c.interMs - elapsed());
     return await this.#httpCheck(socket, kind, readTo, elapsed);
@@ -414,6 +435,7 @@ export function createHealthCheckers(
         errorLimit: sc.errorLimit,
         onError: sc.onError,
         startDelayMs: Math.floor((pos++ * sc.check.interMs) / checked),
+        tls: sc.check.ssl === true ? checkTls(sc.tls, sc.check.sni) : undefined,
       },
       net,
       clock,
@@ -424,4 +446,23 @@ export function createHealthCheckers(
   for (const [srv, hc] of byServer) if (hc.settings.observe !== undefined) srv.observer = (o) => hc.observe(o);
   if (byServer.size > 0) backend.observeL4 = (srv, ok) => srv.observe(ok ? "conn-ok" : "conn-error");
   return [...byServer.values()];
+}
+
+/**
+ * The TLS options of a server's checks: the server's own settings (CA, `verify`, client
+ * certificate) with `check-sni` as the SNI; the server's `sni` expression is not used, as in
+ * HAProxy. `check-ssl` on a server without `ssl` has no settings to borrow: its checks do not
+ * verify the certificate.
+ */
+function checkTls(tls: ServerTlsConfig | undefined, sni: string | undefined): TlsClientOptions {
+  const o: { -readonly [K in keyof TlsClientOptions]: TlsClientOptions[K] } = { verify: tls?.verify ?? false };
+  if (tls?.caCerts !== undefined) o.caCerts = tls.caCerts;
+  if (tls?.cert !== undefined && tls.key !== undefined) {
+    o.cert = tls.cert;
+    o.key = tls.key;
+  }
+  if (tls?.minVersion !== undefined) o.minVersion = tls.minVersion;
+  if (sni !== undefined) o.serverName = sni;
+  else if (tls?.verifyHost !== undefined) o.verifyName = tls.verifyHost;
+  return o;
 }

@@ -141,7 +141,17 @@ export function sampleContext(
   backend?: string,
   response?: ResponseHead,
 ): SampleContext {
-  return { request, response, frontend, backend, src: session.srcEndpoint, dst: session.dstEndpoint };
+  const tls = session.conn.tls;
+  return {
+    request,
+    response,
+    frontend,
+    backend,
+    src: session.srcEndpoint,
+    dst: session.dstEndpoint,
+    tls,
+    secure: tls !== undefined,
+  };
 }
 
 /** One request and its response. */
@@ -443,9 +453,12 @@ export class HttpTxn implements CancelToken {
     if (!shared && !session.hasPrivate) return undefined;
     // The session's own connection to that server first (HAProxy's session list: private
     // connections, every connection under `http-reuse never`), then the server's pool.
+    const lease = this.lease!;
     return (srv, hash) => {
-      const c = session.takePrivate(srv, hash) ??
-        (shared ? srv.pool?.take(safeOnly, srv.served - 1, hash) : undefined);
+      // A TLS connection serves again only the same SNI (the transport is cached per SNI).
+      const xprt = srv.tls?.transport(lease);
+      const c = session.takePrivate(srv, hash, xprt) ??
+        (shared ? srv.pool?.take(safeOnly, srv.served - 1, hash, xprt) : undefined);
       if (c !== undefined) this.reused = true;
       return c;
     };

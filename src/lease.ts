@@ -12,6 +12,7 @@
 import type { Server } from "./server.ts";
 import type { Connection } from "./connection.ts";
 import type { RequestHead } from "./http/head.ts";
+import type { TlsInfo } from "./net.ts";
 
 /** Called once by {@link Lease.release}: the backend gives the slot back and counts the stream out. */
 export type LeaseRelease = (lease: Lease, bytesIn: number, bytesOut: number) => void;
@@ -78,6 +79,11 @@ export class Lease {
   /** The client's connection: its addresses (a transparent server's destination) and TLS make the `send-proxy` header. */
   get client(): Connection | undefined {
     return this.#client;
+  }
+
+  /** The client connection's TLS, which a server's `sni ssl_fc_sni` passes on. */
+  get clientTls(): TlsInfo | undefined {
+    return this.#client?.tls;
   }
 
   /** Whether a server slot is held now. */

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Address } from "./net.ts";
+import type { Address, TlsInfo } from "./net.ts";
 
 /**
  * Everything a stream reports when it ends: the fields of HAProxy's TCP log line
@@ -70,6 +70,12 @@ export interface StreamLogRecord {
   readonly serverQueue: number;
   /** `%bq`: the same for the backend queue. */
   readonly backendQueue: number;
+  /**
+   * The client connection's TLS, on a TLS listener: the frontend is then logged with a `~`
+   * (`%ft`, configuration.txt 8.2.3), and `%sslv` / `%sslc` print its version and cipher.
+   * @default undefined (plain)
+   */
+  readonly tls?: TlsInfo | undefined;
 }
 
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
@@ -82,6 +88,40 @@ export function formatLogDate(ms: number): string {
   return `${pad(d.getDate())}/${MONTHS[d.getMonth()]}/${d.getFullYear()}:${pad(d.getHours())}:${pad(d.getMinutes())}:${
     pad(d.getSeconds())
   }.${pad(d.getMilliseconds(), 3)}`;
+}
+
+/** `%ft`: the frontend's name, with a `~` when the client connection is TLS. */
+function frontendField(r: StreamLogRecord): string {
+  return r.tls === undefined ? r.frontend : `${r.frontend}~`;
+}
+
+/**
+ * HAProxy's error log line for a connection that failed before any stream (configuration.txt
+ * 8.2.5): `127.0.0.1:55372 [30/Nov/2026:04:16:16.725] fe/1: SSL handshake failure`, the bind
+ * named by its `name` or its 1-based position.
+ *
+ * @example
+ * ```ts
+ * import { formatConnectionError } from "@proxykit/proxykit";
+ *
+ * const line = formatConnectionError(
+ *   { transport: "tcp", hostname: "127.0.0.1", port: 55372 },
+ *   Date.now(),
+ *   "fe",
+ *   "1",
+ *   "SSL handshake failure",
+ * );
+ * ```
+ */
+export function formatConnectionError(
+  client: Address | undefined,
+  at: number,
+  frontend: string,
+  bind: string,
+  reason: string,
+): string {
+  const [ci, cp] = clientParts(client);
+  return `${ci}:${cp} [${formatLogDate(at)}] ${frontend}/${bind}: ${reason}`;
 }
 
 /** `%ci` and `%cp`: IP and port, or `unix` and `0` for a Unix socket client. */
@@ -125,7 +165,7 @@ function clientParts(a: Address | undefined): [string, string] {
  */
 export function formatTcpLog(r: StreamLogRecord): string {
   const [ci, cp] = clientParts(r.client);
-  return `${ci}:${cp} [${formatLogDate(r.acceptedAt)}] ${r.frontend} ${r.backend}/${
+  return `${ci}:${cp} [${formatLogDate(r.acceptedAt)}] ${frontendField(r)} ${r.backend}/${
     r.server ?? "<NOSRV>"
   } ${r.queueMs}/${r.connectMs}/${r.totalMs} ${r.bytesToClient} ${r.termination} ${r.processConns}/${r.frontendConns}/${r.backendConns}/${r.serverConns}/${
     r.redispatched ? "+" : ""
@@ -214,7 +254,7 @@ export function escapeLogText(text: string): string {
 export function formatHttpLog(r: HttpLogRecord): string {
   const [ci, cp] = clientParts(r.client);
   const line = r.requestLine === undefined ? "<BADREQ>" : escapeLogText(r.requestLine);
-  return `${ci}:${cp} [${formatLogDate(r.acceptedAt)}] ${r.frontend} ${r.backend}/${
+  return `${ci}:${cp} [${formatLogDate(r.acceptedAt)}] ${frontendField(r)} ${r.backend}/${
     r.server ?? "<NOSRV>"
   } ${r.requestMs}/${r.queueMs}/${r.connectMs}/${r.responseMs}/${r.activeMs} ${r.status} ${r.bytesToClient} - - ${r.termination}${
     r.cookieStatus ?? "--"
@@ -297,7 +337,9 @@ const RECORD_VARIABLES: Readonly<Record<string, (r: StreamLogRecord, h: HttpLogR
   ci: (r) => clientParts(r.client)[0],
   cp: (r) => clientParts(r.client)[1],
   f: (r) => r.frontend,
-  ft: (r) => r.frontend,
+  ft: frontendField,
+  sslv: (r) => r.tls?.protocol ?? "-",
+  sslc: (r) => r.tls?.cipher ?? "-",
   b: (r) => r.backend,
   s: (r) => r.server ?? "<NOSRV>",
   Tw: (r) => String(r.queueMs),

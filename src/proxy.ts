@@ -29,7 +29,7 @@
  * @module
  */
 import { compileConnectionRules, type ConnectionRule, connectionSampleContext, TcpRuleError } from "./tcp_rules.ts";
-import { ClientHandshake, connectionErrorLine, type HandshakeContext, needsHandshake } from "./accept.ts";
+import { ClientHandshake, type HandshakeContext, handshakeReason, needsHandshake } from "./accept.ts";
 import { parseProxyHeader } from "./proxy_protocol.ts";
 import type { Address, ListenOptions, Network, Socket } from "./net.ts";
 import { type Clock, systemClock } from "./clock.ts";
@@ -39,6 +39,7 @@ import { Backend, type BackendCounters } from "./backend.ts";
 import { Frontend, type FrontendCounters } from "./frontend.ts";
 import { Stream, type StreamContext } from "./stream.ts";
 import {
+  formatConnectionError,
   formatHttpJsonLog,
   formatHttpLog,
   formatJsonLog,
@@ -56,7 +57,8 @@ import { compileHttpPolicy, compileProxyPolicies, type HttpPolicy } from "./http
 import { DEFAULT_H1_LIMITS } from "./http/limits.ts";
 import { createHealthCheckers, type HealthChecker } from "./health.ts";
 import type { ServerView } from "./server.ts";
-import type { ProxyConfig } from "./config/types.ts";
+import type { BindTlsConfig, ProxyConfig } from "./config/types.ts";
+import { resolveBindTls } from "./config/_resolve_tls.ts";
 import { resolveConfig, type ResolvedBind, type ResolvedProxyConfig } from "./config/defaults.ts";
 import { formatAddress } from "./address.ts";
 import { checkCapabilities, checkWired, toBackendSettings, toFrontendSettings } from "./_settings.ts";
@@ -338,6 +340,37 @@ export class ProxyServer implements AsyncDisposable {
     for (const be of this.#backends) for (const srv of be.servers) srv.pool?.clear();
   }
 
+  /**
+   * Replaces the TLS settings (certificates, CAs, ALPN...) of a running TLS bind, for the
+   * handshakes that start from now on; established connections keep theirs (HAProxy's
+   * `set ssl cert` + `commit ssl cert`, management.txt 9.3, which the runtime API wires).
+   * `bind` is the bind's `name`, else its 1-based position in the frontend. Certificates
+   * without `serverNames` answer the names they carry, as at load time.
+   * @throws {ProxyError} `ERR_CONFIG_INVALID` for an unknown frontend or bind, a plain bind,
+   *   or invalid settings (naming the key); `ERR_CAPABILITY_MISSING` when the adapter cannot
+   *   change a listener's certificates (`tlsReload`). The old settings then stay.
+   */
+  setBindTls(frontend: string, bind: string, tls: BindTlsConfig): void {
+    const fe = this.#frontends.find((f) => f.name === frontend);
+    const i = fe?.settings.binds.findIndex((b) => b.name === bind) ?? -1;
+    const where = `frontend '${frontend}' bind '${bind}'`;
+    if (fe === undefined || i < 0) throw new ProxyError("ERR_CONFIG_INVALID", `${where}: no such bind`);
+    if (fe.settings.binds[i]!.tls === undefined) throw new ProxyError("ERR_CONFIG_INVALID", `${where}: not a TLS bind`);
+    const caps = this.#net.capabilities;
+    if (!caps.tlsReload) {
+      throw new ProxyError(
+        "ERR_CAPABILITY_MISSING",
+        `${where}: needs 'tlsReload', which the ${this.#net.name} adapter lacks: ${
+          caps.notes.tlsReload ?? "not supported"
+        }`,
+      );
+    }
+    const resolved = resolveBindTls(tls, `${where}.tls`);
+    const listener = fe.listeners[i];
+    if (listener?.setTls === undefined) throw new ProxyError("ERR_CONFIG_INVALID", `${where}: not listening`);
+    listener.setTls(resolved);
+  }
+
   /** `await using proxy = new ProxyServer(...)`: the same as {@link stop} without grace. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.stop();
@@ -366,7 +399,8 @@ export class ProxyServer implements AsyncDisposable {
   /**
    * How a bind listens: plain, TLS (the handshake done before `onAccept`), or TLS deferred
    * until the PROXY header is read (`accept-proxy`, or an `expect-proxy` rule: the header
-   * comes before the ClientHello).
+   * comes before the ClientHello). A failed handshake never becomes a stream and logs
+   * HAProxy's error line where the frontend logs (configuration.txt 8.2.5).
    */
   #listenOptions(fe: Frontend, bind: ResolvedBind): ListenOptions {
     const hs = this.#handshakes.get(bind);
@@ -378,11 +412,11 @@ export class ProxyServer implements AsyncDisposable {
       onAccept,
       tls: bind.tls,
       ...(deferred ? { tlsDeferred: true } : {}),
-      onHandshakeError: (_e, remote) => {
-        const log = this.#log !== undefined ? fe.settings.log : undefined;
-        if (log === undefined) return;
-        this.#log?.(
-          connectionErrorLine(remote, this.#clock.now(), fe.name, bind.name, "SSL handshake failure"),
+      onHandshakeError: (error, remote) => {
+        const log = fe.settings.log;
+        if (log === undefined || this.#log === undefined) return;
+        this.#log(
+          formatConnectionError(remote, this.#clock.now(), fe.name, bind.name, handshakeReason(bind, error)),
           log.target,
         );
       },
@@ -604,6 +638,7 @@ export class ProxyServer implements AsyncDisposable {
       status: t.status,
       requestLine: t.requestLine,
       cookieStatus: t.cookieStatus,
+      tls: t.session.conn.tls,
     };
   }
 
@@ -631,6 +666,7 @@ export class ProxyServer implements AsyncDisposable {
       redispatched: lease.redispatched,
       serverQueue: lease.serverQueuePos,
       backendQueue: lease.backendQueuePos,
+      tls: s.clientConn.tls,
     };
   }
 

@@ -11,6 +11,7 @@ import { countIn, type HttpCounts, newHttpCounts, newStreamCounts, type StreamCo
 import { Queue } from "./queue.ts";
 import type { CheckView } from "./health.ts";
 import type { PoolView, ServerPool } from "./pool.ts";
+import type { TlsOrigin } from "./tls/origin.ts";
 
 /**
  * Server states as HAProxy's stats show them (management.txt 9.1, `show stat` field `status`):
@@ -138,6 +139,8 @@ export class Server implements ServerView {
   check: CheckView | undefined;
   /** Its idle connections in HTTP mode (set by its backend), undefined in TCP mode. */
   pool: ServerPool | undefined;
+  /** TLS to the server (`ssl`, set by its backend): each connection's transport; undefined: plain. */
+  tls: TlsOrigin | undefined;
   /** Where {@link observe} reports, set by `createHealthCheckers()` for `observe layer4|layer7`. */
   observer: ((outcome: ObservedOutcome) => void) | undefined;
   #state: ServerState;

@@ -92,7 +92,7 @@ export function compileConnectionRules(
 /** The sample context of a connection with no request yet: its addresses only. */
 export function connectionSampleContext(conn: Connection, frontend?: string, backend?: string): SampleContext {
   const ep = (a: Address | undefined) => (a?.transport === "tcp" ? { address: a.hostname, port: a.port } : undefined);
-  return { request: NO_REQUEST, frontend, backend, src: ep(conn.src), dst: ep(conn.dst) };
+  return { request: NO_REQUEST, frontend, backend, src: ep(conn.src), dst: ep(conn.dst), tls: conn.tls };
 }
 
 /**

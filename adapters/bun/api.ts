@@ -33,6 +33,8 @@ export interface BunNativeSocket {
   getServername(): string | false | null | undefined;
   getTLSVersion(): string | null | undefined;
   getPeerCertificate(): { subject?: { CN?: string | string[] } } | null | undefined;
+  getCipher?(): { standardName?: string; name?: string } | null | undefined;
+  isSessionReused?(): boolean;
 }
 
 /** The handler table of `Bun.listen` / `Bun.connect`; `binaryType` picks plain `Uint8Array`s. */

@@ -5,29 +5,35 @@
  */
 import type { NetCapabilities } from "../../src/net.ts";
 
-/** Bun's capabilities: no multi-certificate listener, no server-side upgrade, no unreachable codes. */
-export const CAPABILITIES: NetCapabilities = Object.freeze({
-  unix: true,
-  ipv6: true,
-  tlsClient: true,
-  tlsServer: true,
-  tlsSniMultiCert: false,
-  tlsServerClientAuth: true,
-  tlsServerUpgrade: false,
-  tlsPeerInfo: true,
-  tlsReload: false,
-  // `rejectUnauthorized: false` accepts a self-signed certificate (tests/adapters: verify: false).
-  tlsClientNoVerify: true,
-  keepAliveDelay: true,
-  reusePort: true,
-  // `terminate()` sets SO_LINGER 0: the peer's `close` handler gets ECONNRESET (measured).
-  abortSendsReset: true,
-  distinguishesUnreachable: false,
-  notes: Object.freeze({
-    tlsReload: "not implemented yet",
-    tlsSniMultiCert: "Bun.listen takes one certificate (a `tls` array throws `TLSOptions must be an object`)",
-    tlsServerUpgrade:
-      "upgradeTLS({ isServer }) exists, but bytes read past a PROXY header cannot be handed back to TLS",
-    distinguishesUnreachable: "Bun reports EHOSTUNREACH and ENETUNREACH as ECONNREFUSED",
-  }),
-});
+/** Bun's capabilities with `createNetwork({ nodeTls })`. */
+export function capabilities(nodeTls: boolean): NetCapabilities {
+  return Object.freeze({
+    unix: true,
+    ipv6: true,
+    tlsClient: true,
+    tlsServer: true,
+    // Bun's node:tls layer: SNICallback, requestCert, a TLSSocket over an accepted socket.
+    tlsSniMultiCert: true,
+    tlsServerClientAuth: true,
+    tlsServerUpgrade: true,
+    tlsPeerInfo: true,
+    tlsReload: nodeTls,
+    // `rejectUnauthorized: false` accepts a self-signed certificate (tests/adapters: verify: false).
+    tlsClientNoVerify: true,
+    keepAliveDelay: true,
+    reusePort: true,
+    // `terminate()` sets SO_LINGER 0: the peer's `close` handler gets ECONNRESET (measured).
+    abortSendsReset: true,
+    distinguishesUnreachable: false,
+    notes: Object.freeze({
+      ...(nodeTls ? {} : {
+        tlsReload:
+          "Bun.listen cannot change its certificate: createNetwork({ nodeTls: true }) serves every TLS listener through node:tls, which can",
+      }),
+      distinguishesUnreachable: "Bun reports EHOSTUNREACH and ENETUNREACH as ECONNREFUSED",
+    }),
+  });
+}
+
+/** Bun's capabilities (default options). */
+export const CAPABILITIES: NetCapabilities = capabilities(false);

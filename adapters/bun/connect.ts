@@ -10,12 +10,29 @@ import { bun, endpoint } from "./api.ts";
 import { CLIENT_HANDLERS, type PendingConnect } from "./handlers.ts";
 import { watchCancel } from "../_cancel.ts";
 import { type BunTlsOptions, clientTls } from "./tls.ts";
+import { clientNeedsNodeTls, type NativeClientTls } from "../_tls_route.ts";
+import { connect as nodeConnect } from "../node/connect.ts";
 
-/** Connects with `Bun.connect`; settles on `open`, or after the handshake for TLS. */
+/**
+ * What `Bun.connect` does beyond SNI, ALPN, CAs and the name check: `verify: false`, TLS 1.3
+ * only, any client certificate, TLS over Unix sockets; not bytes before the handshake (the TLS
+ * starts with the connection).
+ */
+const NATIVE: NativeClientTls = { noVerify: true, minTls13: true, certWithOtherSni: true, preamble: false, unix: true };
+
+/**
+ * Connects with `Bun.connect`; settles on `open`, or after the handshake for TLS. A TLS connect
+ * `Bun.connect` cannot make as asked (`_tls_route.ts`) goes through Bun's `node:tls` layer with
+ * the Node adapter's code.
+ */
 export function connect(options: ConnectOptions, highWaterMarkBytes: number): Promise<Socket> {
   const { address, signal } = options;
   if (signal?.aborted) {
     return Promise.reject(netError("ECANCELED", "bun connect: aborted before it started", signal.reason));
+  }
+  if (options.tls !== undefined && clientNeedsNodeTls(options.tls, address, options.preamble !== undefined, NATIVE)) {
+    // The Node adapter's high-water mark is one above ours (adapters/node.ts).
+    return nodeConnect(options, highWaterMarkBytes + 1);
   }
   return new Promise<Socket>((resolve, reject) => {
     let tls: BunTlsOptions | undefined;
@@ -37,6 +54,7 @@ export function connect(options: ConnectOptions, highWaterMarkBytes: number): Pr
       tls: options.tls,
       serverName: tls?.serverName,
       noDelay: options.noDelay,
+      preamble: options.preamble,
       unix: address.transport === "unix",
       highWaterMarkBytes,
       socket: undefined,

@@ -6,6 +6,7 @@
  * @module
  */
 import type { Address, NetError, Socket, TlsClientOptions } from "../../src/net.ts";
+import { describeAddress } from "../_address.ts";
 import { netError, rethrowLater, toNetError } from "../_errors.ts";
 import type { BunHandlers, BunNativeSocket } from "./api.ts";
 import { BunSocket } from "./socket.ts";
@@ -17,6 +18,8 @@ export interface PendingConnect {
   readonly tls: TlsClientOptions | undefined;
   readonly serverName: string | undefined;
   readonly noDelay: boolean | undefined;
+  /** Written first on a plain connection (a TLS one with a preamble goes through node:tls). */
+  readonly preamble: Uint8Array | undefined;
   /** A Unix socket: Bun reports no addresses on them. */
   readonly unix: boolean;
   /** The network's `highWaterMarkBytes`. */
@@ -30,6 +33,8 @@ export interface PendingConnect {
 /** Per-listener context, the listener's `data` until each socket's wrapper replaces it. */
 export interface AcceptContext {
   readonly onAccept: (s: Socket) => void;
+  /** The listener's `onHandshakeError`. */
+  readonly onHandshakeError: ((e: NetError, remote: Address | undefined) => void) | undefined;
   readonly tls: boolean;
   readonly askedForCert: boolean;
   readonly path: string | undefined;
@@ -107,27 +112,46 @@ export const SERVER_HANDLERS: BunHandlers = {
     w.ready(undefined);
     accept(ctx, w);
   },
-  handshake(s, ok) {
+  handshake(s, ok, err) {
     const w = wrapperOf(s);
     const ctx = w?.pending as AcceptContext | undefined;
     if (w === undefined || ctx === undefined) return;
     if (!ok) {
-      // A refused client certificate, or a client gone mid-handshake: never reported.
       w.pending = undefined;
-      return w.abort();
+      w.abort();
+      return handshakeFailed(ctx, w, err);
     }
     const name = s.getServername();
     w.ready(tlsInfo(s, typeof name === "string" ? name : undefined, ctx.askedForCert));
     accept(ctx, w);
   },
   close(s, err) {
+    const w = wrapperOf(s);
+    const ctx = w?.pending as AcceptContext | undefined;
+    if (w !== undefined && ctx !== undefined) {
+      // Closed before the handshake completed (garbage instead of a ClientHello, a client gone).
+      w.pending = undefined;
+      handshakeFailed(ctx, w, err ?? null);
+    }
     try {
-      wrapperOf(s)?.nativeClosed(err ?? undefined);
+      w?.nativeClosed(err ?? undefined);
     } catch (e) {
       rethrowLater(e);
     }
   },
 };
+
+/** Tells the listener's owner that a handshake failed (`ListenOptions.onHandshakeError`). */
+function handshakeFailed(ctx: AcceptContext, w: BunSocket, err: Error | null): void {
+  const remote = w.remoteAddress;
+  const where = `TLS handshake from ${describeAddress(remote)}`;
+  const e = err === null ? netError("ETLS", `${where}: closed during the TLS handshake`) : toNetError(err, where);
+  try {
+    ctx.onHandshakeError?.(e.code === "EUNKNOWN" ? netError("ETLS", e.message, err) : e, remote);
+  } catch (thrown) {
+    rethrowLater(thrown);
+  }
+}
 
 /** Handlers of connecting sockets: the connect settles on `open` (plain) or `handshake` (TLS). */
 export const CLIENT_HANDLERS: BunHandlers = {
@@ -142,6 +166,7 @@ export const CLIENT_HANDLERS: BunHandlers = {
     if (p.noDelay !== undefined) s.setNoDelay(p.noDelay);
     if (p.tls !== undefined) return;
     w.ready(undefined);
+    if (p.preamble !== undefined) w.write(p.preamble);
     p.settled = true;
     p.resolve(w);
   },

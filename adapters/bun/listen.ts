@@ -9,13 +9,31 @@ import { toNetError } from "../_errors.ts";
 import { bun, endpoint } from "./api.ts";
 import { type AcceptContext, SERVER_HANDLERS } from "./handlers.ts";
 import { serverTls } from "./tls.ts";
+import { type NativeServerTls, serverNeedsNodeTls } from "../_tls_route.ts";
+import { listen as nodeListen } from "../node/listen.ts";
 
-/** Binds with `Bun.listen`; its synchronous errors (`EADDRINUSE`, ...) become rejections. */
-export function listen(options: ListenOptions, highWaterMarkBytes: number): Promise<Listener> {
+/**
+ * What `Bun.listen` does beyond one certificate and ALPN: TLS 1.3 only, Unix sockets. Client
+ * certificates it can ask for, but HAProxy's `verify optional` and the peer details go
+ * through node:tls.
+ */
+const NATIVE: NativeServerTls = { clientAuth: false, minTls13: true, unix: true };
+
+/**
+ * Binds with `Bun.listen`; its synchronous errors (`EADDRINUSE`, ...) become rejections. A TLS
+ * listener `Bun.listen` cannot serve (`_tls_route.ts`), or any TLS listener with `nodeTls`, is
+ * a `node:net` server whose sockets go through the Node adapter's `node:tls` engine.
+ */
+export function listen(options: ListenOptions, highWaterMarkBytes: number, nodeTls = false): Promise<Listener> {
   const { address } = options;
+  if (options.tls !== undefined && (nodeTls || serverNeedsNodeTls(options, NATIVE) !== undefined)) {
+    // The Node adapter's high-water mark is one above ours (adapters/node.ts).
+    return nodeListen(options, highWaterMarkBytes + 1);
+  }
   try {
     const ctx: AcceptContext = {
       onAccept: options.onAccept,
+      onHandshakeError: options.onHandshakeError,
       tls: options.tls !== undefined,
       askedForCert: options.tls?.requestClientCert ?? false,
       path: address.transport === "unix" ? address.path : undefined,

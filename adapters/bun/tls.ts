@@ -17,7 +17,8 @@ export interface BunTlsOptions {
   serverName?: string;
   ALPNProtocols?: Uint8Array;
   rejectUnauthorized?: boolean;
-  requestCert?: boolean;
+  /** `0x0303` (TLS 1.2), `0x0304` (TLS 1.3). */
+  minVersion?: number;
 }
 
 /**
@@ -47,6 +48,10 @@ export function tlsInfo(s: BunNativeSocket, serverName: string | undefined, aske
   if (serverName !== undefined && serverName !== "") info.serverName = serverName;
   const version = s.getTLSVersion();
   if (typeof version === "string") info.protocol = version;
+  const cipher = s.getCipher?.();
+  const cipherName = cipher?.standardName ?? cipher?.name;
+  if (typeof cipherName === "string") info.cipher = cipherName;
+  if (typeof s.isSessionReused === "function") info.resumed = s.isSessionReused();
   if (askedForCert) {
     info.authorized = s.authorized;
     const cn = s.getPeerCertificate()?.subject?.CN;
@@ -65,13 +70,9 @@ export function serverTls(o: TlsServerOptions): BunTlsOptions {
       `tls.certificates: ${o.certificates.length} given, but Bun.listen takes one (no tlsSniMultiCert)`,
     );
   }
-  const requestCert = o.requestClientCert ?? false;
-  const tls: BunTlsOptions = {
-    cert: first.cert,
-    key: first.key,
-    requestCert,
-    rejectUnauthorized: requestCert && (o.requireClientCert ?? false),
-  };
+  const tls: BunTlsOptions = { cert: first.cert, key: first.key };
+  // Bun takes the protocol number (0x0304), not the name; its default minimum is TLS 1.2.
+  if (o.minVersion === "TLSv1.3") tls.minVersion = 0x0304;
   if (o.alpnProtocols !== undefined && o.alpnProtocols.length > 0) tls.ALPNProtocols = alpnWire(o.alpnProtocols);
   if (o.caCerts !== undefined) tls.ca = [...o.caCerts];
   return tls;
@@ -92,6 +93,7 @@ export function clientTls(o: TlsClientOptions, address: Address): BunTlsOptions 
   if (o.caCerts !== undefined) tls.ca = [...o.caCerts];
   if (o.cert !== undefined) tls.cert = o.cert;
   if (o.key !== undefined) tls.key = o.key;
+  if (o.minVersion === "TLSv1.3") tls.minVersion = 0x0304;
   return tls;
 }
 

@@ -12,33 +12,43 @@ import { D } from "./api.ts";
  */
 export const REUSE_PORT = D !== undefined && typeof D.listenDatagram === "function" && D.build.os === "linux";
 
-/** What Deno 2.9's native socket and TLS API can do. */
-export const CAPABILITIES: NetCapabilities = {
-  unix: true,
-  ipv6: true,
-  tlsClient: true,
-  tlsServer: true,
-  tlsSniMultiCert: false,
-  tlsServerClientAuth: false,
-  tlsServerUpgrade: false,
-  tlsPeerInfo: false,
-  tlsReload: false,
-  tlsClientNoVerify: false,
-  keepAliveDelay: false,
-  reusePort: REUSE_PORT,
-  abortSendsReset: false,
-  distinguishesUnreachable: true,
-  notes: {
-    tlsReload: "not implemented yet",
-    tlsSniMultiCert: "Deno.listenTls uses only its first certificate and cannot read the client's SNI",
-    tlsServerClientAuth: "Deno.listenTls has no option to request or verify client certificates",
-    tlsServerUpgrade: "Deno.startTls is client-only, so TLS cannot start after a PROXY header",
-    tlsPeerInfo: "Deno's TlsConn exposes only the ALPN protocol (no peer certificate, no TLS version)",
-    keepAliveDelay: "TcpConn.setKeepAlive takes no delay (kernel default, 2 h); TlsConn has no setKeepAlive",
-    tlsClientNoVerify:
-      "Deno can skip only the hostname check (unsafelyDisableHostnameVerification), never the certificate chain",
-    abortSendsReset:
-      "Deno cannot set SO_LINGER: abort() closes with a FIN (on TLS after a close_notify), the peer sees an orderly end",
-    ...(REUSE_PORT ? {} : { reusePort: "Deno.listen({ reusePort }) needs --unstable-net and Linux" }),
-  },
-};
+/**
+ * What the Deno adapter can do on Deno 2.9: natively, or through Deno's `node:tls` layer where
+ * `Deno.listenTls` / `Deno.connectTls` fall short (`adapters/_tls_route.ts`).
+ */
+export const CAPABILITIES: NetCapabilities = capabilities(false);
+
+/** The capabilities of a network made with `createNetwork({ nodeTls })`. */
+export function capabilities(nodeTls: boolean): NetCapabilities {
+  return {
+    unix: true,
+    ipv6: true,
+    tlsClient: true,
+    tlsServer: true,
+    // The node:tls layer: SNICallback, requestCert, a TLSSocket over an accepted socket.
+    tlsSniMultiCert: true,
+    tlsServerClientAuth: true,
+    tlsServerUpgrade: true,
+    tlsPeerInfo: false,
+    tlsReload: nodeTls,
+    // node:tls honours rejectUnauthorized: false (denoland/deno#29228).
+    tlsClientNoVerify: true,
+    keepAliveDelay: false,
+    reusePort: REUSE_PORT,
+    abortSendsReset: false,
+    distinguishesUnreachable: true,
+    notes: {
+      tlsPeerInfo:
+        "sockets of Deno.listenTls / Deno.startTls expose only the ALPN protocol (no TLS version, no peer certificate, no SNI on the server side); " +
+        "listeners asking for client certificates, and createNetwork({ nodeTls: true }) listeners, go through node:tls and report them",
+      ...(nodeTls ? {} : {
+        tlsReload:
+          "Deno.listenTls cannot change its certificate: createNetwork({ nodeTls: true }) serves every TLS listener through node:tls, which can",
+      }),
+      keepAliveDelay: "TcpConn.setKeepAlive takes no delay (kernel default, 2 h); TlsConn has no setKeepAlive",
+      abortSendsReset:
+        "Deno cannot set SO_LINGER: abort() closes with a FIN (on TLS after a close_notify), the peer sees an orderly end",
+      ...(REUSE_PORT ? {} : { reusePort: "Deno.listen({ reusePort }) needs --unstable-net and Linux" }),
+    },
+  };
+}

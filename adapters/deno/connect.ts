@@ -10,8 +10,30 @@ import { netError, toNetError } from "../_errors.ts";
 import { tlsClientName } from "../_tls_name.ts";
 import { watchCancel } from "../_cancel.ts";
 import { D, type DenoConn, type DenoTlsClientOptions } from "./api.ts";
-import { CAPABILITIES } from "./capabilities.ts";
+import { clientNeedsNodeTls, type NativeClientTls } from "../_tls_route.ts";
+import { connect as nodeConnect } from "../node/connect.ts";
 import { closeQuietly, DenoSocket } from "./socket.ts";
+
+/**
+ * What Deno's native TLS client does beyond SNI, ALPN, CAs and the name check: TLS 1.2 and
+ * 1.3 always offered, no `verify: false` (only the name check can be skipped), a client
+ * certificate only on `connectTls` (whose SNI is the host dialled), no bytes before the
+ * handshake on `connectTls` (`startTls` would take them, but not with a certificate: the
+ * `node:tls` path serves both), no TLS over Unix sockets.
+ */
+const NATIVE: NativeClientTls = {
+  noVerify: false,
+  minTls13: false,
+  certWithOtherSni: false,
+  preamble: false,
+  unix: false,
+};
+
+/** The first write of a plain socket: the preamble goes out before anything else. */
+function withPreamble(socket: DenoSocket, preamble: Uint8Array | undefined): DenoSocket {
+  if (preamble !== undefined) socket.write(preamble);
+  return socket;
+}
 
 /** Whether the connect was abandoned (its `signal` or `cancel` fired), shared by its steps. */
 interface Attempt {
@@ -45,44 +67,34 @@ function abortable<T>(p: Promise<T>, options: ConnectOptions, at: Attempt, disca
 
 /**
  * Connects (plain, or TLS by `Deno.connectTls` with a client certificate, else `Deno.connect`
- * + `Deno.startTls`); resolves once the TLS handshake is done. Rejects with a `NetError`, at
- * once for what Deno cannot do: `verify: false` (it can skip the name check only, never the
- * chain, and verifying anyway would betray the option), TLS over Unix sockets, and a client
- * certificate with an SNI other than the address.
+ * + `Deno.startTls`); resolves once the TLS handshake is done. A TLS connect the native client
+ * cannot make as asked (`NATIVE`, `_tls_route.ts`) goes through Deno's `node:tls` layer with
+ * the Node adapter's code. Rejects with a `NetError`.
  */
 export async function connect(options: ConnectOptions, hwm: number): Promise<Socket> {
   const { address, tls, signal } = options;
   const where = `connect ${describeAddress(address)}`;
   if (signal?.aborted === true) throw netError("ECANCELED", `${where}: aborted`, signal.reason);
-  if (address.transport === "unix" && tls !== undefined) {
-    throw netError("ETLS", `${where}: Deno starts TLS on TCP connections only`);
-  }
-  if (tls?.verify === false) {
-    throw netError(
-      "ETLSVERIFY",
-      `${where}: tls.verify: false is not supported: ${CAPABILITIES.notes["tlsClientNoVerify"]}`,
-    );
+  if (tls !== undefined && clientNeedsNodeTls(tls, address, options.preamble !== undefined, NATIVE) !== undefined) {
+    // The Node adapter's high-water mark is one above ours (adapters/node.ts).
+    return nodeConnect(options, hwm + 1);
   }
   const hostname = address.transport === "tcp" ? address.hostname : "";
   const { verifyName = hostname, sni } = tls === undefined ? {} : tlsClientName(tls, address);
   const withCert = tls !== undefined && (tls.cert !== undefined || tls.key !== undefined);
-  if (withCert && verifyName !== hostname) {
-    // Only connectTls takes a client certificate, and its SNI is the name it dials.
-    throw netError("ETLS", `${where}: Deno cannot send a client certificate with an SNI name other than the address`);
-  }
   let conn: DenoConn | undefined;
   const at: Attempt = { cancelled: false };
   try {
     if (address.transport === "unix") {
       conn = await abortable(D.connect({ transport: "unix", path: address.path }), options, at, closeQuietly);
-      return new DenoSocket(conn, undefined, hwm);
+      return withPreamble(new DenoSocket(conn, undefined, hwm), options.preamble);
     }
     const { port } = address;
     const withSignal = signal !== undefined ? { signal } : {};
     if (tls === undefined) {
       conn = await abortable(D.connect({ hostname, port, ...withSignal }), options, at, closeQuietly);
       if (options.noDelay !== undefined) conn.setNoDelay?.(options.noDelay);
-      return new DenoSocket(conn, undefined, hwm);
+      return withPreamble(new DenoSocket(conn, undefined, hwm), options.preamble);
     }
     // rustls sends `hostname` as SNI unless it is an IP literal: the rule of `_tls_name.ts`.
     const common: DenoTlsClientOptions = {

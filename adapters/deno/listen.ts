@@ -10,6 +10,8 @@ import { netError, rethrowLater, toNetError } from "../_errors.ts";
 import { D, type DenoConn, type DenoListener } from "./api.ts";
 import { CAPABILITIES, REUSE_PORT } from "./capabilities.ts";
 import { closeQuietly, DenoSocket, toAddress } from "./socket.ts";
+import { type NativeServerTls, serverNeedsNodeTls } from "../_tls_route.ts";
+import { listen as nodeListen } from "../node/listen.ts";
 
 /** Pause after a failed `accept()` (EMFILE...), as HAProxy pauses a listener out of descriptors. */
 const ACCEPT_RETRY_MS = 100;
@@ -83,9 +85,18 @@ class DenoListenerHandle implements Listener {
     let alpn: string | null;
     try {
       alpn = (await conn.handshake!()).alpnProtocol ?? null;
-    } catch {
-      // A failed handshake is the client's problem; the core never sees the connection.
-      return closeQuietly(conn);
+    } catch (err) {
+      // The core never sees the connection; its owner hears of the failure.
+      closeQuietly(conn);
+      if (this.#closed) return;
+      const remote = toAddress(conn.remoteAddr);
+      const e = toNetError(err, `TLS handshake from ${describeAddress(remote)}`);
+      try {
+        this.#options.onHandshakeError?.(e.code === "EUNKNOWN" ? netError("ETLS", e.message, err) : e, remote);
+      } catch (thrown) {
+        rethrowLater(thrown);
+      }
+      return;
     } finally {
       clearTimeout(timer);
       this.#handshaking.delete(conn);
@@ -106,22 +117,31 @@ class DenoListenerHandle implements Listener {
   }
 }
 
-/** Binds synchronously (Deno's listen calls are sync); throws a `NetError`. */
-export function bind(options: ListenOptions, hwm: number, hsMs: number): Listener {
+/**
+ * What `Deno.listenTls` does beyond one certificate and ALPN: nothing (no client certificates,
+ * no version setting, TCP only).
+ */
+const NATIVE: NativeServerTls = { clientAuth: false, minTls13: false, unix: false };
+
+/**
+ * Binds (Deno's listen calls are sync); throws a `NetError`. A TLS listener `Deno.listenTls`
+ * cannot serve (`_tls_route.ts`), or any TLS listener with `nodeTls`, is a `node:net` server
+ * whose sockets go through the `node:tls` engine of the Node adapter: it resolves later.
+ */
+export function bind(
+  options: ListenOptions,
+  hwm: number,
+  hsMs: number,
+  nodeTls: boolean,
+): Listener | Promise<Listener> {
   const { address, tls } = options;
   const where = `listen ${describeAddress(address)}`;
   if (options.reusePort === true && !REUSE_PORT) {
     throw netError("EUNKNOWN", `${where}: ${CAPABILITIES.notes["reusePort"]}`);
   }
-  if (tls !== undefined) {
-    const why = tls.certificates.length !== 1
-      ? `exactly one certificate is supported (${CAPABILITIES.notes["tlsSniMultiCert"]})`
-      : tls.requestClientCert === true || tls.requireClientCert === true
-      ? CAPABILITIES.notes["tlsServerClientAuth"]
-      : address.transport === "unix"
-      ? "Deno.listenTls listens on TCP only"
-      : undefined;
-    if (why !== undefined) throw netError("ETLS", `${where}: ${why}`);
+  if (tls !== undefined && (nodeTls || serverNeedsNodeTls(options, NATIVE) !== undefined)) {
+    // The Node adapter's high-water mark is one above ours (adapters/node.ts).
+    return nodeListen(options, hwm + 1, hsMs);
   }
   let listener: DenoListener;
   try {

@@ -190,6 +190,7 @@ export class MemoryNetwork implements Network {
           return reject(err); // no free local port
         }
         if (options.noDelay !== undefined) client.setNoDelay(options.noDelay);
+        // The preamble is the connection's first bytes, ahead of any write of the owner.
         if (options.preamble !== undefined) client.write(options.preamble);
         resolve(client);
         listener.onAccept(server);

@@ -5,7 +5,7 @@
  */
 import type { NetCapabilities } from "../../src/net.ts";
 
-/** Node's capabilities: everything but a server-side TLS upgrade, not written yet. */
+/** Node's capabilities: everything. */
 export const CAPABILITIES: NetCapabilities = Object.freeze({
   unix: true,
   ipv6: true,
@@ -13,16 +13,13 @@ export const CAPABILITIES: NetCapabilities = Object.freeze({
   tlsServer: true,
   tlsSniMultiCert: true,
   tlsServerClientAuth: true,
-  tlsServerUpgrade: false,
+  tlsServerUpgrade: true,
   tlsPeerInfo: true,
-  tlsReload: false,
+  tlsReload: true,
   tlsClientNoVerify: true,
   keepAliveDelay: true,
   reusePort: true,
   abortSendsReset: true,
   distinguishesUnreachable: true,
-  notes: Object.freeze({
-    tlsReload: "not implemented yet",
-    tlsServerUpgrade: "not implemented yet; planned with the PROXY-protocol issue",
-  }),
+  notes: Object.freeze({}),
 });

@@ -13,7 +13,7 @@ import { describeAddress } from "../_address.ts";
 import { netError, toNetError } from "../_errors.ts";
 import { watchCancel } from "../_cancel.ts";
 import { ignore, NodeSocket } from "./socket.ts";
-import { tlsClientOptions, tlsInfo } from "./tls.ts";
+import { clientTlsInfo, tlsClientOptions } from "./tls.ts";
 
 /** Text for this connect's errors, built only when one happens. */
 function where(address: ConnectOptions["address"]): string {
@@ -22,10 +22,12 @@ function where(address: ConnectOptions["address"]): string {
 
 /**
  * Resolves once connected (plain) or after the handshake and certificate check (TLS). `mark`
- * is Node's writable high-water mark for the socket.
+ * is Node's writable high-water mark for the socket. A `preamble` goes out first: on a plain
+ * socket it is simply the first write; before TLS, the handshake starts once the kernel took
+ * it (a TLS socket writes through the TCP handle, past the TCP socket's own queue).
  */
 export function connect(options: ConnectOptions, mark: number): Promise<Socket> {
-  const { address, signal } = options;
+  const { address, signal, preamble } = options;
   if (signal?.aborted === true) {
     return Promise.reject(netError("ECANCELED", `${where(address)}: aborted`, signal.reason));
   }
@@ -37,13 +39,14 @@ export function connect(options: ConnectOptions, mark: number): Promise<Socket> 
       noDelay: options.noDelay ?? false,
     });
     const tlsOpts = options.tls;
-    const sock: NetSocket = tlsOpts === undefined ? raw : tlsConnect(tlsClientOptions(raw, tlsOpts, address));
-    // Paused from the start (the TLS handshake is not affected): nothing is read before the
-    // owner's first setHandlers().
-    sock.pause();
-    const ready = tlsOpts === undefined ? "connect" : "secureConnect";
+    let sock: NetSocket = raw;
+    let settled = false;
+    let unwatch = (): void => {};
     const settle = (): void => {
-      sock.off(ready, onReady);
+      settled = true;
+      raw.off("connect", onConnect);
+      raw.off("error", onError);
+      sock.off("secureConnect", onReady);
       sock.off("error", onError);
       unwatch();
     };
@@ -54,20 +57,47 @@ export function connect(options: ConnectOptions, mark: number): Promise<Socket> 
       let info: TlsInfo | undefined;
       if (tlsOpts !== undefined) {
         const sni = (sock as TLSSocket).servername;
-        info = tlsInfo(sock as TLSSocket, typeof sni === "string" ? sni : undefined, true);
+        info = clientTlsInfo(sock as TLSSocket, typeof sni === "string" ? sni : undefined);
       }
       resolve(new NodeSocket(sock, address.transport === "tcp" ? raw : undefined, local, remote, info, mark));
     };
     const fail = (err: unknown): void => {
       settle();
+      raw.on("error", ignore);
       sock.on("error", ignore);
       sock.destroy();
+      raw.destroy();
       reject(err);
     };
     const onError = (err: unknown): void => fail(toNetError(err, where(address)));
     const onAbort = (): void => fail(netError("ECANCELED", `${where(address)}: aborted`, signal?.reason));
-    sock.once(ready, onReady);
-    sock.once("error", onError);
-    const unwatch = watchCancel(options, onAbort);
+    const startTls = (): void => {
+      if (settled || tlsOpts === undefined) return;
+      try {
+        sock = tlsConnect(tlsClientOptions(raw, tlsOpts, address));
+      } catch (err) {
+        return onError(err);
+      }
+      // Paused from the start (the TLS handshake is not affected): nothing is read before the
+      // owner's first setHandlers().
+      sock.pause();
+      sock.once("secureConnect", onReady);
+      sock.once("error", onError);
+    };
+    const onConnect = (): void => {
+      if (tlsOpts === undefined) return onReady();
+      raw.write(preamble!, (err) => (err ? onError(err) : startTls()));
+    };
+    unwatch = watchCancel(options, onAbort);
+    raw.pause();
+    raw.once("error", onError);
+    if (tlsOpts === undefined) {
+      if (preamble !== undefined) raw.write(preamble);
+      raw.once("connect", onConnect);
+    } else if (preamble !== undefined) {
+      raw.once("connect", onConnect);
+    } else {
+      startTls();
+    }
   });
 }

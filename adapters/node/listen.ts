@@ -1,60 +1,68 @@
 /**
- * Listening with the Node adapter: a `net.Server` (accepts paused until the owner's first
- * `setHandlers()`) or a `tls.Server` (sockets handed over once the handshake is done).
+ * Listening with the Node adapter: a `net.Server` whose accepted sockets are handed over
+ * paused (plain), or go through the TLS engine first (`tls_engine.ts`) and are handed over once
+ * their handshake completed, or, with `tlsDeferred`, are handed over plain and remembered for
+ * `startServerTls()`.
  *
  * @module
  */
 import { createServer as netCreateServer } from "node:net";
+import { setImmediate } from "node:timers";
 import type { AddressInfo, Server as NetServer, Socket as NetSocket } from "node:net";
-import { createServer as tlsCreateServer } from "node:tls";
-import type { TLSSocket } from "node:tls";
-import type { Address, Listener, ListenOptions, TlsInfo } from "../../src/net.ts";
-import { describeAddress } from "../_address.ts";
-import { toNetError } from "../_errors.ts";
-import { ignore, NodeSocket, type ResetTarget } from "./socket.ts";
-import { tlsInfo, tlsServerOptions } from "./tls.ts";
+import type { Address, Listener, ListenOptions, NetError, Socket, TlsServerOptions } from "../../src/net.ts";
+import { describeAddress, tcpAddress } from "../_address.ts";
+import { netError, rethrowLater, toNetError } from "../_errors.ts";
+import { ignore, NodeSocket } from "./socket.ts";
+import { DEFAULT_HANDSHAKE_TIMEOUT_MS, TlsEngine } from "./tls_engine.ts";
 
-/** Wraps an accepted socket; `listenPath` is the local address of Unix sockets. */
-function accepted(
-  sock: NetSocket,
-  listenPath: string | undefined,
-  tls: TlsInfo | undefined,
-  resetVia: ResetTarget,
-  mark: number,
-): NodeSocket {
+/** The engine of the `tlsDeferred` listener that accepted each plain socket. */
+const DEFERRED = new WeakMap<Socket, { engine: TlsEngine; path: string | undefined }>();
+
+/** Wraps an accepted plain socket; `listenPath` is the local address of Unix sockets. */
+function accepted(sock: NetSocket, listenPath: string | undefined, mark: number): NodeSocket {
   if (listenPath !== undefined) {
-    return new NodeSocket(sock, undefined, { transport: "unix", path: listenPath }, undefined, tls, mark);
+    return new NodeSocket(sock, undefined, { transport: "unix", path: listenPath }, undefined, undefined, mark);
   }
-  return new NodeSocket(sock, resetVia, null, null, tls, mark);
+  return new NodeSocket(sock, sock, null, null, undefined, mark);
+}
+
+/** Calls the owner's callback, surfacing its exception without stopping the listener. */
+function call<A extends unknown[]>(fn: ((...a: A) => void) | undefined, ...args: A): void {
+  try {
+    fn?.(...args);
+  } catch (err) {
+    rethrowLater(err);
+  }
 }
 
 /**
  * Binds and starts accepting; rejects with the mapped listen error. `mark` is Node's
- * writable high-water mark for the accepted sockets.
+ * writable high-water mark for the accepted sockets; `hsMs` the TLS handshake timeout. The
+ * Deno and Bun adapters use it for the TLS listeners their native API cannot serve.
  */
-export function listen(options: ListenOptions, mark: number): Promise<Listener> {
+export function listen(options: ListenOptions, mark: number, hsMs = DEFAULT_HANDSHAKE_TIMEOUT_MS): Promise<Listener> {
   const { address, onAccept } = options;
   const path = address.transport === "unix" ? address.path : undefined;
-  let server: NetServer;
-  const tlsOpts = options.tls;
-  if (tlsOpts === undefined) {
-    // pauseOnConnect: nothing is read before the owner's first setHandlers().
-    server = netCreateServer({ allowHalfOpen: true, pauseOnConnect: true }, (sock) => {
-      onAccept(accepted(sock, path, undefined, sock, mark));
-    });
-  } else {
-    const askedForCert = (tlsOpts.requestClientCert ?? false) || (tlsOpts.requireClientCert ?? false);
-    server = tlsCreateServer(tlsServerOptions(tlsOpts));
-    server.on("secureConnection", (sock: TLSSocket) => {
-      const name = typeof sock.servername === "string" ? sock.servername : undefined;
-      // `_parent` is the accepted net.Socket under the TLS layer (no public accessor; null
-      // under Bun's node:tls).
-      const raw = path === undefined
-        ? (sock as TLSSocket & { _parent?: NetSocket | null })._parent ?? undefined
-        : undefined;
-      onAccept(accepted(sock, path, tlsInfo(sock, name, askedForCert), raw, mark));
-    });
+  let engine: TlsEngine | undefined;
+  try {
+    engine = options.tls === undefined ? undefined : new TlsEngine(options.tls, mark, hsMs);
+  } catch (err) {
+    return Promise.reject(err);
   }
+  const deferred = engine !== undefined && options.tlsDeferred === true;
+  // pauseOnConnect: nothing is read before the owner's first setHandlers() (or the peek).
+  const server = netCreateServer({ allowHalfOpen: true, pauseOnConnect: true }, (sock) => {
+    if (engine === undefined || deferred) {
+      const s = accepted(sock, path, mark);
+      if (engine !== undefined) DEFERRED.set(s, { engine, path });
+      return call(onAccept, s);
+    }
+    const remote = path === undefined ? tcpAddress(sock.remoteAddress, sock.remotePort) : undefined;
+    engine.start(sock, path).then(
+      (s) => call(onAccept, s),
+      (err: NetError) => call(options.onHandshakeError, err, remote),
+    );
+  });
   const listenOpts = path !== undefined ? { path } : {
     host: address.transport === "tcp" ? address.hostname : undefined,
     port: address.transport === "tcp" ? address.port : 0,
@@ -72,20 +80,39 @@ export function listen(options: ListenOptions, mark: number): Promise<Listener> 
         server.off("error", onListenError);
         // Accept errors (EMFILE, ...) must not crash the process; Node retries the accept.
         server.on("error", ignore);
-        resolve(new NodeListener(server, address));
+        resolve(new NodeListener(server, address, engine));
       },
     );
   });
 }
 
-/** A bound `net.Server` / `tls.Server`. */
+/**
+ * Starts TLS on a socket a `tlsDeferred` listener of this module accepted: `head` first, then
+ * what Node holds for the paused socket, then the wire (`src/net.ts`, `startServerTls`).
+ */
+export function startServerTls(socket: Socket, head?: Uint8Array): Promise<Socket> {
+  const d = DEFERRED.get(socket);
+  if (d === undefined || !(socket instanceof NodeSocket)) {
+    socket.abort();
+    return Promise.reject(netError("ETLS", "startServerTls: not a socket accepted by a tlsDeferred listener"));
+  }
+  DEFERRED.delete(socket);
+  const raw = socket.detach();
+  if (raw === undefined) return Promise.reject(netError("ETLS", "startServerTls: the socket is already closed"));
+  if (head !== undefined && head.length > 0) raw.unshift(head);
+  return d.engine.start(raw, d.path);
+}
+
+/** A bound `net.Server`, with the TLS engine of a TLS listener. */
 class NodeListener implements Listener {
   readonly address: Address;
   readonly #server: NetServer;
+  readonly #engine: TlsEngine | undefined;
   #closed = false;
 
-  constructor(server: NetServer, requested: Address) {
+  constructor(server: NetServer, requested: Address, engine: TlsEngine | undefined) {
     this.#server = server;
+    this.#engine = engine;
     const bound = server.address();
     this.address = requested.transport === "unix" || bound === null || typeof bound === "string"
       ? requested
@@ -102,5 +129,13 @@ class NodeListener implements Listener {
       this.#server.close();
     }
     return new Promise((resolve) => setImmediate(resolve));
+  }
+
+  /** New settings for the handshakes that start from now on; a plain listener throws `ETLS`. */
+  setTls(options: TlsServerOptions): void {
+    if (this.#engine === undefined) {
+      throw netError("ETLS", `setTls: ${describeAddress(this.address)} is not a TLS listener`);
+    }
+    this.#engine.setTls(options);
   }
 }

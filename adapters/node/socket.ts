@@ -203,6 +203,27 @@ export class NodeSocket implements Socket {
     return true;
   }
 
+  /**
+   * Gives the Node socket up, paused, with the bytes Node holds still in its buffer: for
+   * `startServerTls`, which puts TLS on top. This wrapper is dead from then on (no handler
+   * runs again). `undefined` when the socket is already closing or closed.
+   */
+  detach(): NetSocket | undefined {
+    const sock = this.#sock;
+    if (this.#local || this.#closed || sock.destroyed || this.#endHeld) return undefined;
+    this.#local = true;
+    this.#writeShut = true;
+    this.#closeDelivered = true;
+    sock.pause();
+    sock.off("data", LISTENERS.data);
+    sock.off("end", LISTENERS.end);
+    sock.off("drain", LISTENERS.drain);
+    sock.off("error", LISTENERS.error);
+    sock.off("close", LISTENERS.close);
+    delete (sock as Partial<Owned>)[OWNER];
+    return sock;
+  }
+
   /** Node's `'data'` (through {@link LISTENERS}). */
   onDataEvent(chunk: Uint8Array): void {
     if (!this.#local) this.#h.onData(chunk);

@@ -1,115 +1,115 @@
 /**
- * TLS pieces of the Node adapter: `node:tls` options built from ours, and what a handshake
- * negotiated.
+ * TLS pieces of the Node adapter: `node:tls` client options built from ours, and what a
+ * handshake negotiated. The server side is `tls_engine.ts`.
  *
  * @module
  */
 import type { Socket as NetSocket } from "node:net";
-import { createSecureContext } from "node:tls";
-import type { ConnectionOptions, SecureContext, TlsOptions, TLSSocket } from "node:tls";
-import type { Address, TlsClientOptions, TlsInfo, TlsServerOptions } from "../../src/net.ts";
+import { checkServerIdentity, createSecureContext } from "node:tls";
+import type { ConnectionOptions, PeerCertificate, SecureContext, TLSSocket } from "node:tls";
+import type { Address, TlsClientOptions, TlsInfo } from "../../src/net.ts";
+import { commonName, slashDn } from "../_dn.ts";
 import { tlsClientName } from "../_tls_name.ts";
 
-/** Subject common name of the peer certificate, when one was sent. */
-function peerCommonName(sock: TLSSocket): string | undefined {
-  const subject = sock.getPeerX509Certificate()?.subject;
-  if (subject === undefined) return undefined;
-  const m = /^CN=(.*)$/m.exec(subject);
-  return m?.[1];
-}
+type Info = { -readonly [K in keyof TlsInfo]: TlsInfo[K] };
 
-/** What was negotiated on `sock`; `authorized` only when a peer certificate was asked for. */
-export function tlsInfo(sock: TLSSocket, serverName: string | undefined, askedForCert: boolean): TlsInfo {
-  const info: { -readonly [K in keyof TlsInfo]: TlsInfo[K] } = {
-    alpnProtocol: typeof sock.alpnProtocol === "string" ? sock.alpnProtocol : null,
-  };
+/** The fields every side reports: ALPN, SNI, version, cipher, resumption. */
+function baseInfo(sock: TLSSocket, serverName: string | undefined): Info {
+  const info: Info = { alpnProtocol: typeof sock.alpnProtocol === "string" ? sock.alpnProtocol : null };
   if (serverName !== undefined) info.serverName = serverName;
   const protocol = sock.getProtocol();
-  if (protocol !== null) info.protocol = protocol;
-  if (askedForCert) {
-    info.authorized = sock.authorized;
-    const cn = peerCommonName(sock);
-    if (cn !== undefined) info.peerCommonName = cn;
+  if (typeof protocol === "string") info.protocol = protocol;
+  const cipher = sock.getCipher() as { standardName?: string; name?: string } | undefined;
+  const cipherName = cipher?.standardName ?? cipher?.name;
+  if (typeof cipherName === "string") info.cipher = cipherName;
+  info.resumed = sock.isSessionReused();
+  return info;
+}
+
+/** The peer certificate's names and verdict, for a side that asked for one. */
+function peerInfo(sock: TLSSocket, info: Info): void {
+  info.authorized = sock.authorized;
+  const x = sock.getPeerX509Certificate();
+  if (x === undefined) return;
+  info.peerSubject = slashDn(x.subject);
+  info.peerIssuer = slashDn(x.issuer);
+  const cn = commonName(x.subject);
+  if (cn !== undefined) info.peerCommonName = cn;
+  const why = sock.authorizationError as unknown;
+  if (!sock.authorized && why !== undefined && why !== null) {
+    info.verifyError = typeof why === "string" ? why : String((why as { code?: string }).code ?? why);
   }
+}
+
+/**
+ * What a server-side handshake negotiated; the peer certificate fields only when one was asked
+ * for (`authorized` is then always set).
+ */
+export function serverTlsInfo(sock: TLSSocket, serverName: string | undefined, askedForCert: boolean): TlsInfo {
+  const info = baseInfo(sock, serverName);
+  if (askedForCert) peerInfo(sock, info);
+  return info;
+}
+
+/** What a client-side handshake negotiated, the server certificate included. */
+export function clientTlsInfo(sock: TLSSocket, serverName: string | undefined): TlsInfo {
+  const info = baseInfo(sock, serverName);
+  peerInfo(sock, info);
   return info;
 }
 
 /**
- * `tls.createServer` options: the first certificate is the default context, the others are
- * chosen by SNI (exact name, then `*.` wildcard one label deep; unknown names get the default,
- * as HAProxy does without `strict-sni`). Each SNI context carries the client-certificate CAs:
- * a context returned by `SNICallback` replaces the server's CA store (measured on Node 24:
- * the client certificate is then refused with `SELF_SIGNED_CERT_IN_CHAIN`).
+ * Client contexts by content (CAs, certificate, key, minimum version): building one parses
+ * every CA and key PEM (about a millisecond with a CA bundle), and the core may build a new
+ * options object per connection (an SNI taken from the request) with the same PEM strings.
+ * The SNI and the name to verify stay per connection. Bounded: a configuration has few
+ * distinct sets; past the bound the oldest is dropped.
  */
-export function tlsServerOptions(o: TlsServerOptions): TlsOptions {
-  const [first, ...others] = o.certificates;
-  if (first === undefined) throw new TypeError("tls.certificates must hold at least one certificate");
-  const ca = o.caCerts === undefined ? undefined : [...o.caCerts];
-  const requestCert = (o.requestClientCert ?? false) || (o.requireClientCert ?? false);
-  const options: TlsOptions = {
-    allowHalfOpen: true,
-    cert: first.cert,
-    key: first.key,
-    requestCert,
-    rejectUnauthorized: requestCert && (o.requireClientCert ?? false),
-  };
-  if (ca !== undefined) options.ca = ca;
-  if (o.alpnProtocols !== undefined) options.ALPNProtocols = [...o.alpnProtocols];
-  if (others.length > 0) {
-    const byName = new Map<string, SecureContext>();
-    for (const c of others) {
-      const ctx = createSecureContext(
-        ca === undefined ? { cert: c.cert, key: c.key } : { cert: c.cert, key: c.key, ca },
-      );
-      for (const name of c.serverNames ?? []) {
-        const key = name.toLowerCase();
-        if (!byName.has(key)) byName.set(key, ctx);
-      }
-    }
-    // Names of the default certificate must win over a later certificate claiming them too.
-    for (const name of first.serverNames ?? []) byName.delete(name.toLowerCase());
-    options.SNICallback = (servername, cb) => {
-      const name = servername.toLowerCase();
-      const dot = name.indexOf(".");
-      cb(null, byName.get(name) ?? (dot > 0 ? byName.get(`*${name.slice(dot)}`) : undefined));
-    };
-  }
-  return options;
-}
+const clientContexts = new Map<string, SecureContext>();
+const CLIENT_CONTEXTS_MAX = 256;
 
-/**
- * Client contexts by options object: building one parses every CA and key PEM (about a
- * millisecond with a CA bundle), and the core passes the same options for every connection
- * to a server.
- */
-const clientContexts = new WeakMap<TlsClientOptions, SecureContext>();
-
-/** The cached client context of `o`. */
-function clientContext(o: TlsClientOptions): SecureContext {
-  let ctx = clientContexts.get(o);
+/** The cached client context for the PEM contents and minimum version of `o`. */
+export function clientContext(o: TlsClientOptions): SecureContext {
+  const minVersion = o.minVersion ?? "TLSv1.2";
+  const key = JSON.stringify([o.caCerts ?? null, o.cert ?? null, o.key ?? null, minVersion]);
+  let ctx = clientContexts.get(key);
   if (ctx === undefined) {
     ctx = createSecureContext({
+      minVersion,
       ...(o.caCerts === undefined ? {} : { ca: [...o.caCerts] }),
       ...(o.cert === undefined ? {} : { cert: o.cert }),
       ...(o.key === undefined ? {} : { key: o.key }),
     });
-    clientContexts.set(o, ctx);
+    if (clientContexts.size >= CLIENT_CONTEXTS_MAX) clientContexts.delete(clientContexts.keys().next().value!);
+    clientContexts.set(key, ctx);
   }
   return ctx;
 }
 
+/** Accepts any name: the chain alone is verified (neither `serverName` nor `verifyName` given). */
+function chainOnly(): undefined {
+  return undefined;
+}
+
 /**
- * `tls.connect` options on top of `raw`, under the SNI rule of `_tls_name.ts`; `verify: false`
- * is `rejectUnauthorized: false`, which skips chain and name checks alike.
+ * `tls.connect` options on top of `raw`, under the SNI rule of `_tls_name.ts`. The certificate
+ * name checked is `verifyName` when given (HAProxy's `verifyhost`), else `serverName`; with
+ * neither, the chain only (HAProxy's `verify required` without `sni` nor `verifyhost`).
+ * `verify: false` is `rejectUnauthorized: false`, which skips chain and name checks alike.
  */
 export function tlsClientOptions(raw: NetSocket, o: TlsClientOptions, address: Address): ConnectionOptions {
-  const { verifyName, sni } = tlsClientName(o, address);
-  return {
+  const { sni } = tlsClientName(o, address);
+  const name = o.verifyName ?? o.serverName;
+  const options: ConnectionOptions = {
     socket: raw,
     secureContext: clientContext(o),
-    ...(verifyName === undefined ? {} : { host: verifyName }),
+    rejectUnauthorized: o.verify ?? true,
     ...(sni === undefined ? {} : { servername: sni }),
     ...(o.alpnProtocols === undefined ? {} : { ALPNProtocols: [...o.alpnProtocols] }),
-    rejectUnauthorized: o.verify ?? true,
   };
+  if (name === undefined) options.checkServerIdentity = chainOnly;
+  else if (o.verifyName !== undefined) {
+    options.checkServerIdentity = (_host: string, cert: PeerCertificate) => checkServerIdentity(name, cert);
+  } else options.host = name;
+  return options;
 }

@@ -13,6 +13,7 @@ import type { HeaderList } from "../http/head.ts";
 import { type ArgSpec, type ArgValue, NO_ARGS } from "./_args.ts";
 import { headerValues, occurrence, pathOf, queryOf, targetPath, urlParams } from "./_http.ts";
 import { endpointIp, leadingIpv4, parseIpv6 } from "./_ip.ts";
+import { SSL_FETCHES } from "./fetches_ssl.ts";
 import { bool, int, readInt, type Sample, type SampleContext, type SampleType, str } from "./sample.ts";
 
 /** A sample fetch: its arguments, its output type, and how it reads a context. */
@@ -140,7 +141,6 @@ export const FETCHES: Readonly<Record<string, FetchSpec>> = {
   src_port: endpointFetch("src", "port"),
   dst: endpointFetch("dst", "ip"),
   dst_port: endpointFetch("dst", "port"),
-  ssl_fc: simple("bool", (ctx) => [bool(ctx.secure ?? false)]),
   fe_name: simple("str", (ctx) => opt(ctx.frontend)),
   be_name: simple("str", (ctx) => opt(ctx.backend)),
   str: { args: { types: ["str"], min: 1 }, type: "str", fetch: (_ctx, [v]) => [str(String(v))] },
@@ -196,6 +196,7 @@ export const FETCHES: Readonly<Record<string, FetchSpec>> = {
   "res.fhdr_cnt": hdrCount("res", true),
   "res.hdr_val": hdrVal("res"),
   shdr_val: hdrVal("res"),
+  ...SSL_FETCHES,
 };
 
 /** ACL match methods (configuration.txt 7.1; `bin` is not supported). */

@@ -6,7 +6,8 @@
  * A sample that finds nothing renders as an empty string, as HAProxy does in header values.
  * Variables: `%ci` `%cp` (client address and port), `%fi` `%fp` (frontend address and port),
  * `%f` (frontend), `%b` (backend, the frontend until one is chosen), `%HM` `%HU` `%HP` `%HQ`
- * `%HV` (method, URI, URI without its query, `?query`, version), `%r` (request line). `%{+Q}` quotes a
+ * `%HV` (method, URI, URI without its query, `?query`, version), `%r` (request line), `%sslv` `%sslc`
+ * (the client connection's TLS version and cipher). `%{+Q}` quotes a
  * variable; on a sample it changes nothing, as observed on HAProxy 2.6. Other `%{...}` options
  * are refused.
  *
@@ -57,6 +58,8 @@ const VARIABLES: Readonly<Record<string, (ctx: SampleContext) => string>> = {
   },
   HV: (ctx) => ctx.request.version,
   r: (ctx) => `${ctx.request.method} ${ctx.request.target} ${ctx.request.version}`,
+  sslv: (ctx) => ctx.tls?.protocol ?? "-",
+  sslc: (ctx) => ctx.tls?.cipher ?? "-",
 };
 
 function exprError(e: ExprError, rest: string): LogFormatError {

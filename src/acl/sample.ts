@@ -6,6 +6,7 @@
  * @module
  */
 import type { RequestHead, ResponseHead } from "../http/head.ts";
+import type { TlsInfo } from "../net.ts";
 import { formatIp, parseIp } from "./_ip.ts";
 
 /** One end of a connection: an IP literal as the network adapter reports it, and a port. */
@@ -32,6 +33,11 @@ export interface SampleContext {
   readonly dst?: Endpoint | undefined;
   /** The client connection is TLS (`ssl_fc`; `proto=https` in `Forwarded`). @default false */
   readonly secure?: boolean | undefined;
+  /**
+   * What the client connection's TLS handshake negotiated (the `ssl_fc_*` and `ssl_c_*`
+   * fetches); its presence also makes `ssl_fc` true. @default undefined (plain)
+   */
+  readonly tls?: TlsInfo | undefined;
   /**
    * Request body bytes already received and not forwarded (`req.len` adds them to the head's
    * size). @default 0

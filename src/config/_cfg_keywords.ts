@@ -7,8 +7,9 @@
 import type { Address } from "../net.ts";
 import { address, exactArgs, int, serverAddress, time } from "./_cfg_values.ts";
 import { mergeServerOptions, type ServerOptions, serverOptions } from "./_cfg_server.ts";
+import { serverTls } from "./_cfg_server_tls.ts";
 import { bindOptions, bindsOf } from "./_cfg_bind.ts";
-import type { BindConfig } from "./tls_types.ts";
+import type { BindConfig, ServerTlsConfig } from "./tls_types.ts";
 import { DEFAULT_RANDOM_DRAWS, MAX_COUNT, NAME_PATTERN } from "./defaults.ts";
 import type { BalanceAlgorithm, CookieConfig, HashTypeConfig, HttpCheckExpect } from "./types.ts";
 import type { HttpConnectionMode, HttpReuse } from "../pool.ts";
@@ -102,6 +103,12 @@ export interface GlobalSettings {
   maxconn?: number;
   /** `log` targets, for proxies that say `log global`. */
   readonly logs: LogTarget[];
+  /** `crt-base`: the folder relative `crt` and `crt-list` paths are read from. */
+  crtBase?: string;
+  /** `ca-base`: the folder relative `ca-file` paths are read from. */
+  caBase?: string;
+  /** `ssl-server-verify none|required`: the default `verify` of `server ... ssl`. */
+  sslServerVerify?: "none" | "required";
 }
 
 /** A `defaults`, `frontend`, `backend` or `listen` section being read. */
@@ -117,7 +124,16 @@ export interface Section {
   /** `bind` addresses with their options, in order. */
   readonly binds: (Address | BindConfig)[];
   /** `server` lines, in order, with `default-server` options already merged in. */
-  readonly servers: { name: string; address: Address; mapPorts?: number; opts: ServerOptions; line: number }[];
+  readonly servers: {
+    name: string;
+    address: Address;
+    /** A port offset (`:+N`, `:-N`). */
+    mapPorts?: number;
+    opts: ServerOptions;
+    line: number;
+    /** `ssl` and its options, checked (`undefined`: plain). */
+    tls: ServerTlsConfig | undefined;
+  }[];
   /** ACLs, `use_backend` and rules (never inherited from `defaults`). */
   readonly http: SectionHttp;
 }
@@ -148,6 +164,11 @@ export interface Ctx {
   error(msg: string): never;
   /** Reads a file named in the configuration (`errorfile`); `undefined`: none given. */
   readonly readFile: ((path: string) => string | Uint8Array) | undefined;
+  /**
+   * Lists a folder named in the configuration (`crt DIR`): its entry names, or `undefined`
+   * when the path is not a folder; `undefined` itself: every path is read as a file.
+   */
+  readonly readDir: ((path: string) => readonly string[] | undefined) | undefined;
 }
 
 /** Reads one keyword's arguments (the words after its label) into {@link Ctx.s}. */
@@ -274,10 +295,13 @@ function server(outer: Ctx, args: readonly string[]): void {
   if (!NAME_PATTERN.test(name)) c.fail(`invalid server name '${name}'`);
   const dup = c.sec.servers.find((s) => s.name === name);
   if (dup !== undefined) c.fail(`duplicate server name '${name}' (first at line ${dup.line})`);
-  const opts = mergeServerOptions(c.s.defaultServer, serverOptions(c, args.slice(2), true));
+  const who = `'server ${c.sec.name}/${name}' : `;
+  const opts = mergeServerOptions(c.s.defaultServer, serverOptions(c, args.slice(2), true, who));
+  // HAProxy refuses `verify required` without a CA when it loads the server (at its line here).
+  const tls = serverTls(c, opts, who);
   const sameId = opts.id === undefined ? undefined : c.sec.servers.find((s) => s.opts.id === opts.id);
   if (sameId !== undefined) c.fail(`'id' ${opts.id} already used by server '${sameId.name}' at line ${sameId.line}`);
-  c.sec.servers.push({ name, ...serverAddress(c, addr), opts, line: c.line });
+  c.sec.servers.push({ name, ...serverAddress(c, addr), opts, line: c.line, tls });
 }
 
 function httpchk(c: Ctx, args: readonly string[]): void {
@@ -323,7 +347,7 @@ export const PROXY_KEYWORDS: Readonly<Record<string, Keyword>> = {
     parse: (c, args) => {
       const list = args[0] ?? c.fail("expects an address list");
       const addresses = list.split(",").map((a) => address(c, a));
-      c.sec.binds.push(...bindsOf(addresses, bindOptions(c, args.slice(1))));
+      c.sec.binds.push(...bindsOf(addresses, bindOptions(c, args.slice(1), list)));
     },
   },
   mode: {
@@ -431,7 +455,8 @@ export const PROXY_KEYWORDS: Readonly<Record<string, Keyword>> = {
     cap: "be",
     inDefaults: true,
     parse: (c, args) => {
-      c.s.defaultServer = mergeServerOptions(c.s.defaultServer, serverOptions(c, args, false));
+      const who = `'default-server' in section '${c.sec.kind}${c.sec.name === "" ? "" : ` ${c.sec.name}`}' : `;
+      c.s.defaultServer = mergeServerOptions(c.s.defaultServer, serverOptions(c, args, false, who));
     },
   },
   retries: {
@@ -506,6 +531,21 @@ export const GLOBAL_KEYWORDS: Readonly<Record<string, Handler>> = {
     if (args[0] === "global") c.fail("'log global' is meaningless in the global section");
     const t = logTarget(c, args);
     if (t !== undefined) c.global.logs.push(t);
+  },
+  "crt-base": (c, args) => {
+    exactArgs(c, args, 1, 1, "a directory");
+    c.global.crtBase = args[0]!;
+  },
+  "ca-base": (c, args) => {
+    exactArgs(c, args, 1, 1, "a directory");
+    c.global.caBase = args[0]!;
+  },
+  "ssl-server-verify": (c, args) => {
+    const v = args[0];
+    if (args.length !== 1 || (v !== "none" && v !== "required")) {
+      c.fail("only supports 'none' and 'required'");
+    }
+    c.global.sslServerVerify = v as "none" | "required";
   },
   // One event loop per process: nothing to size, but the value must still make sense.
   nbthread: (c, args) => {

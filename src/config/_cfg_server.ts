@@ -15,13 +15,14 @@ import {
   mergeSendProxyBits,
   type SendProxyBits,
 } from "./_cfg_send_proxy.ts";
+import { SERVER_TLS_FLAGS, SERVER_TLS_VALUE_OPTIONS, type ServerTlsOptions } from "./_cfg_server_tls.ts";
 
 /**
  * Options of a `server` or `default-server` line, as read (no defaults applied); each field is
  * the `ServerConfig` field of the same name (`check` and `interMs`...`port` become its
  * `check` object).
  */
-export interface ServerOptions {
+export interface ServerOptions extends ServerTlsOptions {
   /** `weight`. */
   weight?: number;
   /** `maxconn`. */
@@ -134,12 +135,23 @@ const SERVER_FLAGS: Readonly<Record<string, "check" | "backup" | "disabled" | "c
 
 /**
  * Reads the options after a server's address (or after `default-server`); `id` only on a
- * `server` line. An unknown option is an error, or a warning when lenient.
+ * `server` line. An unknown option is an error, or a warning when lenient. `who` starts
+ * HAProxy's messages about TLS options (`'server b/s1' : `).
  */
-export function serverOptions(c: Ctx, args: readonly string[], allowId: boolean): ServerOptions {
+export function serverOptions(c: Ctx, args: readonly string[], allowId: boolean, who = ""): ServerOptions {
   const o: ServerOptions = {};
   for (let i = 0; i < args.length; i++) {
     const k = args[i] ?? "";
+    const tlsFlag = SERVER_TLS_FLAGS[k];
+    const tlsValued = SERVER_TLS_VALUE_OPTIONS[k];
+    if (tlsFlag !== undefined) {
+      tlsFlag(o);
+      continue;
+    }
+    if (tlsValued !== undefined) {
+      tlsValued(o, c, args[++i], who);
+      continue;
+    }
     const flag = SERVER_FLAGS[k];
     const valued = SERVER_VALUE_OPTIONS[k];
     if (flag !== undefined) o[flag] = true;

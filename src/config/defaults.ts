@@ -9,15 +9,9 @@
 import { addressProblem } from "../address.ts";
 import { ProxyError } from "../errors.ts";
 import type { Address, TlsServerOptions } from "../net.ts";
-import type {
-  BindConfig,
-  ProxyV2Option,
-  SendProxyConfig,
-  ServerTlsConfig,
-  TcpConnectionRule,
-  TcpContentRule,
-} from "./tls_types.ts";
+import type { BindConfig, ProxyV2Option, SendProxyConfig, TcpConnectionRule, TcpContentRule } from "./tls_types.ts";
 import type { ResolvedBind, ResolvedTcpRequest } from "./resolved.ts";
+import { checkSni, resolveBindTls, resolveServerTls } from "./_resolve_tls.ts";
 import { checkBackends, MODES, resolveHttp } from "./_resolve_http.ts";
 import { resolveForwardProxy, resolveRetryOn } from "./_resolve_fwdproxy.ts";
 import { DEFAULT_POOL, type HttpConnectionMode, type HttpReuse } from "../pool.ts";
@@ -190,13 +184,7 @@ function resolveBind(v: unknown, path: string, index: number): ResolvedBind {
     return { address: address(o, path, true), tls: undefined, acceptProxy: false, name: `${index + 1}` };
   }
   const b = o as Partial<Record<keyof BindConfig, unknown>>;
-  let tls: TlsServerOptions | undefined;
-  if (b.tls !== undefined) {
-    tls = obj(b.tls, `${path}.tls`) as unknown as TlsServerOptions;
-    if (list(tls.certificates, `${path}.tls.certificates`).length === 0) {
-      bad(`${path}.tls.certificates`, "must hold at least one certificate");
-    }
-  }
+  const tls: TlsServerOptions | undefined = b.tls === undefined ? undefined : resolveBindTls(b.tls, `${path}.tls`);
   if (b.name !== undefined && (typeof b.name !== "string" || b.name === "")) {
     bad(`${path}.name`, "must be a non-empty string", b.name);
   }
@@ -342,6 +330,11 @@ function resolveServer(v: unknown, path: string): Omit<ResolvedServerConfig, "id
       port: c.port === undefined ? undefined : int(c.port, `${path}.check.port`, 1, 65535),
       ...(bool(c.sendProxy, `${path}.check.sendProxy`) ? { sendProxy: true } : {}),
     };
+    // HAProxy checks an `ssl` server over TLS unless `port` sends the checks elsewhere.
+    const ssl = c.ssl === undefined ? s.tls !== undefined && c.port === undefined : bool(c.ssl, `${path}.check.ssl`);
+    const sni = checkSni(c.sni, `${path}.check.sni`);
+    if (ssl) check = { ...check, ssl };
+    if (sni !== undefined) check = { ...check, sni };
   }
   if (s.observe !== undefined && s.observe !== "layer4" && s.observe !== "layer7") {
     bad(`${path}.observe`, `must be "layer4" or "layer7"`, s.observe);
@@ -367,7 +360,7 @@ function resolveServer(v: unknown, path: string): Omit<ResolvedServerConfig, "id
     poolMaxConn: int(s.poolMaxConn, `${path}.poolMaxConn`, -1, MAX_COUNT, DEFAULT_POOL.maxIdle),
     poolPurgeDelayMs: int(s.poolPurgeDelayMs, `${path}.poolPurgeDelayMs`, 1, MAX_TIMEOUT_MS, DEFAULT_POOL.purgeDelayMs),
     maxReuse: int(s.maxReuse, `${path}.maxReuse`, -1, MAX_COUNT, DEFAULT_POOL.maxReuse),
-    tls: s.tls === undefined ? undefined : obj(s.tls, `${path}.tls`) as ServerTlsConfig,
+    tls: s.tls === undefined ? undefined : resolveServerTls(s.tls, `${path}.tls`),
     sendProxy: s.sendProxy === undefined ? undefined : resolveSendProxy(s.sendProxy, `${path}.sendProxy`),
     transparent,
     mapPorts,
@@ -466,6 +459,11 @@ function resolveFrontend(
   if (binds.length === 0) bad(`${path}.binds`, "must hold at least one address");
   const mode = oneOf(f.mode, `${path}.mode`, MODES, "tcp");
   const feName = name(f.name, `${path}.name`);
+  binds.forEach((b, i) => {
+    if (mode === "http" && b.tls?.alpnProtocols?.includes("h2") === true) {
+      bad(`${path}.binds[${i}].tls.alpnProtocols`, `"h2" is not supported in mode http (HTTP/1.1 only)`);
+    }
+  });
   // HAProxy answers 503 to an HTTP request no rule routes; a TCP stream has no such answer.
   if (f.defaultBackend !== undefined || mode === "tcp") {
     if (typeof f.defaultBackend !== "string") bad(`${path}.defaultBackend`, "must be a backend name", f.defaultBackend);

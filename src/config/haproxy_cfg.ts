@@ -17,7 +17,12 @@
  * `http-reuse`, `option httplog`, `log-format`, the server options `pool-max-conn`,
  * `pool-purge-delay`, `max-reuse`. Persistence and HTTP balancing (`_cfg_persist.ts`). Proxy mode and
  * layer-7 retries (`_cfg_fwdproxy.ts`): `option http_proxy`, `http-proxy-allow`,
- * `http-proxy-auth` (proxykit's own) and `retry-on`.
+ * `http-proxy-auth` (proxykit's own) and `retry-on`. TLS (`_cfg_bind.ts`,
+ * `_cfg_server_tls.ts`): `bind ... ssl crt FILE|DIR crt-list FILE alpn ssl-min-ver verify
+ * ca-file ca-verify-file strict-sni no-tls-tickets`, `server ... ssl verify ca-file sni
+ * verifyhost alpn crt ssl-min-ver check-ssl check-sni no-ssl`, and in `global`
+ * `ssl-server-verify`, `crt-base`, `ca-base`; certificate files are read through
+ * `options.readFile` (and `options.readDir` for `crt DIR`).
  *
  * Anything else is refused, never silently ignored: `file:line: unknown keyword 'xyz' in
  * section 'backend be1'`. With `lenient`, unknown or unsupported keywords and options become
@@ -48,6 +53,8 @@ import { buildHttp, checkSwitching } from "./_cfg_http_build.ts";
 import { buildFwd, FWD_KEYWORDS } from "./_cfg_fwdproxy.ts";
 import { NAME_PATTERN, resolveConfig } from "./defaults.ts";
 import { sendProxyConfig } from "./_cfg_send_proxy.ts";
+import type { BindConfig } from "./tls_types.ts";
+import type { Address } from "../net.ts";
 import type {
   BackendConfig,
   BackendTimeouts,
@@ -81,6 +88,13 @@ export interface HaproxyConfigOptions {
    * @default undefined (an `errorfile` line is an error)
    */
   readonly readFile?: (path: string) => string | Uint8Array;
+  /**
+   * Lists a folder the configuration names (`crt DIR`): the entry names, or `undefined` when
+   * the path is not a folder (it is then read as a file); a thrown error means it cannot be
+   * read (`unable to stat SSL certificate from file ...`). A program passes its runtime's API.
+   * @default undefined (every `crt` path is read as a file)
+   */
+  readonly readDir?: (path: string) => readonly string[] | undefined;
 }
 
 /** Copies the defined entries only, so optional properties stay absent (exactOptionalPropertyTypes). */
@@ -194,6 +208,7 @@ export function parseHaproxyConfig(text: string, fileName: string, options: Hapr
       line,
       global,
       readFile: options.readFile,
+      readDir: options.readDir,
       error: (msg) => fail(line, msg),
       fail: (msg) => fail(line, `'${name}' in section '${where}': ${msg}`),
       warn: (msg) => warn(line, `'${name}' in section '${where}': ${msg}`),
@@ -271,7 +286,7 @@ function buildBackend(sec: Section, warn: (line: number, msg: string) => void): 
   const { s } = sec;
   const healthCheck = buildHealthCheck(sec, warn);
   const lb = buildPersistence(sec, warn);
-  const servers = sec.servers.map(({ name, address, mapPorts, opts: o }): ServerConfig => {
+  const servers = sec.servers.map(({ name, address, mapPorts, opts: o, tls }): ServerConfig => {
     const check = o.check === true
       ? compact<CheckConfig>({
         interMs: o.interMs,
@@ -281,6 +296,8 @@ function buildBackend(sec: Section, warn: (line: number, msg: string) => void): 
         fall: o.fall,
         port: o.port,
         sendProxy: o.checkSendProxy,
+        ssl: o.checkSsl,
+        sni: o.checkSni,
       })
       : undefined;
     return compact<ServerConfig>({
@@ -303,6 +320,7 @@ function buildBackend(sec: Section, warn: (line: number, msg: string) => void): 
       poolPurgeDelayMs: o.poolPurgeDelayMs,
       maxReuse: o.maxReuse,
       sendProxy: sendProxyConfig(o.sendProxy),
+      tls,
     });
   });
   const t = s.timeouts;
@@ -431,7 +449,7 @@ function buildFrontend(
   }
   return compact<FrontendConfig>({
     name: sec.name,
-    binds: sec.binds,
+    binds: httpAlpn(sec, report.warn),
     ...(sec.http.tcpConnection.length > 0 ? { tcpRequest: { connection: sec.http.tcpConnection } } : {}),
     ...buildHttp(sec, "frontend", report.warn),
     defaultBackend,
@@ -442,5 +460,22 @@ function buildFrontend(
     httpKeepAliveTimeoutMs: s.timeouts.httpKeepAlive,
     httpConnectionMode: s.connMode,
     httpBufferRequest: s.bufferRequest,
+  });
+}
+
+/**
+ * `alpn h2,http/1.1` on a `mode http` frontend: proxykit speaks HTTP/1.1 only, so `h2` is
+ * dropped with a warning (clients then use HTTP/1.1, as with HAProxy without `alpn`).
+ */
+function httpAlpn(sec: Section, warn: (line: number, msg: string) => void): (Address | BindConfig)[] {
+  if ((sec.s.mode ?? "tcp") !== "http") return sec.binds;
+  return sec.binds.map((b) => {
+    if (!("address" in b)) return b;
+    const alpn = b.tls?.alpnProtocols;
+    if (b.tls === undefined || alpn === undefined || !alpn.includes("h2")) return b;
+    warn(sec.line, `${sec.kind} '${sec.name}': 'alpn h2' dropped: proxykit speaks HTTP/1.1 only in mode http`);
+    const rest = alpn.filter((p) => p !== "h2");
+    const { alpnProtocols: _, ...tls } = b.tls;
+    return { ...b, tls: rest.length > 0 ? { ...tls, alpnProtocols: rest } : tls };
   });
 }

@@ -63,6 +63,10 @@ export interface ResolvedCheckConfig {
   readonly port: number | undefined;
   /** `check-send-proxy`; absent means false. */
   readonly sendProxy?: boolean;
+  /** Checks run over TLS (`check-ssl`, or a `ssl` server checked on its own port). @default false */
+  readonly ssl?: boolean;
+  /** `check-sni`. @default undefined (no SNI) */
+  readonly sni?: string | undefined;
 }
 
 /** A server with every default applied (see {@link ServerConfig}). */

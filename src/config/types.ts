@@ -254,6 +254,13 @@ export interface CheckConfig {
    * checks no `port`, as HAProxy. @default false
    */
   readonly sendProxy?: boolean;
+  /**
+   * `check-ssl`: checks connect over TLS, with the server's `tls` settings (`verify`, CA,
+   * client certificate). @default true for a server with `tls` and no `port`, as HAProxy
+   */
+  readonly ssl?: boolean;
+  /** `check-sni`: the SNI checks send (the server's `sni` expression is not used). @default none */
+  readonly sni?: string;
 }
 
 /** One `server` line of a backend (configuration.txt 5.2 lists the keywords). */

@@ -200,23 +200,31 @@ describe("bun adapter", () => {
     await l.close();
   });
 
-  it("refuses a listener with several certificates (no tlsSniMultiCert)", { skip }, async () => {
+  it("serves a listener with several certificates through node:tls (Bun.listen takes one)", { skip }, async () => {
     const net = await load();
-    assert.equal(net.capabilities.tlsSniMultiCert, false);
-    await assert.rejects(
-      net.listen({
-        address: tcp("127.0.0.1", 0),
-        onAccept: (s) => s.abort(),
-        tls: {
-          certificates: [localhostCert, {
-            cert: fixture("a.test.pem"),
-            key: fixture("a.test.key"),
-            serverNames: ["a.test"],
-          }],
-        },
-      }),
-      RangeError,
-    );
+    assert.equal(net.capabilities.tlsSniMultiCert, true);
+    const accepted = deferred<Socket>();
+    const l = await net.listen({
+      address: tcp("127.0.0.1", 0),
+      onAccept: (s) => accepted.resolve(s),
+      tls: {
+        certificates: [localhostCert, {
+          cert: fixture("a.test.pem"),
+          key: fixture("a.test.key"),
+          serverNames: ["a.test"],
+        }],
+      },
+    });
+    const c = await net.connect({
+      address: tcp("127.0.0.1", portOf(l.address)),
+      tls: { serverName: "a.test", caCerts: [fixture("ca.pem")] },
+    });
+    const s = await within(accepted.promise, 10_000, "accept");
+    assert.equal(s.tls?.serverName, "a.test");
+    assert.equal(c.tls?.peerCommonName, "a.test");
+    c.abort();
+    s.abort();
+    await l.close();
   });
 
   it("aborting a connect during the TLS handshake rejects with ECANCELED and drops the socket", { skip }, async () => {

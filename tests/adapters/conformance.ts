@@ -15,6 +15,8 @@ import { deferred, enc, patternBuffer, PatternChecker, portOf, pump, Recorder, t
 import { pair, skipUnless, WAIT_MS } from "./_conformance_kit.ts";
 import { eventCases } from "./_conformance_events.ts";
 import { tlsCases } from "./_conformance_tls.ts";
+import { tlsServerCases } from "./_conformance_tls_server.ts";
+import { tlsDeferredCases } from "./_conformance_tls_deferred.ts";
 
 /** Size of the bulk transfer in each direction. */
 const BULK_BYTES = 32 * 1024 * 1024;
@@ -287,6 +289,8 @@ export function conformance(label: string, net: Network): void {
     });
 
     tlsCases(net);
+    tlsServerCases(net);
+    tlsDeferredCases(net);
     eventCases(net);
   });
 }

@@ -88,35 +88,42 @@ describe("deno adapter", () => {
     await Promise.all([listener.close(), t.listener.close()]);
   });
 
-  it("refuses what Deno's API cannot do, with a clear error and no process exit", { skip }, async () => {
+  it("serves through node:tls what Deno.listenTls and connectTls cannot do", { skip }, async () => {
     const any = tcp("127.0.0.1", 0);
     const onAccept = (s: Socket): void => s.abort();
-    const two = serverTls({
-      certificates: [...serverTls().certificates, { cert: fixture("a.test.pem"), key: fixture("a.test.key") }],
+    // Several certificates: the SNI picks a.test's.
+    const two = await serve(serverTls({
+      certificates: [...serverTls().certificates, {
+        cert: fixture("a.test.pem"),
+        key: fixture("a.test.key"),
+        serverNames: ["a.test"],
+      }],
+    }));
+    const c1 = await net!.connect({
+      address: tcp("127.0.0.1", portOf(two.listener.address)),
+      tls: { serverName: "a.test", caCerts: ca() },
     });
-    await assert.rejects(net!.listen({ address: any, onAccept, tls: two }), {
-      code: "ETLS",
-      message: /one certificate/,
+    const s1 = await two.next();
+    assert.equal(s1.tls?.serverName, "a.test");
+    assert.match(s1.tls?.protocol ?? "", /^TLSv1\.[23]$/, "node:tls sockets report the version");
+    // A client certificate with an SNI other than the address: only node:tls can send it.
+    const mtls = await serve(serverTls({ requestClientCert: true, caCerts: ca() }));
+    const c2 = await net!.connect({
+      address: tcp("127.0.0.1", portOf(mtls.listener.address)),
+      tls: { serverName: "localhost", caCerts: ca(), cert: fixture("a.test.pem"), key: fixture("a.test.key") },
     });
-    await assert.rejects(net!.listen({ address: any, onAccept, tls: serverTls({ requestClientCert: true }) }), {
-      code: "ETLS",
-    });
+    const s2 = await mtls.next();
+    assert.equal(s2.tls?.authorized, true);
+    assert.equal(s2.tls?.peerCommonName, "a.test");
+    for (const s of [c1, s1, c2, s2]) s.abort();
+    await Promise.all([two.listener.close(), mtls.listener.close()]);
     if (!net!.capabilities.reusePort) {
       await assert.rejects(net!.listen({ address: any, onAccept, reusePort: true }), { message: /unstable-net/ });
     }
-    const { listener } = await serve();
-    const clientCert = { cert: fixture("a.test.pem"), key: fixture("a.test.key") };
-    await assert.rejects(
-      net!.connect({
-        address: tcp("127.0.0.1", portOf(listener.address)),
-        tls: { serverName: "a.test", caCerts: ca(), ...clientCert },
-      }),
-      { code: "ETLS", message: /client certificate/ },
-    );
+    // TLS over a Unix socket goes through node:tls too: here, to nothing.
     await assert.rejects(net!.connect({ address: { transport: "unix", path: "/nonexistent" }, tls: {} }), {
-      code: "ETLS",
+      code: "ENOENT",
     });
-    await listener.close();
   });
 
   it("cancels a connect pending on a full backlog with ECANCELED", { skip }, async () => {
@@ -161,13 +168,15 @@ describe("deno adapter", () => {
     l.close();
   });
 
-  it("refuses verify: false at once: Deno's API can skip the name check only, never the chain", { skip }, async () => {
-    const { listener } = await serve({
+  it("verify: false goes through node:tls: Deno's own API can skip the name check only, never the chain", {
+    skip,
+  }, async () => {
+    const { listener, next } = await serve({
       certificates: [{ cert: fixture("self-signed.pem"), key: fixture("self-signed.key") }],
     });
     const port = portOf(listener.address);
-    // The measured limit behind tlsClientNoVerify: false. If this ever connects, Deno gained
-    // a way to skip chain verification and the capability can be revisited.
+    // The measured limit of the native client. If this ever connects, Deno gained a way to
+    // skip chain verification and the node:tls route can be dropped for it.
     const conn = await raw().connectTls({
       hostname: "localhost",
       port,
@@ -175,12 +184,14 @@ describe("deno adapter", () => {
     });
     await assert.rejects(conn.handshake!(), (e: Error) => /invalid peer certificate/.test(e.message));
     conn.close();
-    assert.equal(net!.capabilities.tlsClientNoVerify, false);
-    assert.match(net!.capabilities.notes["tlsClientNoVerify"] ?? "", /chain/);
-    await assert.rejects(
-      net!.connect({ address: tcp("127.0.0.1", port), tls: { serverName: "localhost", verify: false } }),
-      { code: "ETLSVERIFY", message: /tls\.verify: false is not supported/ },
-    );
+    assert.equal(net!.capabilities.tlsClientNoVerify, true);
+    const client = await net!.connect({
+      address: tcp("127.0.0.1", port),
+      tls: { serverName: "localhost", verify: false },
+    });
+    assert.equal(client.tls?.authorized, false);
+    client.abort();
+    (await next()).abort();
     await listener.close();
   });
 

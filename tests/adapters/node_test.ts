@@ -500,4 +500,41 @@ describe("node adapter", () => {
       await shut(listener);
     }
   });
+
+  it(
+    "caches client TLS contexts by content: equal options objects share one, SNI stays per connection",
+    { skip },
+    async () => {
+      const { clientContext } = await import("../../adapters/node/tls.ts");
+      const pem = { caCerts: ca(), cert: fixture("a.test.pem"), key: fixture("a.test.key") };
+      const one = clientContext({ ...pem, serverName: "a.test" });
+      assert.equal(
+        clientContext({ ...pem, serverName: "b.test" }),
+        one,
+        "a new options object, same PEM: same context",
+      );
+      assert.notEqual(
+        clientContext({ ...pem, minVersion: "TLSv1.3" }),
+        one,
+        "another minimum version: another context",
+      );
+      assert.notEqual(clientContext({ caCerts: ca() }), one, "without the client certificate: another context");
+      const { listener, next } = await serve({
+        address: tcp("127.0.0.1", 0),
+        tls: { certificates: [cert("localhost", ["localhost"]), cert("b.test", ["b.test"])] },
+      });
+      try {
+        for (const sni of ["localhost", "b.test"]) {
+          const client = await dial(listener, { tls: { ...pem, serverName: sni } });
+          const server = await next();
+          assert.equal(server.tls?.serverName, sni);
+          assert.equal(client.tls?.peerCommonName, sni);
+          client.abort();
+          server.abort();
+        }
+      } finally {
+        await shut(listener);
+      }
+    },
+  );
 });

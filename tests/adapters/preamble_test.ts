@@ -1,5 +1,5 @@
 /**
- * `ConnectOptions.preamble` on plain connections (`adapters/_preamble.ts`, the memory
+ * `ConnectOptions.preamble` on plain connections (each adapter's connect, the memory
  * network): the bytes reach the peer first, before anything the owner writes, even when the
  * owner writes at once; without a preamble nothing is added. The TLS path (written before the
  * handshake) is covered with the TLS adapters.

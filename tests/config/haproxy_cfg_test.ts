@@ -384,7 +384,7 @@ describe("parseHaproxyConfig() keywords", () => {
       "  tcp-request content accept",
       "  default_backend be",
       "backend be",
-      "  server s 127.0.0.1:2 ssl weight 3",
+      "  server s 127.0.0.1:2 agent-check weight 3",
     ], { lenient: true });
     assert.equal(backendOf(cfg, "be")?.servers[0]?.weight, 3);
     assert.deepEqual(warnings.map((w) => w.slice(0, w.indexOf(": "))), [
@@ -396,7 +396,7 @@ describe("parseHaproxyConfig() keywords", () => {
     ]);
     assert.match(warnings[0] ?? "", /unknown keyword 'tune\.bufsize' in section 'global'; ignored \(lenient\)/);
     assert.match(warnings[3] ?? "", /unknown keyword 'tcp-request content' in section 'frontend fe'/);
-    assert.match(warnings[4] ?? "", /unknown server option 'ssl'/);
+    assert.match(warnings[4] ?? "", /unknown server option 'agent-check'/);
   });
 });
 
@@ -419,7 +419,7 @@ describe("parseHaproxyConfig() errors name file:line and the keyword", () => {
     refuses(["backend be", "  balance random(0)"], 2, "balance", /1\.\./);
     refuses(["backend be", "  server s 127.0.0.1:1 check observe layer8"], 2, "observe", /'layer4', 'layer7'/);
     refuses(["backend be", "  server s 127.0.0.1:1 on-error explode"], 2, "on-error", /fail-check/);
-    refuses(["backend be", "  server s 127.0.0.1:1 ssl"], 2, "ssl", /unknown server option/);
+    refuses(["backend be", "  server s 127.0.0.1:1 agent-check"], 2, "agent-check", /unknown server option/);
     refuses([...BASE.slice(0, 2), "  bind 127.0.0.1:2 defer-accept"], 3, "defer-accept", /bind option/);
     refuses(["global", "  log 127.0.0.1:514 local0"], 2, "log", /only stdout and stderr/);
     refuses(["global", "  log stdout local0"], 2, "log", /needs 'format raw'/);
