@@ -181,6 +181,8 @@ export type {
 export { buildProxyHeaderV1, buildProxyHeaderV2 } from "./src/proxy_protocol_build.ts";
 export type { ProxyHeaderV2Options, ProxySslTlvInput } from "./src/proxy_protocol_build.ts";
 export { formatAddress, parseAddress } from "./src/address.ts";
+export { parseClientHello } from "./src/tls/client_hello.ts";
+export type { ClientHello, ClientHelloResult } from "./src/tls/client_hello.ts";
 export type { ParseAddressOptions } from "./src/address.ts";
 
 export { createBalancer, isDynamicAlgorithm, isHashAlgorithm } from "./src/balance/mod.ts";

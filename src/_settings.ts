@@ -15,26 +15,18 @@ import type { FrontendSettings } from "./frontend.ts";
 import type { ResolvedBackendConfig, ResolvedFrontendConfig, ResolvedProxyConfig } from "./config/defaults.ts";
 
 /**
- * Refuses what the configuration accepts but the proxy cannot run yet: `use_backend` rules in
- * `mode tcp` (content switching of TCP streams is not wired), and a `mode tcp` frontend using
- * a `mode http` backend (HAProxy upgrades such streams to HTTP; proxykit does not yet).
- * Refusing keeps anything from half-working.
+ * Refuses what the configuration accepts but the proxy cannot run yet: `tcp-request content`
+ * rules in a `mode http` frontend (HAProxy runs them per request on the parsed message;
+ * proxykit runs them on `mode tcp` frontends only). Refusing keeps anything from
+ * half-working.
  * @throws {ProxyError} `ERR_CONFIG_INVALID` naming the key.
  */
 export function checkWired(config: ResolvedProxyConfig): void {
-  const refuse = (key: string, what: string) => {
-    throw new ProxyError("ERR_CONFIG_INVALID", `${key}: ${what}`);
-  };
-  const modes = new Map(config.backends.map((b) => [b.name, b.mode]));
   config.frontends.forEach((f, i) => {
-    if (f.mode !== "tcp") return;
-    if ((f.http?.useBackends.length ?? 0) > 0) {
-      refuse(`frontends[${i}].useBackends`, `frontend '${f.name}': use_backend is not wired yet in mode tcp`);
-    }
-    if (f.defaultBackend !== undefined && modes.get(f.defaultBackend) === "http") {
-      refuse(
-        `frontends[${i}].defaultBackend`,
-        `frontend '${f.name}' (mode tcp) cannot use backend '${f.defaultBackend}' (mode http) yet`,
+    if (f.mode !== "tcp" && f.tcpRequest.content.length > 0) {
+      throw new ProxyError(
+        "ERR_CONFIG_INVALID",
+        `frontends[${i}].tcpRequest.content: frontend '${f.name}': tcp-request content rules are only run in mode tcp (not wired in mode http yet)`,
       );
     }
   });

@@ -150,11 +150,15 @@ export class HttpSession implements SocketHandlers {
     return (this.conn.flags & CO_FL.SOCK_RD_SH) !== 0;
   }
 
-  /** Starts reading requests. */
-  start(): void {
+  /**
+   * Starts reading requests. `head`: client bytes an earlier stage read (after a PROXY
+   * header, during inspection), parsed first as if just received.
+   */
+  start(head?: Uint8Array): void {
     this.socket.setNoDelay(true);
     this.socket.setHandlers(this);
     this.#armWait();
+    if (head !== undefined && head.length > 0) this.onData(head);
   }
 
   /** Client bytes: to the parser; a request head starts a transaction. */

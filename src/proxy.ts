@@ -62,6 +62,7 @@ import { resolveBindTls } from "./config/_resolve_tls.ts";
 import { resolveConfig, type ResolvedBind, type ResolvedProxyConfig } from "./config/defaults.ts";
 import { formatAddress } from "./address.ts";
 import { checkCapabilities, checkWired, toBackendSettings, toFrontendSettings } from "./_settings.ts";
+import { compileInspectPolicy, type InspectContext, Inspection, routeAtOnce } from "./inspect.ts";
 
 /** Where a log line goes: the process's standard output or error. */
 export type LogTarget = "stdout" | "stderr";
@@ -158,6 +159,11 @@ export interface Internals {
   readonly streams: ReadonlySet<Stream>;
   /** The health checkers of every checked server. */
   readonly checkers: readonly HealthChecker[];
+  /**
+   * Runs an accepted `socket` of `frontend` as an accepted connection past its connection
+   * stage, `head` being client bytes read before (they are forwarded first).
+   */
+  readonly startSession: (frontend: Frontend, socket: Socket, head?: Uint8Array) => void;
 }
 
 const INTERNALS = new WeakMap<ProxyServer, Internals>();
@@ -227,8 +233,16 @@ export class ProxyServer implements AsyncDisposable {
   readonly #handshakes: ReadonlyMap<ResolvedBind, HandshakeContext>;
   readonly #httpContexts: ReadonlyMap<Frontend, HttpSessionContext>;
   readonly #checkers: HealthChecker[] = [];
-  /** One stream context per frontend, shared by its streams. */
-  readonly #contexts: ReadonlyMap<Frontend, StreamContext>;
+  /** One stream context per frontend and backend, shared by their streams (made on first use). */
+  readonly #contexts = new Map<Frontend, Map<Backend, StreamContext>>();
+  /** Content inspection of the `mode tcp` frontends with content rules or `use_backend`. */
+  readonly #inspect: ReadonlyMap<Frontend, InspectContext>;
+  /** Connections under content inspection (no stream yet). */
+  readonly #inspections = new Set<Inspection>();
+  /** The HTTP backends and their compiled settings, when there are any. */
+  #httpBackends: Pick<HttpSessionContext, "backendPolicies" | "backends"> | undefined;
+  /** HTTP session contexts of `mode tcp` frontends upgraded to an HTTP backend, by frontend and backend. */
+  readonly #upgrades = new Map<string, HttpSessionContext>();
   #started = false;
   /** Resolvers waiting for the last stream to end (stop()). */
   #idle: (() => void)[] = [];
@@ -236,10 +250,10 @@ export class ProxyServer implements AsyncDisposable {
   /**
    * Checks the configuration and builds the frontends, backends and health checkers; nothing
    * is bound yet.
-   * @throws {ProxyError} `ERR_CONFIG_INVALID` naming the key (also for a frontend or backend
-   * in `mode http`, and `use_backend` rules in `mode tcp`: accepted by the configuration, not
-   * wired into the proxy yet), or `ERR_CAPABILITY_MISSING` when the configuration needs
-   * something the network adapter cannot do.
+   * @throws {ProxyError} `ERR_CONFIG_INVALID` naming the key (also for what the configuration
+   * accepts but the proxy does not run yet: `tcp-request content` rules in `mode http`), or
+   * `ERR_CAPABILITY_MISSING` when the configuration needs something the network adapter
+   * cannot do.
    */
   constructor(config: ProxyConfig, options: ProxyServerOptions) {
     this.config = resolveConfig(config);
@@ -259,12 +273,7 @@ export class ProxyServer implements AsyncDisposable {
       const be = this.#backends.find((b) => b.name === f.defaultBackend)!;
       return new Frontend(toFrontendSettings(f), be);
     });
-    this.#contexts = new Map(this.#frontends.map((fe) => {
-      const be = fe.backend.settings;
-      const timed = fe.settings.clientTimeoutMs !== undefined || be.serverTimeoutMs !== undefined ||
-        be.tunnelTimeoutMs !== undefined;
-      return [fe, { clock: this.#clock, timed, frontend: fe, onEnd: this.#end }];
-    }));
+    this.#inspect = this.#buildInspectContexts();
     this.#httpContexts = this.#buildHttpContexts();
     this.#handshakes = this.#buildHandshakes();
     this.frontends = this.#frontends;
@@ -274,6 +283,7 @@ export class ProxyServer implements AsyncDisposable {
       backends: this.#backends,
       streams: this.#streams,
       checkers: this.#checkers,
+      startSession: (fe, socket, head) => this.#admitted(fe, socket, head),
     });
   }
 
@@ -336,6 +346,7 @@ export class ProxyServer implements AsyncDisposable {
     for (const h of this.#handshaking) h.kill();
     for (const s of this.#streams) s.kill();
     for (const s of this.#sessions) s.kill();
+    for (const i of this.#inspections) i.kill();
     await this.#whenIdle();
     for (const be of this.#backends) for (const srv of be.servers) srv.pool?.clear();
   }
@@ -378,7 +389,7 @@ export class ProxyServer implements AsyncDisposable {
 
   /** Streams, HTTP sessions and connections in their handshakes. */
   get #busy(): number {
-    return this.#streams.size + this.#sessions.size + this.#handshaking.size;
+    return this.#streams.size + this.#sessions.size + this.#handshaking.size + this.#inspections.size;
   }
 
   /** Resolves once no stream is in progress. */
@@ -431,16 +442,24 @@ export class ProxyServer implements AsyncDisposable {
       socket.abort();
       return;
     }
+    this.#admitted(fe, socket, undefined, hs);
+  }
+
+  /**
+   * A connection counted in: its connection object, its handshakes when its bind has some
+   * (`hs`: rules, PROXY header, deferred TLS), then its session (`head`: bytes read before).
+   */
+  #admitted(fe: Frontend, socket: Socket, head: Uint8Array | undefined, hs?: HandshakeContext): void {
     this.counters.current++;
     this.counters.total++;
     const conn = Connection.accepted(this.#net, socket);
     // The client's address is read from the socket on first use; what logs it at the end
     // reads it now, while the socket is open (Node and Bun cannot once it is destroyed).
     if (fe.settings.log !== undefined || this.#hooks.onStreamEnd !== undefined) void conn.src;
-    if (hs === undefined) return this.#begin(fe, socket, conn);
+    if (hs === undefined) return this.#startSession(fe, socket, conn, head);
     const h = new ClientHandshake(hs, socket, conn, (s, c) => {
       this.#handshaking.delete(h);
-      this.#begin(fe, s, c);
+      this.#startSession(fe, s, c, undefined);
     }, (rejected) => {
       this.#handshaking.delete(h);
       this.counters.current--;
@@ -454,21 +473,117 @@ export class ProxyServer implements AsyncDisposable {
     h.start();
   }
 
-  /** The connection is ready (handshakes done): its stream, or its HTTP session. */
-  #begin(fe: Frontend, socket: Socket, conn: Connection): void {
+  /**
+   * Runs an accepted connection once its connection stage is over: an HTTP session, content
+   * inspection, or a stream on the default backend (the fast path, no buffering). `head`:
+   * client bytes already read, forwarded first.
+   */
+  #startSession(fe: Frontend, socket: Socket, conn: Connection, head: Uint8Array | undefined): void {
     fe.enter();
     const http = this.#httpContexts.get(fe);
     if (http !== undefined) {
       const session = new HttpSession(http, socket, conn);
       this.#sessions.add(session);
-      session.start();
+      session.start(head);
       return;
     }
-    const lease = fe.backend.admit(conn);
-    const stream = new Stream(this.#contexts.get(fe)!, lease, socket, conn);
-    this.#streams.add(stream);
-    stream.start();
+    const inspect = this.#inspect.get(fe);
+    if (inspect === undefined) return this.#startStream(fe, fe.backend, socket, conn, head, undefined);
+    if (inspect.policy.rules.length === 0) {
+      return this.#startRouted(fe, routeAtOnce(inspect.policy, fe, conn, head), socket, conn, head, undefined);
+    }
+    const inspection = new Inspection(inspect, socket, conn);
+    this.#inspections.add(inspection);
+    inspection.start(head);
   }
+
+  /** Starts what serves `backend`: a stream, or an HTTP session for an HTTP backend. */
+  #startRouted(
+    fe: Frontend,
+    backend: string,
+    socket: Socket,
+    conn: Connection,
+    head: Uint8Array | undefined,
+    inspected: Inspection | undefined,
+  ): void {
+    if (this.#httpBackends?.backends.has(backend) === true) {
+      const session = new HttpSession(this.#upgrade(fe, backend), socket, conn);
+      this.#sessions.add(session);
+      session.start(head);
+      return;
+    }
+    this.#startStream(fe, this.#backendNamed(backend), socket, conn, head, inspected);
+  }
+
+  #startStream(
+    fe: Frontend,
+    be: Backend,
+    socket: Socket,
+    conn: Connection,
+    head: Uint8Array | undefined,
+    inspected: Inspection | undefined,
+  ): void {
+    const stream = new Stream(this.#streamContext(fe, be), be.admit(conn), socket, conn, inspected);
+    this.#streams.add(stream);
+    stream.start(head);
+  }
+
+  /** The backend of that name (the configuration was checked: it exists). */
+  #backendNamed(name: string): Backend {
+    return this.#backends.find((b) => b.name === name)!;
+  }
+
+  /** The context of the streams of `fe` served by `be`, made on first use. */
+  #streamContext(fe: Frontend, be: Backend): StreamContext {
+    let byBackend = this.#contexts.get(fe);
+    if (byBackend === undefined) this.#contexts.set(fe, byBackend = new Map());
+    let ctx = byBackend.get(be);
+    if (ctx === undefined) {
+      const b = be.settings;
+      const timed = fe.settings.clientTimeoutMs !== undefined || b.serverTimeoutMs !== undefined ||
+        b.tunnelTimeoutMs !== undefined;
+      byBackend.set(be, ctx = { clock: this.#clock, timed, frontend: fe, backend: be, onEnd: this.#end });
+    }
+    return ctx;
+  }
+
+  /**
+   * The content inspection of each `mode tcp` frontend with `tcp-request content` rules or
+   * `use_backend` rules; others keep the direct path.
+   */
+  #buildInspectContexts(): Map<Frontend, InspectContext> {
+    const out = new Map<Frontend, InspectContext>();
+    for (const [i, f] of this.config.frontends.entries()) {
+      if (f.mode !== "tcp" || (f.tcpRequest.content.length === 0 && (f.http?.useBackends.length ?? 0) === 0)) continue;
+      out.set(this.#frontends[i]!, {
+        clock: this.#clock,
+        frontend: this.#frontends[i]!,
+        policy: compileInspectPolicy(f),
+        onRoute: this.#routed,
+        onEnd: this.#inspectionEnd,
+      });
+    }
+    return out;
+  }
+
+  /** Inspection chose a backend: the stream starts there with the buffered bytes. */
+  readonly #routed = (i: Inspection, backend: string, head: Uint8Array | undefined): void => {
+    this.#inspections.delete(i);
+    this.#startRouted(i.frontend, backend, i.socket, i.conn, head, i);
+  };
+
+  /** A connection ended during inspection: counters, log line (`%b` is the frontend), hook. */
+  readonly #inspectionEnd = (i: Inspection): void => {
+    this.#inspections.delete(i);
+    const fe = i.frontend;
+    const log = this.#log !== undefined ? fe.settings.log : undefined;
+    const hook = this.#hooks.onStreamEnd;
+    const record = log !== undefined || hook !== undefined ? i.logRecord(this.counters.current) : undefined;
+    this.counters.current--;
+    fe.leave(i.bytesIn, 0);
+    if (record !== undefined) this.#emit(record, log, hook, i.conn, fe.name);
+    this.#idleCheck();
+  };
 
   /**
    * A stream ended (its lease already released): counters, then its log line and hook. As
@@ -485,23 +600,32 @@ export class ProxyServer implements AsyncDisposable {
     const record = log !== undefined || hook !== undefined ? this.#record(s) : undefined;
     this.counters.current--;
     fe.leave(s.bytesIn, s.bytesOut);
-    if (record !== undefined) {
-      if (log !== undefined) {
-        const line = log.logFormat !== undefined
-          ? renderLogFormat(
-            log.logFormat,
-            connectionSampleContext(s.clientConn, fe.name, fe.backend.name),
-            (n) => recordVariable(n, record),
-          )
-          : log.format === "json"
-          ? formatJsonLog(record)
-          : formatTcpLog(record);
-        this.#log?.(line, log.target);
-      }
-      this.#call(hook, record);
-    }
+    if (record !== undefined) this.#emit(record, log, hook, s.clientConn, s.backend.name);
     this.#idleCheck();
   };
+
+  /** A TCP stream's log line (when its frontend logs) and `onStreamEnd` hook. */
+  #emit(
+    record: StreamLogRecord,
+    log: Frontend["settings"]["log"],
+    hook: ProxyHooks["onStreamEnd"],
+    conn: Connection,
+    backend: string,
+  ): void {
+    if (log !== undefined) {
+      const line = log.logFormat !== undefined
+        ? renderLogFormat(
+          log.logFormat,
+          connectionSampleContext(conn, record.frontend, backend),
+          (n) => recordVariable(n, record),
+        )
+        : log.format === "json"
+        ? formatJsonLog(record)
+        : formatTcpLog(record);
+      this.#log?.(line, log.target);
+    }
+    this.#call(hook, record);
+  }
 
   #idleCheck(): void {
     if (this.#busy === 0) { for (const resolve of this.#idle.splice(0)) resolve(); }
@@ -545,7 +669,8 @@ export class ProxyServer implements AsyncDisposable {
    */
   #buildHttpContexts(): Map<Frontend, HttpSessionContext> {
     const out = new Map<Frontend, HttpSessionContext>();
-    if (!this.config.frontends.some((f) => f.mode === "http")) return out;
+    const modes = [...this.config.frontends, ...this.config.backends].map((x) => x.mode);
+    if (!modes.includes("http")) return out;
     const compiled = compileProxyPolicies(this.config);
     const backendPolicies = new Map<string, HttpPolicy>();
     const backends = new Map<string, Backend>();
@@ -554,30 +679,58 @@ export class ProxyServer implements AsyncDisposable {
       backendPolicies.set(b.name, compiled.backends.get(b.name) ?? compileHttpPolicy({ name: b.name }));
       backends.set(b.name, this.#backends[i]!);
     }
+    this.#httpBackends = { backendPolicies, backends };
     for (const [i, f] of this.config.frontends.entries()) {
-      if (f.mode !== "http") continue;
       const fe = this.#frontends[i]!;
+      if (f.mode === "tcp") {
+        // A `mode tcp` frontend whose streams all go to an HTTP backend upgrades each at once.
+        if (!this.#inspect.has(fe) && backends.has(f.defaultBackend!)) {
+          out.set(fe, this.#upgrade(fe, f.defaultBackend!));
+        }
+        continue;
+      }
       const policy = compiled.frontends.get(f.name) ??
         compileHttpPolicy({
           name: f.name,
           ...(f.defaultBackend !== undefined ? { defaultBackend: f.defaultBackend } : {}),
         });
-      out.set(fe, {
-        clock: this.#clock,
-        frontend: fe,
-        policy,
-        backendPolicies,
-        backends,
-        limits: DEFAULT_H1_LIMITS,
-        requestTimeoutMs: f.httpRequestTimeoutMs,
-        keepAliveTimeoutMs: f.httpKeepAliveTimeoutMs,
-        mode: f.httpConnectionMode,
-        bufferRequest: f.httpBufferRequest,
-        onTxnEnd: this.#txnEnd,
-        onEnd: this.#sessionEnd,
-      });
+      out.set(fe, this.#httpContext(fe, policy));
     }
     return out;
+  }
+
+  /** The HTTP session context of `fe` with its compiled `policy`. */
+  #httpContext(fe: Frontend, policy: HttpPolicy): HttpSessionContext {
+    const f = this.config.frontends[this.#frontends.indexOf(fe)]!;
+    return {
+      clock: this.#clock,
+      frontend: fe,
+      policy,
+      backendPolicies: this.#httpBackends!.backendPolicies,
+      backends: this.#httpBackends!.backends,
+      limits: DEFAULT_H1_LIMITS,
+      requestTimeoutMs: f.httpRequestTimeoutMs,
+      keepAliveTimeoutMs: f.httpKeepAliveTimeoutMs,
+      mode: f.httpConnectionMode,
+      bufferRequest: f.httpBufferRequest,
+      onTxnEnd: this.#txnEnd,
+      onEnd: this.#sessionEnd,
+    };
+  }
+
+  /**
+   * The context of the HTTP sessions a `mode tcp` frontend upgrades its streams to when they
+   * go to the HTTP backend `backend` (HAProxy's TCP-to-HTTP upgrade, configuration.txt 4
+   * "mode"): no frontend rules, every request to that backend, whose rules apply.
+   */
+  #upgrade(fe: Frontend, backend: string): HttpSessionContext {
+    const key = `${fe.name}\0${backend}`;
+    let ctx = this.#upgrades.get(key);
+    if (ctx === undefined) {
+      ctx = this.#httpContext(fe, compileHttpPolicy({ name: fe.name, defaultBackend: backend }));
+      this.#upgrades.set(key, ctx);
+    }
+    return ctx;
   }
 
   /** One HTTP transaction over: its log line and hook (the connection's counters move at its end). */
@@ -650,7 +803,7 @@ export class ProxyServer implements AsyncDisposable {
       client: s.clientConn.src,
       acceptedAt: s.acceptedAt,
       frontend: fe.name,
-      backend: fe.backend.name,
+      backend: s.backend.name,
       server: lease.server?.name,
       queueMs: s.queueTimeMs,
       connectMs: s.connectMs,
@@ -660,7 +813,7 @@ export class ProxyServer implements AsyncDisposable {
       termination: s.termination,
       processConns: this.counters.current,
       frontendConns: fe.counters.current,
-      backendConns: fe.backend.counters.current,
+      backendConns: s.backend.counters.current,
       serverConns: lease.server?.counters.current ?? 0,
       retries: lease.retries,
       redispatched: lease.redispatched,

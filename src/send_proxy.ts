@@ -12,28 +12,7 @@ import type { ProxyV2Option, SendProxyConfig } from "./config/tls_types.ts";
 import type { Connection } from "./connection.ts";
 import { PP2_CLIENT, type ProxyTlvs } from "./proxy_protocol.ts";
 import { buildProxyHeaderV1, buildProxyHeaderV2, type ProxySslTlvInput } from "./proxy_protocol_build.ts";
-
-/**
- * OpenSSL's `X509_V_ERR_*` numbers for the verification errors runtimes name, so that the SSL
- * TLV's `verify` field holds what HAProxy would put there (`SSL_get_verify_result()`); an error
- * missing here is sent as 1 (`X509_V_ERR_UNSPECIFIED`): non-zero, as the specification asks.
- */
-const X509_ERRORS: Readonly<Record<string, number>> = {
-  UNABLE_TO_GET_ISSUER_CERT: 2,
-  CERT_SIGNATURE_FAILURE: 7,
-  CERT_NOT_YET_VALID: 9,
-  CERT_HAS_EXPIRED: 10,
-  DEPTH_ZERO_SELF_SIGNED_CERT: 18,
-  SELF_SIGNED_CERT_IN_CHAIN: 19,
-  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 20,
-  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 21,
-  CERT_CHAIN_TOO_LONG: 22,
-  CERT_REVOKED: 23,
-  INVALID_CA: 24,
-  CERT_UNTRUSTED: 27,
-  CERT_REJECTED: 28,
-  HOSTNAME_MISMATCH: 62,
-};
+import { x509ErrorNumber } from "./tls/x509_errors.ts";
 
 const has = (cfg: SendProxyConfig, o: ProxyV2Option): boolean => cfg.v2Options?.includes(o) === true;
 
@@ -52,7 +31,7 @@ function sslTlv(cfg: SendProxyConfig, tls: TlsInfo | undefined): ProxySslTlvInpu
   if (cert) {
     client |= PP2_CLIENT.CERT_SESS;
     if (tls.resumed !== true) client |= PP2_CLIENT.CERT_CONN;
-    if (tls.authorized !== true) verify = X509_ERRORS[tls.verifyError ?? ""] ?? 1;
+    if (tls.authorized !== true) verify = x509ErrorNumber(tls.verifyError);
   }
   return {
     client,

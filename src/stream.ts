@@ -23,7 +23,7 @@ import type { NetError, Socket, SocketHandlers } from "./net.ts";
 import { CO_FL, type Connection } from "./connection.ts";
 import { StreamInterface } from "./stream_interface.ts";
 import type { Frontend } from "./frontend.ts";
-import { type CancelToken, raiseCancel } from "./backend.ts";
+import { type Backend, type CancelToken, raiseCancel } from "./backend.ts";
 import type { Lease } from "./lease.ts";
 import type { Server } from "./server.ts";
 import { nextTimeout } from "./_timeouts.ts";
@@ -41,8 +41,10 @@ export interface StreamContext {
    * path does not read the clock for each chunk and no timer is ever armed.
    */
   readonly timed: boolean;
-  /** The frontend the stream was accepted on; its backend serves it. */
+  /** The frontend the stream was accepted on. */
   readonly frontend: Frontend;
+  /** The backend serving the streams: the frontend's default one, or one `use_backend` chose. */
+  readonly backend: Backend;
   /** Called once when a stream is over, after its lease was released. */
   readonly onEnd: (stream: Stream) => void;
 }
@@ -147,20 +149,32 @@ export class Stream implements CancelToken {
   #srvAt: number;
   #timer: Timer | undefined;
   #ended = false;
+  /** Time spent in content inspection before the stream started, ms (part of `%Tw`). */
+  readonly #inspectMs: number;
 
   /**
    * A stream for the accepted `client` socket and its connection (its front stream interface
-   * enters EST at once), holding `lease` on the frontend's backend. Nothing runs before
+   * enters EST at once), holding `lease` on the context's backend. `inspected` gives the
+   * accept time and the client's last read when content inspection ran before (its wait
+   * counts in `%Tw`, its bytes come through {@link start}). Nothing runs before
    * {@link start}.
    */
-  constructor(ctx: StreamContext, lease: Lease, client: Socket, clientConn: Connection) {
+  constructor(
+    ctx: StreamContext,
+    lease: Lease,
+    client: Socket,
+    clientConn: Connection,
+    inspected?: { readonly acceptedAt: number; readonly lastReadAt: number },
+  ) {
     this.#ctx = ctx;
     this.lease = lease;
     this.#client = client;
     this.#fc = clientConn;
-    this.acceptedAt = ctx.clock.now();
-    this.#cliAt = this.acceptedAt;
-    this.#srvAt = this.acceptedAt;
+    const now = ctx.clock.now();
+    this.acceptedAt = inspected?.acceptedAt ?? now;
+    this.#inspectMs = now - this.acceptedAt;
+    this.#cliAt = inspected?.lastReadAt ?? now;
+    this.#srvAt = now;
     this.front = new StreamInterface("client");
     this.front.attachEstablished(clientConn);
     this.back = new StreamInterface("server");
@@ -169,6 +183,11 @@ export class Stream implements CancelToken {
   /** The frontend the stream was accepted on. */
   get frontend(): Frontend {
     return this.#ctx.frontend;
+  }
+
+  /** The backend serving the stream. */
+  get backend(): Backend {
+    return this.#ctx.backend;
   }
 
   /** The client's connection (addresses, flags). */
@@ -196,9 +215,19 @@ export class Stream implements CancelToken {
     return ((this.back.conn?.flags ?? 0) & CO_FL.SOCK_RD_SH) !== 0;
   }
 
-  /** Starts reading the client and connecting the server side. */
-  start(): void {
+  /**
+   * Starts reading the client and connecting the server side. `head`: client bytes read
+   * before (content inspection), forwarded first, as received.
+   */
+  start(head?: Uint8Array): void {
     this.#client.setHandlers(new ClientHandlers(this));
+    if (head !== undefined) {
+      this.bytesIn += head.length;
+      (this.#pending ??= []).push(head);
+      this.#pendingBytes += head.length;
+      // Inspection may have paused a full buffer; the request buffer holds more.
+      if (this.#pendingBytes < REQ_BUFFER_BYTES && !this.#clientEof) this.#client.resume();
+    }
     this.#armTimer();
     void this.#connect();
   }
@@ -206,17 +235,17 @@ export class Stream implements CancelToken {
   async #connect(): Promise<void> {
     const clock = this.#ctx.clock;
     const t0 = clock.now();
-    const r = await this.#ctx.frontend.backend.connect(this.lease, this.back, this);
+    const r = await this.#ctx.backend.connect(this.lease, this.back, this);
     const queueMs = this.lease.queueMs;
     if (typeof r === "string") {
       // If the client left first, its termination (set in clientClosed) stands.
       this.#setTerm(r[0]!, r[1]!);
-      if (this.back.hasBeen("QUE") || this.back.hasBeen("ASS")) this.queueTimeMs = queueMs;
+      if (this.back.hasBeen("QUE") || this.back.hasBeen("ASS")) this.queueTimeMs = queueMs + this.#inspectMs;
       this.#closeClient();
       this.#finishIfDone();
       return;
     }
-    this.queueTimeMs = queueMs;
+    this.queueTimeMs = queueMs + this.#inspectMs;
     this.connectMs = clock.now() - t0 - queueMs;
     const bc = this.back.conn!;
     if (this.front.state === "CLO") {
@@ -389,7 +418,7 @@ export class Stream implements CancelToken {
     clock.clearTimer(this.#timer);
     this.#timer = undefined;
     if (this.#ended) return;
-    const be = this.#ctx.frontend.backend.settings;
+    const be = this.#ctx.backend.settings;
     const established = this.#server !== undefined;
     const tunnel = established ? be.tunnelTimeoutMs : undefined;
     const clientReading = !this.#clientEof && !this.#clientReadShut && !this.#clientBlocked;

@@ -10,7 +10,7 @@ import { AclError, AclSet } from "./acl/acl.ts";
 import { type Condition, evaluateCondition, parseCondition } from "./acl/condition.ts";
 import { evaluate, ExprError, parseSampleExpr, type SampleExpr } from "./acl/expr.ts";
 import { formatIp } from "./acl/_ip.ts";
-import { type SampleContext, toInt } from "./acl/sample.ts";
+import { type SampleContext, toInt, toIp } from "./acl/sample.ts";
 import type { Connection } from "./connection.ts";
 import type { Address } from "./net.ts";
 import { toWords } from "./http/rules/compile.ts";
@@ -117,22 +117,32 @@ export function runConnectionRules(
         break;
       case "set-dst":
       case "set-dst-port":
-        setDestination(conn, r);
+        setDestination(conn, r.action, r.expr!, connectionSampleContext(conn));
         break;
     }
   }
   return proxy ? "expect-proxy" : "accept";
 }
 
-/** `set-dst` keeps the port (as HAProxy when the family allows), `set-dst-port` the address. */
-function setDestination(conn: Connection, r: ConnectionRule): void {
-  const cur = conn.dst;
-  const v = evaluate(r.expr!, connectionSampleContext(conn));
+/**
+ * `set-dst` / `set-dst-port` (connection and content rules): evaluates `expr` on `ctx` and
+ * changes `conn`'s destination, the one a transparent server connects to. `set-dst` keeps the
+ * port (as HAProxy when the family allows), `set-dst-port` the address; an expression that
+ * finds nothing, or no address or port, changes nothing.
+ */
+export function setDestination(
+  conn: Connection,
+  action: "set-dst" | "set-dst-port",
+  expr: SampleExpr,
+  ctx: SampleContext,
+): void {
+  const v = evaluate(expr, ctx);
   if (v === undefined) return;
-  if (r.action === "set-dst") {
-    const ip = v.type === "ip" ? formatIp(v.value) : v.type === "str" ? v.value : undefined;
+  const cur = conn.dst;
+  if (action === "set-dst") {
+    const ip = toIp(v);
     if (ip === undefined) return;
-    conn.setDst({ transport: "tcp", hostname: ip, port: cur?.transport === "tcp" ? cur.port : 0 });
+    conn.setDst({ transport: "tcp", hostname: formatIp(ip), port: cur?.transport === "tcp" ? cur.port : 0 });
     return;
   }
   const port = toInt(v);

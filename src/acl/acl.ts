@@ -20,7 +20,7 @@ import {
   type SampleExpr,
   trailingError,
 } from "./expr.ts";
-import { compilePatterns, isIntMethod, MATCH_INPUT, PatternError, type Patterns } from "./pattern.ts";
+import { compilePatterns, dottedVersion, isIntMethod, MATCH_INPUT, PatternError, type Patterns } from "./pattern.ts";
 import { RegexError } from "./_regex.ts";
 import { canCast, type SampleContext } from "./sample.ts";
 
@@ -48,6 +48,7 @@ export interface Acl {
 /** The match methods `-m` accepts (configuration.txt 7.1; `bin` is not supported). */
 const MATCH_NAMES: readonly MatchMethod[] = [
   "found",
+  "bin",
   "bool",
   "int",
   "ip",
@@ -165,7 +166,6 @@ export function parseAclExpr(words: readonly string[], onWarning?: (message: str
       if (!/^[0-9]+$/.test(args[++i] ?? "")) throw new AclError("the argument of -u must be an integer");
     } else if (flag === "-m") {
       const m = args[++i] ?? "";
-      if (m === "bin") throw new AclError("matching method 'bin' is not supported by proxykit");
       if (!(MATCH_NAMES as readonly string[]).includes(m)) {
         throw new AclError(`unknown matching method '${m}' when parsing ACL expression`);
       }
@@ -191,6 +191,14 @@ export function parseAclExpr(words: readonly string[], onWarning?: (message: str
   let op: "eq" | "ge" | "gt" | "le" | "lt" = "eq";
   for (; i < args.length; i++) {
     let value = args[i]!;
+    if (method === "ver" && OPERATORS[value] === undefined) {
+      try {
+        value = dottedVersion(value);
+      } catch (e) {
+        if (e instanceof PatternError) throw new AclError(e.message);
+        throw e;
+      }
+    }
     if (isIntMethod(method)) {
       const o = OPERATORS[value];
       if (o !== undefined) {
@@ -222,6 +230,31 @@ export function matchAclExpr(expr: AclExpr, ctx: SampleContext): boolean {
 /** Evaluates an ACL: any of its lines matches. */
 export function matchAcl(acl: Acl, ctx: SampleContext): boolean {
   return acl.exprs.some((e) => matchAclExpr(e, ctx));
+}
+
+/**
+ * A three-valued ACL result (HAProxy's `enum acl_test_res`): `FAIL` 0, `MISS` 1 (no match
+ * yet, but more request bytes could give one), `PASS` 3; OR is `|`, AND is `&`.
+ */
+export type TestResult = 0 | 1 | 3;
+/** No match. */
+export const FAIL: TestResult = 0;
+/** No match yet; more bytes could change it. */
+export const MISS: TestResult = 1;
+/** A match. */
+export const PASS: TestResult = 3;
+
+/**
+ * Evaluates an ACL as `acl_exec_cond()` does for one term: its lines are ORed; a line whose
+ * values do not match answers {@link MISS} when its fetch says more bytes could change that.
+ */
+export function testAcl(acl: Acl, ctx: SampleContext): TestResult {
+  let res: TestResult = FAIL;
+  for (const e of acl.exprs) {
+    if (matchAclExpr(e, ctx)) return PASS;
+    if (e.sample.fetch.mayChange?.(ctx, e.sample.args) === true) res = MISS;
+  }
+  return res;
 }
 
 /** Predefined ACLs (configuration.txt 7.4, `default_acl_list[]`) proxykit can evaluate. */

@@ -5,7 +5,19 @@
  *
  * @module
  */
-import { type Acl, AclError, type AclSet, argWords, matchAcl, parseAclExpr } from "./acl.ts";
+import {
+  type Acl,
+  AclError,
+  type AclSet,
+  argWords,
+  FAIL,
+  matchAcl,
+  MISS,
+  parseAclExpr,
+  PASS,
+  testAcl,
+  type TestResult,
+} from "./acl.ts";
 import type { SampleContext } from "./sample.ts";
 
 /** One term of a condition: an ACL, maybe negated. */
@@ -97,4 +109,29 @@ export function evaluateCondition(cond: Condition | undefined, ctx: SampleContex
   if (cond === undefined) return true;
   const res = cond.suites.some((suite) => suite.every((t) => matchAcl(t.acl, ctx) !== t.negate));
   return res !== cond.unless;
+}
+
+/**
+ * Evaluates a condition in three values, as `acl_exec_cond()` and its callers do under TCP
+ * content inspection: `miss` when the answer could still change with more request bytes
+ * (the caller waits; `unless` does not turn a miss into a match), else `pass` or `fail`
+ * (`unless` applied). Terms are ANDed left to right and a suite stops at its first term that
+ * is not a pass; suites are ORed and the first pass wins. A missing condition passes.
+ */
+export function testCondition(cond: Condition | undefined, ctx: SampleContext): "pass" | "fail" | "miss" {
+  if (cond === undefined) return "pass";
+  let res: TestResult = FAIL;
+  for (const suite of cond.suites) {
+    let s: TestResult = PASS;
+    for (const t of suite) {
+      let r = testAcl(t.acl, ctx);
+      if (t.negate) r = r === PASS ? FAIL : r === FAIL ? PASS : MISS;
+      s = (s & r) as TestResult;
+      if (s !== PASS) break;
+    }
+    res = (res | s) as TestResult;
+    if (res === PASS) break;
+  }
+  if (res === MISS) return "miss";
+  return (res === PASS) !== cond.unless ? "pass" : "fail";
 }

@@ -15,6 +15,7 @@ import { headerValues, occurrence, pathOf, queryOf, targetPath, urlParams } from
 import { endpointIp, leadingIpv4, parseIpv6 } from "./_ip.ts";
 import { SSL_FETCHES } from "./fetches_ssl.ts";
 import { bool, int, readInt, type Sample, type SampleContext, type SampleType, str } from "./sample.ts";
+import { PAYLOAD_ALIASES, PAYLOAD_FETCHES } from "./_payload.ts";
 
 /** A sample fetch: its arguments, its output type, and how it reads a context. */
 export interface FetchSpec {
@@ -26,6 +27,12 @@ export interface FetchSpec {
   readonly fetch: (ctx: SampleContext, args: readonly ArgValue[]) => Sample[];
   /** Which value a sample expression keeps. @default "first" */
   readonly pick?: "first" | "last";
+  /**
+   * Whether more request bytes could still change the answer (HAProxy's `SMP_F_MAY_CHANGE`
+   * while the inspection is not final): an ACL that does not match then answers "miss".
+   * @default undefined: never
+   */
+  readonly mayChange?: (ctx: SampleContext, args: readonly ArgValue[]) => boolean;
 }
 
 const HDR_ARGS: ArgSpec = { types: ["str", "int"], min: 0 };
@@ -145,7 +152,6 @@ export const FETCHES: Readonly<Record<string, FetchSpec>> = {
   be_name: simple("str", (ctx) => opt(ctx.backend)),
   str: { args: { types: ["str"], min: 1 }, type: "str", fetch: (_ctx, [v]) => [str(String(v))] },
   int: { args: { types: ["int"], min: 1 }, type: "int", fetch: (_ctx, [v]) => [int(Number(v))] },
-  "req.proto_http": simple("bool", () => [bool(true)]),
   method: simple("meth", (ctx) => [{ type: "meth", value: ctx.request.method }]),
   path: simple("str", (ctx) => opt(pathOf(ctx.request.target))),
   pathq: simple("str", (ctx) => opt(targetPath(ctx.request.target))),
@@ -174,8 +180,6 @@ export const FETCHES: Readonly<Record<string, FetchSpec>> = {
   },
   "req.ver": simple("str", (ctx) => opt(ctx.request.version.split("/")[1])),
   req_ver: simple("str", (ctx) => opt(ctx.request.version.split("/")[1])),
-  "req.len": simple("int", (ctx) => [int(requestLength(ctx))]),
-  req_len: simple("int", (ctx) => [int(requestLength(ctx))]),
   "req.hdr": hdrFetch("req", false),
   hdr: hdrFetch("req", false),
   "req.fhdr": hdrFetch("req", true),
@@ -197,11 +201,33 @@ export const FETCHES: Readonly<Record<string, FetchSpec>> = {
   "res.hdr_val": hdrVal("res"),
   shdr_val: hdrVal("res"),
   ...SSL_FETCHES,
+  ...layer6(),
 };
 
-/** ACL match methods (configuration.txt 7.1; `bin` is not supported). */
+/**
+ * The layer 6 fetches and their old names; `req.len` reads the buffered bytes under TCP
+ * content inspection, else the HTTP request.
+ */
+function layer6(): Record<string, FetchSpec> {
+  const len = PAYLOAD_FETCHES["req.len"]!;
+  const reqLen: FetchSpec = {
+    ...len,
+    fetch: (ctx, args) => (ctx.payload === undefined ? [int(requestLength(ctx))] : len.fetch(ctx, args)),
+  };
+  const out: Record<string, FetchSpec> = { ...PAYLOAD_FETCHES, "req.len": reqLen };
+  for (const [alias, name] of Object.entries(PAYLOAD_ALIASES)) out[alias] = out[name]!;
+  return out;
+}
+
+/**
+ * ACL match methods (configuration.txt 7.1); `ver` is the dotted version match of
+ * `req.ssl_ver` (`pat_parse_dotted_ver()`, patterns `3.1` or `3.1:3.3`), `meth` that of
+ * `method`: neither can be named with `-m`.
+ */
 export type MatchMethod =
   | "found"
+  | "bin"
+  | "ver"
   | "bool"
   | "int"
   | "ip"
@@ -237,6 +263,9 @@ const SUFFIXES: readonly MatchMethod[] = ["beg", "dir", "dom", "end", "len", "re
 export const ACL_KEYWORDS: Readonly<Record<string, AclKeyword>> = Object.fromEntries([
   ["method", { fetch: "method", match: "meth" }],
   ["req_ver", { fetch: "req.ver", match: "str" }],
+  ["req.payload", { fetch: "req.payload", match: "bin" }],
+  ["req.ssl_ver", { fetch: "req.ssl_ver", match: "ver" }],
+  ["req_ssl_ver", { fetch: "req.ssl_ver", match: "ver" }],
   ...DERIVED.flatMap(([kw, fetch]) => [
     [kw, { fetch, match: "str" }],
     ...SUFFIXES.map((m) => [`${kw}_${m}`, { fetch, match: m }]),

@@ -9,29 +9,7 @@
 import type { TlsInfo } from "../net.ts";
 import type { FetchSpec } from "./fetches.ts";
 import { bool, int, type Sample, type SampleContext, str } from "./sample.ts";
-
-/** OpenSSL's `X509_V_ERR_*` numbers for the names runtimes report (`ssl_c_verify`). */
-const X509_ERRORS: Readonly<Record<string, number>> = {
-  UNABLE_TO_GET_ISSUER_CERT: 2,
-  CERT_SIGNATURE_FAILURE: 7,
-  CERT_NOT_YET_VALID: 9,
-  CERT_HAS_EXPIRED: 10,
-  DEPTH_ZERO_SELF_SIGNED_CERT: 18,
-  SELF_SIGNED_CERT_IN_CHAIN: 19,
-  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 20,
-  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 21,
-  CERT_CHAIN_TOO_LONG: 22,
-  CERT_REVOKED: 23,
-  INVALID_CA: 24,
-  PATH_LENGTH_EXCEEDED: 25,
-  INVALID_PURPOSE: 26,
-  CERT_UNTRUSTED: 27,
-  CERT_REJECTED: 28,
-  HOSTNAME_MISMATCH: 62,
-};
-
-/** `X509_V_ERR_UNSPECIFIED`, for a failure whose name has no number here. */
-const UNSPECIFIED = 1;
+import { x509ErrorNumber } from "../tls/x509_errors.ts";
 
 /** The client presented a certificate. */
 function hasCert(t: TlsInfo): boolean {
@@ -114,7 +92,7 @@ export const SSL_FETCHES: Readonly<Record<string, FetchSpec>> = {
   // 0 when the certificate verified (or none was presented), else OpenSSL's error number.
   ssl_c_verify: tlsFetch("int", (t) => {
     if (t.authorized !== false || !hasCert(t)) return int(0);
-    return int(t.verifyError === undefined ? UNSPECIFIED : X509_ERRORS[t.verifyError] ?? UNSPECIFIED);
+    return int(x509ErrorNumber(t.verifyError));
   }),
   ssl_c_s_dn: dnFetch("peerSubject"),
   ssl_c_i_dn: dnFetch("peerIssuer"),

@@ -16,6 +16,8 @@ export class PatternError extends Error {}
 /** The sample type each method converts a sample to before matching (`pat_match_types[]`). */
 export const MATCH_INPUT: Readonly<Record<MatchMethod, SampleType>> = {
   found: "int",
+  bin: "str",
+  ver: "int",
   bool: "int",
   int: "int",
   ip: "ip",
@@ -32,7 +34,36 @@ export const MATCH_INPUT: Readonly<Record<MatchMethod, SampleType>> = {
 
 /** Match methods whose patterns are integers (ranges, operators). */
 export function isIntMethod(m: MatchMethod): boolean {
-  return m === "int" || m === "len";
+  return m === "int" || m === "len" || m === "ver";
+}
+
+/**
+ * `pat_parse_dotted_ver()`'s `MAJOR.MINOR` as HAProxy's integer (major × 65536 + minor), in
+ * each bound of a range (`3.1:3.3`); a bound without a dot is a major version.
+ *
+ * @throws {PatternError} `'x' is not a valid version`.
+ */
+export function dottedVersion(text: string): string {
+  return text.split(":").map((part) => {
+    if (part === "") return part;
+    const m = /^([0-9]+)(?:\.([0-9]+))?$/.exec(part);
+    if (m === null || Number(m[2] ?? 0) > 65535) throw new PatternError(`'${text}' is not a valid version`);
+    return String(Number(m[1]) * 65536 + Number(m[2] ?? 0));
+  }).join(":");
+}
+
+/**
+ * `pat_parse_bin()`: hex digits, two per byte, as a one-char-per-byte string.
+ *
+ * @throws {PatternError} for an odd count or a non-hex char.
+ */
+export function parseHexPattern(text: string): string {
+  if (text.length % 2 !== 0 || !/^[0-9A-Fa-f]*$/.test(text)) {
+    throw new PatternError(`'${text}' is not a valid hex string (two hex digits per byte)`);
+  }
+  let s = "";
+  for (let i = 0; i < text.length; i += 2) s += String.fromCharCode(parseInt(text.slice(i, i + 2), 16));
+  return s;
 }
 
 /** An integer range; `undefined` bounds are open. */
@@ -151,7 +182,13 @@ export function compilePatterns(method: MatchMethod, values: readonly PatternTex
     case "bool":
       match = (s) => (toInt(s) ?? 0) !== 0;
       break;
+    case "bin": {
+      const bins = new Set(values.map((v) => parseHexPattern(v.value)));
+      match = (s) => bins.has(toStr(s));
+      break;
+    }
     case "int":
+    case "ver":
     case "len": {
       const ranges = values.map((v) => parseIntPattern(v.value));
       match = (s) => {

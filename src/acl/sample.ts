@@ -8,6 +8,7 @@
 import type { RequestHead, ResponseHead } from "../http/head.ts";
 import type { TlsInfo } from "../net.ts";
 import { formatIp, parseIp } from "./_ip.ts";
+import type { ClientHelloResult } from "../tls/client_hello.ts";
 
 /** One end of a connection: an IP literal as the network adapter reports it, and a port. */
 export interface Endpoint {
@@ -47,6 +48,25 @@ export interface SampleContext {
   readonly frontend?: string | undefined;
   /** The backend's name once one is chosen (`be_name`). @default undefined */
   readonly backend?: string | undefined;
+  /**
+   * The request bytes buffered by TCP content inspection (`req.len`, `req.payload`,
+   * `req.ssl_*`). @default undefined: those fetches find nothing (`req.len` reads the HTTP
+   * request instead)
+   */
+  readonly payload?: RequestPayload | undefined;
+}
+
+/** The bytes a TCP client sent so far, as layer 6 fetches read them (configuration.txt 7.3.5). */
+export interface RequestPayload {
+  /** What was received, in order, not yet forwarded. */
+  readonly bytes: Uint8Array;
+  /**
+   * No more bytes will be waited for (inspect-delay over, buffer full, client shut, or no
+   * inspect-delay): a fetch that finds nothing now never will (HAProxy's `SMP_OPT_FINAL`).
+   */
+  readonly final: boolean;
+  /** `bytes` read as a ClientHello (parsed once, on first use). */
+  readonly clientHello: ClientHelloResult;
 }
 
 /**

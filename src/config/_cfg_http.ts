@@ -20,6 +20,7 @@ import {
   RuleSyntaxError,
 } from "../http/rules/parse.ts";
 import type { Ctx, Keyword } from "./_cfg_keywords.ts";
+import type { TcpContentRule } from "./tls_types.ts";
 import type {
   AclConfig,
   ForwardedConfig,
@@ -46,6 +47,8 @@ export interface SectionHttp {
   readonly tcpConnection: TcpConnectionRule[];
   /** Line of the first `http-request`, `http-response`: for the tcp-mode warning. */
   readonly firstRule: { "http-request"?: number; "http-response"?: number };
+  /** `tcp-request content` rules (`_cfg_tcp_request.ts`). */
+  readonly tcpContent: TcpContentRule[];
 }
 
 /** A fresh {@link SectionHttp}. */
@@ -58,6 +61,7 @@ export function emptySectionHttp(): SectionHttp {
     httpResponse: [],
     tcpConnection: [],
     firstRule: {},
+    tcpContent: [],
   };
 }
 

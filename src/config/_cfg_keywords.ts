@@ -83,6 +83,8 @@ export interface Settings {
   persist?: boolean;
   /** `maxconn` of a frontend. */
   maxconn?: number;
+  /** `tcp-request inspect-delay`, ms. */
+  inspectDelayMs?: number;
   /** `default_backend`. */
   defaultBackend?: { name: string; line: number };
   /** `option tcplog` (`tcplog`), `option tcplog json` (`json`) or `option httplog` (`httplog`). */

@@ -12,6 +12,11 @@ import type { Address, TlsServerOptions } from "../net.ts";
 import type { BindConfig, ProxyV2Option, SendProxyConfig, TcpConnectionRule, TcpContentRule } from "./tls_types.ts";
 import type { ResolvedBind, ResolvedTcpRequest } from "./resolved.ts";
 import { checkSni, resolveBindTls, resolveServerTls } from "./_resolve_tls.ts";
+import type { AclConfig } from "./http_types.ts";
+import { AclError, AclSet } from "../acl/acl.ts";
+import { PolicyError } from "../http/policy.ts";
+import { toWords } from "../http/rules/compile.ts";
+import { compileContentRules } from "../inspect_rules.ts";
 import { checkBackends, MODES, resolveHttp } from "./_resolve_http.ts";
 import { resolveForwardProxy, resolveRetryOn } from "./_resolve_fwdproxy.ts";
 import { DEFAULT_POOL, type HttpConnectionMode, type HttpReuse } from "../pool.ts";
@@ -196,14 +201,34 @@ function resolveBind(v: unknown, path: string, index: number): ResolvedBind {
   };
 }
 
-/** `tcpRequest`: inspect-delay and rule lists (their conditions are compiled by the proxy). */
-function resolveTcpRequest(v: unknown, path: string): ResolvedTcpRequest {
+/**
+ * `tcpRequest`: inspect-delay and rule lists; content rules are compiled once against the
+ * frontend's ACLs (`acls`) to refuse what would not run.
+ */
+function resolveTcpRequest(
+  v: unknown,
+  path: string,
+  acls: unknown,
+  onWarning: ((m: string) => void) | undefined,
+): ResolvedTcpRequest {
   if (v === undefined) return { inspectDelayMs: 0, connection: [], content: [] };
   const o = obj(v, path);
+  const content = (o.content === undefined ? [] : list(o.content, `${path}.content`)) as TcpContentRule[];
+  if (content.length > 0) {
+    const set = new AclSet();
+    try {
+      for (const a of (Array.isArray(acls) ? acls : []) as AclConfig[]) set.add(a.name, toWords(a.expr));
+      compileContentRules(content, set, onWarning === undefined ? undefined : (m) => onWarning(`${path}: ${m}`));
+    } catch (e) {
+      if (e instanceof PolicyError) bad(`${path}.${e.key}`, e.message);
+      // An invalid ACL is reported with its own key by the HTTP settings' check.
+      if (!(e instanceof AclError)) throw e;
+    }
+  }
   return {
     inspectDelayMs: int(o.inspectDelayMs, `${path}.inspectDelayMs`, 0, MAX_TIMEOUT_MS, 0),
     connection: (o.connection === undefined ? [] : list(o.connection, `${path}.connection`)) as TcpConnectionRule[],
-    content: (o.content === undefined ? [] : list(o.content, `${path}.content`)) as TcpContentRule[],
+    content,
   };
 }
 
@@ -490,7 +515,7 @@ function resolveFrontend(
   return {
     name: feName,
     binds,
-    tcpRequest: resolveTcpRequest(f.tcpRequest, `${path}.tcpRequest`),
+    tcpRequest: resolveTcpRequest(f.tcpRequest, `${path}.tcpRequest`, f.acls, onWarning),
     mode,
     defaultBackend: f.defaultBackend as string | undefined,
     http: resolveHttp({ ...(v as FrontendConfig), name: feName }, mode, path, onWarning),

@@ -48,9 +48,10 @@ import {
 import { splitLines } from "./_cfg_tokens.ts";
 import { emptySectionHttp, HTTP_KEYWORDS } from "./_cfg_http.ts";
 import { PERSIST_KEYWORDS } from "./_cfg_persist.ts";
-import { TCP_KEYWORDS } from "./_cfg_tcp.ts";
+import { TCP_CONNECTION_KEYWORDS } from "./_cfg_tcp_connection.ts";
 import { buildHttp, checkSwitching } from "./_cfg_http_build.ts";
 import { buildFwd, FWD_KEYWORDS } from "./_cfg_fwdproxy.ts";
+import { TCP_REQUEST_KEYWORDS } from "./_cfg_tcp_request.ts";
 import { NAME_PATTERN, resolveConfig } from "./defaults.ts";
 import { sendProxyConfig } from "./_cfg_send_proxy.ts";
 import type { BindConfig } from "./tls_types.ts";
@@ -66,6 +67,7 @@ import type {
   LogConfig,
   ProxyConfig,
   ServerConfig,
+  TcpRequestConfig,
 } from "./types.ts";
 
 /** Options of {@link parseHaproxyConfig}. */
@@ -223,7 +225,7 @@ export function parseHaproxyConfig(text: string, fileName: string, options: Hapr
       continue;
     }
     const k = PROXY_KEYWORDS[name] ?? HTTP_KEYWORDS[name] ?? FWD_KEYWORDS[name] ?? PERSIST_KEYWORDS[name] ??
-      TCP_KEYWORDS[name];
+      TCP_CONNECTION_KEYWORDS[name] ?? TCP_REQUEST_KEYWORDS[name];
     if (k === undefined) {
       if (name.startsWith("no option ") && PROXY_KEYWORDS[name.slice(3)] !== undefined) {
         ctx.fail("negation is not supported for this option");
@@ -447,10 +449,18 @@ function buildFrontend(
     }
     log = compact<LogConfig>({ target: first.target, format, logFormat: s.logFormat });
   }
+  const { tcpContent: content, tcpConnection: connection } = sec.http;
+  const tcpRequest = s.inspectDelayMs !== undefined || content.length > 0 || connection.length > 0
+    ? compact<TcpRequestConfig>({
+      inspectDelayMs: s.inspectDelayMs,
+      connection: connection.length > 0 ? connection : undefined,
+      content: content.length > 0 ? content : undefined,
+    })
+    : undefined;
   return compact<FrontendConfig>({
     name: sec.name,
     binds: httpAlpn(sec, report.warn),
-    ...(sec.http.tcpConnection.length > 0 ? { tcpRequest: { connection: sec.http.tcpConnection } } : {}),
+    tcpRequest,
     ...buildHttp(sec, "frontend", report.warn),
     defaultBackend,
     clientTimeoutMs: s.timeouts.client,

@@ -34,7 +34,7 @@ export interface AclConfig {
 
 /** `use_backend <backend> [if|unless <cond>]` (configuration.txt 4.2): the first match wins. */
 export interface UseBackendConfig {
-  /** An existing backend in `mode http`. */
+  /** An existing backend, of the frontend's mode. */
   readonly backend: string;
   /** The condition. @default undefined: always */
   readonly condition?: ConditionConfig;

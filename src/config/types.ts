@@ -557,8 +557,10 @@ export interface FrontendConfig extends HttpProxyConfig {
    */
   readonly defaultBackend?: string;
   /**
-   * `use_backend` rules, in order, the first whose condition holds choosing the backend
-   * (ProxyServer refuses them in `mode tcp` until content switching is wired). @default []
+   * `use_backend` rules, in order, the first whose condition holds choosing the backend. In
+   * `mode tcp` they run once, on the bytes `tcpRequest` content inspection buffered (see
+   * `docs/sni_routing.md`); a `mode http` backend turns the stream into HTTP (as HAProxy).
+   * @default []
    */
   readonly useBackends?: readonly UseBackendConfig[];
   /**

@@ -9,7 +9,7 @@
 import type { NetError, TlsClientOptions, TlsInfo } from "../net.ts";
 import type { ServerTlsConfig } from "../config/tls_types.ts";
 import type { Transport } from "../connection.ts";
-import type { RequestHead } from "../http/head.ts";
+import { NO_REQUEST, type RequestHead } from "../http/head.ts";
 import { evaluate, parseSampleExpr, type SampleExpr } from "../acl/expr.ts";
 import { toStr } from "../acl/sample.ts";
 
@@ -23,14 +23,6 @@ export interface SniSource {
   /** The client connection's TLS (`ssl_fc_sni`); undefined when plain. */
   readonly clientTls: TlsInfo | undefined;
 }
-
-const NO_REQUEST: RequestHead = Object.freeze({
-  kind: "request",
-  method: "",
-  target: "",
-  version: "",
-  headers: [],
-}) as RequestHead;
 
 /**
  * One server's TLS origination: builds the {@link Transport} of each connection, one options

@@ -111,7 +111,7 @@ export function tlsServerCases(net: Network): void {
       const good = await srv.accepted.next("accept with a trusted certificate");
       assert.equal(good.tls?.authorized, true);
       assert.equal(good.tls?.peerSubject, "/C=FR/O=Acme/CN=client1");
-      assert.equal(good.tls?.peerIssuer, "/CN=proxykit Test Root CA");
+      assert.equal(good.tls?.peerIssuer, "/CN=Test Root CA");
       assert.equal(good.tls?.peerCommonName, "client1");
       assert.equal(good.tls?.verifyError, undefined);
 

@@ -381,7 +381,7 @@ describe("parseHaproxyConfig() keywords", () => {
       "  user admin insecure-password x",
       "frontend fe",
       "  bind 127.0.0.1:1 v4v6",
-      "  tcp-request content accept",
+      "  tcp-request content track-sc0 src",
       "  default_backend be",
       "backend be",
       "  server s 127.0.0.1:2 agent-check weight 3",
@@ -395,7 +395,10 @@ describe("parseHaproxyConfig() keywords", () => {
       "test.cfg:10",
     ]);
     assert.match(warnings[0] ?? "", /unknown keyword 'tune\.bufsize' in section 'global'; ignored \(lenient\)/);
-    assert.match(warnings[3] ?? "", /unknown keyword 'tcp-request content' in section 'frontend fe'/);
+    assert.match(
+      warnings[3] ?? "",
+      /'tcp-request content' in section 'frontend fe': action 'track-sc0' is not supported/,
+    );
     assert.match(warnings[4] ?? "", /unknown server option 'agent-check'/);
   });
 });

@@ -70,6 +70,6 @@ function connectionRule(c: Ctx, args: readonly string[]): void {
 }
 
 /** `tcp-request connection` (frontends and listen sections). */
-export const TCP_KEYWORDS: Readonly<Record<string, Keyword>> = {
+export const TCP_CONNECTION_KEYWORDS: Readonly<Record<string, Keyword>> = {
   "tcp-request connection": { cap: "fe", inDefaults: false, parse: connectionRule },
 };
