@@ -263,6 +263,15 @@ describe("parseProxyHeader() v2", () => {
     refused(v2(0x21, 0x11, [...ADDR4, ...tlv(0x03, [0, 0, 0])]), "PRX_BAD_HDR", /not 4/);
   });
 
+  it("reads the headers of HAProxy 2.6.12's health checks (captured): v1 with the check's own addresses, v2 LOCAL", () => {
+    const v1 = done(parseProxyHeader(enc("PROXY TCP4 127.0.0.1 127.0.0.1 44952 18103\r\n")));
+    assert.deepEqual([v1.source, v1.destination], [tcp("127.0.0.1", 44952), tcp("127.0.0.1", 18103)]);
+    // send-proxy-v2 proxy-v2-options crc32c,ssl: LOCAL, the TLVs skipped as HAProxy skips them.
+    const v2h = done(parseProxyHeader(hex("0d0a0d0a000d0a515549540a2000000f030004889da1df2000050000000000")));
+    assert.deepEqual([v2h.command, v2h.source, v2h.length], ["LOCAL", undefined, 31]);
+    assert.equal(done(parseProxyHeader(hex("0d0a0d0a000d0a515549540a20000000"))).command, "LOCAL");
+  });
+
   it("refuses each v2 violation of HAProxy's receiver and the specification", () => {
     refused(concat([SIG, Uint8Array.of(0x11, 0x11, 0, 0)]), "PRX_NOT_HDR", /version 1/);
     refused(concat([SIG.subarray(0, 5), enc("X")]), "PRX_NOT_HDR");
