@@ -240,11 +240,7 @@ async function run(engine: "haproxy" | "proxykit", clients: readonly Client[]): 
     // At most BATCH clients at once: HAProxy writes its log lines to a pipe without blocking
     // and drops them when the pipe is full, which a busy test process (Bun's) lets happen.
     const BATCH = 50;
-    const conns: Awaited<ReturnType<typeof drive>>[] = [];
-    for (let i = 0; i < clients.length; i += BATCH) {
-      conns.push(...await Promise.all(clients.slice(i, i + BATCH).map(drive)));
-    }
-    async function drive(cl: Client) {
+    const drive = async (cl: Client) => {
       const c: Socket = await net.connect({ address: tcp("127.0.0.1", fePort.get(cl.frontend)!) });
       const port = portOf(c.localAddress);
       const r = new Recorder();
@@ -260,6 +256,10 @@ async function run(engine: "haproxy" | "proxykit", clients: readonly Client[]): 
       await within(Promise.race([r.closed.promise, r.ended.promise]), 20_000, `${engine}: ${cl.name} ends`);
       c.close();
       return { cl, r, port, at: Date.now() };
+    };
+    const conns: Awaited<ReturnType<typeof drive>>[] = [];
+    for (let i = 0; i < clients.length; i += BATCH) {
+      conns.push(...await Promise.all(clients.slice(i, i + BATCH).map(drive)));
     }
     await until(() => child.stdout.filter((l) => / pt\S* /.test(l)).length >= clients.length, 60_000, `${engine} logs`);
     const out: Record<string, Seen> = {};
