@@ -3,7 +3,8 @@
  * `node:tls` route the Deno and Bun adapters take for what the native one cannot do (several
  * certificates, client certificates, `strictSni`, reload: `createNetwork({ nodeTls: true })`),
  * and TLS started after a PROXY header (`tlsDeferred` + `startServerTls`). On Node the
- * `node:tls` engine is the native path.
+ * `node:tls` engine is the native path. The last row, a bare `tls.createServer` of the
+ * runtime's `node:tls` without the adapter, shows what the adapter adds to it.
  *
  * Run as `deno run -A bench/tls_adapters.ts`, `bun run bench/tls_adapters.ts` or
  * `node bench/tls_adapters.ts`, or `npm run bench:tls-adapters` for all three. The client is
@@ -21,6 +22,7 @@
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import process from "node:process";
+import { createServer } from "node:tls";
 import type { Listener, Network, Socket } from "../src/net.ts";
 
 const runtime: "deno" | "bun" | "node" = "Deno" in globalThis ? "deno" : "Bun" in globalThis ? "bun" : "node";
@@ -39,19 +41,49 @@ const fixture = (name: string): string =>
   readFileSync(new URL(`../tests/fixtures/tls/${name}`, import.meta.url), "utf8");
 const certificates = [{ cert: fixture("localhost.pem"), key: fixture("localhost.key"), serverNames: ["localhost"] }];
 
-/** A way of serving TLS on this runtime. */
+/** A way of serving TLS on this runtime; `net: undefined` is a bare `tls.createServer`. */
 interface Path {
   readonly name: string;
-  readonly net: Network;
+  readonly net: Network | undefined;
   readonly deferred: boolean;
+}
+
+/** The reference: the runtime's `node:tls` server used directly, no adapter around it. */
+const BARE: Path = { name: "bare tls.createServer", net: undefined, deferred: false };
+
+/** A bare `tls.Server` doing what `serve()` does. */
+function listenBare(bulk: number): Promise<Listener> {
+  const server = createServer({ ...certificates[0]!, allowHalfOpen: true }, (s) => {
+    s.setNoDelay(true);
+    if (bulk === 0) return void s.end("x");
+    const chunk = new Uint8Array(64 * 1024).fill(97);
+    let sent = 0;
+    const more = (): void => {
+      while (sent < bulk) {
+        sent += chunk.length;
+        if (!s.write(chunk.slice())) return void s.once("drain", more);
+      }
+      s.end();
+    };
+    more();
+  });
+  server.on("tlsClientError", () => {});
+  return new Promise((resolve) =>
+    server.listen(0, "127.0.0.1", () =>
+      resolve({
+        address: { transport: "tcp", hostname: "127.0.0.1", port: (server.address() as { port: number }).port },
+        close: () => new Promise((r) => server.close(() => r())),
+      }))
+  );
 }
 
 async function paths(): Promise<Path[]> {
   if (runtime === "node") {
     const { network } = await import("../adapters/node.ts");
     return [
-      { name: "node:tls (native)", net: network, deferred: false },
+      { name: "node:tls engine (native)", net: network, deferred: false },
       { name: "after PROXY header", net: network, deferred: true },
+      BARE,
     ];
   }
   const { createNetwork } = runtime === "deno"
@@ -62,6 +94,7 @@ async function paths(): Promise<Path[]> {
     { name: `native (${runtime === "deno" ? "Deno.listenTls" : "Bun.listen"})`, net: createNetwork(), deferred: false },
     { name: "node:tls engine", net: viaNode, deferred: false },
     { name: "after PROXY header", net: viaNode, deferred: true },
+    BARE,
   ];
 }
 
@@ -89,7 +122,8 @@ function serve(s: Socket, bulk: number): void {
 }
 
 async function listen(path: Path, bulk: number): Promise<Listener> {
-  return await path.net.listen({
+  const net = path.net!;
+  return await net.listen({
     address: { transport: "tcp", hostname: "127.0.0.1", port: 0 },
     tls: { certificates },
     tlsDeferred: path.deferred,
@@ -105,7 +139,7 @@ async function listen(path: Path, bulk: number): Promise<Listener> {
           const eol = got.indexOf(10);
           if (eol < 0) return;
           s.pause();
-          path.net.startServerTls!(s, got.subarray(eol + 1)).then((t) => serve(t, bulk), () => {});
+          net.startServerTls!(s, got.subarray(eol + 1)).then((t) => serve(t, bulk), () => {});
         },
         onEnd() {},
         onDrain() {},
@@ -136,7 +170,7 @@ function client(args: string[]): Promise<Record<string, number>> {
 
 async function measure(path: Path, what: "handshakes" | "bulk"): Promise<number> {
   const bulk = what === "bulk" ? BULK_MIB * 1024 * 1024 : 0;
-  const l = await listen(path, bulk);
+  const l = path.net === undefined ? await listenBare(bulk) : await listen(path, bulk);
   const port = l.address.transport === "tcp" ? l.address.port : 0;
   const proxy = path.deferred ? ["--proxy"] : [];
   try {
