@@ -16,6 +16,8 @@ export interface NativeServerTls {
   readonly minTls13: boolean;
   /** TLS on Unix sockets. */
   readonly unix: boolean;
+  /** Its sockets tell the SNI as sent, the version, the cipher and the peer certificate. */
+  readonly peerInfo: boolean;
 }
 
 /**
@@ -34,6 +36,7 @@ export function serverNeedsNodeTls(o: ListenOptions, native: NativeServerTls): s
   }
   if (!native.minTls13 && tls.minVersion === "TLSv1.3") return "minVersion TLSv1.3";
   if (!native.unix && o.address.transport === "unix") return "TLS on a Unix socket";
+  if (!native.peerInfo && tls.peerInfo === true) return "peer info (SNI, version, certificate)";
   return undefined;
 }
 

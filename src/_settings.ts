@@ -83,6 +83,18 @@ export function toFrontendSettings(f: ResolvedFrontendConfig): FrontendSettings 
 }
 
 /**
+ * Fetches and log variables that read the client's TLS details beyond "TLS or not" and ALPN:
+ * the SNI as sent, version, cipher, resumption, client certificate.
+ */
+const PEER_INFO_USE = /\bssl_fc_(?:sni|protocol|cipher|is_resumed|has_crt)\b|\bssl_c_[a-z_]+|%sslv\b|%sslc\b/;
+
+/** The first use of {@link PEER_INFO_USE} in the configuration's rules, ACLs and formats. */
+export function peerInfoUse(config: ResolvedProxyConfig): string | undefined {
+  const text = JSON.stringify(config, (k, v) => (k === "certificates" || k === "caCerts" ? undefined : v));
+  return PEER_INFO_USE.exec(text)?.[0];
+}
+
+/**
  * Refuses a configuration that needs a capability `net` lacks (e.g. a Unix socket on an
  * adapter without them), naming the key and the adapter's reason.
  * @throws {ProxyError} `ERR_CAPABILITY_MISSING`
@@ -110,6 +122,12 @@ export function checkCapabilities(config: ResolvedProxyConfig, net: Network): vo
       }
       if (acceptProxy) need(caps.tlsServerUpgrade, "tlsServerUpgrade", `${where} accept-proxy ssl`);
     }
+  }
+  // What a TLS client connection told only adapters with `tlsPeerInfo` know: a configuration
+  // that reads it would silently get empty values elsewhere.
+  if (!caps.tlsPeerInfo && config.frontends.some((f) => f.binds.some((b) => b.tls !== undefined))) {
+    const used = peerInfoUse(config);
+    if (used !== undefined) need(false, "tlsPeerInfo", `'${used}' on a TLS bind`);
   }
   for (const b of config.backends) {
     for (const s of b.servers) {

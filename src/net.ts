@@ -247,6 +247,13 @@ export interface TlsServerOptions {
   /** Lowest protocol version accepted; older clients get alert 70. @default "TLSv1.2" */
   readonly minVersion?: TlsVersion;
   /**
+   * The owner reads what the handshake told beyond ALPN ({@link TlsInfo}'s `serverName`,
+   * `protocol`, `cipher`, `resumed`, peer certificate): an adapter whose fastest listener
+   * cannot tell them serves this one another way (Deno: its `node:tls` layer).
+   * @default false
+   */
+  readonly peerInfo?: boolean;
+  /**
    * Refuse a handshake whose SNI is absent or matches no certificate (alert 112,
    * `unrecognized_name`), as HAProxy's `strict-sni`. @default false
    */

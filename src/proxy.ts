@@ -61,7 +61,7 @@ import type { BindTlsConfig, ProxyConfig } from "./config/types.ts";
 import { resolveBindTls } from "./config/_resolve_tls.ts";
 import { resolveConfig, type ResolvedBind, type ResolvedProxyConfig } from "./config/defaults.ts";
 import { formatAddress } from "./address.ts";
-import { checkCapabilities, checkWired, toBackendSettings, toFrontendSettings } from "./_settings.ts";
+import { checkCapabilities, checkWired, peerInfoUse, toBackendSettings, toFrontendSettings } from "./_settings.ts";
 import { compileInspectPolicy, type InspectContext, Inspection, routeAtOnce } from "./inspect.ts";
 
 /** Where a log line goes: the process's standard output or error. */
@@ -258,6 +258,8 @@ export class ProxyServer implements AsyncDisposable {
   readonly #handshaking = new Set<ClientHandshake>();
   /** The handshake settings of each bind that needs them. */
   readonly #handshakes: ReadonlyMap<ResolvedBind, HandshakeContext>;
+  /** Rules or formats read the client's TLS details: listeners must be able to tell them. */
+  readonly #readsPeerInfo: boolean;
   readonly #httpContexts: ReadonlyMap<Frontend, HttpSessionContext>;
   readonly #checkers: HealthChecker[] = [];
   /** One stream context per frontend and backend, shared by their streams (made on first use). */
@@ -303,6 +305,7 @@ export class ProxyServer implements AsyncDisposable {
     this.#inspect = this.#buildInspectContexts();
     this.#httpContexts = this.#buildHttpContexts();
     this.#handshakes = this.#buildHandshakes();
+    this.#readsPeerInfo = peerInfoUse(this.config) !== undefined;
     this.frontends = this.#frontends;
     this.backends = this.#backends;
     INTERNALS.set(this, {
@@ -448,7 +451,7 @@ export class ProxyServer implements AsyncDisposable {
     return {
       address: bind.address,
       onAccept,
-      tls: bind.tls,
+      tls: this.#readsPeerInfo ? { ...bind.tls, peerInfo: true } : bind.tls,
       ...(deferred ? { tlsDeferred: true } : {}),
       onHandshakeError: (error, remote) => {
         const log = fe.settings.log;

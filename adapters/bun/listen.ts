@@ -17,7 +17,7 @@ import { listen as nodeListen } from "../node/listen.ts";
  * certificates it can ask for, but HAProxy's `verify optional` and the peer details go
  * through node:tls.
  */
-const NATIVE: NativeServerTls = { clientAuth: false, minTls13: true, unix: true };
+const NATIVE: NativeServerTls = { clientAuth: false, minTls13: true, unix: true, peerInfo: true };
 
 /**
  * Binds with `Bun.listen`; its synchronous errors (`EADDRINUSE`, ...) become rejections. A TLS

@@ -29,7 +29,9 @@ export function capabilities(nodeTls: boolean): NetCapabilities {
     tlsSniMultiCert: true,
     tlsServerClientAuth: true,
     tlsServerUpgrade: true,
-    tlsPeerInfo: false,
+    // Sockets of Deno.listenTls expose only the ALPN protocol; a listener whose owner reads
+    // more (`TlsServerOptions.peerInfo`) goes through node:tls, which reports it.
+    tlsPeerInfo: true,
     tlsReload: nodeTls,
     // node:tls honours rejectUnauthorized: false (denoland/deno#29228).
     tlsClientNoVerify: true,
@@ -38,9 +40,6 @@ export function capabilities(nodeTls: boolean): NetCapabilities {
     abortSendsReset: false,
     distinguishesUnreachable: true,
     notes: {
-      tlsPeerInfo:
-        "sockets of Deno.listenTls / Deno.startTls expose only the ALPN protocol (no TLS version, no peer certificate, no SNI on the server side); " +
-        "listeners asking for client certificates, and createNetwork({ nodeTls: true }) listeners, go through node:tls and report them",
       ...(nodeTls ? {} : {
         tlsReload:
           "Deno.listenTls cannot change its certificate: createNetwork({ nodeTls: true }) serves every TLS listener through node:tls, which can",

@@ -121,7 +121,7 @@ class DenoListenerHandle implements Listener {
  * What `Deno.listenTls` does beyond one certificate and ALPN: nothing (no client certificates,
  * no version setting, TCP only).
  */
-const NATIVE: NativeServerTls = { clientAuth: false, minTls13: false, unix: false };
+const NATIVE: NativeServerTls = { clientAuth: false, minTls13: false, unix: false, peerInfo: false };
 
 /**
  * Binds (Deno's listen calls are sync); throws a `NetError`. A TLS listener `Deno.listenTls`

@@ -85,4 +85,29 @@ describe(`capabilities (${runtime})`, () => {
       );
     }
   });
+
+  it("refuses reading the client's TLS details (ssl_fc_sni, %sslv...) where the adapter cannot tell them", () => {
+    const base = config();
+    const fe = {
+      ...base.frontends[0]!,
+      log: { target: "stdout", format: "tcplog", logFormat: "%ci %[ssl_fc_sni] %sslv" },
+    };
+    const cfg = { ...base, frontends: [fe] } as ProxyConfig;
+    assert.throws(
+      () => new ProxyServer(cfg, { network: without("tlsPeerInfo", "no SNI on native sockets"), log: () => {} }),
+      (e: Error) => {
+        assert.equal((e as { code?: string }).code, "ERR_CAPABILITY_MISSING");
+        assert.match(e.message, /'ssl_fc_sni' on a TLS bind: needs 'tlsPeerInfo', which the \w+ adapter lacks: no SNI/);
+        return true;
+      },
+    );
+    // ALPN and "TLS or not" every adapter tells: accepted.
+    const alpn = { ...fe, log: { target: "stdout", format: "tcplog", logFormat: "%[ssl_fc] %[ssl_fc_alpn]" } };
+    assert.doesNotThrow(() =>
+      new ProxyServer({ ...base, frontends: [alpn] } as ProxyConfig, {
+        network: without("tlsPeerInfo", "no SNI"),
+        log: () => {},
+      })
+    );
+  });
 });
