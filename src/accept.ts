@@ -21,7 +21,6 @@
  */
 import type { Clock, Timer } from "./clock.ts";
 import type { Connection } from "./connection.ts";
-import { withHead } from "./head_socket.ts";
 import type { Address, NetError, Network, Socket, SocketHandlers } from "./net.ts";
 import type { ResolvedBind } from "./config/resolved.ts";
 import { concatBytes } from "./_bytes.ts";
@@ -42,8 +41,13 @@ export interface HandshakeContext {
   readonly rules: readonly ConnectionRule[];
   /** How long the PROXY header may take: `timeout client`, as HAProxy (undefined = no limit). */
   readonly timeoutMs: number | undefined;
-  /** Starts TLS after the header (the adapter's `startServerTls`); set for `accept-proxy` + `ssl`. */
+  /** Starts TLS after the header (the adapter's `startServerTls`) when {@link deferredTls}. */
   readonly net: Network;
+  /**
+   * The bind is TLS and its listener accepts plain (`tlsDeferred`): a PROXY header may come
+   * before the ClientHello (`accept-proxy`, or an `expect-proxy` rule), so TLS starts here.
+   */
+  readonly deferredTls: boolean;
   /** Time and timers. */
   readonly clock: Clock;
   /** Where the connection error lines go; `undefined`: the frontend does not log. */
@@ -65,20 +69,20 @@ export function needsHandshake(bind: ResolvedBind, rules: readonly ConnectionRul
 
 /**
  * One accepted connection walking the steps above. `done` receives the socket the stream
- * must use (the TLS one after a deferred handshake; one that replays the bytes read past the
- * header otherwise) and the connection with its final addresses; `failed` runs when the
- * connection was closed instead, after its log line.
+ * must use (the TLS one after a deferred handshake), the connection with its final addresses
+ * and the bytes read past the header (which the stream or session takes first); `failed`
+ * runs when the connection was closed instead, after its log line. `done` runs from inside
+ * the socket's `onData` when the header ends a chunk's processing: the next owner's
+ * `setHandlers` takes over from there, so nothing is read out of order.
  */
 export class ClientHandshake implements SocketHandlers {
   readonly #ctx: HandshakeContext;
   readonly #conn: Connection;
   #socket: Socket;
-  readonly #done: (socket: Socket, conn: Connection) => void;
+  readonly #done: (socket: Socket, conn: Connection, head: Uint8Array | undefined) => void;
   readonly #failed: (rejected: boolean) => void;
   #buf: Uint8Array | undefined;
   #timer: Timer | undefined;
-  /** Whether we read from the socket (a PROXY header was expected): it is paused now. */
-  #read = false;
   /** Set once the header step is over (success or failure): later events are not ours. */
   #over = false;
   /** The client's address at accept, for the error line (read while the socket is open). */
@@ -91,7 +95,7 @@ export class ClientHandshake implements SocketHandlers {
     ctx: HandshakeContext,
     socket: Socket,
     conn: Connection,
-    done: (socket: Socket, conn: Connection) => void,
+    done: (socket: Socket, conn: Connection, head: Uint8Array | undefined) => void,
     failed: (rejected: boolean) => void,
   ) {
     this.#ctx = ctx;
@@ -121,7 +125,6 @@ export class ClientHandshake implements SocketHandlers {
     if (ms !== undefined) {
       this.#timer = this.#ctx.clock.setTimer(() => this.#fail(PROXY_ERROR_MESSAGES.PRX_TIMEOUT), ms);
     }
-    this.#read = true;
     this.#socket.setHandlers(this);
   }
 
@@ -146,7 +149,6 @@ export class ClientHandshake implements SocketHandlers {
     if (r.state === "error") return this.#fail(r.reason);
     this.#over = true;
     this.#ctx.clock.clearTimer(this.#timer);
-    this.#socket.pause();
     this.#apply(r);
     this.#finish(r.length < buf.length ? buf.subarray(r.length) : undefined);
   }
@@ -159,11 +161,7 @@ export class ClientHandshake implements SocketHandlers {
 
   onClose(error?: NetError): void {
     if (this.#over) return;
-    this.#fail(
-      error === undefined
-        ? "Connection closed while waiting for PROXY protocol header"
-        : "Connection error while waiting for PROXY protocol header",
-    );
+    this.#fail(PROXY_ERROR_MESSAGES[error === undefined ? "PRX_EMPTY" : "PRX_ABORT"]);
   }
 
   /**
@@ -186,14 +184,9 @@ export class ClientHandshake implements SocketHandlers {
       const dst = hook({ frontend: this.#ctx.frontend, source: c.src, destination: c.dst });
       if (dst !== undefined) c.setDst(dst);
     }
-    const tls = this.#ctx.bind.tls;
-    if (tls === undefined || !this.#ctx.bind.acceptProxy) {
-      // The connection's control layer now hands out the socket the stream must read from.
-      const socket = this.#ctx.bind.acceptProxy || this.#read ? withHead(this.#socket, head) : this.#socket;
-      this.#conn.socket = socket;
-      this.#done(socket, this.#conn);
-      return;
-    }
+    if (!this.#ctx.deferredTls) return this.#done(this.#socket, this.#conn, head);
+    // The adapter takes the socket over: nothing more for our handlers (the contract's rule).
+    this.#socket.pause();
     const start = this.#ctx.net.startServerTls;
     if (start === undefined) return this.#closeWith(handshakeReason(this.#ctx.bind, undefined));
     start.call(this.#ctx.net, this.#socket, head).then(
@@ -201,7 +194,7 @@ export class ClientHandshake implements SocketHandlers {
         this.#socket = tlsSocket;
         this.#conn.socket = tlsSocket;
         this.#conn.tls = tlsSocket.tls;
-        this.#done(tlsSocket, this.#conn);
+        this.#done(tlsSocket, this.#conn, undefined);
       },
       (e: NetError) => this.#closeWith(handshakeReason(this.#ctx.bind, e)),
     );

@@ -447,12 +447,11 @@ export class ProxyServer implements AsyncDisposable {
     const hs = this.#handshakes.get(bind);
     const onAccept = hs === undefined ? (s: Socket) => this.#accept(fe, s) : (s: Socket) => this.#accept(fe, s, hs);
     if (bind.tls === undefined) return { address: bind.address, onAccept };
-    const deferred = bind.acceptProxy || (hs?.rules.some((r) => r.action === "expect-proxy") ?? false);
     return {
       address: bind.address,
       onAccept,
       tls: this.#readsPeerInfo ? { ...bind.tls, peerInfo: true } : bind.tls,
-      ...(deferred ? { tlsDeferred: true } : {}),
+      ...(hs?.deferredTls === true ? { tlsDeferred: true } : {}),
       onHandshakeError: (error, remote) => {
         const log = fe.settings.log;
         if (log === undefined || this.#log === undefined) return;
@@ -487,9 +486,9 @@ export class ProxyServer implements AsyncDisposable {
     // reads it now, while the socket is open (Node and Bun cannot once it is destroyed).
     if (fe.settings.log !== undefined || this.#hooks.onStreamEnd !== undefined) void conn.src;
     if (hs === undefined) return this.#startSession(fe, socket, conn, head);
-    const h = new ClientHandshake(hs, socket, conn, (s, c) => {
+    const h = new ClientHandshake(hs, socket, conn, (s, c, read) => {
       this.#handshaking.delete(h);
-      this.#startSession(fe, s, c, undefined);
+      this.#startSession(fe, s, c, read);
     }, (rejected) => {
       this.#handshaking.delete(h);
       this.counters.current--;
@@ -679,6 +678,7 @@ export class ProxyServer implements AsyncDisposable {
         out.set(bind, {
           frontend: f.name,
           bind,
+          deferredTls: bind.tls !== undefined && (bind.acceptProxy || rules.some((r) => r.action === "expect-proxy")),
           rules,
           timeoutMs: f.clientTimeoutMs,
           net: this.#net,

@@ -361,3 +361,36 @@ describe(`TLS origination to TLS origins on ${net.name}`, () => {
     assert.equal(good1.state, "UP");
   });
 });
+
+describe(`PROXY header before TLS on ${net.name}`, () => {
+  it("an expect-proxy rule on a TLS bind (no accept-proxy): the header in clear, then the handshake", async () => {
+    const origin = await echoServer();
+    const { proxy, lines } = await startProxy({
+      frontends: [{
+        name: "fe",
+        binds: [{ address: tcp("127.0.0.1", 0), tls: { certificates: [cert(certs.a)] } }],
+        tcpRequest: { connection: [{ action: "expect-proxy", condition: "if { src 127.0.0.1 }" }] },
+        defaultBackend: "be",
+        log: { target: "stdout", format: "tcplog" },
+      }],
+      backends: [{ name: "be", servers: [{ name: "s", address: tcp("127.0.0.1", origin) }] }],
+    });
+    const s = await within(
+      net.connect({
+        address: tcp("127.0.0.1", portOf(proxy.addresses[0])),
+        tls: { serverName: "a.test", caCerts: [certs.ca.cert] },
+        preamble: enc("PROXY TCP4 192.0.2.44 127.0.0.1 5000 443\r\n"),
+      }),
+      10_000,
+      "TLS after the PROXY header",
+    );
+    const rec = new Recorder();
+    s.setHandlers(rec);
+    s.write(enc("over tls"));
+    s.shutdownWrite();
+    await within(rec.closed.promise, 10_000, "the proxied stream to close");
+    assert.equal(rec.text(), "over tls");
+    await until(() => lines.length === 1, 10_000, "the log line");
+    assert.match(lines[0]!, /^192\.0\.2\.44:5000 \[[^\]]+\] fe~ be\/s /);
+  });
+});
