@@ -14,26 +14,17 @@
  *
  * @module
  */
-import { AclError, type AclSet } from "./acl/acl.ts";
-import { type Condition, parseCondition, testCondition } from "./acl/condition.ts";
-import { ExprError, parseSampleExpr, type SampleExpr } from "./acl/expr.ts";
+import type { AclSet } from "./acl/acl.ts";
+import { testCondition } from "./acl/condition.ts";
 import type { Connection } from "./connection.ts";
-import { setDestination } from "./tcp_rules.ts";
+import { compileTcpRules, setDestination, type TcpRule } from "./tcp_rules.ts";
 import type { SampleContext } from "./acl/sample.ts";
-import { PolicyError } from "./http/policy.ts";
-import { toWords } from "./http/rules/compile.ts";
 import type { TcpContentRule } from "./config/tls_types.ts";
 
 /** A `tcp-request content` rule, compiled. */
-export type ContentRule =
-  | { readonly action: "accept" | "reject"; readonly condition: Condition | undefined }
-  | {
-    readonly action: "set-dst" | "set-dst-port";
-    readonly expr: SampleExpr;
-    readonly condition: Condition | undefined;
-  };
+export type ContentRule = TcpRule<TcpContentRule["action"]>;
 
-const ACTIONS: readonly string[] = ["accept", "reject", "set-dst", "set-dst-port"];
+const ACTIONS: readonly ContentRule["action"][] = ["accept", "reject", "set-dst", "set-dst-port"];
 
 /**
  * Compiles `rules` against `acls` (the frontend's, declared before use).
@@ -45,31 +36,7 @@ export function compileContentRules(
   acls: AclSet,
   onWarning?: (message: string) => void,
 ): ContentRule[] {
-  return rules.map((r, i): ContentRule => {
-    const key = `content[${i}]`;
-    if (typeof r !== "object" || r === null || !ACTIONS.includes(r.action)) {
-      throw new PolicyError(`${key}.action`, `must be one of ${ACTIONS.join(", ")}`);
-    }
-    let condition: Condition | undefined;
-    if (r.condition !== undefined) {
-      try {
-        condition = parseCondition(toWords(r.condition), acls, onWarning);
-      } catch (e) {
-        if (e instanceof AclError) throw new PolicyError(`${key}.condition`, e.message);
-        throw e;
-      }
-    }
-    if (r.action === "accept" || r.action === "reject") return { action: r.action, condition };
-    try {
-      const text = String((r as { expr?: unknown }).expr);
-      const { expr, end } = parseSampleExpr(text);
-      if (end < text.length) throw new ExprError("syntax", "", `unexpected characters after '${text.slice(0, end)}'`);
-      return { action: r.action, expr, condition };
-    } catch (e) {
-      if (e instanceof ExprError) throw new PolicyError(`${key}.expr`, e.message);
-      throw e;
-    }
-  });
+  return compileTcpRules(rules, acls, "content", ACTIONS, onWarning);
 }
 
 /**
@@ -88,7 +55,7 @@ export function runContentRules(
     if (res === "miss") return "wait";
     if (res === "fail") continue;
     if (r.action === "accept" || r.action === "reject") return r.action;
-    setDestination(conn, r.action, (r as { expr: SampleExpr }).expr, c);
+    setDestination(conn, r.action, r.expr!, c);
   }
   return "accept";
 }

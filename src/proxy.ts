@@ -28,7 +28,7 @@
  *
  * @module
  */
-import { compileConnectionRules, type ConnectionRule, connectionSampleContext, TcpRuleError } from "./tcp_rules.ts";
+import { compileConnectionRules, connectionSampleContext } from "./tcp_rules.ts";
 import { ClientHandshake, type HandshakeContext, handshakeReason, needsHandshake } from "./accept.ts";
 import { parseProxyHeader } from "./proxy_protocol.ts";
 import type { Address, ListenOptions, Network, Socket } from "./net.ts";
@@ -53,7 +53,7 @@ import {
 import { HttpSession, type HttpSessionContext } from "./http_session.ts";
 import type { HttpTxn } from "./http_txn.ts";
 import { renderLogFormat } from "./acl/log_format.ts";
-import { compileHttpPolicy, compileProxyPolicies, type HttpPolicy } from "./http/policy.ts";
+import { aclSetOf, compileHttpPolicy, compileProxyPolicies, type HttpPolicy } from "./http/policy.ts";
 import { DEFAULT_H1_LIMITS } from "./http/limits.ts";
 import { createHealthCheckers, type HealthChecker } from "./health.ts";
 import type { ServerView } from "./server.ts";
@@ -664,13 +664,10 @@ export class ProxyServer implements AsyncDisposable {
   #buildHandshakes(): Map<ResolvedBind, HandshakeContext> {
     const out = new Map<ResolvedBind, HandshakeContext>();
     this.config.frontends.forEach((f, i) => {
-      let rules: ConnectionRule[];
-      try {
-        rules = compileConnectionRules(f.tcpRequest.connection, f.http?.acls ?? []);
-      } catch (e) {
-        if (!(e instanceof TcpRuleError)) throw e;
-        throw new ProxyError("ERR_CONFIG_INVALID", `frontends[${i}].${e.key}: ${e.message}`, { cause: e });
-      }
+      // Checked by resolveConfig (its rules and ACLs): compiling cannot fail here.
+      const rules = f.tcpRequest.connection.length === 0
+        ? []
+        : compileConnectionRules(f.tcpRequest.connection, aclSetOf(f.http?.acls ?? []));
       const fe = this.#frontends[i]!;
       for (const bind of f.binds) {
         const hook = this.#hooks.setDestination !== undefined;

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { AclError, AclSet } from "./acl/acl.ts";
+import { AclError, type AclSet } from "./acl/acl.ts";
 import { type Condition, evaluateCondition, parseCondition } from "./acl/condition.ts";
 import { evaluate, ExprError, parseSampleExpr, type SampleExpr } from "./acl/expr.ts";
 import { formatIp } from "./acl/_ip.ts";
@@ -15,78 +15,83 @@ import type { Connection } from "./connection.ts";
 import type { Address } from "./net.ts";
 import { toWords } from "./http/rules/compile.ts";
 import { NO_REQUEST } from "./http/head.ts";
-import type { AclConfig } from "./config/http_types.ts";
+import type { ConditionConfig } from "./config/http_types.ts";
+import { PolicyError } from "./http/policy.ts";
 import type { TcpConnectionRule } from "./config/tls_types.ts";
 
-/** One compiled `tcp-request connection` rule. */
-export interface ConnectionRule {
+/** A compiled `tcp-request connection` or `content` rule. */
+export interface TcpRule<A extends string> {
   /** What it does when its condition holds. */
-  readonly action: TcpConnectionRule["action"];
+  readonly action: A;
   /** `undefined`: always. */
   readonly condition: Condition | undefined;
   /** The address or port expression of `set-dst` / `set-dst-port`. */
   readonly expr: SampleExpr | undefined;
 }
 
-/** A rule refused when the proxy is built: `key` is the field at fault. */
-export class TcpRuleError extends Error {
-  /** The key path (`tcpRequest.connection[1].condition`). */
-  readonly key: string;
+/** One compiled `tcp-request connection` rule. */
+export type ConnectionRule = TcpRule<TcpConnectionRule["action"]>;
 
-  /** Creates the error. */
-  constructor(key: string, message: string) {
-    super(message);
-    this.key = key;
-  }
+const CONNECTION_ACTIONS: readonly ConnectionRule["action"][] = [
+  "accept",
+  "reject",
+  "expect-proxy",
+  "set-dst",
+  "set-dst-port",
+];
+
+/**
+ * Compiles `tcp-request <section>` rules against the section's ACLs, each action among
+ * `actions`: conditions, and the expressions of `set-dst` / `set-dst-port`.
+ *
+ * @throws {PolicyError} naming the key (`content[1].condition`) and the problem.
+ */
+export function compileTcpRules<A extends string>(
+  rules: readonly { readonly action: string; readonly condition?: ConditionConfig; readonly expr?: string }[],
+  acls: AclSet,
+  section: "connection" | "content",
+  actions: readonly A[],
+  onWarning?: (message: string) => void,
+): TcpRule<A>[] {
+  return rules.map((r, i): TcpRule<A> => {
+    const key = `${section}[${i}]`;
+    if (typeof r !== "object" || r === null || !actions.includes(r.action as A)) {
+      throw new PolicyError(`${key}.action`, `must be one of ${actions.join(", ")}`);
+    }
+    let condition: Condition | undefined;
+    if (r.condition !== undefined) {
+      try {
+        condition = parseCondition(toWords(r.condition), acls, onWarning);
+      } catch (e) {
+        if (e instanceof AclError) throw new PolicyError(`${key}.condition`, e.message);
+        throw e;
+      }
+    }
+    if (r.action !== "set-dst" && r.action !== "set-dst-port") {
+      return { action: r.action as A, condition, expr: undefined };
+    }
+    try {
+      const text = String(r.expr);
+      const { expr, end } = parseSampleExpr(text);
+      if (end < text.length) throw new ExprError("syntax", "", `unexpected characters after '${text.slice(0, end)}'`);
+      return { action: r.action as A, condition, expr };
+    } catch (e) {
+      if (e instanceof ExprError) throw new PolicyError(`${key}.expr`, e.message);
+      throw e;
+    }
+  });
 }
 
 /**
  * Compiles a frontend's connection rules against its ACLs.
- * @throws {TcpRuleError} naming the rule and HAProxy's message.
+ * @throws {PolicyError} naming the rule (`connection[0].condition`) and HAProxy's message.
  */
 export function compileConnectionRules(
   rules: readonly TcpConnectionRule[],
-  acls: readonly AclConfig[],
-  onWarning?: (m: string) => void,
+  acls: AclSet,
+  onWarning?: (message: string) => void,
 ): ConnectionRule[] {
-  if (rules.length === 0) return [];
-  const set = new AclSet();
-  acls.forEach((a, i) => {
-    try {
-      set.add(a.name, toWords(a.expr), onWarning);
-    } catch (e) {
-      if (e instanceof AclError) throw new TcpRuleError(`acls[${i}]`, e.message);
-      throw e;
-    }
-  });
-  return rules.map((r, i) => {
-    const key = `tcpRequest.connection[${i}]`;
-    let condition: Condition | undefined;
-    if (r.condition !== undefined) {
-      try {
-        condition = parseCondition(toWords(r.condition), set, onWarning);
-      } catch (e) {
-        if (e instanceof AclError) throw new TcpRuleError(`${key}.condition`, e.message);
-        throw e;
-      }
-    }
-    let expr: SampleExpr | undefined;
-    if (r.action === "set-dst" || r.action === "set-dst-port") {
-      try {
-        const parsed = parseSampleExpr(r.expr);
-        if (parsed.end !== r.expr.length) {
-          throw new TcpRuleError(`${key}.expr`, `unexpected '${r.expr.slice(parsed.end)}'`);
-        }
-        expr = parsed.expr;
-      } catch (e) {
-        if (e instanceof ExprError) throw new TcpRuleError(`${key}.expr`, e.message);
-        throw e;
-      }
-    } else if (r.action !== "accept" && r.action !== "reject" && r.action !== "expect-proxy") {
-      throw new TcpRuleError(`${key}.action`, `unknown action '${String((r as { action: unknown }).action)}'`);
-    }
-    return { action: r.action, condition, expr };
-  });
+  return compileTcpRules(rules, acls, "connection", CONNECTION_ACTIONS, onWarning);
 }
 
 /** The sample context of a connection with no request yet: its addresses only. */

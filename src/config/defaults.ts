@@ -13,10 +13,10 @@ import type { BindConfig, ProxyV2Option, SendProxyConfig, TcpConnectionRule, Tcp
 import type { ResolvedBind, ResolvedTcpRequest } from "./resolved.ts";
 import { checkSni, resolveBindTls, resolveServerTls } from "./_resolve_tls.ts";
 import type { AclConfig } from "./http_types.ts";
-import { AclError, AclSet } from "../acl/acl.ts";
-import { PolicyError } from "../http/policy.ts";
-import { toWords } from "../http/rules/compile.ts";
+import type { AclSet } from "../acl/acl.ts";
+import { aclSetOf, PolicyError } from "../http/policy.ts";
 import { compileContentRules } from "../inspect_rules.ts";
+import { compileConnectionRules } from "../tcp_rules.ts";
 import { checkBackends, MODES, resolveHttp } from "./_resolve_http.ts";
 import { resolveForwardProxy, resolveRetryOn } from "./_resolve_fwdproxy.ts";
 import { DEFAULT_POOL, type HttpConnectionMode, type HttpReuse } from "../pool.ts";
@@ -214,20 +214,30 @@ function resolveTcpRequest(
   if (v === undefined) return { inspectDelayMs: 0, connection: [], content: [] };
   const o = obj(v, path);
   const content = (o.content === undefined ? [] : list(o.content, `${path}.content`)) as TcpContentRule[];
-  if (content.length > 0) {
-    const set = new AclSet();
+  const connection =
+    (o.connection === undefined ? [] : list(o.connection, `${path}.connection`)) as TcpConnectionRule[];
+  if (content.length + connection.length > 0) {
+    let set: AclSet | undefined;
     try {
-      for (const a of (Array.isArray(acls) ? acls : []) as AclConfig[]) set.add(a.name, toWords(a.expr));
-      compileContentRules(content, set, onWarning === undefined ? undefined : (m) => onWarning(`${path}: ${m}`));
+      set = aclSetOf((Array.isArray(acls) ? acls : []) as AclConfig[]);
+    } catch (e) {
+      // An invalid ACL is reported with its own key by the HTTP settings' check.
+      if (!(e instanceof PolicyError)) throw e;
+    }
+    const warn = onWarning === undefined ? undefined : (m: string) => onWarning(`${path}: ${m}`);
+    try {
+      if (set !== undefined) {
+        compileContentRules(content, set, warn);
+        compileConnectionRules(connection, set, warn);
+      }
     } catch (e) {
       if (e instanceof PolicyError) bad(`${path}.${e.key}`, e.message);
-      // An invalid ACL is reported with its own key by the HTTP settings' check.
-      if (!(e instanceof AclError)) throw e;
+      throw e;
     }
   }
   return {
     inspectDelayMs: int(o.inspectDelayMs, `${path}.inspectDelayMs`, 0, MAX_TIMEOUT_MS, 0),
-    connection: (o.connection === undefined ? [] : list(o.connection, `${path}.connection`)) as TcpConnectionRule[],
+    connection,
     content,
   };
 }

@@ -29,7 +29,7 @@
 import { AclError, AclSet } from "../acl/acl.ts";
 import { type Condition, evaluateCondition, parseCondition } from "../acl/condition.ts";
 import type { SampleContext } from "../acl/sample.ts";
-import type { HttpProxyConfig, UseBackendConfig } from "../config/http_types.ts";
+import type { AclConfig, HttpProxyConfig, UseBackendConfig } from "../config/http_types.ts";
 import type { ResolvedProxyConfig } from "../config/resolved.ts";
 import { ErrorPages, errorReply, type HttpReply } from "./error_pages.ts";
 import {
@@ -93,20 +93,31 @@ export interface HttpPolicyInput extends HttpProxyConfig {
 }
 
 /**
- * Compiles a section's HTTP settings: ACLs first (in order), then the rules against them.
+ * A section's `acl` lines, in order, as the set its conditions (HTTP rules, `use_backend`,
+ * `tcp-request` rules) refer to.
  *
- * @throws {PolicyError} naming the key and HAProxy's message.
+ * @throws {PolicyError} `acls[i]` and HAProxy's message for an invalid ACL.
  */
-export function compileHttpPolicy(c: HttpPolicyInput, onWarning?: (message: string) => void): HttpPolicy {
-  const acls = new AclSet();
-  (c.acls ?? []).forEach((a, i) => {
+export function aclSetOf(acls: readonly AclConfig[], onWarning?: (message: string) => void): AclSet {
+  const set = new AclSet();
+  acls.forEach((a, i) => {
     try {
-      acls.add(a.name, toWords(a.expr), onWarning);
+      set.add(a.name, toWords(a.expr), onWarning);
     } catch (e) {
       if (e instanceof AclError) throw new PolicyError(`acls[${i}]`, e.message);
       throw e;
     }
   });
+  return set;
+}
+
+/**
+ * Compiles a section's HTTP settings: ACLs first (in order), then the rules against them.
+ *
+ * @throws {PolicyError} naming the key and HAProxy's message.
+ */
+export function compileHttpPolicy(c: HttpPolicyInput, onWarning?: (message: string) => void): HttpPolicy {
+  const acls = aclSetOf(c.acls ?? [], onWarning);
   const cond = (w: unknown, key: string): Condition | undefined => {
     if (w === undefined) return undefined;
     try {
