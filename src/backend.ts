@@ -13,7 +13,7 @@
 import type { Clock } from "./clock.ts";
 import { countIn, countOut, type HttpCounts, newHttpCounts, newStreamCounts, type StreamCounts } from "./_counters.ts";
 import type { Address, ConnectCancel, Network, Socket } from "./net.ts";
-import { CO_FL, type Connection, RAW } from "./connection.ts";
+import { CO_FL, type Connection, RAW, type Transport } from "./connection.ts";
 import type { StreamInterface } from "./stream_interface.ts";
 import { Server, type ServerSettings, type ServerState } from "./server.ts";
 import { Queue, Queues } from "./queue.ts";
@@ -146,11 +146,13 @@ export type ReuseHook = (srv: Server, hash: string | undefined) => Connection | 
 /**
  * What, beyond the server, decides whether an idle connection may serve a stream (HAProxy's
  * connection hash, `be_calculate_conn_hash()`): the destination when it depends on the
- * client (a transparent server). `undefined` when nothing does.
+ * client (a transparent server), and the SNI sent to the server. `undefined` when nothing does.
  */
-export function connectionHash(srv: Server, dst: Address | undefined): string | undefined {
-  if (!srv.followsClient || dst === undefined || dst.transport !== "tcp") return undefined;
-  return `${dst.hostname}:${dst.port}`;
+export function connectionHash(srv: Server, dst: Address | undefined, xprt: Transport | undefined): string | undefined {
+  const to = srv.followsClient && dst?.transport === "tcp" ? `${dst.hostname}:${dst.port}` : undefined;
+  const sni = xprt?.kind === "tls" ? xprt.options.serverName : undefined;
+  if (sni === undefined) return to;
+  return `${to ?? ""} sni=${sni}`;
 }
 
 /** One connect attempt's cancellation (see `Backend#attempt`). */
@@ -391,8 +393,10 @@ export class Backend {
       const pp = srv?.settings.sendProxy;
       let header = si.conn?.proxyHeader;
       if (pp !== undefined && header === undefined) header = streamProxyHeader(pp, clientOf(lease.client));
+      // The server's TLS, its SNI evaluated once for this stream: the hash and the connect.
+      const xprt = srv?.tls !== undefined && si.conn?.ctrl === undefined ? srv.tls.transport(lease) : undefined;
       if (si.conn === undefined && reuse !== undefined && srv !== undefined) {
-        const idle = reuse(srv, proxyHash(connectionHash(srv, dst), header));
+        const idle = reuse(srv, proxyHash(connectionHash(srv, dst, xprt), header));
         if (idle !== undefined && idle.socket !== undefined) {
           si.attach(idle);
           si.setState("CON");
@@ -403,12 +407,11 @@ export class Backend {
       const conn = si.ensureConn();
       if ((conn.flags & CO_FL.ADDR_TO_SET) === 0) {
         conn.setDst(dst!);
-        conn.hash = connectionHash(srv!, dst);
+        conn.hash = connectionHash(srv!, dst, xprt);
       }
       if (conn.ctrl === undefined) {
         conn.prepareCtrl(this.#net);
-        // The server's TLS (its SNI evaluated for this stream), else the raw transport.
-        conn.prepareXprt(srv?.tls?.transport(lease) ?? RAW);
+        conn.prepareXprt(xprt ?? RAW);
       }
       if (header !== undefined && conn.proxyHeader === undefined) {
         conn.proxyHeader = header;

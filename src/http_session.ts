@@ -20,7 +20,7 @@
  * @module
  */
 import type { Clock, Timer } from "./clock.ts";
-import { CO_FL, type Connection, type Transport } from "./connection.ts";
+import { CO_FL, type Connection } from "./connection.ts";
 import type { Address, NetError, Socket, SocketHandlers } from "./net.ts";
 import type { Endpoint } from "./acl/sample.ts";
 import { StreamInterface } from "./stream_interface.ts";
@@ -356,11 +356,11 @@ export class HttpSession implements SocketHandlers {
   }
 
   /**
-   * The session's idle connection to `srv` with connection hash `hash` (and transport `xprt`
-   * when given: TLS, the same SNI), if it has one (taken: the caller attaches it).
+   * The session's idle connection to `srv` with connection hash `hash`, if it has one (taken:
+   * the caller attaches it).
    */
-  takePrivate(srv: Server, hash?: string, xprt?: Transport): Connection | undefined {
-    return this.#private?.get(srv)?.take(false, 0, hash, xprt);
+  takePrivate(srv: Server, hash?: string): Connection | undefined {
+    return this.#private?.get(srv)?.take(false, 0, hash);
   }
 
   /** Keeps a server connection for this session's next requests to `srv` (one per server). */

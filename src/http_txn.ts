@@ -453,12 +453,8 @@ export class HttpTxn implements CancelToken {
     if (!shared && !session.hasPrivate) return undefined;
     // The session's own connection to that server first (HAProxy's session list: private
     // connections, every connection under `http-reuse never`), then the server's pool.
-    const lease = this.lease!;
     return (srv, hash) => {
-      // A TLS connection serves again only the same SNI (the transport is cached per SNI).
-      const xprt = srv.tls?.transport(lease);
-      const c = session.takePrivate(srv, hash, xprt) ??
-        (shared ? srv.pool?.take(safeOnly, srv.served - 1, hash, xprt) : undefined);
+      const c = session.takePrivate(srv, hash) ?? (shared ? srv.pool?.take(safeOnly, srv.served - 1, hash) : undefined);
       if (c !== undefined) this.reused = true;
       return c;
     };

@@ -19,7 +19,7 @@
  * @module
  */
 import type { Clock, Timer } from "./clock.ts";
-import { CO_FL, type Connection, type Transport } from "./connection.ts";
+import { CO_FL, type Connection } from "./connection.ts";
 import type { NetError, SocketHandlers } from "./net.ts";
 
 /**
@@ -186,12 +186,11 @@ export class ServerPool implements PoolView {
    * hashes into a connection's identity). The caller attaches it and sets its socket's
    * handlers.
    */
-  take(safeOnly: boolean, inUse = 0, hash?: string, xprt?: Transport): Connection | undefined {
+  take(safeOnly: boolean, inUse = 0, hash?: string): Connection | undefined {
     if (inUse + 1 > this.#maxUsed) this.#maxUsed = inUse + 1;
     for (let i = this.#idle.length - 1; i >= 0; i--) {
       const e = this.#idle[i]!;
       if ((safeOnly && !e.safe) || e.conn.hash !== hash) continue;
-      if (xprt !== undefined && e.conn.xprt !== xprt) continue;
       this.#idle.splice(i, 1);
       this.counters.reused++;
       return e.conn;
