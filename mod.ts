@@ -203,6 +203,7 @@ export type {
 export type { ObservedOutcome } from "./src/server.ts";
 
 export { isProxyError, ProxyError } from "./src/errors.ts";
+export { VERSION } from "./src/version.ts";
 export type { ProxyErrorCode } from "./src/errors.ts";
 export {
   escapeLogText,
