@@ -69,6 +69,7 @@ export type {
   StopOptions,
 } from "./src/proxy.ts";
 export type { ServerCounters, ServerState, ServerView } from "./src/server.ts";
+export type { ConnectFailureHook, ConnectFailureInfo } from "./src/connect_failure.ts";
 export type { BackendCounters } from "./src/backend.ts";
 export type { FrontendCounters } from "./src/frontend.ts";
 export type { HttpCounts, StreamCounts } from "./src/_counters.ts";
@@ -203,6 +204,7 @@ export type {
 export type { ObservedOutcome } from "./src/server.ts";
 
 export { isProxyError, ProxyError } from "./src/errors.ts";
+export { VERSION } from "./src/version.ts";
 export type { ProxyErrorCode } from "./src/errors.ts";
 export {
   escapeLogText,

@@ -61,6 +61,7 @@ import type { BindTlsConfig, ProxyConfig } from "./config/types.ts";
 import { resolveBindTls } from "./config/_resolve_tls.ts";
 import { resolveConfig, type ResolvedBind, type ResolvedProxyConfig } from "./config/defaults.ts";
 import { formatAddress } from "./address.ts";
+import type { ConnectFailureHook } from "./connect_failure.ts";
 import { checkCapabilities, checkWired, peerInfoUse, toBackendSettings, toFrontendSettings } from "./_settings.ts";
 import { compileInspectPolicy, type InspectContext, Inspection, routeAtOnce } from "./inspect.ts";
 
@@ -97,6 +98,21 @@ export interface ProxyHooks {
    * ```
    */
   readonly setDestination?: (info: DestinationInfo) => Address | undefined;
+  /**
+   * A connect attempt to a server failed (refused, reset, timed out): told which server and
+   * attempt, before the retry decision; returning `"redispatch"` sends the next attempt to
+   * another server instead of the same one (see {@link ConnectFailureHook}). A throw is
+   * logged and changes nothing.
+   *
+   * @example Leave a refusing server at once instead of retrying it
+   * ```ts
+   * import type { ProxyHooks } from "@proxykit/proxykit";
+   * const hooks: ProxyHooks = {
+   *   onConnectFailure: (f) => (f.code === "ECONNREFUSED" ? "redispatch" : undefined),
+   * };
+   * ```
+   */
+  readonly onConnectFailure?: ConnectFailureHook;
 }
 
 /** What {@link ProxyHooks.setDestination} is told about a connection. */
@@ -295,6 +311,7 @@ export class ProxyServer implements AsyncDisposable {
     this.#backends = this.config.backends.map((b) => {
       const be = new Backend(toBackendSettings(b), this.#net, this.#clock, options.random);
       be.onServerStateChange(this.#serverStateChanged);
+      if (this.#hooks.onConnectFailure !== undefined) be.onConnectFailure = this.#connectFailureHook;
       this.#checkers.push(...createHealthCheckers(be, b, this.#net, this.#clock));
       return be;
     });
@@ -852,23 +869,21 @@ export class ProxyServer implements AsyncDisposable {
     };
   }
 
-  /** Runs a user hook; what it throws is logged on stderr and otherwise ignored. */
   /** `hooks.setDestination`, a throw logged like another hook's (the destination then stays). */
-  readonly #destinationHook = (info: DestinationInfo): Address | undefined => {
+  readonly #destinationHook = (info: DestinationInfo): Address | undefined =>
+    this.#call(this.#hooks.setDestination, info);
+
+  /** `hooks.onConnectFailure`, a throw logged like another hook's (HAProxy's rules then apply). */
+  readonly #connectFailureHook: ConnectFailureHook = (failure) => this.#call(this.#hooks.onConnectFailure, failure);
+
+  /** Runs a user hook and returns its answer; what it throws is logged on stderr (answer undefined). */
+  #call<T, R>(hook: ((v: T) => R) | undefined, v: T): R | undefined {
+    if (hook === undefined) return undefined;
     try {
-      return this.#hooks.setDestination?.(info);
+      return hook(v);
     } catch (e) {
       this.#log?.(`proxykit: a hook threw: ${e instanceof Error ? e.message : String(e)}`, "stderr");
       return undefined;
-    }
-  };
-
-  #call<T>(hook: ((v: T) => void) | undefined, v: T): void {
-    if (hook === undefined) return;
-    try {
-      hook(v);
-    } catch (e) {
-      this.#log?.(`proxykit: a hook threw: ${e instanceof Error ? e.message : String(e)}`, "stderr");
     }
   }
 }
