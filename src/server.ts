@@ -193,11 +193,7 @@ export class Server implements ServerView {
     this.#clock = clock;
     // A server found through DNS has no address until its name resolves (`init-addr`).
     this.#noAddress = settings.resolve !== undefined ? NO_IP : undefined;
-    this.#state = settings.disabled || this.#noAddress !== undefined
-      ? "MAINT"
-      : settings.weight === 0
-      ? "DRAIN"
-      : "UP";
+    this.#state = settings.disabled || this.#noAddress !== undefined ? "MAINT" : settings.weight === 0 ? "DRAIN" : "UP";
   }
 
   /** Where its streams are sent (see {@link setAddress}). */

@@ -32,7 +32,10 @@ export class TestDnsServer {
           r.type === "SRV" ? (this.zone.get(r.target) ?? []).filter((a) => a.type === "A" || a.type === "AAAA") : []
         );
         const rcode = owned === undefined ? RCODE.NXDOMAIN : RCODE.NOERROR;
-        this.#sock?.send(encodeMessage({ id: q.id, response: true, rcode, questions: q.questions, answers, additionals }), from);
+        this.#sock?.send(
+          encodeMessage({ id: q.id, response: true, rcode, questions: q.questions, answers, additionals }),
+          from,
+        );
       },
     });
     return this.#sock.localAddress.port;
@@ -45,7 +48,10 @@ export class TestDnsServer {
 
   /** Sets the SRV records of `name`: `[target, port, weight]`, each target with one A record. */
   srv(name: string, ...targets: [string, number, number, string][]): void {
-    this.zone.set(name, targets.map(([target, port, weight]) => ({ name, type: "SRV", ttl: 1, priority: 0, weight, port, target })));
+    this.zone.set(
+      name,
+      targets.map(([target, port, weight]) => ({ name, type: "SRV", ttl: 1, priority: 0, weight, port, target })),
+    );
     for (const [target, , , ip] of targets) this.a(target, ip);
   }
 

@@ -17,7 +17,7 @@ export class MemoryDatagrams {
   open(options: DatagramOptions): Promise<DatagramSocket> {
     let port = options.bind.port;
     const host = options.bind.hostname;
-    if (port === 0) while (this.#bound.has(`${host}:${port = this.#nextPort++}`));
+    if (port === 0) { while (this.#bound.has(`${host}:${port = this.#nextPort++}`)); }
     const key = `${host}:${port}`;
     if (this.#bound.has(key)) return Promise.reject(netError("EADDRINUSE", `memory udp: ${key} is in use`));
     this.#bound.set(key, options);

@@ -305,7 +305,13 @@ function server(outer: Ctx, args: readonly string[], address?: Address): void {
   const tls = serverTls(c, opts, who);
   const sameId = opts.id === undefined ? undefined : c.sec.servers.find((s) => s.opts.id === opts.id);
   if (sameId !== undefined) c.fail(`'id' ${opts.id} already used by server '${sameId.name}' at line ${sameId.line}`);
-  c.sec.servers.push({ name, ...(address !== undefined ? { address } : serverAddress(c, addr)), opts, line: c.line, tls });
+  c.sec.servers.push({
+    name,
+    ...(address !== undefined ? { address } : serverAddress(c, addr)),
+    opts,
+    line: c.line,
+    tls,
+  });
 }
 
 function httpchk(c: Ctx, args: readonly string[]): void {

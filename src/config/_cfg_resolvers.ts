@@ -149,7 +149,9 @@ export const SERVER_DNS_OPTIONS: Readonly<Record<string, (o: ServerDnsOptions, c
   "resolve-opts": (o, c, v) => {
     for (const opt of v.split(",")) {
       if (opt === "ignore-weight") o.ignoreWeight = true;
-      else if (opt !== "allow-dup-ip" && opt !== "prevent-dup-ip") c.unsupported(`'resolve-opts ${opt}' is not supported`);
+      else if (opt !== "allow-dup-ip" && opt !== "prevent-dup-ip") {
+        c.unsupported(`'resolve-opts ${opt}' is not supported`);
+      }
     }
   },
   "init-addr": (o, c, v) => {

@@ -42,7 +42,9 @@ function record(v: unknown, path: string): Record<string, unknown> {
 
 function count(v: unknown, path: string, min: number, max: number, dflt: number): number {
   if (v === undefined) return dflt;
-  if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) fail(path, `must be an integer ${min}..${max}`, v);
+  if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) {
+    fail(path, `must be an integer ${min}..${max}`, v);
+  }
   return v;
 }
 

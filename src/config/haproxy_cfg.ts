@@ -55,9 +55,9 @@ import { TCP_REQUEST_KEYWORDS } from "./_cfg_tcp_request.ts";
 import { NAME_PATTERN, resolveConfig } from "./defaults.ts";
 import { sendProxyConfig } from "./_cfg_send_proxy.ts";
 import {
-  type ResolversSection,
   resolversConfig,
   resolversKeyword,
+  type ResolversSection,
   serverResolve,
   startResolvers,
 } from "./_cfg_resolvers.ts";

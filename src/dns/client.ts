@@ -9,7 +9,7 @@
  */
 import type { Clock, Timer } from "../clock.ts";
 import type { DatagramSocket, Network, TcpAddress } from "../net.ts";
-import { type DnsMessage, type DnsRecordType, DnsWireError, decodeMessage, encodeMessage, RCODE } from "./wire.ts";
+import { decodeMessage, type DnsMessage, type DnsRecordType, DnsWireError, encodeMessage, RCODE } from "./wire.ts";
 
 /**
  * How a query ended, HAProxy's `RSLV_STATUS_*`: `valid` (an answer, possibly empty), `nx`
@@ -123,7 +123,15 @@ export class DnsClient {
       ...(payloadSize > 512 ? { payloadSize } : {}),
     });
     return new Promise((done) => {
-      const p: Pending = { name, type, packet, triesLeft: this.#settings.retries, errors: new Map(), timer: undefined, done };
+      const p: Pending = {
+        name,
+        type,
+        packet,
+        triesLeft: this.#settings.retries,
+        errors: new Map(),
+        timer: undefined,
+        done,
+      };
       this.#pending.set(id, p);
       void this.#send(id, p);
     });
@@ -222,7 +230,18 @@ export class DnsClient {
 }
 
 function newCounters(): NameserverCounters {
-  return { sent: 0, snd_error: 0, valid: 0, nx: 0, timeout: 0, refused: 0, other: 0, invalid: 0, truncated: 0, outdated: 0 };
+  return {
+    sent: 0,
+    snd_error: 0,
+    valid: 0,
+    nx: 0,
+    timeout: 0,
+    refused: 0,
+    other: 0,
+    invalid: 0,
+    truncated: 0,
+    outdated: 0,
+  };
 }
 
 /** The same IP, an IPv4 sender seen through a dual-stack socket (`::ffff:a.b.c.d`) included. */

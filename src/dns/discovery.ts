@@ -74,13 +74,22 @@ export class Discovery {
    * @throws {ProxyError} `ERR_CAPABILITY_MISSING` when a server uses DNS and the adapter has
    *   no UDP (`openDatagram`).
    */
-  constructor(sections: readonly ResolvedResolversConfig[], backends: readonly DiscoveryBackend[], options: DiscoveryOptions) {
+  constructor(
+    sections: readonly ResolvedResolversConfig[],
+    backends: readonly DiscoveryBackend[],
+    options: DiscoveryOptions,
+  ) {
     this.#opts = options;
     this.#log = options.log ?? (() => {});
     const clients = new Map<string, DnsClient>();
     for (const s of sections) {
       const client = new DnsClient(
-        { nameservers: s.nameservers, retries: s.resolveRetries, retryMs: s.retryMs, payloadSize: s.acceptedPayloadSize },
+        {
+          nameservers: s.nameservers,
+          retries: s.resolveRetries,
+          retryMs: s.retryMs,
+          payloadSize: s.acceptedPayloadSize,
+        },
         options.net,
         options.clock,
         options.random,
@@ -178,7 +187,9 @@ export class Discovery {
   async #run(job: Job): Promise<void> {
     job.timer = undefined;
     if (!this.#running) return;
-    const outcome = job.resolution.srv ? await this.#srvEntries(job) : await this.#hostEntries(job, job.resolution.fqdn);
+    const outcome = job.resolution.srv
+      ? await this.#srvEntries(job)
+      : await this.#hostEntries(job, job.resolution.fqdn);
     if (!this.#running) return;
     const now = this.#opts.clock.now();
     if ("entries" in outcome) job.resolution.apply(outcome.entries, now);
@@ -196,7 +207,9 @@ export class Discovery {
       const o = await job.client.query(name, type);
       if (o.status !== "valid") return { status: o.status };
       last = o;
-      const ips = (o.message?.answers ?? []).filter((r): r is DnsAddressRecord => r.type === type).map((r) => r.address);
+      const ips = (o.message?.answers ?? []).filter((r): r is DnsAddressRecord => r.type === type).map((r) =>
+        r.address
+      );
       if (ips.length > 0) {
         const via = `${job.section.name}/${o.nameserver}`;
         return { entries: ips.map((ip) => ({ key: ip, ip, port: job.port, via })) };
@@ -226,7 +239,13 @@ export class Discovery {
         ip = own.entries[0]!.ip;
         via = own.entries[0]!.via;
       }
-      entries.push({ key: `${r.target}:${r.port}`, ip, port: r.port, via, ...(weight !== undefined ? { weight } : {}) });
+      entries.push({
+        key: `${r.target}:${r.port}`,
+        ip,
+        port: r.port,
+        via,
+        ...(weight !== undefined ? { weight } : {}),
+      });
     }
     return { entries };
   }

@@ -162,7 +162,9 @@ class Writer {
     const n = name.endsWith(".") ? name.slice(0, -1) : name;
     for (const label of n === "" ? [] : n.split(".")) {
       const b = new TextEncoder().encode(label);
-      if (b.length === 0 || b.length > 63) throw new DnsWireError(`DNS label '${label}' of '${name}' must be 1..63 bytes`);
+      if (b.length === 0 || b.length > 63) {
+        throw new DnsWireError(`DNS label '${label}' of '${name}' must be 1..63 bytes`);
+      }
       this.u8(b.length);
       this.bytes(b);
     }
@@ -177,7 +179,9 @@ class Writer {
 function addressBytes(type: "A" | "AAAA", text: string): Uint8Array {
   if (type === "A") return Uint8Array.from(text.split(".").map(Number));
   const [head = "", tail] = text.split("::");
-  const groups = (s: string | undefined): number[] => (s === undefined || s === "" ? [] : s.split(":").map((g) => parseInt(g, 16)));
+  const groups = (
+    s: string | undefined,
+  ): number[] => (s === undefined || s === "" ? [] : s.split(":").map((g) => parseInt(g, 16)));
   const h = groups(head);
   const t = groups(tail);
   const all = tail === undefined ? h : [...h, ...new Array<number>(8 - h.length - t.length).fill(0), ...t];
@@ -289,7 +293,9 @@ class Reader {
         at = ((len & 0x3f) << 8) | this.b[at + 1]!;
         continue;
       }
-      if ((len & 0xc0) !== 0) throw new DnsWireError(`DNS label type 0x${len.toString(16)} at byte ${at} is not supported`);
+      if ((len & 0xc0) !== 0) {
+        throw new DnsWireError(`DNS label type 0x${len.toString(16)} at byte ${at} is not supported`);
+      }
       if (len === 0) {
         if (!jumped) this.pos = at + 1;
         return labels.join(".").toLowerCase();

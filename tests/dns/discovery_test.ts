@@ -136,7 +136,11 @@ describe("dns discovery", () => {
     t.dns.srv("_http._tcp.svc.test", ["a2.svc.test", 7002, 600, "10.0.3.2"]);
     await t.clock.advance(1000);
     assert.deepEqual(view(t.be), ["srv1 MAINT -", "srv2 UP 10.0.3.2:7002", "srv3 MAINT -"]);
-    assert.ok(t.lines.some((l) => l.startsWith("Server be/srv1 is going DOWN for maintenance (entry removed from SRV record).")));
+    assert.ok(
+      t.lines.some((l) =>
+        l.startsWith("Server be/srv1 is going DOWN for maintenance (entry removed from SRV record).")
+      ),
+    );
   });
 
   it("init-addr libc gives the address at start; an IP in init-addr too; without none an unresolvable name fails start()", async () => {

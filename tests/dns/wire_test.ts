@@ -10,7 +10,9 @@ describe("dns wire", () => {
       Array.from(q),
       [0x12, 0x34, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 3, 97, 112, 112, 4, 116, 101, 115, 116, 0, 0, 1, 0, 1],
     );
-    const e = decodeMessage(encodeMessage({ id: 1, response: false, questions: [{ name: "x", type: "SRV" }], payloadSize: 1232 }));
+    const e = decodeMessage(
+      encodeMessage({ id: 1, response: false, questions: [{ name: "x", type: "SRV" }], payloadSize: 1232 }),
+    );
     assert.equal(e.payloadSize, 1232);
     assert.deepEqual(e.questions, [{ name: "x", type: "SRV" }]);
   });
@@ -23,7 +25,15 @@ describe("dns wire", () => {
       authoritative: true,
       questions: [{ name: "_http._tcp.svc.test", type: "SRV" }],
       answers: [
-        { name: "_http._tcp.svc.test", type: "SRV", ttl: 30, priority: 1, weight: 10, port: 7001, target: "a1.svc.test" },
+        {
+          name: "_http._tcp.svc.test",
+          type: "SRV",
+          ttl: 30,
+          priority: 1,
+          weight: 10,
+          port: 7001,
+          target: "a1.svc.test",
+        },
         { name: "alias.test", type: "CNAME", ttl: 5, target: "app.test" },
       ],
       additionals: [
@@ -48,9 +58,48 @@ describe("dns wire", () => {
   it("decodeMessage() follows compression pointers and lowercases names", () => {
     // Header (1 question, 1 answer), question APP.test A, answer named by a pointer to byte 12.
     const bytes = Uint8Array.from([
-      0, 9, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0,
-      3, 65, 80, 80, 4, 116, 101, 115, 116, 0, 0, 1, 0, 1,
-      0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 127, 0, 0, 2,
+      0,
+      9,
+      0x81,
+      0x80,
+      0,
+      1,
+      0,
+      1,
+      0,
+      0,
+      0,
+      0,
+      3,
+      65,
+      80,
+      80,
+      4,
+      116,
+      101,
+      115,
+      116,
+      0,
+      0,
+      1,
+      0,
+      1,
+      0xc0,
+      12,
+      0,
+      1,
+      0,
+      1,
+      0,
+      0,
+      0,
+      60,
+      0,
+      4,
+      127,
+      0,
+      0,
+      2,
     ]);
     const m = decodeMessage(bytes);
     assert.deepEqual(m.questions, [{ name: "app.test", type: "A" }]);
@@ -62,8 +111,15 @@ describe("dns wire", () => {
     assert.throws(() => decodeMessage(Uint8Array.from([0, 1, 0])), DnsWireError);
     const loop = Uint8Array.from([0, 1, 0x81, 0x80, 0, 1, 0, 0, 0, 0, 0, 0, 0xc0, 12, 0, 1, 0, 1]);
     assert.throws(() => decodeMessage(loop), /compression loop/);
-    const good = encodeMessage({ id: 1, response: true, questions: [{ name: "a.b", type: "A" }], answers: [{ name: "a.b", type: "A", ttl: 1, address: "1.2.3.4" }] });
-    for (let n = 12; n < good.length; n++) assert.throws(() => decodeMessage(good.subarray(0, n)), DnsWireError, `cut at ${n}`);
+    const good = encodeMessage({
+      id: 1,
+      response: true,
+      questions: [{ name: "a.b", type: "A" }],
+      answers: [{ name: "a.b", type: "A", ttl: 1, address: "1.2.3.4" }],
+    });
+    for (let n = 12; n < good.length; n++) {
+      assert.throws(() => decodeMessage(good.subarray(0, n)), DnsWireError, `cut at ${n}`);
+    }
   });
 
   it("encodeMessage() refuses a label over 63 bytes", () => {

@@ -123,7 +123,11 @@ describe("dns discovery with dnsmasq", { skip: dnsmasq.skip }, () => {
     await until(() => /read .*hosts - 1 names/.test(dns.stderr()), 10_000, `dnsmasq started (${dns.stderr()})`);
 
     const lines: string[] = [];
-    const proxy = await proxyFor(dnsPort, `  server-template web 3 app.test:${appPort} resolvers dns resolve-prefer ipv4`, lines);
+    const proxy = await proxyFor(
+      dnsPort,
+      `  server-template web 3 app.test:${appPort} resolvers dns resolve-prefer ipv4`,
+      lines,
+    );
     await proxy.start();
     await until(() => states(proxy) === "web1 UP, web2 MAINT, web3 MAINT", 10_000, `web1 UP (${states(proxy)})`);
     assert.ok(lines.includes("be/web1 changed its IP from (none) to 127.0.0.2 by dns/ns1."), lines.join("\n"));
@@ -140,7 +144,11 @@ describe("dns discovery with dnsmasq", { skip: dnsmasq.skip }, () => {
     // Record removed: its server goes to maintenance, the other one takes everything.
     writeFileSync(hosts, "127.0.0.3 app.test\n");
     reread(dns);
-    await until(() => proxy.backends[0]!.servers.filter((s) => s.state === "UP").length === 1, 10_000, `one server left (${states(proxy)}) ${lines.join("\n")} ${dns.stderr().slice(-600)}`);
+    await until(
+      () => proxy.backends[0]!.servers.filter((s) => s.state === "UP").length === 1,
+      10_000,
+      `one server left (${states(proxy)}) ${lines.join("\n")} ${dns.stderr().slice(-600)}`,
+    );
     assert.ok(lines.some((l) => /is going DOWN for maintenance \(No IP for server\)/.test(l)), lines.join("\n"));
     for (let i = 0; i < 3; i++) assert.equal(await fetchName(proxy), "B");
 
@@ -168,7 +176,11 @@ describe("dns discovery with dnsmasq", { skip: dnsmasq.skip }, () => {
     ]);
     await until(() => /read .*hosts - 2 names/.test(dns.stderr()), 10_000, `dnsmasq started (${dns.stderr()})`);
     const lines: string[] = [];
-    const proxy = await proxyFor(dnsPort, "  server-template srv 3 _http._tcp.svc.test resolvers dns resolve-prefer ipv4", lines);
+    const proxy = await proxyFor(
+      dnsPort,
+      "  server-template srv 3 _http._tcp.svc.test resolvers dns resolve-prefer ipv4",
+      lines,
+    );
     await proxy.start();
     await until(() => states(proxy) === "srv1 UP, srv2 UP, srv3 MAINT", 10_000, `SRV servers UP (${states(proxy)})`);
     const ports = proxy.backends[0]!.servers.slice(0, 2).map((s) => (s.address as { port: number }).port).sort();
