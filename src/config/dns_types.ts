@@ -22,7 +22,10 @@ export interface NameserverConfig {
  * go into maintenance (MAINT, resolution).
  */
 export interface ResolversHoldConfig {
-  /** `hold valid`: how long a valid answer is reused. @default 10000 (as HAProxy) */
+  /**
+   * `hold valid`: accepted and checked; in HAProxy 2.6 it only matters to `do-resolve`, which
+   * proxykit does not have (names are resolved every `timeout resolve`). @default 10000 (as HAProxy)
+   */
   readonly validMs?: number;
   /** `hold nx`: after NXDOMAIN answers. @default 30000 (as HAProxy) */
   readonly nxMs?: number;

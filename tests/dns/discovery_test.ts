@@ -9,6 +9,10 @@ import { ProxyServer } from "../../src/proxy.ts";
 import { parseHaproxyConfig } from "../../src/config/haproxy_cfg.ts";
 import { FakeClock, MemoryNetwork } from "../../testing.ts";
 import { TestDnsServer } from "../_dns_server.ts";
+import { Harness, srvAddr } from "../_proxy_harness.ts";
+import { Origin } from "../http/_origin.ts";
+import { httpConfig } from "../http/_httplog.ts";
+import { enc, tcp } from "../_helpers.ts";
 
 const stops: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -171,5 +175,51 @@ describe("dns discovery", () => {
     await t.clock.advance(1000);
     assert.deepEqual(s1.address, { transport: "tcp", hostname: "10.0.5.2", port: 80 });
     assert.equal(s1.state, "UP");
+  });
+});
+
+describe("Server.setAddress() through DNS, in mode http", () => {
+  it("closes the idle pooled connections to the old address; new requests go to the new one", async () => {
+    const h = new Harness();
+    const dns = new TestDnsServer();
+    await dns.start(h.net, DNS, 53);
+    stops.push(() => dns.close());
+    dns.a("app.test", "10.1.0.1");
+    const o1 = await new Origin().listen(h.net, srvAddr(1));
+    const o2 = await new Origin().listen(h.net, srvAddr(2));
+    await h.start({
+      ...httpConfig({
+        servers: [{
+          name: "s1",
+          address: tcp("app.test", 8000),
+          resolve: { resolvers: "dns", fqdn: "app.test", prefer: "ipv4" },
+        }],
+      }),
+      resolvers: [{ name: "dns", nameservers: [{ name: "ns1", address: tcp(DNS, 53) }] }],
+    });
+    stops.push(() => h.proxy.stop());
+    await h.clock.advance(0);
+    const s1 = h.proxy.backends[0]!.servers[0]!;
+    assert.equal(s1.state, "UP");
+
+    const get = async (path: string) => {
+      const { socket, rec } = await h.client();
+      socket.write(enc(`GET ${path} HTTP/1.1\r\nhost: x\r\n\r\n`));
+      await h.until(() => rec.text().includes(`${path} on`));
+      socket.close();
+      await h.clock.advance(10);
+    };
+    await get("/a");
+    assert.equal(o1.sockets.length, 1);
+    assert.equal(s1.pool?.size, 1, "the server connection is idle in the pool");
+
+    dns.a("app.test", "10.1.0.2");
+    await h.clock.advance(1000);
+    assert.deepEqual(s1.address, srvAddr(2));
+    assert.equal(s1.pool?.size, 0);
+    await h.until(() => o1.closed === 1);
+    await get("/b");
+    assert.deepEqual([o1.sockets.length, o2.sockets.length], [1, 1]);
+    assert.ok(h.lines.includes("be/s1 changed its IP from 10.1.0.1 to 10.1.0.2 by dns/ns1."), h.lines.join("\n"));
   });
 });
