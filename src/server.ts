@@ -52,7 +52,7 @@ export type ServerSettings =
   & Partial<Pick<ResolvedServerConfig, "cookie" | "sendProxy" | "transparent" | "mapPorts" | "resolve">>;
 
 /** The reason of a resolution MAINT before any answer, as HAProxy logs it. */
-const NO_IP = "No IP for server";
+const NO_IP = "No IP for server ";
 
 /**
  * What passive health monitoring (`observe layer4|layer7`, configuration.txt 5.2 `observe`)

@@ -62,6 +62,8 @@ export class Resolution {
   readonly #log: (line: string) => void;
   /** When the last valid answer came, ms (start-up counts as one). */
   #lastValid: number;
+  /** An address change was logged for the answer being applied (the next ones are "by DNS cache"). */
+  #logged = false;
 
   /** A resolution of `fqdn` for `servers` of `backend`; `now` is the start time. */
   constructor(
@@ -84,6 +86,7 @@ export class Resolution {
   /** Applies a valid answer's entries (possibly none) at time `now`. */
   apply(entries: readonly DnsEntry[], now: number): void {
     this.#lastValid = now;
+    this.#logged = false;
     const byKey = new Map(entries.map((e) => [e.key, e]));
     const free = new Map(byKey);
     const stale: Server[] = [];
@@ -107,7 +110,8 @@ export class Resolution {
         continue;
       }
       this.#held.delete(srv);
-      srv.setResolutionMaint(this.srv ? "entry removed from SRV record" : "No IP for server");
+      // HAProxy's text, trailing space included: `(No IP for server )`.
+      srv.setResolutionMaint(this.srv ? "entry removed from SRV record" : "No IP for server ");
     }
     for (const srv of this.servers) {
       if (this.#held.has(srv) || srv.resolutionMaint === undefined) continue;
@@ -138,7 +142,10 @@ export class Resolution {
     if (!kept || a.transport !== "tcp" || a.hostname !== e.ip || a.port !== e.port) {
       const from = kept || oldIp !== undefined ? oldIp : "(none)";
       if (from !== e.ip) {
-        this.#log(`${this.backend}/${srv.name} changed its IP from ${from ?? "(none)"} to ${e.ip} by ${e.via}.`);
+        // Each HAProxy server resolves on its own; after the first, the answer comes from its cache.
+        const via = this.#logged && !this.srv ? "DNS cache" : e.via;
+        this.#log(`${this.backend}/${srv.name} changed its IP from ${from ?? "(none)"} to ${e.ip} by ${via}.`);
+        this.#logged = true;
       }
       srv.setAddress({ transport: "tcp", hostname: e.ip, port: e.port });
     }

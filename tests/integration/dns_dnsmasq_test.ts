@@ -7,15 +7,11 @@
  */
 import { afterEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import process from "node:process";
 import { ProxyServer } from "../../src/proxy.ts";
 import { parseHaproxyConfig } from "../../src/config/haproxy_cfg.ts";
 import type { Network, Socket } from "../../src/net.ts";
 import { enc, freePorts, nativeNetwork, Recorder, tcp, until, within } from "../_helpers.ts";
-import { type Child, startProgram } from "../_child.ts";
+import { startDnsmasq } from "../_dnsmasq.ts";
 import { peer } from "../_peers.ts";
 
 const net: Network = await nativeNetwork();
@@ -24,44 +20,6 @@ const cleanup: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const f of cleanup.splice(0).reverse()) await f();
 });
-
-/** dnsmasq answering from `hosts` (reread on SIGHUP) and `extra` flags, NXDOMAIN for the rest of `.test`. */
-function startDnsmasq(port: number, hosts: string, extra: string[] = []): Child {
-  const c = startProgram(dnsmasq.path!, [
-    "--keep-in-foreground",
-    "--log-facility=-",
-    `--port=${port}`,
-    "--listen-address=127.0.0.1",
-    "--bind-interfaces",
-    "--no-resolv",
-    "--no-hosts",
-    "--local=/test/",
-    `--addn-hosts=${hosts}`,
-    "--pid-file=",
-    ...extra,
-  ]);
-  cleanup.push(() => void c.child.kill("SIGKILL"));
-  return c;
-}
-
-/**
- * A hosts file dnsmasq can read after it drops root (to `nobody`/`dnsmasq`): its folder is
- * made world-readable.
- */
-function hostsFile(): string {
-  const dir = mkdtempSync(join(tmpdir(), "proxykit-dns-"));
-  chmodSync(dir, 0o755);
-  cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
-  return join(dir, "hosts");
-}
-
-/**
- * Makes dnsmasq reread its hosts file (SIGHUP), through `process.kill`: Deno's
- * `ChildProcess.kill()` sends only the first signal of a child's life.
- */
-function reread(dns: Child): void {
-  process.kill(dns.child.pid!, "SIGHUP");
-}
 
 /** An origin on `host:port` that writes its name to each connection, then closes. */
 async function origin(host: string, port: number, name: string): Promise<void> {
@@ -99,6 +57,7 @@ frontend fe
   default_backend be
   timeout client 5s
 backend be
+  balance roundrobin
   timeout connect 2s
   timeout server 5s
 ${backend}
@@ -114,13 +73,10 @@ const states = (p: ProxyServer) => p.backends[0]!.servers.map((s) => `${s.name} 
 
 describe("dns discovery with dnsmasq", { skip: dnsmasq.skip }, () => {
   it("A records added, removed, and a dead DNS server", async () => {
-    const hosts = hostsFile();
     const [dnsPort, appPort] = await freePorts(net, 2) as [number, number];
     await origin("127.0.0.2", appPort, "A");
     await origin("127.0.0.3", appPort, "B");
-    writeFileSync(hosts, "127.0.0.2 app.test\n");
-    const dns = startDnsmasq(dnsPort, hosts);
-    await until(() => /read .*hosts - 1 names/.test(dns.stderr()), 10_000, `dnsmasq started (${dns.stderr()})`);
+    const dns = await startDnsmasq(dnsmasq.path!, dnsPort, "127.0.0.2 app.test\n");
 
     const lines: string[] = [];
     const proxy = await proxyFor(
@@ -134,27 +90,25 @@ describe("dns discovery with dnsmasq", { skip: dnsmasq.skip }, () => {
     assert.equal(await fetchName(proxy), "A");
 
     // A record added: a second server appears and gets traffic.
-    writeFileSync(hosts, "127.0.0.2 app.test\n127.0.0.3 app.test\n");
-    reread(dns);
+    await dns.setHosts("127.0.0.2 app.test\n127.0.0.3 app.test\n");
     await until(() => states(proxy) === "web1 UP, web2 UP, web3 MAINT", 10_000, `web2 UP (${states(proxy)})`);
     const seen = new Set<string>();
     for (let i = 0; i < 4; i++) seen.add(await fetchName(proxy));
     assert.deepEqual([...seen].sort(), ["A", "B"]);
 
     // Record removed: its server goes to maintenance, the other one takes everything.
-    writeFileSync(hosts, "127.0.0.3 app.test\n");
-    reread(dns);
+    await dns.setHosts("127.0.0.3 app.test\n");
     await until(
       () => proxy.backends[0]!.servers.filter((s) => s.state === "UP").length === 1,
       10_000,
-      `one server left (${states(proxy)}) ${lines.join("\n")} ${dns.stderr().slice(-600)}`,
+      `one server left (${states(proxy)}) ${lines.join("\n")} ${dns.child.stderr().slice(-600)}`,
     );
-    assert.ok(lines.some((l) => /is going DOWN for maintenance \(No IP for server\)/.test(l)), lines.join("\n"));
+    assert.ok(lines.some((l) => /is going DOWN for maintenance \(No IP for server \)/.test(l)), lines.join("\n"));
     for (let i = 0; i < 3; i++) assert.equal(await fetchName(proxy), "B");
 
     // dnsmasq killed: queries time out, the servers are kept (hold timeout, 30 s by default).
-    dns.child.kill("SIGKILL");
-    await within(dns.exited, 5000, "dnsmasq exit");
+    dns.child.child.kill("SIGKILL");
+    await within(dns.child.exited, 5000, "dnsmasq exit");
     // A silent listener on the DNS port proves resolutions go on (and get no answer).
     let queries = 0;
     const silent = await net.openDatagram!({ bind: tcp("127.0.0.1", dnsPort), onMessage: () => void queries++ });
@@ -165,16 +119,13 @@ describe("dns discovery with dnsmasq", { skip: dnsmasq.skip }, () => {
   });
 
   it("SRV records give each server its target's port", async () => {
-    const hosts = hostsFile();
     const [dnsPort, p1, p2] = await freePorts(net, 3) as [number, number, number];
     await origin("127.0.0.1", p1, "one");
     await origin("127.0.0.1", p2, "two");
-    writeFileSync(hosts, "127.0.0.1 a1.svc.test a2.svc.test\n");
-    const dns = startDnsmasq(dnsPort, hosts, [
+    await startDnsmasq(dnsmasq.path!, dnsPort, "127.0.0.1 a1.svc.test a2.svc.test\n", [
       `--srv-host=_http._tcp.svc.test,a1.svc.test,${p1},0,10`,
       `--srv-host=_http._tcp.svc.test,a2.svc.test,${p2},0,10`,
     ]);
-    await until(() => /read .*hosts - 2 names/.test(dns.stderr()), 10_000, `dnsmasq started (${dns.stderr()})`);
     const lines: string[] = [];
     const proxy = await proxyFor(
       dnsPort,
