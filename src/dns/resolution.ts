@@ -152,7 +152,10 @@ export class Resolution {
     if (e.weight !== undefined) srv.setWeight(e.weight);
     if (srv.resolutionMaint !== undefined) {
       srv.setResolutionMaint(undefined);
-      this.#log(`Server ${this.backend}/${srv.name} administratively READY thanks to valid DNS answer.`);
+      // A server also in admin maintenance (`disabled`) stays there, silently.
+      if (srv.state !== "MAINT") {
+        this.#log(`Server ${this.backend}/${srv.name} administratively READY thanks to valid DNS answer.`);
+      }
     }
   }
 }

@@ -86,6 +86,16 @@ describe("dns discovery", () => {
     );
   });
 
+  it("a disabled server gets its address from DNS but stays in maintenance", async () => {
+    const t = await setup("  server s1 app.test:80 resolvers dns resolve-prefer ipv4 disabled");
+    t.dns.a("app.test", "10.0.2.7");
+    await t.proxy.start();
+    await t.clock.advance(0);
+    const s1 = t.be.server("s1")!;
+    assert.deepEqual([s1.state, s1.address], ["MAINT", { transport: "tcp", hostname: "10.0.2.7", port: 80 }]);
+    assert.ok(!t.lines.some((l) => l.includes("READY")), t.lines.join("\n"));
+  });
+
   it("hold obsolete keeps a vanished address that long", async () => {
     const t = await setup("  server-template web 2 multi.test:80 resolvers dns", "  hold obsolete 3s");
     t.dns.a("multi.test", "10.0.1.1", "10.0.1.2");
