@@ -22,6 +22,8 @@ export interface Dnsmasq {
   readonly child: Child;
   /** Rewrites the hosts file and waits until dnsmasq has reread it. */
   setHosts(text: string): Promise<void>;
+  /** Kills dnsmasq (SIGKILL) and waits for its exit; the test calls it when done. */
+  stop(): Promise<void>;
 }
 
 /** How many times dnsmasq has read its hosts file so far. */
@@ -53,6 +55,11 @@ export async function startDnsmasq(exe: string, port: number, hosts: string, ext
   await until(() => reads(child) >= 1, 10_000, `dnsmasq started (${child.stderr()})`);
   return {
     child,
+    async stop() {
+      if (child.child.exitCode !== null || child.child.signalCode !== null) return;
+      process.kill(child.child.pid!, "SIGKILL");
+      await child.exited;
+    },
     async setHosts(text) {
       const n = reads(child);
       writeFileSync(file, text);

@@ -64,6 +64,7 @@ describe("DNS discovery: proxykit and HAProxy 2.6 write the same lines", { skip:
       assert.match(h![6]!, /^Server be\/webN is going DOWN for maintenance \(No IP for server \)\. 1 active/);
     } finally {
       for (const e of engines) e.child.kill("SIGKILL");
+      await dns.stop();
       hFile.remove();
       pFile.remove();
     }

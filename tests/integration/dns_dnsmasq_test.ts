@@ -77,6 +77,7 @@ describe("dns discovery with dnsmasq", { skip: dnsmasq.skip }, () => {
     await origin("127.0.0.2", appPort, "A");
     await origin("127.0.0.3", appPort, "B");
     const dns = await startDnsmasq(dnsmasq.path!, dnsPort, "127.0.0.2 app.test\n");
+    cleanup.push(() => dns.stop());
 
     const lines: string[] = [];
     const proxy = await proxyFor(
@@ -107,8 +108,7 @@ describe("dns discovery with dnsmasq", { skip: dnsmasq.skip }, () => {
     for (let i = 0; i < 3; i++) assert.equal(await fetchName(proxy), "B");
 
     // dnsmasq killed: queries time out, the servers are kept (hold timeout, 30 s by default).
-    dns.child.child.kill("SIGKILL");
-    await within(dns.child.exited, 5000, "dnsmasq exit");
+    await within(dns.stop(), 5000, "dnsmasq exit");
     // A silent listener on the DNS port proves resolutions go on (and get no answer).
     let queries = 0;
     const silent = await net.openDatagram!({ bind: tcp("127.0.0.1", dnsPort), onMessage: () => void queries++ });
@@ -122,10 +122,11 @@ describe("dns discovery with dnsmasq", { skip: dnsmasq.skip }, () => {
     const [dnsPort, p1, p2] = await freePorts(net, 3) as [number, number, number];
     await origin("127.0.0.1", p1, "one");
     await origin("127.0.0.1", p2, "two");
-    await startDnsmasq(dnsmasq.path!, dnsPort, "127.0.0.1 a1.svc.test a2.svc.test\n", [
+    const dns = await startDnsmasq(dnsmasq.path!, dnsPort, "127.0.0.1 a1.svc.test a2.svc.test\n", [
       `--srv-host=_http._tcp.svc.test,a1.svc.test,${p1},0,10`,
       `--srv-host=_http._tcp.svc.test,a2.svc.test,${p2},0,10`,
     ]);
+    cleanup.push(() => dns.stop());
     const lines: string[] = [];
     const proxy = await proxyFor(
       dnsPort,
