@@ -217,12 +217,23 @@ export {
   formatTcpLog,
 } from "./src/log.ts";
 export type { HttpLogRecord, ServerStateEvent, StreamLogRecord } from "./src/log.ts";
+export type {
+  InitAddrMethod,
+  NameserverConfig,
+  ResolvedResolversConfig,
+  ResolvedServerResolve,
+  ResolversConfig,
+  ResolversHoldConfig,
+  ServerResolveConfig,
+} from "./src/config/dns_types.ts";
 export { systemClock } from "./src/clock.ts";
 export type { Clock, Timer } from "./src/clock.ts";
 export type {
   Address,
   ConnectCancel,
   ConnectOptions,
+  DatagramOptions,
+  DatagramSocket,
   Listener,
   ListenOptions,
   NetCapabilities,

@@ -294,6 +294,7 @@ export class Backend {
       sessions: srv.counters.current,
       queued: srv.queue.length,
       requeued,
+      ...(srv.settings.resolve !== undefined ? { fqdn: srv.settings.resolve.fqdn } : {}),
     };
     for (const o of this.#observers) o(e);
   };

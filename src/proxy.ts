@@ -58,6 +58,7 @@ import { DEFAULT_H1_LIMITS } from "./http/limits.ts";
 import { createHealthCheckers, type HealthChecker } from "./health.ts";
 import type { ServerView } from "./server.ts";
 import type { BindTlsConfig, ProxyConfig } from "./config/types.ts";
+import { Discovery } from "./dns/discovery.ts";
 import { resolveBindTls } from "./config/_resolve_tls.ts";
 import { resolveConfig, type ResolvedBind, type ResolvedProxyConfig } from "./config/defaults.ts";
 import { formatAddress } from "./address.ts";
@@ -288,6 +289,8 @@ export class ProxyServer implements AsyncDisposable {
   #httpBackends: Pick<HttpSessionContext, "backendPolicies" | "backends"> | undefined;
   /** HTTP session contexts of `mode tcp` frontends upgraded to an HTTP backend, by frontend and backend. */
   readonly #upgrades = new Map<string, HttpSessionContext>();
+  /** DNS service discovery (`resolvers` sections), when a server resolves a name. */
+  readonly #dns: Discovery | undefined;
   #started = false;
   /** Resolvers waiting for the last stream to end (stop()). */
   #idle: (() => void)[] = [];
@@ -314,6 +317,11 @@ export class ProxyServer implements AsyncDisposable {
       if (this.#hooks.onConnectFailure !== undefined) be.onConnectFailure = this.#connectFailureHook;
       this.#checkers.push(...createHealthCheckers(be, b, this.#net, this.#clock));
       return be;
+    });
+    this.#dns = this.config.resolvers.length === 0 ? undefined : new Discovery(this.config.resolvers, this.#backends, {
+      net: this.#net,
+      clock: this.#clock,
+      log: (line) => this.#log?.(line, "stdout"),
     });
     this.#frontends = this.config.frontends.map((f) => {
       const be = this.#backends.find((b) => b.name === f.defaultBackend)!;
@@ -348,6 +356,7 @@ export class ProxyServer implements AsyncDisposable {
     if (this.#started) return;
     this.#started = true;
     try {
+      await this.#dns?.start();
       for (const fe of this.#frontends) {
         for (const bind of fe.settings.binds) {
           const address = bind.address;
@@ -377,6 +386,7 @@ export class ProxyServer implements AsyncDisposable {
    * out. A stopped proxy is not started again: build a new one.
    */
   async stop(options: StopOptions = {}): Promise<void> {
+    this.#dns?.stop();
     for (const hc of this.#checkers) hc.stop();
     await Promise.all(this.#frontends.flatMap((f) => f.listeners.splice(0).map((l) => l.close())));
     // Idle HTTP connections close now; busy ones after their response (`connection: close`).

@@ -54,6 +54,13 @@ import { buildFwd, FWD_KEYWORDS } from "./_cfg_fwdproxy.ts";
 import { TCP_REQUEST_KEYWORDS } from "./_cfg_tcp_request.ts";
 import { NAME_PATTERN, resolveConfig } from "./defaults.ts";
 import { sendProxyConfig } from "./_cfg_send_proxy.ts";
+import {
+  resolversConfig,
+  resolversKeyword,
+  type ResolversSection,
+  serverResolve,
+  startResolvers,
+} from "./_cfg_resolvers.ts";
 import type { BindConfig } from "./tls_types.ts";
 import type { Address } from "../net.ts";
 import type {
@@ -152,7 +159,8 @@ export function parseHaproxyConfig(text: string, fileName: string, options: Hapr
 
   const global: GlobalSettings = { logs: [] };
   let defaults = emptySettings();
-  let current: Section | "global" | "skip" | undefined;
+  let current: Section | ResolversSection | "global" | "skip" | undefined;
+  const resolvers: ResolversSection[] = [];
   const sections: Section[] = [];
   const seen = new Map<string, Section[]>();
 
@@ -193,16 +201,25 @@ export function parseHaproxyConfig(text: string, fileName: string, options: Hapr
       startSection(kw, args, line);
       continue;
     }
+    if (kw === "resolvers") {
+      const r = startResolvers(args, line, (msg) => fail(line, msg));
+      const dup = resolvers.find((o) => o.name === r.name);
+      if (dup !== undefined) fail(line, `resolvers '${r.name}' is already defined at line ${dup.line}`);
+      resolvers.push(r);
+      current = r;
+      continue;
+    }
     if (HAPROXY_SECTIONS.has(kw)) {
       unsupported(line, `section '${kw}' is not supported`);
       current = "skip";
       continue;
     }
     if (current === "skip") continue;
-    if (current === undefined) fail(line, `unknown keyword '${kw}' out of section`);
-    const sec = current === "global" ? undefined : current;
+    if (current === undefined) return fail(line, `unknown keyword '${kw}' out of section`);
+    const dns = current !== "global" && "config" in current ? current : undefined;
+    const sec = current === "global" || "config" in current ? undefined : current;
     const [name, kwArgs] = sec === undefined ? [kw, args] : label(words);
-    const where = sec === undefined ? "global" : describe(sec);
+    const where = dns !== undefined ? `resolvers ${dns.name}` : sec === undefined ? "global" : describe(sec);
     const ctx: Ctx = {
       s: sec?.s ?? emptySettings(),
       sec: sec ??
@@ -216,6 +233,10 @@ export function parseHaproxyConfig(text: string, fileName: string, options: Hapr
       warn: (msg) => warn(line, `'${name}' in section '${where}': ${msg}`),
       unsupported: (msg) => unsupported(line, `'${name}' in section '${where}': ${msg}`),
     };
+    if (dns !== undefined) {
+      resolversKeyword(dns, ctx, kw, args);
+      continue;
+    }
     if (sec === undefined) {
       const handler = GLOBAL_KEYWORDS[kw];
       const noEffect = GLOBAL_NO_EFFECT[kw];
@@ -274,7 +295,12 @@ export function parseHaproxyConfig(text: string, fileName: string, options: Hapr
     options.onWarning?.(`${fileName}: no frontend or listen section with a 'bind' line: nothing listens`);
   }
 
-  const config: ProxyConfig = compact<ProxyConfig>({ frontends, backends, maxconn: global.maxconn });
+  const config: ProxyConfig = compact<ProxyConfig>({
+    frontends,
+    backends,
+    maxconn: global.maxconn,
+    resolvers: resolvers.length > 0 ? resolvers.map((r) => resolversConfig(r, fail)) : undefined,
+  });
   try {
     resolveConfig(config);
   } catch (e) {
@@ -323,6 +349,7 @@ function buildBackend(sec: Section, warn: (line: number, msg: string) => void): 
       maxReuse: o.maxReuse,
       sendProxy: sendProxyConfig(o.sendProxy),
       tls,
+      resolve: serverResolve(o, address, name),
     });
   });
   const t = s.timeouts;
