@@ -62,7 +62,7 @@ import { errorReply, type HttpReply } from "./http/error_pages.ts";
 import { decideRequest, decideResponse, type HttpPolicy } from "./http/policy.ts";
 import type { SampleContext } from "./acl/sample.ts";
 import type { HttpSession } from "./http_session.ts";
-import { countHttp } from "./_counters.ts";
+import { countHttp, countTimes } from "./_counters.ts";
 import { nextTimeout } from "./_timeouts.ts";
 import { CONNECT_ESTABLISHED, type ForwardProxy } from "./http/forward_proxy.ts";
 import { persistRequest, persistResponse, requestCookieFlagAfter, type RequestPersistence } from "./http/persist.ts";
@@ -188,6 +188,8 @@ export class HttpTxn implements CancelToken {
   bytesOut = 0;
   /** The server connection came from the pool. */
   reused = false;
+  /** A `monitor-uri` request: answered by the proxy, not logged (as HAProxy). */
+  monitor = false;
   /** `%tsc`'s last two characters: the persistence cookie's flags on the request and the response. */
   cookieStatus = "--";
   /** First two termination characters (configuration.txt 8.5). */
@@ -323,7 +325,19 @@ export class HttpTxn implements CancelToken {
       if (d.backend !== undefined) this.backendName = d.backend;
       this.#setTerm(d.termination[0]!, d.termination[1]!);
       this.queueMs = -1;
+      if (d.monitor === true) {
+        this.monitor = true;
+        ctx.frontend.counters.intercepted++;
+      }
       return this.#reply(d.reply, d.status);
+    }
+    if (d.kind === "service") {
+      // The stats page and `use-service` answer without a server (HAProxy's applets).
+      if (d.backend !== undefined) this.backendName = d.backend;
+      this.queueMs = -1;
+      ctx.frontend.counters.intercepted++;
+      const reply = ctx.service?.(d, req.head.target) ?? errorReply(503, this.#bePolicy()?.errors, ctx.policy.errors);
+      return this.#reply(reply, reply?.status ?? 503);
     }
     this.backendName = d.backend;
     const be = ctx.backends.get(d.backend)!;
@@ -1094,6 +1108,12 @@ export class HttpTxn implements CancelToken {
       if (this.backend !== undefined) countHttp(this.backend.counters.http, this.status);
       const srv = this.lease?.server;
       if (srv !== undefined) countHttp(srv.counters.http, this.status);
+      // HAProxy's `stream_update_time_stats()`, for the transactions a server answered.
+      const total = this.endedAt - this.startAt;
+      if (this.backend !== undefined) {
+        countTimes(this.backend.counters.times, this.queueMs, this.connectMs, this.responseMs, total);
+      }
+      if (srv !== undefined) countTimes(srv.counters.times, this.queueMs, this.connectMs, this.responseMs, total);
     }
     if (this.back.state !== "CLO" && this.back.state !== "INI" && this.back.conn === undefined) {
       this.back.setState("CLO");

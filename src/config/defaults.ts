@@ -457,7 +457,7 @@ function resolveBackend(v: unknown, path: string, onWarning?: (m: string) => voi
   return {
     name: beName,
     mode,
-    http: resolveHttp({ ...(v as BackendConfig), name: beName }, mode, path, onWarning),
+    http: resolveHttp({ ...(v as BackendConfig), name: beName }, mode, path, onWarning, "backend"),
     balance,
     hashType: resolveHashType(b.hashType, `${path}.hashType`),
     cookie,
