@@ -209,7 +209,8 @@ function serverRow(
       wretr: c.retries,
       wredis: c.redispatches,
       status: serverStatus(s, cfg),
-      weight: s.weight,
+      // HAProxy shows a DOWN or MAINT server's weight as configured (its `eweight`).
+      weight: s.state === "DOWN" || s.state === "MAINT" ? (cfg?.weight ?? s.weight) : s.weight,
       act: s.backup ? 0 : 1,
       bck: s.backup ? 1 : 0,
       chkfail: checked ? s.check!.counters.failed : undefined,
@@ -244,7 +245,12 @@ function serverRow(
   };
 }
 
-function backendRow(be: BackendView, cfg: ResolvedBackendConfig | undefined, mode: "tcp" | "http", iid: number): StatRow {
+function backendRow(
+  be: BackendView,
+  cfg: ResolvedBackendConfig | undefined,
+  mode: "tcp" | "http",
+  iid: number,
+): StatRow {
   const c = be.counters;
   let weight = 0, act = 0, bck = 0, lbtot = 0, connect = 0, reuse = 0, uweight = 0;
   let pooled = false;

@@ -296,9 +296,7 @@ function aggregate(prefix: string, fam: Family, backends: readonly StatRow[], se
 function families(prefix: string, list: readonly Family[], rows: readonly StatRow[], servers: readonly StatRow[]) {
   const out: string[] = [];
   for (const fam of list) {
-    const lines = fam.field.startsWith("#agg_")
-      ? aggregate(prefix, fam, rows, servers)
-      : samples(prefix, fam, rows);
+    const lines = fam.field.startsWith("#agg_") ? aggregate(prefix, fam, rows, servers) : samples(prefix, fam, rows);
     if (lines.length === 0) continue;
     out.push(`# HELP ${prefix}${fam.name} ${fam.help}`, `# TYPE ${prefix}${fam.name} ${fam.type}`, ...lines);
   }
@@ -400,7 +398,7 @@ export function prometheusQuery(query: string): Pick<PrometheusOptions, "scopes"
     if (k !== "scope") continue;
     scopes ??= new Set();
     if (v === "") scopes.clear();
-    else if (v === "*") for (const s of ["global", "frontend", "backend", "server"] as const) scopes.add(s);
+    else if (v === "*") { for (const s of ["global", "frontend", "backend", "server"] as const) scopes.add(s); }
     else if (v === "global" || v === "frontend" || v === "backend" || v === "server") scopes.add(v);
   }
   return scopes === undefined ? { noMaint } : { scopes, noMaint };

@@ -50,7 +50,9 @@ export function serviceReply(
   const st = decision.stats!;
   // HAProxy's `http_handle_stats()`: `;csv` anywhere after the prefix asks for the CSV.
   if (target.slice(st.uri.length).includes(";csv")) return ok([["content-type", "text/plain"]], showStat(proxy));
-  const refresh: HeaderList = st.refreshMs > 0 ? [["refresh", String(Math.max(1, Math.round(st.refreshMs / 1000)))]] : [];
+  const refresh: HeaderList = st.refreshMs > 0
+    ? [["refresh", String(Math.max(1, Math.round(st.refreshMs / 1000)))]]
+    : [];
   return ok(
     [["content-type", "text/html"], ...refresh],
     statsPage(proxy, { uri: st.uri, refreshMs: st.refreshMs, process }),
