@@ -296,7 +296,14 @@ function monitorFor(fe: HttpPolicy, ctx: SampleContext): RequestDecision | undef
   const m = fe.monitor;
   if (m === undefined || ctx.request.target !== m.uri) return undefined;
   const status = m.fail.some((c) => evaluateCondition(c, ctx)) ? 503 : 200;
-  return { kind: "reply", status, reply: errorReply(status, fe.errors), termination: "LR--", backend: undefined, monitor: true };
+  return {
+    kind: "reply",
+    status,
+    reply: errorReply(status, fe.errors),
+    termination: "LR--",
+    backend: undefined,
+    monitor: true,
+  };
 }
 
 /** The backend `use_backend` / `default_backend` choose for this request, or `undefined`. */

@@ -307,15 +307,32 @@ function backendRow(
 }
 
 /**
- * Every proxy's rows, in configuration order (frontends first, then the backends that are
- * not the other half of a `listen`), read live from `proxy`'s public views.
+ * The proxies' names in configuration order, from the frontends' and the backends' orders: a
+ * `listen` (in both) comes after the frontends and the backends listed before it. Between a
+ * frontend and a backend with nothing in common, the frontend is taken first.
+ */
+export function proxyOrder(frontends: readonly string[], backends: readonly string[]): string[] {
+  const out: string[] = [];
+  const both = new Set(frontends.filter((n) => backends.includes(n)));
+  let j = 0;
+  for (const name of frontends) {
+    if (both.has(name)) {
+      for (; j < backends.length && backends[j] !== name; j++) if (!both.has(backends[j]!)) out.push(backends[j]!);
+      j++;
+    }
+    out.push(name);
+  }
+  for (; j < backends.length; j++) if (!both.has(backends[j]!)) out.push(backends[j]!);
+  return out;
+}
+
+/**
+ * Every proxy's rows, in configuration order ({@link proxyOrder}), read live from `proxy`'s
+ * public views.
  */
 export function collectStats(proxy: ProxyServer): StatProxy[] {
   const cfg = proxy.config;
-  const names: string[] = [];
-  for (const f of proxy.frontends) if (!names.includes(f.name)) names.push(f.name);
-  for (const b of proxy.backends) if (!names.includes(b.name)) names.push(b.name);
-  return names.map((name, i) => {
+  return proxyOrder(proxy.frontends.map((f) => f.name), proxy.backends.map((b) => b.name)).map((name, i) => {
     const iid = i + 1;
     const rows: StatRow[] = [];
     const fi = proxy.frontends.findIndex((f) => f.name === name);

@@ -14,6 +14,7 @@ import { showStat, STAT_HEADER } from "../../src/stats/csv.ts";
 import { showInfo } from "../../src/stats/info.ts";
 import { prometheusMetrics, prometheusQuery } from "../../src/stats/prometheus.ts";
 import { statsPage } from "../../src/stats/page.ts";
+import { proxyOrder } from "../../src/stats/model.ts";
 import { countTimes, newTimeCounts, TIME_SAMPLES } from "../../src/_counters.ts";
 import { tcp } from "../_helpers.ts";
 
@@ -255,5 +256,14 @@ describe("time averages (HAProxy's last-1024 window)", () => {
     for (let i = 0; i < 5000; i++) countTimes(t, 0, 100, 0, 100);
     assert.equal(t.samples, TIME_SAMPLES);
     assert.ok(Math.abs(t.connectMs - 100) < 0.1, String(t.connectMs));
+  });
+});
+
+describe("proxyOrder()", () => {
+  it("puts a listen after the frontends and backends declared before it", () => {
+    assert.deepEqual(proxyOrder(["fe", "tcpx"], ["be", "tcpx"]), ["fe", "be", "tcpx"]);
+    assert.deepEqual(proxyOrder(["a", "fe"], ["a", "be"]), ["a", "fe", "be"]);
+    assert.deepEqual(proxyOrder(["fe"], ["b1", "b2"]), ["fe", "b1", "b2"]);
+    assert.deepEqual(proxyOrder([], ["b"]), ["b"]);
   });
 });

@@ -143,7 +143,9 @@ export function parseRuleWords(
       if (name === undefined || isCondWord(name)) fail("expects a service name");
       // HAProxy: `http-request use-service : unknown service 'x'.` (src/http_act.c, service_keywords).
       if (name !== "prometheus-exporter") {
-        throw new RuleSyntaxError(`'${kw} use-service' : unknown service '${name}' (proxykit has 'prometheus-exporter').`);
+        throw new RuleSyntaxError(
+          `'${kw} use-service' : unknown service '${name}' (proxykit has 'prometheus-exporter').`,
+        );
       }
       rule = { action, service: "prometheus-exporter" };
       break;
