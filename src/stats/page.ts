@@ -101,7 +101,7 @@ function row(r: StatRow): string {
     cell(esc(f.wredis)) +
     cell(esc(f.weight)) +
     cell(pair(f.act, f.bck)) +
-    cell(check) +
+    cell(check, "check") +
     cell(r.kind === "frontend" ? "" : `${esc(f.ctime)} / ${esc(f.rtime)} ms`) +
     cell(pair(f.reuse, f.connect)) +
     "</tr>";
@@ -113,7 +113,7 @@ const STYLE = `
 --drain:#2f6fd6;--drain-bg:#e5eefc;--warn:#c98a00;--warn-bg:#fdf3dc}
 @media (prefers-color-scheme:dark){:root{--bg:#11141a;--fg:#e6e9ef;--card:#1a1e27;--line:#2a303c;--muted:#98a0b3;
 --up-bg:#133322;--down-bg:#3a1a1a;--maint-bg:#322a1c;--drain-bg:#172642;--warn-bg:#362b10}}
-*{box-sizing:border-box}body{margin:0;font:14px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;
+*{box-sizing:border-box}body{margin:0;font:13px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;
 background:var(--bg);color:var(--fg)}header{padding:20px 24px 8px}h1{margin:0;font-size:20px}
 h1 span{color:var(--muted);font-weight:400;font-size:14px;margin-left:8px}
 .info{display:flex;flex-wrap:wrap;gap:8px 20px;color:var(--muted);margin-top:6px}.info b{color:var(--fg)}
@@ -121,9 +121,9 @@ main{padding:8px 24px 24px}section{background:var(--card);border:1px solid var(-
 margin:14px 0;overflow-x:auto}section h2{margin:0;padding:10px 14px;font-size:15px;border-bottom:1px solid var(--line)}
 section h2 small{color:var(--muted);font-weight:400;margin-left:8px}
 table{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums}
-th,td{padding:6px 10px;text-align:right;white-space:nowrap;border-bottom:1px solid var(--line)}
+th,td{padding:6px 8px;text-align:right;white-space:nowrap;border-bottom:1px solid var(--line)}
 th{font-size:12px;color:var(--muted);font-weight:600}th:first-child,td.name{text-align:left}
-td.name small{display:block;color:var(--muted);font-size:11px}tr:last-child td{border-bottom:0}
+td.check{text-align:left}td.name small{display:block;color:var(--muted);font-size:11px}tr:last-child td{border-bottom:0}
 tr.frontend td,tr.backend td{font-weight:600}tr.backend td{border-top:2px solid var(--line)}
 .badge{display:inline-block;padding:1px 8px;border-radius:999px;font-size:12px;font-weight:600}
 tr.up .badge,tr.open .badge,tr.nocheck .badge{background:var(--up-bg);color:var(--up)}
@@ -165,8 +165,11 @@ export function statsPage(proxy: ProxyServer, options: StatsPageOptions = {}): s
     `<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">` +
     (refresh > 0 ? `<meta http-equiv="refresh" content="${Math.max(1, Math.round(refresh / 1000))}">` : "") +
     `<title>Statistics Report for proxykit</title><style>${STYLE}</style></head><body>` +
-    `<header><h1>proxykit<span>Statistics Report · version ${esc(info.get("Version"))}</span></h1>` +
-    `<div class="info"><span>uptime <b>${uptime}</b></span><span>pid <b>${esc(info.get("Pid"))}</b></span>` +
+    `<header><h1>proxykit<span>Statistics Report${
+      info.get("Version") === "unknown" ? "" : ` · version ${esc(info.get("Version"))}`
+    }</span></h1>` +
+    `<div class="info"><span>uptime <b>${uptime}</b></span>` +
+    (info.get("Pid") === 0 ? "" : `<span>pid <b>${esc(info.get("Pid"))}</b></span>`) +
     `<span>current conns <b>${esc(info.get("CurrConns"))}</b></span>` +
     `<span>total conns <b>${esc(info.get("CumConns"))}</b></span>` +
     `<span>requests <b>${esc(info.get("CumReq"))}</b></span>` +
