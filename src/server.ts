@@ -7,15 +7,8 @@
 import type { Address } from "./net.ts";
 import type { ResolvedServerConfig } from "./config/defaults.ts";
 import type { Clock } from "./clock.ts";
-import {
-  countIn,
-  type HttpCounts,
-  newHttpCounts,
-  newStreamCounts,
-  newTimeCounts,
-  type StreamCounts,
-  type TimeCounts,
-} from "./_counters.ts";
+import type { HttpCounts, StreamCounts, TimeCounts } from "./_counters.ts";
+import { countIn, newHttpCounts, newStreamCounts, newTimeCounts } from "./_counters.ts";
 import { Queue } from "./queue.ts";
 import type { CheckView } from "./health.ts";
 import type { PoolView, ServerPool } from "./pool.ts";

@@ -112,6 +112,25 @@ function httpFields(
   };
 }
 
+/** Queue, sessions, bytes, connect errors, retries and redispatches of a backend or server. */
+function traffic(
+  qcur: number,
+  c: BackendView["counters"] | ServerView["counters"],
+): Record<string, StatValue> {
+  return {
+    qcur,
+    qmax: c.queueMax,
+    scur: c.current,
+    smax: c.max,
+    stot: c.total,
+    bin: c.bytesIn,
+    bout: c.bytesOut,
+    econ: c.connectErrors,
+    wretr: c.retries,
+    wredis: c.redispatches,
+  };
+}
+
 /** `qtime`...`ttime` (ms, rounded as HAProxy's integer averages) and their maxima. */
 function timeFields(t: ServerView["counters"]["times"]): Record<string, StatValue> {
   return {
@@ -197,17 +216,8 @@ function serverRow(
     fields: {
       pxname: be.name,
       svname: s.name,
-      qcur: s.queued,
-      qmax: c.queueMax,
-      scur: c.current,
-      smax: c.max,
+      ...traffic(s.queued, c),
       slim: s.maxconn > 0 ? s.maxconn : undefined,
-      stot: c.total,
-      bin: c.bytesIn,
-      bout: c.bytesOut,
-      econ: c.connectErrors,
-      wretr: c.retries,
-      wredis: c.redispatches,
       status: serverStatus(s, cfg),
       // HAProxy shows a DOWN or MAINT server's weight as configured (its `eweight`).
       weight: s.state === "DOWN" || s.state === "MAINT" ? (cfg?.weight ?? s.weight) : s.weight,
@@ -276,16 +286,7 @@ function backendRow(
     fields: {
       pxname: be.name,
       svname: "BACKEND",
-      qcur: c.queueCurrent,
-      qmax: c.queueMax,
-      scur: c.current,
-      smax: c.max,
-      stot: c.total,
-      bin: c.bytesIn,
-      bout: c.bytesOut,
-      econ: c.connectErrors,
-      wretr: c.retries,
-      wredis: c.redispatches,
+      ...traffic(c.queueCurrent, c),
       status: act + bck > 0 ? "UP" : "DOWN",
       weight,
       act,

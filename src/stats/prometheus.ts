@@ -84,13 +84,18 @@ const f = (name: string, type: Type, help: string, field: string, more: Partial<
   ...more,
 });
 
-const FRONTEND: readonly Family[] = [
+/** Sessions now and at most, then the limit when `limit`, then totals: every object. */
+const SESSIONS = (limit: boolean): Family[] => [
   f("current_sessions", "gauge", H.cur, "scur"),
   f("max_sessions", "gauge", H.max, "smax"),
-  f("limit_sessions", "gauge", H.lim, "slim"),
+  ...(limit ? [f("limit_sessions", "gauge", H.lim, "slim")] : []),
   f("sessions_total", "counter", H.tot, "stot"),
   f("bytes_in_total", "counter", H.bin, "bin"),
   f("bytes_out_total", "counter", H.bout, "bout"),
+];
+
+const FRONTEND: readonly Family[] = [
+  ...SESSIONS(true),
   f("requests_denied_total", "counter", H.dreq, "dreq"),
   f("status", "gauge", H.status, "#status"),
   f("http_responses_total", "counter", H.hrsp, "#hrsp", { http: true }),
@@ -128,19 +133,20 @@ const MAX_TIMES: readonly Family[] = [
   f("max_total_time_seconds", "gauge", H.ttmax, "ttime_max", { unit: "ms" }),
 ];
 
-const BACKEND: readonly Family[] = [
+/** Queue, sessions (with the limit, for servers), traffic, errors, status and weight: backends and servers. */
+const COMMON = (limit: boolean): Family[] => [
   f("current_queue", "gauge", H.qcur, "qcur"),
   f("max_queue", "gauge", H.qmax, "qmax"),
-  f("current_sessions", "gauge", H.cur, "scur"),
-  f("max_sessions", "gauge", H.max, "smax"),
-  f("sessions_total", "counter", H.tot, "stot"),
-  f("bytes_in_total", "counter", H.bin, "bin"),
-  f("bytes_out_total", "counter", H.bout, "bout"),
+  ...SESSIONS(limit),
   f("connection_errors_total", "counter", H.econ, "econ"),
   f("retry_warnings_total", "counter", H.wretr, "wretr"),
   f("redispatch_warnings_total", "counter", H.wredis, "wredis"),
   f("status", "gauge", H.status, "#status"),
   f("weight", "gauge", H.weight, "weight"),
+];
+
+const BACKEND: readonly Family[] = [
+  ...COMMON(false),
   f("active_servers", "gauge", "Total number of active UP servers with a non-zero weight", "act"),
   f("backup_servers", "gauge", "Total number of backup UP servers with a non-zero weight", "bck"),
   f("loadbalanced_total", "counter", H.lbtot, "lbtot"),
@@ -155,19 +161,7 @@ const BACKEND: readonly Family[] = [
 ];
 
 const SERVER: readonly Family[] = [
-  f("current_queue", "gauge", H.qcur, "qcur"),
-  f("max_queue", "gauge", H.qmax, "qmax"),
-  f("current_sessions", "gauge", H.cur, "scur"),
-  f("max_sessions", "gauge", H.max, "smax"),
-  f("limit_sessions", "gauge", H.lim, "slim"),
-  f("sessions_total", "counter", H.tot, "stot"),
-  f("bytes_in_total", "counter", H.bin, "bin"),
-  f("bytes_out_total", "counter", H.bout, "bout"),
-  f("connection_errors_total", "counter", H.econ, "econ"),
-  f("retry_warnings_total", "counter", H.wretr, "wretr"),
-  f("redispatch_warnings_total", "counter", H.wredis, "wredis"),
-  f("status", "gauge", H.status, "#status"),
-  f("weight", "gauge", H.weight, "weight"),
+  ...COMMON(true),
   f(
     "check_failures_total",
     "counter",
@@ -303,46 +297,44 @@ function families(prefix: string, list: readonly Family[], rows: readonly StatRo
   return out;
 }
 
+/** `haproxy_process_*` families proxykit has a value for: name, type, `show info` field (none: 1). */
+const PROCESS: readonly (readonly [string, Type, string?])[] = [
+  ["nbthread", "gauge", "Nbthread"],
+  ["nbproc", "gauge"],
+  ["relative_process_id", "gauge"],
+  ["uptime_seconds", "gauge", "Uptime_sec"],
+  ["max_connections", "gauge", "Maxconn"],
+  ["current_connections", "gauge", "CurrConns"],
+  ["connections_total", "counter", "CumConns"],
+  ["requests_total", "counter", "CumReq"],
+  ["stopping", "gauge", "Stopping"],
+  ["listeners", "gauge", "Listeners"],
+  ["bytes_out_total", "counter", "TotalBytesOut"],
+];
+
+/** HAProxy's HELP texts of {@link PROCESS}. */
+const PROCESS_HELP: Readonly<Record<string, string>> = {
+  nbthread: "Number of started threads (global.nbthread)",
+  nbproc: "Number of started worker processes (historical, always 1)",
+  relative_process_id: "Relative worker process number (1)",
+  uptime_seconds: "How long ago this worker process was started (seconds)",
+  max_connections: "Hard limit on the number of per-process connections (configured or imposed by Ulimit-n)",
+  current_connections: "Current number of connections on this worker process",
+  connections_total: "Total number of connections on this worker process since started",
+  requests_total: "Total number of requests on this worker process since started",
+  stopping: "1 if the worker process is currently stopping, otherwise zero",
+  listeners: "Current number of active listeners on the current worker process",
+  bytes_out_total: "Total number of bytes emitted by current worker process since started",
+};
+
 /** The `haproxy_process_*` families proxykit has values for, from `show info`. */
 function processFamilies(proxy: ProxyServer, process: ProcessInfo | undefined): string[] {
   const info = new Map(infoFields(proxy, process));
-  const fam: [string, Type, string, string | number][] = [
-    ["nbthread", "gauge", "Number of started threads (global.nbthread)", info.get("Nbthread")!],
-    ["nbproc", "gauge", "Number of started worker processes (historical, always 1)", 1],
-    ["relative_process_id", "gauge", "Relative worker process number (1)", 1],
-    ["uptime_seconds", "gauge", "How long ago this worker process was started (seconds)", info.get("Uptime_sec")!],
-    [
-      "max_connections",
-      "gauge",
-      "Hard limit on the number of per-process connections (configured or imposed by Ulimit-n)",
-      info.get("Maxconn")!,
-    ],
-    ["current_connections", "gauge", "Current number of connections on this worker process", info.get("CurrConns")!],
-    [
-      "connections_total",
-      "counter",
-      "Total number of connections on this worker process since started",
-      info.get("CumConns")!,
-    ],
-    ["requests_total", "counter", "Total number of requests on this worker process since started", info.get("CumReq")!],
-    [
-      "stopping",
-      "gauge",
-      "1 if the worker process is currently stopping, otherwise zero",
-      info.get("Stopping")!,
-    ],
-    ["listeners", "gauge", "Current number of active listeners on the current worker process", info.get("Listeners")!],
-    [
-      "bytes_out_total",
-      "counter",
-      "Total number of bytes emitted by current worker process since started",
-      info.get("TotalBytesOut")!,
-    ],
-  ];
   const out: string[] = [];
-  for (const [name, type, help, v] of fam) {
+  for (const [name, type, key] of PROCESS) {
+    const help = PROCESS_HELP[name]!;
     out.push(`# HELP haproxy_process_${name} ${help}`, `# TYPE haproxy_process_${name} ${type}`);
-    out.push(`haproxy_process_${name} ${v}`);
+    out.push(`haproxy_process_${name} ${key === undefined ? 1 : info.get(key)}`);
   }
   const version = label(String(info.get("Version")));
   out.push(

@@ -68,20 +68,15 @@ describe("Prometheus and CSV: proxykit against HAProxy 2.6", { skip: skip || cur
 
   before(async () => {
     net = await nativeNetwork();
-    const [hfe, htcp, ho, pfe, ptcp, po, closed] = await freePorts(net, 7) as number[] as [
-      number,
-      number,
-      number,
-      number,
-      number,
-      number,
-      number,
-    ];
-    for (const p of [ho, po]) origins.push(await new Origin().listen(net, tcp("127.0.0.1", p)));
-    ports = { hap: hfe, pk: pfe };
-    cfgFile = tempFile("stats.cfg", cfg(hfe, htcp, ho, closed));
+    const p = await freePorts(net, 7);
+    const [hfe, htcp, ho, pfe, ptcp, po, closed] = [0, 1, 2, 3, 4, 5, 6].map((i) => p[i]!);
+    for (const port of [ho!, po!]) origins.push(await new Origin().listen(net, tcp("127.0.0.1", port)));
+    ports = { hap: hfe!, pk: pfe! };
+    cfgFile = tempFile("stats.cfg", cfg(hfe!, htcp!, ho!, closed!));
     haproxy = startProgram(HAPROXY!, ["-db", "-f", cfgFile.path]);
-    proxy = new ProxyServer(parseHaproxyConfig(cfg(pfe, ptcp, po, closed).join("\n"), "stats.cfg"), { network: net });
+    proxy = new ProxyServer(parseHaproxyConfig(cfg(pfe!, ptcp!, po!, closed!).join("\n"), "stats.cfg"), {
+      network: net,
+    });
     await proxy.start();
     for (let i = 0;; i++) {
       try {
