@@ -138,13 +138,13 @@ footer{padding:0 24px 24px;color:var(--muted)}a{color:var(--drain)}
 /**
  * The stats page of `proxy` as one HTML document.
  *
- * @example Serving it from a program's own HTTP server
+ * @example A fetch-style handler serving the page and its CSV (hand it to your runtime's HTTP server)
  * ```ts ignore
  * import { showStat, statsPage } from "@proxykit/proxykit";
- * Deno.serve({ port: 9102 }, (req) =>
+ * const stats = (req: Request): Response =>
  *   new URL(req.url).search === "?stats;csv"
  *     ? new Response(showStat(proxy), { headers: { "content-type": "text/plain" } })
- *     : new Response(statsPage(proxy, { uri: "/?stats" }), { headers: { "content-type": "text/html" } }));
+ *     : new Response(statsPage(proxy, { uri: "/?stats" }), { headers: { "content-type": "text/html" } });
  * ```
  */
 export function statsPage(proxy: ProxyServer, options: StatsPageOptions = {}): string {

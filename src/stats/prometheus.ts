@@ -353,11 +353,11 @@ function processFamilies(proxy: ProxyServer, process: ProcessInfo | undefined): 
  * service): `haproxy_process_*`, `haproxy_frontend_*`, `haproxy_backend_*` and
  * `haproxy_server_*` families, each with `# HELP` and `# TYPE`.
  *
- * @example Serving it from a program's own HTTP server
+ * @example A fetch-style handler serving it (hand it to your runtime's HTTP server)
  * ```ts ignore
  * import { PROMETHEUS_CONTENT_TYPE, prometheusMetrics } from "@proxykit/proxykit";
- * Deno.serve({ port: 9101 }, () =>
- *   new Response(prometheusMetrics(proxy), { headers: { "content-type": PROMETHEUS_CONTENT_TYPE } }));
+ * const metrics = (): Response =>
+ *   new Response(prometheusMetrics(proxy), { headers: { "content-type": PROMETHEUS_CONTENT_TYPE } });
  * ```
  */
 export function prometheusMetrics(proxy: ProxyServer, options: PrometheusOptions = {}): string {
