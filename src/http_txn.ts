@@ -190,6 +190,8 @@ export class HttpTxn implements CancelToken {
   reused = false;
   /** A `monitor-uri` request: answered by the proxy, not logged (as HAProxy). */
   monitor = false;
+  /** `%s` of a request a service answered: `<STATS>` or `<PROMEX>`. */
+  applet: string | undefined;
   /** `%tsc`'s last two characters: the persistence cookie's flags on the request and the response. */
   cookieStatus = "--";
   /** First two termination characters (configuration.txt 8.5). */
@@ -332,9 +334,14 @@ export class HttpTxn implements CancelToken {
       return this.#reply(d.reply, d.status);
     }
     if (d.kind === "service") {
-      // The stats page and `use-service` answer without a server (HAProxy's applets).
+      // The stats page and `use-service` answer without a server: HAProxy's applets, logged
+      // `fe/<STATS>` or `fe/<PROMEX>` with `0/0/0` timers and `LR--`.
       if (d.backend !== undefined) this.backendName = d.backend;
-      this.queueMs = -1;
+      this.applet = d.service === "stats" ? "<STATS>" : "<PROMEX>";
+      this.#setTerm("L", "R");
+      this.queueMs = 0;
+      this.connectMs = 0;
+      this.responseMs = 0;
       ctx.frontend.counters.intercepted++;
       const reply = ctx.service?.(d, req.head.target) ?? errorReply(503, this.#bePolicy()?.errors, ctx.policy.errors);
       return this.#reply(reply, reply?.status ?? 503);

@@ -807,7 +807,7 @@ export class ProxyServer implements AsyncDisposable {
       acceptedAt: t.startAt,
       frontend: fe.name,
       backend: t.backendName,
-      server: srv?.name,
+      server: srv?.name ?? t.applet,
       queueMs: t.queueMs,
       connectMs: t.connectMs,
       totalMs: t.endedAt - t.startAt,

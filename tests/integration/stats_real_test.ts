@@ -80,6 +80,8 @@ describe("stats page, Prometheus exporter and monitor-uri on loopback", { skip: 
     assert.ok(Number(sample(body, 'haproxy_frontend_intercepted_requests_total{proxy="fe"}')) >= 1);
     assert.ok(Number(sample(body, 'haproxy_frontend_http_responses_total{proxy="fe",code="2xx"}')) >= 4);
     assert.match(sample(body, 'haproxy_backend_total_time_average_seconds{proxy="be"}')!, /^\d+\.\d{6}$/);
+    // Logged as HAProxy 2.6 logs its exporter: `fe/<PROMEX> TR/0/0/0/Ta 200 ... LR--`.
+    assert.match(lines[0]!, / fe fe\/<PROMEX> \d+\/0\/0\/0\/\d+ 200 \d+ - - LR-- .* "GET \/metrics HTTP\/1\.1"$/);
     const only = await runCurl([`${url}/metrics?scope=server`]);
     assert.ok(only.split("\n").filter((l) => l !== "").every((l) => l.includes("haproxy_server_")));
   });
@@ -91,6 +93,7 @@ describe("stats page, Prometheus exporter and monitor-uri on loopback", { skip: 
     assert.match(page, /\r\nrefresh: 5\r\n/);
     assert.match(page, /<tr class="server nocheck"><td class="name">s1<small>127\.0\.0\.1:\d+<\/small>/);
     const csv = await runCurl([`${url}/stats;csv`]);
+    assert.match(lines.at(-1)!, / fe fe\/<STATS> \d+\/0\/0\/0\/\d+ 200 \d+ - - LR-- .* "GET \/stats;csv HTTP\/1\.1"$/);
     const [header, ...rows] = csv.split("\n").filter((l) => l !== "");
     assert.ok(header!.startsWith("# pxname,svname,qcur,qmax,scur,smax,slim,stot,"));
     const names = header!.slice(2).split(",");
