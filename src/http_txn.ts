@@ -151,7 +151,22 @@ export function sampleContext(
     dst: session.dstEndpoint,
     tls,
     secure: tls !== undefined,
+    usableServers: (name) => {
+      const be = session.ctx.backends.get(name);
+      return be === undefined ? undefined : usableServers(be.servers);
+    },
   };
+}
+
+/** HAProxy's `nbsrv`: usable active servers, else usable backup servers (`be->srv_act`, `srv_bck`). */
+function usableServers(servers: readonly Server[]): number {
+  let act = 0, bck = 0;
+  for (const s of servers) {
+    if (!s.usable) continue;
+    if (s.backup) bck++;
+    else act++;
+  }
+  return act > 0 ? act : bck;
 }
 
 /** One request and its response. */

@@ -5,7 +5,7 @@
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { ProxyServer } from "../../src/proxy.ts";
+import { internalsOf, ProxyServer } from "../../src/proxy.ts";
 import { parseHaproxyConfig } from "../../src/config/haproxy_cfg.ts";
 import type { Network } from "../../src/net.ts";
 import { freePorts, nativeNetwork, tcp } from "../_helpers.ts";
@@ -45,6 +45,7 @@ describe("stats page, Prometheus exporter and monitor-uri on loopback", { skip: 
       "  monitor-uri /healthz",
       "  acl maint hdr(x-maint) -m found",
       "  monitor fail if maint",
+      "  monitor fail if { nbsrv(be) lt 1 }",
       "  default_backend be",
       "backend be",
       `  server s1 127.0.0.1:${originPort}`,
@@ -104,7 +105,7 @@ describe("stats page, Prometheus exporter and monitor-uri on loopback", { skip: 
     assert.deepEqual(rows.map((r) => r.split(",").slice(0, 2).join("/")), ["fe/FRONTEND", "be/s1", "be/BACKEND"]);
   });
 
-  it("monitor-uri: 200 without a server, 503 when 'monitor fail' holds, neither logged", async () => {
+  it("monitor-uri: 200 without a server, 503 when a 'monitor fail' condition holds (nbsrv), neither logged", async () => {
     const served = origin.requests.length;
     const logged = lines.length;
     const okReply = await runCurl(["-i", `${url}/healthz`]);
@@ -112,10 +113,17 @@ describe("stats page, Prometheus exporter and monitor-uri on loopback", { skip: 
     assert.match(okReply, /Service ready\./);
     const fail = await runCurl(["-i", "-H", "x-maint: 1", `${url}/healthz`]);
     assert.match(fail, /^HTTP\/1\.1 503 Service Unavailable\r\n/);
+    // No usable server left in `be`: `nbsrv(be) lt 1` holds.
+    const s1 = internalsOf(proxy).backends[0]!.servers[0]!;
+    s1.setState("MAINT");
+    assert.match(await runCurl(["-i", `${url}/healthz`]), /^HTTP\/1\.1 503 /);
+    s1.setState("UP");
+    assert.match(await runCurl(["-i", `${url}/healthz`]), /^HTTP\/1\.1 200 /);
     // Another URI is forwarded as usual (and logged).
     assert.equal(await runCurl([`${url}/healthz?x`]), "/healthz?x on 1");
     assert.equal(origin.requests.length, served + 1);
-    assert.equal(lines.length, logged + 1, lines.slice(logged).join("\n"));
-    assert.match(lines.at(-1)!, / fe be\/s1 .* 200 .*"GET \/healthz\?x HTTP\/1\.1"$/);
+    const requests = lines.slice(logged).filter((l) => l.includes('"GET '));
+    assert.equal(requests.length, 1, lines.slice(logged).join("\n"));
+    assert.match(requests[0]!, / fe be\/s1 .* 200 .*"GET \/healthz\?x HTTP\/1\.1"$/);
   });
 });
