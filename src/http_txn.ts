@@ -102,6 +102,9 @@ function writeAll(out: { write(b: Uint8Array): boolean }, pieces: readonly Uint8
 /** Methods RFC 9110 9.2.2 calls idempotent: such a request may be sent again after a failure. */
 const IDEMPOTENT = new Set(["GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"]);
 
+/** The body of a reply to HEAD. */
+const EMPTY = new Uint8Array(0);
+
 /**
  * Server-side socket events of a transaction, for one connection: once the transaction moved
  * on (to a new connection after a reused one failed, or to its end), a late event of the old
@@ -1086,9 +1089,11 @@ export class HttpTxn implements CancelToken {
         ? { connection: "close" }
         : (isVersion11(req.head.version) ? {} : { connection: "keep-alive" });
       this.#resHeadSent = true;
-      this.bytesOut += htxSize(reply.head) + reply.body.length;
+      // A response to HEAD has no body (RFC 9110 9.3.2): HAProxy's mux drops it.
+      const body = req.head.method === "HEAD" ? EMPTY : reply.body;
+      this.bytesOut += htxSize(reply.head) + body.length;
       this.#toClient(serializeResponseHead(reply.head, opts));
-      if (reply.body.length > 0) this.#toClient(reply.body);
+      if (body.length > 0) this.#toClient(body);
     }
     this.#resDone = true;
     this.#end(keep);

@@ -83,6 +83,10 @@ describe("stats page, Prometheus exporter and monitor-uri on loopback", { skip: 
     assert.match(sample(body, 'haproxy_backend_total_time_average_seconds{proxy="be"}')!, /^\d+\.\d{6}$/);
     // Logged as HAProxy 2.6 logs its exporter: `fe/<PROMEX> TR/0/0/0/Ta 200 ... LR--`.
     assert.match(lines[0]!, / fe fe\/<PROMEX> \d+\/0\/0\/0\/\d+ 200 \d+ - - LR-- .* "GET \/metrics HTTP\/1\.1"$/);
+    // HEAD: the same head, no body.
+    const head = await runCurl(["-I", `${url}/metrics`]);
+    assert.match(head, /^HTTP\/1\.1 200 OK\r\n/);
+    assert.ok(head.endsWith("\r\n\r\n"), head);
     const only = await runCurl([`${url}/metrics?scope=server`]);
     assert.ok(only.split("\n").filter((l) => l !== "").every((l) => l.includes("haproxy_server_")));
   });
