@@ -72,7 +72,7 @@ export type { ServerCounters, ServerState, ServerView } from "./src/server.ts";
 export type { ConnectFailureHook, ConnectFailureInfo } from "./src/connect_failure.ts";
 export type { BackendCounters } from "./src/backend.ts";
 export type { FrontendCounters } from "./src/frontend.ts";
-export type { HttpCounts, StreamCounts } from "./src/_counters.ts";
+export type { HttpCounts, StreamCounts, TimeCounts } from "./src/_counters.ts";
 export type { CheckCounters, CheckResult, CheckView } from "./src/health.ts";
 export type { HttpConnectionMode, HttpReuse, PoolCounters, PoolSettings, PoolView } from "./src/pool.ts";
 
@@ -127,6 +127,7 @@ export type {
   HttpProxyConfig,
   HttpRequestRuleConfig,
   HttpResponseRuleConfig,
+  MonitorConfig,
   RedirectCode,
   RedirectRule,
   ReplaceHeaderRule,
@@ -134,9 +135,18 @@ export type {
   RuleBase,
   SetHeaderRule,
   SetPathRule,
+  StatsPageConfig,
   UseBackendConfig,
+  UseServiceRule,
   Words,
 } from "./src/config/http_types.ts";
+export { showStat, STAT_HEADER } from "./src/stats/csv.ts";
+export { showInfo } from "./src/stats/info.ts";
+export type { ProcessInfo } from "./src/stats/info.ts";
+export { PROMETHEUS_CONTENT_TYPE, prometheusMetrics, prometheusQuery } from "./src/stats/prometheus.ts";
+export type { PrometheusOptions, PrometheusScope } from "./src/stats/prometheus.ts";
+export { statsPage } from "./src/stats/page.ts";
+export type { StatsPageOptions } from "./src/stats/page.ts";
 export { parseHaproxyConfig } from "./src/config/haproxy_cfg.ts";
 export type { HaproxyConfigOptions } from "./src/config/haproxy_cfg.ts";
 export { resolveConfig } from "./src/config/defaults.ts";

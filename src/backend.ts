@@ -11,7 +11,16 @@
  * @module
  */
 import type { Clock } from "./clock.ts";
-import { countIn, countOut, type HttpCounts, newHttpCounts, newStreamCounts, type StreamCounts } from "./_counters.ts";
+import {
+  countIn,
+  countOut,
+  type HttpCounts,
+  newHttpCounts,
+  newStreamCounts,
+  newTimeCounts,
+  type StreamCounts,
+  type TimeCounts,
+} from "./_counters.ts";
 import type { Address, ConnectCancel, NetErrorCode, Network, Socket } from "./net.ts";
 import { CO_FL, type Connection, RAW, type Transport } from "./connection.ts";
 import type { StreamInterface } from "./stream_interface.ts";
@@ -103,6 +112,8 @@ export interface BackendCounters extends StreamCounts {
   failed: number;
   /** HTTP requests and responses by status class (`mode http`). */
   readonly http: HttpCounts;
+  /** Queue, connect, response and total time averages of its streams (`qtime`...). */
+  readonly times: TimeCounts;
   /** Streams in the backend queue now (`qcur`). */
   readonly queueCurrent: number;
   /** The most streams seen in the backend queue at once (`qmax`). */
@@ -247,6 +258,7 @@ export class Backend {
       redispatches: 0,
       failed: 0,
       http: newHttpCounts(),
+      times: newTimeCounts(),
       get queueCurrent(): number {
         return q.length;
       },

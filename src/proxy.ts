@@ -50,7 +50,8 @@ import {
   type ServerStateEvent,
   type StreamLogRecord,
 } from "./log.ts";
-import { HttpSession, type HttpSessionContext } from "./http_session.ts";
+import { HttpSession, type HttpSessionContext, type ServiceHandler } from "./http_session.ts";
+import { serviceReply } from "./stats/serve.ts";
 import type { HttpTxn } from "./http_txn.ts";
 import { renderLogFormat } from "./acl/log_format.ts";
 import { aclSetOf, compileHttpPolicy, compileProxyPolicies, type HttpPolicy } from "./http/policy.ts";
@@ -292,6 +293,8 @@ export class ProxyServer implements AsyncDisposable {
   /** DNS service discovery (`resolvers` sections), when a server resolves a name. */
   readonly #dns: Discovery | undefined;
   #started = false;
+  /** When start() was first called, ms since the Unix epoch (the stats' uptime). */
+  #startedAt = Date.now();
   /** Resolvers waiting for the last stream to end (stop()). */
   #idle: (() => void)[] = [];
 
@@ -355,6 +358,7 @@ export class ProxyServer implements AsyncDisposable {
   async start(): Promise<void> {
     if (this.#started) return;
     this.#started = true;
+    this.#startedAt = Date.now();
     try {
       await this.#dns?.start();
       for (const fe of this.#frontends) {
@@ -771,6 +775,7 @@ export class ProxyServer implements AsyncDisposable {
       bufferRequest: f.httpBufferRequest,
       onTxnEnd: this.#txnEnd,
       onEnd: this.#sessionEnd,
+      service: this.#service,
     };
   }
 
@@ -789,10 +794,13 @@ export class ProxyServer implements AsyncDisposable {
     return ctx;
   }
 
+  /** The stats page and `use-service prometheus-exporter`, from this proxy's counters. */
+  readonly #service: ServiceHandler = (d, target) => serviceReply(this, d, target, { startedAt: this.#startedAt });
+
   /** One HTTP transaction over: its log line and hook (the connection's counters move at its end). */
   readonly #txnEnd = (t: HttpTxn): void => {
     const fe = t.session.frontend;
-    const log = this.#log !== undefined ? fe.settings.log : undefined;
+    const log = this.#log !== undefined && !t.monitor ? fe.settings.log : undefined;
     const hook = this.#hooks.onStreamEnd;
     if (log === undefined && hook === undefined) return;
     const r = this.#httpRecord(t);
@@ -826,7 +834,7 @@ export class ProxyServer implements AsyncDisposable {
       acceptedAt: t.startAt,
       frontend: fe.name,
       backend: t.backendName,
-      server: srv?.name,
+      server: srv?.name ?? t.applet,
       queueMs: t.queueMs,
       connectMs: t.connectMs,
       totalMs: t.endedAt - t.startAt,

@@ -7,7 +7,8 @@
 import type { Address } from "./net.ts";
 import type { ResolvedServerConfig } from "./config/defaults.ts";
 import type { Clock } from "./clock.ts";
-import { countIn, type HttpCounts, newHttpCounts, newStreamCounts, type StreamCounts } from "./_counters.ts";
+import type { HttpCounts, StreamCounts, TimeCounts } from "./_counters.ts";
+import { countIn, newHttpCounts, newStreamCounts, newTimeCounts } from "./_counters.ts";
 import { Queue } from "./queue.ts";
 import type { CheckView } from "./health.ts";
 import type { PoolView, ServerPool } from "./pool.ts";
@@ -41,6 +42,8 @@ export interface ServerCounters extends StreamCounts {
   downTransitions: number;
   /** HTTP requests and responses by status class (`mode http`). */
   readonly http: HttpCounts;
+  /** Queue, connect, response and total time averages of its streams (`qtime`...). */
+  readonly times: TimeCounts;
 }
 
 /** What a server needs from its configuration (defaults already applied). */
@@ -183,6 +186,7 @@ export class Server implements ServerView {
       },
       downTransitions: 0,
       http: newHttpCounts(),
+      times: newTimeCounts(),
     };
     this.settings = settings;
     this.name = settings.name;

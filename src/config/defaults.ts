@@ -473,7 +473,7 @@ function resolveBackend(
   return {
     name: beName,
     mode,
-    http: resolveHttp({ ...(v as BackendConfig), name: beName }, mode, path, onWarning),
+    http: resolveHttp({ ...(v as BackendConfig), name: beName }, mode, path, onWarning, "backend"),
     balance,
     hashType: resolveHashType(b.hashType, `${path}.hashType`),
     cookie,

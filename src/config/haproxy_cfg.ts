@@ -47,6 +47,7 @@ import {
 } from "./_cfg_keywords.ts";
 import { splitLines } from "./_cfg_tokens.ts";
 import { emptySectionHttp, HTTP_KEYWORDS } from "./_cfg_http.ts";
+import { STATS_KEYWORDS } from "./_cfg_stats.ts";
 import { PERSIST_KEYWORDS } from "./_cfg_persist.ts";
 import { TCP_CONNECTION_KEYWORDS } from "./_cfg_tcp_connection.ts";
 import { buildHttp, checkSwitching } from "./_cfg_http_build.ts";
@@ -246,7 +247,7 @@ export function parseHaproxyConfig(text: string, fileName: string, options: Hapr
       continue;
     }
     const k = PROXY_KEYWORDS[name] ?? HTTP_KEYWORDS[name] ?? FWD_KEYWORDS[name] ?? PERSIST_KEYWORDS[name] ??
-      TCP_CONNECTION_KEYWORDS[name] ?? TCP_REQUEST_KEYWORDS[name];
+      TCP_CONNECTION_KEYWORDS[name] ?? TCP_REQUEST_KEYWORDS[name] ?? STATS_KEYWORDS[name];
     if (k === undefined) {
       if (name.startsWith("no option ") && PROXY_KEYWORDS[name.slice(3)] !== undefined) {
         ctx.fail("negation is not supported for this option");

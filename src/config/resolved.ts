@@ -20,6 +20,8 @@ import type {
   ForwardForConfig,
   HttpRequestRuleConfig,
   HttpResponseRuleConfig,
+  MonitorConfig,
+  StatsPageConfig,
   UseBackendConfig,
 } from "./http_types.ts";
 
@@ -46,6 +48,10 @@ export interface ResolvedHttpConfig {
   readonly forwardedProto: ForwardedProtoConfig | undefined;
   /** `errorfile` replacements by status. */
   readonly errorFiles: ErrorFilesConfig;
+  /** The stats page, or `undefined` (off). */
+  readonly stats?: Required<StatsPageConfig> | undefined;
+  /** `monitor-uri` and `monitor fail`, or `undefined` (none). */
+  readonly monitor?: MonitorConfig | undefined;
 }
 
 /** Active check settings with every default applied (see `CheckConfig`). */
