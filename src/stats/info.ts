@@ -5,6 +5,7 @@
  * @module
  */
 import type { ProxyServer } from "../proxy.ts";
+import { VERSION } from "../version.ts";
 
 /** What the process around the proxy knows (the proxy itself runs on any runtime and cannot ask). */
 export interface ProcessInfo {
@@ -14,7 +15,7 @@ export interface ProcessInfo {
   readonly startedAt?: number;
   /** Now, ms since the Unix epoch. @default Date.now() */
   readonly now?: number;
-  /** `Version` and `Build info`. @default "unknown" */
+  /** `Version` and `Build info`. @default proxykit's {@link VERSION} */
   readonly version?: string;
   /** `Nbthread`: workers sharing the listeners. @default 1 */
   readonly nbthread?: number;
@@ -38,7 +39,7 @@ export function infoFields(proxy: ProxyServer, process: ProcessInfo = {}): [stri
   const now = process.now ?? Date.now();
   const started = process.startedAt ?? now;
   const uptime = Math.max(0, Math.floor((now - started) / 1000));
-  const version = process.version ?? "unknown";
+  const version = process.version ?? VERSION;
   let cumReq = 0, bytesOut = 0;
   for (const f of proxy.frontends) {
     cumReq += f.counters.http.requests;
