@@ -31,7 +31,8 @@
 import { compileConnectionRules, connectionSampleContext } from "./tcp_rules.ts";
 import { ClientHandshake, type HandshakeContext, handshakeReason, needsHandshake } from "./accept.ts";
 import { parseProxyHeader } from "./proxy_protocol.ts";
-import type { Address, ListenOptions, Network, Socket } from "./net.ts";
+import type { Address, Listener, ListenOptions, Network, Socket } from "./net.ts";
+import { listenStatsSockets } from "./stats_socket.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import { ProxyError } from "./errors.ts";
 import { Connection } from "./connection.ts";
@@ -56,7 +57,8 @@ import { renderLogFormat } from "./acl/log_format.ts";
 import { aclSetOf, compileHttpPolicy, compileProxyPolicies, type HttpPolicy } from "./http/policy.ts";
 import { DEFAULT_H1_LIMITS } from "./http/limits.ts";
 import { createHealthCheckers, type HealthChecker } from "./health.ts";
-import type { ServerView } from "./server.ts";
+import type { Server, ServerView } from "./server.ts";
+import { createAdmin, type ProxyAdmin } from "./admin.ts";
 import type { BindTlsConfig, ProxyConfig } from "./config/types.ts";
 import { resolveBindTls } from "./config/_resolve_tls.ts";
 import { resolveConfig, type ResolvedBind, type ResolvedProxyConfig } from "./config/defaults.ts";
@@ -186,6 +188,10 @@ export interface Internals {
   readonly streams: ReadonlySet<Stream>;
   /** The health checkers of every checked server. */
   readonly checkers: readonly HealthChecker[];
+  /** The HTTP client connections in progress. */
+  readonly sessions: ReadonlySet<HttpSession>;
+  /** The proxy's clock. */
+  readonly clock: Clock;
   /**
    * Runs an accepted `socket` of `frontend` as an accepted connection past its connection
    * stage, `head` being client bytes read before (they are forwarded first).
@@ -273,6 +279,10 @@ export class ProxyServer implements AsyncDisposable {
   /** HTTP session contexts of `mode tcp` frontends upgraded to an HTTP backend, by frontend and backend. */
   readonly #upgrades = new Map<string, HttpSessionContext>();
   #started = false;
+  /** The stats sockets' listeners (the runtime API), once started. */
+  readonly #statsListeners: Listener[] = [];
+  /** The admin API, made on first use. */
+  #admin: ProxyAdmin | undefined;
   /** Resolvers waiting for the last stream to end (stop()). */
   #idle: (() => void)[] = [];
 
@@ -313,6 +323,8 @@ export class ProxyServer implements AsyncDisposable {
       backends: this.#backends,
       streams: this.#streams,
       checkers: this.#checkers,
+      sessions: this.#sessions,
+      clock: this.#clock,
       startSession: (fe, socket, head) => this.#admitted(fe, socket, head),
     });
   }
@@ -346,11 +358,17 @@ export class ProxyServer implements AsyncDisposable {
           }
         }
       }
+      this.#statsListeners.push(...await listenStatsSockets(this, this.#net, this.config.statsSockets));
     } catch (e) {
       await this.stop();
       throw e;
     }
     for (const hc of this.#checkers) hc.start();
+  }
+
+  /** Where the stats sockets listen (real ports when 0 was asked), once started. */
+  get statsAddresses(): Address[] {
+    return this.#statsListeners.map((l) => l.address);
   }
 
   /**
@@ -362,6 +380,7 @@ export class ProxyServer implements AsyncDisposable {
   async stop(options: StopOptions = {}): Promise<void> {
     for (const hc of this.#checkers) hc.stop();
     await Promise.all(this.#frontends.flatMap((f) => f.listeners.splice(0).map((l) => l.close())));
+    await Promise.all(this.#statsListeners.splice(0).map((l) => l.close()));
     // Idle HTTP connections close now; busy ones after their response (`connection: close`).
     for (const s of this.#sessions) s.drain();
     const grace = options.graceMs ?? 0;
@@ -410,6 +429,32 @@ export class ProxyServer implements AsyncDisposable {
     const listener = fe.listeners[i];
     if (listener?.setTls === undefined) throw new ProxyError("ERR_CONFIG_INVALID", `${where}: not listening`);
     listener.setTls(resolved);
+  }
+
+  /**
+   * The typed admin API: what HAProxy's runtime API changes while the proxy runs (server
+   * states, weights, addresses, limits, checks, servers added and deleted, certificates).
+   */
+  get admin(): ProxyAdmin {
+    return this.#admin ??= createAdmin({
+      config: this.config,
+      backends: this.#backends,
+      checkers: this.#checkers,
+      net: this.#net,
+      clock: this.#clock,
+      streamsOn: (srv, kill) => this.#streamsOn(srv, kill),
+      setBindTls: (fe, bind, tls) => this.setBindTls(fe, bind, tls),
+    });
+  }
+
+  /** The streams and HTTP transactions on `srv` now (`shutdown sessions server` kills them). */
+  #streamsOn(srv: Server, kill: boolean): number {
+    const on = [
+      ...[...this.#streams].filter((s) => s.lease.server === srv),
+      ...[...this.#sessions].filter((s) => s.txn?.lease?.server === srv),
+    ];
+    if (kill) { for (const s of on) s.kill(); }
+    return on.length;
   }
 
   /** `await using proxy = new ProxyServer(...)`: the same as {@link stop} without grace. */

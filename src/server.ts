@@ -127,8 +127,6 @@ export class Server implements ServerView {
   readonly id: number;
   /** A `backup` server. */
   readonly backup: boolean;
-  /** Where its streams are sent. */
-  readonly address: Address;
   /** What it was built from. */
   readonly settings: ServerSettings;
   /** Streams waiting for a slot on this server, oldest first (`srv->queue`). */
@@ -141,9 +139,18 @@ export class Server implements ServerView {
   pool: ServerPool | undefined;
   /** TLS to the server (`ssl`, set by its backend): each connection's transport; undefined: plain. */
   tls: TlsOrigin | undefined;
+  /**
+   * Forced drain (`set server B/S state drain`, HAProxy's `SRV_ADMF_FDRAIN`): the server takes
+   * no new streams from load balancing even once its checks bring it back up.
+   */
+  drained = false;
   /** Where {@link observe} reports, set by `createHealthCheckers()` for `observe layer4|layer7`. */
   observer: ((outcome: ObservedOutcome) => void) | undefined;
   #state: ServerState;
+  /** Where its new streams go: the configured address until {@link setAddress} moves it. */
+  #address: Address;
+  /** Connection limit set by the configuration or at run time (`set maxconn server`), 0 = none. */
+  #maxconn: number;
   /** Weight set by the configuration or at run time (HAProxy's uweight), 0..256. */
   #userWeight: number;
   /** Slots handed to queued streams not yet resumed (HAProxy `served - cur_sess`). */
@@ -180,10 +187,50 @@ export class Server implements ServerView {
     this.name = settings.name;
     this.id = settings.id;
     this.backup = settings.backup;
-    this.address = settings.address;
+    this.#address = settings.address;
+    this.#maxconn = settings.maxconn;
     this.#userWeight = settings.weight;
     this.#clock = clock;
     this.#state = settings.disabled ? "MAINT" : settings.weight === 0 ? "DRAIN" : "UP";
+  }
+
+  /** Where its streams are sent (the configured address until {@link setAddress} moved it). */
+  get address(): Address {
+    return this.#address;
+  }
+
+  /**
+   * Moves the server (HAProxy's `srv_update_addr()`, `set server B/S addr`): new connections
+   * go to `address`; its idle pooled connections, which lead to the old one, are closed;
+   * streams in progress keep the connection (and, for a retry, the destination) they have.
+   */
+  setAddress(address: Address): void {
+    this.#address = address;
+    this.pool?.clear();
+  }
+
+  /**
+   * Whether a connection made to `dst` may go back to this server's pool: not once
+   * {@link setAddress} moved the server (compared by identity: {@link destination} hands out
+   * the address object itself), always for a server that follows the client.
+   */
+  leadsTo(dst: Address | undefined): boolean {
+    return this.followsClient || dst === this.#address;
+  }
+
+  /** The configured (or last set) connection limit, without the slowstart ramp; 0 = unlimited. */
+  get maxconnLimit(): number {
+    return this.#maxconn;
+  }
+
+  /** Sets the connection limit at run time (`set maxconn server`), 0 = unlimited. */
+  setMaxconn(n: number): void {
+    this.#maxconn = n;
+  }
+
+  /** The user weight (HAProxy's uweight, 0..256): configured, or set at run time. */
+  get userWeight(): number {
+    return this.#userWeight;
   }
 
   /**
@@ -226,6 +273,11 @@ export class Server implements ServerView {
    */
   observe(outcome: ObservedOutcome): void {
     this.observer?.(outcome);
+  }
+
+  /** The state this server takes when it is (or comes) up: DRAIN when drained or configured with weight 0, else UP. */
+  get upState(): ServerState {
+    return this.drained || this.settings.weight === 0 ? "DRAIN" : "UP";
   }
 
   /** Current state. */
@@ -303,7 +355,7 @@ export class Server implements ServerView {
    * percentage of the ramp done (configuration.txt 5.2 `slowstart`).
    */
   get maxconn(): number {
-    const m = this.settings.maxconn;
+    const m = this.#maxconn;
     if (m === 0) return 0;
     const r = this.#ramp();
     if (r === undefined) return m;

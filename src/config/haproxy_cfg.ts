@@ -274,7 +274,12 @@ export function parseHaproxyConfig(text: string, fileName: string, options: Hapr
     options.onWarning?.(`${fileName}: no frontend or listen section with a 'bind' line: nothing listens`);
   }
 
-  const config: ProxyConfig = compact<ProxyConfig>({ frontends, backends, maxconn: global.maxconn });
+  const config: ProxyConfig = compact<ProxyConfig>({
+    frontends,
+    backends,
+    maxconn: global.maxconn,
+    statsSockets: global.statsSockets,
+  });
   try {
     resolveConfig(config);
   } catch (e) {
