@@ -65,7 +65,7 @@ export interface ProxyAdmin {
    * @throws {ProxyError} `ERR_INVALID_OPERATION` when the server has no `check`.
    */
   enableHealth(backend: string, server: string): void;
-  /** `disable health B/S`: stops its active checks; its state stays as it is. */
+  /** `disable health B/S`: stops its active checks (if any); its state stays as it is. */
   disableHealth(backend: string, server: string): void;
   /** `shutdown sessions server B/S`: kills every stream on the server now; returns how many. */
   shutdownSessions(backend: string, server: string): number;
@@ -233,16 +233,12 @@ class Admin implements ProxyAdmin {
   }
 
   enableHealth(backend: string, server: string): void {
-    this.#checker(backend, server, "enable").start();
+    const hc = this.#find(backend, server)[1].check as HealthChecker | undefined;
+    (hc ?? refuse("Health check was not configured on this server, cannot enable.")).start();
   }
 
   disableHealth(backend: string, server: string): void {
-    this.#checker(backend, server, "disable").stop();
-  }
-
-  #checker(backend: string, server: string, verb: string): HealthChecker {
-    const hc = this.#find(backend, server)[1].check as HealthChecker | undefined;
-    return hc ?? refuse(`Health checks are not configured on this server, cannot ${verb}.`);
+    (this.#find(backend, server)[1].check as HealthChecker | undefined)?.stop();
   }
 
   shutdownSessions(backend: string, server: string): number {

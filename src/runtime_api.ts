@@ -157,10 +157,10 @@ function idOf(o: object): number {
 function showServersState({ args, proxy }: Call): string {
   const all = formatServersState(proxy);
   const be = args[0];
-  if (be === undefined) return all;
+  if (be === undefined) return all.slice(0, -1);
   if (!proxy.backends.some((b) => b.name === be)) return "Can't find backend.\n";
   const lines = all.split("\n");
-  return [...lines.slice(0, 2), ...lines.slice(2).filter((l) => l.split(" ")[1] === be)].join("\n") + "\n\n";
+  return [...lines.slice(0, 2), ...lines.slice(2).filter((l) => l.split(" ")[1] === be)].join("\n") + "\n";
 }
 
 /** The commands, in HAProxy's `help` order; `help`, `prompt` and `quit` close the list. */
@@ -260,7 +260,7 @@ const COMMANDS: readonly Command[] = [
     words: ["show", "servers", "state"],
     level: "user",
     help: "show servers state [<backend>]          : dump volatile server information (all or for a single backend)",
-    run: (c) => showServersState(c).replace(/\n$/, ""),
+    run: showServersState,
   },
   {
     words: ["show", "sess"],
@@ -411,13 +411,15 @@ export class RuntimeApiSession {
 
   /**
    * Runs one line (commands separated by `;`) and returns the answer: each command's output
-   * followed by `\n`. Commands after `quit` are not run.
+   * followed by `\n`. `quit` answers nothing, and the commands after it are not run.
    */
   execute(line: string): string {
     let out = "";
     for (const words of splitCommands(line)) {
       if (this.closed) break;
-      out += this.#run(words) + "\n";
+      out += this.#run(words);
+      // `quit` answers nothing at all, not even the end-of-command newline.
+      if (!this.closed) out += "\n";
     }
     return out;
   }

@@ -24,13 +24,16 @@ export function serveRuntimeApi(socket: Socket, proxy: ProxyServer, level: Runti
   const encoder = new TextEncoder();
   let pending = "";
   let done = false;
+  // A line read in non-interactive mode is the last one; a line that turns prompt mode off
+  // (read in interactive mode) leaves room for one more, as HAProxy does.
   const answer = (line: string): void => {
-    socket.write(encoder.encode(session.execute(line.endsWith("\r") ? line.slice(0, -1) : line)));
-    if (session.interactive && !session.closed) socket.write(encoder.encode("> "));
-    else {
+    const wasInteractive = session.interactive;
+    const out = session.execute(line.endsWith("\r") ? line.slice(0, -1) : line);
+    if (out !== "") socket.write(encoder.encode(out));
+    if (session.closed || (!wasInteractive && !session.interactive)) {
       done = true;
       socket.close();
-    }
+    } else if (session.interactive) socket.write(encoder.encode("> "));
   };
   socket.setHandlers({
     onData(chunk) {
