@@ -33,14 +33,14 @@ export interface ProxyAdmin {
   /**
    * `set server B/S state ready|drain|maint`: `ready` leaves maintenance and drain (a checked
    * server comes back one failed check from DOWN, as HAProxy); `drain` takes the server out of
-   * load balancing, its streams going on; `maint` also stops its checks and sends its queued
-   * streams elsewhere with `option redispatch`.
+   * load balancing (leaving maintenance), its streams going on; `maint` (which ends a drain)
+   * also stops its checks and sends its queued streams elsewhere with `option redispatch`.
    * @throws {ProxyError} `ERR_NO_SUCH_OBJECT` (`No such backend.`, `No such server.`).
    */
   setServerState(backend: string, server: string, state: AdminServerState): void;
-  /** `enable server B/S`: leaves maintenance (drain, if set, stays). @throws {ProxyError} as {@link setServerState}. */
+  /** `enable server B/S`: the same as `set server B/S state ready`. @throws {ProxyError} as {@link setServerState}. */
   enableServer(backend: string, server: string): void;
-  /** `disable server B/S`: enters maintenance. @throws {ProxyError} as {@link setServerState}. */
+  /** `disable server B/S`: the same as `set server B/S state maint`. @throws {ProxyError} as {@link setServerState}. */
   disableServer(backend: string, server: string): void;
   /**
    * `set server B/S weight N|N%` (`set weight`): an absolute weight 0..256, or a percentage of
@@ -164,25 +164,22 @@ class Admin implements ProxyAdmin {
     return [be, srv];
   }
 
+  // HAProxy's srv_adm_set_maint|drain|ready(): maint clears the forced drain, drain clears
+  // maintenance, ready clears both (include/haproxy/server.h).
   setServerState(backend: string, server: string, state: AdminServerState): void {
     const [, srv] = this.#find(backend, server);
-    if (state === "maint") return this.#enterMaint(srv);
     srv.drained = state === "drain";
-    if (srv.state === "MAINT") return this.#leaveMaint(srv);
-    if (srv.state === "UP" || srv.state === "DRAIN") srv.setState(srv.upState);
+    if (state === "maint") srv.setState("MAINT");
+    else if (srv.state === "MAINT") this.#leaveMaint(srv);
+    else if (srv.state === "UP" || srv.state === "DRAIN") srv.setState(srv.upState);
   }
 
   enableServer(backend: string, server: string): void {
-    const [, srv] = this.#find(backend, server);
-    if (srv.state === "MAINT") this.#leaveMaint(srv);
+    this.setServerState(backend, server, "ready");
   }
 
   disableServer(backend: string, server: string): void {
-    this.#enterMaint(this.#find(backend, server)[1]);
-  }
-
-  #enterMaint(srv: Server): void {
-    srv.setState("MAINT");
+    this.setServerState(backend, server, "maint");
   }
 
   /** HAProxy's `srv_adm_set_ready()`: a checked server restarts at `rise` health, UP. */

@@ -71,6 +71,18 @@ describe("RuntimeApiSession: server state", () => {
     assert.ok((await spread(h, 2)).includes("s2"));
   });
 
+  it("maint ends a drain, drain ends maintenance, enable ends both (as haproxy 2.6)", async () => {
+    const { h, cli } = await setup();
+    const row = () => formatServersState(h.proxy).split("\n").find((l) => l.includes(" s1 "))!.split(" ").slice(5, 7);
+    cli.execute("set server be/s1 state drain; set server be/s1 state maint");
+    assert.deepEqual(row(), ["0", "1"]);
+    cli.execute("set server be/s1 state drain");
+    assert.deepEqual(row(), ["2", "8"]);
+    cli.execute("enable server be/s1");
+    assert.deepEqual(row(), ["2", "0"]);
+    assert.equal(h.proxy.backends[0]!.server("s1")!.state, "UP");
+  });
+
   it("answers HAProxy's errors and changes nothing", async () => {
     const { h, cli } = await setup();
     assert.equal(
