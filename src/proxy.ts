@@ -31,7 +31,7 @@
 import { compileConnectionRules, connectionSampleContext } from "./tcp_rules.ts";
 import { ClientHandshake, type HandshakeContext, handshakeReason, needsHandshake } from "./accept.ts";
 import { parseProxyHeader } from "./proxy_protocol.ts";
-import type { Address, Listener, ListenOptions, Network, Socket } from "./net.ts";
+import type { Address, Listener, ListenOptions, Network, Socket, TlsServerOptions } from "./net.ts";
 import { listenStatsSockets } from "./stats_socket.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import { ProxyError } from "./errors.ts";
@@ -192,6 +192,8 @@ export interface Internals {
   readonly sessions: ReadonlySet<HttpSession>;
   /** The proxy's clock. */
   readonly clock: Clock;
+  /** The TLS settings a bind uses now: its configuration's, or what `setBindTls()` set since. */
+  readonly bindTls: (bind: ResolvedBind) => TlsServerOptions | undefined;
   /**
    * Runs an accepted `socket` of `frontend` as an accepted connection past its connection
    * stage, `head` being client bytes read before (they are forwarded first).
@@ -281,6 +283,8 @@ export class ProxyServer implements AsyncDisposable {
   #started = false;
   /** The stats sockets' listeners (the runtime API), once started. */
   readonly #statsListeners: Listener[] = [];
+  /** The TLS settings of binds changed by `setBindTls()` since the start. */
+  readonly #bindTls = new Map<ResolvedBind, TlsServerOptions>();
   /** The admin API, made on first use. */
   #admin: ProxyAdmin | undefined;
   /** Resolvers waiting for the last stream to end (stop()). */
@@ -325,6 +329,7 @@ export class ProxyServer implements AsyncDisposable {
       checkers: this.#checkers,
       sessions: this.#sessions,
       clock: this.#clock,
+      bindTls: (bind) => this.#bindTls.get(bind) ?? bind.tls,
       startSession: (fe, socket, head) => this.#admitted(fe, socket, head),
     });
   }
@@ -429,6 +434,7 @@ export class ProxyServer implements AsyncDisposable {
     const listener = fe.listeners[i];
     if (listener?.setTls === undefined) throw new ProxyError("ERR_CONFIG_INVALID", `${where}: not listening`);
     listener.setTls(resolved);
+    this.#bindTls.set(fe.settings.binds[i]!, resolved);
   }
 
   /**

@@ -15,6 +15,7 @@ import { showInfo } from "./stats/info.ts";
 import { formatServersState } from "./server_state.ts";
 import { formatAddress } from "./address.ts";
 import { addServerCommand } from "./_runtime_add_server.ts";
+import { abortSslCert, commitSslCert, setSslCert } from "./_runtime_ssl_cert.ts";
 
 /**
  * What a stats socket allows (configuration.txt 5.1 `level`): `user` reads non-sensitive
@@ -24,9 +25,11 @@ export type RuntimeApiLevel = "user" | "operator" | "admin";
 
 const RANK: Readonly<Record<RuntimeApiLevel, number>> = { user: 0, operator: 1, admin: 2 };
 
-/** What a command handler gets: its words (after the keywords), the session, the proxy. */
+/** What a command handler gets: its words (after the keywords), its payload, the session, the proxy. */
 interface Call {
   readonly args: readonly string[];
+  /** The lines after `<<` up to an empty line (`set ssl cert`), for the line's last command. */
+  readonly payload: string | undefined;
   readonly session: RuntimeApiSession;
   readonly proxy: ProxyServer;
 }
@@ -166,10 +169,22 @@ function showServersState({ args, proxy }: Call): string {
 /** The commands, in HAProxy's `help` order; `help`, `prompt` and `quit` close the list. */
 const COMMANDS: readonly Command[] = [
   {
+    words: ["abort", "ssl", "cert"],
+    level: "admin",
+    help: "abort ssl cert <certfile>               : abort a transaction for a certificate file",
+    run: ({ args, proxy }) => abortSslCert(proxy, args[0]),
+  },
+  {
     words: ["add", "server"],
     level: "admin",
     help: "add server <bk>/<srv>                   : create a new server",
     run: ({ args, proxy }) => addServerCommand(proxy.admin, args),
+  },
+  {
+    words: ["commit", "ssl", "cert"],
+    level: "admin",
+    help: "commit ssl cert <certfile>              : commit a certificate file",
+    run: ({ args, proxy }) => commitSslCert(proxy, args[0]),
   },
   {
     words: ["del", "server"],
@@ -237,6 +252,12 @@ const COMMANDS: readonly Command[] = [
     level: "admin",
     help: "set server <bk>/<srv> [opts]            : change a server's state, weight, address or ssl",
     run: setServer,
+  },
+  {
+    words: ["set", "ssl", "cert"],
+    level: "admin",
+    help: "set ssl cert <certfile> <payload>       : replace a certificate file",
+    run: ({ args, payload, proxy }) => setSslCert(proxy, args[0], payload),
   },
   {
     words: ["set", "weight"],
@@ -412,22 +433,25 @@ export class RuntimeApiSession {
   /**
    * Runs one line (commands separated by `;`) and returns the answer: each command's output
    * followed by `\n`. `quit` answers nothing, and the commands after it are not run.
+   * `payload` (the lines a `<<` at the end of the line announced, management.txt 9.3) goes to
+   * the last command.
    */
-  execute(line: string): string {
+  execute(line: string, payload?: string): string {
     let out = "";
-    for (const words of splitCommands(line)) {
+    const commands = splitCommands(line);
+    for (const [i, words] of commands.entries()) {
       if (this.closed) break;
-      out += this.#run(words);
+      out += this.#run(words, i === commands.length - 1 ? payload : undefined);
       // `quit` answers nothing at all, not even the end-of-command newline.
       if (!this.closed) out += "\n";
     }
     return out;
   }
 
-  #run(words: readonly string[]): string {
+  #run(words: readonly string[], payload: string | undefined): string {
     const cmd = COMMANDS.find((c) => c.words.every((w, i) => words[i] === w));
     if (cmd === undefined) return unknown(words);
     if (RANK[this.level] < RANK[cmd.level]) return "Permission denied\n";
-    return cmd.run({ args: words.slice(cmd.words.length), session: this, proxy: this.#proxy });
+    return cmd.run({ args: words.slice(cmd.words.length), payload, session: this, proxy: this.#proxy });
   }
 }

@@ -14,6 +14,9 @@ import { type RuntimeApiLevel, RuntimeApiSession } from "./runtime_api.ts";
 import { ProxyError } from "./errors.ts";
 import { formatAddress } from "./address.ts";
 
+/** Most payload lines read after `<<` (a certificate chain is a few hundred): more ends the session. */
+export const MAX_PAYLOAD_LINES = 100_000;
+
 /** Longest command line read (HAProxy's buffer size, `tune.bufsize`): a longer one ends the session. */
 export const MAX_LINE_BYTES = 16384;
 
@@ -24,11 +27,25 @@ export function serveRuntimeApi(socket: Socket, proxy: ProxyServer, level: Runti
   const encoder = new TextEncoder();
   let pending = "";
   let done = false;
+  /** A line that ended with `<<`, waiting for its payload (the lines up to an empty one). */
+  let withPayload: { line: string; lines: string[] } | undefined;
+  const take = (raw: string): void => {
+    const line = raw.endsWith("\r") ? raw.slice(0, -1) : raw;
+    if (withPayload !== undefined) {
+      if (line !== "") return void withPayload.lines.push(line);
+      const { line: cmd, lines } = withPayload;
+      withPayload = undefined;
+      return answer(cmd, lines.join("\n") + "\n");
+    }
+    const m = /^(.*?)\s*<<$/.exec(line);
+    if (m !== null) withPayload = { line: m[1]!, lines: [] };
+    else answer(line);
+  };
   // A line read in non-interactive mode is the last one; a line that turns prompt mode off
   // (read in interactive mode) leaves room for one more, as HAProxy does.
-  const answer = (line: string): void => {
+  const answer = (line: string, payload?: string): void => {
     const wasInteractive = session.interactive;
-    const out = session.execute(line.endsWith("\r") ? line.slice(0, -1) : line);
+    const out = session.execute(line, payload);
     if (out !== "") socket.write(encoder.encode(out));
     if (session.closed || (!wasInteractive && !session.interactive)) {
       done = true;
@@ -43,16 +60,17 @@ export function serveRuntimeApi(socket: Socket, proxy: ProxyServer, level: Runti
       while (!done && (nl = pending.indexOf("\n")) >= 0) {
         const line = pending.slice(0, nl);
         pending = pending.slice(nl + 1);
-        answer(line);
+        take(line);
       }
-      if (!done && pending.length > MAX_LINE_BYTES) {
+      if (!done && (pending.length > MAX_LINE_BYTES || (withPayload?.lines.length ?? 0) > MAX_PAYLOAD_LINES)) {
         done = true;
         socket.close();
       }
     },
     onEnd() {
       // A last line without its newline is still a command (`printf 'show info' | socat`).
-      if (!done && pending !== "") answer(pending);
+      if (!done && pending !== "") take(pending);
+      if (!done && withPayload !== undefined) take("");
       if (!done) {
         done = true;
         socket.close();
