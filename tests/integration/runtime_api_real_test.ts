@@ -17,6 +17,8 @@ import type { Address, Listener, Network } from "../../src/net.ts";
 import { dec, enc, freePorts, nativeNetwork, portOf, Recorder, tcp, within } from "../_helpers.ts";
 import { peer } from "../_peers.ts";
 import { startProgram } from "../_child.ts";
+import { testCerts } from "../_certs.ts";
+import { servedCn } from "../_tls_peers.ts";
 
 const socat = peer("socat");
 
@@ -245,6 +247,48 @@ describe("runtime API replies compared with haproxy 2.6", { skip: socat.skip || 
         h.child.kill("SIGKILL");
       }
     } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+const openssl = peer("openssl");
+
+describe("set ssl cert + commit ssl cert with socat and openssl", { skip: socat.skip || openssl.skip }, () => {
+  it("the bind serves the committed certificate from the next handshake on", async (t) => {
+    const net = await nativeNetwork();
+    if (!net.capabilities.tlsServer) return t.skip(`${net.name} has no TLS server`);
+    const certs = testCerts();
+    const dir = mkdtempSync(join(tmpdir(), "proxykit-rtapi-tls-"));
+    const sock = join(dir, "admin.sock");
+    const proxy = new ProxyServer({
+      frontends: [{
+        name: "fe",
+        binds: [{ address: tcp("127.0.0.1", 0), tls: { certificates: [{ ...certs.b, file: "/etc/site.pem" }] } }],
+        defaultBackend: "be",
+      }],
+      backends: [{ name: "be", servers: [{ name: "s1", address: tcp("127.0.0.1", 9) }] }],
+      statsSockets: [{ address: { transport: "unix", path: sock }, level: "admin" }],
+    }, { network: net });
+    await proxy.start();
+    try {
+      const port = portOf(proxy.addresses[0]);
+      const admin = (text: string) => cli(`UNIX-CONNECT:${sock}`, text);
+      assert.equal(await servedCn(openssl.path!, port, "b.test"), "b.test");
+      assert.equal(
+        await admin(`set ssl cert /etc/site.pem <<\n${certs.a.cert}${certs.a.key}\n`),
+        "Transaction created for certificate /etc/site.pem!\n\n",
+      );
+      assert.equal(await servedCn(openssl.path!, port, "b.test"), "b.test", "nothing changes before the commit");
+      const committed = await admin("commit ssl cert /etc/site.pem\n");
+      if (!net.capabilities.tlsReload) {
+        assert.match(committed, /^Committing \/etc\/site\.pem\n.*tlsReload.*\nCan't commit \/etc\/site\.pem!\n\n$/);
+        return;
+      }
+      assert.equal(committed, "Committing /etc/site.pem.\nSuccess!\n\n");
+      assert.equal(await servedCn(openssl.path!, port, "b.test"), "a.test");
+    } finally {
+      await proxy.stop();
       rmSync(dir, { recursive: true, force: true });
     }
   });
