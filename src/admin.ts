@@ -169,9 +169,11 @@ class Admin implements ProxyAdmin {
   setServerState(backend: string, server: string, state: AdminServerState): void {
     const [, srv] = this.#find(backend, server);
     srv.drained = state === "drain";
-    if (state === "maint") srv.setState("MAINT");
+    if (state === "maint") srv.setState("MAINT", "", "maint");
     else if (srv.state === "MAINT") this.#leaveMaint(srv);
-    else if (srv.state === "UP" || srv.state === "DRAIN") srv.setState(srv.upState);
+    else if (srv.state === "UP" || srv.state === "DRAIN") {
+      srv.setState(srv.upState, "", state === "drain" ? "drain" : "undrain");
+    }
   }
 
   enableServer(backend: string, server: string): void {
@@ -186,7 +188,7 @@ class Admin implements ProxyAdmin {
   #leaveMaint(srv: Server): void {
     const hc = srv.check as HealthChecker | undefined;
     if (hc?.settings.check !== undefined) hc.health = hc.settings.check.rise;
-    srv.setState(srv.upState);
+    srv.setState(srv.upState, "", "ready");
   }
 
   setServerWeight(backend: string, server: string, weight: number | string): void {

@@ -15,7 +15,7 @@ import { countIn, countOut, type HttpCounts, newHttpCounts, newStreamCounts, typ
 import type { Address, ConnectCancel, Network, Socket } from "./net.ts";
 import { CO_FL, type Connection, RAW, type Transport } from "./connection.ts";
 import type { StreamInterface } from "./stream_interface.ts";
-import { Server, type ServerSettings, type ServerState } from "./server.ts";
+import { type AdminChange, Server, type ServerSettings, type ServerState } from "./server.ts";
 import { Queue, Queues } from "./queue.ts";
 import { Lease } from "./lease.ts";
 import type { Balancer, PickContext } from "./balance/types.ts";
@@ -321,7 +321,7 @@ export class Backend {
    * redispatch`), and only then the observers, with what the queues did: the state line's
    * counts never depend on who registered first.
    */
-  readonly #transition = (srv: Server, from: ServerState, reason: string): void => {
+  readonly #transition = (srv: Server, from: ServerState, reason: string, admin?: AdminChange): void => {
     this.#balancer.update();
     let requeued = 0;
     if (srv.state === "UP") requeued = this.queues.grab(srv);
@@ -342,6 +342,7 @@ export class Backend {
       sessions: srv.counters.current,
       queued: srv.queue.length,
       requeued,
+      ...(admin !== undefined ? { admin } : {}),
     };
     for (const o of this.#observers) o(e);
   };

@@ -311,6 +311,11 @@ export interface ServerStateEvent {
    * maintenance with `option redispatch`.
    */
   readonly requeued: number;
+  /**
+   * The administrative change that made it (runtime API, `proxy.admin`), which HAProxy words
+   * apart (`is going DOWN for maintenance`, `enters drain state`...); absent otherwise.
+   */
+  readonly admin?: "maint" | "ready" | "drain" | "undrain";
 }
 
 /**
@@ -320,10 +325,23 @@ export interface ServerStateEvent {
  */
 export function formatServerState(e: ServerStateEvent): string {
   const why = e.reason === "" ? "" : `, reason: ${e.reason}`;
-  const head = `${e.backup ? "Backup " : ""}Server ${e.backend}/${e.server} is ${e.to}${why}.`;
+  const who = `${e.backup ? "Backup " : ""}Server ${e.backend}/${e.server}`;
+  const head = `${who} is ${e.to}${why}.`;
   // HAProxy adds "Running on backup." while only backup servers are left to serve.
   const counts = `${e.activeServers} active and ${e.backupServers} backup servers`;
   const onBackup = e.activeServers === 0 && e.backupServers > 0 ? " Running on backup." : "";
+  // Administrative changes, as haproxy 2.6 words them (server.c `srv_update_status()`).
+  switch (e.admin) {
+    case "maint":
+      if (e.from === "DOWN") return `${who} was DOWN and now enters maintenance.`;
+      return `${who} is going DOWN for maintenance. ${counts} left.${onBackup} ${e.sessions} sessions active, ${e.requeued} requeued, ${e.queued} remaining in queue.`;
+    case "ready":
+      return `${who} is UP/${e.to === "DRAIN" ? "DRAIN" : "READY"} (leaving forced maintenance).`;
+    case "drain":
+      return `${who} enters drain state. ${counts} online.${onBackup} ${e.requeued} sessions requeued, ${e.queued} total in queue.`;
+    case "undrain":
+      return `${who} is UP (leaving forced drain).`;
+  }
   if (e.to === "UP") {
     return `${head} ${counts} online.${onBackup} ${e.requeued} sessions requeued, ${e.queued} total in queue.`;
   }

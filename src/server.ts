@@ -74,7 +74,14 @@ export type ObservedOutcome =
  * What the owner of a server (its backend) does when the state changes: election tables and
  * queues are brought up to date, then observers are told, in that one order.
  */
-export type ServerTransition = (srv: Server, from: ServerState, reason: string) => void;
+export type ServerTransition = (srv: Server, from: ServerState, reason: string, admin?: AdminChange) => void;
+
+/**
+ * An administrative change (the runtime API's `set server ... state`, `enable|disable
+ * server`), which HAProxy logs in words of its own: entering or leaving forced maintenance
+ * (`maint`, `ready`) or forced drain (`drain`, `undrain`).
+ */
+export type AdminChange = "maint" | "ready" | "drain" | "undrain";
 
 /** A server as a program sees it: identity, state, live load and counters. */
 export interface ServerView {
@@ -286,17 +293,17 @@ export class Server implements ServerView {
   }
 
   /**
-   * Changes state, with the reason worded as HAProxy logs it; the owner (the backend) then
-   * updates election and queues and tells observers. Coming back UP starts the slowstart ramp
+   * Changes state, with the reason worded as HAProxy logs it (or the administrative change
+   * that made it); the owner (the backend) then updates election and queues and tells observers. Coming back UP starts the slowstart ramp
    * (not at start-up, as HAProxy).
    */
-  setState(next: ServerState, reason = ""): void {
+  setState(next: ServerState, reason = "", admin?: AdminChange): void {
     const from = this.#state;
     if (from === next) return;
     this.#state = next;
     if (next === "UP") this.#upSince = this.#clock.now();
     if (next === "DOWN") this.counters.downTransitions++;
-    this.#transition?.(this, from, reason);
+    this.#transition?.(this, from, reason, admin);
   }
 
   /** Sets the user weight (0..256) at run time. */

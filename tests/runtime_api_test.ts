@@ -63,7 +63,12 @@ describe("RuntimeApiSession: server state", () => {
   it("maint (and disable server) logs the change and shows admin state 1 in show servers state", async () => {
     const { h, cli } = await setup();
     assert.equal(cli.execute("disable server be/s2"), "\n");
-    assert.ok(h.lines.some((l) => l.startsWith("Server be/s2 is MAINT.")), h.lines.join("\n"));
+    assert.ok(
+      h.lines.includes(
+        "Server be/s2 is going DOWN for maintenance. 1 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue.",
+      ),
+      h.lines.join("\n"),
+    );
     assert.deepEqual(await spread(h, 3), ["s1", "s1", "s1"]);
     const row = formatServersState(h.proxy).split("\n").find((l) => l.includes(" s2 "))!;
     assert.match(row, /^1 be 2 s2 10\.1\.0\.2 0 1 1 1 /);
@@ -81,6 +86,13 @@ describe("RuntimeApiSession: server state", () => {
     cli.execute("enable server be/s1");
     assert.deepEqual(row(), ["2", "0"]);
     assert.equal(h.proxy.backends[0]!.server("s1")!.state, "UP");
+    // The state lines haproxy 2.6 logged for the same commands.
+    assert.deepEqual(h.lines, [
+      "Server be/s1 enters drain state. 1 active and 0 backup servers online. 0 sessions requeued, 0 total in queue.",
+      "Server be/s1 is going DOWN for maintenance. 1 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue.",
+      "Server be/s1 is UP/DRAIN (leaving forced maintenance).",
+      "Server be/s1 is UP (leaving forced drain).",
+    ]);
   });
 
   it("answers HAProxy's errors and changes nothing", async () => {
