@@ -72,9 +72,10 @@ export type { ServerCounters, ServerState, ServerView } from "./src/server.ts";
 export type { AdminServerState, ProxyAdmin } from "./src/admin.ts";
 export { type RuntimeApiLevel, RuntimeApiSession } from "./src/runtime_api.ts";
 export type { ResolvedStatsSocket, StatsSocketConfig } from "./src/config/stats_socket.ts";
+export type { ConnectFailureHook, ConnectFailureInfo } from "./src/connect_failure.ts";
 export type { BackendCounters } from "./src/backend.ts";
 export type { FrontendCounters } from "./src/frontend.ts";
-export type { HttpCounts, StreamCounts } from "./src/_counters.ts";
+export type { HttpCounts, StreamCounts, TimeCounts } from "./src/_counters.ts";
 export type { CheckCounters, CheckResult, CheckView } from "./src/health.ts";
 export type { HttpConnectionMode, HttpReuse, PoolCounters, PoolSettings, PoolView } from "./src/pool.ts";
 
@@ -129,6 +130,7 @@ export type {
   HttpProxyConfig,
   HttpRequestRuleConfig,
   HttpResponseRuleConfig,
+  MonitorConfig,
   RedirectCode,
   RedirectRule,
   ReplaceHeaderRule,
@@ -136,9 +138,18 @@ export type {
   RuleBase,
   SetHeaderRule,
   SetPathRule,
+  StatsPageConfig,
   UseBackendConfig,
+  UseServiceRule,
   Words,
 } from "./src/config/http_types.ts";
+export { showStat, STAT_HEADER } from "./src/stats/csv.ts";
+export { showInfo } from "./src/stats/info.ts";
+export type { ProcessInfo } from "./src/stats/info.ts";
+export { PROMETHEUS_CONTENT_TYPE, prometheusMetrics, prometheusQuery } from "./src/stats/prometheus.ts";
+export type { PrometheusOptions, PrometheusScope } from "./src/stats/prometheus.ts";
+export { statsPage } from "./src/stats/page.ts";
+export type { StatsPageOptions } from "./src/stats/page.ts";
 export { parseHaproxyConfig } from "./src/config/haproxy_cfg.ts";
 export type { HaproxyConfigOptions } from "./src/config/haproxy_cfg.ts";
 export { resolveConfig } from "./src/config/defaults.ts";
@@ -206,6 +217,7 @@ export type {
 export type { ObservedOutcome } from "./src/server.ts";
 
 export { isProxyError, ProxyError } from "./src/errors.ts";
+export { VERSION } from "./src/version.ts";
 export type { ProxyErrorCode } from "./src/errors.ts";
 export {
   escapeLogText,
@@ -218,12 +230,23 @@ export {
   formatTcpLog,
 } from "./src/log.ts";
 export type { HttpLogRecord, ServerStateEvent, StreamLogRecord } from "./src/log.ts";
+export type {
+  InitAddrMethod,
+  NameserverConfig,
+  ResolvedResolversConfig,
+  ResolvedServerResolve,
+  ResolversConfig,
+  ResolversHoldConfig,
+  ServerResolveConfig,
+} from "./src/config/dns_types.ts";
 export { systemClock } from "./src/clock.ts";
 export type { Clock, Timer } from "./src/clock.ts";
 export type {
   Address,
   ConnectCancel,
   ConnectOptions,
+  DatagramOptions,
+  DatagramSocket,
   Listener,
   ListenOptions,
   NetCapabilities,

@@ -53,6 +53,7 @@ describe("resolveConfig() defaults", () => {
     assert.deepEqual(r, {
       maxconn: 0,
       statsSockets: [],
+      resolvers: [],
       frontends: [{
         name: "fe",
         binds: [{ address: tcp("127.0.0.1", 0), tls: undefined, acceptProxy: false, name: "1" }],
