@@ -169,6 +169,7 @@ class Admin implements ProxyAdmin {
   setServerState(backend: string, server: string, state: AdminServerState): void {
     const [, srv] = this.#find(backend, server);
     srv.drained = state === "drain";
+    srv.forcedMaint = state === "maint";
     if (state === "maint") srv.setState("MAINT", "", "maint");
     else if (srv.state === "MAINT") this.#leaveMaint(srv);
     else if (srv.state === "UP" || srv.state === "DRAIN") {
@@ -184,8 +185,12 @@ class Admin implements ProxyAdmin {
     this.setServerState(backend, server, "maint");
   }
 
-  /** HAProxy's `srv_adm_set_ready()`: a checked server restarts at `rise` health, UP. */
+  /**
+   * HAProxy's `srv_adm_set_ready()`: a checked server restarts at `rise` health, UP; one still
+   * without an address (DNS) stays in maintenance until it resolves.
+   */
   #leaveMaint(srv: Server): void {
+    if (srv.resolutionMaint !== undefined) return;
     const hc = srv.check as HealthChecker | undefined;
     if (hc?.settings.check !== undefined) hc.health = hc.settings.check.rise;
     srv.setState(srv.upState, "", "ready");
