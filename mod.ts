@@ -69,6 +69,9 @@ export type {
   StopOptions,
 } from "./src/proxy.ts";
 export type { ServerCounters, ServerState, ServerView } from "./src/server.ts";
+export type { AdminServerState, ProxyAdmin } from "./src/admin.ts";
+export { type RuntimeApiLevel, RuntimeApiSession } from "./src/runtime_api.ts";
+export type { ResolvedStatsSocket, StatsSocketConfig } from "./src/config/stats_socket.ts";
 export type { ConnectFailureHook, ConnectFailureInfo } from "./src/connect_failure.ts";
 export type { BackendCounters } from "./src/backend.ts";
 export type { FrontendCounters } from "./src/frontend.ts";

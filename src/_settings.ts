@@ -32,6 +32,11 @@ export function checkWired(config: ResolvedProxyConfig): void {
   });
 }
 
+/** Settings of one server of a backend (its pool's too), also of one added at run time. */
+export function toServerSettings(s: ResolvedBackendConfig["servers"][number]): BackendSettings["servers"][number] {
+  return { ...s, pool: { maxIdle: s.poolMaxConn, purgeDelayMs: s.poolPurgeDelayMs, maxReuse: s.maxReuse } };
+}
+
 /** Settings of a backend and its servers. */
 export function toBackendSettings(b: ResolvedBackendConfig): BackendSettings {
   return {
@@ -45,10 +50,7 @@ export function toBackendSettings(b: ResolvedBackendConfig): BackendSettings {
     queueTimeoutMs: b.timeouts.queueMs,
     serverTimeoutMs: b.timeouts.serverMs,
     tunnelTimeoutMs: b.timeouts.tunnelMs,
-    servers: b.servers.map((s) => ({
-      ...s,
-      pool: { maxIdle: s.poolMaxConn, purgeDelayMs: s.poolPurgeDelayMs, maxReuse: s.maxReuse },
-    })),
+    servers: b.servers.map(toServerSettings),
     ...(b.mode === "http"
       ? {
         http: {
@@ -128,6 +130,11 @@ export function checkCapabilities(config: ResolvedProxyConfig, net: Network): vo
   if (!caps.tlsPeerInfo && config.frontends.some((f) => f.binds.some((b) => b.tls !== undefined))) {
     const used = peerInfoUse(config);
     if (used !== undefined) need(false, "tlsPeerInfo", `'${used}' on a TLS bind`);
+  }
+  for (const [i, s] of config.statsSockets.entries()) {
+    if (s.address.transport === "unix") {
+      need(caps.unix, "unix", `stats socket ${formatAddress(s.address)} (statsSockets[${i}])`);
+    }
   }
   for (const b of config.backends) {
     for (const s of b.servers) {

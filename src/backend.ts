@@ -24,7 +24,7 @@ import {
 import type { Address, ConnectCancel, NetErrorCode, Network, Socket } from "./net.ts";
 import { CO_FL, type Connection, RAW, type Transport } from "./connection.ts";
 import type { StreamInterface } from "./stream_interface.ts";
-import { Server, type ServerSettings, type ServerState } from "./server.ts";
+import { type AdminChange, Server, type ServerSettings, type ServerState } from "./server.ts";
 import { Queue, Queues } from "./queue.ts";
 import { Lease } from "./lease.ts";
 import type { Balancer, PickContext } from "./balance/types.ts";
@@ -204,7 +204,13 @@ export class Backend {
   onConnectFailure: ConnectFailureHook | undefined;
   /** `option http_proxy`: what finds each request's destination; undefined otherwise. */
   readonly forwardProxy: ForwardProxy | undefined;
-  readonly #balancer: Balancer;
+  #balancer: Balancer;
+  /** The same array as `servers`, which dynamic servers are added to and removed from. */
+  readonly #servers: Server[];
+  /** Builds a balancer over `#servers` (again after a server is added or removed). */
+  readonly #createBalancer: () => Balancer;
+  /** Slowstart ramps the weight (dynamic algorithms): also given to servers added at run time. */
+  readonly #rampWeight: boolean;
   /** `balance source` (or a custom balancer): the elections that read the client's address. */
   readonly #hashed: boolean;
   /** `balance uri|url_param|hdr` (or a custom balancer): the elections that read the request. */
@@ -233,16 +239,9 @@ export class Backend {
     this.#net = net;
     const hashType = settings.hashType ?? DEFAULT_HASH_TYPE;
     const rampWeight = isDynamicAlgorithm(settings.balance.kind, hashType.method);
-    const transition = this.#transition;
-    this.servers = settings.servers.map((s) => new Server(s, clock, { rampWeight, transition }));
-    if (settings.http !== undefined) {
-      settings.servers.forEach((s, i) => {
-        this.servers[i]!.pool = new ServerPool(s.pool ?? DEFAULT_POOL, clock);
-      });
-    }
-    settings.servers.forEach((s, i) => {
-      if (s.tls !== undefined) this.servers[i]!.tls = new TlsOrigin(s.tls);
-    });
+    this.#rampWeight = rampWeight;
+    this.#servers = settings.servers.map((s) => this.#newServer(s));
+    this.servers = this.#servers;
     this.queues = new Queues({
       clock,
       queueTimeoutMs: settings.queueTimeoutMs,
@@ -271,11 +270,63 @@ export class Backend {
     this.#readsRequest = kind === "uri" || kind === "url_param" || kind === "hdr" || kind === "custom";
     const proxy = settings.http?.proxy;
     this.forwardProxy = proxy === undefined ? undefined : new ForwardProxy(proxy, net);
-    this.#balancer = createBalancer(settings.balance, this.servers, {
-      allBackups: settings.allBackups,
-      hashType,
-      ...(random !== undefined ? { random } : {}),
-    });
+    this.#createBalancer = () =>
+      createBalancer(settings.balance, this.servers, {
+        allBackups: settings.allBackups,
+        hashType,
+        ...(random !== undefined ? { random } : {}),
+      });
+    this.#balancer = this.#createBalancer();
+  }
+
+  /** A server of this backend with its pool (HTTP mode) and TLS, not yet in `servers`. */
+  #newServer(s: BackendSettings["servers"][number]): Server {
+    const srv = new Server(s, this.#clock, { rampWeight: this.#rampWeight, transition: this.#transition });
+    if (this.settings.http !== undefined) srv.pool = new ServerPool(s.pool ?? DEFAULT_POOL, this.#clock);
+    if (s.tls !== undefined) srv.tls = new TlsOrigin(s.tls);
+    return srv;
+  }
+
+  /**
+   * Whether servers may be added and removed while it runs: HAProxy allows it only with a
+   * dynamic algorithm (management.txt 9.3 `add server`; `roundrobin`, `leastconn`, `first`,
+   * `random`, or a hash with `hash-type consistent`).
+   */
+  get dynamic(): boolean {
+    return isDynamicAlgorithm(this.settings.balance.kind, (this.settings.hashType ?? DEFAULT_HASH_TYPE).method);
+  }
+
+  /**
+   * Adds a server at run time (`add server`), last in declaration order; election starts over
+   * with it (a new balancer over the servers), queues see it at once. The caller checked the
+   * name and the algorithm ({@link dynamic}).
+   */
+  addServer(settings: BackendSettings["servers"][number]): Server {
+    const srv = this.#newServer(settings);
+    this.#servers.push(srv);
+    this.#balancer = this.#createBalancer();
+    return srv;
+  }
+
+  /**
+   * Removes a server at run time (`del server`): the caller checked it is in maintenance and
+   * holds no stream and no queued one. Its idle connections are closed.
+   */
+  removeServer(srv: Server): void {
+    const i = this.#servers.indexOf(srv);
+    if (i < 0) return;
+    this.#servers.splice(i, 1);
+    srv.pool?.clear();
+    this.#balancer = this.#createBalancer();
+  }
+
+  /**
+   * A server's weight or connection limit changed at run time: election tables are rebuilt
+   * and slots it now has free go to waiting streams (HAProxy's `process_srv_queue()`).
+   */
+  serverChanged(srv: Server): void {
+    this.#balancer.update();
+    this.queues.process(srv);
   }
 
   /**
@@ -285,7 +336,7 @@ export class Backend {
    * redispatch`), and only then the observers, with what the queues did: the state line's
    * counts never depend on who registered first.
    */
-  readonly #transition = (srv: Server, from: ServerState, reason: string): void => {
+  readonly #transition = (srv: Server, from: ServerState, reason: string, admin?: AdminChange): void => {
     this.#balancer.update();
     let requeued = 0;
     if (srv.state === "UP") requeued = this.queues.grab(srv);
@@ -306,6 +357,7 @@ export class Backend {
       sessions: srv.counters.current,
       queued: srv.queue.length,
       requeued,
+      ...(admin !== undefined ? { admin } : {}),
       ...(srv.settings.resolve !== undefined ? { fqdn: srv.settings.resolve.fqdn } : {}),
     };
     for (const o of this.#observers) o(e);

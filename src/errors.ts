@@ -26,7 +26,18 @@ export type ProxyErrorCode =
    * `ProxyServer.start()` could not bind a listener: the message names the frontend, the
    * address and the adapter's error code (`EADDRINUSE`, `EACCES`...), `cause` keeps its error.
    */
-  | "ERR_LISTEN";
+  | "ERR_LISTEN"
+  /**
+   * The admin API or the runtime API named a backend, server or bind that does not exist; the
+   * message is HAProxy's reply (`No such backend.`, `No such server.`). Nothing changed.
+   */
+  | "ERR_NO_SUCH_OBJECT"
+  /**
+   * The admin API or the runtime API refused an operation: an invalid value, or one the
+   * object's state forbids (`Only servers in maintenance mode can be deleted.`); the message
+   * is HAProxy's reply. Nothing changed.
+   */
+  | "ERR_INVALID_OPERATION";
 
 /** Marker so that {@link isProxyError} recognises errors from another loaded copy of the library. */
 const BRAND = "proxykit.ProxyError";

@@ -244,7 +244,7 @@ export class HealthChecker implements CheckView {
 
   #setUp(r: CheckResult): void {
     const s = this.server;
-    if (s.state === "DOWN") s.setState(s.settings.weight === 0 ? "DRAIN" : "UP", describeCheck(r));
+    if (s.state === "DOWN") s.setState(s.upState, describeCheck(r));
   }
 
   #setDown(r: CheckResult): void {
@@ -419,33 +419,53 @@ export function createHealthCheckers(
   clock: Clock,
 ): HealthChecker[] {
   const checked = config.servers.filter((s) => s.check !== undefined).length;
-  const byServer = new Map<Server, HealthChecker>();
+  const out: HealthChecker[] = [];
   let pos = 0;
   for (const [i, srv] of backend.servers.entries()) {
     const sc = config.servers[i]!;
     if (sc.check === undefined) continue;
-    const hc = new HealthChecker(
-      srv,
-      {
-        check: sc.check,
-        kind: config.healthCheck,
-        connectTimeoutMs: config.timeouts.connectMs,
-        checkTimeoutMs: config.timeouts.checkMs,
-        observe: sc.observe,
-        errorLimit: sc.errorLimit,
-        onError: sc.onError,
-        startDelayMs: Math.floor((pos++ * sc.check.interMs) / checked),
-        tls: sc.check.ssl === true ? checkTls(sc.tls, sc.check.sni) : undefined,
-      },
-      net,
-      clock,
+    out.push(
+      createHealthChecker(backend, config, sc, srv, net, clock, Math.floor((pos++ * sc.check.interMs) / checked)),
     );
-    srv.check = hc;
-    byServer.set(srv, hc);
   }
-  for (const [srv, hc] of byServer) if (hc.settings.observe !== undefined) srv.observer = (o) => hc.observe(o);
-  if (byServer.size > 0) backend.observeL4 = (srv, ok) => srv.observe(ok ? "conn-ok" : "conn-error");
-  return [...byServer.values()];
+  return out;
+}
+
+/**
+ * The health checker of one server of `backend` configured by `sc` (`check` set), stopped,
+ * first check after `startDelayMs`; routes its `observe` outcomes. Also what `add server ...
+ * check` uses at run time.
+ */
+export function createHealthChecker(
+  backend: Backend,
+  config: ResolvedBackendConfig,
+  sc: ResolvedBackendConfig["servers"][number],
+  srv: Server,
+  net: Network,
+  clock: Clock,
+  startDelayMs = 0,
+): HealthChecker {
+  const check = sc.check!;
+  const hc = new HealthChecker(
+    srv,
+    {
+      check,
+      kind: config.healthCheck,
+      connectTimeoutMs: config.timeouts.connectMs,
+      checkTimeoutMs: config.timeouts.checkMs,
+      observe: sc.observe,
+      errorLimit: sc.errorLimit,
+      onError: sc.onError,
+      startDelayMs,
+      tls: check.ssl === true ? checkTls(sc.tls, check.sni) : undefined,
+    },
+    net,
+    clock,
+  );
+  srv.check = hc;
+  if (hc.settings.observe !== undefined) srv.observer = (o) => hc.observe(o);
+  backend.observeL4 = (s, ok) => s.observe(ok ? "conn-ok" : "conn-error");
+  return hc;
 }
 
 /**

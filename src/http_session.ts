@@ -252,6 +252,11 @@ export class HttpSession implements SocketHandlers {
     return this.#draining;
   }
 
+  /** The transaction in progress, if any (the runtime API looks for the server it uses). */
+  get txn(): HttpTxn | undefined {
+    return this.#txn;
+  }
+
   /** Ends the session at once (HAProxy's `K`): the transaction is killed, both sides reset. */
   kill(): void {
     if (this.#txn !== undefined) this.#txn.kill();

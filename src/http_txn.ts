@@ -1053,7 +1053,7 @@ export class HttpTxn implements CancelToken {
     if (
       this.#serverKeepAlive && this.#reqDone && bc !== undefined && srv?.pool !== undefined &&
       (bc.flags & (CO_FL.SOCK_RD_SH | CO_FL.SOCK_WR_SH | CO_FL.CTRL_READY)) === CO_FL.CTRL_READY &&
-      (maxReuse < 0 || bc.requests < maxReuse)
+      (maxReuse < 0 || bc.requests < maxReuse) && srv.leadsTo(bc.dst)
     ) {
       this.back.detach();
       this.back.setState("DIS");

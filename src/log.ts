@@ -311,6 +311,11 @@ export interface ServerStateEvent {
    * maintenance with `option redispatch`.
    */
   readonly requeued: number;
+  /**
+   * The administrative change that made it (runtime API, `proxy.admin`), which HAProxy words
+   * apart (`is going DOWN for maintenance`, `enters drain state`...); absent otherwise.
+   */
+  readonly admin?: "maint" | "ready" | "drain" | "undrain";
   /** The name the server's address comes from, for a server found through DNS (`resolvers`). */
   readonly fqdn?: string;
 }
@@ -322,6 +327,7 @@ export interface ServerStateEvent {
  */
 export function formatServerState(e: ServerStateEvent): string {
   const why = e.reason === "" ? "" : `, reason: ${e.reason}`;
+  const who = `${e.backup ? "Backup " : ""}Server ${e.backend}/${e.server}`;
   const paren = e.reason === "" ? "" : ` (${e.reason})`;
   // Maintenance is worded apart (server.c `srv_update_status()`): `is going DOWN for
   // maintenance (No IP for server )`, and `('app.test') is UP/READY (resolves again)` when it ends.
@@ -330,14 +336,26 @@ export function formatServerState(e: ServerStateEvent): string {
     : e.from === "MAINT" && e.to === "UP"
     ? `UP/READY${paren}`
     : `${e.to}${why}`;
-  const head = `${e.backup ? "Backup " : ""}Server ${e.backend}/${e.server} is ${what}.`;
+  const head = `${who} is ${what}.`;
   // A server leaving resolution maintenance: HAProxy names the FQDN and gives no counts.
   if (e.fqdn !== undefined && e.from === "MAINT" && e.to === "UP" && e.reason === "resolves again") {
-    return `${e.backup ? "Backup " : ""}Server ${e.backend}/${e.server} ('${e.fqdn}') is UP/READY (resolves again).`;
+    return `${who} ('${e.fqdn}') is UP/READY (resolves again).`;
   }
   // HAProxy adds "Running on backup." while only backup servers are left to serve.
   const counts = `${e.activeServers} active and ${e.backupServers} backup servers`;
   const onBackup = e.activeServers === 0 && e.backupServers > 0 ? " Running on backup." : "";
+  // Administrative changes, as haproxy 2.6 words them (server.c `srv_update_status()`).
+  switch (e.admin) {
+    case "maint":
+      if (e.from === "DOWN") return `${who} was DOWN and now enters maintenance.`;
+      return `${who} is going DOWN for maintenance. ${counts} left.${onBackup} ${e.sessions} sessions active, ${e.requeued} requeued, ${e.queued} remaining in queue.`;
+    case "ready":
+      return `${who} is UP/${e.to === "DRAIN" ? "DRAIN" : "READY"} (leaving forced maintenance).`;
+    case "drain":
+      return `${who} enters drain state. ${counts} online.${onBackup} ${e.requeued} sessions requeued, ${e.queued} total in queue.`;
+    case "undrain":
+      return `${who} is UP (leaving forced drain).`;
+  }
   if (e.to === "UP") {
     return `${head} ${counts} online.${onBackup} ${e.requeued} sessions requeued, ${e.queued} total in queue.`;
   }

@@ -230,6 +230,11 @@ export interface TlsCertificate {
    * proxy fills them from the certificate's subject CN and SAN DNS names when absent.
    */
   readonly serverNames?: readonly string[];
+  /**
+   * The `crt` file it was read from (set by the `haproxy.cfg` loader): the name the runtime
+   * API's `set ssl cert FILE` and `commit ssl cert FILE` use. Adapters ignore it.
+   */
+  readonly file?: string;
 }
 
 /** Server side of the TLS transport. */

@@ -31,7 +31,8 @@
 import { compileConnectionRules, connectionSampleContext } from "./tcp_rules.ts";
 import { ClientHandshake, type HandshakeContext, handshakeReason, needsHandshake } from "./accept.ts";
 import { parseProxyHeader } from "./proxy_protocol.ts";
-import type { Address, ListenOptions, Network, Socket } from "./net.ts";
+import type { Address, Listener, ListenOptions, Network, Socket, TlsServerOptions } from "./net.ts";
+import { listenStatsSockets } from "./stats_socket.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import { ProxyError } from "./errors.ts";
 import { Connection } from "./connection.ts";
@@ -57,7 +58,8 @@ import { renderLogFormat } from "./acl/log_format.ts";
 import { aclSetOf, compileHttpPolicy, compileProxyPolicies, type HttpPolicy } from "./http/policy.ts";
 import { DEFAULT_H1_LIMITS } from "./http/limits.ts";
 import { createHealthCheckers, type HealthChecker } from "./health.ts";
-import type { ServerView } from "./server.ts";
+import type { Server, ServerView } from "./server.ts";
+import { createAdmin, type ProxyAdmin } from "./admin.ts";
 import type { BindTlsConfig, ProxyConfig } from "./config/types.ts";
 import { Discovery } from "./dns/discovery.ts";
 import { resolveBindTls } from "./config/_resolve_tls.ts";
@@ -204,6 +206,12 @@ export interface Internals {
   readonly streams: ReadonlySet<Stream>;
   /** The health checkers of every checked server. */
   readonly checkers: readonly HealthChecker[];
+  /** The HTTP client connections in progress. */
+  readonly sessions: ReadonlySet<HttpSession>;
+  /** The proxy's clock. */
+  readonly clock: Clock;
+  /** The TLS settings a bind uses now: its configuration's, or what `setBindTls()` set since. */
+  readonly bindTls: (bind: ResolvedBind) => TlsServerOptions | undefined;
   /**
    * Runs an accepted `socket` of `frontend` as an accepted connection past its connection
    * stage, `head` being client bytes read before (they are forwarded first).
@@ -293,6 +301,12 @@ export class ProxyServer implements AsyncDisposable {
   /** DNS service discovery (`resolvers` sections), when a server resolves a name. */
   readonly #dns: Discovery | undefined;
   #started = false;
+  /** The stats sockets' listeners (the runtime API), once started. */
+  readonly #statsListeners: Listener[] = [];
+  /** The TLS settings of binds changed by `setBindTls()` since the start. */
+  readonly #bindTls = new Map<ResolvedBind, TlsServerOptions>();
+  /** The admin API, made on first use. */
+  #admin: ProxyAdmin | undefined;
   /** When start() was first called, ms since the Unix epoch (the stats' uptime). */
   #startedAt = Date.now();
   /** Resolvers waiting for the last stream to end (stop()). */
@@ -341,6 +355,9 @@ export class ProxyServer implements AsyncDisposable {
       backends: this.#backends,
       streams: this.#streams,
       checkers: this.#checkers,
+      sessions: this.#sessions,
+      clock: this.#clock,
+      bindTls: (bind) => this.#bindTls.get(bind) ?? bind.tls,
       startSession: (fe, socket, head) => this.#admitted(fe, socket, head),
     });
   }
@@ -376,11 +393,17 @@ export class ProxyServer implements AsyncDisposable {
           }
         }
       }
+      this.#statsListeners.push(...await listenStatsSockets(this, this.#net, this.config.statsSockets));
     } catch (e) {
       await this.stop();
       throw e;
     }
     for (const hc of this.#checkers) hc.start();
+  }
+
+  /** Where the stats sockets listen (real ports when 0 was asked), once started. */
+  get statsAddresses(): Address[] {
+    return this.#statsListeners.map((l) => l.address);
   }
 
   /**
@@ -393,6 +416,7 @@ export class ProxyServer implements AsyncDisposable {
     this.#dns?.stop();
     for (const hc of this.#checkers) hc.stop();
     await Promise.all(this.#frontends.flatMap((f) => f.listeners.splice(0).map((l) => l.close())));
+    await Promise.all(this.#statsListeners.splice(0).map((l) => l.close()));
     // Idle HTTP connections close now; busy ones after their response (`connection: close`).
     for (const s of this.#sessions) s.drain();
     const grace = options.graceMs ?? 0;
@@ -441,6 +465,33 @@ export class ProxyServer implements AsyncDisposable {
     const listener = fe.listeners[i];
     if (listener?.setTls === undefined) throw new ProxyError("ERR_CONFIG_INVALID", `${where}: not listening`);
     listener.setTls(resolved);
+    this.#bindTls.set(fe.settings.binds[i]!, resolved);
+  }
+
+  /**
+   * The typed admin API: what HAProxy's runtime API changes while the proxy runs (server
+   * states, weights, addresses, limits, checks, servers added and deleted, certificates).
+   */
+  get admin(): ProxyAdmin {
+    return this.#admin ??= createAdmin({
+      config: this.config,
+      backends: this.#backends,
+      checkers: this.#checkers,
+      net: this.#net,
+      clock: this.#clock,
+      streamsOn: (srv, kill) => this.#streamsOn(srv, kill),
+      setBindTls: (fe, bind, tls) => this.setBindTls(fe, bind, tls),
+    });
+  }
+
+  /** The streams and HTTP transactions on `srv` now (`shutdown sessions server` kills them). */
+  #streamsOn(srv: Server, kill: boolean): number {
+    const on = [
+      ...[...this.#streams].filter((s) => s.lease.server === srv),
+      ...[...this.#sessions].filter((s) => s.txn?.lease?.server === srv),
+    ];
+    if (kill) { for (const s of on) s.kill(); }
+    return on.length;
   }
 
   /** `await using proxy = new ProxyServer(...)`: the same as {@link stop} without grace. */

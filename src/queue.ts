@@ -208,6 +208,14 @@ export class Queues {
     const srv = lease.dropSlot();
     if (srv === undefined) return;
     srv.release();
+    this.process(srv);
+  }
+
+  /**
+   * Hands the free slots of `srv` to the oldest waiters among its own queue and the backend
+   * queue (`process_srv_queue()`): after a release, or when its `maxconn` was raised.
+   */
+  process(srv: Server): void {
     while (!srv.full) {
       const own = srv.queue;
       const shared = this.#servesBackendQueue(srv) ? this.backend : undefined;

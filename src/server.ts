@@ -80,7 +80,14 @@ export type ObservedOutcome =
  * What the owner of a server (its backend) does when the state changes: election tables and
  * queues are brought up to date, then observers are told, in that one order.
  */
-export type ServerTransition = (srv: Server, from: ServerState, reason: string) => void;
+export type ServerTransition = (srv: Server, from: ServerState, reason: string, admin?: AdminChange) => void;
+
+/**
+ * An administrative change (the runtime API's `set server ... state`, `enable|disable
+ * server`), which HAProxy logs in words of its own: entering or leaving forced maintenance
+ * (`maint`, `ready`) or forced drain (`drain`, `undrain`).
+ */
+export type AdminChange = "maint" | "ready" | "drain" | "undrain";
 
 /** A server as a program sees it: identity, state, live load and counters. */
 export interface ServerView {
@@ -145,11 +152,23 @@ export class Server implements ServerView {
   pool: ServerPool | undefined;
   /** TLS to the server (`ssl`, set by its backend): each connection's transport; undefined: plain. */
   tls: TlsOrigin | undefined;
+  /**
+   * Forced drain (`set server B/S state drain`, HAProxy's `SRV_ADMF_FDRAIN`): the server takes
+   * no new streams from load balancing even once its checks bring it back up.
+   */
+  drained = false;
+  /**
+   * Forced maintenance (`disabled`, `set server B/S state maint`, HAProxy's `SRV_ADMF_FMAINT`),
+   * apart from maintenance for lack of an address: the server stays in MAINT while either holds.
+   */
+  forcedMaint: boolean;
   /** Where {@link observe} reports, set by `createHealthCheckers()` for `observe layer4|layer7`. */
   observer: ((outcome: ObservedOutcome) => void) | undefined;
   #state: ServerState;
   /** Where new connections go; replaced by {@link setAddress}. */
   #address: Address;
+  /** Connection limit set by the configuration or at run time (`set maxconn server`), 0 = none. */
+  #maxconn: number;
   /**
    * Why the server is in maintenance for lack of an address (HAProxy's `SRV_ADMF_RMAINT`),
    * undefined while it has one; distinct from an administrative MAINT (`disabled`).
@@ -193,6 +212,8 @@ export class Server implements ServerView {
     this.id = settings.id;
     this.backup = settings.backup;
     this.#address = settings.address;
+    this.#maxconn = settings.maxconn;
+    this.forcedMaint = settings.disabled;
     this.#userWeight = settings.weight;
     this.#clock = clock;
     // A server found through DNS has no address until its name resolves (`init-addr`).
@@ -235,8 +256,32 @@ export class Server implements ServerView {
       if (was === undefined) this.setState("MAINT", reason);
       return;
     }
-    if (was === undefined || this.#state !== "MAINT" || this.settings.disabled) return;
-    this.setState(this.#userWeight === 0 ? "DRAIN" : "UP", "resolves again");
+    if (was === undefined || this.#state !== "MAINT" || this.forcedMaint) return;
+    this.setState(this.upState, "resolves again");
+  }
+
+  /**
+   * Whether a connection made to `dst` may go back to this server's pool: not once
+   * {@link setAddress} moved the server (compared by identity: {@link destination} hands out
+   * the address object itself), always for a server that follows the client.
+   */
+  leadsTo(dst: Address | undefined): boolean {
+    return this.followsClient || dst === this.#address;
+  }
+
+  /** The configured (or last set) connection limit, without the slowstart ramp; 0 = unlimited. */
+  get maxconnLimit(): number {
+    return this.#maxconn;
+  }
+
+  /** Sets the connection limit at run time (`set maxconn server`), 0 = unlimited. */
+  setMaxconn(n: number): void {
+    this.#maxconn = n;
+  }
+
+  /** The user weight (HAProxy's uweight, 0..256): configured, or set at run time. */
+  get userWeight(): number {
+    return this.#userWeight;
   }
 
   /**
@@ -281,23 +326,28 @@ export class Server implements ServerView {
     this.observer?.(outcome);
   }
 
+  /** The state this server takes when it is (or comes) up: DRAIN when drained or its weight is 0, else UP. */
+  get upState(): ServerState {
+    return this.drained || this.#userWeight === 0 ? "DRAIN" : "UP";
+  }
+
   /** Current state. */
   get state(): ServerState {
     return this.#state;
   }
 
   /**
-   * Changes state, with the reason worded as HAProxy logs it; the owner (the backend) then
-   * updates election and queues and tells observers. Coming back UP starts the slowstart ramp
+   * Changes state, with the reason worded as HAProxy logs it (or the administrative change
+   * that made it); the owner (the backend) then updates election and queues and tells observers. Coming back UP starts the slowstart ramp
    * (not at start-up, as HAProxy).
    */
-  setState(next: ServerState, reason = ""): void {
+  setState(next: ServerState, reason = "", admin?: AdminChange): void {
     const from = this.#state;
     if (from === next) return;
     this.#state = next;
     if (next === "UP") this.#upSince = this.#clock.now();
     if (next === "DOWN") this.counters.downTransitions++;
-    this.#transition?.(this, from, reason);
+    this.#transition?.(this, from, reason, admin);
   }
 
   /** Sets the user weight (0..256) at run time. */
@@ -356,7 +406,7 @@ export class Server implements ServerView {
    * percentage of the ramp done (configuration.txt 5.2 `slowstart`).
    */
   get maxconn(): number {
-    const m = this.settings.maxconn;
+    const m = this.#maxconn;
     if (m === 0) return 0;
     const r = this.#ramp();
     if (r === undefined) return m;

@@ -19,6 +19,8 @@ import { httpBalance } from "./_cfg_persist.ts";
 import { serverTemplateKeyword } from "./_cfg_resolvers.ts";
 import { LogFormatError, parseLogFormat } from "../acl/log_format.ts";
 import { LOG_RECORD_VARIABLES } from "../log.ts";
+import { statsSocket } from "./_cfg_stats_socket.ts";
+import type { StatsSocketConfig } from "./stats_socket.ts";
 
 /** Kinds of proxy sections (`global` is handled apart). */
 export type Kind = "defaults" | "frontend" | "backend" | "listen";
@@ -112,6 +114,8 @@ export interface GlobalSettings {
   caBase?: string;
   /** `ssl-server-verify none|required`: the default `verify` of `server ... ssl`. */
   sslServerVerify?: "none" | "required";
+  /** `stats socket` lines. */
+  statsSockets?: StatsSocketConfig[];
 }
 
 /** A `defaults`, `frontend`, `backend` or `listen` section being read. */
@@ -206,7 +210,6 @@ export const GLOBAL_NO_EFFECT: Readonly<Record<string, true | string>> = {
   // proxykit stays in the foreground, where service managers and containers want it.
   daemon: true,
   "master-worker": true,
-  stats: "no stats socket or page (yet)",
   user: "proxykit does not change its user; run it as the right user",
   group: "proxykit does not change its group; run it as the right group",
   uid: "proxykit does not change its user; run it as the right user",
@@ -558,6 +561,7 @@ export const GLOBAL_KEYWORDS: Readonly<Record<string, Handler>> = {
     }
     c.global.sslServerVerify = v as "none" | "required";
   },
+  stats: statsSocket,
   // One event loop per process: nothing to size, but the value must still make sense.
   nbthread: (c, args) => {
     exactArgs(c, args, 1, 1, "a number");

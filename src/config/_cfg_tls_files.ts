@@ -63,7 +63,7 @@ function loadCrtFile(c: Ctx, path: string, who: string): TlsCertificate {
     key = keyText === undefined ? undefined : splitPem(keyText).key;
     if (key === undefined) return c.error(`${who}No Private Key found in '${keyPath}'.`);
   }
-  return { cert: pem.chain, key };
+  return { cert: pem.chain, key, file: path };
 }
 
 /**

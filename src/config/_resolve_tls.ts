@@ -66,7 +66,13 @@ function certificate(v: unknown, path: string): TlsCertificate {
     return bad(`${path}.cert`, `must be a PEM certificate chain (${(e as Error).message})`);
   }
   const given = strings(c.serverNames, `${path}.serverNames`, false);
-  return { cert: c.cert, key: c.key, serverNames: given?.map((n) => n.toLowerCase()) ?? names };
+  if (c.file !== undefined && typeof c.file !== "string") bad(`${path}.file`, "must be a file name", c.file);
+  return {
+    cert: c.cert,
+    key: c.key,
+    serverNames: given?.map((n) => n.toLowerCase()) ?? names,
+    ...(c.file !== undefined ? { file: c.file } : {}),
+  };
 }
 
 /**

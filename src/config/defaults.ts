@@ -22,6 +22,7 @@ import { resolveForwardProxy, resolveRetryOn } from "./_resolve_fwdproxy.ts";
 import { DEFAULT_POOL, type HttpConnectionMode, type HttpReuse } from "../pool.ts";
 import { LogFormatError, parseLogFormat } from "../acl/log_format.ts";
 import { LOG_RECORD_VARIABLES } from "../log.ts";
+import { resolveStatsSockets } from "./stats_socket.ts";
 import { resolveResolvers, resolveServerResolve } from "./_resolve_dns.ts";
 
 /** `http-reuse` values. */
@@ -634,5 +635,11 @@ export function resolveConfig(config: ProxyConfig, options: ResolveOptions = {})
       }
     }
   }
-  return { frontends, backends, maxconn: int(c.maxconn, "maxconn", 0, MAX_COUNT, UNLIMITED), resolvers };
+  return {
+    frontends,
+    backends,
+    maxconn: int(c.maxconn, "maxconn", 0, MAX_COUNT, UNLIMITED),
+    resolvers,
+    statsSockets: resolveStatsSockets(c.statsSockets),
+  };
 }

@@ -300,6 +300,7 @@ export function parseHaproxyConfig(text: string, fileName: string, options: Hapr
     frontends,
     backends,
     maxconn: global.maxconn,
+    statsSockets: global.statsSockets,
     resolvers: resolvers.length > 0 ? resolvers.map((r) => resolversConfig(r, fail)) : undefined,
   });
   try {

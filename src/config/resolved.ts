@@ -12,6 +12,7 @@ import type { BalanceAlgorithm, HashFunction, OnError } from "./types.ts";
 import type { HttpConnectionMode, HttpReuse } from "../pool.ts";
 import type { ForwardProxySettings } from "../http/forward_proxy.ts";
 import type { RetryOn } from "../http/retry_on.ts";
+import type { ResolvedStatsSocket } from "./stats_socket.ts";
 import type {
   AclConfig,
   ErrorFilesConfig,
@@ -316,6 +317,8 @@ export interface ResolvedProxyConfig {
   readonly backends: readonly ResolvedBackendConfig[];
   /** `global maxconn`, 0 = unlimited. */
   readonly maxconn: number;
+  /** `stats socket` lines: where the runtime API listens. */
+  readonly statsSockets: readonly ResolvedStatsSocket[];
   /** `resolvers` sections (DNS service discovery, configuration.txt 5.3). */
   readonly resolvers: readonly ResolvedResolversConfig[];
 }

@@ -14,6 +14,7 @@ import type { HttpProxyConfig, UseBackendConfig } from "./http_types.ts";
 import type { HttpConnectionMode, HttpReuse } from "../pool.ts";
 import type { ForwardProxyConfig, RetryOnConfig } from "./forward_proxy_types.ts";
 import type { BindConfig, SendProxyConfig, ServerTlsConfig, TcpRequestConfig } from "./tls_types.ts";
+import type { StatsSocketConfig } from "./stats_socket.ts";
 
 export type {
   BindConfig,
@@ -622,6 +623,11 @@ export interface ProxyConfig {
    * beyond it is aborted as soon as it is accepted and counted as denied. @default 0
    */
   readonly maxconn?: number;
+  /**
+   * `global` `stats socket` lines: where the runtime API listens (Unix sockets, or TCP on
+   * loopback only). @default [] (none)
+   */
+  readonly statsSockets?: readonly StatsSocketConfig[];
   /** `resolvers` sections: DNS service discovery (configuration.txt 5.3, docs/dns.md). @default none */
   readonly resolvers?: readonly ResolversConfig[];
 }

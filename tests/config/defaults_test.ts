@@ -52,6 +52,7 @@ describe("resolveConfig() defaults", () => {
     const r = resolveConfig(config());
     assert.deepEqual(r, {
       maxconn: 0,
+      statsSockets: [],
       resolvers: [],
       frontends: [{
         name: "fe",
