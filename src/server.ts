@@ -103,6 +103,8 @@ export interface ServerView {
   readonly state: ServerState;
   /** Effective weight now (0 unless UP; ramps during slowstart). */
   readonly weight: number;
+  /** The weight configured or set at run time (HAProxy's uweight, 0..256), whatever the state. */
+  readonly userWeight: number;
   /** Connection limit now (ramps during slowstart), 0 = unlimited. */
   readonly maxconn: number;
   /** Slots in use, including those handed to queued streams about to resume (HAProxy `served`). */

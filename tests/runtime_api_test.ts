@@ -119,6 +119,12 @@ describe("RuntimeApiSession: weight", () => {
     // 30 against 10: s1 takes three streams in four.
     const got = await spread(h, 8);
     assert.equal(got.filter((s) => s === "s1").length, 6);
+    // show stat reports the weight set at run time (weight and uweight), not the configured one.
+    const csv = cli.execute("show stat").split("\n");
+    const header = csv[0]!.slice(2).split(",");
+    const row = csv.find((l) => l.startsWith("be,s1,"))!.split(",");
+    assert.equal(row[header.indexOf("weight")], "30");
+    assert.equal(row[header.indexOf("uweight")], "30");
   });
 
   it("weight 0 takes the server out of the spread", async () => {

@@ -219,8 +219,8 @@ function serverRow(
       ...traffic(s.queued, c),
       slim: s.maxconn > 0 ? s.maxconn : undefined,
       status: serverStatus(s, cfg),
-      // HAProxy shows a DOWN or MAINT server's weight as configured (its `eweight`).
-      weight: s.state === "DOWN" || s.state === "MAINT" ? (cfg?.weight ?? s.weight) : s.weight,
+      // HAProxy shows a DOWN or MAINT server's weight as set (its `eweight`).
+      weight: s.state === "DOWN" || s.state === "MAINT" ? s.userWeight : s.weight,
       act: s.backup ? 0 : 1,
       bck: s.backup ? 1 : 0,
       chkfail: checked ? s.check!.counters.failed : undefined,
@@ -250,7 +250,7 @@ function serverRow(
       idle_conn_cur: pool?.size,
       safe_conn_cur: pool?.safeSize,
       used_conn_cur: c.current,
-      uweight: cfg?.weight,
+      uweight: s.userWeight,
     },
   };
 }
@@ -275,7 +275,7 @@ function backendRow(
     if (s.backup) bck++;
     else act++;
     weight += s.weight;
-    uweight += serverConfig(cfg, s.name)?.weight ?? 0;
+    uweight += s.userWeight;
   }
   return {
     kind: "backend",
