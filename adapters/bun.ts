@@ -39,6 +39,7 @@ import { systemResolve } from "./_resolve.ts";
 import { openDatagram } from "./_datagram.ts";
 import { listen } from "./bun/listen.ts";
 import { startServerTls } from "./node/listen.ts";
+import { removeStaleUnixSocket } from "./_unix_stale.ts";
 
 export type { NetworkOptions };
 
@@ -53,7 +54,10 @@ export function createNetwork(options: BunNetworkOptions = {}): Network {
   return {
     name: "bun",
     capabilities: nodeTls ? capabilities(true) : CAPABILITIES,
-    listen: (o) => listen(o, hwm, nodeTls),
+    listen: async (o) => {
+      await removeStaleUnixSocket(o.address);
+      return await listen(o, hwm, nodeTls);
+    },
     connect: (o) => connect(o, hwm),
     resolve: systemResolve,
     openDatagram,

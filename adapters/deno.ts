@@ -28,6 +28,7 @@ import { systemResolve } from "./_resolve.ts";
 import { openDatagram } from "./_datagram.ts";
 import { bind } from "./deno/listen.ts";
 import { startServerTls } from "./node/listen.ts";
+import { removeStaleUnixSocket } from "./_unix_stale.ts";
 
 /** As Node's `tls.Server` `handshakeTimeout`. */
 const DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS = 120_000;
@@ -72,7 +73,10 @@ export function createNetwork(options: DenoNetworkOptions = {}): Network {
     name: "deno",
     capabilities: nodeTls ? capabilities(true) : CAPABILITIES,
     // The executor turns a throw from bind() into a rejection.
-    listen: (o) => new Promise<Listener>((resolve) => resolve(bind(o, hwm, hsMs, nodeTls))),
+    listen: async (o) => {
+      await removeStaleUnixSocket(o.address);
+      return await new Promise<Listener>((resolve) => resolve(bind(o, hwm, hsMs, nodeTls)));
+    },
     connect: (o) => connect(o, hwm),
     resolve: systemResolve,
     openDatagram,

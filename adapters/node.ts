@@ -43,6 +43,7 @@ import { connect } from "./node/connect.ts";
 import { systemResolve } from "./_resolve.ts";
 import { openDatagram } from "./_datagram.ts";
 import { listen, startServerTls } from "./node/listen.ts";
+import { removeStaleUnixSocket } from "./_unix_stale.ts";
 
 export type { NetworkOptions };
 
@@ -57,7 +58,10 @@ export function createNetwork(options: NetworkOptions = {}): Network {
   return {
     name: "node",
     capabilities: CAPABILITIES,
-    listen: (o) => listen(o, mark),
+    listen: async (o) => {
+      await removeStaleUnixSocket(o.address);
+      return await listen(o, mark);
+    },
     connect: (o) => connect(o, mark),
     resolve: systemResolve,
     openDatagram,
