@@ -61,6 +61,7 @@ import type { BindTlsConfig, ProxyConfig } from "./config/types.ts";
 import { resolveBindTls } from "./config/_resolve_tls.ts";
 import { resolveConfig, type ResolvedBind, type ResolvedProxyConfig } from "./config/defaults.ts";
 import { formatAddress } from "./address.ts";
+import { type Handover, type ListenerSlot, listenSlot } from "./handover.ts";
 import { checkCapabilities, checkWired, peerInfoUse, toBackendSettings, toFrontendSettings } from "./_settings.ts";
 import { compileInspectPolicy, type InspectContext, Inspection, routeAtOnce } from "./inspect.ts";
 
@@ -142,6 +143,15 @@ export interface StopOptions {
    * @default 0
    */
   readonly graceMs?: number;
+}
+
+/** Options of {@link ProxyServer.start}. */
+export interface StartOptions {
+  /**
+   * Listeners offered by the proxy being replaced (a reload): a bind on the same address with
+   * the same settings takes its listener over instead of binding again.
+   */
+  readonly handover?: Handover;
 }
 
 /** Process-wide counters (HAProxy's `show info`). */
@@ -273,6 +283,8 @@ export class ProxyServer implements AsyncDisposable {
   /** HTTP session contexts of `mode tcp` frontends upgraded to an HTTP backend, by frontend and backend. */
   readonly #upgrades = new Map<string, HttpSessionContext>();
   #started = false;
+  /** The listeners this proxy owns, and their frontend (what a reload hands over). */
+  readonly #slots = new Map<ListenerSlot, Frontend>();
   /** Resolvers waiting for the last stream to end (stop()). */
   #idle: (() => void)[] = [];
 
@@ -324,33 +336,68 @@ export class ProxyServer implements AsyncDisposable {
 
   /**
    * Binds every frontend's addresses and starts the health checks. On failure, closes what
-   * was bound and throws. Calling it again does nothing.
+   * was bound and throws. Calling it again does nothing. With `options.handover` (a reload),
+   * a listener offered there on a bind's address is taken over instead of bound again.
    * @throws {ProxyError} `ERR_LISTEN` naming the frontend, the address and the reason.
    */
-  async start(): Promise<void> {
+  async start(options: StartOptions = {}): Promise<void> {
     if (this.#started) return;
     this.#started = true;
+    const handover = options.handover;
+    const taken: ListenerSlot[] = [];
+    const bound: { fe: Frontend; slot: ListenerSlot; options: ListenOptions }[] = [];
     try {
       for (const fe of this.#frontends) {
         for (const bind of fe.settings.binds) {
-          const address = bind.address;
+          const lo = this.#listenOptions(fe, bind);
+          const inherited = handover?.take(lo);
+          if (inherited !== undefined) {
+            taken.push(inherited);
+            bound.push({ fe, slot: inherited, options: lo });
+            continue;
+          }
+          await handover?.closeClashing(lo);
           try {
-            fe.listeners.push(await this.#net.listen(this.#listenOptions(fe, bind)));
+            bound.push({ fe, slot: await listenSlot(this.#net, lo), options: lo });
           } catch (e) {
             const code = (e as { code?: string }).code ?? "error";
             throw new ProxyError(
               "ERR_LISTEN",
-              `frontend '${fe.name}': cannot bind ${formatAddress(address)}: ${code} (${(e as Error).message})`,
+              `frontend '${fe.name}': cannot bind ${formatAddress(bind.address)}: ${code} (${(e as Error).message})`,
               { cause: e },
             );
           }
         }
       }
     } catch (e) {
+      handover?.cancel(taken);
+      await Promise.all(bound.filter((b) => !taken.includes(b.slot)).map((b) => b.slot.listener.close()));
       await this.stop();
       throw e;
     }
+    // Every bind is ready: only now do the inherited listeners feed this proxy.
+    for (const b of bound) {
+      if (taken.includes(b.slot)) handover!.adopt(b.slot, b.options);
+      b.fe.listeners.push(b.slot.listener);
+      this.#slots.set(b.slot, b.fe);
+    }
+    handover?.commit(taken);
     for (const hc of this.#checkers) hc.start();
+  }
+
+  /**
+   * Offers this proxy's listeners to the proxy replacing it (a reload: `reloadProxy()`).
+   * Each one goes on feeding this proxy until the successor commits, then this proxy forgets
+   * it (its `addresses` lose it, and `stop()` no longer closes it).
+   */
+  offerListeners(handover: Handover): void {
+    for (const [slot, fe] of this.#slots) {
+      handover.offer(slot, () => {
+        this.#slots.delete(slot);
+        const i = fe.listeners.indexOf(slot.listener);
+        if (i >= 0) fe.listeners.splice(i, 1);
+      });
+    }
   }
 
   /**
@@ -361,6 +408,7 @@ export class ProxyServer implements AsyncDisposable {
    */
   async stop(options: StopOptions = {}): Promise<void> {
     for (const hc of this.#checkers) hc.stop();
+    this.#slots.clear();
     await Promise.all(this.#frontends.flatMap((f) => f.listeners.splice(0).map((l) => l.close())));
     // Idle HTTP connections close now; busy ones after their response (`connection: close`).
     for (const s of this.#sessions) s.drain();

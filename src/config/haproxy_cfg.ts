@@ -54,6 +54,7 @@ import { buildFwd, FWD_KEYWORDS } from "./_cfg_fwdproxy.ts";
 import { TCP_REQUEST_KEYWORDS } from "./_cfg_tcp_request.ts";
 import { NAME_PATTERN, resolveConfig } from "./defaults.ts";
 import { sendProxyConfig } from "./_cfg_send_proxy.ts";
+import { buildProcess, OPS_GLOBAL_KEYWORDS, OPS_KEYWORDS } from "./_cfg_ops.ts";
 import type { BindConfig } from "./tls_types.ts";
 import type { Address } from "../net.ts";
 import type {
@@ -217,7 +218,7 @@ export function parseHaproxyConfig(text: string, fileName: string, options: Hapr
       unsupported: (msg) => unsupported(line, `'${name}' in section '${where}': ${msg}`),
     };
     if (sec === undefined) {
-      const handler = GLOBAL_KEYWORDS[kw];
+      const handler = GLOBAL_KEYWORDS[kw] ?? OPS_GLOBAL_KEYWORDS[kw];
       const noEffect = GLOBAL_NO_EFFECT[kw];
       if (handler !== undefined) handler(ctx, args);
       else if (typeof noEffect === "string") ctx.warn(`ignored: ${noEffect}`);
@@ -225,7 +226,7 @@ export function parseHaproxyConfig(text: string, fileName: string, options: Hapr
       continue;
     }
     const k = PROXY_KEYWORDS[name] ?? HTTP_KEYWORDS[name] ?? FWD_KEYWORDS[name] ?? PERSIST_KEYWORDS[name] ??
-      TCP_CONNECTION_KEYWORDS[name] ?? TCP_REQUEST_KEYWORDS[name];
+      TCP_CONNECTION_KEYWORDS[name] ?? TCP_REQUEST_KEYWORDS[name] ?? OPS_KEYWORDS[name];
     if (k === undefined) {
       if (name.startsWith("no option ") && PROXY_KEYWORDS[name.slice(3)] !== undefined) {
         ctx.fail("negation is not supported for this option");
@@ -274,7 +275,8 @@ export function parseHaproxyConfig(text: string, fileName: string, options: Hapr
     options.onWarning?.(`${fileName}: no frontend or listen section with a 'bind' line: nothing listens`);
   }
 
-  const config: ProxyConfig = compact<ProxyConfig>({ frontends, backends, maxconn: global.maxconn });
+  const process = buildProcess(global, sections.filter((s) => s.kind !== "frontend"), fail);
+  const config: ProxyConfig = compact<ProxyConfig>({ frontends, backends, maxconn: global.maxconn, process });
   try {
     resolveConfig(config);
   } catch (e) {

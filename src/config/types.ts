@@ -13,6 +13,7 @@ import type { HttpProxyConfig, UseBackendConfig } from "./http_types.ts";
 import type { HttpConnectionMode, HttpReuse } from "../pool.ts";
 import type { ForwardProxyConfig, RetryOnConfig } from "./forward_proxy_types.ts";
 import type { BindConfig, SendProxyConfig, ServerTlsConfig, TcpRequestConfig } from "./tls_types.ts";
+import type { ProcessConfig } from "./process_types.ts";
 
 export type {
   BindConfig,
@@ -615,4 +616,9 @@ export interface ProxyConfig {
    * beyond it is aborted as soon as it is accepted and counted as denied. @default 0
    */
   readonly maxconn?: number;
+  /**
+   * What `global` sets for the program running the proxy (stop grace, workers, server-state
+   * file): read by the command line, not by the proxy.
+   */
+  readonly process?: ProcessConfig;
 }
