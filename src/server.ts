@@ -252,6 +252,11 @@ export class Server implements ServerView {
     this.#userWeight = w;
   }
 
+  /** The user weight (HAProxy's `uweight`): the configuration's, or what {@link setWeight} set. */
+  get userWeight(): number {
+    return this.#userWeight;
+  }
+
   /**
    * Where the slowstart ramp stands, in whole seconds as HAProxy counts it (`now.tv_sec -
    * last_change`, and `slowstart` rounded up to seconds); undefined when no ramp runs (at
