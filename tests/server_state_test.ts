@@ -1,0 +1,71 @@
+/**
+ * The server-state file (`src/server_state.ts`): `show servers state` text, read back and
+ * applied to a new proxy as HAProxy 2.6 does (maintenance, drain, user weight unless the
+ * configured weight changed), on the in-memory network.
+ */
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { MemoryNetwork } from "../adapters/memory.ts";
+import { ProxyServer } from "../src/proxy.ts";
+import { internalsOf } from "../src/proxy.ts";
+import type { ProxyConfig } from "../src/config/types.ts";
+import { applyServersState, formatServersState, parseServersState } from "../src/server_state.ts";
+import { FRONT, srvAddr } from "./_proxy_harness.ts";
+
+function config(weights: number[]): ProxyConfig {
+  return {
+    frontends: [{ name: "fe", binds: [FRONT], defaultBackend: "be" }],
+    backends: [
+      { name: "be", servers: weights.map((weight, i) => ({ name: `s${i + 1}`, address: srvAddr(i + 1), weight })) },
+      { name: "other", servers: [{ name: "o1", address: { transport: "tcp", hostname: "db.example", port: 5432 } }] },
+    ],
+  };
+}
+
+const proxy = (weights: number[]) => new ProxyServer(config(weights), { network: new MemoryNetwork() });
+
+describe("server-state file", () => {
+  it("formats `show servers state` version 1: header, a row per server, an empty line", () => {
+    const p = proxy([10, 1]);
+    const be = internalsOf(p).backends[0]!;
+    be.server("s1")!.setState("MAINT");
+    be.server("s2")!.setState("DRAIN");
+    const text = formatServersState(p);
+    const lines = text.split("\n");
+    assert.equal(lines[0], "1");
+    assert.ok(lines[1]!.startsWith("# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state"));
+    assert.equal(lines[2], "1 be 1 s1 10.1.0.1 0 1 10 10 0 6 3 4 6 0 0 0 - 8000 - 0 0 - - 0");
+    assert.equal(lines[3], "1 be 2 s2 10.1.0.2 2 8 1 1 0 6 3 4 6 0 0 0 - 8000 - 0 0 - - 0");
+    assert.equal(lines[4], "2 other 1 o1 - 2 0 1 1 0 6 3 4 6 0 0 0 db.example 5432 - 0 0 - - 0");
+    assert.equal(lines[5], "");
+    assert.equal(lines.length, 7, "ends with an empty line");
+    assert.equal(formatServersState(p, "other").split("\n").length, 5);
+    assert.throws(() => formatServersState(p, "nope"), /Can't find backend\./);
+  });
+
+  it("applies maintenance, drain and the user weight; a changed configured weight wins", () => {
+    const before = proxy([10, 20]);
+    const be = internalsOf(before).backends[0]!;
+    be.server("s1")!.setState("MAINT");
+    be.server("s2")!.setWeight(5);
+    const rows = parseServersState(formatServersState(before), "state");
+    const same = proxy([10, 20]);
+    const messages = applyServersState(same, rows);
+    const s = internalsOf(same).backends[0]!;
+    assert.equal(s.server("s1")!.state, "MAINT");
+    assert.equal(s.server("s2")!.userWeight, 5);
+    assert.deepEqual(messages, ["Server be/s1 is DOWN, changed from server-state after a reload."]);
+    const changed = proxy([10, 30]);
+    applyServersState(changed, rows);
+    assert.equal(internalsOf(changed).backends[0]!.server("s2")!.userWeight, 30, "configured 20 → 30: not restored");
+    const only = proxy([10, 20]);
+    applyServersState(only, rows, ["other"]);
+    assert.equal(internalsOf(only).backends[0]!.server("s1")!.state, "UP", "backend not loading state: untouched");
+  });
+
+  it("refuses another version and short rows, naming the file and line", () => {
+    assert.throws(() => parseServersState("2\n", "st"), /st:1: unknown server-state version '2'/);
+    assert.throws(() => parseServersState("1\n# c\n1 be 1\n", "st"), /st:3: invalid server-state row/);
+    assert.deepEqual(parseServersState("", "st"), []);
+  });
+});
