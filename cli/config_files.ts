@@ -7,6 +7,7 @@
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
+import process from "node:process";
 import { parseHaproxyConfig } from "../src/config/haproxy_cfg.ts";
 import type { ProxyConfig } from "../src/config/types.ts";
 import { ProxyError } from "../src/errors.ts";
@@ -50,6 +51,8 @@ export function parseConfigTexts(
 ): ProxyConfig {
   const io = {
     lenient: options.lenient,
+    // "${NAME}" in the files expands from the environment, as in HAProxy (configuration.txt 2.3).
+    env: process.env,
     readFile: (path: string) => readFileSync(path),
     readDir: (path: string) => (statSync(path).isDirectory() ? readdirSync(path) : undefined),
   };

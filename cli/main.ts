@@ -11,13 +11,16 @@ import { parseHaproxyConfig } from "../src/config/haproxy_cfg.ts";
 import type { ProxyConfig } from "../src/config/types.ts";
 import { DEFAULT_HARD_STOP_AFTER_MS } from "../src/config/process_types.ts";
 import { type LogTarget, ProxyServer } from "../src/proxy.ts";
+import type { ServerStateEvent } from "../src/log.ts";
+import type { ServerState } from "../src/server.ts";
 import { reloadProxy } from "../src/reload.ts";
 import type { Network } from "../src/net.ts";
 import { EXIT, fail, type Flags, intFlag, parseFlags, USAGE } from "./flags.ts";
 import { parseConfigTexts, readConfigFiles } from "./config_files.ts";
 import { configFromFlags, demoBackend } from "./demo.ts";
 import { loadServerState, saveServerState } from "./state_file.ts";
-import { runWorkers, workerIndex } from "./workers.ts";
+import { receiveStates, runWorkers, sendState, workerIndex } from "./workers.ts";
+import { setServerState } from "../src/server_state.ts";
 import { VERSION } from "./version.ts";
 
 /** The adapter of the runtime running the command line (the core never detects it). */
@@ -130,7 +133,7 @@ export async function runCli(argv: string[]): Promise<void> {
     fail(message(e));
   }
   const workers = intFlag("workers", v.workers, 1) ?? config.process?.nbthread ?? 1;
-  if (workers > 1 && workerIndex() === undefined) return runWorkers(workers, net, say);
+  if (workers > 1 && workerIndex() === undefined) return runWorkers(workers, say);
   await runProxy(config, load, v, net, say, demo);
 }
 
@@ -145,8 +148,25 @@ async function runProxy(
 ): Promise<void> {
   const flagGrace = intFlag("hard-stop-after", v["hard-stop-after"], 0);
   const graceOf = (c: ProxyConfig) => flagGrace ?? c.process?.hardStopAfterMs ?? DEFAULT_HARD_STOP_AFTER_MS;
-  const log = (line: string, target: LogTarget) => (target === "stderr" ? console.error(line) : console.log(line));
-  const options = { network: net, log };
+  const worker = workerIndex();
+  // A worker applying another's server state change does not log it again.
+  let quiet = false;
+  const log = (line: string, target: LogTarget) => {
+    if (!quiet) target === "stderr" ? console.error(line) : console.log(line);
+  };
+  const options = {
+    network: net,
+    log,
+    ...(worker === undefined ? {} : { reusePort: true, healthChecks: worker === 1 }),
+    ...(worker === 1
+      ? {
+        hooks: {
+          onServerStateChange: (e: ServerStateEvent) =>
+            sendState({ backend: e.backend, server: e.server, state: e.to as ServerState, reason: e.reason }),
+        },
+      }
+      : {}),
+  };
   let config = first;
   let proxy: ProxyServer;
   try {
@@ -155,6 +175,14 @@ async function runProxy(
     fail(message(e));
   }
   loadServerState(proxy, config, (m) => console.log(m));
+  if (worker !== undefined && worker > 1) {
+    receiveStates((m) => {
+      quiet = true;
+      const known = setServerState(proxy, m.backend, m.server, m.state, m.reason);
+      quiet = false;
+      if (known) say(`worker ${worker}: server ${m.backend}/${m.server} is ${m.state} (checked by worker 1)`);
+    });
+  }
 
   // Handlers first: a supervisor may signal as soon as it reads "listening on".
   let stopping = false;
@@ -167,7 +195,7 @@ async function runProxy(
     say(`${signal} received, stopping`);
     await reloading;
     const grace = graceOf(config);
-    saveServerState(proxy, config, say);
+    if ((worker ?? 1) === 1) saveServerState(proxy, config, say);
     // Streams in progress finish for up to hard-stop-after; the rest are killed (logged with K)
     // and stop() resolves once every log line is out. The guard only covers an adapter that
     // never reports a close: the exit must not hang.
@@ -185,7 +213,7 @@ async function runProxy(
     say("SIGUSR2 received, reloading");
     try {
       const next = load((m) => say(`warning: ${m}`));
-      saveServerState(proxy, config, say);
+      if ((worker ?? 1) === 1) saveServerState(proxy, config, say);
       const old = proxy;
       const r = await reloadProxy(old, next, {
         ...options,

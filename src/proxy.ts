@@ -133,6 +133,18 @@ export interface ProxyServerOptions {
    * @default Math.random
    */
   readonly random?: () => number;
+  /**
+   * Every listener shares its port with other processes' (`SO_REUSEPORT`, needs the adapter's
+   * `reusePort`): the command line's `--workers` runs one proxy per process on the same ports.
+   * @default false
+   */
+  readonly reusePort?: boolean;
+  /**
+   * Runs the health checks. A worker that is not the one checking sets `false` and receives
+   * the server states from the one that checks (the command line's `--workers`).
+   * @default true
+   */
+  readonly healthChecks?: boolean;
 }
 
 /** Options of {@link ProxyServer.stop}. */
@@ -285,6 +297,8 @@ export class ProxyServer implements AsyncDisposable {
   #started = false;
   /** The listeners this proxy owns, and their frontend (what a reload hands over). */
   readonly #slots = new Map<ListenerSlot, Frontend>();
+  readonly #reusePort: boolean;
+  readonly #runChecks: boolean;
   /** Resolvers waiting for the last stream to end (stop()). */
   #idle: (() => void)[] = [];
 
@@ -304,6 +318,16 @@ export class ProxyServer implements AsyncDisposable {
     this.#log = options.log;
     this.#hooks = options.hooks ?? {};
     checkCapabilities(this.config, this.#net);
+    this.#reusePort = options.reusePort ?? false;
+    this.#runChecks = options.healthChecks ?? true;
+    if (this.#reusePort && !this.#net.capabilities.reusePort) {
+      throw new ProxyError(
+        "ERR_CAPABILITY_MISSING",
+        `reusePort: the ${this.#net.name} adapter lacks it: ${
+          this.#net.capabilities.notes.reusePort ?? "not supported"
+        }`,
+      );
+    }
     this.#backends = this.config.backends.map((b) => {
       const be = new Backend(toBackendSettings(b), this.#net, this.#clock, options.random);
       be.onServerStateChange(this.#serverStateChanged);
@@ -382,7 +406,7 @@ export class ProxyServer implements AsyncDisposable {
       this.#slots.set(b.slot, b.fe);
     }
     handover?.commit(taken);
-    for (const hc of this.#checkers) hc.start();
+    if (this.#runChecks) { for (const hc of this.#checkers) hc.start(); }
   }
 
   /**
@@ -494,8 +518,10 @@ export class ProxyServer implements AsyncDisposable {
   #listenOptions(fe: Frontend, bind: ResolvedBind): ListenOptions {
     const hs = this.#handshakes.get(bind);
     const onAccept = hs === undefined ? (s: Socket) => this.#accept(fe, s) : (s: Socket) => this.#accept(fe, s, hs);
-    if (bind.tls === undefined) return { address: bind.address, onAccept };
+    const shared = this.#reusePort ? { reusePort: true } : {};
+    if (bind.tls === undefined) return { address: bind.address, onAccept, ...shared };
     return {
+      ...shared,
       address: bind.address,
       onAccept,
       tls: this.#readsPeerInfo ? { ...bind.tls, peerInfo: true } : bind.tls,

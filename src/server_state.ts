@@ -15,7 +15,7 @@
 import { internalsOf, type ProxyServer } from "./proxy.ts";
 import { ProxyError } from "./errors.ts";
 import { isIPv4 } from "./address.ts";
-import type { Server } from "./server.ts";
+import type { Server, ServerState } from "./server.ts";
 
 /** The column header of format version 1 (HAProxy 2.6, verbatim). */
 const HEADER = "# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight " +
@@ -163,4 +163,21 @@ export function applyServersState(
     }
   }
   return messages;
+}
+
+/**
+ * Sets the state of `backend/server` as another process decided it (the command line's
+ * worker that runs the health checks tells the others). Returns false for an unknown server.
+ */
+export function setServerState(
+  proxy: ProxyServer,
+  backend: string,
+  server: string,
+  state: ServerState,
+  reason: string,
+): boolean {
+  const srv = internalsOf(proxy).backends.find((b) => b.name === backend)?.server(server);
+  if (srv === undefined) return false;
+  srv.setState(state, reason);
+  return true;
 }
