@@ -133,7 +133,14 @@ export async function runCli(argv: string[]): Promise<void> {
     fail(message(e));
   }
   const workers = intFlag("workers", v.workers, 1) ?? config.process?.nbthread ?? 1;
-  if (workers > 1 && workerIndex() === undefined) return runWorkers(workers, say);
+  if (workers > 1 && workerIndex() === undefined) {
+    const zero = config.frontends.flatMap((f) => f.binds).map((b) => ("address" in b ? b.address : b))
+      .find((a) => a.transport === "tcp" && a.port === 0);
+    if (zero !== undefined) {
+      fail("--workers: every bind needs a fixed port (with port 0 each worker would get its own)");
+    }
+    return runWorkers(workers, say);
+  }
   await runProxy(config, load, v, net, say, demo);
 }
 
