@@ -10,7 +10,18 @@ import type { Listener, Network } from "../src/net.ts";
 import type { ProxyConfig } from "../src/config/types.ts";
 import { ProxyServer } from "../src/proxy.ts";
 import { reloadProxy } from "../src/reload.ts";
-import { enc, freePorts, nativeNetwork, portOf, Recorder, runtime, tcp, within } from "./_helpers.ts";
+import {
+  enc,
+  exchangeOnce,
+  freePorts,
+  namedEchoServer,
+  nativeNetwork,
+  portOf,
+  Recorder,
+  runtime,
+  tcp,
+  within,
+} from "./_helpers.ts";
 
 const net: Network = await nativeNetwork();
 const cleanup: (() => Promise<unknown>)[] = [];
@@ -18,15 +29,8 @@ afterEach(async () => {
   for (const f of cleanup.splice(0).reverse()) await f();
 });
 
-/** A server that writes `name` then echoes; closes when the client does. */
 async function named(name: string): Promise<Listener> {
-  const l = await net.listen({
-    address: tcp("127.0.0.1", 0),
-    onAccept(s) {
-      s.setHandlers({ onData: (c) => s.write(c), onEnd: () => s.shutdownWrite(), onDrain() {}, onClose() {} });
-      s.write(enc(`${name}:`));
-    },
-  });
+  const l = await namedEchoServer(net, name);
   cleanup.push(() => l.close());
   return l;
 }
@@ -38,17 +42,7 @@ function config(ports: number[], server: Listener): ProxyConfig {
   };
 }
 
-/** Connects, sends `x`, returns what came back before the proxy's EOF (or throws). */
-async function exchange(port: number): Promise<string> {
-  const c = await net.connect({ address: tcp("127.0.0.1", port) });
-  const r = new Recorder();
-  c.setHandlers(r);
-  c.write(enc("x"));
-  c.shutdownWrite();
-  await within(r.ended.promise, 10_000, "EOF from the proxy");
-  c.close();
-  return r.text();
-}
+const exchange = (port: number) => exchangeOnce(net, port);
 
 describe(`reloadProxy() on ${runtime}`, () => {
   it("hands the listeners over: a loop of connections during five reloads sees no failure", async () => {

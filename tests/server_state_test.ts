@@ -11,6 +11,7 @@ import { internalsOf } from "../src/proxy.ts";
 import type { ProxyConfig } from "../src/config/types.ts";
 import { applyServersState, formatServersState, parseServersState } from "../src/server_state.ts";
 import { FRONT, srvAddr } from "./_proxy_harness.ts";
+import { parseHaproxyConfig } from "../src/config/haproxy_cfg.ts";
 
 function config(weights: number[]): ProxyConfig {
   return {
@@ -67,5 +68,34 @@ describe("server-state file", () => {
     assert.throws(() => parseServersState("2\n", "st"), /st:1: unknown server-state version '2'/);
     assert.throws(() => parseServersState("1\n# c\n1 be 1\n", "st"), /st:3: invalid server-state row/);
     assert.deepEqual(parseServersState("", "st"), []);
+  });
+
+  it("reads hard-stop-after, nbthread, server-state-file/base and which backends load the file", () => {
+    const backends = "backend a\n server s 127.0.0.1:1\nbackend b\n load-server-state-from-file local\n" +
+      " server-state-file-name b.state\n server s 127.0.0.1:2\nbackend c\n load-server-state-from-file none\n" +
+      " server s 127.0.0.1:3\n";
+    const cfg = parseHaproxyConfig(
+      "global\n hard-stop-after 3s\n nbthread 2\n server-state-base /var/lib/px\n server-state-file all\n" +
+        "defaults\n load-server-state-from-file global\n" + backends,
+      "st.cfg",
+    );
+    assert.deepEqual(cfg.process, {
+      hardStopAfterMs: 3000,
+      nbthread: 2,
+      serverStateFile: "/var/lib/px/all",
+      serverStates: [{ backend: "a", file: "/var/lib/px/all" }, { backend: "b", file: "/var/lib/px/b.state" }],
+    });
+    assert.throws(
+      () => parseHaproxyConfig("defaults\n load-server-state-from-file global\n" + backends, "st.cfg"),
+      /st\.cfg:3: backend 'a': 'load-server-state-from-file global' needs 'server-state-file' in 'global'/,
+    );
+    assert.throws(
+      () => parseHaproxyConfig("global\n hard-stop-after soon\n" + backends, "st.cfg"),
+      /st\.cfg:2: 'hard-stop-after' in section 'global'/,
+    );
+    assert.throws(
+      () => parseHaproxyConfig("backend a\n load-server-state-from-file always\n", "st.cfg"),
+      /st\.cfg:2: .*expects 'global', 'local' or 'none'/,
+    );
   });
 });

@@ -10,20 +10,20 @@ import type { Ctx, GlobalSettings, Handler, Keyword, Section } from "./_cfg_keyw
 import { exactArgs, time } from "./_cfg_values.ts";
 import type { ProcessConfig, ServerStateSource } from "./process_types.ts";
 
+/** The one argument of a keyword taking one word. */
+function oneWord(c: Ctx, args: readonly string[], usage: string): string {
+  exactArgs(c, args, 1, 1, usage);
+  return args[0]!;
+}
+
 /** Global keywords of the process settings. */
 export const OPS_GLOBAL_KEYWORDS: Readonly<Record<string, Handler>> = {
   "hard-stop-after": (c, args) => {
     exactArgs(c, args, 1, 1, "a time");
     c.global.hardStopAfterMs = time(c, "", args[0], 0);
   },
-  "server-state-file": (c, args) => {
-    exactArgs(c, args, 1, 1, "a file name");
-    c.global.serverStateFile = args[0]!;
-  },
-  "server-state-base": (c, args) => {
-    exactArgs(c, args, 1, 1, "a directory");
-    c.global.serverStateBase = args[0]!;
-  },
+  "server-state-file": (c, args) => void (c.global.serverStateFile = oneWord(c, args, "a file name")),
+  "server-state-base": (c, args) => void (c.global.serverStateBase = oneWord(c, args, "a directory")),
 };
 
 /** Proxy keywords of the server-state file. */

@@ -1,18 +1,20 @@
 /**
  * End to end: the command line's graceful stop (SIGTERM with `hard-stop-after`), reload
- * (SIGUSR2: listeners handed over, a broken configuration kept out) and server-state file,
- * `examples/proxy.ts` started by the runtime running the tests, on real loopback sockets.
+ * (SIGUSR2: listeners handed over, a broken configuration kept out), server-state file and
+ * `--workers` (Linux: SO_REUSEPORT), `examples/proxy.ts` started by the runtime running the tests, on real loopback sockets.
  */
-import { afterEach, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import process from "node:process";
-import { type Child, startProxy, TCPLOG_PREAMBLE, tempFile } from "../_child.ts";
+import { type Child, cleanupAfterEach, startTracked, TCPLOG_PREAMBLE, tempFile } from "../_child.ts";
 import type { Listener, Network } from "../../src/net.ts";
 import {
   enc,
+  exchangeOnce,
   freePorts,
+  namedEchoServer,
   nativeNetwork,
   patternBuffer,
   PatternChecker,
@@ -26,43 +28,16 @@ import {
 } from "../_helpers.ts";
 
 const net: Network = await nativeNetwork();
-const cleanup: (() => Promise<unknown> | void)[] = [];
-afterEach(async () => {
-  for (const f of cleanup.splice(0).reverse()) await f();
-});
+const cleanup = cleanupAfterEach();
+const start = (args: string[]): Child => startTracked(cleanup, args);
 
-function start(args: string[]): Child {
-  const c = startProxy(args);
-  cleanup.push(() => {
-    c.child.kill("SIGKILL");
-  });
-  return c;
-}
-
-/** A server that writes `name:` then echoes; answers the client's EOF with its own. */
 async function named(name: string): Promise<Listener> {
-  const l = await net.listen({
-    address: tcp("127.0.0.1", 0),
-    onAccept(s) {
-      s.setHandlers({ onData: (c) => s.write(c), onEnd: () => s.shutdownWrite(), onDrain() {}, onClose() {} });
-      if (name !== "") s.write(enc(`${name}:`));
-    },
-  });
+  const l = await namedEchoServer(net, name);
   cleanup.push(() => l.close());
   return l;
 }
 
-/** Connects, sends `x` and EOF, returns everything received until the proxy's EOF. */
-async function exchange(port: number): Promise<string> {
-  const c = await net.connect({ address: tcp("127.0.0.1", port) });
-  const r = new Recorder();
-  c.setHandlers(r);
-  c.write(enc("x"));
-  c.shutdownWrite();
-  await within(r.ended.promise, 10_000, "EOF from the proxy");
-  c.close();
-  return r.text();
-}
+const exchange = (port: number) => exchangeOnce(net, port);
 
 /** Resolves once a connect to `port` is refused (the listener closed), bounded. */
 async function refused(port: number): Promise<void> {
@@ -241,5 +216,66 @@ describe(`proxykit stop and reload on ${runtime}`, { skip: process.platform === 
     assert.match(saved[1]!, /^# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight /);
     assert.match(saved[2]!, /^1 be 1 s1 127\.0\.0\.1 0 1 1 1 /);
     assert.match(saved[3]!, /^1 be 2 s2 127\.0\.0\.1 2 0 1 1 /);
+  });
+});
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe(`proxykit --workers on ${runtime}`, { skip: process.platform !== "linux" }, () => {
+  it("two workers both serve, checks run once and reach both, SIGTERM stops all", async () => {
+    const live = await named("");
+    const [port, dead] = (await freePorts(net, 2)) as [number, number];
+    const file = tempFile("workers.cfg", [
+      "global",
+      "    log stdout format raw local0",
+      "defaults",
+      "    mode tcp",
+      "    log global",
+      '    log-format "w${PROXYKIT_WORKER} %b/%s %ts"',
+      "    timeout connect 500ms",
+      "frontend fe",
+      `    bind 127.0.0.1:${port}`,
+      "    default_backend be",
+      "backend be",
+      "    balance first",
+      `    server dead 127.0.0.1:${dead} check inter 100 fall 1`,
+      `    server live 127.0.0.1:${portOf(live.address)} check inter 100`,
+    ]);
+    cleanup.push(() => file.remove());
+    const cli = start(["--workers", "2", "-f", file.path]);
+    await until(() => cli.stdout.filter((l) => l.startsWith("listening on")).length === 2, 20_000, "two workers");
+    await cli.line(/^Server be\/dead is DOWN/);
+    await until(
+      () => cli.stderr().includes("worker 2: server be/dead is DOWN (checked by worker 1)"),
+      10_000,
+      "worker 2 told",
+    );
+    const pids = /workers started \(pids (\d+) (\d+)\)/.exec(cli.stderr())!.slice(1).map(Number);
+
+    const served = new Set<string>();
+    const streamLines = () => cli.stdout.filter((l) => /^w\d /.test(l));
+    for (let i = 0; i < 200 && served.size < 2; i++) {
+      const before = streamLines().length;
+      assert.equal(await exchange(port), "x");
+      await until(() => streamLines().length > before, 10_000, "log line");
+      for (const l of streamLines()) served.add(l.slice(0, 2));
+    }
+    assert.deepEqual([...served].sort(), ["w1", "w2"], "both workers accepted connections");
+    const streams = streamLines();
+    assert.ok(streams.every((l) => / be\/live --$/.test(l)), `every stream on the live server:\n${streams.join("\n")}`);
+    assert.equal(cli.stdout.filter((l) => l.startsWith("Server be/dead is DOWN")).length, 1, "one check, one line");
+
+    process.kill(cli.child.pid!, "SIGTERM");
+    const code = await within(cli.exited, 20_000, "primary exit");
+    if (runtime !== "deno") assert.equal(code, 0);
+    assert.match(cli.stderr(), /SIGTERM received, stopping/);
+    await until(() => pids.every((p) => !alive(p)), 10_000, "workers gone");
   });
 });

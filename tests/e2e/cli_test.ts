@@ -2,9 +2,9 @@
  * End to end: `examples/proxy.ts` started as a child process by the runtime running the
  * tests (deno run / bun run / node), on real loopback sockets.
  */
-import { afterEach, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { type Child, startProxy, stopCleanly, TCPLOG_PREAMBLE, tempFile } from "../_child.ts";
+import { type Child, cleanupAfterEach, startTracked, stopCleanly, TCPLOG_PREAMBLE, tempFile } from "../_child.ts";
 import { spawn, spawnSync } from "node:child_process";
 import { dirname } from "node:path";
 import { peer } from "../_peers.ts";
@@ -13,6 +13,7 @@ import {
   deferred,
   echoRecorder,
   enc,
+  exchangeOnce,
   freePort,
   freePorts,
   nativeNetwork,
@@ -29,18 +30,8 @@ import {
 
 const net: Network = await nativeNetwork();
 /** Listeners and children a test opened, closed after it whatever happened. */
-const cleanup: (() => Promise<unknown> | void)[] = [];
-afterEach(async () => {
-  for (const f of cleanup.splice(0).reverse()) await f();
-});
-
-function start(args: string[]): Child {
-  const c = startProxy(args);
-  cleanup.push(() => {
-    c.child.kill("SIGKILL");
-  });
-  return c;
-}
+const cleanup = cleanupAfterEach();
+const start = (args: string[]): Child => startTracked(cleanup, args);
 
 async function listening(cli: Child): Promise<number> {
   const m = await cli.line(/^listening on 127\.0\.0\.1:(\d+)$/);
@@ -100,13 +91,7 @@ describe(`examples/proxy.ts on ${runtime}`, () => {
     cleanup.push(() => base.remove(), () => dir.remove(), () => fe.remove());
     const cli = start(["-f", base.path, "-f", fe.path, "-f", dirname(dir.path)]);
     await cli.line(new RegExp(`^listening on 127\\.0\\.0\\.1:${port}$`));
-    const c = await net.connect({ address: tcp("127.0.0.1", port!) });
-    const r = new Recorder();
-    c.setHandlers(r);
-    c.write(enc("joined"));
-    c.shutdownWrite();
-    await within(r.closed.promise, 10_000, "exchange");
-    assert.equal(r.text(), "joined");
+    assert.equal(await exchangeOnce(net, port!, "joined"), "joined");
     await cli.line(/ fe be\/s1 /);
     await stopCleanly(cli);
 
@@ -130,12 +115,7 @@ describe(`examples/proxy.ts on ${runtime}`, () => {
     cleanup.push(() => file.remove());
     const cli = start(["-d", "-f", file.path]);
     await cli.line(new RegExp(`^listening on 127\\.0\\.0\\.1:${port}$`));
-    const c = await net.connect({ address: tcp("127.0.0.1", port!) });
-    const r = new Recorder();
-    c.setHandlers(r);
-    c.write(enc("hi"));
-    c.shutdownWrite();
-    await within(r.closed.promise, 10_000, "exchange");
+    assert.equal(await exchangeOnce(net, port!, "hi"), "hi");
     await cli.line(/ fe be\/s1 \d+\/\d+\/\d+ 2 -- /);
     await stopCleanly(cli);
   });
