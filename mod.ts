@@ -70,9 +70,10 @@ export type {
   StopOptions,
 } from "./src/proxy.ts";
 export type { ServerCounters, ServerState, ServerView } from "./src/server.ts";
+export type { ConnectFailureHook, ConnectFailureInfo } from "./src/connect_failure.ts";
 export type { BackendCounters } from "./src/backend.ts";
 export type { FrontendCounters } from "./src/frontend.ts";
-export type { HttpCounts, StreamCounts } from "./src/_counters.ts";
+export type { HttpCounts, StreamCounts, TimeCounts } from "./src/_counters.ts";
 export type { CheckCounters, CheckResult, CheckView } from "./src/health.ts";
 export type { HttpConnectionMode, HttpReuse, PoolCounters, PoolSettings, PoolView } from "./src/pool.ts";
 
@@ -127,6 +128,7 @@ export type {
   HttpProxyConfig,
   HttpRequestRuleConfig,
   HttpResponseRuleConfig,
+  MonitorConfig,
   RedirectCode,
   RedirectRule,
   ReplaceHeaderRule,
@@ -134,9 +136,18 @@ export type {
   RuleBase,
   SetHeaderRule,
   SetPathRule,
+  StatsPageConfig,
   UseBackendConfig,
+  UseServiceRule,
   Words,
 } from "./src/config/http_types.ts";
+export { showStat, STAT_HEADER } from "./src/stats/csv.ts";
+export { showInfo } from "./src/stats/info.ts";
+export type { ProcessInfo } from "./src/stats/info.ts";
+export { PROMETHEUS_CONTENT_TYPE, prometheusMetrics, prometheusQuery } from "./src/stats/prometheus.ts";
+export type { PrometheusOptions, PrometheusScope } from "./src/stats/prometheus.ts";
+export { statsPage } from "./src/stats/page.ts";
+export type { StatsPageOptions } from "./src/stats/page.ts";
 export { parseHaproxyConfig } from "./src/config/haproxy_cfg.ts";
 export type { HaproxyConfigOptions } from "./src/config/haproxy_cfg.ts";
 export { resolveConfig } from "./src/config/defaults.ts";
@@ -204,6 +215,7 @@ export type {
 export type { ObservedOutcome } from "./src/server.ts";
 
 export { isProxyError, ProxyError } from "./src/errors.ts";
+export { VERSION } from "./src/version.ts";
 export type { ProxyErrorCode } from "./src/errors.ts";
 export {
   escapeLogText,
@@ -216,12 +228,23 @@ export {
   formatTcpLog,
 } from "./src/log.ts";
 export type { HttpLogRecord, ServerStateEvent, StreamLogRecord } from "./src/log.ts";
+export type {
+  InitAddrMethod,
+  NameserverConfig,
+  ResolvedResolversConfig,
+  ResolvedServerResolve,
+  ResolversConfig,
+  ResolversHoldConfig,
+  ServerResolveConfig,
+} from "./src/config/dns_types.ts";
 export { systemClock } from "./src/clock.ts";
 export type { Clock, Timer } from "./src/clock.ts";
 export type {
   Address,
   ConnectCancel,
   ConnectOptions,
+  DatagramOptions,
+  DatagramSocket,
   Listener,
   ListenOptions,
   NetCapabilities,

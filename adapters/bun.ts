@@ -36,6 +36,7 @@ import { highWaterMarkBytes, type NetworkOptions } from "./_options.ts";
 import { CAPABILITIES, capabilities } from "./bun/capabilities.ts";
 import { connect } from "./bun/connect.ts";
 import { systemResolve } from "./_resolve.ts";
+import { openDatagram } from "./_datagram.ts";
 import { listen } from "./bun/listen.ts";
 import { startServerTls } from "./node/listen.ts";
 
@@ -55,6 +56,7 @@ export function createNetwork(options: BunNetworkOptions = {}): Network {
     listen: (o) => listen(o, hwm, nodeTls),
     connect: (o) => connect(o, hwm),
     resolve: systemResolve,
+    openDatagram,
     startServerTls,
   };
 }

@@ -25,6 +25,7 @@ import { highWaterMarkBytes, integerOption, type NetworkOptions } from "./_optio
 import { CAPABILITIES, capabilities } from "./deno/capabilities.ts";
 import { connect } from "./deno/connect.ts";
 import { systemResolve } from "./_resolve.ts";
+import { openDatagram } from "./_datagram.ts";
 import { bind } from "./deno/listen.ts";
 import { startServerTls } from "./node/listen.ts";
 
@@ -74,6 +75,7 @@ export function createNetwork(options: DenoNetworkOptions = {}): Network {
     listen: (o) => new Promise<Listener>((resolve) => resolve(bind(o, hwm, hsMs, nodeTls))),
     connect: (o) => connect(o, hwm),
     resolve: systemResolve,
+    openDatagram,
     startServerTls,
   };
 }

@@ -41,6 +41,7 @@ import { highWaterMarkBytes, type NetworkOptions } from "./_options.ts";
 import { CAPABILITIES } from "./node/capabilities.ts";
 import { connect } from "./node/connect.ts";
 import { systemResolve } from "./_resolve.ts";
+import { openDatagram } from "./_datagram.ts";
 import { listen, startServerTls } from "./node/listen.ts";
 
 export type { NetworkOptions };
@@ -59,6 +60,7 @@ export function createNetwork(options: NetworkOptions = {}): Network {
     listen: (o) => listen(o, mark),
     connect: (o) => connect(o, mark),
     resolve: systemResolve,
+    openDatagram,
     startServerTls,
   };
 }

@@ -2,7 +2,8 @@
  * Preloaded into a bench target (`bench/_targets.ts`, `gcHook`) so that the bench can measure
  * its memory after a full garbage collection: on SIGUSR2 the process runs one (`gc()` exposed
  * by `--expose-gc` on Node and Deno, `Bun.gc(true)` on Bun), then prints
- * `gc done HEAP_USED EXTERNAL` (bytes, `process.memoryUsage()`) on stdout.
+ * `gc done HEAP_USED EXTERNAL HEAP_TOTAL` (bytes, `process.memoryUsage()`: HEAP_TOTAL is the
+ * heap V8 has committed, young generation included) on stdout.
  *
  * @module
  */
@@ -17,5 +18,5 @@ process.on("SIGUSR2", () => {
     else g.gc?.();
   }
   const m = process.memoryUsage();
-  process.stdout.write(`gc done ${m.heapUsed} ${m.external}\n`);
+  process.stdout.write(`gc done ${m.heapUsed} ${m.external} ${m.heapTotal}\n`);
 });

@@ -49,13 +49,15 @@ export interface Target {
 export interface HeapUse {
   readonly heapUsed: number;
   readonly external: number;
+  /** The heap V8 has committed (`heapTotal`): live objects plus free space, the young generation's included. */
+  readonly heapTotal: number;
 }
 
 /** How a JS target is started. */
 export interface StartOptions {
   /**
    * Preload `bench/_gc_hook.ts` (with the runtime's flag exposing `gc()`): the child then runs
-   * a full GC on SIGUSR2 and prints `gc done HEAP EXTERNAL`, which {@link Target.gc} waits for.
+   * a full GC on SIGUSR2 and prints `gc done HEAP EXTERNAL TOTAL`, which {@link Target.gc} waits for.
    */
   readonly gcHook?: boolean;
   /**
@@ -226,10 +228,10 @@ export function startListening(name: string, exe: string, argv: string[], option
   const watch = (s: string) => {
     tail = (tail + s).slice(-256);
     for (;;) {
-      const m = /gc done (\d+) (\d+)\n/.exec(tail);
+      const m = /gc done (\d+) (\d+) (\d+)\n/.exec(tail);
       if (m === null) break;
       tail = tail.slice(m.index + m[0].length);
-      gcWaiters.shift()?.({ heapUsed: Number(m[1]), external: Number(m[2]) });
+      gcWaiters.shift()?.({ heapUsed: Number(m[1]), external: Number(m[2]), heapTotal: Number(m[3]) });
     }
   };
   return new Promise<Target>((resolve, reject) => {

@@ -314,6 +314,7 @@ interface Run {
   /** idle: JS heap in use and external memory (ArrayBuffers...) per stream after the GC, KiB. */
   heapKiB?: number;
   externalKiB?: number;
+  heapTotalKiB?: number;
   rssBefore?: number;
   rssAfter?: number;
   error?: string;
@@ -410,6 +411,7 @@ async function idle(spec: TargetSpec): Promise<Run> {
     if (before.heap !== undefined && after.heap !== undefined) {
       run.heapKiB = (after.heap.heapUsed - before.heap.heapUsed) / 1024 / idleConns;
       run.externalKiB = (after.heap.external - before.heap.external) / 1024 / idleConns;
+      run.heapTotalKiB = (after.heap.heapTotal - before.heap.heapTotal) / 1024 / idleConns;
     }
     if (lost > 0) run.error = `${lost} of ${idleConns} streams closed while idle`;
     return run;
@@ -488,7 +490,7 @@ const fmt = (v: number | undefined, digits = 0) => (v === undefined || Number.is
 const ratioOf = (a: number | undefined, b: number | undefined) =>
   a === undefined || b === undefined || Number.isNaN(a) || Number.isNaN(b) ? NaN : a / b;
 const row = (label: string, cells: string[]) =>
-  (label.padEnd(22) + cells.map((c) => c.padStart(Math.max(10, c.length + 1))).join("")).trimEnd();
+  (label.padEnd(24) + cells.map((c) => c.padStart(Math.max(10, c.length + 1))).join("")).trimEnd();
 
 const lines: string[] = [];
 lines.push(
@@ -545,6 +547,7 @@ for (const m of MEASURES) {
     lines.push(row("  before GC KiB/stream", cells((r) => fmt(r?.noGcKiB, 1))));
     lines.push(row("  JS heap KiB/stream", cells((r) => fmt(r?.heapKiB, 1))));
     lines.push(row("  external KiB/stream", cells((r) => fmt(r?.externalKiB, 1))));
+    lines.push(row("  heap KiB/stream total", cells((r) => fmt(r?.heapTotalKiB, 1))));
     lines.push(row("  RSS idle MiB", cells((r) => fmt((r?.rssBefore ?? NaN) / 1024, 1))));
     lines.push(row("  RSS loaded MiB", cells((r) => fmt((r?.rssAfter ?? NaN) / 1024, 1))));
   }
@@ -567,7 +570,9 @@ if (MEASURES.includes("idle")) {
     "idle: (RSS with the streams - RSS before) / streams, both after a full GC (before GC: the same without",
     "it); RSS idle: after the warm-up; runs min-max: every run (memory per stream is the lowest). JS heap,",
     "external: process.memoryUsage() heapUsed and external (ArrayBuffers...) in the target after the GC, per",
-    "stream (part of the RSS figure; external may be counted in heapUsed too on Bun).",
+    "stream (part of the RSS figure; external may be counted in heapUsed too on Bun). Heap total:",
+    "heapTotal, live objects plus the free space V8 keeps (its young generation grows with the objects that",
+    "survive a burst of new streams, and its pages stay in the RSS after the GC).",
   );
 }
 for (const n of notes) lines.push(`!!! ${n}`);

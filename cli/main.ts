@@ -21,7 +21,7 @@ import { configFromFlags, demoBackend } from "./demo.ts";
 import { loadServerState, saveServerState } from "./state_file.ts";
 import { receiveStates, runWorkers, sendState, workerIndex } from "./workers.ts";
 import { setServerState } from "../src/server_state.ts";
-import { VERSION } from "./version.ts";
+import { VERSION } from "../src/version.ts";
 
 /** The adapter of the runtime running the command line (the core never detects it). */
 async function runtimeNetwork(): Promise<Network> {

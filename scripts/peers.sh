@@ -6,6 +6,7 @@ command -v haproxy >/dev/null 2>&1 || want+=(haproxy)
 command -v curl >/dev/null 2>&1 || want+=(curl)
 command -v openssl >/dev/null 2>&1 || want+=(openssl)
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || want+=(nginx-light)
+command -v dnsmasq >/dev/null 2>&1 || [ -x /usr/sbin/dnsmasq ] || want+=(dnsmasq-base)
 [ ${#want[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
   echo "WARNING: cannot install ${want[*]} (not root or no apt-get): tests that need them will SKIP" >&2

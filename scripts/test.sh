@@ -2,8 +2,10 @@
 # The quality gate: a static stage that fails fast (tsc, deno fmt --check, deno lint, deno doc
 # --lint on every entry point, type-checked doc examples, deno publish --dry-run), then the
 # whole suite on Deno, Bun and Node, each with its own test runner.
-# Usage: npm test            (all three runtimes)
-#        npm test -- node    (one or more of: deno bun node; the static stage runs first anyway)
+# Usage: npm test            (all three runtimes, then the npm package stage)
+#        npm test -- node    (one or more of: deno bun node package; the static stage runs first anyway)
+# The package stage (tests/e2e/package_e2e.ts) builds and packs the npm tarball and runs it on
+# Node 20, Node 22, Bun and Deno: once, not once per runner.
 # Exits non-zero if a runtime binary is missing, a static check fails or any runner fails.
 # A peer program the tests need (haproxy, curl, openssl) that cannot be installed fails the
 # tests that need it, unless PROXYKIT_ALLOW_MISSING_PEERS=1 is set (they then skip, loudly).
@@ -12,7 +14,7 @@ cd "$(dirname "$0")/.."
 export PATH="$PWD/node_modules/.bin:$PATH"
 
 runtimes=("$@")
-[ ${#runtimes[@]} -eq 0 ] && runtimes=(deno bun node)
+[ ${#runtimes[@]} -eq 0 ] && runtimes=(deno bun node package)
 
 missing=0
 for bin in deno bun node; do
@@ -43,6 +45,7 @@ for rt in "${runtimes[@]}"; do
     deno) timeout -k 10 "$limit" deno test -A --no-check tests/ ;;
     bun)  timeout -k 10 "$limit" bun test --timeout 120000 ./tests/ ;;
     node) timeout -k 10 "$limit" node --test --test-timeout=120000 --test-concurrency=2 'tests/**/*_test.ts' ;;
+    package) timeout -k 10 "$limit" node --test --test-timeout=240000 tests/e2e/package_e2e.ts ;;
     *) echo "unknown runtime $rt" >&2; false ;;
   esac
   rc=$?

@@ -62,3 +62,77 @@ export function countOut(c: StreamCounts, bytesIn: number, bytesOut: number): vo
   c.bytesIn += bytesIn;
   c.bytesOut += bytesOut;
 }
+
+/**
+ * HAProxy's `TIME_STATS_SAMPLES`: the time averages run over the last 1024 streams (a
+ * sliding-window average, `swrate_add()`, src/freq_ctr.c).
+ */
+export const TIME_SAMPLES = 1024;
+
+/**
+ * Times of the streams that reached a server, ms, as HAProxy's stats `qtime`, `ctime`,
+ * `rtime`, `ttime` (averages over the last {@link TIME_SAMPLES}) and `qtime_max`...
+ * `ttime_max`. Until 1024 streams were counted, the average is the plain mean of them all.
+ */
+export interface TimeCounts {
+  /** Streams counted (grows to {@link TIME_SAMPLES}, then the window slides). */
+  samples: number;
+  /** Average time in queues (`qtime`, log `%Tw`). */
+  queueMs: number;
+  /** Average connect time (`ctime`, `%Tc`). */
+  connectMs: number;
+  /** Average response time (`rtime`, `%Tr`; 0 in `mode tcp`, as HAProxy). */
+  responseMs: number;
+  /** Average total time (`ttime`, `%Tt` / `%Ta`). */
+  totalMs: number;
+  /** Longest time in queues (`qtime_max`). */
+  queueMaxMs: number;
+  /** Longest connect time (`ctime_max`). */
+  connectMaxMs: number;
+  /** Longest response time (`rtime_max`). */
+  responseMaxMs: number;
+  /** Longest total time (`ttime_max`). */
+  totalMaxMs: number;
+}
+
+/** Fresh zeroed time counts. */
+export function newTimeCounts(): TimeCounts {
+  return {
+    samples: 0,
+    queueMs: 0,
+    connectMs: 0,
+    responseMs: 0,
+    totalMs: 0,
+    queueMaxMs: 0,
+    connectMaxMs: 0,
+    responseMaxMs: 0,
+    totalMaxMs: 0,
+  };
+}
+
+/**
+ * Counts one stream's times (HAProxy's `stream_update_time_stats()`): nothing when it never
+ * connected (`connectMs` < 0) or, in HTTP, never got a response head (`responseMs` < 0). A
+ * TCP stream passes `responseMs` 0. Each average moves by (value - average) / window, which
+ * is `swrate_add()` with a window growing from 1 to {@link TIME_SAMPLES}.
+ */
+export function countTimes(
+  c: TimeCounts,
+  queueMs: number,
+  connectMs: number,
+  responseMs: number,
+  totalMs: number,
+): void {
+  if (connectMs < 0 || responseMs < 0) return;
+  const q = Math.max(queueMs, 0);
+  if (c.samples < TIME_SAMPLES) c.samples++;
+  const n = c.samples;
+  c.queueMs += (q - c.queueMs) / n;
+  c.connectMs += (connectMs - c.connectMs) / n;
+  c.responseMs += (responseMs - c.responseMs) / n;
+  c.totalMs += (totalMs - c.totalMs) / n;
+  if (q > c.queueMaxMs) c.queueMaxMs = q;
+  if (connectMs > c.connectMaxMs) c.connectMaxMs = connectMs;
+  if (responseMs > c.responseMaxMs) c.responseMaxMs = responseMs;
+  if (totalMs > c.totalMaxMs) c.totalMaxMs = totalMs;
+}

@@ -11,8 +11,17 @@
  * @module
  */
 import type { Clock } from "./clock.ts";
-import { countIn, countOut, type HttpCounts, newHttpCounts, newStreamCounts, type StreamCounts } from "./_counters.ts";
-import type { Address, ConnectCancel, Network, Socket } from "./net.ts";
+import {
+  countIn,
+  countOut,
+  type HttpCounts,
+  newHttpCounts,
+  newStreamCounts,
+  newTimeCounts,
+  type StreamCounts,
+  type TimeCounts,
+} from "./_counters.ts";
+import type { Address, ConnectCancel, NetErrorCode, Network, Socket } from "./net.ts";
 import { CO_FL, type Connection, RAW, type Transport } from "./connection.ts";
 import type { StreamInterface } from "./stream_interface.ts";
 import { Server, type ServerSettings, type ServerState } from "./server.ts";
@@ -30,6 +39,7 @@ import { ForwardProxy, type ForwardProxySettings } from "./http/forward_proxy.ts
 import { clientOf, proxyHash, streamProxyHeader } from "./send_proxy.ts";
 import { isSniMismatch, TlsOrigin } from "./tls/origin.ts";
 import type { ServerTlsConfig } from "./config/tls_types.ts";
+import type { ConnectFailureHook } from "./connect_failure.ts";
 
 /**
  * Turn-around delay cap between two connects to the same server after a connection error:
@@ -102,6 +112,8 @@ export interface BackendCounters extends StreamCounts {
   failed: number;
   /** HTTP requests and responses by status class (`mode http`). */
   readonly http: HttpCounts;
+  /** Queue, connect, response and total time averages of its streams (`qtime`...). */
+  readonly times: TimeCounts;
   /** Streams in the backend queue now (`qcur`). */
   readonly queueCurrent: number;
   /** The most streams seen in the backend queue at once (`qmax`). */
@@ -188,6 +200,8 @@ export class Backend {
   readonly counters: BackendCounters;
   /** Set by the health module for `observe layer4`. */
   observeL4: L4Observer | undefined;
+  /** The program's `hooks.onConnectFailure` (set by the proxy, throws already caught). */
+  onConnectFailure: ConnectFailureHook | undefined;
   /** `option http_proxy`: what finds each request's destination; undefined otherwise. */
   readonly forwardProxy: ForwardProxy | undefined;
   readonly #balancer: Balancer;
@@ -244,6 +258,7 @@ export class Backend {
       redispatches: 0,
       failed: 0,
       http: newHttpCounts(),
+      times: newTimeCounts(),
       get queueCurrent(): number {
         return q.length;
       },
@@ -291,6 +306,7 @@ export class Backend {
       sessions: srv.counters.current,
       queued: srv.queue.length,
       requeued,
+      ...(srv.settings.resolve !== undefined ? { fqdn: srv.settings.resolve.fqdn } : {}),
     };
     for (const o of this.#observers) o(e);
   };
@@ -420,6 +436,7 @@ export class Backend {
       si.setState("CON");
       const attempt = this.#attempt(cancel);
       let sniMismatch = false;
+      let code: NetErrorCode | undefined;
       try {
         const socket = await conn.connect(attempt.signal, attempt.signal === undefined ? cancel : undefined);
         if (srv !== undefined) this.observeL4?.(srv, true);
@@ -427,6 +444,7 @@ export class Backend {
         return socket;
       } catch (e) {
         sniMismatch = isSniMismatch(e, conn.xprt);
+        code = (e as { code?: NetErrorCode } | undefined)?.code;
         si.setState("CER");
       } finally {
         attempt.done();
@@ -436,13 +454,23 @@ export class Backend {
       // back_handle_st_cer(): a certificate not matching the SNI sent is final, logged with
       // the retries at their maximum; otherwise give up once `retries` retries were made.
       if (sniMismatch) lease.retries = Math.max(lease.retries, maxRetries);
-      if (lease.retries >= maxRetries) {
+      const final = lease.retries >= maxRetries;
+      const wish = this.onConnectFailure?.({
+        backend: this.name,
+        server: srv?.name,
+        address: conn.dst,
+        attempt: lease.retries + 1,
+        timedOut: attempt.timedOut,
+        code,
+        final,
+      });
+      if (final) {
         if (srv !== undefined) srv.counters.connectErrors++;
         this.counters.connectErrors++;
         return this.#abandon(lease, si, attempt.timedOut ? "sC" : "SC");
       }
       lease.retries++;
-      if (srv !== undefined && this.#shouldRedispatch(lease, srv)) {
+      if (srv !== undefined && (wish === "redispatch" || this.#shouldRedispatch(lease, srv))) {
         // Redispatch: give the slot back, forget the destination, elect again avoiding srv.
         this.queues.release(lease);
         conn.clear();

@@ -18,6 +18,8 @@ export interface FrontendCounters extends StreamCounts {
   denied: number;
   /** HTTP requests and responses by status class (`mode http`). */
   readonly http: HttpCounts;
+  /** Requests answered by the proxy itself: stats page, `monitor-uri`, services (`intercepted`). */
+  intercepted: number;
 }
 
 /** Frontend settings with defaults applied. */
@@ -52,7 +54,7 @@ export class Frontend {
   /** Its `default_backend`, which serves every stream it accepts. */
   readonly backend: Backend;
   /** Its counters, also what `ProxyServer.frontends` shows. */
-  readonly counters: FrontendCounters = { ...newStreamCounts(), denied: 0, http: newHttpCounts() };
+  readonly counters: FrontendCounters = { ...newStreamCounts(), denied: 0, http: newHttpCounts(), intercepted: 0 };
   /** Bound listeners, in `binds` order, once the proxy started. */
   readonly listeners: Listener[] = [];
 

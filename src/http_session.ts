@@ -26,7 +26,8 @@ import type { Endpoint } from "./acl/sample.ts";
 import { StreamInterface } from "./stream_interface.ts";
 import type { Frontend } from "./frontend.ts";
 import type { Backend } from "./backend.ts";
-import type { HttpPolicy } from "./http/policy.ts";
+import type { HttpPolicy, RequestDecision } from "./http/policy.ts";
+import type { HttpReply } from "./http/error_pages.ts";
 import { H1RequestParser } from "./http/parser.ts";
 import { isH1Error } from "./http/error.ts";
 import { type H1Limits, HAPROXY_BUFSIZE } from "./http/limits.ts";
@@ -69,7 +70,18 @@ export interface HttpSessionContext {
   readonly onTxnEnd: (txn: HttpTxn) => void;
   /** Called once when the session is over. */
   readonly onEnd: (session: HttpSession) => void;
+  /**
+   * Answers a request a service takes (`use-service prometheus-exporter`, the stats page)
+   * with the proxy's own reply; `target` is the request's URI. @default undefined (503)
+   */
+  readonly service?: ServiceHandler;
 }
+
+/** What answers a request for a service (see {@link HttpSessionContext.service}). */
+export type ServiceHandler = (
+  decision: Extract<RequestDecision, { kind: "service" }>,
+  target: string,
+) => HttpReply;
 
 /** The client connection of an HTTP frontend and its sequence of transactions. */
 export class HttpSession implements SocketHandlers {

@@ -62,7 +62,7 @@ import { errorReply, type HttpReply } from "./http/error_pages.ts";
 import { decideRequest, decideResponse, type HttpPolicy } from "./http/policy.ts";
 import type { SampleContext } from "./acl/sample.ts";
 import type { HttpSession } from "./http_session.ts";
-import { countHttp } from "./_counters.ts";
+import { countHttp, countTimes } from "./_counters.ts";
 import { nextTimeout } from "./_timeouts.ts";
 import { CONNECT_ESTABLISHED, type ForwardProxy } from "./http/forward_proxy.ts";
 import { persistRequest, persistResponse, requestCookieFlagAfter, type RequestPersistence } from "./http/persist.ts";
@@ -101,6 +101,9 @@ function writeAll(out: { write(b: Uint8Array): boolean }, pieces: readonly Uint8
 
 /** Methods RFC 9110 9.2.2 calls idempotent: such a request may be sent again after a failure. */
 const IDEMPOTENT = new Set(["GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"]);
+
+/** The body of a reply to HEAD. */
+const EMPTY = new Uint8Array(0);
 
 /**
  * Server-side socket events of a transaction, for one connection: once the transaction moved
@@ -151,7 +154,22 @@ export function sampleContext(
     dst: session.dstEndpoint,
     tls,
     secure: tls !== undefined,
+    usableServers: (name) => {
+      const be = session.ctx.backends.get(name);
+      return be === undefined ? undefined : usableServers(be.servers);
+    },
   };
+}
+
+/** HAProxy's `nbsrv`: usable active servers, else usable backup servers (`be->srv_act`, `srv_bck`). */
+function usableServers(servers: readonly Server[]): number {
+  let act = 0, bck = 0;
+  for (const s of servers) {
+    if (!s.usable) continue;
+    if (s.backup) bck++;
+    else act++;
+  }
+  return act > 0 ? act : bck;
 }
 
 /** One request and its response. */
@@ -188,6 +206,10 @@ export class HttpTxn implements CancelToken {
   bytesOut = 0;
   /** The server connection came from the pool. */
   reused = false;
+  /** A `monitor-uri` request: answered by the proxy, not logged (as HAProxy). */
+  monitor = false;
+  /** `%s` of a request a service answered: `<STATS>` or `<PROMEX>`. */
+  applet: string | undefined;
   /** `%tsc`'s last two characters: the persistence cookie's flags on the request and the response. */
   cookieStatus = "--";
   /** First two termination characters (configuration.txt 8.5). */
@@ -323,7 +345,24 @@ export class HttpTxn implements CancelToken {
       if (d.backend !== undefined) this.backendName = d.backend;
       this.#setTerm(d.termination[0]!, d.termination[1]!);
       this.queueMs = -1;
+      if (d.monitor === true) {
+        this.monitor = true;
+        ctx.frontend.counters.intercepted++;
+      }
       return this.#reply(d.reply, d.status);
+    }
+    if (d.kind === "service") {
+      // The stats page and `use-service` answer without a server: HAProxy's applets, logged
+      // `fe/<STATS>` or `fe/<PROMEX>` with `0/0/0` timers and `LR--`.
+      if (d.backend !== undefined) this.backendName = d.backend;
+      this.applet = d.service === "stats" ? "<STATS>" : "<PROMEX>";
+      this.#setTerm("L", "R");
+      this.queueMs = 0;
+      this.connectMs = 0;
+      this.responseMs = 0;
+      ctx.frontend.counters.intercepted++;
+      const reply = ctx.service?.(d, req.head.target) ?? errorReply(503, this.#bePolicy()?.errors, ctx.policy.errors);
+      return this.#reply(reply, reply?.status ?? 503);
     }
     this.backendName = d.backend;
     const be = ctx.backends.get(d.backend)!;
@@ -1050,9 +1089,11 @@ export class HttpTxn implements CancelToken {
         ? { connection: "close" }
         : (isVersion11(req.head.version) ? {} : { connection: "keep-alive" });
       this.#resHeadSent = true;
-      this.bytesOut += htxSize(reply.head) + reply.body.length;
+      // A response to HEAD has no body (RFC 9110 9.3.2): HAProxy's mux drops it.
+      const body = req.head.method === "HEAD" ? EMPTY : reply.body;
+      this.bytesOut += htxSize(reply.head) + body.length;
       this.#toClient(serializeResponseHead(reply.head, opts));
-      if (reply.body.length > 0) this.#toClient(reply.body);
+      if (body.length > 0) this.#toClient(body);
     }
     this.#resDone = true;
     this.#end(keep);
@@ -1094,6 +1135,12 @@ export class HttpTxn implements CancelToken {
       if (this.backend !== undefined) countHttp(this.backend.counters.http, this.status);
       const srv = this.lease?.server;
       if (srv !== undefined) countHttp(srv.counters.http, this.status);
+      // HAProxy's `stream_update_time_stats()`, for the transactions a server answered.
+      const total = this.endedAt - this.startAt;
+      if (this.backend !== undefined) {
+        countTimes(this.backend.counters.times, this.queueMs, this.connectMs, this.responseMs, total);
+      }
+      if (srv !== undefined) countTimes(srv.counters.times, this.queueMs, this.connectMs, this.responseMs, total);
     }
     if (this.back.state !== "CLO" && this.back.state !== "INI" && this.back.conn === undefined) {
       this.back.setState("CLO");

@@ -311,6 +311,8 @@ export interface ServerStateEvent {
    * maintenance with `option redispatch`.
    */
   readonly requeued: number;
+  /** The name the server's address comes from, for a server found through DNS (`resolvers`). */
+  readonly fqdn?: string;
 }
 
 /**
@@ -320,7 +322,19 @@ export interface ServerStateEvent {
  */
 export function formatServerState(e: ServerStateEvent): string {
   const why = e.reason === "" ? "" : `, reason: ${e.reason}`;
-  const head = `${e.backup ? "Backup " : ""}Server ${e.backend}/${e.server} is ${e.to}${why}.`;
+  const paren = e.reason === "" ? "" : ` (${e.reason})`;
+  // Maintenance is worded apart (server.c `srv_update_status()`): `is going DOWN for
+  // maintenance (No IP for server )`, and `('app.test') is UP/READY (resolves again)` when it ends.
+  const what = e.to === "MAINT"
+    ? `going DOWN for maintenance${paren}`
+    : e.from === "MAINT" && e.to === "UP"
+    ? `UP/READY${paren}`
+    : `${e.to}${why}`;
+  const head = `${e.backup ? "Backup " : ""}Server ${e.backend}/${e.server} is ${what}.`;
+  // A server leaving resolution maintenance: HAProxy names the FQDN and gives no counts.
+  if (e.fqdn !== undefined && e.from === "MAINT" && e.to === "UP" && e.reason === "resolves again") {
+    return `${e.backup ? "Backup " : ""}Server ${e.backend}/${e.server} ('${e.fqdn}') is UP/READY (resolves again).`;
+  }
   // HAProxy adds "Running on backup." while only backup servers are left to serve.
   const counts = `${e.activeServers} active and ${e.backupServers} backup servers`;
   const onBackup = e.activeServers === 0 && e.backupServers > 0 ? " Running on backup." : "";

@@ -390,6 +390,29 @@ export interface NetCapabilities {
 }
 
 /**
+ * A UDP socket (the {@link Network.openDatagram} capability): what the DNS resolver sends its
+ * queries over (configuration.txt 5.3.2 `nameserver`).
+ */
+export interface DatagramSocket {
+  /** The bound local endpoint. */
+  readonly localAddress: TcpAddress;
+  /** Sends one datagram to `to` (an IP literal); errors go to `onError`, never thrown. */
+  send(data: Uint8Array, to: TcpAddress): void;
+  /** Closes the socket; no handler runs afterwards. */
+  close(): void;
+}
+
+/** Options of {@link Network.openDatagram}. */
+export interface DatagramOptions {
+  /** Where to bind: an IP literal and a port, 0 for a free one. */
+  readonly bind: TcpAddress;
+  /** One datagram received, with its sender. The chunk belongs to the handler. */
+  readonly onMessage: (data: Uint8Array, from: TcpAddress) => void;
+  /** A send or receive error; the socket stays open. */
+  readonly onError?: (error: NetError) => void;
+}
+
+/**
  * A runtime's network: the control layer (listen / connect) and the transports it offers.
  *
  * @example
@@ -426,4 +449,10 @@ export interface Network {
    * `ETLSVERIFY`, the connection closed.
    */
   startServerTls?(socket: Socket, head?: Uint8Array): Promise<Socket>;
+  /**
+   * Opens a UDP socket bound to `options.bind`, for the DNS resolver (`resolvers` sections).
+   * Rejects with a {@link NetError} (`EADDRINUSE`, ...). Absent where the runtime has no UDP:
+   * a configuration with `resolvers` is then refused.
+   */
+  openDatagram?(options: DatagramOptions): Promise<DatagramSocket>;
 }

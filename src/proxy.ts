@@ -50,7 +50,8 @@ import {
   type ServerStateEvent,
   type StreamLogRecord,
 } from "./log.ts";
-import { HttpSession, type HttpSessionContext } from "./http_session.ts";
+import { HttpSession, type HttpSessionContext, type ServiceHandler } from "./http_session.ts";
+import { serviceReply } from "./stats/serve.ts";
 import type { HttpTxn } from "./http_txn.ts";
 import { renderLogFormat } from "./acl/log_format.ts";
 import { aclSetOf, compileHttpPolicy, compileProxyPolicies, type HttpPolicy } from "./http/policy.ts";
@@ -58,10 +59,12 @@ import { DEFAULT_H1_LIMITS } from "./http/limits.ts";
 import { createHealthCheckers, type HealthChecker } from "./health.ts";
 import type { ServerView } from "./server.ts";
 import type { BindTlsConfig, ProxyConfig } from "./config/types.ts";
+import { Discovery } from "./dns/discovery.ts";
 import { resolveBindTls } from "./config/_resolve_tls.ts";
 import { resolveConfig, type ResolvedBind, type ResolvedProxyConfig } from "./config/defaults.ts";
 import { formatAddress } from "./address.ts";
 import { type Handover, type ListenerSlot, listenSlot } from "./handover.ts";
+import type { ConnectFailureHook } from "./connect_failure.ts";
 import { checkCapabilities, checkWired, peerInfoUse, toBackendSettings, toFrontendSettings } from "./_settings.ts";
 import { compileInspectPolicy, type InspectContext, Inspection, routeAtOnce } from "./inspect.ts";
 
@@ -98,6 +101,21 @@ export interface ProxyHooks {
    * ```
    */
   readonly setDestination?: (info: DestinationInfo) => Address | undefined;
+  /**
+   * A connect attempt to a server failed (refused, reset, timed out): told which server and
+   * attempt, before the retry decision; returning `"redispatch"` sends the next attempt to
+   * another server instead of the same one (see {@link ConnectFailureHook}). A throw is
+   * logged and changes nothing.
+   *
+   * @example Leave a refusing server at once instead of retrying it
+   * ```ts
+   * import type { ProxyHooks } from "@proxykit/proxykit";
+   * const hooks: ProxyHooks = {
+   *   onConnectFailure: (f) => (f.code === "ECONNREFUSED" ? "redispatch" : undefined),
+   * };
+   * ```
+   */
+  readonly onConnectFailure?: ConnectFailureHook;
 }
 
 /** What {@link ProxyHooks.setDestination} is told about a connection. */
@@ -294,7 +312,11 @@ export class ProxyServer implements AsyncDisposable {
   #httpBackends: Pick<HttpSessionContext, "backendPolicies" | "backends"> | undefined;
   /** HTTP session contexts of `mode tcp` frontends upgraded to an HTTP backend, by frontend and backend. */
   readonly #upgrades = new Map<string, HttpSessionContext>();
+  /** DNS service discovery (`resolvers` sections), when a server resolves a name. */
+  readonly #dns: Discovery | undefined;
   #started = false;
+  /** When start() was first called, ms since the Unix epoch (the stats' uptime). */
+  #startedAt = Date.now();
   /** The listeners this proxy owns, and their frontend (what a reload hands over). */
   readonly #slots = new Map<ListenerSlot, Frontend>();
   readonly #reusePort: boolean;
@@ -331,8 +353,14 @@ export class ProxyServer implements AsyncDisposable {
     this.#backends = this.config.backends.map((b) => {
       const be = new Backend(toBackendSettings(b), this.#net, this.#clock, options.random);
       be.onServerStateChange(this.#serverStateChanged);
+      if (this.#hooks.onConnectFailure !== undefined) be.onConnectFailure = this.#connectFailureHook;
       this.#checkers.push(...createHealthCheckers(be, b, this.#net, this.#clock));
       return be;
+    });
+    this.#dns = this.config.resolvers.length === 0 ? undefined : new Discovery(this.config.resolvers, this.#backends, {
+      net: this.#net,
+      clock: this.#clock,
+      log: (line) => this.#log?.(line, "stdout"),
     });
     this.#frontends = this.config.frontends.map((f) => {
       const be = this.#backends.find((b) => b.name === f.defaultBackend)!;
@@ -367,10 +395,12 @@ export class ProxyServer implements AsyncDisposable {
   async start(options: StartOptions = {}): Promise<void> {
     if (this.#started) return;
     this.#started = true;
+    this.#startedAt = Date.now();
     const handover = options.handover;
     const taken: ListenerSlot[] = [];
     const bound: { fe: Frontend; slot: ListenerSlot; options: ListenOptions }[] = [];
     try {
+      await this.#dns?.start();
       for (const fe of this.#frontends) {
         for (const bind of fe.settings.binds) {
           const lo = this.#listenOptions(fe, bind);
@@ -431,6 +461,7 @@ export class ProxyServer implements AsyncDisposable {
    * out. A stopped proxy is not started again: build a new one.
    */
   async stop(options: StopOptions = {}): Promise<void> {
+    this.#dns?.stop();
     for (const hc of this.#checkers) hc.stop();
     this.#slots.clear();
     await Promise.all(this.#frontends.flatMap((f) => f.listeners.splice(0).map((l) => l.close())));
@@ -818,6 +849,7 @@ export class ProxyServer implements AsyncDisposable {
       bufferRequest: f.httpBufferRequest,
       onTxnEnd: this.#txnEnd,
       onEnd: this.#sessionEnd,
+      service: this.#service,
     };
   }
 
@@ -836,10 +868,13 @@ export class ProxyServer implements AsyncDisposable {
     return ctx;
   }
 
+  /** The stats page and `use-service prometheus-exporter`, from this proxy's counters. */
+  readonly #service: ServiceHandler = (d, target) => serviceReply(this, d, target, { startedAt: this.#startedAt });
+
   /** One HTTP transaction over: its log line and hook (the connection's counters move at its end). */
   readonly #txnEnd = (t: HttpTxn): void => {
     const fe = t.session.frontend;
-    const log = this.#log !== undefined ? fe.settings.log : undefined;
+    const log = this.#log !== undefined && !t.monitor ? fe.settings.log : undefined;
     const hook = this.#hooks.onStreamEnd;
     if (log === undefined && hook === undefined) return;
     const r = this.#httpRecord(t);
@@ -873,7 +908,7 @@ export class ProxyServer implements AsyncDisposable {
       acceptedAt: t.startAt,
       frontend: fe.name,
       backend: t.backendName,
-      server: srv?.name,
+      server: srv?.name ?? t.applet,
       queueMs: t.queueMs,
       connectMs: t.connectMs,
       totalMs: t.endedAt - t.startAt,
@@ -926,23 +961,21 @@ export class ProxyServer implements AsyncDisposable {
     };
   }
 
-  /** Runs a user hook; what it throws is logged on stderr and otherwise ignored. */
   /** `hooks.setDestination`, a throw logged like another hook's (the destination then stays). */
-  readonly #destinationHook = (info: DestinationInfo): Address | undefined => {
+  readonly #destinationHook = (info: DestinationInfo): Address | undefined =>
+    this.#call(this.#hooks.setDestination, info);
+
+  /** `hooks.onConnectFailure`, a throw logged like another hook's (HAProxy's rules then apply). */
+  readonly #connectFailureHook: ConnectFailureHook = (failure) => this.#call(this.#hooks.onConnectFailure, failure);
+
+  /** Runs a user hook and returns its answer; what it throws is logged on stderr (answer undefined). */
+  #call<T, R>(hook: ((v: T) => R) | undefined, v: T): R | undefined {
+    if (hook === undefined) return undefined;
     try {
-      return this.#hooks.setDestination?.(info);
+      return hook(v);
     } catch (e) {
       this.#log?.(`proxykit: a hook threw: ${e instanceof Error ? e.message : String(e)}`, "stderr");
       return undefined;
-    }
-  };
-
-  #call<T>(hook: ((v: T) => void) | undefined, v: T): void {
-    if (hook === undefined) return;
-    try {
-      hook(v);
-    } catch (e) {
-      this.#log?.(`proxykit: a hook threw: ${e instanceof Error ? e.message : String(e)}`, "stderr");
     }
   }
 }

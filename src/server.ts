@@ -7,7 +7,8 @@
 import type { Address } from "./net.ts";
 import type { ResolvedServerConfig } from "./config/defaults.ts";
 import type { Clock } from "./clock.ts";
-import { countIn, type HttpCounts, newHttpCounts, newStreamCounts, type StreamCounts } from "./_counters.ts";
+import type { HttpCounts, StreamCounts, TimeCounts } from "./_counters.ts";
+import { countIn, newHttpCounts, newStreamCounts, newTimeCounts } from "./_counters.ts";
 import { Queue } from "./queue.ts";
 import type { CheckView } from "./health.ts";
 import type { PoolView, ServerPool } from "./pool.ts";
@@ -41,6 +42,8 @@ export interface ServerCounters extends StreamCounts {
   downTransitions: number;
   /** HTTP requests and responses by status class (`mode http`). */
   readonly http: HttpCounts;
+  /** Queue, connect, response and total time averages of its streams (`qtime`...). */
+  readonly times: TimeCounts;
 }
 
 /** What a server needs from its configuration (defaults already applied). */
@@ -49,7 +52,10 @@ export type ServerSettings =
     ResolvedServerConfig,
     "name" | "address" | "id" | "weight" | "maxconn" | "maxqueue" | "backup" | "disabled" | "slowstartMs"
   >
-  & Partial<Pick<ResolvedServerConfig, "cookie" | "sendProxy" | "transparent" | "mapPorts">>;
+  & Partial<Pick<ResolvedServerConfig, "cookie" | "sendProxy" | "transparent" | "mapPorts" | "resolve">>;
+
+/** The reason of a resolution MAINT before any answer, as HAProxy logs it. */
+const NO_IP = "No IP for server ";
 
 /**
  * What passive health monitoring (`observe layer4|layer7`, configuration.txt 5.2 `observe`)
@@ -127,8 +133,6 @@ export class Server implements ServerView {
   readonly id: number;
   /** A `backup` server. */
   readonly backup: boolean;
-  /** Where its streams are sent. */
-  readonly address: Address;
   /** What it was built from. */
   readonly settings: ServerSettings;
   /** Streams waiting for a slot on this server, oldest first (`srv->queue`). */
@@ -144,6 +148,13 @@ export class Server implements ServerView {
   /** Where {@link observe} reports, set by `createHealthCheckers()` for `observe layer4|layer7`. */
   observer: ((outcome: ObservedOutcome) => void) | undefined;
   #state: ServerState;
+  /** Where new connections go; replaced by {@link setAddress}. */
+  #address: Address;
+  /**
+   * Why the server is in maintenance for lack of an address (HAProxy's `SRV_ADMF_RMAINT`),
+   * undefined while it has one; distinct from an administrative MAINT (`disabled`).
+   */
+  #noAddress: string | undefined;
   /** Weight set by the configuration or at run time (HAProxy's uweight), 0..256. */
   #userWeight: number;
   /** Slots handed to queued streams not yet resumed (HAProxy `served - cur_sess`). */
@@ -175,15 +186,57 @@ export class Server implements ServerView {
       },
       downTransitions: 0,
       http: newHttpCounts(),
+      times: newTimeCounts(),
     };
     this.settings = settings;
     this.name = settings.name;
     this.id = settings.id;
     this.backup = settings.backup;
-    this.address = settings.address;
+    this.#address = settings.address;
     this.#userWeight = settings.weight;
     this.#clock = clock;
-    this.#state = settings.disabled ? "MAINT" : settings.weight === 0 ? "DRAIN" : "UP";
+    // A server found through DNS has no address until its name resolves (`init-addr`).
+    this.#noAddress = settings.resolve !== undefined ? NO_IP : undefined;
+    this.#state = settings.disabled || this.#noAddress !== undefined ? "MAINT" : settings.weight === 0 ? "DRAIN" : "UP";
+  }
+
+  /** Where its streams are sent (see {@link setAddress}). */
+  get address(): Address {
+    return this.#address;
+  }
+
+  /**
+   * Replaces the address new connections go to (HAProxy's `srv_update_addr()`: a DNS answer,
+   * or `set server addr`): idle pooled connections to the old address are closed; streams in
+   * progress keep their connection.
+   */
+  setAddress(address: Address): void {
+    this.#address = address;
+    this.pool?.clear();
+  }
+
+  /**
+   * Why the server is in maintenance for lack of an address (`No IP for server`, `DNS timeout
+   * status`...), or undefined while it has one.
+   */
+  get resolutionMaint(): string | undefined {
+    return this.#noAddress;
+  }
+
+  /**
+   * Enters (a reason) or leaves (`undefined`) maintenance for lack of an address, as HAProxy's
+   * resolution MAINT (`SRV_ADMF_RMAINT`): leaving it brings the server back UP (DRAIN with
+   * weight 0) unless it is also administratively in maintenance (`disabled`).
+   */
+  setResolutionMaint(reason: string | undefined): void {
+    const was = this.#noAddress;
+    this.#noAddress = reason;
+    if (reason !== undefined) {
+      if (was === undefined) this.setState("MAINT", reason);
+      return;
+    }
+    if (was === undefined || this.#state !== "MAINT" || this.settings.disabled) return;
+    this.setState(this.#userWeight === 0 ? "DRAIN" : "UP", "resolves again");
   }
 
   /**

@@ -6,9 +6,10 @@
  * run time, survive.
  *
  * What is applied, as HAProxy 2.6 does (`srv_state_srv_update()`): the forced maintenance and
- * drain flags, and the user weight unless the configured weight changed since the file was
- * written. Rows are matched by backend and server name. Not applied: an address or port set at
- * run time (this version's servers keep their configured address).
+ * drain flags, the user weight unless the configured weight changed since the file was
+ * written, the port, and the IP address of a server configured with a host name resolved at
+ * start (not one with an IP address, nor one following DNS with `resolvers`, as HAProxy 2.6's
+ * `srv_init_addr()`). Rows are matched by backend and server name.
  *
  * @module
  */
@@ -40,6 +41,10 @@ export interface ServerStateRow {
   readonly userWeight: number;
   /** `srv_iweight`: the configured weight when the row was written. */
   readonly initialWeight: number;
+  /** `srv_addr`: the IP address in use, undefined for `-`. */
+  readonly address: string | undefined;
+  /** `srv_port`, undefined when the row has none. */
+  readonly port: number | undefined;
 }
 
 function rowOf(be: number, backend: string, srv: Server): string {
@@ -125,6 +130,7 @@ export function parseServersState(text: string, fileName: string): ServerStateRo
     if (f.length < 9 || [5, 6, 7, 8].some((k) => !Number.isInteger(n(k)))) {
       throw new ProxyError("ERR_CONFIG_INVALID", `${fileName}:${i + 1}: invalid server-state row '${l}'`);
     }
+    const port = Number(f[18]);
     rows.push({
       backend: f[1]!,
       server: f[3]!,
@@ -132,9 +138,24 @@ export function parseServersState(text: string, fileName: string): ServerStateRo
       adminState: n(6),
       userWeight: n(7),
       initialWeight: n(8),
+      address: f[4] === "-" ? undefined : f[4],
+      port: Number.isInteger(port) && port > 0 && port <= 65535 ? port : undefined,
     });
   }
   return rows;
+}
+
+/** The port from the row; the IP too for a server configured with a name resolved once. */
+function restoreAddress(srv: Server, row: ServerStateRow): void {
+  const configured = srv.settings.address;
+  const now = srv.address;
+  if (configured.transport !== "tcp" || now.transport !== "tcp" || srv.followsClient) return;
+  const named = !(configured.hostname.includes(":") || isIPv4(configured.hostname)) &&
+    srv.settings.resolve === undefined;
+  const ip = row.address !== undefined && (row.address.includes(":") || isIPv4(row.address)) ? row.address : undefined;
+  const hostname = named && ip !== undefined ? ip : now.hostname;
+  const port = row.port ?? now.port;
+  if (hostname !== now.hostname || port !== now.port) srv.setAddress({ transport: "tcp", hostname, port });
 }
 
 /**
@@ -152,6 +173,7 @@ export function applyServersState(
     const srv = internalsOf(proxy).backends.find((b) => b.name === row.backend)?.server(row.server);
     if (srv === undefined) continue;
     const name = `${row.backend}/${row.server}`;
+    restoreAddress(srv, row);
     // The user weight, unless the configuration's weight changed since the file was written.
     if (row.initialWeight === srv.settings.weight && row.userWeight !== srv.userWeight) srv.setWeight(row.userWeight);
     if ((row.adminState & ADMIN.FMAINT) !== 0 && srv.state !== "MAINT") {

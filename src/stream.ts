@@ -28,6 +28,7 @@ import type { Lease } from "./lease.ts";
 import type { Server } from "./server.ts";
 import { nextTimeout } from "./_timeouts.ts";
 import { HAPROXY_BUFSIZE } from "./http/limits.ts";
+import { countTimes } from "./_counters.ts";
 
 /** Client bytes held while the server side connects (HAProxy buffers up to tune.bufsize). */
 export const REQ_BUFFER_BYTES: number = HAPROXY_BUFSIZE;
@@ -497,6 +498,11 @@ export class Stream implements CancelToken {
     this.#ctx.clock.clearTimer(this.#timer);
     this.endedAt = this.#ctx.clock.now();
     this.lease.release(this.bytesIn, this.bytesOut);
+    // HAProxy's `stream_update_time_stats()`: a TCP stream's response time is 0.
+    const total = this.endedAt - this.acceptedAt;
+    countTimes(this.backend.counters.times, this.queueTimeMs, this.connectMs, 0, total);
+    const srv = this.lease.server;
+    if (srv !== undefined) countTimes(srv.counters.times, this.queueTimeMs, this.connectMs, 0, total);
     this.#ctx.onEnd(this);
   }
 }

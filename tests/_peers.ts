@@ -1,6 +1,6 @@
 /**
- * The real programs the interop and differential tests drive (HAProxy, curl, openssl), found
- * on PATH or in /usr/sbin. A missing one fails the test that needs it: skipping is only
+ * The real programs the interop and differential tests drive (HAProxy, curl, openssl, nginx,
+ * dnsmasq), found on PATH or in /usr/sbin. A missing one fails the test that needs it: skipping is only
  * allowed when the person running the suite opted out explicitly with
  * `PROXYKIT_ALLOW_MISSING_PEERS=1` (README, Tests), so that the comparison against HAProxy
  * can never be skipped by accident.
@@ -17,6 +17,7 @@ const VERSION_ARG: Readonly<Record<string, string>> = {
   curl: "--version",
   openssl: "version",
   nginx: "-v",
+  dnsmasq: "--version",
 };
 
 /** Where the program `name` is, or undefined when no candidate answers its version flag. */
@@ -30,7 +31,7 @@ function locate(name: string): string | undefined {
  * allowed (the reason is also printed, loudly).
  * @throws {Error} when the program is missing and `PROXYKIT_ALLOW_MISSING_PEERS=1` is not set.
  */
-export function peer(name: "haproxy" | "curl" | "openssl" | "nginx"): { path: string; skip: false } | {
+export function peer(name: "haproxy" | "curl" | "openssl" | "nginx" | "dnsmasq"): { path: string; skip: false } | {
   path: undefined;
   skip: string;
 } {

@@ -64,6 +64,18 @@ describe("server-state file", () => {
     assert.equal(internalsOf(only).backends[0]!.server("s1")!.state, "UP", "backend not loading state: untouched");
   });
 
+  it("restores the port; the IP only of a server configured with a host name", () => {
+    const before = proxy([1, 1]);
+    const [be, other] = internalsOf(before).backends;
+    be!.server("s1")!.setAddress({ transport: "tcp", hostname: "10.9.9.9", port: 9001 });
+    other!.server("o1")!.setAddress({ transport: "tcp", hostname: "10.8.8.8", port: 6000 });
+    const after = proxy([1, 1]);
+    applyServersState(after, parseServersState(formatServersState(before), "state"));
+    const [be2, other2] = internalsOf(after).backends;
+    assert.deepEqual(be2!.server("s1")!.address, { transport: "tcp", hostname: "10.1.0.1", port: 9001 });
+    assert.deepEqual(other2!.server("o1")!.address, { transport: "tcp", hostname: "10.8.8.8", port: 6000 });
+  });
+
   it("refuses another version and short rows, naming the file and line", () => {
     assert.throws(() => parseServersState("2\n", "st"), /st:1: unknown server-state version '2'/);
     assert.throws(() => parseServersState("1\n# c\n1 be 1\n", "st"), /st:3: invalid server-state row/);

@@ -8,6 +8,8 @@ import { watchCancel } from "../_cancel.ts";
 import type {
   Address,
   ConnectOptions,
+  DatagramOptions,
+  DatagramSocket,
   Listener,
   ListenOptions,
   NetCapabilities,
@@ -28,6 +30,7 @@ import {
   NO_TLS,
 } from "./options.ts";
 import { type Env, MemorySocket } from "./socket.ts";
+import { MemoryDatagrams } from "./datagram.ts";
 
 /** Linux `net.ipv4.ip_local_port_range`. */
 const EPHEMERAL_FIRST = 32768;
@@ -63,6 +66,7 @@ export class MemoryNetwork implements Network {
   #nextPort = EPHEMERAL_FIRST;
   /** The static name table of {@link resolve}, lowercase names. */
   #hosts = new Map<string, readonly string[]>();
+  readonly #datagrams = new MemoryDatagrams();
 
   /**
    * A network of its own on `options.clock`.
@@ -109,6 +113,14 @@ export class MemoryNetwork implements Network {
       return Promise.reject(netError("ENOTFOUND", `memory network: no address for '${hostname}'`));
     }
     return Promise.resolve([...found]);
+  }
+
+  /**
+   * A UDP socket of this network (`datagram.ts`): datagrams reach the socket bound to their
+   * destination, or are dropped silently when none is.
+   */
+  openDatagram(options: DatagramOptions): Promise<DatagramSocket> {
+    return this.#datagrams.open(options);
   }
 
   listen(options: ListenOptions): Promise<Listener> {

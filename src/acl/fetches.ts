@@ -150,6 +150,15 @@ export const FETCHES: Readonly<Record<string, FetchSpec>> = {
   dst_port: endpointFetch("dst", "port"),
   fe_name: simple("str", (ctx) => opt(ctx.frontend)),
   be_name: simple("str", (ctx) => opt(ctx.backend)),
+  // configuration.txt 7.3.2 `nbsrv([<backend>])`: the current backend when none is named.
+  nbsrv: {
+    args: { types: ["str"], min: 0 },
+    type: "int",
+    fetch: (ctx, [name]) => {
+      const n = ctx.usableServers?.(name === undefined ? ctx.backend ?? "" : String(name));
+      return n === undefined ? [] : [int(n)];
+    },
+  },
   str: { args: { types: ["str"], min: 1 }, type: "str", fetch: (_ctx, [v]) => [str(String(v))] },
   int: { args: { types: ["int"], min: 1 }, type: "int", fetch: (_ctx, [v]) => [int(Number(v))] },
   method: simple("meth", (ctx) => [{ type: "meth", value: ctx.request.method }]),

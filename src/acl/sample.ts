@@ -49,6 +49,12 @@ export interface SampleContext {
   /** The backend's name once one is chosen (`be_name`). @default undefined */
   readonly backend?: string | undefined;
   /**
+   * The usable servers of the backend named (`nbsrv`): the active ones that may take a
+   * stream, or the backup ones when no active one can; `undefined` for an unknown backend.
+   * @default undefined: `nbsrv` finds nothing
+   */
+  readonly usableServers?: ((backend: string) => number | undefined) | undefined;
+  /**
    * The request bytes buffered by TCP content inspection (`req.len`, `req.payload`,
    * `req.ssl_*`). @default undefined: those fetches find nothing (`req.len` reads the HTTP
    * request instead)

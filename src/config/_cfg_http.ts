@@ -73,6 +73,12 @@ export interface HttpSettings {
   forwarded?: ForwardedConfig & { line: number };
   /** `errorfile` contents by status. */
   errorFiles?: Record<number, string | Uint8Array>;
+  /** `stats enable|uri|refresh` (`_cfg_stats.ts`), and the line that first set one. */
+  stats?: { uri?: string; refreshMs?: number; line: number };
+  /** `monitor-uri`. */
+  monitorUri?: { uri: string; line: number };
+  /** `monitor fail` conditions (never in `defaults`). */
+  monitorFail?: string[][];
 }
 
 function rule(kw: RuleKeyword): Keyword {

@@ -37,6 +37,7 @@ export function buildHttp(
   if (half === "frontend" && h.useBackends.length > 0) {
     out.useBackends = h.useBackends.map(({ line: _line, ...u }) => u);
   }
+  monitoring(sec, half, mode, out, warn);
   const httpOnly: [boolean, string][] = [
     [h.httpRequest.length > 0, "'http-request' rules"],
     [h.httpResponse.length > 0, "'http-response' rules"],
@@ -68,6 +69,35 @@ export function buildHttp(
     out.forwarded = f;
   }
   return out;
+}
+
+/**
+ * `stats` (on the frontend half of a `listen`, else on its section) and `monitor-uri` /
+ * `monitor fail` (frontends). In `mode tcp`, what a `defaults` section passed on is dropped
+ * with HAProxy's warning; what the section itself says is kept, for `resolveConfig()` to
+ * refuse by its key.
+ */
+function monitoring(
+  sec: Section,
+  half: "frontend" | "backend",
+  mode: "tcp" | "http",
+  out: { -readonly [K in keyof BuiltHttp]?: BuiltHttp[K] },
+  warn: (line: number, m: string) => void,
+): void {
+  const { stats, monitorUri, monitorFail } = sec.s.http;
+  const who = `${sec.kind === "listen" ? "proxy" : sec.kind} '${sec.name}'`;
+  const keep = (what: string, line: number): boolean => {
+    if (mode === "http" || line > sec.line) return true;
+    warn(sec.line, `'${what}' statement ignored for ${who} as it requires HTTP mode.`);
+    return false;
+  };
+  if (stats !== undefined && (half === "frontend" || sec.kind === "backend") && keep("stats", stats.line)) {
+    const { line: _line, ...st } = stats;
+    out.stats = st;
+  }
+  if (half === "frontend" && monitorUri !== undefined && keep("monitor-uri", monitorUri.line)) {
+    out.monitor = monitorFail === undefined ? { uri: monitorUri.uri } : { uri: monitorUri.uri, fail: monitorFail };
+  }
 }
 
 /**

@@ -16,6 +16,7 @@ import type { HttpConnectionMode, HttpReuse } from "../pool.ts";
 import type { HttpSettings, SectionHttp } from "./_cfg_http.ts";
 import type { FwdSettings } from "./_cfg_fwdproxy.ts";
 import { httpBalance } from "./_cfg_persist.ts";
+import { serverTemplateKeyword } from "./_cfg_resolvers.ts";
 import { LogFormatError, parseLogFormat } from "../acl/log_format.ts";
 import { LOG_RECORD_VARIABLES } from "../log.ts";
 
@@ -297,7 +298,8 @@ function balance(c: Ctx, args: readonly string[]): void {
   }
 }
 
-function server(outer: Ctx, args: readonly string[]): void {
+/** `server <name> <address> [params*]`; `address`, when given, replaces the parsed one (`server-template`). */
+function server(outer: Ctx, args: readonly string[], address?: Address): void {
   const [name, addr] = args;
   if (name === undefined || addr === undefined) return outer.fail("expects a name and an address");
   const c: Ctx = {
@@ -315,7 +317,13 @@ function server(outer: Ctx, args: readonly string[]): void {
   const tls = serverTls(c, opts, who);
   const sameId = opts.id === undefined ? undefined : c.sec.servers.find((s) => s.opts.id === opts.id);
   if (sameId !== undefined) c.fail(`'id' ${opts.id} already used by server '${sameId.name}' at line ${sameId.line}`);
-  c.sec.servers.push({ name, ...serverAddress(c, addr), opts, line: c.line, tls });
+  c.sec.servers.push({
+    name,
+    ...(address !== undefined ? { address } : serverAddress(c, addr)),
+    opts,
+    line: c.line,
+    tls,
+  });
 }
 
 function httpchk(c: Ctx, args: readonly string[]): void {
@@ -465,6 +473,7 @@ export const PROXY_KEYWORDS: Readonly<Record<string, Keyword>> = {
   },
   balance: { cap: "be", inDefaults: true, parse: balance },
   server: { cap: "be", inDefaults: false, strictCap: true, parse: server },
+  "server-template": serverTemplateKeyword(server),
   "default-server": {
     cap: "be",
     inDefaults: true,

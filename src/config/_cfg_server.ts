@@ -16,13 +16,14 @@ import {
   type SendProxyBits,
 } from "./_cfg_send_proxy.ts";
 import { SERVER_TLS_FLAGS, SERVER_TLS_VALUE_OPTIONS, type ServerTlsOptions } from "./_cfg_server_tls.ts";
+import { SERVER_DNS_OPTIONS, type ServerDnsOptions } from "./_cfg_resolvers.ts";
 
 /**
  * Options of a `server` or `default-server` line, as read (no defaults applied); each field is
  * the `ServerConfig` field of the same name (`check` and `interMs`...`port` become its
  * `check` object).
  */
-export interface ServerOptions extends ServerTlsOptions {
+export interface ServerOptions extends ServerTlsOptions, ServerDnsOptions {
   /** `weight`. */
   weight?: number;
   /** `maxconn`. */
@@ -153,7 +154,7 @@ export function serverOptions(c: Ctx, args: readonly string[], allowId: boolean,
       continue;
     }
     const flag = SERVER_FLAGS[k];
-    const valued = SERVER_VALUE_OPTIONS[k];
+    const valued = SERVER_VALUE_OPTIONS[k] ?? SERVER_DNS_OPTIONS[k];
     if (flag !== undefined) o[flag] = true;
     else if (isSendProxyFlag(k)) o.sendProxy = applySendProxyFlag(o.sendProxy, k);
     else if (k === "id" && !allowId) c.fail("'id' is not allowed on 'default-server': ids are per server");

@@ -6,8 +6,8 @@
  * @module
  */
 import { ProxyError } from "../errors.ts";
-import { compileHttpPolicy, PolicyError } from "../http/policy.ts";
-import type { HttpProxyConfig, UseBackendConfig } from "./http_types.ts";
+import { compileHttpPolicy, DEFAULT_STATS_URI, PolicyError } from "../http/policy.ts";
+import type { HttpProxyConfig, StatsPageConfig, UseBackendConfig } from "./http_types.ts";
 import type { ResolvedHttpConfig } from "./resolved.ts";
 
 /** The modes a section may have. */
@@ -20,6 +20,8 @@ const HTTP_ONLY: readonly (readonly [keyof HttpProxyConfig, string])[] = [
   ["forwardFor", "'option forwardfor'"],
   ["forwarded", "'option forwarded'"],
   ["forwardedProto", "the forwardedProto option"],
+  ["stats", "'stats'"],
+  ["monitor", "'monitor-uri'"],
 ];
 
 function bad(path: string, message: string): never {
@@ -49,7 +51,10 @@ export function resolveHttp(
   mode: "tcp" | "http",
   path: string,
   onWarning: ((message: string) => void) | undefined,
+  side: "frontend" | "backend" = "frontend",
 ): ResolvedHttpConfig | undefined {
+  // configuration.txt 4.1: `monitor-uri` and `monitor fail` are frontend keywords only.
+  if (side === "backend" && c.monitor !== undefined) bad(`${path}.monitor`, "'monitor-uri' is a frontend setting");
   if (mode === "tcp") {
     for (const [key, what] of HTTP_ONLY) {
       if (c[key] !== undefined) {
@@ -81,7 +86,14 @@ export function resolveHttp(
     forwarded: c.forwarded,
     forwardedProto: c.forwardedProto,
     errorFiles: c.errorFiles ?? {},
+    ...(c.stats !== undefined ? { stats: resolveStats(c.stats) } : {}),
+    ...(c.monitor !== undefined ? { monitor: c.monitor } : {}),
   };
+}
+
+/** The stats page settings with their defaults (`compileHttpPolicy()` already checked them). */
+function resolveStats(c: StatsPageConfig): Required<StatsPageConfig> {
+  return { uri: c.uri ?? DEFAULT_STATS_URI, refreshMs: c.refreshMs ?? 0 };
 }
 
 /**

@@ -22,6 +22,7 @@ import { resolveForwardProxy, resolveRetryOn } from "./_resolve_fwdproxy.ts";
 import { DEFAULT_POOL, type HttpConnectionMode, type HttpReuse } from "../pool.ts";
 import { LogFormatError, parseLogFormat } from "../acl/log_format.ts";
 import { LOG_RECORD_VARIABLES } from "../log.ts";
+import { resolveResolvers, resolveServerResolve } from "./_resolve_dns.ts";
 
 /** `http-reuse` values. */
 const HTTP_REUSE: readonly HttpReuse[] = ["never", "safe", "aggressive", "always"];
@@ -350,7 +351,11 @@ function resolveHealthCheck(v: unknown, path: string): ResolvedHealthCheck {
   };
 }
 
-function resolveServer(v: unknown, path: string): Omit<ResolvedServerConfig, "id"> & { id: number | undefined } {
+function resolveServer(
+  v: unknown,
+  path: string,
+  dns: ReadonlySet<string>,
+): Omit<ResolvedServerConfig, "id"> & { id: number | undefined } {
   const s = obj(v, path) as Partial<Record<keyof ServerConfig, unknown>>;
   let check: ResolvedCheckConfig | undefined;
   if (s.check !== undefined) {
@@ -375,13 +380,18 @@ function resolveServer(v: unknown, path: string): Omit<ResolvedServerConfig, "id
     bad(`${path}.observe`, `must be "layer4" or "layer7"`, s.observe);
   }
   const transparent = isAnyAddress(s.address);
+  const resolve = s.resolve === undefined
+    ? undefined
+    : resolveServerResolve(s.resolve, `${path}.resolve`, String(s.name), dns);
+  const srv = resolve?.fqdn.startsWith("_") === true;
   const mapPorts = s.mapPorts === undefined ? undefined : int(s.mapPorts, `${path}.mapPorts`, -65535, 65535);
   if (transparent && check !== undefined && check.port === undefined) {
     bad(`${path}.check`, "a transparent server (0.0.0.0) has no address of its own to check: set check.port");
   }
   return {
     name: name(s.name, `${path}.name`),
-    address: address(s.address, `${path}.address`, transparent || mapPorts !== undefined),
+    // An SRV server's port comes from its record (configuration.txt 5.3).
+    address: address(s.address, `${path}.address`, transparent || mapPorts !== undefined || srv),
     weight: int(s.weight, `${path}.weight`, 0, MAX_WEIGHT, DEFAULT_WEIGHT),
     maxconn: int(s.maxconn, `${path}.maxconn`, 0, MAX_COUNT, UNLIMITED),
     maxqueue: int(s.maxqueue, `${path}.maxqueue`, 0, MAX_COUNT, UNLIMITED),
@@ -401,6 +411,7 @@ function resolveServer(v: unknown, path: string): Omit<ResolvedServerConfig, "id
     mapPorts,
     cookie: resolveServerCookie(s.cookie, `${path}.cookie`),
     id: s.id === undefined ? undefined : int(s.id, `${path}.id`, 1, MAX_COUNT),
+    ...(resolve !== undefined ? { resolve } : {}),
   };
 }
 
@@ -429,10 +440,15 @@ function assignIds(
   });
 }
 
-function resolveBackend(v: unknown, path: string, onWarning?: (m: string) => void): ResolvedBackendConfig {
+function resolveBackend(
+  v: unknown,
+  path: string,
+  dns: ReadonlySet<string>,
+  onWarning?: (m: string) => void,
+): ResolvedBackendConfig {
   const b = obj(v, path) as Partial<Record<keyof BackendConfig, unknown>>;
   const mode = oneOf(b.mode, `${path}.mode`, MODES, "tcp");
-  const servers = list(b.servers, `${path}.servers`).map((s, i) => resolveServer(s, `${path}.servers[${i}]`));
+  const servers = list(b.servers, `${path}.servers`).map((s, i) => resolveServer(s, `${path}.servers[${i}]`, dns));
   const seen = new Map<string, number>();
   servers.forEach((s, i) => {
     const first = seen.get(s.name);
@@ -457,7 +473,7 @@ function resolveBackend(v: unknown, path: string, onWarning?: (m: string) => voi
   return {
     name: beName,
     mode,
-    http: resolveHttp({ ...(v as BackendConfig), name: beName }, mode, path, onWarning),
+    http: resolveHttp({ ...(v as BackendConfig), name: beName }, mode, path, onWarning, "backend"),
     balance,
     hashType: resolveHashType(b.hashType, `${path}.hashType`),
     cookie,
@@ -580,7 +596,15 @@ function bindKey(a: Address): string | undefined {
 export function resolveConfig(config: ProxyConfig, options: ResolveOptions = {}): ResolvedProxyConfig {
   const c = obj(config, "config") as Partial<Record<keyof ProxyConfig, unknown>>;
   const warn = options.onWarning;
-  const backends = list(c.backends, "backends").map((b, i) => resolveBackend(b, `backends[${i}]`, warn));
+  const resolvers = c.resolvers === undefined
+    ? []
+    : list(c.resolvers, "resolvers").map((r, i) => resolveResolvers(r, `resolvers[${i}]`));
+  const dns = new Set<string>();
+  resolvers.forEach((r, i) => {
+    if (dns.has(r.name)) bad(`resolvers[${i}].name`, `duplicate resolvers name "${r.name}"`);
+    dns.add(r.name);
+  });
+  const backends = list(c.backends, "backends").map((b, i) => resolveBackend(b, `backends[${i}]`, dns, warn));
   const names = new Map<string, "tcp" | "http">();
   backends.forEach((b, i) => {
     if (names.has(b.name)) bad(`backends[${i}].name`, `duplicate backend name "${b.name}"`);
@@ -610,5 +634,5 @@ export function resolveConfig(config: ProxyConfig, options: ResolveOptions = {})
       }
     }
   }
-  return { frontends, backends, maxconn: int(c.maxconn, "maxconn", 0, MAX_COUNT, UNLIMITED) };
+  return { frontends, backends, maxconn: int(c.maxconn, "maxconn", 0, MAX_COUNT, UNLIMITED), resolvers };
 }

@@ -47,6 +47,7 @@ import {
 } from "./_cfg_keywords.ts";
 import { splitLines } from "./_cfg_tokens.ts";
 import { emptySectionHttp, HTTP_KEYWORDS } from "./_cfg_http.ts";
+import { STATS_KEYWORDS } from "./_cfg_stats.ts";
 import { PERSIST_KEYWORDS } from "./_cfg_persist.ts";
 import { TCP_CONNECTION_KEYWORDS } from "./_cfg_tcp_connection.ts";
 import { buildHttp, checkSwitching } from "./_cfg_http_build.ts";
@@ -55,6 +56,13 @@ import { TCP_REQUEST_KEYWORDS } from "./_cfg_tcp_request.ts";
 import { NAME_PATTERN, resolveConfig } from "./defaults.ts";
 import { sendProxyConfig } from "./_cfg_send_proxy.ts";
 import { buildProcess, OPS_GLOBAL_KEYWORDS, OPS_KEYWORDS } from "./_cfg_ops.ts";
+import {
+  resolversConfig,
+  resolversKeyword,
+  type ResolversSection,
+  serverResolve,
+  startResolvers,
+} from "./_cfg_resolvers.ts";
 import type { BindConfig } from "./tls_types.ts";
 import type { Address } from "../net.ts";
 import type {
@@ -153,7 +161,8 @@ export function parseHaproxyConfig(text: string, fileName: string, options: Hapr
 
   const global: GlobalSettings = { logs: [] };
   let defaults = emptySettings();
-  let current: Section | "global" | "skip" | undefined;
+  let current: Section | ResolversSection | "global" | "skip" | undefined;
+  const resolvers: ResolversSection[] = [];
   const sections: Section[] = [];
   const seen = new Map<string, Section[]>();
 
@@ -194,16 +203,25 @@ export function parseHaproxyConfig(text: string, fileName: string, options: Hapr
       startSection(kw, args, line);
       continue;
     }
+    if (kw === "resolvers") {
+      const r = startResolvers(args, line, (msg) => fail(line, msg));
+      const dup = resolvers.find((o) => o.name === r.name);
+      if (dup !== undefined) fail(line, `resolvers '${r.name}' is already defined at line ${dup.line}`);
+      resolvers.push(r);
+      current = r;
+      continue;
+    }
     if (HAPROXY_SECTIONS.has(kw)) {
       unsupported(line, `section '${kw}' is not supported`);
       current = "skip";
       continue;
     }
     if (current === "skip") continue;
-    if (current === undefined) fail(line, `unknown keyword '${kw}' out of section`);
-    const sec = current === "global" ? undefined : current;
+    if (current === undefined) return fail(line, `unknown keyword '${kw}' out of section`);
+    const dns = current !== "global" && "config" in current ? current : undefined;
+    const sec = current === "global" || "config" in current ? undefined : current;
     const [name, kwArgs] = sec === undefined ? [kw, args] : label(words);
-    const where = sec === undefined ? "global" : describe(sec);
+    const where = dns !== undefined ? `resolvers ${dns.name}` : sec === undefined ? "global" : describe(sec);
     const ctx: Ctx = {
       s: sec?.s ?? emptySettings(),
       sec: sec ??
@@ -217,6 +235,10 @@ export function parseHaproxyConfig(text: string, fileName: string, options: Hapr
       warn: (msg) => warn(line, `'${name}' in section '${where}': ${msg}`),
       unsupported: (msg) => unsupported(line, `'${name}' in section '${where}': ${msg}`),
     };
+    if (dns !== undefined) {
+      resolversKeyword(dns, ctx, kw, args);
+      continue;
+    }
     if (sec === undefined) {
       const handler = GLOBAL_KEYWORDS[kw] ?? OPS_GLOBAL_KEYWORDS[kw];
       const noEffect = GLOBAL_NO_EFFECT[kw];
@@ -226,7 +248,7 @@ export function parseHaproxyConfig(text: string, fileName: string, options: Hapr
       continue;
     }
     const k = PROXY_KEYWORDS[name] ?? HTTP_KEYWORDS[name] ?? FWD_KEYWORDS[name] ?? PERSIST_KEYWORDS[name] ??
-      TCP_CONNECTION_KEYWORDS[name] ?? TCP_REQUEST_KEYWORDS[name] ?? OPS_KEYWORDS[name];
+      TCP_CONNECTION_KEYWORDS[name] ?? TCP_REQUEST_KEYWORDS[name] ?? STATS_KEYWORDS[name] ?? OPS_KEYWORDS[name];
     if (k === undefined) {
       if (name.startsWith("no option ") && PROXY_KEYWORDS[name.slice(3)] !== undefined) {
         ctx.fail("negation is not supported for this option");
@@ -275,8 +297,13 @@ export function parseHaproxyConfig(text: string, fileName: string, options: Hapr
     options.onWarning?.(`${fileName}: no frontend or listen section with a 'bind' line: nothing listens`);
   }
 
-  const process = buildProcess(global, sections.filter((s) => s.kind !== "frontend"), fail);
-  const config: ProxyConfig = compact<ProxyConfig>({ frontends, backends, maxconn: global.maxconn, process });
+  const config: ProxyConfig = compact<ProxyConfig>({
+    frontends,
+    backends,
+    maxconn: global.maxconn,
+    resolvers: resolvers.length > 0 ? resolvers.map((r) => resolversConfig(r, fail)) : undefined,
+    process: buildProcess(global, sections.filter((s) => s.kind !== "frontend"), fail),
+  });
   try {
     resolveConfig(config);
   } catch (e) {
@@ -325,6 +352,7 @@ function buildBackend(sec: Section, warn: (line: number, msg: string) => void): 
       maxReuse: o.maxReuse,
       sendProxy: sendProxyConfig(o.sendProxy),
       tls,
+      resolve: serverResolve(o, address, name),
     });
   });
   const t = s.timeouts;

@@ -144,6 +144,17 @@ export interface RedirectRule extends RuleBase {
   readonly appendSlash?: boolean;
 }
 
+/**
+ * `http-request use-service prometheus-exporter`: answers with a Prometheus scrape of the
+ * proxy's counters (HAProxy's addons/promex; `?scope=` and `?no-maint` are honoured).
+ */
+export interface UseServiceRule extends RuleBase {
+  /** Which. */
+  readonly action: "use-service";
+  /** The service: proxykit has HAProxy's `prometheus-exporter`. */
+  readonly service: "prometheus-exporter";
+}
+
 /** An `http-request` rule (configuration.txt 4.2 `http-request`), in declaration order. */
 export type HttpRequestRuleConfig =
   | SetHeaderRule
@@ -153,7 +164,8 @@ export type HttpRequestRuleConfig =
   | AllowRule
   | DenyRule
   | ReturnRule
-  | RedirectRule;
+  | RedirectRule
+  | UseServiceRule;
 
 /** An `http-response` rule: header actions on the response. */
 export type HttpResponseRuleConfig = SetHeaderRule | DelHeaderRule | ReplaceHeaderRule;
@@ -220,6 +232,30 @@ export interface ForwardedProtoConfig {
 export type ErrorFilesConfig = Readonly<Record<number, string | Uint8Array>>;
 
 /**
+ * The stats page (`stats enable`, `stats uri`, `stats refresh`, configuration.txt 4.2): its
+ * presence enables it. A request whose URI begins with `uri` gets the HTML page (after the
+ * section's `http-request` rules, so a `deny` still applies), or the CSV when `;csv` follows.
+ */
+export interface StatsPageConfig {
+  /** `stats uri`: the prefix of the URIs the page answers. @default "/haproxy?stats" (as HAProxy) */
+  readonly uri?: string;
+  /** `stats refresh`: the page reloads itself this often, ms; 0 = never. @default 0 */
+  readonly refreshMs?: number;
+}
+
+/**
+ * `monitor-uri` and `monitor fail` (configuration.txt 4.2): a request whose URI is exactly
+ * `uri` is answered by the proxy itself, before any rule and without being logged: 200, or
+ * 503 when a `fail` condition holds. For orchestrators' liveness and readiness probes.
+ */
+export interface MonitorConfig {
+  /** `monitor-uri`: the exact request URI (path and query) intercepted. */
+  readonly uri: string;
+  /** `monitor fail if|unless COND` lines, each starting with `if` or `unless`. @default [] */
+  readonly fail?: readonly ConditionConfig[];
+}
+
+/**
  * HTTP-mode settings of a frontend or backend. In `mode tcp`, rules and forwarding options
  * are refused (HAProxy ignores them with a warning); ACLs and error files are accepted.
  */
@@ -238,4 +274,8 @@ export interface HttpProxyConfig {
   readonly forwardedProto?: ForwardedProtoConfig;
   /** `errorfile` replacements. @default {} */
   readonly errorFiles?: ErrorFilesConfig;
+  /** `stats enable` and its `stats` options (`mode http`). @default undefined (no stats page) */
+  readonly stats?: StatsPageConfig;
+  /** `monitor-uri` and `monitor fail` (`mode http` frontends). @default undefined (none) */
+  readonly monitor?: MonitorConfig;
 }

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { ResolvedResolversConfig, ResolvedServerResolve } from "./dns_types.ts";
 import type { Address, TlsServerOptions } from "../net.ts";
 import type { SendProxyConfig, ServerTlsConfig, TcpConnectionRule, TcpContentRule } from "./tls_types.ts";
 import type { BalanceAlgorithm, HashFunction, OnError } from "./types.ts";
@@ -19,6 +20,8 @@ import type {
   ForwardForConfig,
   HttpRequestRuleConfig,
   HttpResponseRuleConfig,
+  MonitorConfig,
+  StatsPageConfig,
   UseBackendConfig,
 } from "./http_types.ts";
 
@@ -45,6 +48,10 @@ export interface ResolvedHttpConfig {
   readonly forwardedProto: ForwardedProtoConfig | undefined;
   /** `errorfile` replacements by status. */
   readonly errorFiles: ErrorFilesConfig;
+  /** The stats page, or `undefined` (off). */
+  readonly stats?: Required<StatsPageConfig> | undefined;
+  /** `monitor-uri` and `monitor fail`, or `undefined` (none). */
+  readonly monitor?: MonitorConfig | undefined;
 }
 
 /** Active check settings with every default applied (see `CheckConfig`). */
@@ -105,6 +112,8 @@ export interface ResolvedServerConfig {
   readonly tls: ServerTlsConfig | undefined;
   /** `send-proxy` / `send-proxy-v2`; `undefined`: none. */
   readonly sendProxy: SendProxyConfig | undefined;
+  /** `resolvers ...`: the address comes from DNS (absent: the configured one). */
+  readonly resolve?: ResolvedServerResolve;
   /**
    * The address is `0.0.0.0` or `::`: connect to the client's destination (the seed's
    * transparent case), its port kept when the address's port is 0, plus `mapPorts`.
@@ -307,4 +316,6 @@ export interface ResolvedProxyConfig {
   readonly backends: readonly ResolvedBackendConfig[];
   /** `global maxconn`, 0 = unlimited. */
   readonly maxconn: number;
+  /** `resolvers` sections (DNS service discovery, configuration.txt 5.3). */
+  readonly resolvers: readonly ResolvedResolversConfig[];
 }

@@ -7,6 +7,7 @@
  *
  * @module
  */
+import type { ResolversConfig, ServerResolveConfig } from "./dns_types.ts";
 import type { Address } from "../net.ts";
 import type { Balancer, BalancerOptions, LbServer } from "../balance/types.ts";
 import type { HttpProxyConfig, UseBackendConfig } from "./http_types.ts";
@@ -325,6 +326,12 @@ export interface ServerConfig {
    */
   readonly id?: number;
   /**
+   * `resolvers NAME` and its options: the server's address comes from DNS and follows its
+   * records while the proxy runs (docs/dns.md). `address` then holds the name and port as
+   * written (`app.internal:8080`; port 0 for an SRV name). @default none (a fixed address)
+   */
+  readonly resolve?: ServerResolveConfig;
+  /**
    * `pool-max-conn`: idle connections to this server kept for reuse (`mode http`); -1 = no
    * limit, 0 = none. @default -1
    */
@@ -616,6 +623,8 @@ export interface ProxyConfig {
    * beyond it is aborted as soon as it is accepted and counted as denied. @default 0
    */
   readonly maxconn?: number;
+  /** `resolvers` sections: DNS service discovery (configuration.txt 5.3, docs/dns.md). @default none */
+  readonly resolvers?: readonly ResolversConfig[];
   /**
    * What `global` sets for the program running the proxy (stop grace, workers, server-state
    * file): read by the command line, not by the proxy.

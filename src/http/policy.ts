@@ -29,7 +29,7 @@
 import { AclError, AclSet } from "../acl/acl.ts";
 import { type Condition, evaluateCondition, parseCondition } from "../acl/condition.ts";
 import type { SampleContext } from "../acl/sample.ts";
-import type { AclConfig, HttpProxyConfig, UseBackendConfig } from "../config/http_types.ts";
+import type { AclConfig, HttpProxyConfig, StatsPageConfig, UseBackendConfig } from "../config/http_types.ts";
 import type { ResolvedProxyConfig } from "../config/resolved.ts";
 import { ErrorPages, errorReply, type HttpReply } from "./error_pages.ts";
 import {
@@ -68,6 +68,21 @@ export interface HttpPolicy {
   readonly forwarding: Forwarding;
   /** Error replies (errorfiles over HAProxy's messages). */
   readonly errors: ErrorPages;
+  /** The stats page (`stats enable`), if on. */
+  readonly stats: StatsSettings | undefined;
+  /** `monitor-uri` and its `monitor fail` conditions (frontends), if set. */
+  readonly monitor: { readonly uri: string; readonly fail: readonly Condition[] } | undefined;
+}
+
+/** `stats uri` when unset, as HAProxy (configuration.txt 4.2 `stats uri`). */
+export const DEFAULT_STATS_URI = "/haproxy?stats";
+
+/** The stats page's settings, defaults applied. */
+export interface StatsSettings {
+  /** `stats uri`: the prefix of the URIs it answers. */
+  readonly uri: string;
+  /** `stats refresh`, ms; 0 = never. */
+  readonly refreshMs: number;
 }
 
 /** A setting refused: `key` is the field at fault (`httpRequest[2].condition`), `message` HAProxy's text. */
@@ -175,7 +190,39 @@ export function compileHttpPolicy(c: HttpPolicyInput, onWarning?: (message: stri
     responseRules,
     forwarding,
     errors,
+    stats: compileStats(c.stats),
+    monitor: c.monitor === undefined ? undefined : {
+      uri: monitorUri(c.monitor.uri),
+      fail: (c.monitor.fail ?? []).map((w, i) => {
+        if (!/^(if|unless)$/.test(toWords(w)[0] ?? "")) {
+          throw new PolicyError(`monitor.fail[${i}]`, "expects 'if' or 'unless' followed by a condition");
+        }
+        return cond(w, `monitor.fail[${i}]`)!;
+      }),
+    },
   };
+}
+
+/** `stats uri` and `stats refresh`, checked, with HAProxy's defaults. */
+function compileStats(c: StatsPageConfig | undefined): StatsSettings | undefined {
+  if (c === undefined) return undefined;
+  const uri = c.uri ?? DEFAULT_STATS_URI;
+  if (typeof uri !== "string" || !/^[\x21-\x7e]+$/.test(uri)) {
+    throw new PolicyError("stats.uri", "must be a non-empty URI without spaces or controls");
+  }
+  const refreshMs = c.refreshMs ?? 0;
+  if (!Number.isInteger(refreshMs) || refreshMs < 0) {
+    throw new PolicyError("stats.refreshMs", `must be a whole number of ms >= 0, got ${String(refreshMs)}`);
+  }
+  return { uri, refreshMs };
+}
+
+/** `monitor-uri`, checked: a request URI, compared exactly. */
+function monitorUri(uri: unknown): string {
+  if (typeof uri !== "string" || !/^[\x21-\x7e]+$/.test(uri)) {
+    throw new PolicyError("monitor.uri", "must be a non-empty URI without spaces or controls");
+  }
+  return uri;
 }
 
 /** The compiled HTTP settings of a whole proxy: frontends and backends by name. */
@@ -221,7 +268,43 @@ export type RequestDecision =
     readonly reply: HttpReply | undefined;
     readonly termination: RuleTermination | "SC--";
     readonly backend: string | undefined;
+    /** A `monitor-uri` request: answered, counted as intercepted, not logged (as HAProxy). */
+    readonly monitor?: boolean;
+  }
+  | {
+    readonly kind: "service";
+    /** `prometheus-exporter` (`http-request use-service`) or the stats page. */
+    readonly service: "prometheus-exporter" | "stats";
+    /** The stats page's settings (the section's whose `stats uri` matched). */
+    readonly stats: StatsSettings | undefined;
+    /** The backend chosen when the backend's section answered. */
+    readonly backend: string | undefined;
   };
+
+/** The stats page of `p` when the request's URI begins with its `stats uri` (HAProxy's `http_stats_check_uri()`). */
+function statsFor(p: HttpPolicy, ctx: SampleContext, backend: string | undefined): RequestDecision | undefined {
+  const st = p.stats;
+  if (st === undefined || !ctx.request.target.startsWith(st.uri)) return undefined;
+  return { kind: "service", service: "stats", stats: st, backend };
+}
+
+/**
+ * `monitor-uri` (`http_wait_for_request()`, before any rule): a request for exactly that URI
+ * gets 200, or 503 when a `monitor fail` condition holds, logged `LR--` if at all.
+ */
+function monitorFor(fe: HttpPolicy, ctx: SampleContext): RequestDecision | undefined {
+  const m = fe.monitor;
+  if (m === undefined || ctx.request.target !== m.uri) return undefined;
+  const status = m.fail.some((c) => evaluateCondition(c, ctx)) ? 503 : 200;
+  return {
+    kind: "reply",
+    status,
+    reply: errorReply(status, fe.errors),
+    termination: "LR--",
+    backend: undefined,
+    monitor: true,
+  };
+}
 
 /** The backend `use_backend` / `default_backend` choose for this request, or `undefined`. */
 export function selectBackend(fe: HttpPolicy, ctx: SampleContext): string | undefined {
@@ -242,8 +325,13 @@ export function decideRequest(
 ): RequestDecision {
   // Until a backend is chosen, HAProxy's stream backend is the frontend (`be_name`, `%b`).
   const fctx: SampleContext = { ...ctx, frontend: ctx.frontend ?? fe.name, backend: fe.name };
+  const monitor = monitorFor(fe, fctx);
+  if (monitor !== undefined) return monitor;
   const feOut = runRequestRules(fe.requestRules, fctx, (s) => errorReply(s, fe.errors));
   if (feOut.kind === "reply") return { ...feOut, status: feOut.reply?.status ?? 0, backend: undefined };
+  if (feOut.kind === "service") return { ...feOut, stats: undefined, backend: undefined };
+  const feStats = statsFor(fe, fctx, undefined);
+  if (feStats !== undefined) return feStats;
   const name = selectBackend(fe, fctx);
   const be = name === undefined ? undefined : backends.get(name);
   if (name === undefined || be === undefined) {
@@ -253,6 +341,9 @@ export function decideRequest(
   if (be.name !== fe.name) {
     const beOut = runRequestRules(be.requestRules, bctx, (s) => errorReply(s, be.errors, fe.errors));
     if (beOut.kind === "reply") return { ...beOut, status: beOut.reply?.status ?? 0, backend: name };
+    if (beOut.kind === "service") return { ...beOut, stats: undefined, backend: name };
+    const beStats = statsFor(be, bctx, name);
+    if (beStats !== undefined) return beStats;
   }
   applyForwarding(fe.forwarding, be.name === fe.name ? undefined : be.forwarding, bctx);
   return { kind: "forward", backend: name };

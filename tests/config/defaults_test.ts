@@ -52,6 +52,7 @@ describe("resolveConfig() defaults", () => {
     const r = resolveConfig(config());
     assert.deepEqual(r, {
       maxconn: 0,
+      resolvers: [],
       frontends: [{
         name: "fe",
         binds: [{ address: tcp("127.0.0.1", 0), tls: undefined, acceptProxy: false, name: "1" }],

@@ -354,7 +354,7 @@ const scenarios: Record<string, Scenario> = {
   },
   "balance source: a full server queues, a full queue refuses with SQ": {
     servers: [{ name: "s1", silent: true, opts: "maxconn 1 maxqueue 1" }],
-    backend: ["balance source", "timeout queue 5s"],
+    backend: ["balance source", "timeout queue 15s"],
     connections: 3,
     concurrent: { served: 1, closeInOrder: true, immediateLogs: 1 },
   },

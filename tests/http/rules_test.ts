@@ -31,6 +31,7 @@ function run(lines: readonly string[], raw: string): string {
   const c = ctx(raw);
   const out = runRequestRules(compile(lines), c, (s) => new ErrorPages().reply(s));
   if (out.kind === "continue") return text(serializeHead(c.request));
+  if (out.kind === "service") return `service ${out.service}`;
   const r = out.reply!;
   return `${out.termination} ${text(serializeHead(r.head, r.close ? { connection: "close" } : {}))}${text(r.body)}`;
 }
@@ -501,11 +502,11 @@ describe("rule configuration errors, HAProxy 2.6's texts", () => {
     ],
     [
       "http-request foo",
-      "'http-request' expects 'add-header', 'allow', 'del-header', 'deny', 'redirect', 'replace-header', 'replace-value', 'return', 'set-header', 'set-path', but got 'foo'.",
+      "'http-request' expects 'add-header', 'allow', 'del-header', 'deny', 'redirect', 'replace-header', 'replace-value', 'return', 'set-header', 'set-path', 'use-service', but got 'foo'.",
     ],
     [
       "http-request",
-      "'http-request' expects 'add-header', 'allow', 'del-header', 'deny', 'redirect', 'replace-header', 'replace-value', 'return', 'set-header', 'set-path', but got '' (missing argument).",
+      "'http-request' expects 'add-header', 'allow', 'del-header', 'deny', 'redirect', 'replace-header', 'replace-value', 'return', 'set-header', 'set-path', 'use-service', but got '' (missing argument).",
     ],
     ["http-request tarpit", "'http-request tarpit' is not supported by proxykit."],
     ["http-response deny", "'http-response deny' is not supported by proxykit."],

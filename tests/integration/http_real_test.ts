@@ -13,22 +13,10 @@ import { ProxyServer } from "../../src/proxy.ts";
 import type { ChildProcess } from "node:child_process";
 import { freePorts, nativeNetwork, portOf, tcp, until } from "../_helpers.ts";
 import { peer } from "../_peers.ts";
+import { curl, runCurl } from "../_curl.ts";
 
 const nginx = peer("nginx");
-const curl = peer("curl");
 const skip = nginx.skip || curl.skip;
-
-/** Runs curl with `args`; resolves with its stdout (it must exit 0). */
-function runCurl(args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const c = spawn(curl.path!, ["-s", "--max-time", "10", ...args], { stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    let err = "";
-    c.stdout!.setEncoding("utf8").on("data", (s: string) => (out += s));
-    c.stderr!.setEncoding("utf8").on("data", (s: string) => (err += s));
-    c.on("close", (code) => (code === 0 ? resolve(out) : reject(new Error(`curl exit ${code}: ${err}`))));
-  });
-}
 
 describe("HTTP mode with nginx and curl", { skip }, () => {
   let dir: string;

@@ -30,7 +30,8 @@ export type RuleTermination = "PR--" | "LR--";
  */
 export type RuleOutcome =
   | { readonly kind: "continue" }
-  | { readonly kind: "reply"; readonly reply: HttpReply | undefined; readonly termination: RuleTermination };
+  | { readonly kind: "reply"; readonly reply: HttpReply | undefined; readonly termination: RuleTermination }
+  | { readonly kind: "service"; readonly service: "prometheus-exporter" };
 
 /** The outcome that changes nothing. */
 export const CONTINUE: RuleOutcome = { kind: "continue" };
@@ -144,6 +145,8 @@ export function runRequestRules(
         return { kind: "reply", reply: returnReply(a, ctx), termination: "LR--" };
       case "redirect":
         return { kind: "reply", reply: redirectReply(a, ctx), termination: "LR--" };
+      case "use-service":
+        return { kind: "service", service: a.service };
       case "set-path":
         if (!setPath(ctx.request, renderLogFormat(a.path, ctx))) {
           return { kind: "reply", reply: errorReply(500), termination: "PR--" };

@@ -63,7 +63,8 @@ export type RuleAction =
   | { readonly kind: "allow" }
   | { readonly kind: "deny"; readonly status: number }
   | ReturnAction
-  | RedirectAction;
+  | RedirectAction
+  | { readonly kind: "use-service"; readonly service: "prometheus-exporter" };
 
 /** A compiled rule: its action and its condition. */
 export interface CompiledRule {
@@ -222,6 +223,11 @@ function action(kw: RuleKeyword, r: Record<string, unknown>, onWarning?: (m: str
         appendSlash: r.appendSlash === true,
       };
     }
+    case "use-service":
+      if (r.service !== "prometheus-exporter") {
+        fail(`'use-service' : unknown service '${String(r.service)}' (proxykit has 'prometheus-exporter')`);
+      }
+      return { kind: "use-service", service: "prometheus-exporter" };
     default: {
       const list = RULE_ACTIONS[kw].map((a) => `'${a}'`).join(", ");
       return fail(`'${kw}' expects ${list}, but got '${String(r.action)}'`);

@@ -31,6 +31,7 @@ export const RULE_ACTIONS: Readonly<Record<RuleKeyword, readonly string[]>> = {
     "return",
     "set-header",
     "set-path",
+    "use-service",
   ],
   "http-response": ["add-header", "del-header", "replace-header", "replace-value", "set-header"],
 };
@@ -42,7 +43,7 @@ const OTHER_ACTIONS = new Set(
     "send-spoe-group set-dst set-dst-port set-log-level set-map set-mark set-method set-nice set-pathq " +
     "set-priority-class set-priority-offset set-query set-src set-src-port set-status set-timeout set-tos " +
     "set-uri set-var set-var-fmt silent-drop strict-mode tarpit track-sc track-sc0 track-sc1 track-sc2 " +
-    "unset-var use-service wait-for-body wait-for-handshake add-acl allow deny redirect return").split(" "),
+    "unset-var wait-for-body wait-for-handshake add-acl allow deny redirect return").split(" "),
 );
 
 /** A refused rule line: `message` is HAProxy's complete text (without `file:line:`). */
@@ -137,6 +138,18 @@ export function parseRuleWords(
     case "allow":
       rule = { action };
       break;
+    case "use-service": {
+      const name = take(1)[0];
+      if (name === undefined || isCondWord(name)) fail("expects a service name");
+      // HAProxy: `http-request use-service : unknown service 'x'.` (src/http_act.c, service_keywords).
+      if (name !== "prometheus-exporter") {
+        throw new RuleSyntaxError(
+          `'${kw} use-service' : unknown service '${name}' (proxykit has 'prometheus-exporter').`,
+        );
+      }
+      rule = { action, service: "prometheus-exporter" };
+      break;
+    }
     case "deny": {
       let status: number | undefined;
       while (args[i] === "deny_status" || args[i] === "status") {
