@@ -66,6 +66,7 @@ export type {
   ProxyCounters,
   ProxyHooks,
   ProxyServerOptions,
+  StartOptions,
   StopOptions,
 } from "./src/proxy.ts";
 export type { ServerCounters, ServerState, ServerView } from "./src/server.ts";
@@ -263,3 +264,10 @@ export type {
   TlsVersion,
   UnixAddress,
 } from "./src/net.ts";
+// Stop, reload and the server-state file (issue 10 item 3).
+export { reloadProxy } from "./src/reload.ts";
+export type { Reloaded, ReloadOptions } from "./src/reload.ts";
+export { Handover, listenKey, listenSlot } from "./src/handover.ts";
+export type { ListenerSlot } from "./src/handover.ts";
+export { DEFAULT_HARD_STOP_AFTER_MS } from "./src/config/process_types.ts";
+export type { ProcessConfig, ServerStateSource } from "./src/config/process_types.ts";

@@ -32,7 +32,7 @@ import { compileConnectionRules, connectionSampleContext } from "./tcp_rules.ts"
 import { ClientHandshake, type HandshakeContext, handshakeReason, needsHandshake } from "./accept.ts";
 import { parseProxyHeader } from "./proxy_protocol.ts";
 import type { Address, Listener, ListenOptions, Network, Socket, TlsServerOptions } from "./net.ts";
-import { listenStatsSockets } from "./stats_socket.ts";
+import { statsListenOptions } from "./stats_socket.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import { ProxyError } from "./errors.ts";
 import { Connection } from "./connection.ts";
@@ -65,6 +65,7 @@ import { Discovery } from "./dns/discovery.ts";
 import { resolveBindTls } from "./config/_resolve_tls.ts";
 import { resolveConfig, type ResolvedBind, type ResolvedProxyConfig } from "./config/defaults.ts";
 import { formatAddress } from "./address.ts";
+import { type Handover, type ListenerSlot, listenSlot } from "./handover.ts";
 import type { ConnectFailureHook } from "./connect_failure.ts";
 import { checkCapabilities, checkWired, peerInfoUse, toBackendSettings, toFrontendSettings } from "./_settings.ts";
 import { compileInspectPolicy, type InspectContext, Inspection, routeAtOnce } from "./inspect.ts";
@@ -152,6 +153,18 @@ export interface ProxyServerOptions {
    * @default Math.random
    */
   readonly random?: () => number;
+  /**
+   * Every listener shares its port with other processes' (`SO_REUSEPORT`, needs the adapter's
+   * `reusePort`): the command line's `--workers` runs one proxy per process on the same ports.
+   * @default false
+   */
+  readonly reusePort?: boolean;
+  /**
+   * Runs the health checks. A worker that is not the one checking sets `false` and receives
+   * the server states from the one that checks (the command line's `--workers`).
+   * @default true
+   */
+  readonly healthChecks?: boolean;
 }
 
 /** Options of {@link ProxyServer.stop}. */
@@ -162,6 +175,15 @@ export interface StopOptions {
    * @default 0
    */
   readonly graceMs?: number;
+}
+
+/** Options of {@link ProxyServer.start}. */
+export interface StartOptions {
+  /**
+   * Listeners offered by the proxy being replaced (a reload): a bind on the same address with
+   * the same settings takes its listener over instead of binding again.
+   */
+  readonly handover?: Handover;
 }
 
 /** Process-wide counters (HAProxy's `show info`). */
@@ -309,6 +331,10 @@ export class ProxyServer implements AsyncDisposable {
   #admin: ProxyAdmin | undefined;
   /** When start() was first called, ms since the Unix epoch (the stats' uptime). */
   #startedAt = Date.now();
+  /** The listeners this proxy owns, and their frontend (none: a stats socket): what a reload hands over. */
+  readonly #slots = new Map<ListenerSlot, Frontend | undefined>();
+  readonly #reusePort: boolean;
+  readonly #runChecks: boolean;
   /** Resolvers waiting for the last stream to end (stop()). */
   #idle: (() => void)[] = [];
 
@@ -328,6 +354,16 @@ export class ProxyServer implements AsyncDisposable {
     this.#log = options.log;
     this.#hooks = options.hooks ?? {};
     checkCapabilities(this.config, this.#net);
+    this.#reusePort = options.reusePort ?? false;
+    this.#runChecks = options.healthChecks ?? true;
+    if (this.#reusePort && !this.#net.capabilities.reusePort) {
+      throw new ProxyError(
+        "ERR_CAPABILITY_MISSING",
+        `reusePort: the ${this.#net.name} adapter lacks it: ${
+          this.#net.capabilities.notes.reusePort ?? "not supported"
+        }`,
+      );
+    }
     this.#backends = this.config.backends.map((b) => {
       const be = new Backend(toBackendSettings(b), this.#net, this.#clock, options.random);
       be.onServerStateChange(this.#serverStateChanged);
@@ -369,36 +405,73 @@ export class ProxyServer implements AsyncDisposable {
 
   /**
    * Binds every frontend's addresses and starts the health checks. On failure, closes what
-   * was bound and throws. Calling it again does nothing.
+   * was bound and throws. Calling it again does nothing. With `options.handover` (a reload),
+   * a listener offered there on a bind's address is taken over instead of bound again.
    * @throws {ProxyError} `ERR_LISTEN` naming the frontend, the address and the reason.
    */
-  async start(): Promise<void> {
+  async start(options: StartOptions = {}): Promise<void> {
     if (this.#started) return;
     this.#started = true;
     this.#startedAt = Date.now();
+    const handover = options.handover;
+    const taken: ListenerSlot[] = [];
+    const bound: { fe: Frontend | undefined; slot: ListenerSlot; options: ListenOptions }[] = [];
+    /** Takes the listener offered for `lo`, or binds it; `what` names it in the error. */
+    const acquire = async (fe: Frontend | undefined, lo: ListenOptions, what: string): Promise<void> => {
+      const inherited = handover?.take(lo);
+      if (inherited !== undefined) {
+        taken.push(inherited);
+        bound.push({ fe, slot: inherited, options: lo });
+        return;
+      }
+      await handover?.closeClashing(lo);
+      try {
+        bound.push({ fe, slot: await listenSlot(this.#net, lo), options: lo });
+      } catch (e) {
+        const code = (e as { code?: string }).code ?? "error";
+        throw new ProxyError(
+          "ERR_LISTEN",
+          `${what}: cannot bind ${formatAddress(lo.address)}: ${code} (${(e as Error).message})`,
+          { cause: e },
+        );
+      }
+    };
     try {
       await this.#dns?.start();
       for (const fe of this.#frontends) {
-        for (const bind of fe.settings.binds) {
-          const address = bind.address;
-          try {
-            fe.listeners.push(await this.#net.listen(this.#listenOptions(fe, bind)));
-          } catch (e) {
-            const code = (e as { code?: string }).code ?? "error";
-            throw new ProxyError(
-              "ERR_LISTEN",
-              `frontend '${fe.name}': cannot bind ${formatAddress(address)}: ${code} (${(e as Error).message})`,
-              { cause: e },
-            );
-          }
-        }
+        for (const bind of fe.settings.binds) await acquire(fe, this.#listenOptions(fe, bind), `frontend '${fe.name}'`);
       }
-      this.#statsListeners.push(...await listenStatsSockets(this, this.#net, this.config.statsSockets));
+      for (const s of this.config.statsSockets) await acquire(undefined, statsListenOptions(this, s), "stats socket");
     } catch (e) {
+      handover?.cancel(taken);
+      await Promise.all(bound.filter((b) => !taken.includes(b.slot)).map((b) => b.slot.listener.close()));
       await this.stop();
       throw e;
     }
-    for (const hc of this.#checkers) hc.start();
+    // Every bind is ready: only now do the inherited listeners feed this proxy.
+    for (const b of bound) {
+      if (taken.includes(b.slot)) handover!.adopt(b.slot, b.options);
+      (b.fe?.listeners ?? this.#statsListeners).push(b.slot.listener);
+      this.#slots.set(b.slot, b.fe);
+    }
+    handover?.commit(taken);
+    if (this.#runChecks) { for (const hc of this.#checkers) hc.start(); }
+  }
+
+  /**
+   * Offers this proxy's listeners to the proxy replacing it (a reload: `reloadProxy()`).
+   * Each one goes on feeding this proxy until the successor commits, then this proxy forgets
+   * it (its `addresses` lose it, and `stop()` no longer closes it).
+   */
+  offerListeners(handover: Handover): void {
+    for (const [slot, fe] of this.#slots) {
+      handover.offer(slot, () => {
+        this.#slots.delete(slot);
+        const listeners = fe?.listeners ?? this.#statsListeners;
+        const i = listeners.indexOf(slot.listener);
+        if (i >= 0) listeners.splice(i, 1);
+      });
+    }
   }
 
   /** Where the stats sockets listen (real ports when 0 was asked), once started. */
@@ -415,6 +488,7 @@ export class ProxyServer implements AsyncDisposable {
   async stop(options: StopOptions = {}): Promise<void> {
     this.#dns?.stop();
     for (const hc of this.#checkers) hc.stop();
+    this.#slots.clear();
     await Promise.all(this.#frontends.flatMap((f) => f.listeners.splice(0).map((l) => l.close())));
     await Promise.all(this.#statsListeners.splice(0).map((l) => l.close()));
     // Idle HTTP connections close now; busy ones after their response (`connection: close`).
@@ -528,8 +602,10 @@ export class ProxyServer implements AsyncDisposable {
   #listenOptions(fe: Frontend, bind: ResolvedBind): ListenOptions {
     const hs = this.#handshakes.get(bind);
     const onAccept = hs === undefined ? (s: Socket) => this.#accept(fe, s) : (s: Socket) => this.#accept(fe, s, hs);
-    if (bind.tls === undefined) return { address: bind.address, onAccept };
+    const shared = this.#reusePort ? { reusePort: true } : {};
+    if (bind.tls === undefined) return { address: bind.address, onAccept, ...shared };
     return {
+      ...shared,
       address: bind.address,
       onAccept,
       tls: this.#readsPeerInfo ? { ...bind.tls, peerInfo: true } : bind.tls,

@@ -158,12 +158,9 @@ function idOf(o: object): number {
 
 /** `show servers state [B]`: every backend's, or one backend's (`Can't find backend.`). */
 function showServersState({ args, proxy }: Call): string {
-  const all = formatServersState(proxy);
   const be = args[0];
-  if (be === undefined) return all.slice(0, -1);
-  if (!proxy.backends.some((b) => b.name === be)) return "Can't find backend.\n";
-  const lines = all.split("\n");
-  return [...lines.slice(0, 2), ...lines.slice(2).filter((l) => l.split(" ")[1] === be)].join("\n") + "\n";
+  if (be !== undefined && !proxy.backends.some((b) => b.name === be)) return "Can't find backend.\n";
+  return formatServersState(proxy, be).slice(0, -1);
 }
 
 /** The commands, in HAProxy's `help` order; `help`, `prompt` and `quit` close the list. */

@@ -7,12 +7,10 @@
  *
  * @module
  */
-import type { Listener, Network, Socket } from "./net.ts";
+import type { ListenOptions, Socket } from "./net.ts";
 import type { ProxyServer } from "./proxy.ts";
 import type { ResolvedStatsSocket } from "./config/stats_socket.ts";
 import { type RuntimeApiLevel, RuntimeApiSession } from "./runtime_api.ts";
-import { ProxyError } from "./errors.ts";
-import { formatAddress } from "./address.ts";
 
 /** Most payload lines read after `<<` (a certificate chain is a few hundred): more ends the session. */
 export const MAX_PAYLOAD_LINES = 100_000;
@@ -84,28 +82,9 @@ export function serveRuntimeApi(socket: Socket, proxy: ProxyServer, level: Runti
 }
 
 /**
- * Binds every stats socket of `proxy`; on failure, closes what was bound and throws.
- * @throws {ProxyError} `ERR_LISTEN` naming the address and the adapter's error code.
+ * How the stats socket `s` of `proxy` listens: each connection served by the runtime API at
+ * the socket's level. The proxy binds it (or takes it over on a reload) like a frontend's bind.
  */
-export async function listenStatsSockets(
-  proxy: ProxyServer,
-  net: Network,
-  sockets: readonly ResolvedStatsSocket[],
-): Promise<Listener[]> {
-  const out: Listener[] = [];
-  try {
-    for (const s of sockets) {
-      try {
-        out.push(await net.listen({ address: s.address, onAccept: (sock) => serveRuntimeApi(sock, proxy, s.level) }));
-      } catch (e) {
-        const code = (e as { code?: string }).code ?? "error";
-        const why = `stats socket ${formatAddress(s.address)}: cannot bind: ${code} (${(e as Error).message})`;
-        throw new ProxyError("ERR_LISTEN", why, { cause: e });
-      }
-    }
-  } catch (e) {
-    await Promise.all(out.map((l) => l.close()));
-    throw e;
-  }
-  return out;
+export function statsListenOptions(proxy: ProxyServer, s: ResolvedStatsSocket): ListenOptions {
+  return { address: s.address, onAccept: (sock) => serveRuntimeApi(sock, proxy, s.level) };
 }

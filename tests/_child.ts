@@ -2,7 +2,7 @@
  * Child processes for end-to-end tests: the example CLI started by the runtime running the
  * tests, or any other program (haproxy), with stdout read line by line.
  */
-import { after } from "node:test";
+import { after, afterEach } from "node:test";
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -123,4 +123,23 @@ export function tempFile(name: string, lines: readonly string[]): { path: string
   const path = join(dir, name);
   writeFileSync(path, lines.join("\n") + "\n");
   return { path, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * Cleanups of a test file, run (last first) after each test whatever happened: children
+ * started by {@link startTracked} are killed, listeners pushed by the test closed.
+ */
+export function cleanupAfterEach(): (() => Promise<unknown> | void)[] {
+  const cleanup: (() => Promise<unknown> | void)[] = [];
+  afterEach(async () => {
+    for (const f of cleanup.splice(0).reverse()) await f();
+  });
+  return cleanup;
+}
+
+/** {@link startProxy}, the child killed by `cleanup` after the test. */
+export function startTracked(cleanup: (() => Promise<unknown> | void)[], args: string[]): Child {
+  const c = startProxy(args);
+  cleanup.push(() => void c.child.kill("SIGKILL"));
+  return c;
 }

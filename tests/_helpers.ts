@@ -253,3 +253,29 @@ export function echoRecorder(socket: Socket, onChunk?: (chunk: Uint8Array, rec: 
   };
   return r;
 }
+
+/**
+ * A TCP server on 127.0.0.1 that writes `name:` (nothing when `name` is empty), then echoes and
+ * answers the client's EOF with its own: which server a proxied connection reached.
+ */
+export function namedEchoServer(net: Network, name: string): Promise<Listener> {
+  return net.listen({
+    address: tcp("127.0.0.1", 0),
+    onAccept(s) {
+      s.setHandlers({ onData: (c) => s.write(c), onEnd: () => s.shutdownWrite(), onDrain() {}, onClose() {} });
+      if (name !== "") s.write(enc(`${name}:`));
+    },
+  });
+}
+
+/** Connects to 127.0.0.1:`port`, sends `text` and EOF, returns all received until the peer's EOF. */
+export async function exchangeOnce(net: Network, port: number, text = "x"): Promise<string> {
+  const c = await net.connect({ address: tcp("127.0.0.1", port) });
+  const r = new Recorder();
+  c.setHandlers(r);
+  c.write(enc(text));
+  c.shutdownWrite();
+  await within(r.ended.promise, 10_000, "EOF from the peer");
+  c.close();
+  return r.text();
+}

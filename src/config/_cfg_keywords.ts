@@ -100,6 +100,10 @@ export interface Settings {
   defaultServer: ServerOptions;
   /** `option http_proxy`, `http-proxy-allow`, `http-proxy-auth`, `retry-on` (`_cfg_fwdproxy.ts`). */
   fwd?: FwdSettings;
+  /** `load-server-state-from-file` (`_cfg_ops.ts`). */
+  loadServerState?: "global" | "local" | "none";
+  /** `server-state-file-name` (`_cfg_ops.ts`); undefined: the backend's name. */
+  serverStateFileName?: string | undefined;
 }
 
 /** What the `global` section sets. */
@@ -116,6 +120,14 @@ export interface GlobalSettings {
   sslServerVerify?: "none" | "required";
   /** `stats socket` lines. */
   statsSockets?: StatsSocketConfig[];
+  /** `hard-stop-after`, ms (`_cfg_ops.ts`). */
+  hardStopAfterMs?: number;
+  /** `nbthread`: worker processes of the command line. */
+  nbthread?: number;
+  /** `server-state-file` (`_cfg_ops.ts`). */
+  serverStateFile?: string;
+  /** `server-state-base` (`_cfg_ops.ts`). */
+  serverStateBase?: string;
 }
 
 /** A `defaults`, `frontend`, `backend` or `listen` section being read. */
@@ -562,9 +574,9 @@ export const GLOBAL_KEYWORDS: Readonly<Record<string, Handler>> = {
     c.global.sslServerVerify = v as "none" | "required";
   },
   stats: statsSocket,
-  // One event loop per process: nothing to size, but the value must still make sense.
+  // One event loop per process: the command line runs this many worker processes.
   nbthread: (c, args) => {
     exactArgs(c, args, 1, 1, "a number");
-    int(c, "", args[0], 1, 4096);
+    c.global.nbthread = int(c, "", args[0], 1, 4096);
   },
 };

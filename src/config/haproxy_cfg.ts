@@ -55,6 +55,7 @@ import { buildFwd, FWD_KEYWORDS } from "./_cfg_fwdproxy.ts";
 import { TCP_REQUEST_KEYWORDS } from "./_cfg_tcp_request.ts";
 import { NAME_PATTERN, resolveConfig } from "./defaults.ts";
 import { sendProxyConfig } from "./_cfg_send_proxy.ts";
+import { buildProcess, OPS_GLOBAL_KEYWORDS, OPS_KEYWORDS } from "./_cfg_ops.ts";
 import {
   resolversConfig,
   resolversKeyword,
@@ -239,7 +240,7 @@ export function parseHaproxyConfig(text: string, fileName: string, options: Hapr
       continue;
     }
     if (sec === undefined) {
-      const handler = GLOBAL_KEYWORDS[kw];
+      const handler = GLOBAL_KEYWORDS[kw] ?? OPS_GLOBAL_KEYWORDS[kw];
       const noEffect = GLOBAL_NO_EFFECT[kw];
       if (handler !== undefined) handler(ctx, args);
       else if (typeof noEffect === "string") ctx.warn(`ignored: ${noEffect}`);
@@ -247,7 +248,7 @@ export function parseHaproxyConfig(text: string, fileName: string, options: Hapr
       continue;
     }
     const k = PROXY_KEYWORDS[name] ?? HTTP_KEYWORDS[name] ?? FWD_KEYWORDS[name] ?? PERSIST_KEYWORDS[name] ??
-      TCP_CONNECTION_KEYWORDS[name] ?? TCP_REQUEST_KEYWORDS[name] ?? STATS_KEYWORDS[name];
+      TCP_CONNECTION_KEYWORDS[name] ?? TCP_REQUEST_KEYWORDS[name] ?? STATS_KEYWORDS[name] ?? OPS_KEYWORDS[name];
     if (k === undefined) {
       if (name.startsWith("no option ") && PROXY_KEYWORDS[name.slice(3)] !== undefined) {
         ctx.fail("negation is not supported for this option");
@@ -302,6 +303,7 @@ export function parseHaproxyConfig(text: string, fileName: string, options: Hapr
     maxconn: global.maxconn,
     statsSockets: global.statsSockets,
     resolvers: resolvers.length > 0 ? resolvers.map((r) => resolversConfig(r, fail)) : undefined,
+    process: buildProcess(global, sections.filter((s) => s.kind !== "frontend"), fail),
   });
   try {
     resolveConfig(config);

@@ -15,6 +15,7 @@ import type { HttpConnectionMode, HttpReuse } from "../pool.ts";
 import type { ForwardProxyConfig, RetryOnConfig } from "./forward_proxy_types.ts";
 import type { BindConfig, SendProxyConfig, ServerTlsConfig, TcpRequestConfig } from "./tls_types.ts";
 import type { StatsSocketConfig } from "./stats_socket.ts";
+import type { ProcessConfig } from "./process_types.ts";
 
 export type {
   BindConfig,
@@ -630,4 +631,9 @@ export interface ProxyConfig {
   readonly statsSockets?: readonly StatsSocketConfig[];
   /** `resolvers` sections: DNS service discovery (configuration.txt 5.3, docs/dns.md). @default none */
   readonly resolvers?: readonly ResolversConfig[];
+  /**
+   * What `global` sets for the program running the proxy (stop grace, workers, server-state
+   * file): read by the command line, not by the proxy.
+   */
+  readonly process?: ProcessConfig;
 }

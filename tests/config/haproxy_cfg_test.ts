@@ -81,6 +81,8 @@ describe("parseHaproxyConfig() on fixtures", () => {
     assert.deepEqual(warnings, []);
     assert.deepEqual(cfg, {
       maxconn: 4000,
+      // nbthread: the command line's worker processes.
+      process: { nbthread: 2 },
       frontends: [{
         name: "fe_main",
         binds: [tcp("127.0.0.1", 18080), tcp("::1", 18080), tcp("127.0.0.2", 18081)],

@@ -2,16 +2,18 @@
  * End to end: `examples/proxy.ts` started as a child process by the runtime running the
  * tests (deno run / bun run / node), on real loopback sockets.
  */
-import { afterEach, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { type Child, startProxy, stopCleanly, TCPLOG_PREAMBLE, tempFile } from "../_child.ts";
+import { type Child, cleanupAfterEach, startTracked, stopCleanly, TCPLOG_PREAMBLE, tempFile } from "../_child.ts";
 import { spawn, spawnSync } from "node:child_process";
+import { dirname } from "node:path";
 import { peer } from "../_peers.ts";
 import type { Listener, Network, Socket } from "../../src/net.ts";
 import {
   deferred,
   echoRecorder,
   enc,
+  exchangeOnce,
   freePort,
   freePorts,
   nativeNetwork,
@@ -28,18 +30,8 @@ import {
 
 const net: Network = await nativeNetwork();
 /** Listeners and children a test opened, closed after it whatever happened. */
-const cleanup: (() => Promise<unknown> | void)[] = [];
-afterEach(async () => {
-  for (const f of cleanup.splice(0).reverse()) await f();
-});
-
-function start(args: string[]): Child {
-  const c = startProxy(args);
-  cleanup.push(() => {
-    c.child.kill("SIGKILL");
-  });
-  return c;
-}
+const cleanup = cleanupAfterEach();
+const start = (args: string[]): Child => startTracked(cleanup, args);
 
 async function listening(cli: Child): Promise<number> {
   const m = await cli.line(/^listening on 127\.0\.0\.1:(\d+)$/);
@@ -56,6 +48,78 @@ async function server(onSocket: (s: Socket) => void): Promise<Listener> {
 const MB50 = 50 * 1024 * 1024;
 
 describe(`examples/proxy.ts on ${runtime}`, () => {
+  it("--help lists every flag and the exit codes; --version prints the version; both exit 0", async () => {
+    const help = start(["--help"]);
+    assert.equal(await within(help.exited, 20_000, "exit"), 0);
+    const text = help.stdout.join("\n");
+    for (
+      const flag of ["-f, --config", "-c ", "-d, --log", "--workers", "--stats-socket", "--lenient", "-v, --version"]
+    ) {
+      assert.ok(text.includes(flag), `--help names ${flag}`);
+    }
+    assert.match(text, /exit codes:\n {2}0 .*\n {2}1 .*\n {2}2 /);
+    const version = start(["--version"]);
+    assert.equal(await within(version.exited, 20_000, "exit"), 0);
+    assert.match(version.stdout[0]!, /^proxykit \d+\.\d+\.\d+$/);
+  });
+
+  it("-c checks a configuration as haproxy -c: valid exits 0, invalid prints ALERTs and exits 1", async () => {
+    const good = tempFile("good.cfg", [
+      "frontend fe",
+      "    bind 127.0.0.1:1",
+      "    default_backend be",
+      "backend be",
+      "    server s1 127.0.0.1:2",
+    ]);
+    const bad = tempFile("bad.cfg", ["frontend fe", "    bind 127.0.0.1:1", "    default_backend nope"]);
+    cleanup.push(() => good.remove(), () => bad.remove());
+    const ok = start(["-c", "-f", good.path]);
+    assert.equal(await within(ok.exited, 20_000, "exit"), 0);
+    assert.deepEqual(ok.stdout, ["Configuration file is valid"]);
+    const ko = start(["-c", "-f", bad.path]);
+    assert.equal(await within(ko.exited, 20_000, "exit"), 1);
+    assert.match(ko.stderr(), /\[ALERT\] +\(\d+\) : config : \S*bad\.cfg:3: .*nope/);
+    assert.match(ko.stderr(), /\[ALERT\] +\(\d+\) : config : Fatal errors found in configuration\.\n/);
+  });
+
+  it("-f several times and -f DIR read as one configuration; errors name the file and its own line", async () => {
+    const srv = await server((s) => s.setHandlers(echoRecorder(s)));
+    const [port] = await freePorts(net, 1);
+    const base = tempFile("00-global.cfg", TCPLOG_PREAMBLE);
+    const dir = tempFile("20-backend.cfg", ["backend be", `    server s1 127.0.0.1:${portOf(srv.address)}`]);
+    const fe = tempFile("10-frontend.cfg", ["frontend fe", `    bind 127.0.0.1:${port}`, "    default_backend be"]);
+    cleanup.push(() => base.remove(), () => dir.remove(), () => fe.remove());
+    const cli = start(["-f", base.path, "-f", fe.path, "-f", dirname(dir.path)]);
+    await cli.line(new RegExp(`^listening on 127\\.0\\.0\\.1:${port}$`));
+    assert.equal(await exchangeOnce(net, port!, "joined"), "joined");
+    await cli.line(/ fe be\/s1 /);
+    await stopCleanly(cli);
+
+    const typo = tempFile("30-typo.cfg", ["backend other", "    retries 3", "    server s1 127.0.0.1:1 wieght 3"]);
+    cleanup.push(() => typo.remove());
+    const bad = start(["-f", base.path, "-f", fe.path, "-f", dirname(dir.path), "-f", typo.path]);
+    assert.equal(await within(bad.exited, 20_000, "exit"), 2);
+    assert.match(bad.stderr(), /30-typo\.cfg:3: .*wieght/);
+  });
+
+  it("-d logs every frontend on stdout even when the configuration has no log line", async () => {
+    const srv = await server((s) => s.setHandlers(echoRecorder(s)));
+    const [port] = await freePorts(net, 1);
+    const file = tempFile("quiet.cfg", [
+      "frontend fe",
+      `    bind 127.0.0.1:${port}`,
+      "    default_backend be",
+      "backend be",
+      `    server s1 127.0.0.1:${portOf(srv.address)}`,
+    ]);
+    cleanup.push(() => file.remove());
+    const cli = start(["-d", "-f", file.path]);
+    await cli.line(new RegExp(`^listening on 127\\.0\\.0\\.1:${port}$`));
+    assert.equal(await exchangeOnce(net, port!, "hi"), "hi");
+    await cli.line(/ fe be\/s1 \d+\/\d+\/\d+ 2 -- /);
+    await stopCleanly(cli);
+  });
+
   it("moves 50 MiB each way intact through the proxy, with half-close both ways", async () => {
     const pattern = patternBuffer(1 << 20, 5);
     const atServer = new PatternChecker(pattern);
@@ -281,13 +345,21 @@ describe(`examples/proxy.ts on ${runtime}`, () => {
     await stopCleanly(cli);
   });
 
-  it("SIGTERM with three streams in progress prints all three log lines (killed, K) before exiting 0", async () => {
+  it("SIGTERM with three streams in progress past hard-stop-after prints all three log lines (killed, K) before exiting 0", async () => {
     const accepted: Socket[] = [];
     const srv = await server((s) => {
       accepted.push(s);
       s.setHandlers({ onData() {}, onEnd() {}, onDrain() {}, onClose() {} });
     });
-    const cli = start(["--listen", "127.0.0.1:0", "--server", `127.0.0.1:${portOf(srv.address)}`, "--log"]);
+    const cli = start([
+      "--listen",
+      "127.0.0.1:0",
+      "--server",
+      `127.0.0.1:${portOf(srv.address)}`,
+      "--log",
+      "--hard-stop-after",
+      "200",
+    ]);
     const port = await listening(cli);
     const clients: Recorder[] = [];
     for (let i = 0; i < 3; i++) {
@@ -302,6 +374,7 @@ describe(`examples/proxy.ts on ${runtime}`, () => {
     const lines = cli.stdout.filter((l) => / main servers\/s1 /.test(l));
     assert.equal(lines.length, 3, `three log lines before exit:\n${cli.stdout.join("\n")}`);
     for (const l of lines) assert.match(l, / K[CD] /, "killed by the stop");
+    assert.match(cli.stderr(), /soft-stop running for too long, performing a hard-stop\./);
     // A reset (Node, Bun) closes the client; Deno's abort sends a FIN, an EOF to the client.
     for (const r of clients) {
       await within(Promise.race([r.ended.promise, r.closed.promise]), 10_000, "client ended by the stop");

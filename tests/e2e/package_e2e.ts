@@ -95,7 +95,8 @@ describe("npm package (packed tarball installed in a temporary project)", () => 
     // The entry points' own files (root .ts files such as mod.ts) come from deno.json's exports.
     const entries = Object.values(JSON.parse(readFileSync(join(ROOT, "deno.json"), "utf8")).exports as string[])
       .map((f) => f.replace(/^\.\//, ""));
-    const allowed = /^(dist\/.*\.(js|d\.ts)|(src|adapters)\/.*\.ts|package\.json|README\.md|LICENSE|CHANGELOG\.md)$/;
+    const allowed =
+      /^(dist\/.*\.(js|d\.ts)|(src|adapters|cli)\/.*\.ts|package\.json|README\.md|LICENSE|CHANGELOG\.md)$/;
     const extra = packed.filter((f) => !entries.includes(f) && !allowed.test(f));
     assert.deepEqual([...extra, ...packed.filter((f) => /_test\.ts$|^tests\/|^bench\/|\.png$/.test(f))], []);
     for (

@@ -1,0 +1,118 @@
+/**
+ * `--workers N` (or `nbthread N`): N worker processes of the same command line, each running
+ * the proxy with every listener bound with `reusePort` (SO_REUSEPORT: the kernel spreads the
+ * connections; no process sits in the data path), on each runtime alike (Node >= 22.12, Bun;
+ * Deno on Linux with `--unstable-net`, which the primary passes to its workers).
+ *
+ * The primary process only supervises: it forwards SIGTERM, SIGINT and SIGUSR2 to every
+ * worker, exits once they all did (0 if every one stopped cleanly), and stops them all (exit
+ * 1) if one dies on its own, as HAProxy's master does. Worker 1 alone runs the health checks;
+ * each server state change it makes goes to the primary (a line on its stderr) and from there
+ * to the other workers (a line on their stdin), which apply it without logging it again.
+ * Counters are per worker: the runtime API and stats of one worker show its own.
+ *
+ * @module
+ */
+import process from "node:process";
+import { type ChildProcess, spawn } from "node:child_process";
+import type { ServerState } from "../src/server.ts";
+
+/** What a worker tells the others through the primary. */
+export interface StateMessage {
+  readonly backend: string;
+  readonly server: string;
+  readonly state: ServerState;
+  readonly reason: string;
+}
+
+/** Starts a control line on a worker's stderr (never in a log line). */
+const CONTROL = "\u0001proxykit-state ";
+
+/** This process's worker number (1..N) when it is a worker, else undefined. */
+export function workerIndex(): number | undefined {
+  const w = process.env.PROXYKIT_WORKER;
+  return w === undefined ? undefined : Number(w);
+}
+
+/** Worker side: tells the primary (and through it the other workers) a server state change. */
+export function sendState(m: StateMessage): void {
+  process.stderr.write(`${CONTROL}${JSON.stringify(m)}\n`);
+}
+
+/** Worker side: `apply` gets each state change another worker made. */
+export function receiveStates(apply: (m: StateMessage) => void): void {
+  let buffered = "";
+  process.stdin.setEncoding("utf8");
+  process.stdin.on("data", (chunk: string) => {
+    buffered += chunk;
+    const lines = buffered.split("\n");
+    buffered = lines.pop()!;
+    for (const l of lines) if (l !== "") apply(JSON.parse(l) as StateMessage);
+  });
+}
+
+/** The command line that runs this same program again, on this runtime. */
+function selfCommand(): [string, string[]] {
+  const script = process.argv[1]!;
+  const args = process.argv.slice(2);
+  if ("Deno" in globalThis) return [process.execPath, ["run", "-A", "--unstable-net", script, ...args]];
+  if ("Bun" in globalThis) return [process.execPath, [script, ...args]];
+  return [process.execPath, [...process.execArgv, script, ...args]];
+}
+
+/** Calls `onLine` with each complete line of `stream`. */
+function lines(stream: NodeJS.ReadableStream, onLine: (line: string) => void): void {
+  let buffered = "";
+  stream.setEncoding("utf8");
+  stream.on("data", (chunk: string) => {
+    buffered += chunk;
+    const ls = buffered.split("\n");
+    buffered = ls.pop()!;
+    for (const l of ls) onLine(l);
+  });
+}
+
+/** Starts `n` workers and supervises them until they all exit. */
+export function runWorkers(n: number, say: (line: string) => void): void {
+  const [exe, argv] = selfCommand();
+  const workers: ChildProcess[] = [];
+  let stopping = false;
+  let clean = true;
+  let left = n;
+  const signalAll = (sig: NodeJS.Signals) => {
+    for (const w of workers) if (w.exitCode === null && w.signalCode === null) process.kill(w.pid!, sig);
+  };
+  for (let i = 1; i <= n; i++) {
+    const w = spawn(exe, argv, {
+      env: { ...process.env, PROXYKIT_WORKER: String(i) },
+      stdio: ["pipe", "inherit", "pipe"],
+    });
+    workers.push(w);
+    lines(w.stderr!, (l) => {
+      if (!l.startsWith(CONTROL)) return void process.stderr.write(`${l}\n`);
+      const message = `${l.slice(CONTROL.length)}\n`;
+      for (const o of workers) if (o !== w) o.stdin!.write(message);
+    });
+    w.on("close", (code, signal) => {
+      left--;
+      // Deno's node:child_process reports a child that handled the signal and exited 0 as killed.
+      const ok = code === 0 || (stopping && code === null && signal !== "SIGKILL");
+      if (!ok) clean = false;
+      if (!stopping) {
+        say(`worker ${i} (pid ${w.pid}) exited with code ${code ?? signal}: stopping the others`);
+        stopping = true;
+        signalAll("SIGTERM");
+      }
+      if (left === 0) process.exit(clean ? 0 : 1);
+    });
+  }
+  say(`${n} workers started (pids ${workers.map((w) => w.pid).join(" ")})`);
+  const stop = (sig: NodeJS.Signals) => {
+    if (!stopping) say(`${sig} received, stopping`);
+    stopping = true;
+    signalAll(sig);
+  };
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
+  if (process.platform !== "win32") process.on("SIGUSR2", () => signalAll("SIGUSR2"));
+}
