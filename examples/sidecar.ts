@@ -6,8 +6,10 @@
  * is the neighbour container on 127.0.0.1): it reads the PROXY v2 header with proxykit's
  * `parseProxyHeader` and answers `hello HOST:PORT` with the client's address from the header.
  * The sidecar checks it every second (checks send the PROXY header too: `LOCAL`, answered
- * with nothing) and prints its state changes. Prints `app on HOST:PORT` and
- * `listening on HOST:PORT`; `PORT=8080` picks the sidecar's port. In your code, import from
+ * with nothing) and prints its state changes. Its Prometheus metrics are served on a second
+ * port, at `/metrics` (HAProxy's `http-request use-service prometheus-exporter`). Prints
+ * `app on HOST:PORT`, `listening on HOST:PORT` and `metrics on http://HOST:PORT/metrics`;
+ * `PORT=8080` and `METRICS_PORT=8405` pick the ports. In your code, import from
  * "@proxykit/proxykit" (npm: "proxykit") and "@proxykit/proxykit/bun".
  */
 import process from "node:process";
@@ -60,8 +62,15 @@ const proxy = new ProxyServer({
     binds: [{ transport: "tcp", hostname: "127.0.0.1", port: Number(process.env.PORT ?? 0) }],
     defaultBackend: "app",
     log: { target: "stdout", format: "tcplog" },
+  }, {
+    // The metrics endpoint: answered by the proxy itself, no server behind it.
+    name: "metrics",
+    mode: "http",
+    binds: [{ transport: "tcp", hostname: "127.0.0.1", port: Number(process.env.METRICS_PORT ?? 0) }],
+    defaultBackend: "none",
+    httpRequest: [{ action: "use-service", service: "prometheus-exporter", condition: "if { path /metrics }" }],
   }],
-  backends: [{
+  backends: [{ name: "none", mode: "http", servers: [] }, {
     name: "app",
     timeouts: { connectMs: 1000, serverMs: 30_000 },
     servers: [{
@@ -76,9 +85,10 @@ const proxy = new ProxyServer({
   log: (line) => console.log(line),
   hooks: { onServerStateChange: (e) => console.log(`server ${e.backend}/${e.server} is ${e.to}`) },
 });
-// TODO(metrics): expose the sidecar's Prometheus endpoint here once proxykit has one (issue 10 item 1).
 await proxy.start();
-for (const a of proxy.addresses) if (a.transport === "tcp") console.log(`listening on ${a.hostname}:${a.port}`);
+const [sidecar, metrics] = proxy.frontends.map((f) => f.addresses[0]);
+if (sidecar?.transport === "tcp") console.log(`listening on ${sidecar.hostname}:${sidecar.port}`);
+if (metrics?.transport === "tcp") console.log(`metrics on http://${metrics.hostname}:${metrics.port}/metrics`);
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.once(signal, async () => {

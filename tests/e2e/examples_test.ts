@@ -111,7 +111,7 @@ describe("examples", () => {
     assert.match(c.stderr(), /bad\.cfg:2: .*wieght/);
   });
 
-  it("sidecar.ts on Bun: the local app learns the client's address from the PROXY v2 header", async () => {
+  it("sidecar.ts on Bun: the local app learns the client's address from the PROXY v2 header; metrics count it", async () => {
     const c = example("bun", "sidecar.ts");
     const port = await listening(c);
     for (let i = 0; i < 2; i++) {
@@ -119,6 +119,11 @@ describe("examples", () => {
       assert.equal(reply, `hello 127.0.0.1:${localPort}\n`);
     }
     assert.ok(!c.stdout.some((l) => /is DOWN/.test(l)), c.stdout.join("\n"));
+    // Its metrics count the two streams on the app's server.
+    const metrics = (await c.line(/^metrics on (http:\/\/\S+)$/, 30_000))[1]!;
+    const res = await fetch(metrics);
+    assert.equal(res.status, 200);
+    assert.match(await res.text(), /^haproxy_server_sessions_total\{proxy="app",server="local"\} 2$/m);
   });
 
   it("deno_app.ts on Deno: Deno.serve behind proxykit in one process, X-Forwarded-For added", async () => {
