@@ -61,6 +61,7 @@ import { join } from "node:path";
 import process from "node:process";
 import { parseArgs } from "node:util";
 import { ensureTool, get, type Nginx, nginxVersion, startNginx, wrkVersion } from "./_nginx.ts";
+import { parseWrk, type WrkResult } from "./_wrk.ts";
 import {
   benchHaproxyCfg,
   canPin,
@@ -294,41 +295,6 @@ for (const j of JS) {
 for (const e of extras) SPECS.push({ name: e.name, start: (p) => startProxykitHttp(e.name, e.file, p) });
 
 // ---- wrk ----------------------------------------------------------------------------------------
-
-/** What one wrk run reported. */
-interface WrkResult {
-  readonly rps: number;
-  readonly requests: number;
-  readonly p50Ms: number;
-  readonly p99Ms: number;
-  /** Socket errors and non-2xx/3xx answers. */
-  readonly errors: number;
-  /** CPU time of wrk (user + system), seconds. */
-  readonly cpuS: number;
-}
-
-/** A latency as wrk prints it (`635.91us`, `1.20ms`, `2.00s`, `1.00m`), in ms. */
-function latencyMs(value: string, unit: string): number {
-  const v = Number(value);
-  return unit === "us" ? v / 1000 : unit === "ms" ? v : unit === "s" ? v * 1000 : unit === "m" ? v * 60_000 : NaN;
-}
-
-/** Reads wrk's `--latency` output and, last, the `times` of the shell that ran it. */
-function parseWrk(out: string): WrkResult {
-  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
-  const requests = Number(/(\d+) requests in/.exec(out)?.[1]);
-  const pct = (p: string) => {
-    const m = new RegExp(`^\\s+${p}%\\s+([\\d.]+)(us|ms|s|m)\\s*$`, "m").exec(out);
-    return m === null ? NaN : latencyMs(m[1]!, m[2]!);
-  };
-  const sock = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
-  const errors = (sock === null ? 0 : sock.slice(1).reduce((a, b) => a + Number(b), 0)) +
-    Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0);
-  // bash's `times`: the shell's user and system times, then its children's (wrk's).
-  const t = /(\d+)m([\d.]+)s (\d+)m([\d.]+)s\s*$/.exec(out);
-  const cpuS = t === null ? NaN : Number(t[1]) * 60 + Number(t[2]) + Number(t[3]) * 60 + Number(t[4]);
-  return { rps, requests, p50Ms: pct("50"), p99Ms: pct("99"), errors, cpuS };
-}
 
 /** Runs wrk for `seconds` on `http://127.0.0.1:port/path`; resolves with its parsed output. */
 function wrk(port: number, m: Measure, seconds: number): Promise<WrkResult> {

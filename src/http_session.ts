@@ -41,6 +41,12 @@ function endpoint(a: Address | undefined): Endpoint | undefined {
   return a?.transport === "tcp" ? { address: a.hostname, port: a.port } : undefined;
 }
 
+/**
+ * How long a draining session (the proxy stops or reloads) waits for the next request of a
+ * connection on which nothing of one was received, ms, before closing it silently.
+ */
+export const DRAIN_IDLE_MS = 1000;
+
 /** Pipelined request bytes held while a transaction runs before the client is paused (HAProxy's tune.bufsize). */
 export const PIPELINE_BUFFER_BYTES: number = HAPROXY_BUFSIZE;
 
@@ -120,6 +126,8 @@ export class HttpSession implements SocketHandlers {
   #dst: Endpoint | undefined | null = null;
   /** The proxy stops: close once the current transaction is over. */
   #draining = false;
+  /** When {@link drain} was called, clock ms. */
+  #drainAt = 0;
   #paused = false;
   #ended = false;
 
@@ -239,12 +247,18 @@ export class HttpSession implements SocketHandlers {
   }
 
   /**
-   * The proxy stops: an idle connection is closed now; one in a transaction closes once the
-   * transaction is over (its response says `connection: close`).
+   * The proxy stops (or a reload drains it): a connection in a transaction closes once the
+   * transaction is over (its response says `connection: close`); one waiting with nothing of a
+   * request received gets {@link DRAIN_IDLE_MS} more for its next request, which is served
+   * the same way, and is closed silently after that. Closing such a connection at once would
+   * race with a request the client is sending on it, lost to a client that does not retry
+   * (HAProxy's `idle-close-on-response` behaviour, its default before 2.4).
    */
   drain(): void {
+    if (this.#draining) return;
     this.#draining = true;
-    if (this.#txn === undefined) this.close();
+    this.#drainAt = this.ctx.clock.now();
+    if (this.#txn === undefined) this.#armWait();
   }
 
   /** Whether the next response must close the connection (the proxy stops). */
@@ -326,13 +340,12 @@ export class HttpSession implements SocketHandlers {
   /** Arms the wait for the next request head: keep-alive timeout when nothing came yet, else http-request. */
   #armWait(): void {
     const clock = this.ctx.clock;
-    const to = this.waitTimeoutMs(this.#idle);
-    if (to === undefined) {
+    const at = this.#deadline();
+    if (at === undefined) {
       clock.clearTimer(this.#timer);
       this.#timer = undefined;
       return;
     }
-    const at = this.#startAt + to;
     // A timer due no later stays (it re-checks when it fires): one timer for many requests.
     if (this.#timer !== undefined && this.#timerAt <= at) return;
     clock.clearTimer(this.#timer);
@@ -350,20 +363,34 @@ export class HttpSession implements SocketHandlers {
     return idle ? this.ctx.keepAliveTimeoutMs ?? reqTo : reqTo;
   }
 
+  /** Nothing of a request received since the last one ended (or since the accept). */
+  get #empty(): boolean {
+    return this.parser.buffered === 0 && this.parser.state === "idle";
+  }
+
   /** Nothing of a next request received yet (the keep-alive wait). */
   get #idle(): boolean {
-    return this.requests > 0 && this.parser.buffered === 0 && this.parser.state === "idle";
+    return this.requests > 0 && this.#empty;
+  }
+
+  /** When the wait for a request ends, clock ms (undefined: no limit); sooner once draining. */
+  #deadline(): number | undefined {
+    const to = this.waitTimeoutMs(this.#idle);
+    const at = to === undefined ? Infinity : this.#startAt + to;
+    const drained = this.#draining && this.#empty ? this.#drainAt + DRAIN_IDLE_MS : Infinity;
+    const end = Math.min(at, drained);
+    return end === Infinity ? undefined : end;
   }
 
   readonly #onTimer = (): void => {
     this.#timer = undefined;
     // A transaction runs: its own timers apply; the wait is armed again when it ends.
     if (this.#txn !== undefined || this.clientGone || this.#ended) return;
-    const idle = this.#idle;
-    const to = this.waitTimeoutMs(idle);
-    if (to === undefined || this.ctx.clock.now() < this.#startAt + to) return this.#armWait();
-    // Nothing of a next request: a silent close (HAProxy's WAIT_NEXT_REQ); else 408.
-    if (idle) this.close();
+    const at = this.#deadline();
+    if (at === undefined || this.ctx.clock.now() < at) return this.#armWait();
+    // Nothing of a next request: a silent close (HAProxy's WAIT_NEXT_REQ, or the end of a
+    // drain); else 408.
+    if (this.#idle || (this.#draining && this.#empty)) this.close();
     else this.#refuse(408, "cR--");
   };
 

@@ -11,6 +11,7 @@ import type { ProxyConfig } from "../../src/config/types.ts";
 import type { Socket } from "../../src/net.ts";
 import { ok, Origin } from "./_origin.ts";
 import { ended, httpConfig, httplog, statuses } from "./_httplog.ts";
+import { DRAIN_IDLE_MS } from "../../src/http_session.ts";
 
 type Fe = Partial<ProxyConfig["frontends"][number]>;
 type Be = Partial<ProxyConfig["backends"][number]>;
@@ -434,22 +435,34 @@ describe("HTTP mode", () => {
     await h.proxy.stop();
   });
 
-  it("stop: idle connections close at once, a request in progress finishes with connection: close", async () => {
+  it("stop: an idle connection gets DRAIN_IDLE_MS for a last request, a request in progress finishes; both with connection: close", async () => {
     const { h, origin } = await setup();
     origin.respond = (r) => (r.path === "/slow" ? "hang" : ok(r));
     const idle = await client(h);
     idle.send(GET("/a"));
-    await h.until(() => h.lines.length === 1);
+    const quiet = await client(h);
+    quiet.send(GET("/q"));
+    await h.until(() => h.lines.length === 2);
     const busy = await client(h);
     busy.send(GET("/slow"));
-    await h.until(() => origin.requests.length === 2);
+    await h.until(() => origin.requests.length === 3);
     const stopped = h.proxy.stop({ graceMs: 10_000 });
+    await h.clock.advance(DRAIN_IDLE_MS - 1);
+    assert.ok(!ended(idle.rec) && !ended(quiet.rec), "idle connections wait for a last request");
+    // A request sent as the drain starts is served, then the connection closes.
+    idle.send(GET("/last"));
     await h.until(() => ended(idle.rec));
-    origin.sockets[1]!.write(enc("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"));
+    assert.match(idle.rec.text(), /connection: close\r\n\r\n[^]*$/);
+    assert.equal(h.lines.filter((l) => l.includes("GET /last")).length, 1);
+    // One that sends nothing is closed silently once the window is over.
+    const t0 = h.clock.now();
+    await h.until(() => ended(quiet.rec));
+    assert.ok(h.clock.now() - t0 <= 1, "closed at the end of the window");
+    origin.sockets[2]!.write(enc("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"));
     await h.until(() => ended(busy.rec));
     await stopped;
     assert.match(busy.rec.text(), /connection: close\r\n\r\nok$/);
-    assert.equal(h.lines.length, 2);
+    assert.equal(h.lines.length, 4, "no line for the connection closed silently");
     assert.equal(h.proxy.counters.current, 0);
   });
 
