@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { spawn } from "node:child_process";
 
 /** What one wrk run reported. */
 export interface WrkResult {
@@ -38,4 +39,23 @@ export function parseWrk(out: string): WrkResult {
   const t = /(\d+)m([\d.]+)s (\d+)m([\d.]+)s\s*$/.exec(out);
   const cpuS = t === null ? NaN : Number(t[1]) * 60 + Number(t[2]) + Number(t[3]) * 60 + Number(t[4]);
   return { rps, requests, p50Ms: pct("50"), p99Ms: pct("99"), errors, cpuS };
+}
+
+/**
+ * Runs wrk (`bin`) with `args` through bash, so that wrk's CPU time is read after it (`times`);
+ * resolves with its parsed output and the raw text. Rejects when wrk cannot be started.
+ */
+export function runWrk(bin: string, args: readonly string[]): Promise<WrkResult & { raw: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn("bash", ["-c", '"$0" "$@"; rc=$?; times; exit $rc', bin, ...args], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    child.stdout!.setEncoding("utf8");
+    child.stdout!.on("data", (s: string) => (out += s));
+    child.stderr!.setEncoding("utf8");
+    child.stderr!.on("data", (s: string) => (out += s));
+    child.once("error", reject);
+    child.once("exit", () => resolve({ ...parseWrk(out), raw: out }));
+  });
 }

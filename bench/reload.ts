@@ -16,7 +16,6 @@
  *
  * @module
  */
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -24,7 +23,7 @@ import process from "node:process";
 import { parseArgs } from "node:util";
 import { ensureTool, startNginx } from "./_nginx.ts";
 import { freePort, positiveIntFlag, runtime, runtimeCommand, startListening, type Target } from "./_targets.ts";
-import { parseWrk, type WrkResult } from "./_wrk.ts";
+import { runWrk, type WrkResult } from "./_wrk.ts";
 
 const { values: flags } = parseArgs({
   options: {
@@ -74,7 +73,7 @@ function writeConfig(mode: "tcp" | "http", port: number): string {
 
 /** wrk for DURATION seconds against `port`; resolves with its parsed output. */
 function wrk(port: number, close: boolean): Promise<WrkResult & { raw: string }> {
-  const args = [
+  return runWrk(wrkBin, [
     "-t1",
     `-c${CONNS}`,
     `-d${DURATION}s`,
@@ -83,19 +82,7 @@ function wrk(port: number, close: boolean): Promise<WrkResult & { raw: string }>
     "5s",
     ...(close ? ["-H", "Connection: close"] : []),
     `http://127.0.0.1:${port}/`,
-  ];
-  return new Promise((resolve, reject) => {
-    const child = spawn("bash", ["-c", '"$0" "$@"; rc=$?; times; exit $rc', wrkBin, ...args], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let out = "";
-    child.stdout!.setEncoding("utf8");
-    child.stdout!.on("data", (s: string) => (out += s));
-    child.stderr!.setEncoding("utf8");
-    child.stderr!.on("data", (s: string) => (out += s));
-    child.once("error", reject);
-    child.once("exit", () => resolve({ ...parseWrk(out), raw: out }));
-  });
+  ]);
 }
 
 interface Row {

@@ -22,6 +22,7 @@ import { availableParallelism } from "node:os";
 import process from "node:process";
 import { parseArgs } from "node:util";
 import { ensureTool, startNginx } from "./_nginx.ts";
+import { runWrk } from "./_wrk.ts";
 import { positiveIntFlag, ROOT, runtime, runtimeCommand, stopChild } from "./_targets.ts";
 import { freePorts, nativeNetwork } from "../tests/_helpers.ts";
 
@@ -67,26 +68,17 @@ function startProxy(workers: number, port: number): Promise<() => Promise<void>>
 }
 
 /** wrk's requests per second and its error count against `port`. */
-function wrk(port: number): Promise<{ rate: number; errors: number }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(wrkBin, [
-      "-t2",
-      "-c64",
-      `-d${DURATION}s`,
-      "-H",
-      "Connection: close",
-      `http://127.0.0.1:${port}/`,
-    ]);
-    let out = "";
-    child.stdout!.setEncoding("utf8").on("data", (s: string) => (out += s));
-    child.once("exit", (code) => {
-      if (code !== 0) return reject(new Error(`wrk exited ${code}: ${out}`));
-      const rate = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN);
-      const m = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
-      const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0);
-      resolve({ rate, errors: (m === null ? 0 : m.slice(1).reduce((a, b) => a + Number(b), 0)) + non2xx });
-    });
-  });
+async function wrk(port: number): Promise<{ rate: number; errors: number }> {
+  const r = await runWrk(wrkBin, [
+    "-t2",
+    "-c64",
+    `-d${DURATION}s`,
+    "-H",
+    "Connection: close",
+    `http://127.0.0.1:${port}/`,
+  ]);
+  if (!Number.isFinite(r.rps)) throw new Error(`wrk failed: ${r.raw}`);
+  return { rate: r.rps, errors: r.errors };
 }
 
 const best = new Map<number, { rate: number; errors: number }>();
