@@ -25,6 +25,13 @@ export const ROOT: string = fileURLToPath(new URL("../", import.meta.url));
 /** The runtime running this file. */
 export const runtime: "deno" | "bun" | "node" = "Deno" in globalThis ? "deno" : "Bun" in globalThis ? "bun" : "node";
 
+/** The version of the runtime running the bench (Deno's and Bun's own, not their Node compatibility's). */
+export const runtimeVersion: string = runtime === "deno"
+  ? (globalThis as unknown as { Deno: { version: { deno: string } } }).Deno.version.deno
+  : runtime === "bun"
+  ? (globalThis as unknown as { Bun: { version: string } }).Bun.version
+  : process.version;
+
 /** How long a child may take to start listening, ms (Deno compiles on its first run). */
 const START_MS = 60_000;
 

@@ -65,6 +65,7 @@ import {
   positiveIntFlag,
   rssKiB,
   runtime,
+  runtimeVersion,
   startHaproxy,
   type StartOptions,
   startPipe,
@@ -115,12 +116,6 @@ for (const m of MEASURES) {
     process.exit(2);
   }
 }
-
-const runtimeVersion = runtime === "deno"
-  ? (globalThis as unknown as { Deno: { version: { deno: string } } }).Deno.version.deno
-  : runtime === "bun"
-  ? (globalThis as unknown as { Bun: { version: string } }).Bun.version
-  : process.version;
 
 function log(line: string): void {
   process.stderr.write(`${line}\n`);

@@ -76,6 +76,7 @@ import {
   ROOT,
   runtime,
   runtimeCommand,
+  runtimeVersion,
   startHaproxyConfig,
   startListening,
   type StartOptions,
@@ -154,12 +155,6 @@ const JS: readonly { readonly name: string; readonly pkg: string }[] = [
 ];
 const JS_NAMES = JS.map((j) => j.name);
 const COLS = ["direct", "haproxy", "proxykit", ...JS_NAMES];
-
-const runtimeVersion = runtime === "deno"
-  ? (globalThis as unknown as { Deno: { version: { deno: string } } }).Deno.version.deno
-  : runtime === "bun"
-  ? (globalThis as unknown as { Bun: { version: string } }).Bun.version
-  : process.version;
 
 function log(line: string): void {
   process.stderr.write(`${line}\n`);

@@ -22,7 +22,15 @@ import { join } from "node:path";
 import process from "node:process";
 import { parseArgs } from "node:util";
 import { ensureTool, startNginx } from "./_nginx.ts";
-import { freePort, positiveIntFlag, runtime, runtimeCommand, startListening, type Target } from "./_targets.ts";
+import {
+  freePort,
+  positiveIntFlag,
+  runtime,
+  runtimeCommand,
+  runtimeVersion,
+  startListening,
+  type Target,
+} from "./_targets.ts";
 import { runWrk, type WrkResult } from "./_wrk.ts";
 
 const { values: flags } = parseArgs({
@@ -130,7 +138,7 @@ try {
 }
 
 const lines = [
-  `reload under load: ${runtime} ${process.version}, wrk -c${CONNS} ${DURATION} s, ${RELOADS} SIGUSR2 per run`,
+  `reload under load: ${runtime} ${runtimeVersion}, wrk -c${CONNS} ${DURATION} s, ${RELOADS} SIGUSR2 per run`,
   "mode  connection  requests   req/s  reloads  errors",
   ...rows.map((r) =>
     [
@@ -145,5 +153,5 @@ const lines = [
   ),
 ];
 console.log(lines.join("\n"));
-console.log(JSON.stringify({ bench: "reload", runtime, version: process.version, rows }));
+console.log(JSON.stringify({ bench: "reload", runtime, version: runtimeVersion, rows }));
 if (rows.some((r) => r.errors > 0)) process.exit(1);

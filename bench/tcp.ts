@@ -39,6 +39,7 @@ import {
   findHaproxy,
   haproxyVersion,
   runtime,
+  runtimeVersion,
   startHaproxy,
   startListening,
   startPipe,
@@ -84,12 +85,6 @@ const kit: LoadKit = runtime === "deno"
   : runtime === "bun"
   ? (await import("./_load_bun.ts")).kit
   : (await import("./_load_node.ts")).kit;
-
-const runtimeVersion = runtime === "deno"
-  ? (globalThis as unknown as { Deno: { version: { deno: string } } }).Deno.version.deno
-  : runtime === "bun"
-  ? (globalThis as unknown as { Bun: { version: string } }).Bun.version
-  : process.version;
 
 type MeasureName = "upload" | "download" | "pingpong";
 

@@ -25,7 +25,7 @@ import process from "node:process";
 import { createServer } from "node:tls";
 import type { Listener, Network, Socket } from "../src/net.ts";
 
-const runtime: "deno" | "bun" | "node" = "Deno" in globalThis ? "deno" : "Bun" in globalThis ? "bun" : "node";
+import { runtime, runtimeVersion } from "./_targets.ts";
 
 function flag(name: string, fallback: number): number {
   const i = process.argv.indexOf(name);
@@ -195,11 +195,7 @@ for (let rep = 0; rep < REPS; rep++) {
     best.set(p.name, b);
   }
 }
-const version = runtime === "deno"
-  ? (globalThis as unknown as { Deno: { version: { deno: string } } }).Deno.version.deno
-  : runtime === "bun"
-  ? (globalThis as unknown as { Bun: { version: string } }).Bun.version
-  : process.versions.node;
+const version = runtimeVersion;
 console.log(`=== proxykit TLS adapter bench: ${runtime} ${version}, best of ${REPS} ===`);
 const first = best.get(list[0]!.name)!;
 console.log("path".padEnd(32) + "handshakes/s".padStart(14) + "  ratio" + "MB/s".padStart(10) + "  ratio");

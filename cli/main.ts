@@ -19,8 +19,9 @@ import { EXIT, fail, type Flags, intFlag, parseFlags, USAGE } from "./flags.ts";
 import { parseConfigTexts, readConfigFiles } from "./config_files.ts";
 import { configFromFlags, demoBackend } from "./demo.ts";
 import { loadServerState, saveServerState } from "./state_file.ts";
-import { receiveStates, runWorkers, sendState, workerIndex } from "./workers.ts";
+import { receiveControl, runWorkers, sendControl, workerIndex } from "./workers.ts";
 import { setServerState } from "../src/server_state.ts";
+import { RuntimeApiSession } from "../src/runtime_api.ts";
 import { VERSION } from "../src/version.ts";
 
 /** The adapter of the runtime running the command line (the core never detects it). */
@@ -154,8 +155,19 @@ async function runProxy(
     ...(worker === 1
       ? {
         hooks: {
-          onServerStateChange: (e: ServerStateEvent) =>
-            sendState({ backend: e.backend, server: e.server, state: e.to as ServerState, reason: e.reason }),
+          // A change a runtime API command made reaches the others as that command.
+          onServerStateChange: (e: ServerStateEvent) => {
+            if (e.admin !== undefined) return;
+            sendControl({
+              type: "state",
+              backend: e.backend,
+              server: e.server,
+              state: e.to as ServerState,
+              reason: e.reason,
+            });
+          },
+          onAdminCommand: (command: string, payload?: string) =>
+            sendControl({ type: "command", command, ...(payload === undefined ? {} : { payload }) }),
         },
       }
       : {}),
@@ -172,11 +184,22 @@ async function runProxy(
   }
   loadServerState(proxy, config, (m) => console.log(m));
   if (worker !== undefined && worker > 1) {
-    receiveStates((m) => {
+    const commands = () => new RuntimeApiSession(proxy, "admin");
+    let session = commands();
+    let sessionOf = proxy;
+    receiveControl((m) => {
       quiet = true;
-      const known = setServerState(proxy, m.backend, m.server, m.state, m.reason);
+      if (m.type === "state") {
+        const known = setServerState(proxy, m.backend, m.server, m.state, m.reason);
+        quiet = false;
+        if (known) say(`worker ${worker}: server ${m.backend}/${m.server} is ${m.state} (checked by worker 1)`);
+        return;
+      }
+      // One session per proxy: `set ssl cert` then `commit ssl cert` share its transaction.
+      if (sessionOf !== proxy) [session, sessionOf] = [commands(), proxy];
+      const reply = session.execute(m.command, m.payload).trim();
       quiet = false;
-      if (known) say(`worker ${worker}: server ${m.backend}/${m.server} is ${m.state} (checked by worker 1)`);
+      say(`worker ${worker}: ran '${m.command}' from worker 1's runtime API${reply === "" ? "" : `: ${reply}`}`);
     });
   }
 

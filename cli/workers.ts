@@ -6,10 +6,11 @@
  *
  * The primary process only supervises: it forwards SIGTERM, SIGINT and SIGUSR2 to every
  * worker, exits once they all did (0 if every one stopped cleanly), and stops them all (exit
- * 1) if one dies on its own, as HAProxy's master does. Worker 1 alone runs the health checks;
- * each server state change it makes goes to the primary (a line on its stderr) and from there
- * to the other workers (a line on their stdin), which apply it without logging it again.
- * Counters are per worker: the runtime API and stats of one worker show its own.
+ * 1) if one dies on its own, as HAProxy's master does. Worker 1 alone runs the health checks
+ * and listens on the stats sockets; each server state change its checks make, and each runtime
+ * API command that may change something, goes to the primary (a line on its stderr) and from
+ * there to the other workers (a line on their stdin), which apply it without logging it again.
+ * Counters are per worker: the runtime API and stats of worker 1 show its own.
  *
  * @module
  */
@@ -17,13 +18,24 @@ import process from "node:process";
 import { type ChildProcess, spawn } from "node:child_process";
 import type { ServerState } from "../src/server.ts";
 
-/** What a worker tells the others through the primary. */
+/** A server state change worker 1's health checks made. */
 export interface StateMessage {
+  readonly type: "state";
   readonly backend: string;
   readonly server: string;
   readonly state: ServerState;
   readonly reason: string;
 }
+
+/** A runtime API command that ran on worker 1's stats socket, to run on every other worker. */
+export interface CommandMessage {
+  readonly type: "command";
+  readonly command: string;
+  readonly payload?: string;
+}
+
+/** What worker 1 tells the others through the primary. */
+export type ControlMessage = StateMessage | CommandMessage;
 
 /** Starts a control line on a worker's stderr (never in a log line). */
 const CONTROL = "\u0001proxykit-state ";
@@ -34,20 +46,20 @@ export function workerIndex(): number | undefined {
   return w === undefined ? undefined : Number(w);
 }
 
-/** Worker side: tells the primary (and through it the other workers) a server state change. */
-export function sendState(m: StateMessage): void {
+/** Worker side: tells the primary (and through it the other workers) a change. */
+export function sendControl(m: ControlMessage): void {
   process.stderr.write(`${CONTROL}${JSON.stringify(m)}\n`);
 }
 
-/** Worker side: `apply` gets each state change another worker made. */
-export function receiveStates(apply: (m: StateMessage) => void): void {
+/** Worker side: `apply` gets each change another worker made. */
+export function receiveControl(apply: (m: ControlMessage) => void): void {
   let buffered = "";
   process.stdin.setEncoding("utf8");
   process.stdin.on("data", (chunk: string) => {
     buffered += chunk;
     const lines = buffered.split("\n");
     buffered = lines.pop()!;
-    for (const l of lines) if (l !== "") apply(JSON.parse(l) as StateMessage);
+    for (const l of lines) if (l !== "") apply(JSON.parse(l) as ControlMessage);
   });
 }
 

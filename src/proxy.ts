@@ -118,6 +118,13 @@ export interface ProxyHooks {
    * ```
    */
   readonly onConnectFailure?: ConnectFailureHook;
+  /**
+   * A runtime API command that may change the proxy (`set`, `add`, `del`, `enable`,
+   * `disable`, `shutdown`, `commit`, `abort`) ran on a stats socket, allowed at its level:
+   * its words and `<<` payload. The command line's worker 1 forwards it to the other workers,
+   * which run it with a `RuntimeApiSession` of their own.
+   */
+  readonly onAdminCommand?: (command: string, payload?: string) => void;
 }
 
 /** What {@link ProxyHooks.setDestination} is told about a connection. */
@@ -441,7 +448,11 @@ export class ProxyServer implements AsyncDisposable {
       for (const fe of this.#frontends) {
         for (const bind of fe.settings.binds) await acquire(fe, this.#listenOptions(fe, bind), `frontend '${fe.name}'`);
       }
-      for (const s of this.config.statsSockets) await acquire(undefined, statsListenOptions(this, s), "stats socket");
+      const hook = this.#hooks.onAdminCommand;
+      const onChange = hook && ((command: string, payload?: string) => this.#call(() => hook(command, payload), 0));
+      for (const s of this.config.statsSockets) {
+        await acquire(undefined, statsListenOptions(this, s, onChange), "stats socket");
+      }
     } catch (e) {
       handover?.cancel(taken);
       await Promise.all(bound.filter((b) => !taken.includes(b.slot)).map((b) => b.slot.listener.close()));

@@ -42,6 +42,9 @@ interface Command {
   readonly run: (c: Call) => string;
 }
 
+/** The first words of the commands that may change the proxy (see {@link RuntimeApiSession}'s `onChange`). */
+const CHANGES: ReadonlySet<string> = new Set(["set", "add", "del", "enable", "disable", "shutdown", "commit", "abort"]);
+
 /** Messages HAProxy prints without a final `\n` (`cli_err()` callers), so no blank line follows. */
 const NO_NEWLINE = new Set([
   "Empty weight string empty or preceded by garbage",
@@ -415,11 +418,19 @@ export class RuntimeApiSession {
   /** `quit` was read: the connection ends. */
   closed = false;
   readonly #proxy: ProxyServer;
+  readonly #onChange: ((command: string, payload?: string) => void) | undefined;
 
-  /** A session on `proxy` at `level` (the stats socket's). */
-  constructor(proxy: ProxyServer, level: RuntimeApiLevel) {
+  /**
+   * A session on `proxy` at `level` (the stats socket's). `onChange` is told each command
+   * that may change the proxy (`set`, `add`, `del`, `enable`, `disable`, `shutdown`,
+   * `commit`, `abort`) once it ran and was allowed at the session's level, with its words
+   * and payload: what the command line's worker 1 forwards to the other workers, which run it
+   * on their own proxies.
+   */
+  constructor(proxy: ProxyServer, level: RuntimeApiLevel, onChange?: (command: string, payload?: string) => void) {
     this.#proxy = proxy;
     this.level = level;
+    this.#onChange = onChange;
   }
 
   /** `user` / `operator`: lowers the level (never raises it). */
@@ -449,6 +460,8 @@ export class RuntimeApiSession {
     const cmd = COMMANDS.find((c) => c.words.every((w, i) => words[i] === w));
     if (cmd === undefined) return unknown(words);
     if (RANK[this.level] < RANK[cmd.level]) return "Permission denied\n";
-    return cmd.run({ args: words.slice(cmd.words.length), payload, session: this, proxy: this.#proxy });
+    const out = cmd.run({ args: words.slice(cmd.words.length), payload, session: this, proxy: this.#proxy });
+    if (this.#onChange !== undefined && CHANGES.has(cmd.words[0]!)) this.#onChange(words.join(" "), payload);
+    return out;
   }
 }

@@ -19,8 +19,13 @@ export const MAX_PAYLOAD_LINES = 100_000;
 export const MAX_LINE_BYTES = 16384;
 
 /** Serves one connection to a stats socket of `level` on `proxy`. */
-export function serveRuntimeApi(socket: Socket, proxy: ProxyServer, level: RuntimeApiLevel): void {
-  const session = new RuntimeApiSession(proxy, level);
+export function serveRuntimeApi(
+  socket: Socket,
+  proxy: ProxyServer,
+  level: RuntimeApiLevel,
+  onChange?: (command: string, payload?: string) => void,
+): void {
+  const session = new RuntimeApiSession(proxy, level, onChange);
   const decoder = new TextDecoder();
   const encoder = new TextEncoder();
   let pending = "";
@@ -83,8 +88,13 @@ export function serveRuntimeApi(socket: Socket, proxy: ProxyServer, level: Runti
 
 /**
  * How the stats socket `s` of `proxy` listens: each connection served by the runtime API at
- * the socket's level. The proxy binds it (or takes it over on a reload) like a frontend's bind.
+ * the socket's level (`onChange`: see {@link RuntimeApiSession}). The proxy binds it (or takes
+ * it over on a reload) like a frontend's bind.
  */
-export function statsListenOptions(proxy: ProxyServer, s: ResolvedStatsSocket): ListenOptions {
-  return { address: s.address, onAccept: (sock) => serveRuntimeApi(sock, proxy, s.level) };
+export function statsListenOptions(
+  proxy: ProxyServer,
+  s: ResolvedStatsSocket,
+  onChange?: (command: string, payload?: string) => void,
+): ListenOptions {
+  return { address: s.address, onAccept: (sock) => serveRuntimeApi(sock, proxy, s.level, onChange) };
 }

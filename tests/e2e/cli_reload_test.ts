@@ -229,12 +229,14 @@ function alive(pid: number): boolean {
 }
 
 describe(`proxykit --workers on ${runtime}`, { skip: process.platform !== "linux" }, () => {
-  it("two workers both serve, checks run once and reach both, SIGTERM stops all", async () => {
+  it("two workers both serve, checks run once and reach both, runtime API commands reach both, SIGTERM stops all", async () => {
     const live = await named("");
-    const [port, dead] = (await freePorts(net, 2)) as [number, number];
+    const other = await named("");
+    const [port, dead, admin] = (await freePorts(net, 3)) as [number, number, number];
     const file = tempFile("workers.cfg", [
       "global",
       "    log stdout format raw local0",
+      `    stats socket 127.0.0.1:${admin} level admin`,
       "defaults",
       "    mode tcp",
       "    log global",
@@ -247,6 +249,7 @@ describe(`proxykit --workers on ${runtime}`, { skip: process.platform !== "linux
       "    balance first",
       `    server dead 127.0.0.1:${dead} check inter 100 fall 1`,
       `    server live 127.0.0.1:${portOf(live.address)} check inter 100`,
+      `    server other 127.0.0.1:${portOf(other.address)}`,
     ]);
     cleanup.push(() => file.remove());
     const cli = start(["--workers", "2", "-f", file.path]);
@@ -259,17 +262,39 @@ describe(`proxykit --workers on ${runtime}`, { skip: process.platform !== "linux
     );
     const pids = /workers started \(pids (\d+) (\d+)\)/.exec(cli.stderr())!.slice(1).map(Number);
 
-    const served = new Set<string>();
     const streamLines = () => cli.stdout.filter((l) => /^w\d /.test(l));
-    for (let i = 0; i < 200 && served.size < 2; i++) {
-      const before = streamLines().length;
-      assert.equal(await exchange(port), "x");
-      await until(() => streamLines().length > before, 10_000, "log line");
-      for (const l of streamLines()) served.add(l.slice(0, 2));
-    }
-    assert.deepEqual([...served].sort(), ["w1", "w2"], "both workers accepted connections");
-    const streams = streamLines();
+    /** Connections until both workers logged one; the lines they logged. */
+    const bothWorkers = async (): Promise<string[]> => {
+      const from = streamLines().length;
+      const served = new Set<string>();
+      for (let i = 0; i < 200 && served.size < 2; i++) {
+        const before = streamLines().length;
+        assert.equal(await exchange(port), "x");
+        await until(() => streamLines().length > before, 10_000, "log line");
+        for (const l of streamLines().slice(from)) served.add(l.slice(0, 2));
+      }
+      assert.deepEqual([...served].sort(), ["w1", "w2"], "both workers accepted connections");
+      return streamLines().slice(from);
+    };
+    const streams = await bothWorkers();
     assert.ok(streams.every((l) => / be\/live --$/.test(l)), `every stream on the live server:\n${streams.join("\n")}`);
+
+    // A runtime API command on worker 1's stats socket reaches worker 2: live in maintenance,
+    // every stream of either worker goes to the next server.
+    const c = await net.connect({ address: tcp("127.0.0.1", admin) });
+    const reply = new Recorder();
+    c.setHandlers(reply);
+    c.write(enc("set server be/live state maint\n"));
+    await within(reply.ended.promise, 10_000, "runtime API reply");
+    c.close();
+    assert.equal(reply.text(), "\n");
+    await until(
+      () => cli.stderr().includes("worker 2: ran 'set server be/live state maint' from worker 1's runtime API"),
+      10_000,
+      "worker 2 ran the command",
+    );
+    const after = await bothWorkers();
+    assert.ok(after.every((l) => / be\/other --$/.test(l)), `every stream on the other server:\n${after.join("\n")}`);
     assert.equal(cli.stdout.filter((l) => l.startsWith("Server be/dead is DOWN")).length, 1, "one check, one line");
 
     process.kill(cli.child.pid!, "SIGTERM");
