@@ -151,6 +151,9 @@ export { PROMETHEUS_CONTENT_TYPE, prometheusMetrics, prometheusQuery } from "./s
 export type { PrometheusOptions, PrometheusScope } from "./src/stats/prometheus.ts";
 export { statsPage } from "./src/stats/page.ts";
 export type { StatsPageOptions } from "./src/stats/page.ts";
+export { StatsPeers, statsSnapshot } from "./src/stats/peers.ts";
+export type { StatsSnapshot } from "./src/stats/peers.ts";
+export type { StatFields, StatProxy, StatRow, StatValue } from "./src/stats/model.ts";
 export { parseHaproxyConfig } from "./src/config/haproxy_cfg.ts";
 export type { HaproxyConfigOptions } from "./src/config/haproxy_cfg.ts";
 export { resolveConfig } from "./src/config/defaults.ts";

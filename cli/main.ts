@@ -22,6 +22,7 @@ import { loadServerState, saveServerState } from "./state_file.ts";
 import { receiveControl, runWorkers, sendControl, workerIndex } from "./workers.ts";
 import { setServerState } from "../src/server_state.ts";
 import { RuntimeApiSession } from "../src/runtime_api.ts";
+import { StatsPeers, statsSnapshot } from "../src/stats/peers.ts";
 import { VERSION } from "../src/version.ts";
 
 /** The adapter of the runtime running the command line (the core never detects it). */
@@ -148,9 +149,12 @@ async function runProxy(
   const log = (line: string, target: LogTarget) => {
     if (!quiet) target === "stderr" ? console.error(line) : console.log(line);
   };
+  /** The other workers' counters, merged into this one's stats. */
+  const statsPeers = worker === undefined ? undefined : new StatsPeers();
   const options = {
     network: net,
     log,
+    ...(statsPeers === undefined ? {} : { statsPeers }),
     ...(worker === undefined ? {} : { reusePort: true, healthChecks: worker === 1 }),
     ...(worker === 1
       ? {
@@ -183,11 +187,15 @@ async function runProxy(
     fail(message(e));
   }
   loadServerState(proxy, config, (m) => console.log(m));
-  if (worker !== undefined && worker > 1) {
+  if (worker !== undefined) {
+    // Each worker's counters reach the others every second (unref: never keeps a stopped worker up).
+    const timer = setInterval(() => sendControl({ type: "stats", worker, snapshot: statsSnapshot(proxy) }), 1000);
+    (timer as { unref?: () => void }).unref?.();
     const commands = () => new RuntimeApiSession(proxy, "admin");
     let session = commands();
     let sessionOf = proxy;
     receiveControl((m) => {
+      if (m.type === "stats") return statsPeers!.set(m.worker, m.snapshot);
       quiet = true;
       if (m.type === "state") {
         const known = setServerState(proxy, m.backend, m.server, m.state, m.reason);

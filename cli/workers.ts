@@ -10,13 +10,15 @@
  * and listens on the stats sockets; each server state change its checks make, and each runtime
  * API command that may change something, goes to the primary (a line on its stderr) and from
  * there to the other workers (a line on their stdin), which apply it without logging it again.
- * Counters are per worker: the runtime API and stats of worker 1 show its own.
+ * Every worker also sends its counters each second the same way, so that the stats of any of
+ * them (`show stat`, the stats page, the exporter) show the sums over all workers.
  *
  * @module
  */
 import process from "node:process";
 import { type ChildProcess, spawn } from "node:child_process";
 import type { ServerState } from "../src/server.ts";
+import type { StatsSnapshot } from "../src/stats/peers.ts";
 
 /** A server state change worker 1's health checks made. */
 export interface StateMessage {
@@ -34,8 +36,15 @@ export interface CommandMessage {
   readonly payload?: string;
 }
 
-/** What worker 1 tells the others through the primary. */
-export type ControlMessage = StateMessage | CommandMessage;
+/** A worker's counters, every second, merged into the others' stats (src/stats/peers.ts). */
+export interface StatsMessage {
+  readonly type: "stats";
+  readonly worker: number;
+  readonly snapshot: StatsSnapshot;
+}
+
+/** What a worker tells the others through the primary. */
+export type ControlMessage = StateMessage | CommandMessage | StatsMessage;
 
 /** Starts a control line on a worker's stderr (never in a log line). */
 const CONTROL = "\u0001proxykit-state ";

@@ -33,6 +33,7 @@ import { ClientHandshake, type HandshakeContext, handshakeReason, needsHandshake
 import { parseProxyHeader } from "./proxy_protocol.ts";
 import type { Address, Listener, ListenOptions, Network, Socket, TlsServerOptions } from "./net.ts";
 import { statsListenOptions } from "./stats_socket.ts";
+import type { StatsPeers } from "./stats/peers.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import { ProxyError } from "./errors.ts";
 import { Connection } from "./connection.ts";
@@ -161,6 +162,12 @@ export interface ProxyServerOptions {
    */
   readonly random?: () => number;
   /**
+   * The counters of other processes serving the same configuration (the command line's
+   * workers), merged into this proxy's stats (`show stat`, the stats page, the exporter).
+   * @default undefined (this process's counters only)
+   */
+  readonly statsPeers?: StatsPeers;
+  /**
    * Every listener shares its port with other processes' (`SO_REUSEPORT`, needs the adapter's
    * `reusePort`): the command line's `--workers` runs one proxy per process on the same ports.
    * @default false
@@ -246,6 +253,8 @@ export interface Internals {
    * stage, `head` being client bytes read before (they are forwarded first).
    */
   readonly startSession: (frontend: Frontend, socket: Socket, head?: Uint8Array) => void;
+  /** Other processes' counters, merged into the stats. */
+  readonly statsPeers: StatsPeers | undefined;
 }
 
 const INTERNALS = new WeakMap<ProxyServer, Internals>();
@@ -402,6 +411,7 @@ export class ProxyServer implements AsyncDisposable {
       clock: this.#clock,
       bindTls: (bind) => this.#bindTls.get(bind) ?? bind.tls,
       startSession: (fe, socket, head) => this.#admitted(fe, socket, head),
+      statsPeers: options.statsPeers,
     });
   }
 

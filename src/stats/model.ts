@@ -11,7 +11,7 @@
 import { formatAddress } from "../address.ts";
 import type { ResolvedBackendConfig, ResolvedServerConfig } from "../config/resolved.ts";
 import type { CheckResult } from "../health.ts";
-import type { BackendView, FrontendView, ProxyServer } from "../proxy.ts";
+import { type BackendView, type FrontendView, internalsOf, type ProxyServer } from "../proxy.ts";
 import type { ServerView } from "../server.ts";
 
 /** A row's value: a number, a text, or absent (an empty CSV field). */
@@ -329,9 +329,16 @@ export function proxyOrder(frontends: readonly string[], backends: readonly stri
 
 /**
  * Every proxy's rows, in configuration order ({@link proxyOrder}), read live from `proxy`'s
- * public views.
+ * public views; with `withPeers` (the default), the counters of the other processes serving
+ * the same configuration merged in (`ProxyServerOptions.statsPeers`, src/stats/peers.ts).
  */
-export function collectStats(proxy: ProxyServer): StatProxy[] {
+export function collectStats(proxy: ProxyServer, withPeers = true): StatProxy[] {
+  const own = ownStats(proxy);
+  const peers = withPeers ? internalsOf(proxy).statsPeers : undefined;
+  return peers === undefined ? own : peers.merge(own);
+}
+
+function ownStats(proxy: ProxyServer): StatProxy[] {
   const cfg = proxy.config;
   return proxyOrder(proxy.frontends.map((f) => f.name), proxy.backends.map((b) => b.name)).map((name, i) => {
     const iid = i + 1;

@@ -281,13 +281,16 @@ describe(`proxykit --workers on ${runtime}`, { skip: process.platform !== "linux
 
     // A runtime API command on worker 1's stats socket reaches worker 2: live in maintenance,
     // every stream of either worker goes to the next server.
-    const c = await net.connect({ address: tcp("127.0.0.1", admin) });
-    const reply = new Recorder();
-    c.setHandlers(reply);
-    c.write(enc("set server be/live state maint\n"));
-    await within(reply.ended.promise, 10_000, "runtime API reply");
-    c.close();
-    assert.equal(reply.text(), "\n");
+    const ask = async (line: string): Promise<string> => {
+      const c = await net.connect({ address: tcp("127.0.0.1", admin) });
+      const reply = new Recorder();
+      c.setHandlers(reply);
+      c.write(enc(`${line}\n`));
+      await within(reply.ended.promise, 10_000, "runtime API reply");
+      c.close();
+      return reply.text();
+    };
+    assert.equal(await ask("set server be/live state maint"), "\n");
     await until(
       () => cli.stderr().includes("worker 2: ran 'set server be/live state maint' from worker 1's runtime API"),
       10_000,
@@ -295,6 +298,21 @@ describe(`proxykit --workers on ${runtime}`, { skip: process.platform !== "linux
     );
     const after = await bothWorkers();
     assert.ok(after.every((l) => / be\/other --$/.test(l)), `every stream on the other server:\n${after.join("\n")}`);
+
+    // show stat on worker 1 counts the streams of both workers (their counters reach each
+    // other every second).
+    const total = streamLines().length;
+    const stot = async () => {
+      const csv = (await ask("show stat")).split("\n");
+      const names = csv[0]!.slice(2).split(",");
+      return Number(csv.find((l) => l.startsWith("fe,FRONTEND,"))!.split(",")[names.indexOf("stot")]);
+    };
+    let seen = await stot();
+    for (const deadline = Date.now() + 10_000; seen !== total && Date.now() < deadline;) {
+      await new Promise((r) => setTimeout(r, 200)); // the next snapshot is at most a second away
+      seen = await stot();
+    }
+    assert.equal(seen, total, "FRONTEND stot: the streams of both workers");
     assert.equal(cli.stdout.filter((l) => l.startsWith("Server be/dead is DOWN")).length, 1, "one check, one line");
 
     process.kill(cli.child.pid!, "SIGTERM");
