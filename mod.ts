@@ -154,6 +154,7 @@ export type { StatsPageOptions } from "./src/stats/page.ts";
 export { StatsPeers, statsSnapshot } from "./src/stats/peers.ts";
 export type { StatsSnapshot } from "./src/stats/peers.ts";
 export type { StatFields, StatProxy, StatRow, StatValue } from "./src/stats/model.ts";
+export type { BasicAuthConfig } from "./src/http/basic_auth.ts";
 export { parseHaproxyConfig } from "./src/config/haproxy_cfg.ts";
 export type { HaproxyConfigOptions } from "./src/config/haproxy_cfg.ts";
 export { resolveConfig } from "./src/config/defaults.ts";

@@ -74,7 +74,7 @@ export interface HttpSettings {
   /** `errorfile` contents by status. */
   errorFiles?: Record<number, string | Uint8Array>;
   /** `stats enable|uri|refresh` (`_cfg_stats.ts`), and the line that first set one. */
-  stats?: { uri?: string; refreshMs?: number; line: number };
+  stats?: { uri?: string; refreshMs?: number; auth?: { realm?: string; users: Record<string, string> }; line: number };
   /** `monitor-uri`. */
   monitorUri?: { uri: string; line: number };
   /** `monitor fail` conditions (never in `defaults`). */

@@ -92,8 +92,9 @@ function monitoring(
     return false;
   };
   if (stats !== undefined && (half === "frontend" || sec.kind === "backend") && keep("stats", stats.line)) {
-    const { line: _line, ...st } = stats;
-    out.stats = st;
+    const { line: _line, auth, ...st } = stats;
+    // `stats realm` without a `stats auth` user asks for nothing, as in HAProxy.
+    out.stats = auth !== undefined && Object.keys(auth.users).length > 0 ? { ...st, auth } : st;
   }
   if (half === "frontend" && monitorUri !== undefined && keep("monitor-uri", monitorUri.line)) {
     out.monitor = monitorFail === undefined ? { uri: monitorUri.uri } : { uri: monitorUri.uri, fail: monitorFail };

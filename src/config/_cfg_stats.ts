@@ -15,11 +15,13 @@ import type { Ctx, Keyword } from "./_cfg_keywords.ts";
 const STATS_IGNORED = new Set(["hide-version", "show-legends", "show-node", "show-desc"]);
 
 /** `stats` options HAProxy has that proxykit does not. */
-const STATS_UNSUPPORTED = new Set(["auth", "realm", "admin", "http-request", "scope", "bind-process", "disable"]);
+const STATS_UNSUPPORTED = new Set(["admin", "http-request", "scope", "bind-process", "disable"]);
 
 function stats(c: Ctx, args: readonly string[]): void {
   const [opt, ...rest] = args;
-  const cur: { uri?: string; refreshMs?: number } = { ...c.s.http.stats };
+  const cur: { uri?: string; refreshMs?: number; auth?: { realm?: string; users: Record<string, string> } } = {
+    ...c.s.http.stats,
+  };
   switch (opt) {
     case "enable":
       exactArgs(c, rest, 0, 0, "no argument after 'enable'");
@@ -33,14 +35,26 @@ function stats(c: Ctx, args: readonly string[]): void {
       exactArgs(c, rest, 1, 1, "a delay after 'refresh'");
       cur.refreshMs = time(c, "refresh: ", rest[0], 0);
       break;
+    case "auth": {
+      // Cumulative, as HAProxy's: each line adds a user.
+      exactArgs(c, rest, 1, 1, "<user>:<passwd> after 'auth'");
+      const colon = rest[0]!.indexOf(":");
+      if (colon <= 0) c.fail(`'stats auth' expects <user>:<passwd>, got '${rest[0]}'`);
+      cur.auth = { ...cur.auth, users: { ...cur.auth?.users, [rest[0]!.slice(0, colon)]: rest[0]!.slice(colon + 1) } };
+      break;
+    }
+    case "realm":
+      exactArgs(c, rest, 1, 1, "a realm after 'realm' (escape spaces with '\\')");
+      cur.auth = { users: {}, ...cur.auth, realm: rest[0]! };
+      break;
     case undefined:
-      return c.fail("expects 'enable', 'uri', 'refresh', ...");
+      return c.fail("expects 'enable', 'uri', 'refresh', 'auth', 'realm', ...");
     case "socket":
       return c.fail("'stats socket' belongs in the 'global' section");
     default:
       if (STATS_IGNORED.has(opt)) return c.warn(`'stats ${opt}' is ignored`);
       if (STATS_UNSUPPORTED.has(opt)) return c.unsupported(`'stats ${opt}' is not supported`);
-      return c.fail(`unknown stats parameter '${opt}' (enable, uri, refresh)`);
+      return c.fail(`unknown stats parameter '${opt}' (enable, uri, refresh, auth, realm)`);
   }
   c.s.http.stats = { ...cur, line: c.line };
 }

@@ -7,6 +7,7 @@
 import { ProxyError } from "../errors.ts";
 import { DEFAULT_PROXY_REALM, type ForwardProxySettings } from "../http/forward_proxy.ts";
 import { type DestinationRule, parseDestinationRule } from "../http/proxy_allow.ts";
+import { compileBasicAuth } from "../http/basic_auth.ts";
 import { compileRetryOn, DEFAULT_RETRY_ON, type RetryOn, type RetryOnKeyword } from "../http/retry_on.ts";
 
 function bad(path: string, what: string): never {
@@ -17,9 +18,6 @@ function record(v: unknown, path: string): Record<string, unknown> {
   if (typeof v !== "object" || v === null || Array.isArray(v)) bad(path, "must be an object");
   return v as Record<string, unknown>;
 }
-
-/** The realm text `Proxy-Authenticate` can carry in a quoted string. */
-const REALM = /^[\x20-\x21\x23-\x5b\x5d-\x7e]+$/;
 
 /**
  * `forwardProxy` of a backend: undefined when not set; refused outside `mode http` and
@@ -46,22 +44,9 @@ export function resolveForwardProxy(
       allow.push(rule);
     });
   }
-  let auth: ForwardProxySettings["auth"];
-  if (f.auth !== undefined) {
-    const a = record(f.auth, `${path}.auth`);
-    const realm = a.realm ?? DEFAULT_PROXY_REALM;
-    if (typeof realm !== "string" || !REALM.test(realm)) {
-      bad(`${path}.auth.realm`, "must be printable ASCII without '\"' or '\\'");
-    }
-    const users = new Map<string, string>();
-    for (const [name, pw] of Object.entries(record(a.users, `${path}.auth.users`))) {
-      if (name === "" || name.includes(":")) bad(`${path}.auth.users`, `invalid user name '${name}'`);
-      if (typeof pw !== "string") bad(`${path}.auth.users.${name}`, "must be a string");
-      users.set(name, pw);
-    }
-    if (users.size === 0) bad(`${path}.auth.users`, "must name at least one user");
-    auth = { realm, users };
-  }
+  const auth = f.auth === undefined
+    ? undefined
+    : compileBasicAuth(f.auth, DEFAULT_PROXY_REALM, (k, m) => bad(`${path}.auth${k === "" ? "" : `.${k}`}`, m));
   return { allow, auth };
 }
 

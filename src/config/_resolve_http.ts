@@ -92,8 +92,8 @@ export function resolveHttp(
 }
 
 /** The stats page settings with their defaults (`compileHttpPolicy()` already checked them). */
-function resolveStats(c: StatsPageConfig): Required<StatsPageConfig> {
-  return { uri: c.uri ?? DEFAULT_STATS_URI, refreshMs: c.refreshMs ?? 0 };
+function resolveStats(c: StatsPageConfig): StatsPageConfig & { uri: string; refreshMs: number } {
+  return { ...c, uri: c.uri ?? DEFAULT_STATS_URI, refreshMs: c.refreshMs ?? 0 };
 }
 
 /**

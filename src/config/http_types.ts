@@ -8,6 +8,7 @@
  *
  * @module
  */
+import type { BasicAuthConfig } from "../http/basic_auth.ts";
 
 /**
  * Words in HAProxy's syntax: an array of words, or a string split into words as a
@@ -241,6 +242,12 @@ export interface StatsPageConfig {
   readonly uri?: string;
   /** `stats refresh`: the page reloads itself this often, ms; 0 = never. @default 0 */
   readonly refreshMs?: number;
+  /**
+   * `stats auth USER:PASSWORD` lines and `stats realm`: the page (and its CSV) answers 401
+   * with `WWW-Authenticate: Basic realm="..."` to a request without these credentials.
+   * The realm defaults to HAProxy's, `HAProxy Statistics`. @default undefined (no authentication)
+   */
+  readonly auth?: BasicAuthConfig;
 }
 
 /**

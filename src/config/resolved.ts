@@ -50,7 +50,7 @@ export interface ResolvedHttpConfig {
   /** `errorfile` replacements by status. */
   readonly errorFiles: ErrorFilesConfig;
   /** The stats page, or `undefined` (off). */
-  readonly stats?: Required<StatsPageConfig> | undefined;
+  readonly stats?: StatsPageConfig & { readonly uri: string; readonly refreshMs: number } | undefined;
   /** `monitor-uri` and `monitor fail`, or `undefined` (none). */
   readonly monitor?: MonitorConfig | undefined;
 }

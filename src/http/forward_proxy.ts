@@ -33,6 +33,7 @@ import { deleteHeader, getHeader, type HeaderField, type RequestHead, setHeader 
 import { addressAllowed, destinationMayBeAllowed, type DestinationRule } from "./proxy_allow.ts";
 import { type ErrorPages, errorReply, type HttpReply } from "./error_pages.ts";
 import { isIPv4, isIPv6 } from "../address.ts";
+import { basicAuthorized, type BasicAuthSettings, basicChallenge } from "./basic_auth.ts";
 
 /** What the proxy answers a CONNECT once the destination is connected. */
 export const CONNECT_ESTABLISHED = "HTTP/1.1 200 Connection established\r\n\r\n";
@@ -41,12 +42,7 @@ export const CONNECT_ESTABLISHED = "HTTP/1.1 200 Connection established\r\n\r\n"
 export const DEFAULT_PROXY_REALM = "proxykit";
 
 /** Basic proxy authentication: the realm announced and the accepted credentials. */
-export interface ProxyAuthSettings {
-  /** The realm of `Proxy-Authenticate` (no `"` or `\`). */
-  readonly realm: string;
-  /** User names to passwords. */
-  readonly users: ReadonlyMap<string, string>;
-}
+export type ProxyAuthSettings = BasicAuthSettings;
 
 /** A backend's proxy mode, compiled. */
 export interface ForwardProxySettings {
@@ -99,13 +95,6 @@ function splitAuthority(authority: string, defaultPort: number | undefined): [st
   }
   const n = /^\d{1,5}$/.test(port) ? Number(port) : 0;
   return n >= 1 && n <= 65535 ? [host, n] : undefined;
-}
-
-/** Compares two strings in a time that depends on their lengths only. */
-function sameText(a: string, b: string): boolean {
-  let diff = a.length ^ b.length;
-  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i % Math.max(1, b.length));
-  return diff === 0;
 }
 
 /** The run-time side of a backend's proxy mode. */
@@ -174,25 +163,12 @@ export class ForwardProxy {
     const r = errorReply(status, ...pages);
     const auth = this.settings.auth;
     if (r === undefined || status !== 407 || auth === undefined) return r;
-    const challenge: HeaderField = ["proxy-authenticate", `Basic realm="${auth.realm}"`];
+    const challenge: HeaderField = ["proxy-authenticate", basicChallenge(auth)];
     return { ...r, head: { ...r.head, headers: [...r.head.headers, challenge] } };
   }
 
   #authorized(head: RequestHead): boolean {
     const auth = this.settings.auth;
-    if (auth === undefined) return true;
-    const m = /^basic[ \t]+([A-Za-z0-9+/=]+)$/i.exec(getHeader(head.headers, "proxy-authorization") ?? "");
-    if (m === null) return false;
-    let text: string;
-    try {
-      text = atob(m[1]!);
-    } catch {
-      return false;
-    }
-    const colon = text.indexOf(":");
-    if (colon < 0) return false;
-    const password = auth.users.get(text.slice(0, colon));
-    // A missing user costs the same comparison as a wrong password.
-    return sameText(text.slice(colon + 1), password ?? "\u0000") && password !== undefined;
+    return auth === undefined || basicAuthorized(getHeader(head.headers, "proxy-authorization"), auth);
   }
 }

@@ -41,6 +41,8 @@ import {
 } from "./forwarding.ts";
 import { type RuleTermination, runRequestRules, runResponseRules } from "./rules/apply.ts";
 import { type CompiledRule, compileRule, RuleError, toWords } from "./rules/compile.ts";
+import { basicAuthorized, type BasicAuthSettings, basicChallenge, compileBasicAuth } from "./basic_auth.ts";
+import { getHeader, type HeaderField } from "./head.ts";
 
 /** A `use_backend` rule, compiled. */
 export interface SwitchingRule {
@@ -83,7 +85,12 @@ export interface StatsSettings {
   readonly uri: string;
   /** `stats refresh`, ms; 0 = never. */
   readonly refreshMs: number;
+  /** `stats auth`: the credentials the page asks for, or undefined (none). */
+  readonly auth: BasicAuthSettings | undefined;
 }
+
+/** The realm of `stats auth` when `stats realm` is not set (HAProxy's). */
+export const DEFAULT_STATS_REALM = "HAProxy Statistics";
 
 /** A setting refused: `key` is the field at fault (`httpRequest[2].condition`), `message` HAProxy's text. */
 export class PolicyError extends Error {
@@ -214,7 +221,10 @@ function compileStats(c: StatsPageConfig | undefined): StatsSettings | undefined
   if (!Number.isInteger(refreshMs) || refreshMs < 0) {
     throw new PolicyError("stats.refreshMs", `must be a whole number of ms >= 0, got ${String(refreshMs)}`);
   }
-  return { uri, refreshMs };
+  const auth = c.auth === undefined ? undefined : compileBasicAuth(c.auth, DEFAULT_STATS_REALM, (k, m) => {
+    throw new PolicyError(`stats.auth${k === "" ? "" : `.${k}`}`, m);
+  });
+  return { uri, refreshMs, auth };
 }
 
 /** `monitor-uri`, checked: a request URI, compared exactly. */
@@ -285,6 +295,13 @@ export type RequestDecision =
 function statsFor(p: HttpPolicy, ctx: SampleContext, backend: string | undefined): RequestDecision | undefined {
   const st = p.stats;
   if (st === undefined || !ctx.request.target.startsWith(st.uri)) return undefined;
+  if (st.auth !== undefined && !basicAuthorized(getHeader(ctx.request.headers, "authorization"), st.auth)) {
+    // HAProxy's stats applet: 401 with its challenge, logged as denied by the proxy.
+    const r = errorReply(401, p.errors);
+    const challenge: HeaderField = ["www-authenticate", basicChallenge(st.auth)];
+    const reply = r === undefined ? undefined : { ...r, head: { ...r.head, headers: [...r.head.headers, challenge] } };
+    return { kind: "reply", status: 401, reply, termination: "PR--", backend };
+  }
   return { kind: "service", service: "stats", stats: st, backend };
 }
 

@@ -22,11 +22,12 @@ describe("stats page, Prometheus exporter and monitor-uri on loopback", { skip: 
   let origin: Origin;
   let proxy: ProxyServer;
   let url: string;
+  let secure: string;
   const lines: string[] = [];
 
   before(async () => {
     net = await nativeNetwork();
-    const [fePort, originPort] = await freePorts(net, 2) as [number, number];
+    const [fePort, originPort, securePort] = await freePorts(net, 3) as [number, number, number];
     origin = await new Origin().listen(net, tcp("127.0.0.1", originPort));
     const cfg = [
       "defaults",
@@ -47,12 +48,20 @@ describe("stats page, Prometheus exporter and monitor-uri on loopback", { skip: 
       "  monitor fail if maint",
       "  monitor fail if { nbsrv(be) lt 1 }",
       "  default_backend be",
+      "frontend secure",
+      `  bind 127.0.0.1:${securePort}`,
+      "  stats uri /stats",
+      "  stats auth admin:s3cret",
+      "  stats auth ops:hunter2",
+      "  stats realm Ops\\ only",
+      "  default_backend be",
       "backend be",
       `  server s1 127.0.0.1:${originPort}`,
     ].join("\n");
     proxy = new ProxyServer(parseHaproxyConfig(cfg, "stats.cfg"), { network: net, log: (l) => lines.push(l) });
     await proxy.start();
     url = `http://127.0.0.1:${fePort}`;
+    secure = `http://127.0.0.1:${securePort}`;
   });
 
   after(async () => {
@@ -106,7 +115,27 @@ describe("stats page, Prometheus exporter and monitor-uri on loopback", { skip: 
     assert.equal(s1.status, "no check");
     assert.ok(Number(s1.hrsp_2xx) >= 3);
     assert.equal(s1.reuse, String(proxy.backends[0]!.servers[0]!.pool!.counters.reused));
-    assert.deepEqual(rows.map((r) => r.split(",").slice(0, 2).join("/")), ["fe/FRONTEND", "be/s1", "be/BACKEND"]);
+    assert.deepEqual(rows.map((r) => r.split(",").slice(0, 2).join("/")), [
+      "fe/FRONTEND",
+      "secure/FRONTEND",
+      "be/s1",
+      "be/BACKEND",
+    ]);
+  });
+
+  it("stats auth: 401 with the realm's challenge without the right credentials, the page with them", async () => {
+    for (const creds of [[], ["-u", "admin:wrong"], ["-u", "nobody:s3cret"]]) {
+      const denied = await runCurl(["-i", ...creds, `${secure}/stats`]);
+      assert.match(denied, /^HTTP\/1\.1 401 Unauthorized\r\n/, creds.join(" "));
+      assert.match(denied, /\r\nwww-authenticate: Basic realm="Ops only"\r\n/);
+      assert.ok(!denied.includes("<table"), "no page without credentials");
+    }
+    assert.match(lines.at(-1)!, / secure secure\/<\S+> .* 401 .* PR-- .*"GET \/stats HTTP\/1\.1"$/);
+    for (const user of ["admin:s3cret", "ops:hunter2"]) {
+      const page = await runCurl(["-i", "-u", user, `${secure}/stats;csv`]);
+      assert.match(page, /^HTTP\/1\.1 200 OK\r\n/, user);
+      assert.match(page, /\r\n# pxname,svname,/);
+    }
   });
 
   it("monitor-uri: 200 without a server, 503 when a 'monitor fail' condition holds (nbsrv), neither logged", async () => {

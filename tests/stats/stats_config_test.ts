@@ -55,6 +55,14 @@ describe("haproxy.cfg: stats, monitor-uri, monitor fail, use-service", () => {
     assert.equal(c.backends[0]!.stats, undefined);
   });
 
+  it("stats auth lines add users, stats realm names the realm; a realm without a user asks for nothing", () => {
+    const c = cfg([...FE, "  stats auth a:1", "  stats auth b:x:y", "  stats realm My\\ stats", ...BE]);
+    assert.deepEqual(c.frontends[0]!.stats, { auth: { users: { a: "1", b: "x:y" }, realm: "My stats" } });
+    assert.deepEqual(cfg([...FE, "  stats realm R", ...BE]).frontends[0]!.stats, {});
+    const resolved = resolveConfig(c);
+    assert.equal(resolved.frontends[0]!.http?.stats?.auth?.realm, "My stats");
+  });
+
   it("'stats enable' alone takes HAProxy's default URI; defaults pass stats and monitor-uri on", () => {
     const c = cfg(["  stats enable", "  monitor-uri /ping", ...FE, ...BE]);
     assert.deepEqual(c.frontends[0]!.stats, {});
@@ -104,7 +112,8 @@ describe("haproxy.cfg: stats, monitor-uri, monitor fail, use-service", () => {
     refused(() => cfg([...FE, "  stats uri", ...BE]), /s\.cfg:7: .*a URI prefix/);
     refused(() => cfg([...FE, "  stats refresh x", ...BE]), /s\.cfg:7: /);
     refused(() => cfg([...FE, "  stats bogus", ...BE]), /unknown stats parameter 'bogus'/);
-    refused(() => cfg([...FE, "  stats auth a:b", ...BE]), /'stats auth' is not supported/);
+    refused(() => cfg([...FE, "  stats admin if TRUE", ...BE]), /'stats admin' is not supported/);
+    refused(() => cfg([...FE, "  stats auth nocolon", ...BE]), /s\.cfg:7: .*'stats auth' expects <user>:<passwd>/);
     refused(
       () => cfg([...FE, "  monitor-uri", ...BE]),
       /s\.cfg:7: 'monitor-uri' in section 'frontend fe': expects a URI/,
