@@ -38,7 +38,7 @@ export const USAGE = `usage: proxykit [options]
   -v, --version            print the version and exit
   -h, --help               this text
 signals:
-  SIGTERM, SIGINT          stop accepting, let streams finish for 'hard-stop-after', exit 0
+  SIGTERM, SIGINT, SIGUSR1 stop accepting, let streams finish for 'hard-stop-after', exit 0
   SIGUSR2                  reload: save the server state, re-read and check the files, hand the
                            listeners over; a broken configuration is logged and changes nothing
 exit codes:

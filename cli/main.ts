@@ -1,6 +1,6 @@
 /**
  * The `proxykit` command line: loads the configuration (files, flags or the demo), checks it
- * (`-c`), runs the proxy, stops it gracefully on SIGTERM/SIGINT and reloads it on SIGUSR2.
+ * (`-c`), runs the proxy, stops it gracefully on SIGTERM/SIGINT/SIGUSR1 and reloads it on SIGUSR2.
  *
  * @module
  */
@@ -263,6 +263,8 @@ async function runProxy(
   };
   process.on("SIGINT", () => void stop("SIGINT"));
   process.on("SIGTERM", () => void stop("SIGTERM"));
+  // HAProxy's soft stop.
+  if (process.platform !== "win32") process.on("SIGUSR1", () => void stop("SIGUSR1"));
   if (process.platform !== "win32") {
     process.on("SIGUSR2", () => {
       if (stopping) return;

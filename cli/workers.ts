@@ -4,7 +4,7 @@
  * connections; no process sits in the data path), on each runtime alike (Node >= 22.12, Bun;
  * Deno on Linux with `--unstable-net`, which the primary passes to its workers).
  *
- * The primary process only supervises: it forwards SIGTERM, SIGINT and SIGUSR2 to every
+ * The primary process only supervises: it forwards SIGTERM, SIGINT, SIGUSR1 and SIGUSR2 to every
  * worker, exits once they all did (0 if every one stopped cleanly), and stops them all (exit
  * 1) if one dies on its own, as HAProxy's master does. Worker 1 alone runs the health checks
  * and listens on the stats sockets; each server state change its checks make, and each runtime
@@ -135,5 +135,8 @@ export function runWorkers(n: number, say: (line: string) => void): void {
   };
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));
-  if (process.platform !== "win32") process.on("SIGUSR2", () => signalAll("SIGUSR2"));
+  if (process.platform !== "win32") {
+    process.on("SIGUSR1", () => stop("SIGUSR1"));
+    process.on("SIGUSR2", () => signalAll("SIGUSR2"));
+  }
 }

@@ -98,7 +98,7 @@ export function startProgram(exe: string, argv: string[], options: { stdin?: "ig
  * the signal and exited 0 (checked by hand: the same child exits 0 under `Deno.Command`), so
  * under Deno only the stderr line is decisive.
  */
-export async function stopCleanly(c: Child, signal: "SIGTERM" | "SIGINT" = "SIGTERM"): Promise<void> {
+export async function stopCleanly(c: Child, signal: "SIGTERM" | "SIGINT" | "SIGUSR1" = "SIGTERM"): Promise<void> {
   c.child.kill(signal);
   const code = await within(c.exited, 10_000, `exit after ${signal}`);
   if (!c.stderr().includes(`${signal} received, stopping`)) {

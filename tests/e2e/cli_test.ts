@@ -342,7 +342,7 @@ describe(`examples/proxy.ts on ${runtime}`, () => {
     assert.equal(out, "ok\nok\n");
     await cli.line(/ main servers\/s1 \d+\/\d+\/\d+\/\d+\/\d+ 200 \d+ - - ---- \S+ \S+ "GET \/b HTTP\/1\.1"$/);
     assert.equal(accepted, 1);
-    await stopCleanly(cli);
+    await stopCleanly(cli, "SIGUSR1"); // HAProxy's soft stop
   });
 
   it("SIGTERM with three streams in progress past hard-stop-after prints all three log lines (killed, K) before exiting 0", async () => {
