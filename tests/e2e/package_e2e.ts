@@ -119,6 +119,22 @@ describe("npm package (packed tarball installed in a temporary project)", () => 
     });
   }
 
+  it("the proxykit bin checks a haproxy.cfg on plain Node 20 and 22, and under bunx-style Bun", async () => {
+    const cfg = join(app, "haproxy.cfg");
+    writeFileSync(
+      cfg,
+      "frontend fe\n  bind 127.0.0.1:18443\n  default_backend be\nbackend be\n  server s1 127.0.0.1:9\n",
+    );
+    const bin = join(app, "node_modules", ".bin", "proxykit");
+    for (const major of [20, 22]) {
+      const exe = await binaries.get(major)!;
+      const flags = major >= 22 ? ["--no-experimental-strip-types"] : [];
+      assert.equal((await run(exe, [...flags, bin, "--version"], app)).trim(), `proxykit ${VERSION}`);
+      assert.match(await run(exe, [...flags, bin, "-c", "-f", cfg], app), /Configuration file is valid/);
+    }
+    assert.match(await run(join(BIN, "bun"), [bin, "-c", "-f", cfg], app), /Configuration file is valid/);
+  });
+
   it("runs a proxy on Bun (the bun condition: the .ts sources)", async () => {
     assertRoundTrip(await runApp(join(BIN, "bun"), []), "mod.ts");
   });
