@@ -68,7 +68,7 @@ backend be
   server s2 10.1.0.2:80 disabled
 `;
 
-async function tcpProxy(): Promise<{ proxy: ProxyServer; network: MemoryNetwork; clock: FakeClock }> {
+function tcpProxy(): { proxy: ProxyServer; network: MemoryNetwork; clock: FakeClock } {
   const clock = new FakeClock();
   const network = new MemoryNetwork({ clock });
   const proxy = new ProxyServer(parseHaproxyConfig(TCP, "t.cfg"), { network, clock });
@@ -100,7 +100,7 @@ async function session(network: MemoryNetwork, clock: FakeClock): Promise<void> 
 
 describe("lastchg, downtime, chkdown", () => {
   it("servers and backends: age of the last state change, time DOWN or in MAINT, transitions", async () => {
-    const { proxy, network, clock } = await tcpProxy();
+    const { proxy, network, clock } = tcpProxy();
     await proxy.start();
     await clock.advance(2000); // s1's checks fail (nothing listens): DOWN, and the backend with it
     let s1 = row(showStat(proxy), "s1");
@@ -160,7 +160,7 @@ describe("lastchg, downtime, chkdown", () => {
 
 describe("rate, rate_max", () => {
   it("sessions per second on the frontend, the backend and the server, over fake seconds", async () => {
-    const { proxy, network, clock } = await tcpProxy();
+    const { proxy, network, clock } = tcpProxy();
     const up = await upstream(network);
     await proxy.start();
     await clock.advance(1000 - (clock.now() % 1000)); // at the start of a second
