@@ -15,14 +15,9 @@ import { prometheusMetrics } from "../../src/stats/prometheus.ts";
 import { StatsPeers, statsSnapshot } from "../../src/stats/peers.ts";
 import { FreqCounter } from "../../src/_rates.ts";
 import { enc, Recorder, tcp } from "../_helpers.ts";
+import { monitorWorker, statRow } from "./_workers.ts";
 
-/** The named row of a `show stat`, field name to text. */
-function row(csv: string, svname: string): Record<string, string> {
-  const [head, ...rows] = csv.split("\n").filter((l) => l !== "");
-  const names = head!.slice(2).split(",");
-  const r = rows.map((l) => l.split(",")).find((v) => v[1] === svname)!;
-  return Object.fromEntries(r.map((v, i) => [names[i]!, v]));
-}
+const row = statRow;
 
 /** One exporter sample's value. */
 function sample(text: string, line: string): string | undefined {
@@ -192,41 +187,9 @@ describe("rate, rate_max", () => {
   });
 });
 
-const HTTP = `
-defaults
-  mode http
-  timeout client 5s
-frontend fe
-  bind 10.0.0.1:80
-  monitor-uri /healthz
-  default_backend be
-backend be
-  server s1 10.1.0.1:80
-`;
-
-/** An HTTP proxy on its own network that answered `requests` monitor requests in its first second. */
-async function worker(requests: number, peers?: StatsPeers): Promise<{ proxy: ProxyServer; clock: FakeClock }> {
-  const clock = new FakeClock();
-  const network = new MemoryNetwork({ clock });
-  const proxy = new ProxyServer(parseHaproxyConfig(HTTP, "w.cfg"), {
-    network,
-    clock,
-    ...(peers ? { statsPeers: peers } : {}),
-  });
-  await proxy.start();
-  for (let i = 0; i < requests; i++) {
-    const c = await network.connect({ address: tcp("10.0.0.1", 80) });
-    const r = new Recorder();
-    c.setHandlers(r);
-    c.write(
-      enc("GET /healthz HTTP/1.1\r\nhost: x\r\n\r\nGET /healthz HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n"),
-    );
-    await clock.advance(0);
-    await r.ended.promise;
-    c.close();
-  }
-  await clock.advance(0);
-  return { proxy, clock };
+/** A worker that answered `connections` connections of 2 monitor requests each. */
+function worker(connections: number, peers?: StatsPeers): Promise<{ proxy: ProxyServer; clock: FakeClock }> {
+  return monitorWorker(connections, { perConnection: 2, ...(peers ? { peers } : {}) });
 }
 
 describe("req_rate, req_rate_max and show info across workers", () => {
