@@ -77,6 +77,7 @@ export type { ConnectFailureHook, ConnectFailureInfo } from "./src/connect_failu
 export type { BackendCounters } from "./src/backend.ts";
 export type { FrontendCounters } from "./src/frontend.ts";
 export type { HttpCounts, StreamCounts, TimeCounts } from "./src/_counters.ts";
+export type { FreqCounter } from "./src/_rates.ts";
 export type { CheckCounters, CheckResult, CheckView } from "./src/health.ts";
 export type { HttpConnectionMode, HttpReuse, PoolCounters, PoolSettings, PoolView } from "./src/pool.ts";
 
@@ -146,7 +147,7 @@ export type {
 } from "./src/config/http_types.ts";
 export { showStat, STAT_HEADER } from "./src/stats/csv.ts";
 export { showInfo } from "./src/stats/info.ts";
-export type { ProcessInfo } from "./src/stats/info.ts";
+export type { ProcessCounts, ProcessInfo } from "./src/stats/info.ts";
 export { PROMETHEUS_CONTENT_TYPE, prometheusMetrics, prometheusQuery } from "./src/stats/prometheus.ts";
 export type { PrometheusOptions, PrometheusScope } from "./src/stats/prometheus.ts";
 export { statsPage } from "./src/stats/page.ts";

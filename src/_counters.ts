@@ -3,6 +3,8 @@
  *
  * @module
  */
+import type { Clock } from "./clock.ts";
+import { FreqCounter } from "./_rates.ts";
 
 /** Streams now, the most at once, ever; bytes of the streams that ended. */
 export interface StreamCounts {
@@ -16,6 +18,8 @@ export interface StreamCounts {
   bytesIn: number;
   /** Bytes server → client of ended streams (`bout`). */
   bytesOut: number;
+  /** Streams counted in per second: `current` over the last second (`rate`) and `max` (`rate_max`). */
+  readonly rate: FreqCounter;
 }
 
 /**
@@ -28,31 +32,38 @@ export interface HttpCounts {
   requests: number;
   /** Responses by status class: index 0 for 1xx... 4 for 5xx, 5 for any other (`hrsp_*`). */
   readonly responses: [number, number, number, number, number, number];
+  /**
+   * Requests per second (`req_rate`, `req_rate_max`), counted when the request is accounted
+   * (its transaction ends), with the same clock as the rest.
+   */
+  readonly rate: FreqCounter;
 }
 
-/** Fresh zeroed HTTP counts. */
-export function newHttpCounts(): HttpCounts {
-  return { requests: 0, responses: [0, 0, 0, 0, 0, 0] };
+/** Fresh zeroed HTTP counts, their rate read on `clock`. */
+export function newHttpCounts(clock: Clock): HttpCounts {
+  return { requests: 0, responses: [0, 0, 0, 0, 0, 0], rate: new FreqCounter(clock) };
 }
 
 /** Counts one request and, when one was sent (`status` > 0), its response's class. */
 export function countHttp(c: HttpCounts, status: number): void {
   c.requests++;
+  c.rate.add();
   if (status <= 0) return;
   const cls = Math.floor(status / 100);
   const i = cls >= 1 && cls <= 5 ? cls - 1 : 5;
   c.responses[i] = c.responses[i]! + 1;
 }
 
-/** Fresh zeroed counts. */
-export function newStreamCounts(): StreamCounts {
-  return { current: 0, max: 0, total: 0, bytesIn: 0, bytesOut: 0 };
+/** Fresh zeroed counts, their rate read on `clock`. */
+export function newStreamCounts(clock: Clock): StreamCounts {
+  return { current: 0, max: 0, total: 0, bytesIn: 0, bytesOut: 0, rate: new FreqCounter(clock) };
 }
 
 /** Counts one stream in. */
 export function countIn(c: StreamCounts): void {
   c.current++;
   c.total++;
+  c.rate.add();
   if (c.current > c.max) c.max = c.current;
 }
 

@@ -27,6 +27,7 @@ import type { StreamInterface } from "./stream_interface.ts";
 import { type AdminChange, Server, type ServerSettings, type ServerState } from "./server.ts";
 import { Queue, Queues } from "./queue.ts";
 import { Lease } from "./lease.ts";
+import { StateAge } from "./_rates.ts";
 import type { Balancer, PickContext } from "./balance/types.ts";
 import { createBalancer, isDynamicAlgorithm, isHashAlgorithm } from "./balance/mod.ts";
 import { DEFAULT_HASH_TYPE } from "./balance/hashed.ts";
@@ -110,6 +111,8 @@ export interface BackendCounters extends StreamCounts {
   redispatches: number;
   /** Streams refused because no server was usable or a queue was full or timed out. */
   failed: number;
+  /** Times the backend lost its last usable server (`chkdown` of the `BACKEND` row). */
+  downTransitions: number;
   /** HTTP requests and responses by status class (`mode http`). */
   readonly http: HttpCounts;
   /** Queue, connect, response and total time averages of its streams (`qtime`...). */
@@ -226,6 +229,8 @@ export class Backend {
   readonly #observers: ((e: ServerStateEvent) => void)[] = [];
   readonly #clock: Clock;
   readonly #net: Network;
+  /** When it last lost or regained a usable server, and the time it had none. */
+  readonly #age: StateAge;
 
   /**
    * Builds the servers, the queues and the balancer. `net` creates the server connections,
@@ -251,12 +256,13 @@ export class Backend {
     });
     const q = this.queues.backend;
     this.counters = {
-      ...newStreamCounts(),
+      ...newStreamCounts(clock),
       connectErrors: 0,
       retries: 0,
       redispatches: 0,
       failed: 0,
-      http: newHttpCounts(),
+      downTransitions: 0,
+      http: newHttpCounts(clock),
       times: newTimeCounts(),
       get queueCurrent(): number {
         return q.length;
@@ -277,6 +283,36 @@ export class Backend {
         ...(random !== undefined ? { random } : {}),
       });
     this.#balancer = this.#createBalancer();
+    this.#age = new StateAge(clock, !this.#anyUsable());
+  }
+
+  /** Whether some server takes streams from the load balancer (HAProxy's `srv_act + srv_bck > 0`). */
+  #anyUsable(): boolean {
+    return this.#servers.some((s) => s.usable);
+  }
+
+  /**
+   * Records the backend going down (its last usable server went) or up again, as HAProxy's
+   * `set_backend_down()` and `srv_update_status()` do.
+   */
+  #checkUsable(): void {
+    const down = !this.#anyUsable();
+    if (down === this.#age.down) return;
+    this.#age.change(down);
+    if (down) this.counters.downTransitions++;
+  }
+
+  /** Whole seconds since it last lost or regained a usable server, or since it started (`lastchg`). */
+  get lastChange(): number {
+    return this.#age.sinceChange;
+  }
+
+  /**
+   * Whole seconds it had no usable server, the current spell included (`downtime`,
+   * HAProxy's `be_downtime()`).
+   */
+  get downtime(): number {
+    return this.#age.downtime;
   }
 
   /** A server of this backend with its pool (HTTP mode) and TLS, not yet in `servers`. */
@@ -305,6 +341,7 @@ export class Backend {
     const srv = this.#newServer(settings);
     this.#servers.push(srv);
     this.#balancer = this.#createBalancer();
+    this.#checkUsable();
     return srv;
   }
 
@@ -318,6 +355,7 @@ export class Backend {
     this.#servers.splice(i, 1);
     srv.pool?.clear();
     this.#balancer = this.#createBalancer();
+    this.#checkUsable();
   }
 
   /**
@@ -326,6 +364,7 @@ export class Backend {
    */
   serverChanged(srv: Server): void {
     this.#balancer.update();
+    this.#checkUsable();
     this.queues.process(srv);
   }
 
@@ -338,6 +377,7 @@ export class Backend {
    */
   readonly #transition = (srv: Server, from: ServerState, reason: string, admin?: AdminChange): void => {
     this.#balancer.update();
+    this.#checkUsable();
     let requeued = 0;
     if (srv.state === "UP") requeued = this.queues.grab(srv);
     else if (srv.state === "DOWN" || srv.state === "MAINT") requeued = this.queues.redistribute(srv);

@@ -4,6 +4,7 @@
  * @module
  */
 import type { Address, Listener } from "./net.ts";
+import { type Clock, systemClock } from "./clock.ts";
 import { countIn, countOut, type HttpCounts, newHttpCounts, newStreamCounts, type StreamCounts } from "./_counters.ts";
 import type { Backend } from "./backend.ts";
 import type { LogFormat } from "./acl/log_format.ts";
@@ -54,12 +55,16 @@ export class Frontend {
   /** Its `default_backend`, which serves every stream it accepts. */
   readonly backend: Backend;
   /** Its counters, also what `ProxyServer.frontends` shows. */
-  readonly counters: FrontendCounters = { ...newStreamCounts(), denied: 0, http: newHttpCounts(), intercepted: 0 };
+  readonly counters: FrontendCounters;
   /** Bound listeners, in `binds` order, once the proxy started. */
   readonly listeners: Listener[] = [];
 
-  /** A frontend feeding `backend`; nothing is bound until the proxy starts. */
-  constructor(settings: FrontendSettings, backend: Backend) {
+  /**
+   * A frontend feeding `backend`; nothing is bound until the proxy starts. `clock` times its
+   * rates (`rate`, `req_rate`); the system clock when omitted.
+   */
+  constructor(settings: FrontendSettings, backend: Backend, clock: Clock = systemClock) {
+    this.counters = { ...newStreamCounts(clock), denied: 0, http: newHttpCounts(clock), intercepted: 0 };
     this.name = settings.name;
     this.settings = settings;
     this.backend = backend;

@@ -226,6 +226,10 @@ export interface BackendView {
   readonly name: string;
   /** Its counters, live. */
   readonly counters: Readonly<BackendCounters>;
+  /** Whole seconds since it last lost or regained a usable server, or since it started (`lastchg`). */
+  readonly lastChange: number;
+  /** Whole seconds it had no usable server, the current spell included (`downtime`). */
+  readonly downtime: number;
   /** Servers in declaration order. */
   readonly servers: readonly ServerView[];
   /** The server called `name`, if any. */
@@ -394,7 +398,7 @@ export class ProxyServer implements AsyncDisposable {
     });
     this.#frontends = this.config.frontends.map((f) => {
       const be = this.#backends.find((b) => b.name === f.defaultBackend)!;
-      return new Frontend(toFrontendSettings(f), be);
+      return new Frontend(toFrontendSettings(f), be, this.#clock);
     });
     this.#inspect = this.#buildInspectContexts();
     this.#httpContexts = this.#buildHttpContexts();

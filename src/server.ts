@@ -10,6 +10,7 @@ import type { Clock } from "./clock.ts";
 import type { HttpCounts, StreamCounts, TimeCounts } from "./_counters.ts";
 import { countIn, newHttpCounts, newStreamCounts, newTimeCounts } from "./_counters.ts";
 import { Queue } from "./queue.ts";
+import { StateAge } from "./_rates.ts";
 import type { CheckView } from "./health.ts";
 import type { PoolView, ServerPool } from "./pool.ts";
 import type { TlsOrigin } from "./tls/origin.ts";
@@ -53,6 +54,11 @@ export type ServerSettings =
     "name" | "address" | "id" | "weight" | "maxconn" | "maxqueue" | "backup" | "disabled" | "slowstartMs"
   >
   & Partial<Pick<ResolvedServerConfig, "cookie" | "sendProxy" | "transparent" | "mapPorts" | "resolve">>;
+
+/** Whether a state counts in `downtime` (HAProxy's `SRV_ST_STOPPED`: DOWN, and MAINT). */
+function isDown(state: ServerState): boolean {
+  return state === "DOWN" || state === "MAINT";
+}
 
 /** The reason of a resolution MAINT before any answer, as HAProxy logs it. */
 const NO_IP = "No IP for server ";
@@ -113,6 +119,13 @@ export interface ServerView {
   readonly queued: number;
   /** Its counters. */
   readonly counters: Readonly<ServerCounters>;
+  /** Whole seconds since its state last changed, or since it was created (HAProxy's `lastchg`). */
+  readonly lastChange: number;
+  /**
+   * Whole seconds it spent DOWN or in MAINT since it was created, the current spell included
+   * (HAProxy's `downtime`, `srv_downtime()`).
+   */
+  readonly downtime: number;
   /** Its active health check, when it has `check`. */
   readonly check: CheckView | undefined;
   /** Its pool of idle connections in `mode http` (reuse counters), undefined in `mode tcp`. */
@@ -183,6 +196,8 @@ export class Server implements ServerView {
   /** When the server last came UP after being down, for slowstart; -1 = at start-up. */
   #upSince = -1;
   readonly #clock: Clock;
+  /** When the state last changed, and the time spent DOWN or in MAINT. */
+  readonly #age: StateAge;
   /** Slowstart ramps the weight too (dynamic algorithms only, see `isDynamicAlgorithm`). */
   readonly #rampWeight: boolean;
   readonly #transition: ServerTransition | undefined;
@@ -197,7 +212,7 @@ export class Server implements ServerView {
     const queue = new Queue(this);
     this.queue = queue;
     this.counters = {
-      ...newStreamCounts(),
+      ...newStreamCounts(clock),
       connectErrors: 0,
       retries: 0,
       redispatches: 0,
@@ -206,7 +221,7 @@ export class Server implements ServerView {
         return queue.max;
       },
       downTransitions: 0,
-      http: newHttpCounts(),
+      http: newHttpCounts(clock),
       times: newTimeCounts(),
     };
     this.settings = settings;
@@ -221,6 +236,17 @@ export class Server implements ServerView {
     // A server found through DNS has no address until its name resolves (`init-addr`).
     this.#noAddress = settings.resolve !== undefined ? NO_IP : undefined;
     this.#state = settings.disabled || this.#noAddress !== undefined ? "MAINT" : settings.weight === 0 ? "DRAIN" : "UP";
+    this.#age = new StateAge(clock, isDown(this.#state));
+  }
+
+  /** Whole seconds since the state last changed (or since creation), HAProxy's `lastchg`. */
+  get lastChange(): number {
+    return this.#age.sinceChange;
+  }
+
+  /** Whole seconds spent DOWN or in MAINT, the current spell included (HAProxy's `downtime`). */
+  get downtime(): number {
+    return this.#age.downtime;
   }
 
   /** Where its streams are sent (see {@link setAddress}). */
@@ -347,6 +373,7 @@ export class Server implements ServerView {
     const from = this.#state;
     if (from === next) return;
     this.#state = next;
+    this.#age.change(isDown(next));
     if (next === "UP") this.#upSince = this.#clock.now();
     if (next === "DOWN") this.counters.downTransitions++;
     this.#transition?.(this, from, reason, admin);

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { ProxyServer } from "../proxy.ts";
+import { internalsOf, type ProxyServer } from "../proxy.ts";
 import { VERSION } from "../version.ts";
 
 /** What the process around the proxy knows (the proxy itself runs on any runtime and cannot ask). */
@@ -34,17 +34,49 @@ export function formatUptime(sec: number): string {
   return `${d}d ${h}h${String(m).padStart(2, "0")}m${String(s).padStart(2, "0")}s`;
 }
 
-/** The `show info` values of `proxy` and its process, in HAProxy 2.6's order (`info_field_names`). */
+/**
+ * The process-wide figures of `show info` that add up across processes serving the same
+ * configuration: streams now (`CurrConns`), ever (`CumConns`), HTTP requests (`CumReq`),
+ * sessions over the last second (`SessRate`, `ConnRate`: every connection is a session here)
+ * and bytes sent (`TotalBytesOut`).
+ */
+export interface ProcessCounts {
+  /** `CurrConns`. */
+  readonly CurrConns: number;
+  /** `CumConns`. */
+  readonly CumConns: number;
+  /** `CumReq`. */
+  readonly CumReq: number;
+  /** `ConnRate` and `SessRate`: the frontends' sessions over the last second. */
+  readonly SessRate: number;
+  /** `TotalBytesOut`. */
+  readonly TotalBytesOut: number;
+}
+
+/** {@link ProcessCounts} of `proxy` alone. */
+export function processCounts(proxy: ProxyServer): ProcessCounts {
+  let cumReq = 0, bytesOut = 0, rate = 0;
+  for (const f of proxy.frontends) {
+    cumReq += f.counters.http.requests;
+    bytesOut += f.counters.bytesOut;
+    rate += f.counters.rate.current;
+  }
+  const c = proxy.counters;
+  return { CurrConns: c.current, CumConns: c.total, CumReq: cumReq, SessRate: rate, TotalBytesOut: bytesOut };
+}
+
+/**
+ * The `show info` values of `proxy` and its process, in HAProxy 2.6's order (`info_field_names`);
+ * with peers (`ProxyServerOptions.statsPeers`), the {@link ProcessCounts} are the sums of every
+ * process's.
+ */
 export function infoFields(proxy: ProxyServer, process: ProcessInfo = {}): [string, string | number][] {
   const now = process.now ?? Date.now();
   const started = process.startedAt ?? now;
   const uptime = Math.max(0, Math.floor((now - started) / 1000));
   const version = process.version ?? VERSION;
-  let cumReq = 0, bytesOut = 0;
-  for (const f of proxy.frontends) {
-    cumReq += f.counters.http.requests;
-    bytesOut += f.counters.bytesOut;
-  }
+  const own = processCounts(proxy);
+  const c = internalsOf(proxy).statsPeers?.mergeCounts(own) ?? own;
   const out: [string, string | number][] = [
     ["Name", "proxykit"],
     ["Version", version],
@@ -55,16 +87,18 @@ export function infoFields(proxy: ProxyServer, process: ProcessInfo = {}): [stri
     ["Uptime", formatUptime(uptime)],
     ["Uptime_sec", uptime],
     ["Maxconn", proxy.config.maxconn],
-    ["CurrConns", proxy.counters.current],
-    ["CumConns", proxy.counters.total],
-    ["CumReq", cumReq],
+    ["CurrConns", c.CurrConns],
+    ["CumConns", c.CumConns],
+    ["CumReq", c.CumReq],
+    ["ConnRate", c.SessRate],
+    ["SessRate", c.SessRate],
   ];
   if (process.node !== undefined) out.push(["node", process.node]);
   out.push(
     ["Stopping", process.stopping === true ? 1 : 0],
-    ["Jobs", proxy.counters.current + proxy.addresses.length],
+    ["Jobs", c.CurrConns + proxy.addresses.length],
     ["Listeners", proxy.addresses.length],
-    ["TotalBytesOut", bytesOut],
+    ["TotalBytesOut", c.TotalBytesOut],
     ["Build info", version],
     ["Start_time_sec", Math.floor(started / 1000)],
     ["Tainted", 0],

@@ -112,6 +112,13 @@ function httpFields(
   };
 }
 
+/** `rate` and `rate_max`: sessions over the last second, and the most in one second. */
+function rateFields(
+  c: { readonly rate: { readonly current: number; readonly max: number } },
+): Record<string, StatValue> {
+  return { rate: c.rate.current, rate_max: c.rate.max };
+}
+
 /** Queue, sessions, bytes, connect errors, retries and redispatches of a backend or server. */
 function traffic(
   qcur: number,
@@ -186,8 +193,13 @@ function frontendRow(fe: FrontendView, mode: "tcp" | "http", maxconn: number, ii
       iid,
       sid: 0,
       type: STAT_TYPE.frontend,
+      ...rateFields(c),
       ...httpFields(mode, c),
+      ...(mode === "http" ? { req_rate: c.http.rate.current, req_rate_max: c.http.rate.max } : {}),
       mode,
+      // Every connection a frontend accepts is a session here: the same counter.
+      conn_rate: c.rate.current,
+      conn_rate_max: c.rate.max,
       conn_tot: c.total,
       intercepted: mode === "http" ? c.intercepted : undefined,
     },
@@ -225,12 +237,15 @@ function serverRow(
       bck: s.backup ? 1 : 0,
       chkfail: checked ? s.check!.counters.failed : undefined,
       chkdown: checked ? c.downTransitions : undefined,
+      lastchg: s.lastChange,
+      downtime: checked ? s.downtime : undefined,
       qlimit: cfg !== undefined && cfg.maxqueue > 0 ? cfg.maxqueue : undefined,
       pid: 1,
       iid,
       sid: s.id,
       lbtot: c.lbChosen,
       type: STAT_TYPE.server,
+      ...rateFields(c),
       check_status: status,
       check_code: checked ? last?.code : undefined,
       check_duration: checked && last !== undefined ? last.durationMs : undefined,
@@ -291,11 +306,16 @@ function backendRow(
       weight,
       act,
       bck,
+      chkdown: c.downTransitions,
+      lastchg: be.lastChange,
+      // HAProxy leaves a backend's downtime empty when it has no server.
+      downtime: be.servers.length > 0 ? be.downtime : undefined,
       pid: 1,
       iid,
       sid: 0,
       lbtot,
       type: STAT_TYPE.backend,
+      ...rateFields(c),
       ...httpFields(mode, c),
       ...timeFields(c.times),
       mode,

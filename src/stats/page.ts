@@ -39,6 +39,16 @@ function bytes(v: StatValue): string {
   return `<span title="${v}">${u === 0 ? n : n.toFixed(1)} ${units[u]}</span>`;
 }
 
+/** Seconds as HAProxy's page prints them (`human_time()`): `45s`, `3m20s`, `2h5m`, `4d6h`. */
+export function age(v: StatValue): string {
+  if (typeof v !== "number") return "";
+  const d = Math.floor(v / 86400), h = Math.floor((v % 86400) / 3600), m = Math.floor((v % 3600) / 60), s = v % 60;
+  if (d > 0) return `${d}d${h}h`;
+  if (h > 0) return `${h}h${m}m`;
+  if (m > 0) return `${m}m${s}s`;
+  return `${s}s`;
+}
+
 /** The CSS class of a row's status: `up`, `down`, `maint`, `drain`, `going-down`, `going-up`, `nocheck`. */
 export function statusClass(row: StatRow): string {
   const s = String(row.fields.status ?? "");
@@ -54,6 +64,7 @@ const COLUMNS = [
   "Status",
   "Queue cur/max",
   "Sessions cur/max/limit",
+  "Rate cur/max",
   "Total",
   "LB tot",
   "Bytes in",
@@ -67,6 +78,8 @@ const COLUMNS = [
   "Weight",
   "Act/Bck",
   "Check",
+  "Last change",
+  "Down: times / total",
   "Avg ctime / rtime",
   "Reuse",
 ] as const;
@@ -89,6 +102,7 @@ function row(r: StatRow): string {
     cell(`<span class="badge">${esc(f.status)}</span>`) +
     cell(pair(f.qcur, f.qmax)) +
     cell(`${esc(f.scur)} / ${esc(f.smax)} / ${f.slim === undefined ? "-" : esc(f.slim)}`) +
+    cell(pair(f.rate, f.rate_max)) +
     cell(esc(f.stot)) +
     cell(esc(f.lbtot)) +
     cell(bytes(f.bin)) +
@@ -102,6 +116,8 @@ function row(r: StatRow): string {
     cell(esc(f.weight)) +
     cell(pair(f.act, f.bck)) +
     cell(check, "check") +
+    cell(age(f.lastchg)) +
+    cell(f.chkdown === undefined && f.downtime === undefined ? "" : `${esc(f.chkdown)} / ${age(f.downtime)}`) +
     cell(r.kind === "frontend" ? "" : `${esc(f.ctime)} / ${esc(f.rtime)} ms`) +
     cell(pair(f.reuse, f.connect)) +
     "</tr>";

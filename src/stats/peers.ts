@@ -6,13 +6,15 @@
  *
  * What is summed: counters and current values (sessions, bytes, denials, errors, retries,
  * redispatches, responses by class, requests, elections, connections opened and reused, idle
- * connections, queued streams). What is the largest of the processes': the maxima (`qmax`,
- * `smax`, the time maxima). What stays the process's own: states, weights, limits, checks (one
+ * connections, queued streams, rates over the last second), and the process-wide figures of
+ * `show info` (`CurrConns`, `CumConns`, `CumReq`, `SessRate`, `TotalBytesOut`). What is the largest of the processes': the maxima (`qmax`,
+ * `smax`, the time maxima, the rate maxima). What stays the process's own: states, weights, limits, checks (one
  * worker runs them) and the time averages.
  *
  * @module
  */
 import type { ProxyServer } from "../proxy.ts";
+import { type ProcessCounts, processCounts } from "./info.ts";
 import { collectStats, type StatProxy, type StatRow, type StatValue } from "./model.ts";
 
 /** CSV fields added up across processes. */
@@ -44,15 +46,30 @@ const SUMMED: readonly string[] = [
   "idle_conn_cur",
   "safe_conn_cur",
   "used_conn_cur",
+  "rate",
+  "req_rate",
+  "conn_rate",
 ];
 
 /** CSV fields whose largest value across processes is shown. */
-const MAXED: readonly string[] = ["qmax", "smax", "qtime_max", "ctime_max", "rtime_max", "ttime_max"];
+const MAXED: readonly string[] = [
+  "qmax",
+  "smax",
+  "qtime_max",
+  "ctime_max",
+  "rtime_max",
+  "ttime_max",
+  "rate_max",
+  "req_rate_max",
+  "conn_rate_max",
+];
 
 /** A process's counters as another process receives them (JSON-safe). */
 export interface StatsSnapshot {
   /** One entry per row: `pxname/svname` and the numeric fields that merge. */
   readonly rows: Readonly<Record<string, Readonly<Record<string, number>>>>;
+  /** The process-wide `show info` figures that add up (absent from an older process's snapshot). */
+  readonly process?: ProcessCounts;
 }
 
 /** The counters of `proxy` that other processes merge into theirs. */
@@ -68,7 +85,7 @@ export function statsSnapshot(proxy: ProxyServer): StatsSnapshot {
       rows[`${r.proxy}/${r.name}`] = f;
     }
   }
-  return { rows };
+  return { rows, process: processCounts(proxy) };
 }
 
 /**
@@ -99,6 +116,17 @@ export class StatsPeers {
   merge(own: readonly StatProxy[]): StatProxy[] {
     if (this.#peers.size === 0) return [...own];
     return own.map((px) => ({ ...px, rows: px.rows.map((r) => this.#mergeRow(r)) }));
+  }
+
+  /** `own` process-wide figures plus those of every peer that sent them. */
+  mergeCounts(own: ProcessCounts): ProcessCounts {
+    const sum: Record<string, number> = { ...own };
+    for (const snap of this.#peers.values()) {
+      const p = snap.process;
+      if (p === undefined) continue;
+      for (const k of Object.keys(sum) as (keyof ProcessCounts)[]) sum[k] = sum[k]! + (p[k] ?? 0);
+    }
+    return sum as unknown as ProcessCounts;
   }
 
   #mergeRow(r: StatRow): StatRow {

@@ -74,6 +74,9 @@ const H = {
   rtmax: "Maximum observed time spent waiting for a server response",
   ttmax: "Maximum observed total request+response time (request+queue+connect+response+processing)",
   uweight: "Server's user weight, or sum of active servers' user weights for a backend",
+  srate: "Highest value of sessions per second observed since the worker process started",
+  lastchg: "How long ago the last server state changed, in seconds",
+  downtime: "Total time spent in DOWN state, for server or backend",
 } as const;
 
 const f = (name: string, type: Type, help: string, field: string, more: Partial<Family> = {}): Family => ({
@@ -83,6 +86,15 @@ const f = (name: string, type: Type, help: string, field: string, more: Partial<
   field,
   ...more,
 });
+
+/** `max_session_rate`: every object. */
+const MAX_RATE = f("max_session_rate", "gauge", H.srate, "rate_max");
+
+/** `check_last_change_seconds` and `downtime_seconds_total`: backends and servers. */
+const STATE_AGE: readonly Family[] = [
+  f("check_last_change_seconds", "gauge", H.lastchg, "lastchg"),
+  f("downtime_seconds_total", "counter", H.downtime, "downtime"),
+];
 
 /** Sessions now and at most, then the limit when `limit`, then totals: every object. */
 const SESSIONS = (limit: boolean): Family[] => [
@@ -98,8 +110,22 @@ const FRONTEND: readonly Family[] = [
   ...SESSIONS(true),
   f("requests_denied_total", "counter", H.dreq, "dreq"),
   f("status", "gauge", H.status, "#status"),
+  MAX_RATE,
   f("http_responses_total", "counter", H.hrsp, "#hrsp", { http: true }),
+  f(
+    "http_requests_rate_max",
+    "gauge",
+    "Highest value of http requests observed since the worker process started",
+    "req_rate_max",
+    { http: true },
+  ),
   f("http_requests_total", "counter", H.req, "req_tot", { http: true }),
+  f(
+    "connections_rate_max",
+    "gauge",
+    "Highest value of connections per second observed since the worker process started",
+    "conn_rate_max",
+  ),
   f(
     "connections_total",
     "counter",
@@ -149,7 +175,10 @@ const BACKEND: readonly Family[] = [
   ...COMMON(false),
   f("active_servers", "gauge", "Total number of active UP servers with a non-zero weight", "act"),
   f("backup_servers", "gauge", "Total number of backup UP servers with a non-zero weight", "bck"),
+  f("check_up_down_total", "counter", H.chkdown, "chkdown"),
+  ...STATE_AGE,
   f("loadbalanced_total", "counter", H.lbtot, "lbtot"),
+  MAX_RATE,
   f("http_responses_total", "counter", H.hrsp, "#hrsp", { http: true }),
   f("http_requests_total", "counter", H.req, "req_tot", { http: true }),
   ...TIMES,
@@ -169,6 +198,7 @@ const SERVER: readonly Family[] = [
     "chkfail",
   ),
   f("check_up_down_total", "counter", H.chkdown, "chkdown"),
+  ...STATE_AGE,
   f(
     "queue_limit",
     "gauge",
@@ -176,6 +206,7 @@ const SERVER: readonly Family[] = [
     "qlimit",
   ),
   f("loadbalanced_total", "counter", H.lbtot, "lbtot"),
+  MAX_RATE,
   f("check_status", "gauge", "Status of last health check, per state label value.", "#check_status"),
   f("check_code", "gauge", "layer5-7 code, if available of the last health check.", "#check_code"),
   f(
@@ -307,6 +338,8 @@ const PROCESS: readonly (readonly [string, Type, string?])[] = [
   ["current_connections", "gauge", "CurrConns"],
   ["connections_total", "counter", "CumConns"],
   ["requests_total", "counter", "CumReq"],
+  ["current_connection_rate", "gauge", "ConnRate"],
+  ["current_session_rate", "gauge", "SessRate"],
   ["stopping", "gauge", "Stopping"],
   ["listeners", "gauge", "Listeners"],
   ["bytes_out_total", "counter", "TotalBytesOut"],
@@ -322,6 +355,8 @@ const PROCESS_HELP: Readonly<Record<string, string>> = {
   current_connections: "Current number of connections on this worker process",
   connections_total: "Total number of connections on this worker process since started",
   requests_total: "Total number of requests on this worker process since started",
+  current_connection_rate: "Number of front connections created on this worker process over the last second",
+  current_session_rate: "Number of sessions created on this worker process over the last second",
   stopping: "1 if the worker process is currently stopping, otherwise zero",
   listeners: "Current number of active listeners on the current worker process",
   bytes_out_total: "Total number of bytes emitted by current worker process since started",

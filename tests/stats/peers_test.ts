@@ -6,55 +6,18 @@
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { FakeClock, MemoryNetwork } from "../../testing.ts";
-import { ProxyServer } from "../../src/proxy.ts";
-import { parseHaproxyConfig } from "../../src/config/haproxy_cfg.ts";
+import type { ProxyServer } from "../../src/proxy.ts";
 import { showStat } from "../../src/stats/csv.ts";
 import { prometheusMetrics } from "../../src/stats/prometheus.ts";
 import { StatsPeers, statsSnapshot } from "../../src/stats/peers.ts";
-import { enc, Recorder, tcp } from "../_helpers.ts";
+import { monitorWorker, statRow } from "./_workers.ts";
 
-const CFG = `
-defaults
-  mode http
-  timeout client 5s
-frontend fe
-  bind 10.0.0.1:80
-  monitor-uri /healthz
-  default_backend be
-backend be
-  server s1 10.1.0.1:80 weight 7
-`;
-
-/** A proxy on a network of its own, answering `requests` monitor requests on one connection each. */
+/** A worker that answered `requests` monitor requests, one connection each. */
 async function worker(requests: number, peers?: StatsPeers): Promise<ProxyServer> {
-  const clock = new FakeClock();
-  const network = new MemoryNetwork({ clock });
-  const proxy = new ProxyServer(parseHaproxyConfig(CFG, "w.cfg"), {
-    network,
-    clock,
-    ...(peers ? { statsPeers: peers } : {}),
-  });
-  await proxy.start();
-  for (let i = 0; i < requests; i++) {
-    const c = await network.connect({ address: tcp("10.0.0.1", 80) });
-    const r = new Recorder();
-    c.setHandlers(r);
-    c.write(enc("GET /healthz HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n"));
-    await clock.advance(0);
-    await r.ended.promise;
-    c.close();
-  }
-  await clock.advance(0);
-  return proxy;
+  return (await monitorWorker(requests, peers ? { peers } : {})).proxy;
 }
 
-function row(csv: string, svname: string): Record<string, string> {
-  const [head, ...rows] = csv.split("\n").filter((l) => l !== "");
-  const names = head!.slice(2).split(",");
-  const r = rows.map((l) => l.split(",")).find((v) => v[1] === svname)!;
-  return Object.fromEntries(r.map((v, i) => [names[i]!, v]));
-}
+const row = statRow;
 
 describe("StatsPeers", () => {
   it("sums the peers' counters into show stat and the exporter; states and weights stay this process's", async () => {
