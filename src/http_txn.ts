@@ -30,8 +30,8 @@
  * @module
  */
 import type { Timer } from "./clock.ts";
-import { CO_FL, type Connection } from "./connection.ts";
-import type { NetError, Socket, SocketHandlers } from "./net.ts";
+import { CO_FL } from "./connection.ts";
+import type { NetError, Socket } from "./net.ts";
 import { StreamInterface } from "./stream_interface.ts";
 import { type Backend, type CancelToken, raiseCancel, type ReuseHook } from "./backend.ts";
 import type { Lease } from "./lease.ts";
@@ -49,6 +49,9 @@ import {
   type ResponseHead,
 } from "./http/head.ts";
 import { concatBytes } from "./_bytes.ts";
+import { sampleContext } from "./http/txn_sample.ts";
+import { writeAll } from "./http/txn_write.ts";
+import { ServerSide } from "./http/txn_server_side.ts";
 import { H1ResponseParser } from "./http/parser.ts";
 import { HAPROXY_BUFSIZE } from "./http/limits.ts";
 import { isH1Error } from "./http/error.ts";
@@ -71,6 +74,9 @@ import { REPLAY_BUFFER_BYTES, replaysRequests } from "./http/retry_on.ts";
 /** `option http-buffer-request` waits for this much of a body at most (HAProxy's buffer). */
 export const REQUEST_BUFFER_BYTES: number = HAPROXY_BUFSIZE;
 
+export { sampleContext } from "./http/txn_sample.ts";
+export { COALESCE_BYTES } from "./http/txn_write.ts";
+
 /** The interim response the proxy sends itself under `option http-buffer-request`. */
 const CONTINUE_HEAD: ResponseHead = Object.freeze({
   kind: "response",
@@ -80,97 +86,11 @@ const CONTINUE_HEAD: ResponseHead = Object.freeze({
   headers: [],
 }) as ResponseHead;
 
-/** Pieces queued for one side are copied into one write up to this many bytes in all. */
-export const COALESCE_BYTES: number = HAPROXY_BUFSIZE;
-
-/**
- * Writes `pieces` to `out`: one write of their concatenation when small, else each as is.
- * Returns `write()`'s backpressure answer.
- */
-function writeAll(out: { write(b: Uint8Array): boolean }, pieces: readonly Uint8Array[]): boolean {
-  if (pieces.length === 1) return out.write(pieces[0]!);
-  let size = 0;
-  for (const p of pieces) size += p.length;
-  if (size > COALESCE_BYTES) {
-    let ok = true;
-    for (const p of pieces) ok = out.write(p) && ok;
-    return ok;
-  }
-  return out.write(concatBytes(pieces, size));
-}
-
 /** Methods RFC 9110 9.2.2 calls idempotent: such a request may be sent again after a failure. */
 const IDEMPOTENT = new Set(["GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"]);
 
 /** The body of a reply to HEAD. */
 const EMPTY = new Uint8Array(0);
-
-/**
- * Server-side socket events of a transaction, for one connection: once the transaction moved
- * on (to a new connection after a reused one failed, or to its end), a late event of the old
- * socket is not the transaction's any more.
- */
-class ServerSide implements SocketHandlers {
-  readonly #t: HttpTxn;
-  readonly #conn: Connection;
-  constructor(t: HttpTxn, conn: Connection) {
-    this.#t = t;
-    this.#conn = conn;
-  }
-  onData(chunk: Uint8Array): void {
-    if (this.#t.back.conn === this.#conn) this.#t.serverData(chunk);
-  }
-  onEnd(): void {
-    this.#conn.read0();
-    if (this.#t.back.conn === this.#conn) this.#t.serverEnded();
-  }
-  onDrain(): void {
-    if (this.#t.back.conn === this.#conn) this.#t.serverDrained();
-  }
-  onClose(error?: NetError): void {
-    this.#conn.closed(error);
-    if (this.#t.back.conn === this.#conn) this.#t.serverClosed();
-  }
-}
-
-/**
- * What the rules and ACLs of a request read. The addresses come from the session, which reads
- * them from the connection once (each is a system call on Node and Bun).
- */
-export function sampleContext(
-  session: HttpSession,
-  request: RequestHead,
-  frontend: string,
-  backend?: string,
-  response?: ResponseHead,
-): SampleContext {
-  const tls = session.conn.tls;
-  return {
-    request,
-    response,
-    frontend,
-    backend,
-    src: session.srcEndpoint,
-    dst: session.dstEndpoint,
-    tls,
-    secure: tls !== undefined,
-    usableServers: (name) => {
-      const be = session.ctx.backends.get(name);
-      return be === undefined ? undefined : usableServers(be.servers);
-    },
-  };
-}
-
-/** HAProxy's `nbsrv`: usable active servers, else usable backup servers (`be->srv_act`, `srv_bck`). */
-function usableServers(servers: readonly Server[]): number {
-  let act = 0, bck = 0;
-  for (const s of servers) {
-    if (!s.usable) continue;
-    if (s.backup) bck++;
-    else act++;
-  }
-  return act > 0 ? act : bck;
-}
 
 /** One request and its response. */
 export class HttpTxn implements CancelToken {
