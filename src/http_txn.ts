@@ -29,7 +29,6 @@
  *
  * @module
  */
-import type { Timer } from "./clock.ts";
 import { CO_FL } from "./connection.ts";
 import type { NetError, Socket } from "./net.ts";
 import { StreamInterface } from "./stream_interface.ts";
@@ -52,6 +51,8 @@ import { concatBytes } from "./_bytes.ts";
 import { sampleContext } from "./http/txn_sample.ts";
 import { writeAll } from "./http/txn_write.ts";
 import { ServerSide } from "./http/txn_server_side.ts";
+import { TxnFlags } from "./http/txn_state.ts";
+import { type TimeoutSide, TxnTimer } from "./http/txn_timer.ts";
 import { H1ResponseParser } from "./http/parser.ts";
 import { HAPROXY_BUFSIZE } from "./http/limits.ts";
 import { isH1Error } from "./http/error.ts";
@@ -66,7 +67,6 @@ import { decideRequest, decideResponse, type HttpPolicy } from "./http/policy.ts
 import type { SampleContext } from "./acl/sample.ts";
 import type { HttpSession } from "./http_session.ts";
 import { countHttp, countTimes } from "./_counters.ts";
-import { nextTimeout } from "./_timeouts.ts";
 import { CONNECT_ESTABLISHED, type ForwardProxy } from "./http/forward_proxy.ts";
 import { persistRequest, persistResponse, requestCookieFlagAfter, type RequestPersistence } from "./http/persist.ts";
 import { REPLAY_BUFFER_BYTES, replaysRequests } from "./http/retry_on.ts";
@@ -146,12 +146,6 @@ export class HttpTxn implements CancelToken {
   #resEnc: ChunkedEncoder | undefined;
   #reqTrailers: [string, string][] | undefined;
   #resTrailers: [string, string][] | undefined;
-  /** The request was read to its end (and forwarded, once connected). */
-  #reqDone = false;
-  #resHeadSent = false;
-  #resDone = false;
-  /** After a 101 or a 2xx to CONNECT: bytes both ways until either side ends. */
-  #tunnel = false;
   /** The client connection carries another request after this one. */
   #clientKeepAlive = false;
   /** The server connection may be parked after this response. */
@@ -180,15 +174,10 @@ export class HttpTxn implements CancelToken {
   /** Something came back from the server on this connection. */
   #gotResponse = false;
   #estAt = -1;
-  /** The side's write buffer is full: the other side's reads are paused. */
-  #srvBlocked = false;
-  #cliBlocked = false;
-  #cliAt: number;
-  #srvAt: number;
-  #timer: Timer | undefined;
-  /** When the armed timer fires, clock ms. */
-  #timerAt = 0;
-  #ended = false;
+  /** Progress of both messages, read by the timer too. */
+  readonly #f = new TxnFlags();
+  /** The inactivity timer (and the last activity of each side). */
+  readonly #timer: TxnTimer;
   /** Proxy mode: the destination the request named, resolved (set again on each retry). */
   #dst: TcpAddress | undefined;
   /** Proxy mode, CONNECT: the proxy answers {@link CONNECT_ESTABLISHED} once connected. */
@@ -209,8 +198,13 @@ export class HttpTxn implements CancelToken {
     this.requestLine = h === undefined ? undefined : `${h.method} ${h.target} ${h.version}`;
     this.startAt = startAt;
     this.headAt = session.ctx.clock.now();
-    this.#cliAt = this.headAt;
-    this.#srvAt = this.headAt;
+    this.#timer = new TxnTimer(
+      session.ctx.clock,
+      this.#f,
+      this.headAt,
+      () => this.#armTimer(),
+      (side) => this.#timedOut(side),
+    );
     this.backendName = session.frontend.name;
     this.bytesIn = request === undefined ? 0 : htxSize(request.head);
   }
@@ -221,7 +215,7 @@ export class HttpTxn implements CancelToken {
     t.status = status;
     t.termCause = termination[0]!;
     t.termPhase = termination[1]!;
-    t.#ended = true;
+    t.#f.ended = true;
     t.endedAt = session.ctx.clock.now();
     return t;
   }
@@ -248,7 +242,7 @@ export class HttpTxn implements CancelToken {
 
   /** The request body is being forwarded (the session does not hold pipelined bytes back). */
   get readingRequest(): boolean {
-    return this.#server !== undefined && !this.#reqDone;
+    return this.#server !== undefined && !this.#f.reqDone;
   }
 
   #bePolicy(): HttpPolicy | undefined {
@@ -364,15 +358,13 @@ export class HttpTxn implements CancelToken {
   #armBufferWait(): void {
     const ctx = this.session.ctx;
     const to = this.session.waitTimeoutMs(false);
-    if (to === undefined || this.#timer !== undefined) return;
-    this.#timerAt = this.startAt + to;
-    this.#timer = ctx.clock.setTimer(() => {
-      this.#timer = undefined;
-      if (!this.#buffering || this.#ended) return;
+    if (to === undefined) return;
+    this.#timer.once(this.startAt + to, () => {
+      if (!this.#buffering || this.#f.ended) return;
       this.#buffering = false;
       this.#setTerm("c", "R");
       this.#reply(errorReply(408, this.#bePolicy()?.errors, ctx.policy.errors), 408, true);
-    }, Math.max(0, this.#timerAt - ctx.clock.now()));
+    });
   }
 
   /**
@@ -389,7 +381,7 @@ export class HttpTxn implements CancelToken {
       return this.#reply(fp.reply(d.status, ...errors), d.status);
     }
     const addr = await fp.address(d.destination);
-    if (this.#ended) return;
+    if (this.#f.ended) return;
     if (typeof addr === "string") {
       this.#setTerm(addr === "denied" ? "P" : "S", addr === "denied" ? "R" : "C");
       const status = addr === "denied" ? 403 : 503;
@@ -438,7 +430,7 @@ export class HttpTxn implements CancelToken {
     const lease = this.lease!;
     const t0 = clock.now();
     const r = await be.connect(lease, this.back, this, pool ? this.#reuseHook() : undefined, fresh);
-    if (this.#ended) {
+    if (this.#f.ended) {
       if (typeof r !== "string") this.back.conn?.close(true);
       return;
     }
@@ -461,7 +453,7 @@ export class HttpTxn implements CancelToken {
     bc.requests++;
     this.#server = r;
     this.#estAt = clock.now();
-    this.#srvAt = this.#estAt;
+    this.#timer.srvAt = this.#estAt;
     r.setHandlers(new ServerSide(this, bc));
     // Heads, chunk framing and small bodies go out as separate writes: Nagle would hold the
     // second one for the server's delayed ACK (40 ms) on every request of a reused connection.
@@ -499,7 +491,7 @@ export class HttpTxn implements CancelToken {
     this.pullRequest();
     const cap = this.#capture;
     this.#capture = undefined;
-    if (cap !== undefined && this.#reqDone) this.#replay = concatBytes(cap, this.#captureBytes);
+    if (cap !== undefined && this.#f.reqDone) this.#replay = concatBytes(cap, this.#captureBytes);
     this.#armTimer();
   }
 
@@ -511,7 +503,7 @@ export class HttpTxn implements CancelToken {
    */
   #retry(matched: boolean | undefined): boolean {
     const be = this.backend, lease = this.lease;
-    if (matched !== true || this.#replay === undefined || this.bytesOut > 0 || this.#resHeadSent) return false;
+    if (matched !== true || this.#replay === undefined || this.bytesOut > 0 || this.#f.resHeadSent) return false;
     const how = be === undefined || lease === undefined ? undefined : be.retryRequest(lease);
     if (how === undefined) return false;
     this.#closeServer(true);
@@ -522,8 +514,8 @@ export class HttpTxn implements CancelToken {
     this.#interim = false;
     this.#resEnc = undefined;
     this.#resTrailers = undefined;
-    if (this.#srvBlocked) {
-      this.#srvBlocked = false;
+    if (this.#f.srvBlocked) {
+      this.#f.srvBlocked = false;
       this.session.resume();
     }
     this.#replaying = true;
@@ -536,10 +528,10 @@ export class HttpTxn implements CancelToken {
 
   /** New client bytes or EOF (the session pushed them into its parser). */
   clientData(): void {
-    this.#cliAt = this.session.ctx.clock.now();
+    this.#timer.cliAt = this.session.ctx.clock.now();
     if (this.#buffering) return this.#fillHeld();
     if (this.#server !== undefined) this.pullRequest();
-    if (this.session.clientEof && !this.#resHeadSent && !this.#ended && !this.#tunnel) this.#clientLeft();
+    if (this.session.clientEof && !this.#f.resHeadSent && !this.#f.ended && !this.#f.tunnel) this.#clientLeft();
   }
 
   /**
@@ -567,7 +559,7 @@ export class HttpTxn implements CancelToken {
 
   #pullRequest(): void {
     const parser = this.session.parser;
-    while (!this.#reqDone && !this.#srvBlocked && !this.#ended) {
+    while (!this.#f.reqDone && !this.#f.srvBlocked && !this.#f.ended) {
       let ev;
       try {
         // Events held by `option http-buffer-request` go first.
@@ -596,8 +588,8 @@ export class HttpTxn implements CancelToken {
         this.bytesIn += htxTrailersSize(ev.trailers);
       } else if (ev.type === "end") {
         if (this.#reqEnc !== undefined) this.#toServer(this.#reqEnc.end(this.#reqTrailers));
-        this.#reqDone = true;
-        if (this.#tunnel) {
+        this.#f.reqDone = true;
+        if (this.#f.tunnel) {
           this.#flushOut();
           this.back.conn?.shutw();
         }
@@ -630,16 +622,16 @@ export class HttpTxn implements CancelToken {
   #flushOut(): void {
     if (this.#srvOut.length > 0) {
       const server = this.#server;
-      if (server !== undefined && !writeAll(server, this.#srvOut) && !this.#srvBlocked) {
-        this.#srvBlocked = true;
+      if (server !== undefined && !writeAll(server, this.#srvOut) && !this.#f.srvBlocked) {
+        this.#f.srvBlocked = true;
         this.session.pause();
         this.#armTimer();
       }
       this.#srvOut.length = 0;
     }
     if (this.#cliOut.length > 0) {
-      if (!writeAll(this.session, this.#cliOut) && !this.#cliBlocked) {
-        this.#cliBlocked = true;
+      if (!writeAll(this.session, this.#cliOut) && !this.#f.cliBlocked) {
+        this.#f.cliBlocked = true;
         this.#server?.pause();
         this.#armTimer();
       }
@@ -661,13 +653,13 @@ export class HttpTxn implements CancelToken {
     if (enc !== undefined) write(enc.chunk(size));
     for (const d of batch) write(d);
     batch.length = 0;
-    return !this.#ended;
+    return !this.#f.ended;
   }
 
   /** Server bytes: to the response parser, then to the client. */
   serverData(chunk: Uint8Array): void {
     this.#gotResponse = true;
-    this.#srvAt = this.session.ctx.clock.now();
+    this.#timer.srvAt = this.session.ctx.clock.now();
     this.#rp!.push(chunk);
     this.#pullResponse();
   }
@@ -680,8 +672,8 @@ export class HttpTxn implements CancelToken {
 
   /** The server can take more: the client is read again. */
   serverDrained(): void {
-    if (!this.#srvBlocked) return;
-    this.#srvBlocked = false;
+    if (!this.#f.srvBlocked) return;
+    this.#f.srvBlocked = false;
     this.session.resume();
     this.pullRequest();
     this.#armTimer();
@@ -689,8 +681,8 @@ export class HttpTxn implements CancelToken {
 
   /** The client can take more: the server is read again. */
   clientDrained(): void {
-    if (!this.#cliBlocked) return;
-    this.#cliBlocked = false;
+    if (!this.#f.cliBlocked) return;
+    this.#f.cliBlocked = false;
     this.#server?.resume();
     this.#pullResponse();
     this.#armTimer();
@@ -704,14 +696,14 @@ export class HttpTxn implements CancelToken {
   #pullResponseEvents(): void {
     const rp = this.#rp;
     if (rp === undefined) return;
-    while (!this.#resDone && !this.#cliBlocked && !this.#ended) {
+    while (!this.#f.resDone && !this.#f.cliBlocked && !this.#f.ended) {
       let ev;
       try {
         ev = rp.read();
       } catch (e) {
         this.#batch.length = 0;
         if (!isH1Error(e)) throw e;
-        return this.#badResponse(e.reason === "truncated" && !this.#resHeadSent && rp.buffered === 0);
+        return this.#badResponse(e.reason === "truncated" && !this.#f.resHeadSent && rp.buffered === 0);
       }
       if (ev !== null && ev.type === "body") {
         this.#batch.push(ev.data);
@@ -735,8 +727,8 @@ export class HttpTxn implements CancelToken {
         this.#interim = false;
       } else {
         if (this.#resEnc !== undefined) this.#toClient(this.#resEnc.end(this.#resTrailers));
-        this.#resDone = true;
-        if (this.#tunnel) {
+        this.#f.resDone = true;
+        if (this.#f.tunnel) {
           this.#flushOut();
           this.session.conn.shutw();
         }
@@ -771,7 +763,7 @@ export class HttpTxn implements CancelToken {
       return false;
     }
     this.status = res.status;
-    this.#tunnel = ev.body === "tunnel";
+    this.#f.tunnel = ev.body === "tunnel";
     const lease = this.lease!;
     // `observe layer7`: every status counts (5xx as errors); connection errors below.
     lease.server?.observe(res.status);
@@ -795,14 +787,14 @@ export class HttpTxn implements CancelToken {
     const mode = this.#serverMode();
     const feMode = ctx.mode;
     const beMode = this.backend?.settings.http?.mode ?? "keep-alive";
-    this.#serverKeepAlive = ev.keepAlive && mode === "keep-alive" && !this.#tunnel;
-    this.#clientKeepAlive = req.keepAlive && ev.body !== "close" && !this.#tunnel && feMode !== "close" &&
+    this.#serverKeepAlive = ev.keepAlive && mode === "keep-alive" && !this.#f.tunnel;
+    this.#clientKeepAlive = req.keepAlive && ev.body !== "close" && !this.#f.tunnel && feMode !== "close" &&
       beMode !== "close" && !this.session.draining && !this.session.clientEof;
     // HAProxy's h1_update_res_conn_value(): `keep-alive` when either message is HTTP/1.0 and
     // the connection is kept, `close` when an HTTP/1.1 response closes it.
     const v11 = isVersion11(res.version);
     let opts: SerializeOptions = {};
-    if (!this.#tunnel) {
+    if (!this.#f.tunnel) {
       if (this.#clientKeepAlive) {
         if (!v11 || !isVersion11(req.head.version)) opts = { connection: "keep-alive" };
       } else if (v11) opts = { connection: "close" };
@@ -817,7 +809,7 @@ export class HttpTxn implements CancelToken {
       this.#reply(errorReply(500, this.#bePolicy()?.errors, ctx.policy.errors), 500);
       return false;
     }
-    if (this.#tunnel) {
+    if (this.#f.tunnel) {
       if (this.session.parser.state !== "paused") {
         // The request is not over yet (a body on an upgrade request): no switch possible.
         this.#setTerm("P", "H");
@@ -827,14 +819,14 @@ export class HttpTxn implements CancelToken {
       }
       // From now on the client's bytes are the tunnel's: the request side runs again.
       this.session.parser.tunnel();
-      this.#reqDone = false;
+      this.#f.reqDone = false;
       this.#reqEnc = undefined;
     } else if (req.upgrade || req.head.method === "CONNECT") this.session.parser.resume();
-    this.#resHeadSent = true;
+    this.#f.resHeadSent = true;
     if (ev.body === "chunked") this.#resEnc = new ChunkedEncoder();
     this.bytesOut += htxSize(res);
     this.#toClient(bytes);
-    if (this.#tunnel) this.pullRequest();
+    if (this.#f.tunnel) this.pullRequest();
     return true;
   }
 
@@ -851,7 +843,7 @@ export class HttpTxn implements CancelToken {
     if (!this.reused) this.lease?.server?.observe(serverEnded ? "read-error" : "invalid-headers");
     const on = this.backend?.settings.http?.retryOn;
     if (this.#retry(!this.#gotResponse ? on?.emptyResponse : on?.junkResponse)) return;
-    if (this.#resHeadSent) {
+    if (this.#f.resHeadSent) {
       this.#setTerm(empty || this.#rp?.ended ? "S" : "P", "D");
       return this.#abortBoth();
     }
@@ -863,7 +855,7 @@ export class HttpTxn implements CancelToken {
   /** A request may go again on a new connection: idempotent, complete, nothing of it lost. */
   #canResend(): boolean {
     const req = this.request!;
-    return IDEMPOTENT.has(req.head.method) && req.body === "none" && this.#reqDone;
+    return IDEMPOTENT.has(req.head.method) && req.body === "none" && this.#f.reqDone;
   }
 
   /** Sends the request again on a new connection to the same server (the slot is kept). */
@@ -873,7 +865,7 @@ export class HttpTxn implements CancelToken {
     this.#server = undefined;
     this.#rp = undefined;
     this.#gotResponse = false;
-    this.#srvBlocked = false;
+    this.#f.srvBlocked = false;
     // A new stream interface walks the new connection (the old one is CLO); the request head
     // is serialized again from the parsed head, and it had no body (see #canResend).
     this.back = new StreamInterface("server");
@@ -885,13 +877,13 @@ export class HttpTxn implements CancelToken {
     const back = this.back;
     if (back.state === "EST") back.setState("DIS");
     if (back.state !== "CLO" && back.state !== "INI") back.setState("CLO");
-    if (this.#tunnel && !this.#ended) return this.#tunnelServerGone();
-    if (this.#ended || this.#resDone) return this.#maybeDone();
+    if (this.#f.tunnel && !this.#f.ended) return this.#tunnelServerGone();
+    if (this.#f.ended || this.#f.resDone) return this.#maybeDone();
     // An EOF ends a close-delimited body; a response cut short makes the parser throw, which
     // #pullResponse turns into a 502, a resend or an abort.
     this.#rp?.end();
     this.#pullResponse();
-    if (this.#ended || this.#resDone || this.back !== back) return;
+    if (this.#f.ended || this.#f.resDone || this.back !== back) return;
     this.#badResponse(!this.#gotResponse);
   }
 
@@ -902,24 +894,24 @@ export class HttpTxn implements CancelToken {
    */
   #tunnelServerGone(): void {
     const reset = ((this.back.conn?.flags ?? 0) & CO_FL.ERROR) !== 0;
-    const eof = this.#resDone;
+    const eof = this.#f.resDone;
     if (!eof) {
       this.#rp?.end();
       this.#pullResponse();
     }
-    if (this.#ended) return;
+    if (this.#f.ended) return;
     if (reset && !eof) this.#setTerm("S", "D");
     this.#end(false);
   }
 
   /** The client connection is gone: the transaction ends (a client abort unless it was over). */
   clientClosed(error?: NetError): void {
-    if (this.#ended) return;
+    if (this.#f.ended) return;
     void error;
-    if (!(this.#resDone && this.#reqDone)) {
+    if (!(this.#f.resDone && this.#f.reqDone)) {
       const phase = this.#server === undefined
         ? (this.back.state === "QUE" ? "Q" : "C")
-        : this.#resHeadSent
+        : this.#f.resHeadSent
         ? "D"
         : "H";
       this.#setTerm("C", phase);
@@ -931,8 +923,8 @@ export class HttpTxn implements CancelToken {
 
   /** The proxy stops now (`K`). */
   kill(): void {
-    if (this.#ended) return;
-    this.#setTerm("K", this.#server === undefined ? "C" : this.#resHeadSent ? "D" : "H");
+    if (this.#f.ended) return;
+    this.#setTerm("K", this.#server === undefined ? "C" : this.#f.resHeadSent ? "D" : "H");
     this.#cancel();
     this.#abortBoth();
   }
@@ -960,18 +952,18 @@ export class HttpTxn implements CancelToken {
 
   /** Both messages complete (or the tunnel over): park or close the server connection, and end. */
   #maybeDone(): void {
-    if (this.#ended || !this.#resDone) return;
-    if (this.#tunnel) {
-      if (!this.#reqDone) return;
+    if (this.#f.ended || !this.#f.resDone) return;
+    if (this.#f.tunnel) {
+      if (!this.#f.reqDone) return;
       this.#closeServer(false);
       return this.#end(false);
     }
-    const keepClient = this.#clientKeepAlive && this.#reqDone;
+    const keepClient = this.#clientKeepAlive && this.#f.reqDone;
     const bc = this.back.conn;
     const srv = this.lease?.server;
     const maxReuse = srv?.pool?.settings.maxReuse ?? -1;
     if (
-      this.#serverKeepAlive && this.#reqDone && bc !== undefined && srv?.pool !== undefined &&
+      this.#serverKeepAlive && this.#f.reqDone && bc !== undefined && srv?.pool !== undefined &&
       (bc.flags & (CO_FL.SOCK_RD_SH | CO_FL.SOCK_WR_SH | CO_FL.CTRL_READY)) === CO_FL.CTRL_READY &&
       (maxReuse < 0 || bc.requests < maxReuse) && srv.leadsTo(bc.dst)
     ) {
@@ -997,25 +989,25 @@ export class HttpTxn implements CancelToken {
   #reply(reply: HttpReply | undefined, status: number, close = false): void {
     const req = this.request!;
     this.status = reply?.status ?? status;
-    const reqDone = this.#reqDone || (this.#server === undefined && this.#skipRequest());
+    const reqDone = this.#f.reqDone || (this.#server === undefined && this.#skipRequest());
     // `connection: close` says the mux will close; a client that already sent its FIN is
     // closed after the reply too, without saying so (as HAProxy's HTX replies).
     const sayClose = close || reply === undefined || reply.close || !reqDone || !req.keepAlive ||
       this.session.ctx.mode === "close" || this.session.draining;
     const keep = !sayClose && !this.session.clientEof;
-    if (reply !== undefined && !this.#resHeadSent) {
+    if (reply !== undefined && !this.#f.resHeadSent) {
       // The reply is HTTP/1.1: see #responseHead for the connection field.
       const opts: SerializeOptions = sayClose
         ? { connection: "close" }
         : (isVersion11(req.head.version) ? {} : { connection: "keep-alive" });
-      this.#resHeadSent = true;
+      this.#f.resHeadSent = true;
       // A response to HEAD has no body (RFC 9110 9.3.2): HAProxy's mux drops it.
       const body = req.head.method === "HEAD" ? EMPTY : reply.body;
       this.bytesOut += htxSize(reply.head) + body.length;
       this.#toClient(serializeResponseHead(reply.head, opts));
       if (body.length > 0) this.#toClient(body);
     }
-    this.#resDone = true;
+    this.#f.resDone = true;
     this.#end(keep);
   }
 
@@ -1032,7 +1024,7 @@ export class HttpTxn implements CancelToken {
       if (ev === null) return false;
       if (ev.type === "body") this.bytesIn += ev.data.length;
       if (ev.type === "end") {
-        this.#reqDone = true;
+        this.#f.reqDone = true;
         if (this.request!.upgrade || this.request!.head.method === "CONNECT") parser.resume();
         return true;
       }
@@ -1041,12 +1033,11 @@ export class HttpTxn implements CancelToken {
 
   /** Once: timers off, lease released, log line, then the session goes on or closes. */
   #end(keepClient: boolean): void {
-    if (this.#ended) return;
+    if (this.#f.ended) return;
     this.#flushOut();
-    this.#ended = true;
+    this.#f.ended = true;
     const ctx = this.session.ctx;
-    ctx.clock.clearTimer(this.#timer);
-    this.#timer = undefined;
+    this.#timer.disarm();
     this.endedAt = ctx.clock.now();
     this.lease?.release(this.bytesIn, this.bytesOut);
     // Per status class: the frontend counts every request, its backend and server theirs.
@@ -1077,67 +1068,23 @@ export class HttpTxn implements CancelToken {
   }
 
   /**
-   * The inactivity timeouts of a transaction: `timeout server` while the response is awaited
-   * or the server does not drain (504 `sH--` before the response head, `sD--` after),
-   * `timeout client` while the request body is read or the client does not drain (`cD--`),
-   * `timeout tunnel` for both once tunnelled. The connect and queue timeouts are the backend's.
+   * The inactivity timeouts of a transaction (see {@link TxnTimer}): `timeout server` while the
+   * response is awaited or the server does not drain (504 `sH--` before the response head,
+   * `sD--` after), `timeout client` while the request body is read or the client does not drain
+   * (`cD--`), `timeout tunnel` for both once tunnelled.
    */
   #armTimer(): void {
-    const clock = this.session.ctx.clock;
-    if (this.#ended || this.backend === undefined || this.#server === undefined) return this.#disarm();
-    const be = this.backend.settings;
-    if (this.#tunnel && be.tunnelTimeoutMs !== undefined) return this.#armTunnelTimer(be.tunnelTimeoutMs);
-    const tunnel = this.#tunnel ? be.tunnelTimeoutMs : undefined;
-    const cliTo = (!this.#reqDone && !this.#srvBlocked) || this.#cliBlocked
-      ? tunnel ?? this.session.frontend.settings.clientTimeoutMs
-      : undefined;
-    const srvTo = (!this.#resDone && !this.#cliBlocked) || this.#srvBlocked ? tunnel ?? be.serverTimeoutMs : undefined;
-    const now = clock.now();
-    const next = nextTimeout(now, this.#cliAt, cliTo, this.#srvAt, srvTo);
-    if (typeof next === "string") return this.#timedOut(next);
-    if (next === Infinity) return this.#disarm();
-    this.#schedule(next, now);
+    const settings = this.#server === undefined ? undefined : this.backend?.settings;
+    this.#timer.arm(settings, this.session.frontend.settings.clientTimeoutMs);
   }
-
-  /**
-   * Arms the timer for `at`. Activity only moves deadlines later: a timer due no later stays,
-   * and when it fires it re-arms for what is due then (one timer per transaction, not one per
-   * chunk).
-   */
-  #schedule(at: number, now: number): void {
-    if (this.#timer !== undefined && this.#timerAt <= at) return;
-    const clock = this.session.ctx.clock;
-    clock.clearTimer(this.#timer);
-    this.#timerAt = at;
-    this.#timer = clock.setTimer(this.#onTimer, at - now);
-  }
-
-  readonly #onTimer = (): void => {
-    this.#timer = undefined;
-    this.#armTimer();
-  };
 
   #disarm(): void {
-    this.session.ctx.clock.clearTimer(this.#timer);
-    this.#timer = undefined;
+    this.#timer.disarm();
   }
 
-  /**
-   * `timeout tunnel` strikes once the tunnel was idle in both directions for that long
-   * (configuration.txt 4.2: "inactive in both directions"), so a one-way stream (server push)
-   * lives on. The client side is blamed (`cD--`, HAProxy checks the request channel first)
-   * unless only the server does not drain (`sD--`).
-   */
-  #armTunnelTimer(ms: number): void {
-    const clock = this.session.ctx.clock;
-    const at = Math.max(this.#cliAt, this.#srvAt) + ms;
-    const now = clock.now();
-    if (now >= at) return this.#timedOut(this.#srvBlocked && !this.#cliBlocked ? "s" : "c");
-    this.#schedule(at, now);
-  }
-
-  #timedOut(side: "c" | "s"): void {
-    if (side === "s" && !this.#resHeadSent && !this.#tunnel) {
+  /** A timeout struck on `side`: a 504 before the response head, else both connections reset. */
+  #timedOut(side: TimeoutSide): void {
+    if (side === "s" && !this.#f.resHeadSent && !this.#f.tunnel) {
       this.lease?.server?.observe("read-timeout");
       if (this.#retry(this.backend?.settings.http?.retryOn?.responseTimeout)) return;
       this.#setTerm("s", "H");
@@ -1145,10 +1092,10 @@ export class HttpTxn implements CancelToken {
       return this.#reply(
         errorReply(504, this.#bePolicy()?.errors, this.session.ctx.policy.errors),
         504,
-        !this.#reqDone,
+        !this.#f.reqDone,
       );
     }
-    this.#setTerm(side, this.#resHeadSent || side === "c" ? "D" : "H");
+    this.#setTerm(side, this.#f.resHeadSent || side === "c" ? "D" : "H");
     this.#abortBoth();
   }
 }
