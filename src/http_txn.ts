@@ -32,8 +32,7 @@
 import { CO_FL } from "./connection.ts";
 import type { NetError, Socket } from "./net.ts";
 import { StreamInterface } from "./stream_interface.ts";
-import { type Backend, type CancelToken, raiseCancel, type ReuseHook } from "./backend.ts";
-import type { Lease } from "./lease.ts";
+import { type CancelToken, raiseCancel, type ReuseHook } from "./backend.ts";
 import type { Server } from "./server.ts";
 import type { TcpAddress } from "./net.ts";
 import type { H1Event, H1HeadEvent } from "./http/events.ts";
@@ -43,7 +42,6 @@ import {
   htxSize,
   htxTrailersSize,
   isVersion11,
-  NO_REQUEST,
   type RequestHead,
   type ResponseHead,
 } from "./http/head.ts";
@@ -52,6 +50,7 @@ import { sampleContext } from "./http/txn_sample.ts";
 import { writeAll } from "./http/txn_write.ts";
 import { ServerSide } from "./http/txn_server_side.ts";
 import { TxnFlags } from "./http/txn_state.ts";
+import { TxnRecord } from "./http/txn_record.ts";
 import { type TimeoutSide, TxnTimer } from "./http/txn_timer.ts";
 import { H1ResponseParser } from "./http/parser.ts";
 import { HAPROXY_BUFSIZE } from "./http/limits.ts";
@@ -64,9 +63,7 @@ import {
 } from "./http/serialize.ts";
 import { errorReply, type HttpReply } from "./http/error_pages.ts";
 import { decideRequest, decideResponse, type HttpPolicy } from "./http/policy.ts";
-import type { SampleContext } from "./acl/sample.ts";
 import type { HttpSession } from "./http_session.ts";
-import { countHttp, countTimes } from "./_counters.ts";
 import { CONNECT_ESTABLISHED, type ForwardProxy } from "./http/forward_proxy.ts";
 import { persistRequest, persistResponse, requestCookieFlagAfter, type RequestPersistence } from "./http/persist.ts";
 import { REPLAY_BUFFER_BYTES, replaysRequests } from "./http/retry_on.ts";
@@ -93,48 +90,9 @@ const IDEMPOTENT = new Set(["GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"])
 const EMPTY = new Uint8Array(0);
 
 /** One request and its response. */
-export class HttpTxn implements CancelToken {
-  /** The client connection it belongs to. */
-  readonly session: HttpSession;
-  /** The request head event; undefined for a request the parser refused (`<BADREQ>`). */
-  readonly request: H1HeadEvent<RequestHead> | undefined;
-  /** `%r`: the request line as received. */
-  readonly requestLine: string | undefined;
-  /** `%tr`: when the request's first byte arrived, clock ms. */
-  readonly startAt: number;
-  /** When the request head was complete, clock ms (`%TR` = headAt - startAt). */
-  readonly headAt: number;
-  /** `%b`: the backend chosen, or the frontend's name until one is. */
-  backendName: string;
-  /** The backend serving the request, once chosen. */
-  backend: Backend | undefined;
-  /** What the backend gave this transaction, once chosen. */
-  lease: Lease | undefined;
+export class HttpTxn extends TxnRecord implements CancelToken {
   /** The server side. */
   back: StreamInterface = new StreamInterface("server");
-  /** `%ST`: the status sent to the client, -1 while none was. */
-  status = -1;
-  /** `%Tw`, `%Tc`, `%Tr`: -1 until known. */
-  queueMs = -1;
-  connectMs = -1;
-  responseMs = -1;
-  /** End time, clock ms (`%Ta` = endedAt - startAt). */
-  endedAt = -1;
-  /** Request bytes received (head and body). */
-  bytesIn = 0;
-  /** `%B`: response bytes sent to the client. */
-  bytesOut = 0;
-  /** The server connection came from the pool. */
-  reused = false;
-  /** A `monitor-uri` request: answered by the proxy, not logged (as HAProxy). */
-  monitor = false;
-  /** `%s` of a request a service answered: `<STATS>` or `<PROMEX>`. */
-  applet: string | undefined;
-  /** `%tsc`'s last two characters: the persistence cookie's flags on the request and the response. */
-  cookieStatus = "--";
-  /** First two termination characters (configuration.txt 8.5). */
-  termCause = "-";
-  termPhase = "-";
   /** CancelToken: the client left or the transaction was killed. */
   aborted = false;
   /** CancelToken: what the connect loop waits for. */
@@ -192,12 +150,7 @@ export class HttpTxn implements CancelToken {
 
   /** A transaction for the request whose head `request` was just parsed. Nothing runs before {@link start}. */
   constructor(session: HttpSession, request: H1HeadEvent<RequestHead> | undefined, startAt: number) {
-    this.session = session;
-    this.request = request;
-    const h = request?.head;
-    this.requestLine = h === undefined ? undefined : `${h.method} ${h.target} ${h.version}`;
-    this.startAt = startAt;
-    this.headAt = session.ctx.clock.now();
+    super(session, request, startAt);
     this.#timer = new TxnTimer(
       session.ctx.clock,
       this.#f,
@@ -205,8 +158,6 @@ export class HttpTxn implements CancelToken {
       () => this.#armTimer(),
       (side) => this.#timedOut(side),
     );
-    this.backendName = session.frontend.name;
-    this.bytesIn = request === undefined ? 0 : htxSize(request.head);
   }
 
   /** A request the parser refused, or a wait for a head that timed out: logged, already over. */
@@ -218,26 +169,6 @@ export class HttpTxn implements CancelToken {
     t.#f.ended = true;
     t.endedAt = session.ctx.clock.now();
     return t;
-  }
-
-  /** What `log-format` samples read (an empty request for a refused one). */
-  sampleContext(): SampleContext {
-    return sampleContext(
-      this.session,
-      this.request?.head ?? NO_REQUEST,
-      this.session.frontend.name,
-      this.backendName,
-    );
-  }
-
-  /** `%tsc`'s first two characters. */
-  get termination(): string {
-    return this.termCause + this.termPhase;
-  }
-
-  /** The server the transaction was assigned to or last tried. */
-  get server(): Server | undefined {
-    return this.lease?.server;
   }
 
   /** The request body is being forwarded (the session does not hold pipelined bytes back). */
@@ -1041,18 +972,7 @@ export class HttpTxn implements CancelToken {
     this.endedAt = ctx.clock.now();
     this.lease?.release(this.bytesIn, this.bytesOut);
     // Per status class: the frontend counts every request, its backend and server theirs.
-    if (this.request !== undefined) {
-      countHttp(this.session.frontend.counters.http, this.status);
-      if (this.backend !== undefined) countHttp(this.backend.counters.http, this.status);
-      const srv = this.lease?.server;
-      if (srv !== undefined) countHttp(srv.counters.http, this.status);
-      // HAProxy's `stream_update_time_stats()`, for the transactions a server answered.
-      const total = this.endedAt - this.startAt;
-      if (this.backend !== undefined) {
-        countTimes(this.backend.counters.times, this.queueMs, this.connectMs, this.responseMs, total);
-      }
-      if (srv !== undefined) countTimes(srv.counters.times, this.queueMs, this.connectMs, this.responseMs, total);
-    }
+    this.countEnd();
     if (this.back.state !== "CLO" && this.back.state !== "INI" && this.back.conn === undefined) {
       this.back.setState("CLO");
     }
