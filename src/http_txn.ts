@@ -45,7 +45,6 @@ import {
   type RequestHead,
   type ResponseHead,
 } from "./http/head.ts";
-import { concatBytes } from "./_bytes.ts";
 import { sampleContext } from "./http/txn_sample.ts";
 import { writeAll } from "./http/txn_write.ts";
 import { ServerSide } from "./http/txn_server_side.ts";
@@ -66,7 +65,7 @@ import { decideRequest, decideResponse, type HttpPolicy } from "./http/policy.ts
 import type { HttpSession } from "./http_session.ts";
 import { CONNECT_ESTABLISHED, type ForwardProxy } from "./http/forward_proxy.ts";
 import { persistRequest, persistResponse, requestCookieFlagAfter, type RequestPersistence } from "./http/persist.ts";
-import { REPLAY_BUFFER_BYTES, replaysRequests } from "./http/retry_on.ts";
+import { canResend, RequestReplay } from "./http/txn_replay.ts";
 
 /** `option http-buffer-request` waits for this much of a body at most (HAProxy's buffer). */
 export const REQUEST_BUFFER_BYTES: number = HAPROXY_BUFSIZE;
@@ -82,9 +81,6 @@ const CONTINUE_HEAD: ResponseHead = Object.freeze({
   reason: "Continue",
   headers: [],
 }) as ResponseHead;
-
-/** Methods RFC 9110 9.2.2 calls idempotent: such a request may be sent again after a failure. */
-const IDEMPOTENT = new Set(["GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"]);
 
 /** The body of a reply to HEAD. */
 const EMPTY = new Uint8Array(0);
@@ -140,13 +136,8 @@ export class HttpTxn extends TxnRecord implements CancelToken {
   #dst: TcpAddress | undefined;
   /** Proxy mode, CONNECT: the proxy answers {@link CONNECT_ESTABLISHED} once connected. */
   #connectTunnel = false;
-  /** `retry-on`: copies of the request bytes sent while the first send lasts, within the limit. */
-  #capture: Uint8Array[] | undefined;
-  #captureBytes = 0;
-  /** The whole request as first sent, when it may be replayed (`retry-on`). */
-  #replay: Uint8Array | undefined;
-  /** A layer-7 retry is under way: the next connection gets {@link #replay}. */
-  #replaying = false;
+  /** `retry-on`: the request as first sent, and whether a layer-7 retry is under way. */
+  readonly #replay = new RequestReplay();
 
   /** A transaction for the request whose head `request` was just parsed. Nothing runs before {@link start}. */
   constructor(session: HttpSession, request: H1HeadEvent<RequestHead> | undefined, startAt: number) {
@@ -394,9 +385,9 @@ export class HttpTxn extends TxnRecord implements CancelToken {
     rp.expect(this.request!);
     this.#rp = rp;
     const req = this.request!;
-    if (this.#replaying) {
+    if (this.#replay.replaying) {
       // A layer-7 retry: the request as first sent (it was read whole then).
-      r.write(this.#replay!.slice());
+      r.write(this.#replay.bytes!.slice());
       return this.#armTimer();
     }
     if (this.#connectTunnel) {
@@ -414,15 +405,11 @@ export class HttpTxn extends TxnRecord implements CancelToken {
     const head = serializeRequestHead(req.head, opts);
     // `retry-on` beyond connect failures: what this first send forwards is kept, and the
     // request may be replayed only if it was all there now (HAProxy's copy of the buffer).
-    const replay = replaysRequests(be.settings.http?.retryOn) && !req.upgrade && req.head.method !== "CONNECT";
-    this.#capture = replay ? [] : undefined;
-    this.#captureBytes = 0;
+    this.#replay.begin(be.settings.http?.retryOn, req);
     this.#toServer(head);
     if (req.body === "chunked") this.#reqEnc = new ChunkedEncoder();
     this.pullRequest();
-    const cap = this.#capture;
-    this.#capture = undefined;
-    if (cap !== undefined && this.#f.reqDone) this.#replay = concatBytes(cap, this.#captureBytes);
+    this.#replay.end(this.#f.reqDone);
     this.#armTimer();
   }
 
@@ -434,7 +421,7 @@ export class HttpTxn extends TxnRecord implements CancelToken {
    */
   #retry(matched: boolean | undefined): boolean {
     const be = this.backend, lease = this.lease;
-    if (matched !== true || this.#replay === undefined || this.bytesOut > 0 || this.#f.resHeadSent) return false;
+    if (matched !== true || this.#replay.bytes === undefined || this.bytesOut > 0 || this.#f.resHeadSent) return false;
     const how = be === undefined || lease === undefined ? undefined : be.retryRequest(lease);
     if (how === undefined) return false;
     this.#closeServer(true);
@@ -449,7 +436,7 @@ export class HttpTxn extends TxnRecord implements CancelToken {
       this.#f.srvBlocked = false;
       this.session.resume();
     }
-    this.#replaying = true;
+    this.#replay.replaying = true;
     this.back = new StreamInterface("server");
     if (this.#dst !== undefined) this.back.ensureConn().setDst(this.#dst);
     this.#armTimer();
@@ -535,12 +522,7 @@ export class HttpTxn extends TxnRecord implements CancelToken {
    * copy is being taken (`retry-on`).
    */
   readonly #toServer = (bytes: Uint8Array): void => {
-    const cap = this.#capture;
-    if (cap !== undefined) {
-      this.#captureBytes += bytes.length;
-      if (this.#captureBytes > REPLAY_BUFFER_BYTES) this.#capture = undefined;
-      else cap.push(bytes.slice());
-    }
+    this.#replay.add(bytes);
     this.#srvOut.push(bytes);
   };
 
@@ -768,7 +750,9 @@ export class HttpTxn extends TxnRecord implements CancelToken {
    * the client connection is closed on the truncated response (`SD--`/`PD--`).
    */
   #badResponse(empty: boolean): void {
-    if (empty && !this.#gotResponse && this.reused && this.#canResend()) return void this.#resend();
+    if (empty && !this.#gotResponse && this.reused && canResend(this.request!, this.#f.reqDone)) {
+      return void this.#resend();
+    }
     // `observe layer7` (not on a reused connection, whose failure HAProxy does not count).
     const serverEnded = empty || this.#rp?.ended === true;
     if (!this.reused) this.lease?.server?.observe(serverEnded ? "read-error" : "invalid-headers");
@@ -783,12 +767,6 @@ export class HttpTxn extends TxnRecord implements CancelToken {
     this.#reply(errorReply(502, this.#bePolicy()?.errors, this.session.ctx.policy.errors), 502);
   }
 
-  /** A request may go again on a new connection: idempotent, complete, nothing of it lost. */
-  #canResend(): boolean {
-    const req = this.request!;
-    return IDEMPOTENT.has(req.head.method) && req.body === "none" && this.#f.reqDone;
-  }
-
   /** Sends the request again on a new connection to the same server (the slot is kept). */
   async #resend(): Promise<void> {
     this.#closeServer(true);
@@ -798,7 +776,7 @@ export class HttpTxn extends TxnRecord implements CancelToken {
     this.#gotResponse = false;
     this.#f.srvBlocked = false;
     // A new stream interface walks the new connection (the old one is CLO); the request head
-    // is serialized again from the parsed head, and it had no body (see #canResend).
+    // is serialized again from the parsed head, and it had no body (see canResend()).
     this.back = new StreamInterface("server");
     await this.#connect(true);
   }
