@@ -49,17 +49,22 @@ import { sampleContext } from "./http/txn_sample.ts";
 import { writeAll } from "./http/txn_write.ts";
 import { ServerSide } from "./http/txn_server_side.ts";
 import { TxnFlags } from "./http/txn_state.ts";
+import {
+  bindsConnection,
+  parkable,
+  replyHeadOptions,
+  requestHeadOptions,
+  responseHeadOptions,
+  reuseHook,
+  serverMode,
+} from "./http/txn_conn_mode.ts";
+import type { HttpConnectionMode } from "./pool.ts";
 import { TxnRecord } from "./http/txn_record.ts";
 import { type TimeoutSide, TxnTimer } from "./http/txn_timer.ts";
 import { H1ResponseParser } from "./http/parser.ts";
 import { HAPROXY_BUFSIZE } from "./http/limits.ts";
 import { isH1Error } from "./http/error.ts";
-import {
-  ChunkedEncoder,
-  type SerializeOptions,
-  serializeRequestHead,
-  serializeResponseHead,
-} from "./http/serialize.ts";
+import { ChunkedEncoder, serializeRequestHead, serializeResponseHead } from "./http/serialize.ts";
 import { errorReply, type HttpReply } from "./http/error_pages.ts";
 import { decideRequest, decideResponse, type HttpPolicy } from "./http/policy.ts";
 import type { HttpSession } from "./http_session.ts";
@@ -318,28 +323,12 @@ export class HttpTxn extends TxnRecord implements CancelToken {
   /** Idle connections this request may take (`http-reuse`), or undefined. */
   #reuseHook(): ReuseHook | undefined {
     if (this.#serverMode() !== "keep-alive") return undefined;
-    const reuse = this.backend!.settings.http?.reuse ?? "never";
-    const first = this.session.requests === 1;
-    const shared = reuse !== "never" && !(first && reuse === "safe");
-    const safeOnly = first && reuse === "aggressive";
-    const session = this.session;
-    if (!shared && !session.hasPrivate) return undefined;
-    // The session's own connection to that server first (HAProxy's session list: private
-    // connections, every connection under `http-reuse never`), then the server's pool.
-    return (srv, hash) => {
-      const c = session.takePrivate(srv, hash) ?? (shared ? srv.pool?.take(safeOnly, srv.served - 1, hash) : undefined);
-      if (c !== undefined) this.reused = true;
-      return c;
-    };
+    return reuseHook(this.session, this.backend!.settings.http?.reuse ?? "never", () => this.reused = true);
   }
 
   /** The server side's connection mode: the most closing of the frontend's and the backend's. */
-  #serverMode(): "keep-alive" | "server-close" | "close" {
-    const fe = this.session.ctx.mode;
-    const be = this.backend?.settings.http?.mode ?? "keep-alive";
-    if (fe === "close" || be === "close") return "close";
-    if (fe === "server-close" || be === "server-close") return "server-close";
-    return "keep-alive";
+  #serverMode(): HttpConnectionMode {
+    return serverMode(this.session.ctx.mode, this.backend?.settings.http?.mode ?? "keep-alive");
   }
 
   /**
@@ -397,12 +386,7 @@ export class HttpTxn extends TxnRecord implements CancelToken {
       this.#pullResponse();
       return this.#armTimer();
     }
-    const mode = this.#serverMode();
-    const v11 = isVersion11(req.head.version);
-    const opts: SerializeOptions = mode === "keep-alive"
-      ? (v11 ? {} : { connection: "keep-alive" })
-      : (v11 && !req.upgrade ? { connection: "close" } : {});
-    const head = serializeRequestHead(req.head, opts);
+    const head = serializeRequestHead(req.head, requestHeadOptions(this.#serverMode(), req));
     // `retry-on` beyond connect failures: what this first send forwards is kept, and the
     // request may be replayed only if it was all there now (HAProxy's copy of the buffer).
     this.#replay.begin(be.settings.http?.retryOn, req);
@@ -692,26 +676,15 @@ export class HttpTxn extends TxnRecord implements CancelToken {
       });
       this.cookieStatus = requestCookieFlagAfter(p?.flag ?? "-", lease.directLost) + cs;
     }
-    if (!this.#private) {
-      for (const [name, value] of res.headers) {
-        if (name === "www-authenticate" && /^(?:NTLM|Negotiate)\b/i.test(value)) this.#private = true;
-      }
-    }
+    if (!this.#private && bindsConnection(res.headers)) this.#private = true;
     const mode = this.#serverMode();
     const feMode = ctx.mode;
     const beMode = this.backend?.settings.http?.mode ?? "keep-alive";
     this.#serverKeepAlive = ev.keepAlive && mode === "keep-alive" && !this.#f.tunnel;
     this.#clientKeepAlive = req.keepAlive && ev.body !== "close" && !this.#f.tunnel && feMode !== "close" &&
       beMode !== "close" && !this.session.draining && !this.session.clientEof;
-    // HAProxy's h1_update_res_conn_value(): `keep-alive` when either message is HTTP/1.0 and
-    // the connection is kept, `close` when an HTTP/1.1 response closes it.
-    const v11 = isVersion11(res.version);
-    let opts: SerializeOptions = {};
-    if (!this.#f.tunnel) {
-      if (this.#clientKeepAlive) {
-        if (!v11 || !isVersion11(req.head.version)) opts = { connection: "keep-alive" };
-      } else if (v11) opts = { connection: "close" };
-    }
+    // HAProxy's h1_update_res_conn_value().
+    const opts = responseHeadOptions(this.#f.tunnel, this.#clientKeepAlive, res, req.head);
     let bytes: Uint8Array;
     try {
       bytes = serializeResponseHead(res, opts);
@@ -870,12 +843,7 @@ export class HttpTxn extends TxnRecord implements CancelToken {
     const keepClient = this.#clientKeepAlive && this.#f.reqDone;
     const bc = this.back.conn;
     const srv = this.lease?.server;
-    const maxReuse = srv?.pool?.settings.maxReuse ?? -1;
-    if (
-      this.#serverKeepAlive && this.#f.reqDone && bc !== undefined && srv?.pool !== undefined &&
-      (bc.flags & (CO_FL.SOCK_RD_SH | CO_FL.SOCK_WR_SH | CO_FL.CTRL_READY)) === CO_FL.CTRL_READY &&
-      (maxReuse < 0 || bc.requests < maxReuse) && srv.leadsTo(bc.dst)
-    ) {
+    if (this.#serverKeepAlive && this.#f.reqDone && bc !== undefined && srv?.pool !== undefined && parkable(bc, srv)) {
       this.back.detach();
       this.back.setState("DIS");
       this.back.setState("CLO");
@@ -905,10 +873,8 @@ export class HttpTxn extends TxnRecord implements CancelToken {
       this.session.ctx.mode === "close" || this.session.draining;
     const keep = !sayClose && !this.session.clientEof;
     if (reply !== undefined && !this.#f.resHeadSent) {
-      // The reply is HTTP/1.1: see #responseHead for the connection field.
-      const opts: SerializeOptions = sayClose
-        ? { connection: "close" }
-        : (isVersion11(req.head.version) ? {} : { connection: "keep-alive" });
+      // The reply is HTTP/1.1: see replyHeadOptions() for the connection field.
+      const opts = replyHeadOptions(sayClose, req.head);
       this.#f.resHeadSent = true;
       // A response to HEAD has no body (RFC 9110 9.3.2): HAProxy's mux drops it.
       const body = req.head.method === "HEAD" ? EMPTY : reply.body;
