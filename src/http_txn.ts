@@ -35,20 +35,13 @@ import { StreamInterface } from "./stream_interface.ts";
 import { type CancelToken, raiseCancel, type ReuseHook } from "./backend.ts";
 import type { Server } from "./server.ts";
 import type { TcpAddress } from "./net.ts";
-import type { H1Event, H1HeadEvent } from "./http/events.ts";
-import {
-  deleteHeader,
-  getHeader,
-  htxSize,
-  htxTrailersSize,
-  isVersion11,
-  type RequestHead,
-  type ResponseHead,
-} from "./http/head.ts";
+import type { H1HeadEvent } from "./http/events.ts";
+import { htxSize, htxTrailersSize, type RequestHead, type ResponseHead } from "./http/head.ts";
 import { sampleContext } from "./http/txn_sample.ts";
 import { writeAll } from "./http/txn_write.ts";
 import { ServerSide } from "./http/txn_server_side.ts";
 import { TxnFlags } from "./http/txn_state.ts";
+import { HeldRequest, takeExpectContinue } from "./http/txn_buffer.ts";
 import {
   bindsConnection,
   parkable,
@@ -62,7 +55,6 @@ import type { HttpConnectionMode } from "./pool.ts";
 import { TxnRecord } from "./http/txn_record.ts";
 import { type TimeoutSide, TxnTimer } from "./http/txn_timer.ts";
 import { H1ResponseParser } from "./http/parser.ts";
-import { HAPROXY_BUFSIZE } from "./http/limits.ts";
 import { isH1Error } from "./http/error.ts";
 import { ChunkedEncoder, serializeRequestHead, serializeResponseHead } from "./http/serialize.ts";
 import { errorReply, type HttpReply } from "./http/error_pages.ts";
@@ -72,20 +64,9 @@ import { CONNECT_ESTABLISHED, type ForwardProxy } from "./http/forward_proxy.ts"
 import { persistRequest, persistResponse, requestCookieFlagAfter, type RequestPersistence } from "./http/persist.ts";
 import { canResend, RequestReplay } from "./http/txn_replay.ts";
 
-/** `option http-buffer-request` waits for this much of a body at most (HAProxy's buffer). */
-export const REQUEST_BUFFER_BYTES: number = HAPROXY_BUFSIZE;
-
 export { sampleContext } from "./http/txn_sample.ts";
 export { COALESCE_BYTES } from "./http/txn_write.ts";
-
-/** The interim response the proxy sends itself under `option http-buffer-request`. */
-const CONTINUE_HEAD: ResponseHead = Object.freeze({
-  kind: "response",
-  version: "HTTP/1.1",
-  status: 100,
-  reason: "Continue",
-  headers: [],
-}) as ResponseHead;
+export { REQUEST_BUFFER_BYTES } from "./http/txn_buffer.ts";
 
 /** The body of a reply to HEAD. */
 const EMPTY = new Uint8Array(0);
@@ -122,8 +103,7 @@ export class HttpTxn extends TxnRecord implements CancelToken {
    */
   #private = false;
   /** `option http-buffer-request`: request events read before connecting, and their body bytes. */
-  #held: H1Event<RequestHead>[] | undefined;
-  #heldBytes = 0;
+  #held: HeldRequest | undefined;
   /** `option abortonclose`: the client left while its server connection was under way. */
   #abortedOnClose = false;
   /** The body is being waited for before connecting. */
@@ -237,44 +217,32 @@ export class HttpTxn extends TxnRecord implements CancelToken {
    * are held and forwarded first once connected.
    */
   #bufferRequest(): void {
-    const req = this.request!;
-    const expect = getHeader(req.head.headers, "expect");
-    if (expect !== undefined && expect.toLowerCase() === "100-continue" && isVersion11(req.head.version)) {
-      deleteHeader(req.head.headers, "expect");
-      this.bytesOut += htxSize(CONTINUE_HEAD);
-      this.session.write(serializeResponseHead(CONTINUE_HEAD));
+    const interim = takeExpectContinue(this.request!.head);
+    if (interim !== undefined) {
+      this.bytesOut += htxSize(interim);
+      this.session.write(serializeResponseHead(interim));
     }
-    this.#held = [];
+    this.#held = new HeldRequest();
     this.#buffering = true;
     this.#fillHeld();
   }
 
   /** Reads request events into the held list; connects once the body is in or the buffer full. */
   #fillHeld(): void {
-    const held = this.#held!;
-    const parser = this.session.parser;
-    for (;;) {
-      let ev;
-      try {
-        ev = parser.read();
-      } catch (e) {
-        if (!isH1Error(e)) throw e;
-        this.#buffering = false;
-        if (e.termination === "CD--" || e.termination === "CR--") {
-          this.#setTerm("C", "R");
-          return this.#abortBoth();
-        }
-        this.#setTerm("P", "R");
-        return this.#reply(errorReply(400, this.#bePolicy()?.errors, this.session.ctx.policy.errors), 400, true);
+    let r;
+    try {
+      r = this.#held!.fill(this.session.parser);
+    } catch (e) {
+      if (!isH1Error(e)) throw e;
+      this.#buffering = false;
+      if (e.termination === "CD--" || e.termination === "CR--") {
+        this.#setTerm("C", "R");
+        return this.#abortBoth();
       }
-      if (ev === null) {
-        if (this.#heldBytes < REQUEST_BUFFER_BYTES) return this.#armBufferWait();
-        break;
-      }
-      held.push(ev);
-      if (ev.type === "body") this.#heldBytes += ev.data.length;
-      if (ev.type === "end" || this.#heldBytes >= REQUEST_BUFFER_BYTES) break;
+      this.#setTerm("P", "R");
+      return this.#reply(errorReply(400, this.#bePolicy()?.errors, this.session.ctx.policy.errors), 400, true);
     }
+    if (r === "wait") return this.#armBufferWait();
     this.#buffering = false;
     this.#disarm();
     this.#armTimer();
@@ -465,8 +433,7 @@ export class HttpTxn extends TxnRecord implements CancelToken {
       let ev;
       try {
         // Events held by `option http-buffer-request` go first.
-        const held = this.#held;
-        ev = held !== undefined && held.length > 0 ? held.shift()! : parser.read();
+        ev = this.#held?.next() ?? parser.read();
       } catch (e) {
         this.#batch.length = 0;
         if (!isH1Error(e)) throw e;
