@@ -36,21 +36,14 @@ import { type CancelToken, raiseCancel, type ReuseHook } from "./backend.ts";
 import type { Server } from "./server.ts";
 import type { TcpAddress } from "./net.ts";
 import type { H1HeadEvent } from "./http/events.ts";
-import { htxSize, htxTrailersSize, type RequestHead, type ResponseHead } from "./http/head.ts";
+import { htxSize, htxTrailersSize, type RequestHead } from "./http/head.ts";
 import { sampleContext } from "./http/txn_sample.ts";
-import { writeAll } from "./http/txn_write.ts";
+import { writeAll, writeBatch } from "./http/txn_write.ts";
+import { ResponseSide } from "./http/txn_response.ts";
 import { ServerSide } from "./http/txn_server_side.ts";
 import { TxnFlags } from "./http/txn_state.ts";
 import { HeldRequest, takeExpectContinue } from "./http/txn_buffer.ts";
-import {
-  bindsConnection,
-  parkable,
-  replyHeadOptions,
-  requestHeadOptions,
-  responseHeadOptions,
-  reuseHook,
-  serverMode,
-} from "./http/txn_conn_mode.ts";
+import { parkable, replyHeadOptions, requestHeadOptions, reuseHook, serverMode } from "./http/txn_conn_mode.ts";
 import type { HttpConnectionMode } from "./pool.ts";
 import { TxnRecord } from "./http/txn_record.ts";
 import { type TimeoutSide, TxnTimer } from "./http/txn_timer.ts";
@@ -58,11 +51,11 @@ import { H1ResponseParser } from "./http/parser.ts";
 import { isH1Error } from "./http/error.ts";
 import { ChunkedEncoder, serializeRequestHead, serializeResponseHead } from "./http/serialize.ts";
 import { errorReply, type HttpReply } from "./http/error_pages.ts";
-import { decideRequest, decideResponse, type HttpPolicy } from "./http/policy.ts";
+import { decideRequest, type HttpPolicy } from "./http/policy.ts";
 import type { HttpSession } from "./http_session.ts";
 import { CONNECT_ESTABLISHED, type ForwardProxy } from "./http/forward_proxy.ts";
-import { persistRequest, persistResponse, requestCookieFlagAfter, type RequestPersistence } from "./http/persist.ts";
-import { canResend, RequestReplay } from "./http/txn_replay.ts";
+import { persistRequest, type RequestPersistence } from "./http/persist.ts";
+import { RequestReplay } from "./http/txn_replay.ts";
 
 export { sampleContext } from "./http/txn_sample.ts";
 export { COALESCE_BYTES } from "./http/txn_write.ts";
@@ -81,38 +74,21 @@ export class HttpTxn extends TxnRecord implements CancelToken {
   onCancel: (() => void) | undefined;
 
   #server: Socket | undefined;
-  #rp: H1ResponseParser | undefined;
   #reqEnc: ChunkedEncoder | undefined;
-  #resEnc: ChunkedEncoder | undefined;
   #reqTrailers: [string, string][] | undefined;
-  #resTrailers: [string, string][] | undefined;
-  /** The client connection carries another request after this one. */
-  #clientKeepAlive = false;
-  /** The server connection may be parked after this response. */
-  #serverKeepAlive = false;
   /** Bytes queued for each side during a pull, written at its end (see #flushOut). */
   readonly #srvOut: Uint8Array[] = [];
   readonly #cliOut: Uint8Array[] = [];
-  /** Body views read in the current pull, not written yet (see #flushBatch). */
+  /** Request body views read in the current pull, not written yet. */
   readonly #batch: Uint8Array[] = [];
   /** What the persistence cookie of the request said (`cookie`), for the response's. */
   #persistence: RequestPersistence<Server> | undefined;
-  /**
-   * The response bound the server connection to this client (`WWW-Authenticate: NTLM` or
-   * `Negotiate`: connection-based authentication): it becomes the session's private one.
-   */
-  #private = false;
   /** `option http-buffer-request`: request events read before connecting, and their body bytes. */
   #held: HeldRequest | undefined;
   /** `option abortonclose`: the client left while its server connection was under way. */
   #abortedOnClose = false;
   /** The body is being waited for before connecting. */
   #buffering = false;
-  /** The last head read was an interim (1xx) response. */
-  #interim = false;
-  /** Something came back from the server on this connection. */
-  #gotResponse = false;
-  #estAt = -1;
   /** Progress of both messages, read by the timer too. */
   readonly #f = new TxnFlags();
   /** The inactivity timer (and the last activity of each side). */
@@ -121,6 +97,28 @@ export class HttpTxn extends TxnRecord implements CancelToken {
   #dst: TcpAddress | undefined;
   /** Proxy mode, CONNECT: the proxy answers {@link CONNECT_ESTABLISHED} once connected. */
   #connectTunnel = false;
+  /** The response side (parser, final head, connection modes). */
+  readonly #res: ResponseSide = new ResponseSide({
+    txn: this,
+    flags: this.#f,
+    persistence: () => this.#persistence,
+    bePolicy: () => this.#bePolicy(),
+    serverMode: () => this.#serverMode(),
+    retry: (matched) => this.#retry(matched),
+    resend: () => void this.#resend(),
+    setTerm: (cause, phase) => this.#setTerm(cause, phase),
+    closeServer: (abort) => this.#closeServer(abort),
+    abortBoth: () => this.#abortBoth(),
+    reply: (reply, status, close) => this.#reply(reply, status, close),
+    maybeDone: () => this.#maybeDone(),
+    flushOut: () => this.#flushOut(),
+    toClient: (bytes) => this.#toClient(bytes),
+    pullRequest: () => this.pullRequest(),
+    tunnelRequest: () => {
+      this.#f.reqDone = false;
+      this.#reqEnc = undefined;
+    },
+  });
   /** `retry-on`: the request as first sent, and whether a layer-7 retry is under way. */
   readonly #replay = new RequestReplay();
 
@@ -331,8 +329,8 @@ export class HttpTxn extends TxnRecord implements CancelToken {
     const bc = this.back.conn!;
     bc.requests++;
     this.#server = r;
-    this.#estAt = clock.now();
-    this.#timer.srvAt = this.#estAt;
+    this.#res.estAt = clock.now();
+    this.#timer.srvAt = this.#res.estAt;
     r.setHandlers(new ServerSide(this, bc));
     // Heads, chunk framing and small bodies go out as separate writes: Nagle would hold the
     // second one for the server's delayed ACK (40 ms) on every request of a reused connection.
@@ -340,7 +338,7 @@ export class HttpTxn extends TxnRecord implements CancelToken {
     r.resume();
     const rp = new H1ResponseParser(this.session.ctx.limits);
     rp.expect(this.request!);
-    this.#rp = rp;
+    this.#res.rp = rp;
     const req = this.request!;
     if (this.#replay.replaying) {
       // A layer-7 retry: the request as first sent (it was read whole then).
@@ -351,7 +349,7 @@ export class HttpTxn extends TxnRecord implements CancelToken {
       // Proxy mode CONNECT: nothing is sent; the proxy's own 2xx opens the tunnel.
       this.pullRequest();
       rp.push(new TextEncoder().encode(CONNECT_ESTABLISHED));
-      this.#pullResponse();
+      this.#res.pull();
       return this.#armTimer();
     }
     const head = serializeRequestHead(req.head, requestHeadOptions(this.#serverMode(), req));
@@ -379,11 +377,7 @@ export class HttpTxn extends TxnRecord implements CancelToken {
     this.#closeServer(true);
     this.reused = false;
     this.#server = undefined;
-    this.#rp = undefined;
-    this.#gotResponse = false;
-    this.#interim = false;
-    this.#resEnc = undefined;
-    this.#resTrailers = undefined;
+    this.#res.reset();
     if (this.#f.srvBlocked) {
       this.#f.srvBlocked = false;
       this.session.resume();
@@ -450,7 +444,10 @@ export class HttpTxn extends TxnRecord implements CancelToken {
         this.#batch.push(ev.data);
         continue;
       }
-      if (this.#batch.length > 0 && !this.#flushBatch(this.#reqEnc, this.#toServer)) return;
+      if (this.#batch.length > 0) {
+        this.bytesIn += writeBatch(this.#batch, this.#reqEnc, this.#toServer);
+        if (this.#f.ended) return;
+      }
       if (ev === null) return;
       if (ev.type === "trailers") {
         this.#reqTrailers = ev.trailers;
@@ -503,35 +500,17 @@ export class HttpTxn extends TxnRecord implements CancelToken {
     }
   }
 
-  /**
-   * Body views read in one pull, written together: one chunk for all of them when the body is
-   * chunked (as HAProxy re-chunks what one read brought), each view as is otherwise. Counted in
-   * the direction's bytes. Returns whether the transaction is still running.
-   */
-  #flushBatch(enc: ChunkedEncoder | undefined, write: (b: Uint8Array) => void): boolean {
-    const batch = this.#batch;
-    let size = 0;
-    for (const d of batch) size += d.length;
-    if (write === this.#toServer) this.bytesIn += size;
-    else this.bytesOut += size;
-    if (enc !== undefined) write(enc.chunk(size));
-    for (const d of batch) write(d);
-    batch.length = 0;
-    return !this.#f.ended;
-  }
-
   /** Server bytes: to the response parser, then to the client. */
   serverData(chunk: Uint8Array): void {
-    this.#gotResponse = true;
     this.#timer.srvAt = this.session.ctx.clock.now();
-    this.#rp!.push(chunk);
-    this.#pullResponse();
+    this.#res.push(chunk);
+    this.#res.pull();
   }
 
   /** Server EOF. */
   serverEnded(): void {
-    this.#rp?.end();
-    this.#pullResponse();
+    this.#res.rp?.end();
+    this.#res.pull();
   }
 
   /** The server can take more: the client is read again. */
@@ -548,57 +527,8 @@ export class HttpTxn extends TxnRecord implements CancelToken {
     if (!this.#f.cliBlocked) return;
     this.#f.cliBlocked = false;
     this.#server?.resume();
-    this.#pullResponse();
+    this.#res.pull();
     this.#armTimer();
-  }
-
-  #pullResponse(): void {
-    this.#pullResponseEvents();
-    this.#flushOut();
-  }
-
-  #pullResponseEvents(): void {
-    const rp = this.#rp;
-    if (rp === undefined) return;
-    while (!this.#f.resDone && !this.#f.cliBlocked && !this.#f.ended) {
-      let ev;
-      try {
-        ev = rp.read();
-      } catch (e) {
-        this.#batch.length = 0;
-        if (!isH1Error(e)) throw e;
-        return this.#badResponse(e.reason === "truncated" && !this.#f.resHeadSent && rp.buffered === 0);
-      }
-      if (ev !== null && ev.type === "body") {
-        this.#batch.push(ev.data);
-        continue;
-      }
-      if (this.#batch.length > 0 && !this.#flushBatch(this.#resEnc, this.#toClient)) return;
-      if (ev === null) return;
-      if (ev.type === "head") {
-        if (ev.interim) {
-          // A 1xx (100-continue, 103) goes ahead; its `end` event is not the response's.
-          this.#interim = true;
-          this.bytesOut += htxSize(ev.head);
-          this.#toClient(serializeResponseHead(ev.head));
-          continue;
-        }
-        if (!this.#responseHead(ev)) return;
-      } else if (ev.type === "trailers") {
-        this.#resTrailers = ev.trailers;
-        this.bytesOut += htxTrailersSize(ev.trailers);
-      } else if (this.#interim) {
-        this.#interim = false;
-      } else {
-        if (this.#resEnc !== undefined) this.#toClient(this.#resEnc.end(this.#resTrailers));
-        this.#f.resDone = true;
-        if (this.#f.tunnel) {
-          this.#flushOut();
-          this.session.conn.shutw();
-        }
-        this.#maybeDone();
-      }
-    }
   }
 
   /** Queues bytes for the client (written by {@link #flushOut}). */
@@ -606,114 +536,13 @@ export class HttpTxn extends TxnRecord implements CancelToken {
     this.#cliOut.push(bytes);
   };
 
-  /** A final response head: rules, connection modes, then to the client. False when replaced by an error. */
-  #responseHead(ev: H1HeadEvent<ResponseHead>): boolean {
-    // `retry-on <status>`: matched on the status line, before any rule (l7_status_match()).
-    if (this.#retry(this.backend?.settings.http?.retryOn?.statuses.has(ev.head.status))) return false;
-    const ctx = this.session.ctx;
-    const req = this.request!;
-    const now = ctx.clock.now();
-    this.responseMs = now - this.#estAt;
-    const res = ev.head;
-    const d = decideResponse(
-      ctx.policy,
-      this.#bePolicy(),
-      sampleContext(this.session, req.head, ctx.frontend.name, this.backendName, res),
-    );
-    if (d.kind === "reply") {
-      this.#setTerm(d.termination[0]!, d.termination[1]!);
-      this.#closeServer(true);
-      this.#reply(d.reply, 500);
-      return false;
-    }
-    this.status = res.status;
-    this.#f.tunnel = ev.body === "tunnel";
-    const lease = this.lease!;
-    // `observe layer7`: every status counts (5xx as errors); connection errors below.
-    lease.server?.observe(res.status);
-    const cookie = this.backend?.settings.http?.cookie;
-    if (cookie !== undefined) {
-      const p = this.#persistence;
-      const cs = persistResponse(cookie, res, {
-        server: lease.server,
-        direct: lease.direct !== undefined,
-        method: req.head.method,
-        request: p,
-        nowMs: ctx.clock.now(),
-      });
-      this.cookieStatus = requestCookieFlagAfter(p?.flag ?? "-", lease.directLost) + cs;
-    }
-    if (!this.#private && bindsConnection(res.headers)) this.#private = true;
-    const mode = this.#serverMode();
-    const feMode = ctx.mode;
-    const beMode = this.backend?.settings.http?.mode ?? "keep-alive";
-    this.#serverKeepAlive = ev.keepAlive && mode === "keep-alive" && !this.#f.tunnel;
-    this.#clientKeepAlive = req.keepAlive && ev.body !== "close" && !this.#f.tunnel && feMode !== "close" &&
-      beMode !== "close" && !this.session.draining && !this.session.clientEof;
-    // HAProxy's h1_update_res_conn_value().
-    const opts = responseHeadOptions(this.#f.tunnel, this.#clientKeepAlive, res, req.head);
-    let bytes: Uint8Array;
-    try {
-      bytes = serializeResponseHead(res, opts);
-    } catch {
-      // A rule wrote something unserializable: HAProxy's failed rewrite.
-      this.#setTerm("P", "H");
-      this.#closeServer(true);
-      this.#reply(errorReply(500, this.#bePolicy()?.errors, ctx.policy.errors), 500);
-      return false;
-    }
-    if (this.#f.tunnel) {
-      if (this.session.parser.state !== "paused") {
-        // The request is not over yet (a body on an upgrade request): no switch possible.
-        this.#setTerm("P", "H");
-        this.#closeServer(true);
-        this.#reply(errorReply(502, this.#bePolicy()?.errors, ctx.policy.errors), 502, true);
-        return false;
-      }
-      // From now on the client's bytes are the tunnel's: the request side runs again.
-      this.session.parser.tunnel();
-      this.#f.reqDone = false;
-      this.#reqEnc = undefined;
-    } else if (req.upgrade || req.head.method === "CONNECT") this.session.parser.resume();
-    this.#f.resHeadSent = true;
-    if (ev.body === "chunked") this.#resEnc = new ChunkedEncoder();
-    this.bytesOut += htxSize(res);
-    this.#toClient(bytes);
-    if (this.#f.tunnel) this.pullRequest();
-    return true;
-  }
-
-  /**
-   * The response was refused by the parser or cut short. Before its head reached the client:
-   * 502 (`SH--` when the server closed without a byte, `PH--` for an invalid response), or,
-   * on a reused connection, the request sent again on a new one when that is safe. After:
-   * the client connection is closed on the truncated response (`SD--`/`PD--`).
-   */
-  #badResponse(empty: boolean): void {
-    if (empty && !this.#gotResponse && this.reused && canResend(this.request!, this.#f.reqDone)) {
-      return void this.#resend();
-    }
-    // `observe layer7` (not on a reused connection, whose failure HAProxy does not count).
-    const serverEnded = empty || this.#rp?.ended === true;
-    if (!this.reused) this.lease?.server?.observe(serverEnded ? "read-error" : "invalid-headers");
-    const on = this.backend?.settings.http?.retryOn;
-    if (this.#retry(!this.#gotResponse ? on?.emptyResponse : on?.junkResponse)) return;
-    if (this.#f.resHeadSent) {
-      this.#setTerm(empty || this.#rp?.ended ? "S" : "P", "D");
-      return this.#abortBoth();
-    }
-    this.#setTerm(empty || this.#rp?.ended ? "S" : "P", "H");
-    this.#closeServer(true);
-    this.#reply(errorReply(502, this.#bePolicy()?.errors, this.session.ctx.policy.errors), 502);
-  }
-
   /** Sends the request again on a new connection to the same server (the slot is kept). */
   async #resend(): Promise<void> {
     this.#closeServer(true);
     this.reused = false;
     this.#server = undefined;
-    this.#rp = undefined;
-    this.#gotResponse = false;
+    this.#res.rp = undefined;
+    this.#res.gotResponse = false;
     this.#f.srvBlocked = false;
     // A new stream interface walks the new connection (the old one is CLO); the request head
     // is serialized again from the parsed head, and it had no body (see canResend()).
@@ -729,11 +558,11 @@ export class HttpTxn extends TxnRecord implements CancelToken {
     if (this.#f.tunnel && !this.#f.ended) return this.#tunnelServerGone();
     if (this.#f.ended || this.#f.resDone) return this.#maybeDone();
     // An EOF ends a close-delimited body; a response cut short makes the parser throw, which
-    // #pullResponse turns into a 502, a resend or an abort.
-    this.#rp?.end();
-    this.#pullResponse();
+    // ResponseSide.bad() turns into a 502, a resend or an abort.
+    this.#res.rp?.end();
+    this.#res.pull();
     if (this.#f.ended || this.#f.resDone || this.back !== back) return;
-    this.#badResponse(!this.#gotResponse);
+    this.#res.bad(!this.#res.gotResponse);
   }
 
   /**
@@ -745,8 +574,8 @@ export class HttpTxn extends TxnRecord implements CancelToken {
     const reset = ((this.back.conn?.flags ?? 0) & CO_FL.ERROR) !== 0;
     const eof = this.#f.resDone;
     if (!eof) {
-      this.#rp?.end();
-      this.#pullResponse();
+      this.#res.rp?.end();
+      this.#res.pull();
     }
     if (this.#f.ended) return;
     if (reset && !eof) this.#setTerm("S", "D");
@@ -807,16 +636,16 @@ export class HttpTxn extends TxnRecord implements CancelToken {
       this.#closeServer(false);
       return this.#end(false);
     }
-    const keepClient = this.#clientKeepAlive && this.#f.reqDone;
+    const keepClient = this.#res.keepClient && this.#f.reqDone;
     const bc = this.back.conn;
     const srv = this.lease?.server;
-    if (this.#serverKeepAlive && this.#f.reqDone && bc !== undefined && srv?.pool !== undefined && parkable(bc, srv)) {
+    if (this.#res.keepServer && this.#f.reqDone && bc !== undefined && srv?.pool !== undefined && parkable(bc, srv)) {
       this.back.detach();
       this.back.setState("DIS");
       this.back.setState("CLO");
       // `http-reuse never` keeps every connection to its session, as does a response that
       // bound the connection to its client (NTLM): never shared with another client.
-      if (this.#private || this.backend?.settings.http?.reuse === "never") this.session.parkPrivate(srv, bc);
+      if (this.#res.bound || this.backend?.settings.http?.reuse === "never") this.session.parkPrivate(srv, bc);
       else srv.pool.park(bc, bc.requests, srv.served - 1);
     } else {
       this.#closeServer(false);

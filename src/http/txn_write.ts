@@ -26,3 +26,21 @@ export function writeAll(out: { write(b: Uint8Array): boolean }, pieces: readonl
   }
   return out.write(concatBytes(pieces, size));
 }
+
+/**
+ * Body views read in one pull, written together with `write`: one chunk for all of them when
+ * the body is chunked (`enc`: as HAProxy re-chunks what one read brought), each view as is
+ * otherwise. The batch is emptied; returns its size in bytes, for the direction's count.
+ */
+export function writeBatch(
+  batch: Uint8Array[],
+  enc: { chunk(size: number): Uint8Array } | undefined,
+  write: (b: Uint8Array) => void,
+): number {
+  let size = 0;
+  for (const d of batch) size += d.length;
+  if (enc !== undefined) write(enc.chunk(size));
+  for (const d of batch) write(d);
+  batch.length = 0;
+  return size;
+}
