@@ -36,12 +36,13 @@ import { type CancelToken, raiseCancel, type ReuseHook } from "./backend.ts";
 import type { Server } from "./server.ts";
 import type { TcpAddress } from "./net.ts";
 import type { H1HeadEvent } from "./http/events.ts";
-import { htxSize, htxTrailersSize, type RequestHead } from "./http/head.ts";
+import { htxSize, type RequestHead } from "./http/head.ts";
 import { sampleContext } from "./http/txn_sample.ts";
-import { writeAll, writeBatch } from "./http/txn_write.ts";
+import { writeAll } from "./http/txn_write.ts";
 import { ResponseSide } from "./http/txn_response.ts";
+import { RequestSide } from "./http/txn_request.ts";
 import { ServerSide } from "./http/txn_server_side.ts";
-import { TxnFlags } from "./http/txn_state.ts";
+import { type TxnCore, TxnFlags } from "./http/txn_state.ts";
 import { HeldRequest, takeExpectContinue } from "./http/txn_buffer.ts";
 import { parkable, replyHeadOptions, requestHeadOptions, reuseHook, serverMode } from "./http/txn_conn_mode.ts";
 import type { HttpConnectionMode } from "./pool.ts";
@@ -49,7 +50,7 @@ import { TxnRecord } from "./http/txn_record.ts";
 import { type TimeoutSide, TxnTimer } from "./http/txn_timer.ts";
 import { H1ResponseParser } from "./http/parser.ts";
 import { isH1Error } from "./http/error.ts";
-import { ChunkedEncoder, serializeRequestHead, serializeResponseHead } from "./http/serialize.ts";
+import { serializeRequestHead, serializeResponseHead } from "./http/serialize.ts";
 import { errorReply, type HttpReply } from "./http/error_pages.ts";
 import { decideRequest, type HttpPolicy } from "./http/policy.ts";
 import type { HttpSession } from "./http_session.ts";
@@ -74,17 +75,11 @@ export class HttpTxn extends TxnRecord implements CancelToken {
   onCancel: (() => void) | undefined;
 
   #server: Socket | undefined;
-  #reqEnc: ChunkedEncoder | undefined;
-  #reqTrailers: [string, string][] | undefined;
   /** Bytes queued for each side during a pull, written at its end (see #flushOut). */
   readonly #srvOut: Uint8Array[] = [];
   readonly #cliOut: Uint8Array[] = [];
-  /** Request body views read in the current pull, not written yet. */
-  readonly #batch: Uint8Array[] = [];
   /** What the persistence cookie of the request said (`cookie`), for the response's. */
   #persistence: RequestPersistence<Server> | undefined;
-  /** `option http-buffer-request`: request events read before connecting, and their body bytes. */
-  #held: HeldRequest | undefined;
   /** `option abortonclose`: the client left while its server connection was under way. */
   #abortedOnClose = false;
   /** The body is being waited for before connecting. */
@@ -97,8 +92,8 @@ export class HttpTxn extends TxnRecord implements CancelToken {
   #dst: TcpAddress | undefined;
   /** Proxy mode, CONNECT: the proxy answers {@link CONNECT_ESTABLISHED} once connected. */
   #connectTunnel = false;
-  /** The response side (parser, final head, connection modes). */
-  readonly #res: ResponseSide = new ResponseSide({
+  /** What the request and response sides reach of the transaction. */
+  readonly #core: TxnCore = {
     txn: this,
     flags: this.#f,
     persistence: () => this.#persistence,
@@ -116,9 +111,16 @@ export class HttpTxn extends TxnRecord implements CancelToken {
     pullRequest: () => this.pullRequest(),
     tunnelRequest: () => {
       this.#f.reqDone = false;
-      this.#reqEnc = undefined;
+      this.#req.tunnel();
     },
-  });
+    toServer: (bytes) => this.#toServer(bytes),
+    armTimer: () => this.#armTimer(),
+    shutServer: () => this.back.conn?.shutw(),
+  };
+  /** The request side (body forwarding once connected). */
+  readonly #req: RequestSide = new RequestSide(this.#core);
+  /** The response side (parser, final head, connection modes). */
+  readonly #res: ResponseSide = new ResponseSide(this.#core);
   /** `retry-on`: the request as first sent, and whether a layer-7 retry is under way. */
   readonly #replay = new RequestReplay();
 
@@ -220,7 +222,7 @@ export class HttpTxn extends TxnRecord implements CancelToken {
       this.bytesOut += htxSize(interim);
       this.session.write(serializeResponseHead(interim));
     }
-    this.#held = new HeldRequest();
+    this.#req.held = new HeldRequest();
     this.#buffering = true;
     this.#fillHeld();
   }
@@ -229,7 +231,7 @@ export class HttpTxn extends TxnRecord implements CancelToken {
   #fillHeld(): void {
     let r;
     try {
-      r = this.#held!.fill(this.session.parser);
+      r = this.#req.held!.fill(this.session.parser);
     } catch (e) {
       if (!isH1Error(e)) throw e;
       this.#buffering = false;
@@ -357,7 +359,7 @@ export class HttpTxn extends TxnRecord implements CancelToken {
     // request may be replayed only if it was all there now (HAProxy's copy of the buffer).
     this.#replay.begin(be.settings.http?.retryOn, req);
     this.#toServer(head);
-    if (req.body === "chunked") this.#reqEnc = new ChunkedEncoder();
+    if (req.body === "chunked") this.#req.chunked();
     this.pullRequest();
     this.#replay.end(this.#f.reqDone);
     this.#armTimer();
@@ -417,52 +419,8 @@ export class HttpTxn extends TxnRecord implements CancelToken {
   /** Forwards what the parser has of the request body, until it waits for bytes or the server is full. */
   pullRequest(): void {
     if (this.#server === undefined) return;
-    this.#pullRequest();
+    this.#req.pull();
     this.#flushOut();
-  }
-
-  #pullRequest(): void {
-    const parser = this.session.parser;
-    while (!this.#f.reqDone && !this.#f.srvBlocked && !this.#f.ended) {
-      let ev;
-      try {
-        // Events held by `option http-buffer-request` go first.
-        ev = this.#held?.next() ?? parser.read();
-      } catch (e) {
-        this.#batch.length = 0;
-        if (!isH1Error(e)) throw e;
-        // Cut short by the client (CD--), or invalid after the head was forwarded (400 PH--).
-        if (e.termination === "CD--" || e.termination === "CR--") {
-          this.#setTerm("C", "D");
-          return this.#abortBoth();
-        }
-        this.#setTerm("P", "H");
-        this.#closeServer(true);
-        return this.#reply(errorReply(400, this.#bePolicy()?.errors, this.session.ctx.policy.errors), 400, true);
-      }
-      if (ev !== null && ev.type === "body") {
-        this.#batch.push(ev.data);
-        continue;
-      }
-      if (this.#batch.length > 0) {
-        this.bytesIn += writeBatch(this.#batch, this.#reqEnc, this.#toServer);
-        if (this.#f.ended) return;
-      }
-      if (ev === null) return;
-      if (ev.type === "trailers") {
-        this.#reqTrailers = ev.trailers;
-        this.bytesIn += htxTrailersSize(ev.trailers);
-      } else if (ev.type === "end") {
-        if (this.#reqEnc !== undefined) this.#toServer(this.#reqEnc.end(this.#reqTrailers));
-        this.#f.reqDone = true;
-        if (this.#f.tunnel) {
-          this.#flushOut();
-          this.back.conn?.shutw();
-        }
-        this.#armTimer();
-        this.#maybeDone();
-      }
-    }
   }
 
   /**
@@ -662,7 +620,7 @@ export class HttpTxn extends TxnRecord implements CancelToken {
   #reply(reply: HttpReply | undefined, status: number, close = false): void {
     const req = this.request!;
     this.status = reply?.status ?? status;
-    const reqDone = this.#f.reqDone || (this.#server === undefined && this.#skipRequest());
+    const reqDone = this.#f.reqDone || (this.#server === undefined && this.#req.skip());
     // `connection: close` says the mux will close; a client that already sent its FIN is
     // closed after the reply too, without saying so (as HAProxy's HTX replies).
     const sayClose = close || reply === undefined || reply.close || !reqDone || !req.keepAlive ||
@@ -680,26 +638,6 @@ export class HttpTxn extends TxnRecord implements CancelToken {
     }
     this.#f.resDone = true;
     this.#end(keep);
-  }
-
-  /** Reads the request to its end when it is all buffered already (no body, or a small one). */
-  #skipRequest(): boolean {
-    const parser = this.session.parser;
-    for (;;) {
-      let ev;
-      try {
-        ev = parser.read();
-      } catch {
-        return false;
-      }
-      if (ev === null) return false;
-      if (ev.type === "body") this.bytesIn += ev.data.length;
-      if (ev.type === "end") {
-        this.#f.reqDone = true;
-        if (this.request!.upgrade || this.request!.head.method === "CONNECT") parser.resume();
-        return true;
-      }
-    }
   }
 
   /** Once: timers off, lease released, log line, then the session goes on or closes. */

@@ -7,62 +7,23 @@
  *
  * @module
  */
-import type { Server } from "../server.ts";
-import type { HttpConnectionMode } from "../pool.ts";
 import type { H1HeadEvent } from "./events.ts";
 import { htxSize, htxTrailersSize, type ResponseHead } from "./head.ts";
 import type { H1ResponseParser } from "./parser.ts";
 import { isH1Error } from "./error.ts";
 import { ChunkedEncoder, serializeResponseHead } from "./serialize.ts";
-import { errorReply, type HttpReply } from "./error_pages.ts";
-import { decideResponse, type HttpPolicy } from "./policy.ts";
-import { persistResponse, requestCookieFlagAfter, type RequestPersistence } from "./persist.ts";
+import { errorReply } from "./error_pages.ts";
+import { decideResponse } from "./policy.ts";
+import { persistResponse, requestCookieFlagAfter } from "./persist.ts";
 import { canResend } from "./txn_replay.ts";
 import { sampleContext } from "./txn_sample.ts";
 import { bindsConnection, responseHeadOptions } from "./txn_conn_mode.ts";
-import type { TxnFlags } from "./txn_state.ts";
-import type { TxnRecord } from "./txn_record.ts";
 import { writeBatch } from "./txn_write.ts";
-
-/** What the response side reads and calls of its transaction (internal to `HttpTxn`). */
-export interface ResponseCore {
-  /** The transaction's record: status, timers, byte counts, cookie status it fills in. */
-  readonly txn: TxnRecord;
-  /** The transaction's progress. */
-  readonly flags: TxnFlags;
-  /** What the persistence cookie of the request said (`cookie`), for the response's. */
-  persistence(): RequestPersistence<Server> | undefined;
-  /** The backend's rules and error pages. */
-  bePolicy(): HttpPolicy | undefined;
-  /** The server side's connection mode. */
-  serverMode(): HttpConnectionMode;
-  /** Starts a layer-7 retry when `matched`; false when none was started. */
-  retry(matched: boolean | undefined): boolean;
-  /** Sends the request again on a new connection to the same server. */
-  resend(): void;
-  /** Records the first abnormal termination. */
-  setTerm(cause: string, phase: string): void;
-  /** Closes the server connection. */
-  closeServer(abort: boolean): void;
-  /** Ends the transaction and resets both connections. */
-  abortBoth(): void;
-  /** Sends the proxy's reply and ends the transaction. */
-  reply(reply: HttpReply | undefined, status: number, close?: boolean): void;
-  /** Ends the transaction once both messages are complete. */
-  maybeDone(): void;
-  /** Writes what was queued for each side. */
-  flushOut(): void;
-  /** Queues bytes for the client. */
-  toClient(bytes: Uint8Array): void;
-  /** Forwards what the parser has of the request (body, or a tunnel's bytes). */
-  pullRequest(): void;
-  /** The request side runs again, as a tunnel's client-to-server direction. */
-  tunnelRequest(): void;
-}
+import type { TxnCore } from "./txn_state.ts";
 
 /** The response of one transaction, on its current server connection. */
 export class ResponseSide {
-  readonly #c: ResponseCore;
+  readonly #c: TxnCore;
   /** The parser of the current server connection's response; undefined before connecting. */
   rp: H1ResponseParser | undefined;
   /** When the current server connection was established, clock ms (`%Tr` counts from it). */
@@ -86,7 +47,7 @@ export class ResponseSide {
   readonly #batch: Uint8Array[] = [];
 
   /** The response side of the transaction `core` gives access to. */
-  constructor(core: ResponseCore) {
+  constructor(core: TxnCore) {
     this.#c = core;
   }
 
