@@ -38,7 +38,7 @@ import type { TcpAddress } from "./net.ts";
 import type { H1HeadEvent } from "./http/events.ts";
 import { htxSize, type RequestHead } from "./http/head.ts";
 import { sampleContext } from "./http/txn_sample.ts";
-import { writeAll } from "./http/txn_write.ts";
+import { TxnOutput } from "./http/txn_write.ts";
 import { ResponseSide } from "./http/txn_response.ts";
 import { RequestSide } from "./http/txn_request.ts";
 import { ServerSide } from "./http/txn_server_side.ts";
@@ -75,9 +75,6 @@ export class HttpTxn extends TxnRecord implements CancelToken {
   onCancel: (() => void) | undefined;
 
   #server: Socket | undefined;
-  /** Bytes queued for each side during a pull, written at its end (see #flushOut). */
-  readonly #srvOut: Uint8Array[] = [];
-  readonly #cliOut: Uint8Array[] = [];
   /** What the persistence cookie of the request said (`cookie`), for the response's. */
   #persistence: RequestPersistence<Server> | undefined;
   /** `option abortonclose`: the client left while its server connection was under way. */
@@ -92,6 +89,8 @@ export class HttpTxn extends TxnRecord implements CancelToken {
   #dst: TcpAddress | undefined;
   /** Proxy mode, CONNECT: the proxy answers {@link CONNECT_ESTABLISHED} once connected. */
   #connectTunnel = false;
+  /** Bytes queued for each side during a pull, written at its end (see #flushOut). */
+  readonly #out: TxnOutput = new TxnOutput(this.#f, this.session, () => this.#server, () => this.#armTimer());
   /** What the request and response sides reach of the transaction. */
   readonly #core: TxnCore = {
     txn: this,
@@ -429,33 +428,12 @@ export class HttpTxn extends TxnRecord implements CancelToken {
    */
   readonly #toServer = (bytes: Uint8Array): void => {
     this.#replay.add(bytes);
-    this.#srvOut.push(bytes);
+    this.#out.toServer(bytes);
   };
 
-  /**
-   * Writes what a pull queued for each side: one write for small pieces (a head and a small
-   * body cost one system call and one packet instead of two: the copy of a few KiB is cheaper),
-   * the pieces as they are beyond {@link COALESCE_BYTES}. A side that does not drain pauses the
-   * other side's reads.
-   */
+  /** Writes what a pull queued for each side (see {@link TxnOutput}). */
   #flushOut(): void {
-    if (this.#srvOut.length > 0) {
-      const server = this.#server;
-      if (server !== undefined && !writeAll(server, this.#srvOut) && !this.#f.srvBlocked) {
-        this.#f.srvBlocked = true;
-        this.session.pause();
-        this.#armTimer();
-      }
-      this.#srvOut.length = 0;
-    }
-    if (this.#cliOut.length > 0) {
-      if (!writeAll(this.session, this.#cliOut) && !this.#f.cliBlocked) {
-        this.#f.cliBlocked = true;
-        this.#server?.pause();
-        this.#armTimer();
-      }
-      this.#cliOut.length = 0;
-    }
+    this.#out.flush();
   }
 
   /** Server bytes: to the response parser, then to the client. */
@@ -491,7 +469,7 @@ export class HttpTxn extends TxnRecord implements CancelToken {
 
   /** Queues bytes for the client (written by {@link #flushOut}). */
   readonly #toClient = (bytes: Uint8Array): void => {
-    this.#cliOut.push(bytes);
+    this.#out.toClient(bytes);
   };
 
   /** Sends the request again on a new connection to the same server (the slot is kept). */
@@ -579,7 +557,7 @@ export class HttpTxn extends TxnRecord implements CancelToken {
 
   /** Closes the server connection (not reusable any more). */
   #closeServer(abort: boolean): void {
-    if (abort) this.#srvOut.length = 0;
+    if (abort) this.#out.dropServer();
     else this.#flushOut();
     const bc = this.back.conn;
     if (bc === undefined || (bc.flags & CO_FL.CTRL_READY) === 0) return;
