@@ -29,270 +29,110 @@
  *
  * @module
  */
-import type { Timer } from "./clock.ts";
-import { CO_FL, type Connection } from "./connection.ts";
-import type { NetError, Socket, SocketHandlers } from "./net.ts";
+import { CO_FL } from "./connection.ts";
+import type { NetError, Socket } from "./net.ts";
 import { StreamInterface } from "./stream_interface.ts";
-import { type Backend, type CancelToken, raiseCancel, type ReuseHook } from "./backend.ts";
-import type { Lease } from "./lease.ts";
+import { type CancelToken, raiseCancel, type ReuseHook } from "./backend.ts";
 import type { Server } from "./server.ts";
 import type { TcpAddress } from "./net.ts";
-import type { H1Event, H1HeadEvent } from "./http/events.ts";
-import {
-  deleteHeader,
-  getHeader,
-  htxSize,
-  htxTrailersSize,
-  isVersion11,
-  NO_REQUEST,
-  type RequestHead,
-  type ResponseHead,
-} from "./http/head.ts";
-import { concatBytes } from "./_bytes.ts";
+import type { H1HeadEvent } from "./http/events.ts";
+import { htxSize, type RequestHead } from "./http/head.ts";
+import { sampleContext } from "./http/txn_sample.ts";
+import { TxnOutput } from "./http/txn_write.ts";
+import { ResponseSide } from "./http/txn_response.ts";
+import { RequestSide } from "./http/txn_request.ts";
+import { ServerSide } from "./http/txn_server_side.ts";
+import { type TxnCore, TxnFlags } from "./http/txn_state.ts";
+import { HeldRequest, takeExpectContinue } from "./http/txn_buffer.ts";
+import { parkable, replyHeadOptions, requestHeadOptions, reuseHook, serverMode } from "./http/txn_conn_mode.ts";
+import type { HttpConnectionMode } from "./pool.ts";
+import { TxnRecord } from "./http/txn_record.ts";
+import { type TimeoutSide, TxnTimer } from "./http/txn_timer.ts";
 import { H1ResponseParser } from "./http/parser.ts";
-import { HAPROXY_BUFSIZE } from "./http/limits.ts";
 import { isH1Error } from "./http/error.ts";
-import {
-  ChunkedEncoder,
-  type SerializeOptions,
-  serializeRequestHead,
-  serializeResponseHead,
-} from "./http/serialize.ts";
+import { serializeRequestHead, serializeResponseHead } from "./http/serialize.ts";
 import { errorReply, type HttpReply } from "./http/error_pages.ts";
-import { decideRequest, decideResponse, type HttpPolicy } from "./http/policy.ts";
-import type { SampleContext } from "./acl/sample.ts";
+import { decideRequest, type HttpPolicy } from "./http/policy.ts";
 import type { HttpSession } from "./http_session.ts";
-import { countHttp, countTimes } from "./_counters.ts";
-import { nextTimeout } from "./_timeouts.ts";
 import { CONNECT_ESTABLISHED, type ForwardProxy } from "./http/forward_proxy.ts";
-import { persistRequest, persistResponse, requestCookieFlagAfter, type RequestPersistence } from "./http/persist.ts";
-import { REPLAY_BUFFER_BYTES, replaysRequests } from "./http/retry_on.ts";
+import { persistRequest, type RequestPersistence } from "./http/persist.ts";
+import { RequestReplay } from "./http/txn_replay.ts";
 
-/** `option http-buffer-request` waits for this much of a body at most (HAProxy's buffer). */
-export const REQUEST_BUFFER_BYTES: number = HAPROXY_BUFSIZE;
-
-/** The interim response the proxy sends itself under `option http-buffer-request`. */
-const CONTINUE_HEAD: ResponseHead = Object.freeze({
-  kind: "response",
-  version: "HTTP/1.1",
-  status: 100,
-  reason: "Continue",
-  headers: [],
-}) as ResponseHead;
-
-/** Pieces queued for one side are copied into one write up to this many bytes in all. */
-export const COALESCE_BYTES: number = HAPROXY_BUFSIZE;
-
-/**
- * Writes `pieces` to `out`: one write of their concatenation when small, else each as is.
- * Returns `write()`'s backpressure answer.
- */
-function writeAll(out: { write(b: Uint8Array): boolean }, pieces: readonly Uint8Array[]): boolean {
-  if (pieces.length === 1) return out.write(pieces[0]!);
-  let size = 0;
-  for (const p of pieces) size += p.length;
-  if (size > COALESCE_BYTES) {
-    let ok = true;
-    for (const p of pieces) ok = out.write(p) && ok;
-    return ok;
-  }
-  return out.write(concatBytes(pieces, size));
-}
-
-/** Methods RFC 9110 9.2.2 calls idempotent: such a request may be sent again after a failure. */
-const IDEMPOTENT = new Set(["GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"]);
+export { sampleContext } from "./http/txn_sample.ts";
+export { COALESCE_BYTES } from "./http/txn_write.ts";
+export { REQUEST_BUFFER_BYTES } from "./http/txn_buffer.ts";
 
 /** The body of a reply to HEAD. */
 const EMPTY = new Uint8Array(0);
 
-/**
- * Server-side socket events of a transaction, for one connection: once the transaction moved
- * on (to a new connection after a reused one failed, or to its end), a late event of the old
- * socket is not the transaction's any more.
- */
-class ServerSide implements SocketHandlers {
-  readonly #t: HttpTxn;
-  readonly #conn: Connection;
-  constructor(t: HttpTxn, conn: Connection) {
-    this.#t = t;
-    this.#conn = conn;
-  }
-  onData(chunk: Uint8Array): void {
-    if (this.#t.back.conn === this.#conn) this.#t.serverData(chunk);
-  }
-  onEnd(): void {
-    this.#conn.read0();
-    if (this.#t.back.conn === this.#conn) this.#t.serverEnded();
-  }
-  onDrain(): void {
-    if (this.#t.back.conn === this.#conn) this.#t.serverDrained();
-  }
-  onClose(error?: NetError): void {
-    this.#conn.closed(error);
-    if (this.#t.back.conn === this.#conn) this.#t.serverClosed();
-  }
-}
-
-/**
- * What the rules and ACLs of a request read. The addresses come from the session, which reads
- * them from the connection once (each is a system call on Node and Bun).
- */
-export function sampleContext(
-  session: HttpSession,
-  request: RequestHead,
-  frontend: string,
-  backend?: string,
-  response?: ResponseHead,
-): SampleContext {
-  const tls = session.conn.tls;
-  return {
-    request,
-    response,
-    frontend,
-    backend,
-    src: session.srcEndpoint,
-    dst: session.dstEndpoint,
-    tls,
-    secure: tls !== undefined,
-    usableServers: (name) => {
-      const be = session.ctx.backends.get(name);
-      return be === undefined ? undefined : usableServers(be.servers);
-    },
-  };
-}
-
-/** HAProxy's `nbsrv`: usable active servers, else usable backup servers (`be->srv_act`, `srv_bck`). */
-function usableServers(servers: readonly Server[]): number {
-  let act = 0, bck = 0;
-  for (const s of servers) {
-    if (!s.usable) continue;
-    if (s.backup) bck++;
-    else act++;
-  }
-  return act > 0 ? act : bck;
-}
-
 /** One request and its response. */
-export class HttpTxn implements CancelToken {
-  /** The client connection it belongs to. */
-  readonly session: HttpSession;
-  /** The request head event; undefined for a request the parser refused (`<BADREQ>`). */
-  readonly request: H1HeadEvent<RequestHead> | undefined;
-  /** `%r`: the request line as received. */
-  readonly requestLine: string | undefined;
-  /** `%tr`: when the request's first byte arrived, clock ms. */
-  readonly startAt: number;
-  /** When the request head was complete, clock ms (`%TR` = headAt - startAt). */
-  readonly headAt: number;
-  /** `%b`: the backend chosen, or the frontend's name until one is. */
-  backendName: string;
-  /** The backend serving the request, once chosen. */
-  backend: Backend | undefined;
-  /** What the backend gave this transaction, once chosen. */
-  lease: Lease | undefined;
+export class HttpTxn extends TxnRecord implements CancelToken {
   /** The server side. */
   back: StreamInterface = new StreamInterface("server");
-  /** `%ST`: the status sent to the client, -1 while none was. */
-  status = -1;
-  /** `%Tw`, `%Tc`, `%Tr`: -1 until known. */
-  queueMs = -1;
-  connectMs = -1;
-  responseMs = -1;
-  /** End time, clock ms (`%Ta` = endedAt - startAt). */
-  endedAt = -1;
-  /** Request bytes received (head and body). */
-  bytesIn = 0;
-  /** `%B`: response bytes sent to the client. */
-  bytesOut = 0;
-  /** The server connection came from the pool. */
-  reused = false;
-  /** A `monitor-uri` request: answered by the proxy, not logged (as HAProxy). */
-  monitor = false;
-  /** `%s` of a request a service answered: `<STATS>` or `<PROMEX>`. */
-  applet: string | undefined;
-  /** `%tsc`'s last two characters: the persistence cookie's flags on the request and the response. */
-  cookieStatus = "--";
-  /** First two termination characters (configuration.txt 8.5). */
-  termCause = "-";
-  termPhase = "-";
   /** CancelToken: the client left or the transaction was killed. */
   aborted = false;
   /** CancelToken: what the connect loop waits for. */
   onCancel: (() => void) | undefined;
 
   #server: Socket | undefined;
-  #rp: H1ResponseParser | undefined;
-  #reqEnc: ChunkedEncoder | undefined;
-  #resEnc: ChunkedEncoder | undefined;
-  #reqTrailers: [string, string][] | undefined;
-  #resTrailers: [string, string][] | undefined;
-  /** The request was read to its end (and forwarded, once connected). */
-  #reqDone = false;
-  #resHeadSent = false;
-  #resDone = false;
-  /** After a 101 or a 2xx to CONNECT: bytes both ways until either side ends. */
-  #tunnel = false;
-  /** The client connection carries another request after this one. */
-  #clientKeepAlive = false;
-  /** The server connection may be parked after this response. */
-  #serverKeepAlive = false;
-  /** Bytes queued for each side during a pull, written at its end (see #flushOut). */
-  readonly #srvOut: Uint8Array[] = [];
-  readonly #cliOut: Uint8Array[] = [];
-  /** Body views read in the current pull, not written yet (see #flushBatch). */
-  readonly #batch: Uint8Array[] = [];
   /** What the persistence cookie of the request said (`cookie`), for the response's. */
   #persistence: RequestPersistence<Server> | undefined;
-  /**
-   * The response bound the server connection to this client (`WWW-Authenticate: NTLM` or
-   * `Negotiate`: connection-based authentication): it becomes the session's private one.
-   */
-  #private = false;
-  /** `option http-buffer-request`: request events read before connecting, and their body bytes. */
-  #held: H1Event<RequestHead>[] | undefined;
-  #heldBytes = 0;
   /** `option abortonclose`: the client left while its server connection was under way. */
   #abortedOnClose = false;
   /** The body is being waited for before connecting. */
   #buffering = false;
-  /** The last head read was an interim (1xx) response. */
-  #interim = false;
-  /** Something came back from the server on this connection. */
-  #gotResponse = false;
-  #estAt = -1;
-  /** The side's write buffer is full: the other side's reads are paused. */
-  #srvBlocked = false;
-  #cliBlocked = false;
-  #cliAt: number;
-  #srvAt: number;
-  #timer: Timer | undefined;
-  /** When the armed timer fires, clock ms. */
-  #timerAt = 0;
-  #ended = false;
+  /** Progress of both messages, read by the timer too. */
+  readonly #f = new TxnFlags();
+  /** The inactivity timer (and the last activity of each side). */
+  readonly #timer: TxnTimer;
   /** Proxy mode: the destination the request named, resolved (set again on each retry). */
   #dst: TcpAddress | undefined;
   /** Proxy mode, CONNECT: the proxy answers {@link CONNECT_ESTABLISHED} once connected. */
   #connectTunnel = false;
-  /** `retry-on`: copies of the request bytes sent while the first send lasts, within the limit. */
-  #capture: Uint8Array[] | undefined;
-  #captureBytes = 0;
-  /** The whole request as first sent, when it may be replayed (`retry-on`). */
-  #replay: Uint8Array | undefined;
-  /** A layer-7 retry is under way: the next connection gets {@link #replay}. */
-  #replaying = false;
+  /** Bytes queued for each side during a pull, written at its end (see #flushOut). */
+  readonly #out: TxnOutput = new TxnOutput(this.#f, this.session, () => this.#server, () => this.#armTimer());
+  /** What the request and response sides reach of the transaction. */
+  readonly #core: TxnCore = {
+    txn: this,
+    flags: this.#f,
+    persistence: () => this.#persistence,
+    bePolicy: () => this.#bePolicy(),
+    serverMode: () => this.#serverMode(),
+    retry: (matched) => this.#retry(matched),
+    resend: () => void this.#resend(),
+    setTerm: (cause, phase) => this.#setTerm(cause, phase),
+    closeServer: (abort) => this.#closeServer(abort),
+    abortBoth: () => this.#abortBoth(),
+    reply: (reply, status, close) => this.#reply(reply, status, close),
+    maybeDone: () => this.#maybeDone(),
+    flushOut: () => this.#flushOut(),
+    toClient: (bytes) => this.#toClient(bytes),
+    pullRequest: () => this.pullRequest(),
+    tunnelRequest: () => {
+      this.#f.reqDone = false;
+      this.#req.tunnel();
+    },
+    toServer: (bytes) => this.#toServer(bytes),
+    armTimer: () => this.#armTimer(),
+    shutServer: () => this.back.conn?.shutw(),
+  };
+  /** The request side (body forwarding once connected). */
+  readonly #req: RequestSide = new RequestSide(this.#core);
+  /** The response side (parser, final head, connection modes). */
+  readonly #res: ResponseSide = new ResponseSide(this.#core);
+  /** `retry-on`: the request as first sent, and whether a layer-7 retry is under way. */
+  readonly #replay = new RequestReplay();
 
   /** A transaction for the request whose head `request` was just parsed. Nothing runs before {@link start}. */
   constructor(session: HttpSession, request: H1HeadEvent<RequestHead> | undefined, startAt: number) {
-    this.session = session;
-    this.request = request;
-    const h = request?.head;
-    this.requestLine = h === undefined ? undefined : `${h.method} ${h.target} ${h.version}`;
-    this.startAt = startAt;
-    this.headAt = session.ctx.clock.now();
-    this.#cliAt = this.headAt;
-    this.#srvAt = this.headAt;
-    this.backendName = session.frontend.name;
-    this.bytesIn = request === undefined ? 0 : htxSize(request.head);
+    super(session, request, startAt);
+    this.#timer = new TxnTimer(
+      session.ctx.clock,
+      this.#f,
+      this.headAt,
+      () => this.#armTimer(),
+      (side) => this.#timedOut(side),
+    );
   }
 
   /** A request the parser refused, or a wait for a head that timed out: logged, already over. */
@@ -301,34 +141,14 @@ export class HttpTxn implements CancelToken {
     t.status = status;
     t.termCause = termination[0]!;
     t.termPhase = termination[1]!;
-    t.#ended = true;
+    t.#f.ended = true;
     t.endedAt = session.ctx.clock.now();
     return t;
   }
 
-  /** What `log-format` samples read (an empty request for a refused one). */
-  sampleContext(): SampleContext {
-    return sampleContext(
-      this.session,
-      this.request?.head ?? NO_REQUEST,
-      this.session.frontend.name,
-      this.backendName,
-    );
-  }
-
-  /** `%tsc`'s first two characters. */
-  get termination(): string {
-    return this.termCause + this.termPhase;
-  }
-
-  /** The server the transaction was assigned to or last tried. */
-  get server(): Server | undefined {
-    return this.lease?.server;
-  }
-
   /** The request body is being forwarded (the session does not hold pipelined bytes back). */
   get readingRequest(): boolean {
-    return this.#server !== undefined && !this.#reqDone;
+    return this.#server !== undefined && !this.#f.reqDone;
   }
 
   #bePolicy(): HttpPolicy | undefined {
@@ -396,44 +216,32 @@ export class HttpTxn implements CancelToken {
    * are held and forwarded first once connected.
    */
   #bufferRequest(): void {
-    const req = this.request!;
-    const expect = getHeader(req.head.headers, "expect");
-    if (expect !== undefined && expect.toLowerCase() === "100-continue" && isVersion11(req.head.version)) {
-      deleteHeader(req.head.headers, "expect");
-      this.bytesOut += htxSize(CONTINUE_HEAD);
-      this.session.write(serializeResponseHead(CONTINUE_HEAD));
+    const interim = takeExpectContinue(this.request!.head);
+    if (interim !== undefined) {
+      this.bytesOut += htxSize(interim);
+      this.session.write(serializeResponseHead(interim));
     }
-    this.#held = [];
+    this.#req.held = new HeldRequest();
     this.#buffering = true;
     this.#fillHeld();
   }
 
   /** Reads request events into the held list; connects once the body is in or the buffer full. */
   #fillHeld(): void {
-    const held = this.#held!;
-    const parser = this.session.parser;
-    for (;;) {
-      let ev;
-      try {
-        ev = parser.read();
-      } catch (e) {
-        if (!isH1Error(e)) throw e;
-        this.#buffering = false;
-        if (e.termination === "CD--" || e.termination === "CR--") {
-          this.#setTerm("C", "R");
-          return this.#abortBoth();
-        }
-        this.#setTerm("P", "R");
-        return this.#reply(errorReply(400, this.#bePolicy()?.errors, this.session.ctx.policy.errors), 400, true);
+    let r;
+    try {
+      r = this.#req.held!.fill(this.session.parser);
+    } catch (e) {
+      if (!isH1Error(e)) throw e;
+      this.#buffering = false;
+      if (e.termination === "CD--" || e.termination === "CR--") {
+        this.#setTerm("C", "R");
+        return this.#abortBoth();
       }
-      if (ev === null) {
-        if (this.#heldBytes < REQUEST_BUFFER_BYTES) return this.#armBufferWait();
-        break;
-      }
-      held.push(ev);
-      if (ev.type === "body") this.#heldBytes += ev.data.length;
-      if (ev.type === "end" || this.#heldBytes >= REQUEST_BUFFER_BYTES) break;
+      this.#setTerm("P", "R");
+      return this.#reply(errorReply(400, this.#bePolicy()?.errors, this.session.ctx.policy.errors), 400, true);
     }
+    if (r === "wait") return this.#armBufferWait();
     this.#buffering = false;
     this.#disarm();
     this.#armTimer();
@@ -444,15 +252,13 @@ export class HttpTxn implements CancelToken {
   #armBufferWait(): void {
     const ctx = this.session.ctx;
     const to = this.session.waitTimeoutMs(false);
-    if (to === undefined || this.#timer !== undefined) return;
-    this.#timerAt = this.startAt + to;
-    this.#timer = ctx.clock.setTimer(() => {
-      this.#timer = undefined;
-      if (!this.#buffering || this.#ended) return;
+    if (to === undefined) return;
+    this.#timer.once(this.startAt + to, () => {
+      if (!this.#buffering || this.#f.ended) return;
       this.#buffering = false;
       this.#setTerm("c", "R");
       this.#reply(errorReply(408, this.#bePolicy()?.errors, ctx.policy.errors), 408, true);
-    }, Math.max(0, this.#timerAt - ctx.clock.now()));
+    });
   }
 
   /**
@@ -469,7 +275,7 @@ export class HttpTxn implements CancelToken {
       return this.#reply(fp.reply(d.status, ...errors), d.status);
     }
     const addr = await fp.address(d.destination);
-    if (this.#ended) return;
+    if (this.#f.ended) return;
     if (typeof addr === "string") {
       this.#setTerm(addr === "denied" ? "P" : "S", addr === "denied" ? "R" : "C");
       const status = addr === "denied" ? 403 : 503;
@@ -484,28 +290,12 @@ export class HttpTxn implements CancelToken {
   /** Idle connections this request may take (`http-reuse`), or undefined. */
   #reuseHook(): ReuseHook | undefined {
     if (this.#serverMode() !== "keep-alive") return undefined;
-    const reuse = this.backend!.settings.http?.reuse ?? "never";
-    const first = this.session.requests === 1;
-    const shared = reuse !== "never" && !(first && reuse === "safe");
-    const safeOnly = first && reuse === "aggressive";
-    const session = this.session;
-    if (!shared && !session.hasPrivate) return undefined;
-    // The session's own connection to that server first (HAProxy's session list: private
-    // connections, every connection under `http-reuse never`), then the server's pool.
-    return (srv, hash) => {
-      const c = session.takePrivate(srv, hash) ?? (shared ? srv.pool?.take(safeOnly, srv.served - 1, hash) : undefined);
-      if (c !== undefined) this.reused = true;
-      return c;
-    };
+    return reuseHook(this.session, this.backend!.settings.http?.reuse ?? "never", () => this.reused = true);
   }
 
   /** The server side's connection mode: the most closing of the frontend's and the backend's. */
-  #serverMode(): "keep-alive" | "server-close" | "close" {
-    const fe = this.session.ctx.mode;
-    const be = this.backend?.settings.http?.mode ?? "keep-alive";
-    if (fe === "close" || be === "close") return "close";
-    if (fe === "server-close" || be === "server-close") return "server-close";
-    return "keep-alive";
+  #serverMode(): HttpConnectionMode {
+    return serverMode(this.session.ctx.mode, this.backend?.settings.http?.mode ?? "keep-alive");
   }
 
   /**
@@ -518,7 +308,7 @@ export class HttpTxn implements CancelToken {
     const lease = this.lease!;
     const t0 = clock.now();
     const r = await be.connect(lease, this.back, this, pool ? this.#reuseHook() : undefined, fresh);
-    if (this.#ended) {
+    if (this.#f.ended) {
       if (typeof r !== "string") this.back.conn?.close(true);
       return;
     }
@@ -540,8 +330,8 @@ export class HttpTxn implements CancelToken {
     const bc = this.back.conn!;
     bc.requests++;
     this.#server = r;
-    this.#estAt = clock.now();
-    this.#srvAt = this.#estAt;
+    this.#res.estAt = clock.now();
+    this.#timer.srvAt = this.#res.estAt;
     r.setHandlers(new ServerSide(this, bc));
     // Heads, chunk framing and small bodies go out as separate writes: Nagle would hold the
     // second one for the server's delayed ACK (40 ms) on every request of a reused connection.
@@ -549,37 +339,28 @@ export class HttpTxn implements CancelToken {
     r.resume();
     const rp = new H1ResponseParser(this.session.ctx.limits);
     rp.expect(this.request!);
-    this.#rp = rp;
+    this.#res.rp = rp;
     const req = this.request!;
-    if (this.#replaying) {
+    if (this.#replay.replaying) {
       // A layer-7 retry: the request as first sent (it was read whole then).
-      r.write(this.#replay!.slice());
+      r.write(this.#replay.bytes!.slice());
       return this.#armTimer();
     }
     if (this.#connectTunnel) {
       // Proxy mode CONNECT: nothing is sent; the proxy's own 2xx opens the tunnel.
       this.pullRequest();
       rp.push(new TextEncoder().encode(CONNECT_ESTABLISHED));
-      this.#pullResponse();
+      this.#res.pull();
       return this.#armTimer();
     }
-    const mode = this.#serverMode();
-    const v11 = isVersion11(req.head.version);
-    const opts: SerializeOptions = mode === "keep-alive"
-      ? (v11 ? {} : { connection: "keep-alive" })
-      : (v11 && !req.upgrade ? { connection: "close" } : {});
-    const head = serializeRequestHead(req.head, opts);
+    const head = serializeRequestHead(req.head, requestHeadOptions(this.#serverMode(), req));
     // `retry-on` beyond connect failures: what this first send forwards is kept, and the
     // request may be replayed only if it was all there now (HAProxy's copy of the buffer).
-    const replay = replaysRequests(be.settings.http?.retryOn) && !req.upgrade && req.head.method !== "CONNECT";
-    this.#capture = replay ? [] : undefined;
-    this.#captureBytes = 0;
+    this.#replay.begin(be.settings.http?.retryOn, req);
     this.#toServer(head);
-    if (req.body === "chunked") this.#reqEnc = new ChunkedEncoder();
+    if (req.body === "chunked") this.#req.chunked();
     this.pullRequest();
-    const cap = this.#capture;
-    this.#capture = undefined;
-    if (cap !== undefined && this.#reqDone) this.#replay = concatBytes(cap, this.#captureBytes);
+    this.#replay.end(this.#f.reqDone);
     this.#armTimer();
   }
 
@@ -591,22 +372,18 @@ export class HttpTxn implements CancelToken {
    */
   #retry(matched: boolean | undefined): boolean {
     const be = this.backend, lease = this.lease;
-    if (matched !== true || this.#replay === undefined || this.bytesOut > 0 || this.#resHeadSent) return false;
+    if (matched !== true || this.#replay.bytes === undefined || this.bytesOut > 0 || this.#f.resHeadSent) return false;
     const how = be === undefined || lease === undefined ? undefined : be.retryRequest(lease);
     if (how === undefined) return false;
     this.#closeServer(true);
     this.reused = false;
     this.#server = undefined;
-    this.#rp = undefined;
-    this.#gotResponse = false;
-    this.#interim = false;
-    this.#resEnc = undefined;
-    this.#resTrailers = undefined;
-    if (this.#srvBlocked) {
-      this.#srvBlocked = false;
+    this.#res.reset();
+    if (this.#f.srvBlocked) {
+      this.#f.srvBlocked = false;
       this.session.resume();
     }
-    this.#replaying = true;
+    this.#replay.replaying = true;
     this.back = new StreamInterface("server");
     if (this.#dst !== undefined) this.back.ensureConn().setDst(this.#dst);
     this.#armTimer();
@@ -616,10 +393,10 @@ export class HttpTxn implements CancelToken {
 
   /** New client bytes or EOF (the session pushed them into its parser). */
   clientData(): void {
-    this.#cliAt = this.session.ctx.clock.now();
+    this.#timer.cliAt = this.session.ctx.clock.now();
     if (this.#buffering) return this.#fillHeld();
     if (this.#server !== undefined) this.pullRequest();
-    if (this.session.clientEof && !this.#resHeadSent && !this.#ended && !this.#tunnel) this.#clientLeft();
+    if (this.session.clientEof && !this.#f.resHeadSent && !this.#f.ended && !this.#f.tunnel) this.#clientLeft();
   }
 
   /**
@@ -641,50 +418,8 @@ export class HttpTxn implements CancelToken {
   /** Forwards what the parser has of the request body, until it waits for bytes or the server is full. */
   pullRequest(): void {
     if (this.#server === undefined) return;
-    this.#pullRequest();
+    this.#req.pull();
     this.#flushOut();
-  }
-
-  #pullRequest(): void {
-    const parser = this.session.parser;
-    while (!this.#reqDone && !this.#srvBlocked && !this.#ended) {
-      let ev;
-      try {
-        // Events held by `option http-buffer-request` go first.
-        const held = this.#held;
-        ev = held !== undefined && held.length > 0 ? held.shift()! : parser.read();
-      } catch (e) {
-        this.#batch.length = 0;
-        if (!isH1Error(e)) throw e;
-        // Cut short by the client (CD--), or invalid after the head was forwarded (400 PH--).
-        if (e.termination === "CD--" || e.termination === "CR--") {
-          this.#setTerm("C", "D");
-          return this.#abortBoth();
-        }
-        this.#setTerm("P", "H");
-        this.#closeServer(true);
-        return this.#reply(errorReply(400, this.#bePolicy()?.errors, this.session.ctx.policy.errors), 400, true);
-      }
-      if (ev !== null && ev.type === "body") {
-        this.#batch.push(ev.data);
-        continue;
-      }
-      if (this.#batch.length > 0 && !this.#flushBatch(this.#reqEnc, this.#toServer)) return;
-      if (ev === null) return;
-      if (ev.type === "trailers") {
-        this.#reqTrailers = ev.trailers;
-        this.bytesIn += htxTrailersSize(ev.trailers);
-      } else if (ev.type === "end") {
-        if (this.#reqEnc !== undefined) this.#toServer(this.#reqEnc.end(this.#reqTrailers));
-        this.#reqDone = true;
-        if (this.#tunnel) {
-          this.#flushOut();
-          this.back.conn?.shutw();
-        }
-        this.#armTimer();
-        this.#maybeDone();
-      }
-    }
   }
 
   /**
@@ -692,76 +427,32 @@ export class HttpTxn implements CancelToken {
    * copy is being taken (`retry-on`).
    */
   readonly #toServer = (bytes: Uint8Array): void => {
-    const cap = this.#capture;
-    if (cap !== undefined) {
-      this.#captureBytes += bytes.length;
-      if (this.#captureBytes > REPLAY_BUFFER_BYTES) this.#capture = undefined;
-      else cap.push(bytes.slice());
-    }
-    this.#srvOut.push(bytes);
+    this.#replay.add(bytes);
+    this.#out.toServer(bytes);
   };
 
-  /**
-   * Writes what a pull queued for each side: one write for small pieces (a head and a small
-   * body cost one system call and one packet instead of two: the copy of a few KiB is cheaper),
-   * the pieces as they are beyond {@link COALESCE_BYTES}. A side that does not drain pauses the
-   * other side's reads.
-   */
+  /** Writes what a pull queued for each side (see {@link TxnOutput}). */
   #flushOut(): void {
-    if (this.#srvOut.length > 0) {
-      const server = this.#server;
-      if (server !== undefined && !writeAll(server, this.#srvOut) && !this.#srvBlocked) {
-        this.#srvBlocked = true;
-        this.session.pause();
-        this.#armTimer();
-      }
-      this.#srvOut.length = 0;
-    }
-    if (this.#cliOut.length > 0) {
-      if (!writeAll(this.session, this.#cliOut) && !this.#cliBlocked) {
-        this.#cliBlocked = true;
-        this.#server?.pause();
-        this.#armTimer();
-      }
-      this.#cliOut.length = 0;
-    }
-  }
-
-  /**
-   * Body views read in one pull, written together: one chunk for all of them when the body is
-   * chunked (as HAProxy re-chunks what one read brought), each view as is otherwise. Counted in
-   * the direction's bytes. Returns whether the transaction is still running.
-   */
-  #flushBatch(enc: ChunkedEncoder | undefined, write: (b: Uint8Array) => void): boolean {
-    const batch = this.#batch;
-    let size = 0;
-    for (const d of batch) size += d.length;
-    if (write === this.#toServer) this.bytesIn += size;
-    else this.bytesOut += size;
-    if (enc !== undefined) write(enc.chunk(size));
-    for (const d of batch) write(d);
-    batch.length = 0;
-    return !this.#ended;
+    this.#out.flush();
   }
 
   /** Server bytes: to the response parser, then to the client. */
   serverData(chunk: Uint8Array): void {
-    this.#gotResponse = true;
-    this.#srvAt = this.session.ctx.clock.now();
-    this.#rp!.push(chunk);
-    this.#pullResponse();
+    this.#timer.srvAt = this.session.ctx.clock.now();
+    this.#res.push(chunk);
+    this.#res.pull();
   }
 
   /** Server EOF. */
   serverEnded(): void {
-    this.#rp?.end();
-    this.#pullResponse();
+    this.#res.rp?.end();
+    this.#res.pull();
   }
 
   /** The server can take more: the client is read again. */
   serverDrained(): void {
-    if (!this.#srvBlocked) return;
-    this.#srvBlocked = false;
+    if (!this.#f.srvBlocked) return;
+    this.#f.srvBlocked = false;
     this.session.resume();
     this.pullRequest();
     this.#armTimer();
@@ -769,193 +460,28 @@ export class HttpTxn implements CancelToken {
 
   /** The client can take more: the server is read again. */
   clientDrained(): void {
-    if (!this.#cliBlocked) return;
-    this.#cliBlocked = false;
+    if (!this.#f.cliBlocked) return;
+    this.#f.cliBlocked = false;
     this.#server?.resume();
-    this.#pullResponse();
+    this.#res.pull();
     this.#armTimer();
-  }
-
-  #pullResponse(): void {
-    this.#pullResponseEvents();
-    this.#flushOut();
-  }
-
-  #pullResponseEvents(): void {
-    const rp = this.#rp;
-    if (rp === undefined) return;
-    while (!this.#resDone && !this.#cliBlocked && !this.#ended) {
-      let ev;
-      try {
-        ev = rp.read();
-      } catch (e) {
-        this.#batch.length = 0;
-        if (!isH1Error(e)) throw e;
-        return this.#badResponse(e.reason === "truncated" && !this.#resHeadSent && rp.buffered === 0);
-      }
-      if (ev !== null && ev.type === "body") {
-        this.#batch.push(ev.data);
-        continue;
-      }
-      if (this.#batch.length > 0 && !this.#flushBatch(this.#resEnc, this.#toClient)) return;
-      if (ev === null) return;
-      if (ev.type === "head") {
-        if (ev.interim) {
-          // A 1xx (100-continue, 103) goes ahead; its `end` event is not the response's.
-          this.#interim = true;
-          this.bytesOut += htxSize(ev.head);
-          this.#toClient(serializeResponseHead(ev.head));
-          continue;
-        }
-        if (!this.#responseHead(ev)) return;
-      } else if (ev.type === "trailers") {
-        this.#resTrailers = ev.trailers;
-        this.bytesOut += htxTrailersSize(ev.trailers);
-      } else if (this.#interim) {
-        this.#interim = false;
-      } else {
-        if (this.#resEnc !== undefined) this.#toClient(this.#resEnc.end(this.#resTrailers));
-        this.#resDone = true;
-        if (this.#tunnel) {
-          this.#flushOut();
-          this.session.conn.shutw();
-        }
-        this.#maybeDone();
-      }
-    }
   }
 
   /** Queues bytes for the client (written by {@link #flushOut}). */
   readonly #toClient = (bytes: Uint8Array): void => {
-    this.#cliOut.push(bytes);
+    this.#out.toClient(bytes);
   };
-
-  /** A final response head: rules, connection modes, then to the client. False when replaced by an error. */
-  #responseHead(ev: H1HeadEvent<ResponseHead>): boolean {
-    // `retry-on <status>`: matched on the status line, before any rule (l7_status_match()).
-    if (this.#retry(this.backend?.settings.http?.retryOn?.statuses.has(ev.head.status))) return false;
-    const ctx = this.session.ctx;
-    const req = this.request!;
-    const now = ctx.clock.now();
-    this.responseMs = now - this.#estAt;
-    const res = ev.head;
-    const d = decideResponse(
-      ctx.policy,
-      this.#bePolicy(),
-      sampleContext(this.session, req.head, ctx.frontend.name, this.backendName, res),
-    );
-    if (d.kind === "reply") {
-      this.#setTerm(d.termination[0]!, d.termination[1]!);
-      this.#closeServer(true);
-      this.#reply(d.reply, 500);
-      return false;
-    }
-    this.status = res.status;
-    this.#tunnel = ev.body === "tunnel";
-    const lease = this.lease!;
-    // `observe layer7`: every status counts (5xx as errors); connection errors below.
-    lease.server?.observe(res.status);
-    const cookie = this.backend?.settings.http?.cookie;
-    if (cookie !== undefined) {
-      const p = this.#persistence;
-      const cs = persistResponse(cookie, res, {
-        server: lease.server,
-        direct: lease.direct !== undefined,
-        method: req.head.method,
-        request: p,
-        nowMs: ctx.clock.now(),
-      });
-      this.cookieStatus = requestCookieFlagAfter(p?.flag ?? "-", lease.directLost) + cs;
-    }
-    if (!this.#private) {
-      for (const [name, value] of res.headers) {
-        if (name === "www-authenticate" && /^(?:NTLM|Negotiate)\b/i.test(value)) this.#private = true;
-      }
-    }
-    const mode = this.#serverMode();
-    const feMode = ctx.mode;
-    const beMode = this.backend?.settings.http?.mode ?? "keep-alive";
-    this.#serverKeepAlive = ev.keepAlive && mode === "keep-alive" && !this.#tunnel;
-    this.#clientKeepAlive = req.keepAlive && ev.body !== "close" && !this.#tunnel && feMode !== "close" &&
-      beMode !== "close" && !this.session.draining && !this.session.clientEof;
-    // HAProxy's h1_update_res_conn_value(): `keep-alive` when either message is HTTP/1.0 and
-    // the connection is kept, `close` when an HTTP/1.1 response closes it.
-    const v11 = isVersion11(res.version);
-    let opts: SerializeOptions = {};
-    if (!this.#tunnel) {
-      if (this.#clientKeepAlive) {
-        if (!v11 || !isVersion11(req.head.version)) opts = { connection: "keep-alive" };
-      } else if (v11) opts = { connection: "close" };
-    }
-    let bytes: Uint8Array;
-    try {
-      bytes = serializeResponseHead(res, opts);
-    } catch {
-      // A rule wrote something unserializable: HAProxy's failed rewrite.
-      this.#setTerm("P", "H");
-      this.#closeServer(true);
-      this.#reply(errorReply(500, this.#bePolicy()?.errors, ctx.policy.errors), 500);
-      return false;
-    }
-    if (this.#tunnel) {
-      if (this.session.parser.state !== "paused") {
-        // The request is not over yet (a body on an upgrade request): no switch possible.
-        this.#setTerm("P", "H");
-        this.#closeServer(true);
-        this.#reply(errorReply(502, this.#bePolicy()?.errors, ctx.policy.errors), 502, true);
-        return false;
-      }
-      // From now on the client's bytes are the tunnel's: the request side runs again.
-      this.session.parser.tunnel();
-      this.#reqDone = false;
-      this.#reqEnc = undefined;
-    } else if (req.upgrade || req.head.method === "CONNECT") this.session.parser.resume();
-    this.#resHeadSent = true;
-    if (ev.body === "chunked") this.#resEnc = new ChunkedEncoder();
-    this.bytesOut += htxSize(res);
-    this.#toClient(bytes);
-    if (this.#tunnel) this.pullRequest();
-    return true;
-  }
-
-  /**
-   * The response was refused by the parser or cut short. Before its head reached the client:
-   * 502 (`SH--` when the server closed without a byte, `PH--` for an invalid response), or,
-   * on a reused connection, the request sent again on a new one when that is safe. After:
-   * the client connection is closed on the truncated response (`SD--`/`PD--`).
-   */
-  #badResponse(empty: boolean): void {
-    if (empty && !this.#gotResponse && this.reused && this.#canResend()) return void this.#resend();
-    // `observe layer7` (not on a reused connection, whose failure HAProxy does not count).
-    const serverEnded = empty || this.#rp?.ended === true;
-    if (!this.reused) this.lease?.server?.observe(serverEnded ? "read-error" : "invalid-headers");
-    const on = this.backend?.settings.http?.retryOn;
-    if (this.#retry(!this.#gotResponse ? on?.emptyResponse : on?.junkResponse)) return;
-    if (this.#resHeadSent) {
-      this.#setTerm(empty || this.#rp?.ended ? "S" : "P", "D");
-      return this.#abortBoth();
-    }
-    this.#setTerm(empty || this.#rp?.ended ? "S" : "P", "H");
-    this.#closeServer(true);
-    this.#reply(errorReply(502, this.#bePolicy()?.errors, this.session.ctx.policy.errors), 502);
-  }
-
-  /** A request may go again on a new connection: idempotent, complete, nothing of it lost. */
-  #canResend(): boolean {
-    const req = this.request!;
-    return IDEMPOTENT.has(req.head.method) && req.body === "none" && this.#reqDone;
-  }
 
   /** Sends the request again on a new connection to the same server (the slot is kept). */
   async #resend(): Promise<void> {
     this.#closeServer(true);
     this.reused = false;
     this.#server = undefined;
-    this.#rp = undefined;
-    this.#gotResponse = false;
-    this.#srvBlocked = false;
+    this.#res.rp = undefined;
+    this.#res.gotResponse = false;
+    this.#f.srvBlocked = false;
     // A new stream interface walks the new connection (the old one is CLO); the request head
-    // is serialized again from the parsed head, and it had no body (see #canResend).
+    // is serialized again from the parsed head, and it had no body (see canResend()).
     this.back = new StreamInterface("server");
     await this.#connect(true);
   }
@@ -965,14 +491,14 @@ export class HttpTxn implements CancelToken {
     const back = this.back;
     if (back.state === "EST") back.setState("DIS");
     if (back.state !== "CLO" && back.state !== "INI") back.setState("CLO");
-    if (this.#tunnel && !this.#ended) return this.#tunnelServerGone();
-    if (this.#ended || this.#resDone) return this.#maybeDone();
+    if (this.#f.tunnel && !this.#f.ended) return this.#tunnelServerGone();
+    if (this.#f.ended || this.#f.resDone) return this.#maybeDone();
     // An EOF ends a close-delimited body; a response cut short makes the parser throw, which
-    // #pullResponse turns into a 502, a resend or an abort.
-    this.#rp?.end();
-    this.#pullResponse();
-    if (this.#ended || this.#resDone || this.back !== back) return;
-    this.#badResponse(!this.#gotResponse);
+    // ResponseSide.bad() turns into a 502, a resend or an abort.
+    this.#res.rp?.end();
+    this.#res.pull();
+    if (this.#f.ended || this.#f.resDone || this.back !== back) return;
+    this.#res.bad(!this.#res.gotResponse);
   }
 
   /**
@@ -982,24 +508,24 @@ export class HttpTxn implements CancelToken {
    */
   #tunnelServerGone(): void {
     const reset = ((this.back.conn?.flags ?? 0) & CO_FL.ERROR) !== 0;
-    const eof = this.#resDone;
+    const eof = this.#f.resDone;
     if (!eof) {
-      this.#rp?.end();
-      this.#pullResponse();
+      this.#res.rp?.end();
+      this.#res.pull();
     }
-    if (this.#ended) return;
+    if (this.#f.ended) return;
     if (reset && !eof) this.#setTerm("S", "D");
     this.#end(false);
   }
 
   /** The client connection is gone: the transaction ends (a client abort unless it was over). */
   clientClosed(error?: NetError): void {
-    if (this.#ended) return;
+    if (this.#f.ended) return;
     void error;
-    if (!(this.#resDone && this.#reqDone)) {
+    if (!(this.#f.resDone && this.#f.reqDone)) {
       const phase = this.#server === undefined
         ? (this.back.state === "QUE" ? "Q" : "C")
-        : this.#resHeadSent
+        : this.#f.resHeadSent
         ? "D"
         : "H";
       this.#setTerm("C", phase);
@@ -1011,8 +537,8 @@ export class HttpTxn implements CancelToken {
 
   /** The proxy stops now (`K`). */
   kill(): void {
-    if (this.#ended) return;
-    this.#setTerm("K", this.#server === undefined ? "C" : this.#resHeadSent ? "D" : "H");
+    if (this.#f.ended) return;
+    this.#setTerm("K", this.#server === undefined ? "C" : this.#f.resHeadSent ? "D" : "H");
     this.#cancel();
     this.#abortBoth();
   }
@@ -1031,7 +557,7 @@ export class HttpTxn implements CancelToken {
 
   /** Closes the server connection (not reusable any more). */
   #closeServer(abort: boolean): void {
-    if (abort) this.#srvOut.length = 0;
+    if (abort) this.#out.dropServer();
     else this.#flushOut();
     const bc = this.back.conn;
     if (bc === undefined || (bc.flags & CO_FL.CTRL_READY) === 0) return;
@@ -1040,27 +566,22 @@ export class HttpTxn implements CancelToken {
 
   /** Both messages complete (or the tunnel over): park or close the server connection, and end. */
   #maybeDone(): void {
-    if (this.#ended || !this.#resDone) return;
-    if (this.#tunnel) {
-      if (!this.#reqDone) return;
+    if (this.#f.ended || !this.#f.resDone) return;
+    if (this.#f.tunnel) {
+      if (!this.#f.reqDone) return;
       this.#closeServer(false);
       return this.#end(false);
     }
-    const keepClient = this.#clientKeepAlive && this.#reqDone;
+    const keepClient = this.#res.keepClient && this.#f.reqDone;
     const bc = this.back.conn;
     const srv = this.lease?.server;
-    const maxReuse = srv?.pool?.settings.maxReuse ?? -1;
-    if (
-      this.#serverKeepAlive && this.#reqDone && bc !== undefined && srv?.pool !== undefined &&
-      (bc.flags & (CO_FL.SOCK_RD_SH | CO_FL.SOCK_WR_SH | CO_FL.CTRL_READY)) === CO_FL.CTRL_READY &&
-      (maxReuse < 0 || bc.requests < maxReuse) && srv.leadsTo(bc.dst)
-    ) {
+    if (this.#res.keepServer && this.#f.reqDone && bc !== undefined && srv?.pool !== undefined && parkable(bc, srv)) {
       this.back.detach();
       this.back.setState("DIS");
       this.back.setState("CLO");
       // `http-reuse never` keeps every connection to its session, as does a response that
       // bound the connection to its client (NTLM): never shared with another client.
-      if (this.#private || this.backend?.settings.http?.reuse === "never") this.session.parkPrivate(srv, bc);
+      if (this.#res.bound || this.backend?.settings.http?.reuse === "never") this.session.parkPrivate(srv, bc);
       else srv.pool.park(bc, bc.requests, srv.served - 1);
     } else {
       this.#closeServer(false);
@@ -1077,71 +598,37 @@ export class HttpTxn implements CancelToken {
   #reply(reply: HttpReply | undefined, status: number, close = false): void {
     const req = this.request!;
     this.status = reply?.status ?? status;
-    const reqDone = this.#reqDone || (this.#server === undefined && this.#skipRequest());
+    const reqDone = this.#f.reqDone || (this.#server === undefined && this.#req.skip());
     // `connection: close` says the mux will close; a client that already sent its FIN is
     // closed after the reply too, without saying so (as HAProxy's HTX replies).
     const sayClose = close || reply === undefined || reply.close || !reqDone || !req.keepAlive ||
       this.session.ctx.mode === "close" || this.session.draining;
     const keep = !sayClose && !this.session.clientEof;
-    if (reply !== undefined && !this.#resHeadSent) {
-      // The reply is HTTP/1.1: see #responseHead for the connection field.
-      const opts: SerializeOptions = sayClose
-        ? { connection: "close" }
-        : (isVersion11(req.head.version) ? {} : { connection: "keep-alive" });
-      this.#resHeadSent = true;
+    if (reply !== undefined && !this.#f.resHeadSent) {
+      // The reply is HTTP/1.1: see replyHeadOptions() for the connection field.
+      const opts = replyHeadOptions(sayClose, req.head);
+      this.#f.resHeadSent = true;
       // A response to HEAD has no body (RFC 9110 9.3.2): HAProxy's mux drops it.
       const body = req.head.method === "HEAD" ? EMPTY : reply.body;
       this.bytesOut += htxSize(reply.head) + body.length;
       this.#toClient(serializeResponseHead(reply.head, opts));
       if (body.length > 0) this.#toClient(body);
     }
-    this.#resDone = true;
+    this.#f.resDone = true;
     this.#end(keep);
-  }
-
-  /** Reads the request to its end when it is all buffered already (no body, or a small one). */
-  #skipRequest(): boolean {
-    const parser = this.session.parser;
-    for (;;) {
-      let ev;
-      try {
-        ev = parser.read();
-      } catch {
-        return false;
-      }
-      if (ev === null) return false;
-      if (ev.type === "body") this.bytesIn += ev.data.length;
-      if (ev.type === "end") {
-        this.#reqDone = true;
-        if (this.request!.upgrade || this.request!.head.method === "CONNECT") parser.resume();
-        return true;
-      }
-    }
   }
 
   /** Once: timers off, lease released, log line, then the session goes on or closes. */
   #end(keepClient: boolean): void {
-    if (this.#ended) return;
+    if (this.#f.ended) return;
     this.#flushOut();
-    this.#ended = true;
+    this.#f.ended = true;
     const ctx = this.session.ctx;
-    ctx.clock.clearTimer(this.#timer);
-    this.#timer = undefined;
+    this.#timer.disarm();
     this.endedAt = ctx.clock.now();
     this.lease?.release(this.bytesIn, this.bytesOut);
     // Per status class: the frontend counts every request, its backend and server theirs.
-    if (this.request !== undefined) {
-      countHttp(this.session.frontend.counters.http, this.status);
-      if (this.backend !== undefined) countHttp(this.backend.counters.http, this.status);
-      const srv = this.lease?.server;
-      if (srv !== undefined) countHttp(srv.counters.http, this.status);
-      // HAProxy's `stream_update_time_stats()`, for the transactions a server answered.
-      const total = this.endedAt - this.startAt;
-      if (this.backend !== undefined) {
-        countTimes(this.backend.counters.times, this.queueMs, this.connectMs, this.responseMs, total);
-      }
-      if (srv !== undefined) countTimes(srv.counters.times, this.queueMs, this.connectMs, this.responseMs, total);
-    }
+    this.countEnd();
     if (this.back.state !== "CLO" && this.back.state !== "INI" && this.back.conn === undefined) {
       this.back.setState("CLO");
     }
@@ -1157,67 +644,23 @@ export class HttpTxn implements CancelToken {
   }
 
   /**
-   * The inactivity timeouts of a transaction: `timeout server` while the response is awaited
-   * or the server does not drain (504 `sH--` before the response head, `sD--` after),
-   * `timeout client` while the request body is read or the client does not drain (`cD--`),
-   * `timeout tunnel` for both once tunnelled. The connect and queue timeouts are the backend's.
+   * The inactivity timeouts of a transaction (see {@link TxnTimer}): `timeout server` while the
+   * response is awaited or the server does not drain (504 `sH--` before the response head,
+   * `sD--` after), `timeout client` while the request body is read or the client does not drain
+   * (`cD--`), `timeout tunnel` for both once tunnelled.
    */
   #armTimer(): void {
-    const clock = this.session.ctx.clock;
-    if (this.#ended || this.backend === undefined || this.#server === undefined) return this.#disarm();
-    const be = this.backend.settings;
-    if (this.#tunnel && be.tunnelTimeoutMs !== undefined) return this.#armTunnelTimer(be.tunnelTimeoutMs);
-    const tunnel = this.#tunnel ? be.tunnelTimeoutMs : undefined;
-    const cliTo = (!this.#reqDone && !this.#srvBlocked) || this.#cliBlocked
-      ? tunnel ?? this.session.frontend.settings.clientTimeoutMs
-      : undefined;
-    const srvTo = (!this.#resDone && !this.#cliBlocked) || this.#srvBlocked ? tunnel ?? be.serverTimeoutMs : undefined;
-    const now = clock.now();
-    const next = nextTimeout(now, this.#cliAt, cliTo, this.#srvAt, srvTo);
-    if (typeof next === "string") return this.#timedOut(next);
-    if (next === Infinity) return this.#disarm();
-    this.#schedule(next, now);
+    const settings = this.#server === undefined ? undefined : this.backend?.settings;
+    this.#timer.arm(settings, this.session.frontend.settings.clientTimeoutMs);
   }
-
-  /**
-   * Arms the timer for `at`. Activity only moves deadlines later: a timer due no later stays,
-   * and when it fires it re-arms for what is due then (one timer per transaction, not one per
-   * chunk).
-   */
-  #schedule(at: number, now: number): void {
-    if (this.#timer !== undefined && this.#timerAt <= at) return;
-    const clock = this.session.ctx.clock;
-    clock.clearTimer(this.#timer);
-    this.#timerAt = at;
-    this.#timer = clock.setTimer(this.#onTimer, at - now);
-  }
-
-  readonly #onTimer = (): void => {
-    this.#timer = undefined;
-    this.#armTimer();
-  };
 
   #disarm(): void {
-    this.session.ctx.clock.clearTimer(this.#timer);
-    this.#timer = undefined;
+    this.#timer.disarm();
   }
 
-  /**
-   * `timeout tunnel` strikes once the tunnel was idle in both directions for that long
-   * (configuration.txt 4.2: "inactive in both directions"), so a one-way stream (server push)
-   * lives on. The client side is blamed (`cD--`, HAProxy checks the request channel first)
-   * unless only the server does not drain (`sD--`).
-   */
-  #armTunnelTimer(ms: number): void {
-    const clock = this.session.ctx.clock;
-    const at = Math.max(this.#cliAt, this.#srvAt) + ms;
-    const now = clock.now();
-    if (now >= at) return this.#timedOut(this.#srvBlocked && !this.#cliBlocked ? "s" : "c");
-    this.#schedule(at, now);
-  }
-
-  #timedOut(side: "c" | "s"): void {
-    if (side === "s" && !this.#resHeadSent && !this.#tunnel) {
+  /** A timeout struck on `side`: a 504 before the response head, else both connections reset. */
+  #timedOut(side: TimeoutSide): void {
+    if (side === "s" && !this.#f.resHeadSent && !this.#f.tunnel) {
       this.lease?.server?.observe("read-timeout");
       if (this.#retry(this.backend?.settings.http?.retryOn?.responseTimeout)) return;
       this.#setTerm("s", "H");
@@ -1225,10 +668,10 @@ export class HttpTxn implements CancelToken {
       return this.#reply(
         errorReply(504, this.#bePolicy()?.errors, this.session.ctx.policy.errors),
         504,
-        !this.#reqDone,
+        !this.#f.reqDone,
       );
     }
-    this.#setTerm(side, this.#resHeadSent || side === "c" ? "D" : "H");
+    this.#setTerm(side, this.#f.resHeadSent || side === "c" ? "D" : "H");
     this.#abortBoth();
   }
 }

@@ -1,0 +1,119 @@
+/**
+ * The inactivity timer of an HTTP transaction (configuration.txt 4.2, `timeout client`,
+ * `timeout server`, `timeout tunnel`, `timeout http-request`): one timer per transaction, not
+ * one per chunk. Activity only moves deadlines later: a timer due no later stays, and when it
+ * fires it re-arms for what is due then. The connect and queue timeouts are the backend's.
+ *
+ * @module
+ */
+import type { Clock, Timer } from "../clock.ts";
+import type { BackendSettings } from "../backend.ts";
+import { nextTimeout } from "../_timeouts.ts";
+import type { TxnFlags } from "./txn_state.ts";
+
+/** The side whose timeout struck: `c` the client's, `s` the server's. */
+export type TimeoutSide = "c" | "s";
+
+/** The timer of one transaction; what it decides on is the transaction's {@link TxnFlags}. */
+export class TxnTimer {
+  readonly #clock: Clock;
+  readonly #f: TxnFlags;
+  readonly #onTimeout: (side: TimeoutSide) => void;
+  readonly #rearm: () => void;
+  #timer: Timer | undefined;
+  /** When the armed timer fires, clock ms. */
+  #timerAt = 0;
+  /** The client side's last activity, clock ms. */
+  cliAt: number;
+  /** The server side's last activity, clock ms. */
+  srvAt: number;
+
+  /**
+   * A timer reading `flags`, calling `onTimeout` when a timeout strikes (from {@link arm}
+   * itself when it is already over) and `rearm` when it fires before any did (the transaction
+   * then calls {@link arm} with its settings of the moment). Both sides count as active at `now`.
+   */
+  constructor(
+    clock: Clock,
+    flags: TxnFlags,
+    now: number,
+    rearm: () => void,
+    onTimeout: (side: TimeoutSide) => void,
+  ) {
+    this.#clock = clock;
+    this.#f = flags;
+    this.#rearm = rearm;
+    this.#onTimeout = onTimeout;
+    this.cliAt = now;
+    this.srvAt = now;
+  }
+
+  /** A timer is armed. */
+  get armed(): boolean {
+    return this.#timer !== undefined;
+  }
+
+  /**
+   * The inactivity timeouts of a transaction connected to a server of a backend with
+   * `settings` (undefined: not connected, nothing armed): `timeout server` while the response
+   * is awaited or the server does not drain, `timeout client` (`clientTimeoutMs`) while the
+   * request body is read or the client does not drain, `timeout tunnel` for both once
+   * tunnelled.
+   */
+  arm(settings: BackendSettings | undefined, clientTimeoutMs: number | undefined): void {
+    const f = this.#f;
+    if (f.ended || settings === undefined) return this.disarm();
+    if (f.tunnel && settings.tunnelTimeoutMs !== undefined) return this.#armTunnel(settings.tunnelTimeoutMs);
+    const tunnel = f.tunnel ? settings.tunnelTimeoutMs : undefined;
+    const cliTo = (!f.reqDone && !f.srvBlocked) || f.cliBlocked ? tunnel ?? clientTimeoutMs : undefined;
+    const srvTo = (!f.resDone && !f.cliBlocked) || f.srvBlocked ? tunnel ?? settings.serverTimeoutMs : undefined;
+    const now = this.#clock.now();
+    const next = nextTimeout(now, this.cliAt, cliTo, this.srvAt, srvTo);
+    if (typeof next === "string") return this.#onTimeout(next);
+    if (next === Infinity) return this.disarm();
+    this.#schedule(next, now);
+  }
+
+  /** Runs `fn` at `at` (clock ms) unless a timer is armed already (the wait for a request body). */
+  once(at: number, fn: () => void): void {
+    if (this.#timer !== undefined) return;
+    this.#timerAt = at;
+    this.#timer = this.#clock.setTimer(() => {
+      this.#timer = undefined;
+      fn();
+    }, Math.max(0, at - this.#clock.now()));
+  }
+
+  /** No timer armed. */
+  disarm(): void {
+    this.#clock.clearTimer(this.#timer);
+    this.#timer = undefined;
+  }
+
+  /** Arms the timer for `at`, unless one is due no later. */
+  #schedule(at: number, now: number): void {
+    if (this.#timer !== undefined && this.#timerAt <= at) return;
+    const clock = this.#clock;
+    clock.clearTimer(this.#timer);
+    this.#timerAt = at;
+    this.#timer = clock.setTimer(this.#fired, at - now);
+  }
+
+  readonly #fired = (): void => {
+    this.#timer = undefined;
+    this.#rearm();
+  };
+
+  /**
+   * `timeout tunnel` strikes once the tunnel was idle in both directions for that long
+   * (configuration.txt 4.2: "inactive in both directions"), so a one-way stream (server push)
+   * lives on. The client side is blamed (`cD--`, HAProxy checks the request channel first)
+   * unless only the server does not drain (`sD--`).
+   */
+  #armTunnel(ms: number): void {
+    const at = Math.max(this.cliAt, this.srvAt) + ms;
+    const now = this.#clock.now();
+    if (now >= at) return this.#onTimeout(this.#f.srvBlocked && !this.#f.cliBlocked ? "s" : "c");
+    this.#schedule(at, now);
+  }
+}
