@@ -33,8 +33,9 @@ export interface HttpCounts {
   /** Responses by status class: index 0 for 1xx... 4 for 5xx, 5 for any other (`hrsp_*`). */
   readonly responses: [number, number, number, number, number, number];
   /**
-   * Requests per second (`req_rate`, `req_rate_max`), counted when the request is accounted
-   * (its transaction ends), with the same clock as the rest.
+   * Requests per second (`req_rate`, `req_rate_max`): a frontend's counts each request as its
+   * head arrives (as HAProxy's), with the same clock as the rest; backends and servers leave it
+   * at 0 (HAProxy shows no request rate for them).
    */
   readonly rate: FreqCounter;
 }
@@ -47,7 +48,6 @@ export function newHttpCounts(clock: Clock): HttpCounts {
 /** Counts one request and, when one was sent (`status` > 0), its response's class. */
 export function countHttp(c: HttpCounts, status: number): void {
   c.requests++;
-  c.rate.add();
   if (status <= 0) return;
   const cls = Math.floor(status / 100);
   const i = cls >= 1 && cls <= 5 ? cls - 1 : 5;

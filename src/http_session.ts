@@ -317,6 +317,8 @@ export class HttpSession implements SocketHandlers {
     }
     if (ev.type !== "head") throw new Error(`http session: unexpected ${ev.type} event between requests`);
     this.requests++;
+    // `req_rate` counts requests as they arrive, as HAProxy's (the totals count them at their end).
+    this.ctx.frontend.counters.http.rate.add();
     const txn = new HttpTxn(this, ev, this.#startAt);
     this.#txn = txn;
     txn.start();
@@ -331,6 +333,7 @@ export class HttpSession implements SocketHandlers {
     const raw = this.ctx.policy.errors.raw(status);
     if (raw !== undefined) this.socket.write(raw);
     this.requests++;
+    this.ctx.frontend.counters.http.rate.add();
     const txn = HttpTxn.refused(this, status, termination, this.#startAt);
     countHttp(this.ctx.frontend.counters.http, status);
     this.ctx.onTxnEnd(txn);
