@@ -62,13 +62,8 @@ export function sendControl(m: ControlMessage): void {
 
 /** Worker side: `apply` gets each change another worker made. */
 export function receiveControl(apply: (m: ControlMessage) => void): void {
-  let buffered = "";
-  process.stdin.setEncoding("utf8");
-  process.stdin.on("data", (chunk: string) => {
-    buffered += chunk;
-    const lines = buffered.split("\n");
-    buffered = lines.pop()!;
-    for (const l of lines) if (l !== "") apply(JSON.parse(l) as ControlMessage);
+  lines(process.stdin, (l) => {
+    if (l !== "") apply(JSON.parse(l) as ControlMessage);
   });
 }
 

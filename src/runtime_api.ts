@@ -161,9 +161,11 @@ function idOf(o: object): number {
 
 /** `show servers state [B]`: every backend's, or one backend's (`Can't find backend.`). */
 function showServersState({ args, proxy }: Call): string {
-  const be = args[0];
-  if (be !== undefined && !proxy.backends.some((b) => b.name === be)) return "Can't find backend.\n";
-  return formatServersState(proxy, be).slice(0, -1);
+  try {
+    return formatServersState(proxy, args[0]).slice(0, -1);
+  } catch (e) {
+    return failed(e); // an unknown backend: HAProxy's "Can't find backend."
+  }
 }
 
 /** The commands, in HAProxy's `help` order; `help`, `prompt` and `quit` close the list. */

@@ -6,6 +6,7 @@
  * @module
  */
 import type { RetryOnKeyword } from "../http/retry_on.ts";
+import type { BasicAuthConfig } from "../http/basic_auth.ts";
 
 export type { RetryOnKeyword };
 
@@ -45,13 +46,8 @@ export interface ForwardProxyConfig {
   readonly auth?: ForwardProxyAuthConfig;
 }
 
-/** Credentials of {@link ForwardProxyConfig.auth}. */
-export interface ForwardProxyAuthConfig {
-  /** The realm announced (printable ASCII, no `"` or `\`). @default "proxykit" */
-  readonly realm?: string;
-  /** User names (no `:`) to passwords, at least one. */
-  readonly users: Readonly<Record<string, string>>;
-}
+/** Credentials of {@link ForwardProxyConfig.auth}; the realm defaults to `proxykit`. */
+export type ForwardProxyAuthConfig = BasicAuthConfig;
 
 /**
  * `retry-on` (configuration.txt 4.2): when an HTTP request is sent again, counting against

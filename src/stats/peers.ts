@@ -107,11 +107,6 @@ export class StatsPeers {
     this.#peers.delete(id);
   }
 
-  /** How many peers have sent a snapshot. */
-  get size(): number {
-    return this.#peers.size;
-  }
-
   /** `own` with the peers' counters merged in. */
   merge(own: readonly StatProxy[]): StatProxy[] {
     if (this.#peers.size === 0) return [...own];
