@@ -176,8 +176,8 @@ async function runProxy(
       }
       : {}),
   };
-  // The runtime API listens in worker 1 only (the one running the health checks): its server
-  // state changes reach the other workers as the checks' do.
+  // The runtime API listens in worker 1 only (the one running the health checks): the commands
+  // that change something are forwarded to the other workers (onAdminCommand above).
   const own = (c: ProxyConfig): ProxyConfig => (worker !== undefined && worker > 1 ? { ...c, statsSockets: [] } : c);
   let config = own(first);
   let proxy: ProxyServer;

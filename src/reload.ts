@@ -26,8 +26,8 @@ export interface ReloadOptions extends ProxyServerOptions {
   /** Called with the new proxy before it starts (e.g. to apply a server-state file). */
   readonly prepare?: (next: ProxyServer) => void;
   /**
-   * More listeners to hand over (e.g. a runtime API socket): offer them here; those the new
-   * proxy does not take stay with their owner.
+   * More listeners to hand over, beside the proxy's own binds and stats sockets (which it
+   * offers itself): offer them here; those the new proxy does not take stay with their owner.
    */
   readonly handover?: Handover;
 }
