@@ -159,7 +159,7 @@ export class NodeSocket implements Socket {
     this.#local = true;
     this.#writeShut = true;
     const sock = this.#sock;
-    if (sock.destroyed) return;
+    if (sock.destroyed) return this.#closeOwed();
     sock.resume();
     if (sock.writableFinished) return this.orphan();
     sock.once("finish", LISTENERS.finish);
@@ -178,7 +178,7 @@ export class NodeSocket implements Socket {
     this.#local = true;
     this.#writeShut = true;
     const sock = this.#sock;
-    if (sock.destroyed) return;
+    if (sock.destroyed) return this.#closeOwed();
     const via = this.#resetVia;
     const flushing = sock.writableEnded && !sock.writableFinished;
     if (via === sock && !flushing) {
@@ -240,6 +240,15 @@ export class NodeSocket implements Socket {
     if (!this.#endHeld || this.#userPaused || this.#local) return;
     this.#endHeld = false;
     this.#h.onEnd();
+    if (this.#closed) this.#deliverClose();
+  }
+
+  /**
+   * A local close()/abort() of a socket Node already closed: the `onClose` it held behind a
+   * held EOF (see `onCloseEvent`) is owed now, error-free.
+   */
+  #closeOwed(): void {
+    if (this.#closed && this.#started) queueMicrotask(() => this.#deliverClose());
   }
 
   /** Node's `'drain'`. */
@@ -258,10 +267,16 @@ export class NodeSocket implements Socket {
     if (!this.#sock.destroyed) this.#sock.destroy();
   }
 
-  /** Node's `'close'`. */
+  /**
+   * Node's `'close'`. Node closes a half-closed socket on the peer's FIN by itself, and its
+   * `'end'` may then still be held for a paused owner: the close waits behind it (the contract's
+   * order is onEnd, then onClose), until `resume()` delivers both or a local close owes it.
+   * An error closes at once.
+   */
   onCloseEvent(): void {
     if (this.#linger !== undefined) clearTimeout(this.#linger);
     this.#closed = true;
+    if (this.#endHeld && this.#error === undefined && !this.#local) return;
     if (this.#started) this.#deliverClose();
   }
 

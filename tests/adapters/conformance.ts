@@ -176,6 +176,25 @@ export function conformance(label: string, net: Network): void {
       await p.listener.close();
     });
 
+    it("a paused socket keeps the peer's EOF and the close behind it until resume(), in order", async () => {
+      // Both sides half-close while the server's owner is paused (a proxy holding a server
+      // back while its client drains): Node closes such a socket by itself on the FIN, and
+      // delivering that close before the held EOF read as a server abort (SD) in the logs.
+      const p = await pair(net);
+      p.server.pause();
+      p.server.shutdownWrite();
+      await within(p.c.ended.promise, WAIT_MS, "client sees EOF");
+      p.client.close();
+      await within(p.c.closed.promise, WAIT_MS, "client closed");
+      // Only strengthens the check: time for the runtime to report the FIN and its own close.
+      await new Promise((r) => setTimeout(r, 50));
+      assert.deepEqual(p.s.events, [], "nothing is delivered while paused");
+      p.server.resume();
+      assert.equal(await within(p.s.closed.promise, WAIT_MS, "server close"), undefined);
+      assert.deepEqual(p.s.events, ["end", "close"]);
+      await p.listener.close();
+    });
+
     it("abort() closes locally without error and the peer sees the connection end", async () => {
       const p = await pair(net);
       let syncClose = true;
