@@ -258,12 +258,24 @@ export class MessageCore<H extends MessageHead> {
           const next = this.#current ? this.#rules.afterEnd(this.#current) : "done";
           this.#current = undefined;
           this.#state = next === "idle" ? ST_IDLE : next === "paused" ? ST_PAUSED : ST_DONE;
+          if (input.queued === 0) this.#release();
           return END;
         }
         default: // paused, done
           return null;
       }
     }
+  }
+
+  /**
+   * A message ended and nothing of the next one is queued: the connection may now stay idle for
+   * long (a kept-alive client between requests), so the per-head storage goes; a pipelined
+   * next message keeps it. Costs a few small allocations on the next head.
+   */
+  #release(): void {
+    this.#in.release();
+    this.#scanner.fields.release();
+    this.#trailersScanner?.fields.release();
   }
 
   #truncated(phase: "head" | "body" | "trailers"): H1Error {

@@ -37,6 +37,14 @@ export class FieldList {
   readonly #span: number[] = [0, 0];
   readonly #out: (string | undefined)[] = [undefined];
 
+  /**
+   * Lets go of the arrays' storage between messages of an idle connection (they grow again
+   * with the next head): kept-alive clients waiting for their next request hold none.
+   */
+  release(): void {
+    this.marks.length = this.folds.length = this.overrides.length = 0;
+  }
+
   /** Forgets the fields of the previous head. */
   reset(): void {
     this.count = this.flags = 0;

@@ -8,6 +8,8 @@
  */
 import type { HeadScanner } from "./_scanner.ts";
 
+const EMPTY = new Uint8Array(0);
+
 /** See the module doc. */
 export class Input {
   /** Chunks not fully consumed; the first one from `pos`. */
@@ -19,7 +21,7 @@ export class Input {
   /** Bytes in the chunks from `pos` on. */
   queued = 0;
   /** Where the last head (or trailer section) completed: the buffer to decode it from. */
-  headBuf: Uint8Array = new Uint8Array(0);
+  headBuf: Uint8Array = EMPTY;
   readonly #maxHeadBytes: number;
   #acc: Uint8Array | undefined;
   #accLen = 0;
@@ -66,6 +68,15 @@ export class Input {
     if (this.#accOn) out.unshift(this.#acc!.slice(0, this.#accLen));
     this.clear();
     return out;
+  }
+
+  /**
+   * Between messages, nothing queued: lets go of the last head's chunk (a read buffer of the
+   * adapter's) and of the copy buffer, so that an idle kept-alive connection holds neither.
+   */
+  release(): void {
+    this.headBuf = EMPTY;
+    if (!this.#accOn) this.#acc = undefined;
   }
 
   /** Forgets everything held (after an error, or drained). */

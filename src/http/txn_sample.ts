@@ -12,7 +12,8 @@ import type { RequestHead, ResponseHead } from "./head.ts";
 
 /**
  * What the rules and ACLs of a request read. The addresses come from the session, which reads
- * them from the connection once (each is a system call on Node and Bun).
+ * them from the connection once (each is a system call on Node and Bun), and only when a fetch
+ * asks: most configurations never read `dst`, and an idle kept-alive client then holds no copy.
  */
 export function sampleContext(
   session: HttpSession,
@@ -27,8 +28,12 @@ export function sampleContext(
     response,
     frontend,
     backend,
-    src: session.srcEndpoint,
-    dst: session.dstEndpoint,
+    get src() {
+      return session.srcEndpoint;
+    },
+    get dst() {
+      return session.dstEndpoint;
+    },
     tls,
     secure: tls !== undefined,
     usableServers: (name) => {
