@@ -10,7 +10,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { FakeClock, MemoryNetwork } from "../../testing.ts";
 import { ProxyServer } from "../../src/proxy.ts";
-import type { StreamLogRecord } from "../../src/log.ts";
+import type { HttpLogRecord, StreamLogRecord } from "../../src/log.ts";
 import type { Socket } from "../../src/net.ts";
 import { parseHaproxyConfig } from "../../src/config/haproxy_cfg.ts";
 import { showStat } from "../../src/stats/csv.ts";
@@ -21,16 +21,16 @@ import { collectStats } from "../../src/stats/model.ts";
 import { deferred, enc, Recorder, tcp, within } from "../_helpers.ts";
 import { statRow } from "./_workers.ts";
 
-const cfg = (mode: "tcp" | "http") => `
+const cfg = (mode: "tcp" | "http", option = "") => `
 defaults
   mode ${mode}
-  timeout connect 1s
   timeout client 5s
   timeout server 5s
+  timeout connect 1s
 frontend fe
-  bind 10.0.0.1:80
   default_backend be
-backend be
+  bind 10.0.0.1:80
+backend be${option === "" ? "" : `\n  option ${option}`}
   server s1 10.1.0.1:80
   server s2 10.1.0.2:80 disabled
 `;
@@ -39,11 +39,11 @@ backend be
 type Behaviour = (s: Socket) => void;
 
 /** A proxy in `mode`, its server scripted by `behaviour`, with its ended streams awaitable. */
-async function setup(mode: "tcp" | "http", behaviour: Behaviour) {
+async function setup(mode: "tcp" | "http", behaviour: Behaviour, option = "") {
   const clock = new FakeClock();
   const network = new MemoryNetwork({ clock });
   let ended = deferred<StreamLogRecord>();
-  const proxy = new ProxyServer(parseHaproxyConfig(cfg(mode), "a.cfg"), {
+  const proxy = new ProxyServer(parseHaproxyConfig(cfg(mode, option), "a.cfg"), {
     network,
     clock,
     hooks: { onStreamEnd: (r) => ended.resolve(r) },
@@ -161,6 +161,27 @@ describe("cli_abrt, srv_abrt in mode http", () => {
     await client(t.network, get, partial.length);
     assert.equal((await t.next()).termination.slice(0, 2), "SD");
     assert.deepEqual(aborts(t.proxy), ["s1 0/1", "BACKEND 0/1"]);
+    await t.stop();
+  });
+
+  it("a server that stops sending mid-body until timeout server counts one server abort (sD)", async () => {
+    const t = await setup("http", (s) => s.write(enc(partial)));
+    await client(t.network, get, partial.length);
+    await t.clock.advance(5000);
+    assert.equal((await t.next()).termination.slice(0, 2), "sD");
+    assert.deepEqual(aborts(t.proxy), ["s1 0/1", "BACKEND 0/1"]);
+    await t.stop();
+  });
+
+  it("option abortonclose: a client leaving while its server connection is under way (400 CH)", async () => {
+    const t = await setup("http", () => {}, "abortonclose");
+    const c = await t.network.connect({ address: tcp("10.0.0.1", 80) });
+    c.setHandlers(new Recorder());
+    c.write(enc(get));
+    c.shutdownWrite();
+    const r = (await t.next()) as HttpLogRecord;
+    assert.deepEqual([r.termination.slice(0, 2), r.status], ["CH", 400]);
+    assert.deepEqual(aborts(t.proxy), ["s1 1/0", "BACKEND 1/0"]);
     await t.stop();
   });
 
