@@ -76,8 +76,8 @@ export type { ResolvedStatsSocket, StatsSocketConfig } from "./src/config/stats_
 export type { ConnectFailureHook, ConnectFailureInfo } from "./src/connect_failure.ts";
 export type { BackendCounters } from "./src/backend.ts";
 export type { FrontendCounters } from "./src/frontend.ts";
-export type { HttpCounts, StreamCounts, TimeCounts } from "./src/_counters.ts";
-export type { FreqCounter } from "./src/_rates.ts";
+export type { AbortCounts, HttpCounts, StreamCounts, TimeCounts } from "./src/_counters.ts";
+export type { FreqCounter, LastEvent } from "./src/_rates.ts";
 export type { CheckCounters, CheckResult, CheckView } from "./src/health.ts";
 export type { HttpConnectionMode, HttpReuse, PoolCounters, PoolSettings, PoolView } from "./src/pool.ts";
 

@@ -147,3 +147,41 @@ export function countTimes(
   if (responseMs > c.responseMaxMs) c.responseMaxMs = responseMs;
   if (totalMs > c.totalMaxMs) c.totalMaxMs = totalMs;
 }
+
+/**
+ * Data transfers aborted by either side, as HAProxy's `cli_abrt` and `srv_abrt` (backends and
+ * servers; HAProxy 2.6 counts them on frontends too but its stats leave them empty there).
+ */
+export interface AbortCounts {
+  /** Transfers the client aborted: closed, reset or timed out (`cli_abrt`). */
+  clientAborts: number;
+  /** Transfers the server aborted: closed, reset or timed out (`srv_abrt`). */
+  serverAborts: number;
+}
+
+/** Which side aborted a data transfer, if one did. */
+export type AbortSide = "client" | "server";
+
+/**
+ * The side a data-phase termination (configuration.txt 8.5) charges, as process_stream()
+ * counts what no analyser handled (src/stream.c): `C`/`c` (client error, close or timeout)
+ * the client, `S`/`s` the server, once the transfer had started (phase `D` or `L`). Earlier
+ * phases (`R`, `Q`, `C`, `H`) count elsewhere (failed connections, responses) or, in HTTP,
+ * only where the analysers count them (src/http_txn.ts).
+ */
+export function dataAbort(cause: string, phase: string): AbortSide | undefined {
+  if (phase !== "D" && phase !== "L") return undefined;
+  if (cause === "C" || cause === "c") return "client";
+  if (cause === "S" || cause === "s") return "server";
+  return undefined;
+}
+
+/** Counts one abort by `side` on each of `counts` (the backend and, when assigned, the server). */
+export function countAbort(side: AbortSide | undefined, ...counts: (AbortCounts | undefined)[]): void {
+  if (side === undefined) return;
+  for (const c of counts) {
+    if (c === undefined) continue;
+    if (side === "client") c.clientAborts++;
+    else c.serverAborts++;
+  }
+}

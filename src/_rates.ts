@@ -108,3 +108,30 @@ export class StateAge {
     return this.#downBefore + (this.#down ? this.sinceChange : 0);
   }
 }
+
+/**
+ * When an object was last given a stream, in whole seconds of the clock: HAProxy's `last_sess`
+ * (`srv_set_sess_last()`, `be_set_sess_last()`), shown as `lastsess` = seconds since, or -1
+ * when it never had one (`srv_lastsession()`, `be_lastsession()`).
+ */
+export class LastEvent {
+  readonly #clock: Clock;
+  /** Second of the last event; -1: never. */
+  #at = -1;
+
+  /** Never happened yet; `clock` tells the seconds. */
+  constructor(clock: Clock) {
+    this.#clock = clock;
+  }
+
+  /** It happens now. */
+  mark(): void {
+    this.#at = Math.floor(this.#clock.now() / 1000);
+  }
+
+  /** Whole seconds since it last happened, -1 if never (HAProxy's `lastsess`). */
+  get age(): number {
+    if (this.#at < 0) return -1;
+    return Math.max(0, Math.floor(this.#clock.now() / 1000) - this.#at);
+  }
+}

@@ -12,6 +12,7 @@
  */
 import type { Clock } from "./clock.ts";
 import {
+  type AbortCounts,
   countIn,
   countOut,
   type HttpCounts,
@@ -27,7 +28,7 @@ import type { StreamInterface } from "./stream_interface.ts";
 import { type AdminChange, Server, type ServerSettings, type ServerState } from "./server.ts";
 import { Queue, Queues } from "./queue.ts";
 import { Lease } from "./lease.ts";
-import { StateAge } from "./_rates.ts";
+import { LastEvent, StateAge } from "./_rates.ts";
 import type { Balancer, PickContext } from "./balance/types.ts";
 import { createBalancer, isDynamicAlgorithm, isHashAlgorithm } from "./balance/mod.ts";
 import { DEFAULT_HASH_TYPE } from "./balance/hashed.ts";
@@ -102,7 +103,9 @@ export interface BackendSettings {
  * Counters of one backend (HAProxy stats names in parentheses). Its `current` counts every
  * stream the backend admitted and has not released yet, queued ones included (log `%bc`).
  */
-export interface BackendCounters extends StreamCounts {
+export interface BackendCounters extends StreamCounts, AbortCounts {
+  /** When a stream was last admitted (`lastsess`: its `age`, -1 if never). */
+  readonly lastSession: LastEvent;
   /** Streams that failed to connect after all retries (`econ`). */
   connectErrors: number;
   /** Connect attempts retried on the same server (`wretr`). */
@@ -257,6 +260,9 @@ export class Backend {
     const q = this.queues.backend;
     this.counters = {
       ...newStreamCounts(clock),
+      clientAborts: 0,
+      serverAborts: 0,
+      lastSession: new LastEvent(clock),
       connectErrors: 0,
       retries: 0,
       redispatches: 0,
@@ -419,6 +425,7 @@ export class Backend {
    */
   admit(client: Connection | undefined): Lease {
     countIn(this.counters);
+    this.counters.lastSession.mark();
     return new Lease(client, this.#leave);
   }
 

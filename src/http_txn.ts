@@ -235,6 +235,8 @@ export class HttpTxn extends TxnRecord implements CancelToken {
       if (!isH1Error(e)) throw e;
       this.#buffering = false;
       if (e.termination === "CD--" || e.termination === "CR--") {
+        // HAProxy forwards what it has, then its body analyser counts the client's abort.
+        if (this.termCause === "-") this.abortBefore = "client";
         this.#setTerm("C", "R");
         return this.#abortBoth();
       }
@@ -411,6 +413,8 @@ export class HttpTxn extends TxnRecord implements CancelToken {
     if (this.backend?.settings.http?.abortOnClose !== true || this.#server !== undefined) return;
     if (this.back.state === "QUE") return this.#cancel(); // the connect loop ends with CQ
     this.#abortedOnClose = true;
+    // http_wait_for_response()'s "client abort with an abortonclose": a `cli_abrt`.
+    if (this.termCause === "-") this.abortBefore = "client";
     this.#setTerm("C", "H");
     this.#cancel();
   }

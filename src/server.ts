@@ -7,10 +7,10 @@
 import type { Address } from "./net.ts";
 import type { ResolvedServerConfig } from "./config/defaults.ts";
 import type { Clock } from "./clock.ts";
-import type { HttpCounts, StreamCounts, TimeCounts } from "./_counters.ts";
+import type { AbortCounts, HttpCounts, StreamCounts, TimeCounts } from "./_counters.ts";
 import { countIn, newHttpCounts, newStreamCounts, newTimeCounts } from "./_counters.ts";
 import { Queue } from "./queue.ts";
-import { StateAge } from "./_rates.ts";
+import { LastEvent, StateAge } from "./_rates.ts";
 import type { CheckView } from "./health.ts";
 import type { PoolView, ServerPool } from "./pool.ts";
 import type { TlsOrigin } from "./tls/origin.ts";
@@ -28,7 +28,9 @@ export type ServerState = "UP" | "DOWN" | "MAINT" | "DRAIN";
  * Counters of one server (HAProxy stats names in parentheses); `current` counts the streams
  * holding a slot (connecting or established).
  */
-export interface ServerCounters extends StreamCounts {
+export interface ServerCounters extends StreamCounts, AbortCounts {
+  /** When a stream last took a slot on it (`lastsess`: its `age`, -1 if never). */
+  readonly lastSession: LastEvent;
   /** Streams that failed to connect after all retries (`econ`). */
   connectErrors: number;
   /** Connect attempts retried on this server (`wretr`). */
@@ -213,6 +215,9 @@ export class Server implements ServerView {
     this.queue = queue;
     this.counters = {
       ...newStreamCounts(clock),
+      clientAborts: 0,
+      serverAborts: 0,
+      lastSession: new LastEvent(clock),
       connectErrors: 0,
       retries: 0,
       redispatches: 0,
@@ -456,6 +461,7 @@ export class Server implements ServerView {
   /** Accounts a stream taking a slot on this server. */
   take(): void {
     countIn(this.counters);
+    this.counters.lastSession.mark();
   }
 
   /** Hands a freed slot to a queued stream, which {@link claim}s it when it resumes. */

@@ -28,7 +28,7 @@ import type { Lease } from "./lease.ts";
 import type { Server } from "./server.ts";
 import { nextTimeout } from "./_timeouts.ts";
 import { HAPROXY_BUFSIZE } from "./http/limits.ts";
-import { countTimes } from "./_counters.ts";
+import { countAbort, countTimes, dataAbort } from "./_counters.ts";
 
 /** Client bytes held while the server side connects (HAProxy buffers up to tune.bufsize). */
 export const REQ_BUFFER_BYTES: number = HAPROXY_BUFSIZE;
@@ -503,6 +503,8 @@ export class Stream implements CancelToken {
     countTimes(this.backend.counters.times, this.queueTimeMs, this.connectMs, 0, total);
     const srv = this.lease.server;
     if (srv !== undefined) countTimes(srv.counters.times, this.queueTimeMs, this.connectMs, 0, total);
+    // `cli_abrt` / `srv_abrt`: the data-phase error, close or timeout that ended it, once.
+    countAbort(dataAbort(this.termCause, this.termPhase), this.backend.counters, srv?.counters);
     this.#ctx.onEnd(this);
   }
 }

@@ -11,7 +11,7 @@ import type { Lease } from "../lease.ts";
 import type { Server } from "../server.ts";
 import type { SampleContext } from "../acl/sample.ts";
 import type { HttpSession } from "../http_session.ts";
-import { countHttp, countTimes } from "../_counters.ts";
+import { type AbortSide, countAbort, countHttp, countTimes, dataAbort } from "../_counters.ts";
 import type { H1HeadEvent } from "./events.ts";
 import { htxSize, NO_REQUEST, type RequestHead } from "./head.ts";
 import { sampleContext } from "./txn_sample.ts";
@@ -60,6 +60,12 @@ export class TxnRecord {
   termCause = "-";
   /** Second termination character (configuration.txt 8.5): in which phase. */
   termPhase = "-";
+  /**
+   * An abort HAProxy's analysers count before the data phase (http_ana.c): the client leaving
+   * with `option abortonclose` (`CH`), or cutting a buffered body short. Data-phase aborts
+   * are read from the termination state ({@link dataAbort}).
+   */
+  abortBefore: AbortSide | undefined;
 
   /** The record of the request whose head `request` was just parsed (now, on the session's clock). */
   constructor(session: HttpSession, request: H1HeadEvent<RequestHead> | undefined, startAt: number) {
@@ -95,8 +101,8 @@ export class TxnRecord {
 
   /**
    * Internal, called once at the end (after {@link endedAt} is set): the status class counted
-   * by the frontend, its backend and server, and the timers by the backend and server
-   * (HAProxy's `stream_update_time_stats()`). A refused request counts nothing.
+   * by the frontend, its backend and server, the timers (HAProxy's `stream_update_time_stats()`)
+   * and an abort by the backend and server. A refused request counts nothing.
    */
   countEnd(): void {
     if (this.request === undefined) return;
@@ -109,5 +115,8 @@ export class TxnRecord {
       countTimes(this.backend.counters.times, this.queueMs, this.connectMs, this.responseMs, total);
     }
     if (srv !== undefined) countTimes(srv.counters.times, this.queueMs, this.connectMs, this.responseMs, total);
+    // `cli_abrt` / `srv_abrt`, once per transaction.
+    const abort = this.abortBefore ?? dataAbort(this.termCause, this.termPhase);
+    countAbort(abort, this.backend?.counters, srv?.counters);
   }
 }

@@ -138,6 +138,14 @@ function traffic(
   };
 }
 
+/**
+ * `cli_abrt`, `srv_abrt` and `lastsess` of a backend or server (frontends leave them empty, as
+ * HAProxy's `stats_fill_fe_stats()`).
+ */
+function abortFields(c: BackendView["counters"] | ServerView["counters"]): Record<string, StatValue> {
+  return { cli_abrt: c.clientAborts, srv_abrt: c.serverAborts, lastsess: c.lastSession.age };
+}
+
 /** `qtime`...`ttime` (ms, rounded as HAProxy's integer averages) and their maxima. */
 function timeFields(t: ServerView["counters"]["times"]): Record<string, StatValue> {
   return {
@@ -251,6 +259,7 @@ function serverRow(
       check_duration: checked && last !== undefined ? last.durationMs : undefined,
       ...httpFields(mode, c),
       hanafail: checked ? s.check!.counters.observedFailures : undefined,
+      ...abortFields(c),
       last_chk: checked ? last?.info : undefined,
       ...timeFields(c.times),
       check_desc: checked ? last?.reason : undefined,
@@ -317,6 +326,7 @@ function backendRow(
       type: STAT_TYPE.backend,
       ...rateFields(c),
       ...httpFields(mode, c),
+      ...abortFields(c),
       ...timeFields(c.times),
       mode,
       algo: cfg?.balance.kind,

@@ -67,6 +67,7 @@ const COLUMNS = [
   "Rate cur/max",
   "Total",
   "LB tot",
+  "Last sess",
   "Bytes in",
   "Bytes out",
   "2xx",
@@ -75,6 +76,7 @@ const COLUMNS = [
   "Conn err",
   "Retries",
   "Redisp",
+  "Aborts cli / srv",
   "Weight",
   "Act/Bck",
   "Check",
@@ -105,6 +107,7 @@ function row(r: StatRow): string {
     cell(pair(f.rate, f.rate_max)) +
     cell(esc(f.stot)) +
     cell(esc(f.lbtot)) +
+    cell(f.lastsess === -1 ? "never" : age(f.lastsess)) +
     cell(bytes(f.bin)) +
     cell(bytes(f.bout)) +
     cell(esc(f.hrsp_2xx)) +
@@ -113,6 +116,7 @@ function row(r: StatRow): string {
     cell(esc(f.econ)) +
     cell(esc(f.wretr)) +
     cell(esc(f.wredis)) +
+    cell(pair(f.cli_abrt, f.srv_abrt)) +
     cell(esc(f.weight)) +
     cell(pair(f.act, f.bck)) +
     cell(check, "check") +

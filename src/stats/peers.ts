@@ -5,10 +5,10 @@
  * HAProxy process with `nbthread N` shows one set of counters for all its threads.
  *
  * What is summed: counters and current values (sessions, bytes, denials, errors, retries,
- * redispatches, responses by class, requests, elections, connections opened and reused, idle
+ * redispatches, client and server aborts, responses by class, requests, elections, connections opened and reused, idle
  * connections, queued streams, rates over the last second), and the process-wide figures of
  * `show info` (`CurrConns`, `CumConns`, `CumReq`, `SessRate`, `TotalBytesOut`). What is the largest of the processes': the maxima (`qmax`,
- * `smax`, the time maxima, the rate maxima). What stays the process's own: states, weights, limits, checks (one
+ * `smax`, the time maxima, the rate maxima). What is the youngest: `lastsess`. What stays the process's own: states, weights, limits, checks (one
  * worker runs them) and the time averages.
  *
  * @module
@@ -39,6 +39,8 @@ const SUMMED: readonly string[] = [
   "hrsp_5xx",
   "hrsp_other",
   "req_tot",
+  "cli_abrt",
+  "srv_abrt",
   "conn_tot",
   "intercepted",
   "connect",
@@ -64,6 +66,18 @@ const MAXED: readonly string[] = [
   "conn_rate_max",
 ];
 
+/**
+ * CSV fields of an age since the latest event (`lastsess`, -1 for never): the youngest across
+ * processes (the latest session any of them had), -1 only if none had one.
+ */
+const YOUNGEST: readonly string[] = ["lastsess"];
+
+/** The age of the later of two events, each -1 for never. */
+function youngest(a: number, b: number): number {
+  if (a < 0) return b;
+  return b < 0 ? a : Math.min(a, b);
+}
+
 /** A process's counters as another process receives them (JSON-safe). */
 export interface StatsSnapshot {
   /** One entry per row: `pxname/svname` and the numeric fields that merge. */
@@ -78,7 +92,7 @@ export function statsSnapshot(proxy: ProxyServer): StatsSnapshot {
   for (const px of collectStats(proxy, false)) {
     for (const r of px.rows) {
       const f: Record<string, number> = {};
-      for (const k of [...SUMMED, ...MAXED]) {
+      for (const k of [...SUMMED, ...MAXED, ...YOUNGEST]) {
         const v = r.fields[k];
         if (typeof v === "number") f[k] = v;
       }
@@ -137,6 +151,10 @@ export class StatsPeers {
       for (const k of MAXED) {
         const v = p[k];
         if (v !== undefined) fields[k] = Math.max(typeof fields[k] === "number" ? (fields[k] as number) : 0, v);
+      }
+      for (const k of YOUNGEST) {
+        const v = p[k];
+        if (v !== undefined) fields[k] = youngest(typeof fields[k] === "number" ? (fields[k] as number) : -1, v);
       }
     }
     return { ...r, fields };

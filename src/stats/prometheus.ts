@@ -77,6 +77,9 @@ const H = {
   srate: "Highest value of sessions per second observed since the worker process started",
   lastchg: "How long ago the last server state changed, in seconds",
   downtime: "Total time spent in DOWN state, for server or backend",
+  cliAbrt: "Total number of requests or connections aborted by the client since the worker process started",
+  srvAbrt: "Total number of requests or connections aborted by the server since the worker process started",
+  lastsess: "How long ago some traffic was seen on this object on this worker process, in seconds",
 } as const;
 
 const f = (name: string, type: Type, help: string, field: string, more: Partial<Family> = {}): Family => ({
@@ -141,6 +144,13 @@ const FRONTEND: readonly Family[] = [
   ),
 ];
 
+/** `client_aborts_total`, `server_aborts_total` and `last_session_seconds`: backends and servers. */
+const ABORTS: readonly Family[] = [
+  f("client_aborts_total", "counter", H.cliAbrt, "cli_abrt"),
+  f("server_aborts_total", "counter", H.srvAbrt, "srv_abrt"),
+  f("last_session_seconds", "gauge", H.lastsess, "lastsess"),
+];
+
 /** What backends and servers share, after their first families. */
 const TIMES: readonly Family[] = [
   f("queue_time_average_seconds", "gauge", H.qtime, "qtime", { unit: "ms" }),
@@ -181,6 +191,7 @@ const BACKEND: readonly Family[] = [
   MAX_RATE,
   f("http_responses_total", "counter", H.hrsp, "#hrsp", { http: true }),
   f("http_requests_total", "counter", H.req, "req_tot", { http: true }),
+  ...ABORTS,
   ...TIMES,
   ...REUSE,
   ...MAX_TIMES,
@@ -216,6 +227,7 @@ const SERVER: readonly Family[] = [
     "#check_duration",
   ),
   f("http_responses_total", "counter", H.hrsp, "#hrsp", { http: true }),
+  ...ABORTS,
   ...TIMES,
   ...REUSE,
   f(

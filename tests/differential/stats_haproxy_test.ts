@@ -124,5 +124,15 @@ describe("Prometheus and CSV: proxykit against HAProxy 2.6", { skip: skip || cur
     for (const sv of ["be,s1,", "be,s2,", "be,BACKEND,", "tcpx,FRONTEND,", "tcpx,t1,"]) {
       assert.equal(status(ours, sv), status(theirs, sv), sv);
     }
+    // `cli_abrt`, `srv_abrt` (none after clean requests) and `lastsess` (filled on the same rows).
+    const header = ours.split("\n")[0]!.slice(2).split(",");
+    const field = (t: string, sv: string, f: string) =>
+      t.split("\n").find((l) => l.startsWith(sv))!.split(",")[header.indexOf(f)];
+    for (
+      const sv of ["fe,FRONTEND,", "be,s1,", "be,s2,", "be,BACKEND,", "tcpx,FRONTEND,", "tcpx,t1,", "tcpx,BACKEND,"]
+    ) {
+      for (const f of ["cli_abrt", "srv_abrt"]) assert.equal(field(ours, sv, f), field(theirs, sv, f), `${sv} ${f}`);
+      assert.equal(field(ours, sv, "lastsess") === "", field(theirs, sv, "lastsess") === "", `${sv} lastsess`);
+    }
   });
 });

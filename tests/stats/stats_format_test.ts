@@ -105,6 +105,9 @@ describe("show stat (CSV), against HAProxy 2.6", () => {
       "hrsp_1xx",
       "hrsp_3xx",
       "uweight",
+      "cli_abrt",
+      "srv_abrt",
+      "lastsess",
     ];
     ours.forEach((row, i) => {
       for (const f of same) {
@@ -170,7 +173,7 @@ describe("Prometheus exporter, against HAProxy 2.6", () => {
     const text = prometheusMetrics(proxy);
     assert.ok(text.endsWith("\n"));
     for (const l of text.split("\n").filter((x) => x !== "" && !x.startsWith("#"))) {
-      assert.match(l, /^haproxy_[a-z_]+(\{[a-z]+="[^"]*"(,[a-z]+="[^"]*")*\})? (\d+|\d+\.\d{6}|NaN)$/, l);
+      assert.match(l, /^haproxy_[a-z_]+(\{[a-z]+="[^"]*"(,[a-z]+="[^"]*")*\})? (-?\d+|\d+\.\d{6}|NaN)$/, l);
     }
     const ours = families(text);
     const theirs = families(fixture("haproxy26_metrics.txt"));
@@ -211,6 +214,12 @@ describe("Prometheus exporter, against HAProxy 2.6", () => {
         "haproxy_server_limit_sessions",
         "haproxy_server_queue_limit",
         "haproxy_server_http_responses_total",
+        "haproxy_backend_client_aborts_total",
+        "haproxy_backend_server_aborts_total",
+        "haproxy_backend_last_session_seconds",
+        "haproxy_server_client_aborts_total",
+        "haproxy_server_server_aborts_total",
+        "haproxy_server_last_session_seconds",
         "haproxy_process_nbthread",
       ]
     ) {
