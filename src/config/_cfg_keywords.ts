@@ -94,6 +94,10 @@ export interface Settings {
   tcplog?: "tcplog" | "json" | "httplog";
   /** `log-format STRING`. */
   logFormat?: string;
+  /** `unique-id-format STRING`. */
+  uniqueIdFormat?: string;
+  /** `unique-id-header NAME`. */
+  uniqueIdHeader?: string;
   /** `log` targets, including those `log global` copied from the `global` section. */
   logs: LogTarget[];
   /** `default-server` options, the base of every later `server` line. */
@@ -437,6 +441,31 @@ export const PROXY_KEYWORDS: Readonly<Record<string, Keyword>> = {
         throw e;
       }
       c.s.logFormat = args[0]!;
+    },
+  },
+  // configuration.txt 4.2: frontends, listens and defaults; a backend's is ignored (warned),
+  // as HAProxy, which reads the frontend's.
+  "unique-id-format": {
+    cap: "fe",
+    inDefaults: true,
+    parse: (c, args) => {
+      exactArgs(c, args, 1, 1, "one argument (don't forget to escape spaces)");
+      try {
+        parseLogFormat(args[0]!);
+      } catch (e) {
+        if (e instanceof LogFormatError) c.fail(e.message);
+        throw e;
+      }
+      c.s.uniqueIdFormat = args[0]!;
+    },
+  },
+  "unique-id-header": {
+    cap: "fe",
+    inDefaults: true,
+    parse: (c, args) => {
+      exactArgs(c, args, 1, 1, "a header name");
+      if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(args[0]!)) c.fail(`'${args[0]}' is not a header name`);
+      c.s.uniqueIdHeader = args[0]!;
     },
   },
   "option httplog": {

@@ -177,6 +177,29 @@ function logFormat(v: unknown, path: string): string | undefined {
   return v;
 }
 
+/**
+ * `unique-id-format`: rendered from the request, so the variables of a finished stream (`%ST`,
+ * `%Tt`...) are refused, with HAProxy's message for an unknown one.
+ */
+function uniqueIdFormat(v: unknown, path: string): string | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== "string" || v === "") bad(path, "must be a non-empty string", v);
+  try {
+    parseLogFormat(v);
+  } catch (e) {
+    if (e instanceof LogFormatError) bad(path, e.message);
+    throw e;
+  }
+  return v;
+}
+
+/** `unique-id-header`: a field name (an RFC 9110 token), kept lowercase as every field. */
+function uniqueIdHeader(v: unknown, path: string): string | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== "string" || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(v)) bad(path, "must be a header name", v);
+  return v.toLowerCase();
+}
+
 function name(v: unknown, path: string): string {
   if (typeof v !== "string" || !NAME_PATTERN.test(v)) {
     bad(path, "must be a non-empty name of letters, digits, '_', '.', ':' or '-'", v);
@@ -553,6 +576,8 @@ function resolveFrontend(
     httpKeepAliveTimeoutMs: timeout(f.httpKeepAliveTimeoutMs, `${path}.httpKeepAliveTimeoutMs`),
     httpConnectionMode: oneOf(f.httpConnectionMode, `${path}.httpConnectionMode`, CONN_MODES, "keep-alive"),
     httpBufferRequest: bool(f.httpBufferRequest, `${path}.httpBufferRequest`),
+    uniqueIdFormat: uniqueIdFormat(f.uniqueIdFormat, `${path}.uniqueIdFormat`),
+    uniqueIdHeader: uniqueIdHeader(f.uniqueIdHeader, `${path}.uniqueIdHeader`),
   };
 }
 
