@@ -212,6 +212,18 @@ export interface Keyword {
   readonly parse: Handler;
 }
 
+/** The one log-format string argument of `log-format` or `unique-id-format`, checked. */
+function formatArg(c: Ctx, args: readonly string[], vars: ReadonlySet<string> | undefined): string {
+  exactArgs(c, args, 1, 1, "one argument (don't forget to escape spaces)");
+  try {
+    parseLogFormat(args[0]!, vars);
+  } catch (e) {
+    if (e instanceof LogFormatError) c.fail(e.message);
+    throw e;
+  }
+  return args[0]!;
+}
+
 /** Syslog facilities HAProxy knows; one is required after a log target. */
 const LOG_FACILITIES = (
   "kern user mail daemon auth syslog lpr news uucp cron auth2 ftp ntp audit alert cron2 " +
@@ -433,14 +445,7 @@ export const PROXY_KEYWORDS: Readonly<Record<string, Keyword>> = {
     cap: "fe",
     inDefaults: true,
     parse: (c, args) => {
-      exactArgs(c, args, 1, 1, "one argument (don't forget to escape spaces)");
-      try {
-        parseLogFormat(args[0]!, LOG_RECORD_VARIABLES);
-      } catch (e) {
-        if (e instanceof LogFormatError) c.fail(e.message);
-        throw e;
-      }
-      c.s.logFormat = args[0]!;
+      c.s.logFormat = formatArg(c, args, LOG_RECORD_VARIABLES);
     },
   },
   // configuration.txt 4.2: frontends, listens and defaults; a backend's is ignored (warned),
@@ -449,14 +454,8 @@ export const PROXY_KEYWORDS: Readonly<Record<string, Keyword>> = {
     cap: "fe",
     inDefaults: true,
     parse: (c, args) => {
-      exactArgs(c, args, 1, 1, "one argument (don't forget to escape spaces)");
-      try {
-        parseLogFormat(args[0]!);
-      } catch (e) {
-        if (e instanceof LogFormatError) c.fail(e.message);
-        throw e;
-      }
-      c.s.uniqueIdFormat = args[0]!;
+      // Rendered from the request: a finished stream's variables (`%ST`...) are unknown there.
+      c.s.uniqueIdFormat = formatArg(c, args, undefined);
     },
   },
   "unique-id-header": {

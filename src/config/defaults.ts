@@ -164,28 +164,19 @@ function oneOf<T extends string>(v: unknown, path: string, values: readonly T[],
   return v as T;
 }
 
-/** A `log-format` string, parsed once to refuse it here with HAProxy's message. */
-function logFormat(v: unknown, path: string): string | undefined {
+/**
+ * A `log-format` string (`vars`: the variables beyond a request's it may use), parsed once to
+ * refuse it here with HAProxy's message.
+ */
+function logFormat(
+  v: unknown,
+  path: string,
+  vars: ReadonlySet<string> | undefined = LOG_RECORD_VARIABLES,
+): string | undefined {
   if (v === undefined) return undefined;
   if (typeof v !== "string") bad(path, "must be a string", v);
   try {
-    parseLogFormat(v, LOG_RECORD_VARIABLES);
-  } catch (e) {
-    if (e instanceof LogFormatError) bad(path, e.message);
-    throw e;
-  }
-  return v;
-}
-
-/**
- * `unique-id-format`: rendered from the request, so the variables of a finished stream (`%ST`,
- * `%Tt`...) are refused, with HAProxy's message for an unknown one.
- */
-function uniqueIdFormat(v: unknown, path: string): string | undefined {
-  if (v === undefined) return undefined;
-  if (typeof v !== "string" || v === "") bad(path, "must be a non-empty string", v);
-  try {
-    parseLogFormat(v);
+    parseLogFormat(v, vars);
   } catch (e) {
     if (e instanceof LogFormatError) bad(path, e.message);
     throw e;
@@ -576,7 +567,8 @@ function resolveFrontend(
     httpKeepAliveTimeoutMs: timeout(f.httpKeepAliveTimeoutMs, `${path}.httpKeepAliveTimeoutMs`),
     httpConnectionMode: oneOf(f.httpConnectionMode, `${path}.httpConnectionMode`, CONN_MODES, "keep-alive"),
     httpBufferRequest: bool(f.httpBufferRequest, `${path}.httpBufferRequest`),
-    uniqueIdFormat: uniqueIdFormat(f.uniqueIdFormat, `${path}.uniqueIdFormat`),
+    // Rendered from the request: a finished stream's variables (`%ST`...) are refused.
+    uniqueIdFormat: logFormat(f.uniqueIdFormat, `${path}.uniqueIdFormat`, undefined),
     uniqueIdHeader: uniqueIdHeader(f.uniqueIdHeader, `${path}.uniqueIdHeader`),
   };
 }
