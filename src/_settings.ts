@@ -81,6 +81,9 @@ export function toFrontendSettings(f: ResolvedFrontendConfig): FrontendSettings 
       logFormat: f.log.logFormat === undefined ? undefined : parseLogFormat(f.log.logFormat, LOG_RECORD_VARIABLES),
     },
     mode: f.mode,
+    uniqueId: f.uniqueIdFormat === undefined
+      ? undefined
+      : { format: parseLogFormat(f.uniqueIdFormat), header: f.uniqueIdHeader },
   };
 }
 

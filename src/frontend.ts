@@ -8,6 +8,7 @@ import { type Clock, systemClock } from "./clock.ts";
 import { countIn, countOut, type HttpCounts, newHttpCounts, newStreamCounts, type StreamCounts } from "./_counters.ts";
 import type { Backend } from "./backend.ts";
 import type { LogFormat } from "./acl/log_format.ts";
+import type { UniqueIdSettings } from "./http/unique_id.ts";
 import type { ResolvedBind } from "./config/resolved.ts";
 
 /** Counters of one frontend (HAProxy stats names in parentheses). */
@@ -44,6 +45,8 @@ export interface FrontendSettings {
     | undefined;
   /** `mode`: `http` frontends run an HTTP session per connection. */
   readonly mode: "tcp" | "http";
+  /** `unique-id-format` (compiled) and `unique-id-header`. @default undefined (no request ids) */
+  readonly uniqueId?: UniqueIdSettings | undefined;
 }
 
 /** A frontend at run time. */

@@ -37,7 +37,6 @@ import type { Server } from "./server.ts";
 import type { TcpAddress } from "./net.ts";
 import type { H1HeadEvent } from "./http/events.ts";
 import { htxSize, type RequestHead } from "./http/head.ts";
-import { sampleContext } from "./http/txn_sample.ts";
 import { TxnOutput } from "./http/txn_write.ts";
 import { ResponseSide } from "./http/txn_response.ts";
 import { RequestSide } from "./http/txn_request.ts";
@@ -160,7 +159,7 @@ export class HttpTxn extends TxnRecord implements CancelToken {
     const ctx = this.session.ctx;
     const req = this.request!;
     const conn = this.session.conn;
-    const d = decideRequest(ctx.policy, ctx.backendPolicies, sampleContext(this.session, req.head, ctx.frontend.name));
+    const d = decideRequest(ctx.policy, ctx.backendPolicies, this.sampleContext());
     if (d.kind === "reply") {
       if (d.backend !== undefined) this.backendName = d.backend;
       this.#setTerm(d.termination[0]!, d.termination[1]!);

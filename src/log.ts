@@ -366,6 +366,7 @@ export function formatServerState(e: ServerStateEvent): string {
 const RECORD_VARIABLES: Readonly<Record<string, (r: StreamLogRecord, h: HttpLogRecord | undefined) => string>> = {
   t: (r) => formatLogDate(r.acceptedAt),
   tr: (r) => formatLogDate(r.acceptedAt),
+  Ts: (r) => String(Math.floor(r.acceptedAt / 1000)),
   ci: (r) => clientParts(r.client)[0],
   cp: (r) => clientParts(r.client)[1],
   f: (r) => r.frontend,

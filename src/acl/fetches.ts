@@ -160,6 +160,14 @@ export const FETCHES: Readonly<Record<string, FetchSpec>> = {
     },
   },
   str: { args: { types: ["str"], min: 1 }, type: "str", fetch: (_ctx, [v]) => [str(String(v))] },
+  // configuration.txt 7.3.6 `unique-id`: the request's id (`unique-id-format`), made now if not yet.
+  "unique-id": simple("str", (ctx) => opt(ctx.stream?.uniqueId())),
+  // configuration.txt 7.3.2 `uuid([<version>])`: a random UUID, version 4 only (lowercase, as HAProxy's).
+  uuid: {
+    args: { types: ["int"], min: 0 },
+    type: "str",
+    fetch: (_ctx, [v]) => (v === undefined || v === 4 ? [str(globalThis.crypto.randomUUID())] : []),
+  },
   int: { args: { types: ["int"], min: 1 }, type: "int", fetch: (_ctx, [v]) => [int(Number(v))] },
   method: simple("meth", (ctx) => [{ type: "meth", value: ctx.request.method }]),
   path: simple("str", (ctx) => opt(pathOf(ctx.request.target))),

@@ -7,16 +7,20 @@
  * Variables: `%ci` `%cp` (client address and port), `%fi` `%fp` (frontend address and port),
  * `%f` (frontend), `%b` (backend, the frontend until one is chosen), `%HM` `%HU` `%HP` `%HQ`
  * `%HV` (method, URI, URI without its query, `?query`, version), `%r` (request line), `%sslv` `%sslc`
- * (the client connection's TLS version and cipher). `%{+Q}` quotes a
- * variable; on a sample it changes nothing, as observed on HAProxy 2.6. Other `%{...}` options
- * are refused.
+ * (the client connection's TLS version and cipher), `%Ts` (the request's start, Unix seconds),
+ * `%rt` (the request's number in the process), `%pid`, `%ID` (the unique id, `-` without
+ * `unique-id-format`). `%{+Q}` quotes a variable; on a sample it changes nothing, as observed
+ * on HAProxy 2.6. `%{+X}` writes addresses, ports, `%Ts`, `%rt` and `%pid` in uppercase hex
+ * (`7F000001`, ports and numbers on 4 digits at least, as HAProxy's `lf_ip()`, `%04X`). `%o`
+ * takes the options for every variable after it (`%{+X}o`). Other `%{...}` options are refused.
  *
  * @module
  */
 import { queryOf } from "./_http.ts";
 import { evaluate, ExprError, parseSampleExpr, type SampleExpr, trailingError } from "./expr.ts";
 import { type SampleContext, toStr } from "./sample.ts";
-import { endpointIp, formatIp } from "./_ip.ts";
+import { endpointIp, formatIp, parseIp } from "./_ip.ts";
+import { processId } from "../http/unique_id.ts";
 
 /** A refused log-format string: the message is HAProxy's text. */
 export class LogFormatError extends Error {}
@@ -25,7 +29,7 @@ export class LogFormatError extends Error {}
 export type LogFormatPart =
   | { readonly kind: "text"; readonly text: string }
   | { readonly kind: "expr"; readonly expr: SampleExpr }
-  | { readonly kind: "var"; readonly name: string; readonly quote: boolean };
+  | { readonly kind: "var"; readonly name: string; readonly quote: boolean; readonly hex?: boolean };
 
 /** A parsed log-format string. */
 export interface LogFormat {
@@ -41,8 +45,11 @@ const ip = (address: string | undefined): string => {
   return b === undefined ? address : formatIp(b);
 };
 
-/** The variables proxykit renders, by name. */
-const VARIABLES: Readonly<Record<string, (ctx: SampleContext) => string>> = {
+/**
+ * The variables proxykit renders, by name; undefined is a value that is absent (`%ID` without
+ * a format), written `-` (`""` quoted) as HAProxy's `lf_text_len()` writes it.
+ */
+const VARIABLES: Readonly<Record<string, (ctx: SampleContext) => string | undefined>> = {
   ci: (ctx) => ip(ctx.src?.address),
   cp: (ctx) => (ctx.src === undefined ? "" : String(ctx.src.port)),
   fi: (ctx) => ip(ctx.dst?.address),
@@ -60,7 +67,36 @@ const VARIABLES: Readonly<Record<string, (ctx: SampleContext) => string>> = {
   r: (ctx) => `${ctx.request.method} ${ctx.request.target} ${ctx.request.version}`,
   sslv: (ctx) => ctx.tls?.protocol ?? "-",
   sslc: (ctx) => ctx.tls?.cipher ?? "-",
+  Ts: (ctx) => (ctx.stream === undefined ? "" : String(Math.floor(ctx.stream.acceptedAt / 1000))),
+  rt: (ctx) => (ctx.stream === undefined ? "" : String(ctx.stream.counter)),
+  pid: () => String(processId()),
+  ID: (ctx) => ctx.stream?.uniqueId(),
 };
+
+/** Variables `+X` writes in hex: addresses, then numbers (configuration.txt 8.2.4 "Flags"). */
+const HEX_IP = new Set(["ci", "fi", "bi", "si"]);
+const HEX_INT = new Set(["cp", "fp", "bp", "sp", "Ts", "rt", "pid"]);
+
+/** `v` as `+X` writes it: an IP as 8 or 32 uppercase hex digits, a number as `%04X`. */
+function hex(name: string, v: string): string {
+  if (HEX_IP.has(name)) {
+    const b = parseIp(v);
+    return b === undefined ? v : Array.from(b, (x) => x.toString(16).toUpperCase().padStart(2, "0")).join("");
+  }
+  if (HEX_INT.has(name) && /^[0-9]+$/.test(v)) return Number(v).toString(16).toUpperCase().padStart(4, "0");
+  return v;
+}
+
+/** Applies `%{...}` options (`+Q`, `-Q`, `+X`, `-X`, comma-separated or not) to `o`. */
+function applyOptions(text: string, o: { quote: boolean; hex: boolean }): void {
+  for (const opt of text.split(/,|(?=[+-])/)) {
+    if (opt === "+Q" || opt === "-Q") o.quote = opt === "+Q";
+    else if (opt === "+X" || opt === "-X") o.hex = opt === "+X";
+    else if (opt !== "") {
+      throw new LogFormatError(`log-format option '${opt}' is not supported by proxykit (only +Q and +X)`);
+    }
+  }
+}
 
 function exprError(e: ExprError, rest: string): LogFormatError {
   const what = e.kind === "missing-fetch"
@@ -87,6 +123,8 @@ function exprError(e: ExprError, rest: string): LogFormatError {
  */
 export function parseLogFormat(source: string, extra?: ReadonlySet<string>): LogFormat {
   const parts: LogFormatPart[] = [];
+  // `%o`'s options, which every later variable starts from (HAProxy's `defoptions`).
+  const defaults = { quote: false, hex: false };
   let text = "";
   const flush = () => {
     if (text !== "") parts.push({ kind: "text", text });
@@ -104,17 +142,12 @@ export function parseLogFormat(source: string, extra?: ReadonlySet<string>): Log
       i++;
       continue;
     }
-    let quote = false;
+    const o = { ...defaults };
     let j = i + 1;
     if (source[j] === "{") {
       const close = source.indexOf("}", j);
       if (close < 0) throw new LogFormatError(`truncated line after '${source.slice(j + 1)}'`);
-      for (const opt of source.slice(j + 1, close).split(/(?=[+-])/)) {
-        if (opt === "+Q" || opt === "-Q") quote = opt === "+Q";
-        else if (opt !== "") {
-          throw new LogFormatError(`log-format option '${opt}' is not supported by proxykit (only +Q)`);
-        }
-      }
+      applyOptions(source.slice(j + 1, close), o);
       j = close + 1;
       if (j >= source.length || !/[[A-Za-z]/.test(source[j]!)) {
         throw new LogFormatError(`parse argument modifier without variable name near '${source.slice(i, j)}'`);
@@ -142,12 +175,20 @@ export function parseLogFormat(source: string, extra?: ReadonlySet<string>): Log
       continue;
     }
     const name = /^[A-Za-z0-9]*/.exec(source.slice(j))![0];
+    if (name === "o") {
+      Object.assign(defaults, o);
+      i = j;
+      // HAProxy's output starts as if after a space (`last_isspace`), so the separator of
+      // `%{+X}o\ %ci...` leading the string writes nothing.
+      if (parts.length === 0) { while (source[i + 1] === " ") i++; }
+      continue;
+    }
     if (VARIABLES[name] === undefined && extra?.has(name) !== true) {
       throw new LogFormatError(
         `no such format variable '${name}'. If you wanted to emit the '%' character verbatim, you need to use '%%'`,
       );
     }
-    parts.push({ kind: "var", name, quote });
+    parts.push(o.hex ? { kind: "var", name, quote: o.quote, hex: true } : { kind: "var", name, quote: o.quote });
     i = j + name.length - 1;
   }
   flush();
@@ -176,7 +217,11 @@ export function renderLogFormat(
       if (v !== undefined) out += toStr(v);
     } else {
       const v = extra?.(p.name) ?? VARIABLES[p.name]!(ctx);
-      out += p.quote ? `"${v}"` : v;
+      if (v === undefined) out += p.quote ? `""` : "-";
+      else {
+        const w = p.hex === true ? hex(p.name, v) : v;
+        out += p.quote ? `"${w}"` : w;
+      }
     }
   }
   return out;

@@ -60,6 +60,26 @@ export interface SampleContext {
    * request instead)
    */
   readonly payload?: RequestPayload | undefined;
+  /**
+   * The stream the request belongs to (`%Ts`, `%rt`, `%ID`, the `unique-id` fetch).
+   * @default undefined: `%ID` renders `-`, `unique-id` finds nothing
+   */
+  readonly stream?: StreamIdentity | undefined;
+}
+
+/**
+ * What identifies one stream (one HTTP request): its accept time, its number in the process
+ * and its unique id (configuration.txt 4.2 `unique-id-format`), made once, when first asked.
+ */
+export interface StreamIdentity {
+  /** `%Ts`: when the request started, ms since the Unix epoch. */
+  readonly acceptedAt: number;
+  /** `%rt`: HAProxy's `uniq_id`, the number of streams of the process before this one. */
+  readonly counter: number;
+  /** `unique-id-header`: the request field the id is sent in, lowercase. @default undefined (none) */
+  readonly header?: string | undefined;
+  /** The unique id (rendered at the first call, then kept), or undefined without `unique-id-format`. */
+  uniqueId(): string | undefined;
 }
 
 /**
@@ -87,6 +107,7 @@ export function withSectionNames(
     backend,
     usableServers: ctx.usableServers,
     payload: ctx.payload,
+    stream: ctx.stream,
   };
 }
 

@@ -94,6 +94,10 @@ export interface Settings {
   tcplog?: "tcplog" | "json" | "httplog";
   /** `log-format STRING`. */
   logFormat?: string;
+  /** `unique-id-format STRING`. */
+  uniqueIdFormat?: string;
+  /** `unique-id-header NAME`. */
+  uniqueIdHeader?: string;
   /** `log` targets, including those `log global` copied from the `global` section. */
   logs: LogTarget[];
   /** `default-server` options, the base of every later `server` line. */
@@ -206,6 +210,18 @@ export interface Keyword {
   readonly strictCap?: boolean;
   /** Reads the keyword's arguments. */
   readonly parse: Handler;
+}
+
+/** The one log-format string argument of `log-format` or `unique-id-format`, checked. */
+function formatArg(c: Ctx, args: readonly string[], vars: ReadonlySet<string> | undefined): string {
+  exactArgs(c, args, 1, 1, "one argument (don't forget to escape spaces)");
+  try {
+    parseLogFormat(args[0]!, vars);
+  } catch (e) {
+    if (e instanceof LogFormatError) c.fail(e.message);
+    throw e;
+  }
+  return args[0]!;
 }
 
 /** Syslog facilities HAProxy knows; one is required after a log target. */
@@ -429,14 +445,26 @@ export const PROXY_KEYWORDS: Readonly<Record<string, Keyword>> = {
     cap: "fe",
     inDefaults: true,
     parse: (c, args) => {
-      exactArgs(c, args, 1, 1, "one argument (don't forget to escape spaces)");
-      try {
-        parseLogFormat(args[0]!, LOG_RECORD_VARIABLES);
-      } catch (e) {
-        if (e instanceof LogFormatError) c.fail(e.message);
-        throw e;
-      }
-      c.s.logFormat = args[0]!;
+      c.s.logFormat = formatArg(c, args, LOG_RECORD_VARIABLES);
+    },
+  },
+  // configuration.txt 4.2: frontends, listens and defaults; a backend's is ignored (warned),
+  // as HAProxy, which reads the frontend's.
+  "unique-id-format": {
+    cap: "fe",
+    inDefaults: true,
+    parse: (c, args) => {
+      // Rendered from the request: a finished stream's variables (`%ST`...) are unknown there.
+      c.s.uniqueIdFormat = formatArg(c, args, undefined);
+    },
+  },
+  "unique-id-header": {
+    cap: "fe",
+    inDefaults: true,
+    parse: (c, args) => {
+      exactArgs(c, args, 1, 1, "a header name");
+      if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(args[0]!)) c.fail(`'${args[0]}' is not a header name`);
+      c.s.uniqueIdHeader = args[0]!;
     },
   },
   "option httplog": {

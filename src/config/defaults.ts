@@ -164,17 +164,31 @@ function oneOf<T extends string>(v: unknown, path: string, values: readonly T[],
   return v as T;
 }
 
-/** A `log-format` string, parsed once to refuse it here with HAProxy's message. */
-function logFormat(v: unknown, path: string): string | undefined {
+/**
+ * A `log-format` string (`vars`: the variables beyond a request's it may use), parsed once to
+ * refuse it here with HAProxy's message.
+ */
+function logFormat(
+  v: unknown,
+  path: string,
+  vars: ReadonlySet<string> | undefined = LOG_RECORD_VARIABLES,
+): string | undefined {
   if (v === undefined) return undefined;
   if (typeof v !== "string") bad(path, "must be a string", v);
   try {
-    parseLogFormat(v, LOG_RECORD_VARIABLES);
+    parseLogFormat(v, vars);
   } catch (e) {
     if (e instanceof LogFormatError) bad(path, e.message);
     throw e;
   }
   return v;
+}
+
+/** `unique-id-header`: a field name (an RFC 9110 token), kept lowercase as every field. */
+function uniqueIdHeader(v: unknown, path: string): string | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== "string" || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(v)) bad(path, "must be a header name", v);
+  return v.toLowerCase();
 }
 
 function name(v: unknown, path: string): string {
@@ -553,6 +567,9 @@ function resolveFrontend(
     httpKeepAliveTimeoutMs: timeout(f.httpKeepAliveTimeoutMs, `${path}.httpKeepAliveTimeoutMs`),
     httpConnectionMode: oneOf(f.httpConnectionMode, `${path}.httpConnectionMode`, CONN_MODES, "keep-alive"),
     httpBufferRequest: bool(f.httpBufferRequest, `${path}.httpBufferRequest`),
+    // Rendered from the request: a finished stream's variables (`%ST`...) are refused.
+    uniqueIdFormat: logFormat(f.uniqueIdFormat, `${path}.uniqueIdFormat`, undefined),
+    uniqueIdHeader: uniqueIdHeader(f.uniqueIdHeader, `${path}.uniqueIdHeader`),
   };
 }
 

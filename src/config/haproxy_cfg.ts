@@ -501,6 +501,8 @@ function buildFrontend(
     httpKeepAliveTimeoutMs: s.timeouts.httpKeepAlive,
     httpConnectionMode: s.connMode,
     httpBufferRequest: s.bufferRequest,
+    uniqueIdFormat: s.uniqueIdFormat,
+    uniqueIdHeader: s.uniqueIdHeader,
   });
 }
 

@@ -307,6 +307,10 @@ export interface ResolvedFrontendConfig {
   readonly httpConnectionMode: HttpConnectionMode;
   /** `option http-buffer-request`. */
   readonly httpBufferRequest: boolean;
+  /** `unique-id-format`, checked. */
+  readonly uniqueIdFormat: string | undefined;
+  /** `unique-id-header`, lowercase. */
+  readonly uniqueIdHeader: string | undefined;
 }
 
 /** A whole proxy configuration, validated, with every default applied. */

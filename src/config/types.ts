@@ -611,6 +611,18 @@ export interface FrontendConfig extends HttpProxyConfig {
    * Set on the frontend or the backend. @default false
    */
   readonly httpBufferRequest?: boolean;
+  /**
+   * `unique-id-format`: a log-format string each HTTP request's id is rendered from, once
+   * (`%ID` in `log-format`, the `unique-id` fetch), e.g. `%{+X}o %ci:%cp_%fi:%fp_%Ts_%rt:%pid`
+   * or `%[uuid]`; cut at 127 chars. @default undefined (no ids: `%ID` is `-`)
+   */
+  readonly uniqueIdFormat?: string;
+  /**
+   * `unique-id-header`: the request field the id is sent to the server in (appended after the
+   * `http-request` rules, before `option forwardfor`'s). Needs `uniqueIdFormat`.
+   * @default undefined (not sent)
+   */
+  readonly uniqueIdHeader?: string;
 }
 
 /** A whole proxy: what one `haproxy.cfg` describes. */

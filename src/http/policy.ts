@@ -6,7 +6,8 @@
  * 2. `use_backend` rules, first match wins, else `default_backend`
  *    (`process_switching_rules()`); no backend at all answers 503 (`SC--`);
  * 3. the backend's `http-request` rules, when it is another section;
- * 4. the forwarding fields (`http_process_request()`).
+ * 4. the unique id's field (`unique-id-header`), then the forwarding fields
+ *    (`http_process_request()`).
  *
  * Rules change the request head in place; a rule that answers (`deny`, `return`, `redirect`,
  * a failed rewrite) stops the chain with a reply and a termination state. For the response,
@@ -39,6 +40,7 @@ import {
   compileForwardFor,
   type Forwarding,
 } from "./forwarding.ts";
+import { addUniqueIdHeader } from "./unique_id.ts";
 import { type RuleTermination, runRequestRules, runResponseRules } from "./rules/apply.ts";
 import { type CompiledRule, compileRule, RuleError, toWords } from "./rules/compile.ts";
 import { basicAuthorized, type BasicAuthSettings, basicChallenge, compileBasicAuth } from "./basic_auth.ts";
@@ -362,6 +364,8 @@ export function decideRequest(
     const beStats = statsFor(be, bctx, name);
     if (beStats !== undefined) return beStats;
   }
+  // `http_process_request()`: the unique id is made now, sent before the forwarding fields.
+  addUniqueIdHeader(bctx);
   applyForwarding(fe.forwarding, be.name === fe.name ? undefined : be.forwarding, bctx);
   return { kind: "forward", backend: name };
 }

@@ -15,6 +15,7 @@ import { type AbortSide, countAbort, countHttp, countTimes, dataAbort } from "..
 import type { H1HeadEvent } from "./events.ts";
 import { htxSize, NO_REQUEST, type RequestHead } from "./head.ts";
 import { sampleContext } from "./txn_sample.ts";
+import { RequestIdentity } from "./unique_id.ts";
 
 /** The logged data of one request and its response. */
 export class TxnRecord {
@@ -66,6 +67,11 @@ export class TxnRecord {
    * are read from the termination state ({@link dataAbort}).
    */
   abortBefore: AbortSide | undefined;
+  /**
+   * `%Ts`, `%rt` and the unique id (`unique-id-format`); undefined for a request the parser
+   * refused, which HAProxy logs without a stream (`%ID` is `-`).
+   */
+  readonly identity: RequestIdentity | undefined;
 
   /** The record of the request whose head `request` was just parsed (now, on the session's clock). */
   constructor(session: HttpSession, request: H1HeadEvent<RequestHead> | undefined, startAt: number) {
@@ -77,6 +83,9 @@ export class TxnRecord {
     this.headAt = session.ctx.clock.now();
     this.backendName = session.frontend.name;
     this.bytesIn = request === undefined ? 0 : htxSize(request.head);
+    this.identity = request === undefined
+      ? undefined
+      : new RequestIdentity(session.frontend.settings.uniqueId, startAt, () => this.sampleContext());
   }
 
   /** What `log-format` samples read (an empty request for a refused one). */
@@ -86,6 +95,8 @@ export class TxnRecord {
       this.request?.head ?? NO_REQUEST,
       this.session.frontend.name,
       this.backendName,
+      undefined,
+      this.identity,
     );
   }
 

@@ -1,11 +1,12 @@
 /**
  * What the rules, ACLs and `log-format` samples of an HTTP transaction read (HAProxy's sample
  * fetches over a stream): the request, the response once there, the frontend and backend
- * names, the connection's addresses and TLS state, and `nbsrv` of any backend.
+ * names, the connection's addresses and TLS state, `nbsrv` of any backend, and the request's
+ * identity (`%rt`, `%ID`, `unique-id`).
  *
  * @module
  */
-import type { SampleContext } from "../acl/sample.ts";
+import type { SampleContext, StreamIdentity } from "../acl/sample.ts";
 import type { HttpSession } from "../http_session.ts";
 import type { Server } from "../server.ts";
 import type { RequestHead, ResponseHead } from "./head.ts";
@@ -21,11 +22,13 @@ export function sampleContext(
   frontend: string,
   backend?: string,
   response?: ResponseHead,
+  stream?: StreamIdentity,
 ): SampleContext {
   const tls = session.conn.tls;
   return {
     request,
     response,
+    stream,
     frontend,
     backend,
     get src() {

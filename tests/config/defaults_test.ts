@@ -68,6 +68,8 @@ describe("resolveConfig() defaults", () => {
         httpKeepAliveTimeoutMs: undefined,
         httpConnectionMode: "keep-alive",
         httpBufferRequest: false,
+        uniqueIdFormat: undefined,
+        uniqueIdHeader: undefined,
       }],
       backends: [{
         name: "be",
