@@ -82,35 +82,6 @@ export interface StreamIdentity {
   uniqueId(): string | undefined;
 }
 
-/**
- * `ctx` seen from another section: the same request, with `frontend` and `backend` as named.
- * The addresses stay read on demand (a spread would read them at once: they may be getters).
- */
-export function withSectionNames(
-  ctx: SampleContext,
-  frontend: string | undefined,
-  backend: string | undefined,
-): SampleContext {
-  return {
-    request: ctx.request,
-    response: ctx.response,
-    get src() {
-      return ctx.src;
-    },
-    get dst() {
-      return ctx.dst;
-    },
-    secure: ctx.secure,
-    tls: ctx.tls,
-    bodyBytes: ctx.bodyBytes,
-    frontend,
-    backend,
-    usableServers: ctx.usableServers,
-    payload: ctx.payload,
-    stream: ctx.stream,
-  };
-}
-
 /** The bytes a TCP client sent so far, as layer 6 fetches read them (configuration.txt 7.3.5). */
 export interface RequestPayload {
   /** What was received, in order, not yet forwarded. */

@@ -29,7 +29,7 @@
  */
 import { AclError, AclSet } from "../acl/acl.ts";
 import { type Condition, evaluateCondition, parseCondition } from "../acl/condition.ts";
-import { type SampleContext, withSectionNames } from "../acl/sample.ts";
+import type { SampleContext } from "../acl/sample.ts";
 import type { AclConfig, HttpProxyConfig, StatsPageConfig, UseBackendConfig } from "../config/http_types.ts";
 import type { ResolvedProxyConfig } from "../config/resolved.ts";
 import { ErrorPages, errorReply, type HttpReply } from "./error_pages.ts";
@@ -343,7 +343,7 @@ export function decideRequest(
   ctx: SampleContext,
 ): RequestDecision {
   // Until a backend is chosen, HAProxy's stream backend is the frontend (`be_name`, `%b`).
-  const fctx = withSectionNames(ctx, ctx.frontend ?? fe.name, fe.name);
+  const fctx: SampleContext = { ...ctx, frontend: ctx.frontend ?? fe.name, backend: fe.name };
   const monitor = monitorFor(fe, fctx);
   if (monitor !== undefined) return monitor;
   const feOut = runRequestRules(fe.requestRules, fctx, (s) => errorReply(s, fe.errors));
@@ -356,7 +356,7 @@ export function decideRequest(
   if (name === undefined || be === undefined) {
     return { kind: "reply", status: 503, reply: errorReply(503, fe.errors), termination: "SC--", backend: undefined };
   }
-  const bctx = withSectionNames(fctx, fctx.frontend, name);
+  const bctx: SampleContext = { ...fctx, backend: name };
   if (be.name !== fe.name) {
     const beOut = runRequestRules(be.requestRules, bctx, (s) => errorReply(s, be.errors, fe.errors));
     if (beOut.kind === "reply") return { ...beOut, status: beOut.reply?.status ?? 0, backend: name };
