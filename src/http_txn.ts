@@ -64,6 +64,9 @@ export { REQUEST_BUFFER_BYTES } from "./http/txn_buffer.ts";
 /** The body of a reply to HEAD. */
 const EMPTY = new Uint8Array(0);
 
+/** Makes a transaction's {@link TxnCore}; set by the static block at the end of {@link HttpTxn}. */
+let coreOf: (t: HttpTxn) => TxnCore;
+
 /** One request and its response. */
 export class HttpTxn extends TxnRecord implements CancelToken {
   /** The server side. */
@@ -90,31 +93,8 @@ export class HttpTxn extends TxnRecord implements CancelToken {
   #connectTunnel = false;
   /** Bytes queued for each side during a pull, written at its end (see #flushOut). */
   readonly #out: TxnOutput = new TxnOutput(this.#f, this.session, () => this.#server, () => this.#armTimer());
-  /** What the request and response sides reach of the transaction. */
-  readonly #core: TxnCore = {
-    txn: this,
-    flags: this.#f,
-    persistence: () => this.#persistence,
-    bePolicy: () => this.#bePolicy(),
-    serverMode: () => this.#serverMode(),
-    retry: (matched) => this.#retry(matched),
-    resend: () => void this.#resend(),
-    setTerm: (cause, phase) => this.#setTerm(cause, phase),
-    closeServer: (abort) => this.#closeServer(abort),
-    abortBoth: () => this.#abortBoth(),
-    reply: (reply, status, close) => this.#reply(reply, status, close),
-    maybeDone: () => this.#maybeDone(),
-    flushOut: () => this.#flushOut(),
-    toClient: (bytes) => this.#toClient(bytes),
-    pullRequest: () => this.pullRequest(),
-    tunnelRequest: () => {
-      this.#f.reqDone = false;
-      this.#req.tunnel();
-    },
-    toServer: (bytes) => this.#toServer(bytes),
-    armTimer: () => this.#armTimer(),
-    shutServer: () => this.back.conn?.shutw(),
-  };
+  /** What the request and response sides reach of the transaction (see {@link coreOf}). */
+  readonly #core: TxnCore = coreOf(this);
   /** The request side (body forwarding once connected). */
   readonly #req: RequestSide = new RequestSide(this.#core);
   /** The response side (parser, final head, connection modes). */
@@ -429,10 +409,10 @@ export class HttpTxn extends TxnRecord implements CancelToken {
    * Queues bytes for the server (written by {@link #flushOut}), keeping a copy while a replay
    * copy is being taken (`retry-on`).
    */
-  readonly #toServer = (bytes: Uint8Array): void => {
+  #toServer(bytes: Uint8Array): void {
     this.#replay.add(bytes);
     this.#out.toServer(bytes);
-  };
+  }
 
   /** Writes what a pull queued for each side (see {@link TxnOutput}). */
   #flushOut(): void {
@@ -471,9 +451,9 @@ export class HttpTxn extends TxnRecord implements CancelToken {
   }
 
   /** Queues bytes for the client (written by {@link #flushOut}). */
-  readonly #toClient = (bytes: Uint8Array): void => {
+  #toClient(bytes: Uint8Array): void {
     this.#out.toClient(bytes);
-  };
+  }
 
   /** Sends the request again on a new connection to the same server (the slot is kept). */
   async #resend(): Promise<void> {
@@ -676,5 +656,75 @@ export class HttpTxn extends TxnRecord implements CancelToken {
     }
     this.#setTerm(side, this.#f.resHeadSent || side === "c" ? "D" : "H");
     this.#abortBoth();
+  }
+
+  static {
+    /**
+     * The {@link TxnCore} of a transaction: one small object whose methods (on its prototype)
+     * reach the transaction's private members, where an object literal of arrow functions cost
+     * some twenty closures per request. Declared here because only code inside this class body
+     * may use those members.
+     */
+    class Core implements TxnCore {
+      readonly txn: HttpTxn;
+      readonly flags: TxnFlags;
+      constructor(t: HttpTxn) {
+        this.txn = t;
+        this.flags = t.#f;
+      }
+      persistence(): RequestPersistence<Server> | undefined {
+        return this.txn.#persistence;
+      }
+      bePolicy(): HttpPolicy | undefined {
+        return this.txn.#bePolicy();
+      }
+      serverMode(): HttpConnectionMode {
+        return this.txn.#serverMode();
+      }
+      retry(matched: boolean | undefined): boolean {
+        return this.txn.#retry(matched);
+      }
+      resend(): void {
+        void this.txn.#resend();
+      }
+      setTerm(cause: string, phase: string): void {
+        this.txn.#setTerm(cause, phase);
+      }
+      closeServer(abort: boolean): void {
+        this.txn.#closeServer(abort);
+      }
+      abortBoth(): void {
+        this.txn.#abortBoth();
+      }
+      reply(reply: HttpReply | undefined, status: number, close?: boolean): void {
+        this.txn.#reply(reply, status, close);
+      }
+      maybeDone(): void {
+        this.txn.#maybeDone();
+      }
+      flushOut(): void {
+        this.txn.#flushOut();
+      }
+      toClient(bytes: Uint8Array): void {
+        this.txn.#toClient(bytes);
+      }
+      pullRequest(): void {
+        this.txn.pullRequest();
+      }
+      tunnelRequest(): void {
+        this.txn.#f.reqDone = false;
+        this.txn.#req.tunnel();
+      }
+      toServer(bytes: Uint8Array): void {
+        this.txn.#toServer(bytes);
+      }
+      armTimer(): void {
+        this.txn.#armTimer();
+      }
+      shutServer(): void {
+        this.txn.back.conn?.shutw();
+      }
+    }
+    coreOf = (t) => new Core(t);
   }
 }

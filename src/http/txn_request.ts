@@ -65,7 +65,7 @@ export class RequestSide {
         continue;
       }
       if (this.#batch.length > 0) {
-        t.bytesIn += writeBatch(this.#batch, this.#reqEnc, c.toServer);
+        t.bytesIn += writeBatch(this.#batch, this.#reqEnc, c, true);
         if (f.ended) return;
       }
       if (ev === null) return;

@@ -105,7 +105,7 @@ export class ResponseSide {
         continue;
       }
       if (this.#batch.length > 0) {
-        t.bytesOut += writeBatch(this.#batch, this.#resEnc, c.toClient);
+        t.bytesOut += writeBatch(this.#batch, this.#resEnc, c, false);
         if (f.ended) return;
       }
       if (ev === null) return;

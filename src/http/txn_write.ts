@@ -9,7 +9,7 @@
  */
 import { concatBytes } from "../_bytes.ts";
 import { HAPROXY_BUFSIZE } from "./limits.ts";
-import type { TxnFlags } from "./txn_state.ts";
+import type { TxnCore, TxnFlags } from "./txn_state.ts";
 
 /** Pieces queued for one side are copied into one write up to this many bytes in all. */
 export const COALESCE_BYTES: number = HAPROXY_BUFSIZE;
@@ -31,19 +31,24 @@ export function writeAll(out: { write(b: Uint8Array): boolean }, pieces: readonl
 }
 
 /**
- * Body views read in one pull, written together with `write`: one chunk for all of them when
- * the body is chunked (`enc`: as HAProxy re-chunks what one read brought), each view as is
- * otherwise. The batch is emptied; returns its size in bytes, for the direction's count.
+ * Body views read in one pull, queued together toward the server (`toServer`) or the client
+ * through the transaction's `core`: one chunk for all of them when the body is chunked (`enc`:
+ * as HAProxy re-chunks what one read brought), each view as is otherwise. The batch is
+ * emptied; returns its size in bytes, for the direction's count.
  */
 export function writeBatch(
   batch: Uint8Array[],
   enc: { chunk(size: number): Uint8Array } | undefined,
-  write: (b: Uint8Array) => void,
+  core: TxnCore,
+  toServer: boolean,
 ): number {
   let size = 0;
   for (const d of batch) size += d.length;
-  if (enc !== undefined) write(enc.chunk(size));
-  for (const d of batch) write(d);
+  if (enc !== undefined) batch.unshift(enc.chunk(size));
+  for (const d of batch) {
+    if (toServer) core.toServer(d);
+    else core.toClient(d);
+  }
   batch.length = 0;
   return size;
 }
