@@ -14,6 +14,7 @@ import { showStat } from "./stats/csv.ts";
 import { showInfo } from "./stats/info.ts";
 import { formatServersState } from "./server_state.ts";
 import { formatAddress } from "./address.ts";
+import { formatResolvers } from "./dns/show.ts";
 import { addServerCommand } from "./_runtime_add_server.ts";
 import { abortSslCert, commitSslCert, setSslCert } from "./_runtime_ssl_cert.ts";
 
@@ -278,6 +279,19 @@ const COMMANDS: readonly Command[] = [
     level: "user",
     help: "show info [desc|json|typed|float]*      : report information about the running process",
     run: ({ proxy }) => showInfo(proxy).replace(/\n$/, ""),
+  },
+  {
+    words: ["show", "resolvers"],
+    level: "user",
+    help:
+      "show resolvers [id]                     : dumps counters from all resolvers section and associated name servers",
+    run: ({ args, proxy }) => {
+      try {
+        return formatResolvers(proxy.admin.resolvers(args[0]));
+      } catch (e) {
+        return failed(e); // "Can't find that resolvers section"
+      }
+    },
   },
   {
     words: ["show", "servers", "state"],
