@@ -271,6 +271,14 @@ export class HttpSession implements SocketHandlers {
     return this.#txn;
   }
 
+  /**
+   * When the next timeout of the connection is due, clock ms (`show sess`'s `exp`): its
+   * transaction's, or the wait for a request; undefined if no timer is armed.
+   */
+  get expiresAt(): number | undefined {
+    return this.#txn?.expiresAt ?? (this.#timer === undefined ? undefined : this.#timerAt);
+  }
+
   /** Ends the session at once (HAProxy's `K`): the transaction is killed, both sides reset. */
   kill(): void {
     if (this.#txn !== undefined) this.#txn.kill();

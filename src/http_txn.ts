@@ -145,6 +145,11 @@ export class HttpTxn extends TxnRecord implements CancelToken {
     return t;
   }
 
+  /** When the transaction's armed timer is due, clock ms (`show sess`'s `exp`); undefined if none is. */
+  get expiresAt(): number | undefined {
+    return this.#timer.at;
+  }
+
   /** The request body is being forwarded (the session does not hold pipelined bytes back). */
   get readingRequest(): boolean {
     return this.#server !== undefined && !this.#f.reqDone;
