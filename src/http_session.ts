@@ -87,6 +87,7 @@ export interface HttpSessionContext {
 export type ServiceHandler = (
   decision: Extract<RequestDecision, { kind: "service" }>,
   target: string,
+  request?: { readonly method: string; readonly body: Uint8Array | undefined },
 ) => HttpReply;
 
 /** The client connection of an HTTP frontend and its sequence of transactions. */

@@ -953,7 +953,18 @@ export class ProxyServer implements AsyncDisposable {
   }
 
   /** The stats page and `use-service prometheus-exporter`, from this proxy's counters. */
-  readonly #service: ServiceHandler = (d, target) => serviceReply(this, d, target, { startedAt: this.#startedAt });
+  readonly #service: ServiceHandler = (d, target, req) => {
+    // A change the stats page's admin form makes reaches `onAdminCommand` as the runtime API's command.
+    const hook = this.#hooks.onAdminCommand;
+    const onChange = hook && ((command: string) => this.#call(() => hook(command), 0));
+    return serviceReply(
+      this,
+      d,
+      target,
+      { startedAt: this.#startedAt },
+      req && { ...req, ...(onChange && { onChange }) },
+    );
+  };
 
   /** One HTTP transaction over: its log line and hook (the connection's counters move at its end). */
   readonly #txnEnd = (t: HttpTxn): void => {
