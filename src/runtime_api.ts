@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { internalsOf, type ProxyServer } from "./proxy.ts";
+import type { ProxyServer } from "./proxy.ts";
 import { isProxyError } from "./errors.ts";
 import { showStat } from "./stats/csv.ts";
 import { showInfo } from "./stats/info.ts";
