@@ -54,23 +54,10 @@ async function setup(statsPeers?: StatsPeers) {
 
 /** HAProxy 2.6's block of one nameserver, with the counters given (the others 0). */
 function block(name: string, c: Record<string, number> = {}): string {
-  const keys = [
-    "sent",
-    "snd_error",
-    "valid",
-    "update",
-    "cname",
-    "cname_error",
-    "any_err",
-    "nx",
-    "timeout",
-    "refused",
-    "other",
-    "invalid",
-    "too_big",
-    "truncated",
-    "outdated",
-  ];
+  // HAProxy 2.6's order (TLS_ACL_OPS H, observed).
+  const keys =
+    "sent snd_error valid update cname cname_error any_err nx timeout refused other invalid too_big truncated outdated"
+      .split(" ");
   return ` nameserver ${name}:\n` + keys.map((k) => `  ${(k + ":").padEnd(13)}${c[k] ?? 0}\n`).join("");
 }
 

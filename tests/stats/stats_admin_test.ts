@@ -16,9 +16,9 @@ import { dec, enc, Recorder, tcp } from "../_helpers.ts";
 const CFG = `
 defaults
   mode http
-  timeout connect 1s
-  timeout client 5s
-  timeout server 5s
+  timeout client 30s
+  timeout server 30s
+  timeout connect 2s
 frontend fe
   bind 10.0.0.1:80
   stats enable
