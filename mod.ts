@@ -71,6 +71,14 @@ export type {
 } from "./src/proxy.ts";
 export type { ServerCounters, ServerState, ServerView } from "./src/server.ts";
 export type { AdminServerState, ProxyAdmin } from "./src/admin.ts";
+export {
+  formatResolvers,
+  type NameserverStats,
+  RESOLVER_COUNTERS,
+  type ResolverCounter,
+  type ResolversSnapshot,
+  type ResolversStats,
+} from "./src/dns/show.ts";
 export { type RuntimeApiLevel, RuntimeApiSession } from "./src/runtime_api.ts";
 export type { ResolvedStatsSocket, StatsSocketConfig } from "./src/config/stats_socket.ts";
 export type { ConnectFailureHook, ConnectFailureInfo } from "./src/connect_failure.ts";

@@ -18,6 +18,7 @@ import type { BindTlsConfig, ServerConfig } from "./config/types.ts";
 import { resolveConfig, type ResolvedBackendConfig, type ResolvedProxyConfig } from "./config/defaults.ts";
 import { toServerSettings } from "./_settings.ts";
 import { MAX_WEIGHT } from "./config/defaults.ts";
+import type { ResolversStats } from "./dns/show.ts";
 
 /** What `set server B/S state` sets: in load balancing, draining, or in maintenance. */
 export type AdminServerState = "ready" | "drain" | "maint";
@@ -91,6 +92,12 @@ export interface ProxyAdmin {
    * @throws {ProxyError} as `ProxyServer.setBindTls()`.
    */
   setSslCert(frontend: string, bind: string, tls: BindTlsConfig): void;
+  /**
+   * `show resolvers [<section>]`: the nameserver counters of every `resolvers` section (or of
+   * one), summed over the command line's workers.
+   * @throws {ProxyError} `ERR_NO_SUCH_OBJECT` (`Can't find that resolvers section`).
+   */
+  resolvers(section?: string): ResolversStats[];
 }
 
 /** What the admin API reaches of its proxy (made by `ProxyServer`; not public). */
@@ -109,6 +116,8 @@ export interface AdminHost {
   streamsOn(srv: Server, kill: boolean): number;
   /** `ProxyServer.setBindTls()`. */
   setBindTls(frontend: string, bind: string, tls: BindTlsConfig): void;
+  /** The nameserver counters (`show resolvers`). */
+  resolvers(section?: string): ResolversStats[];
 }
 
 function noSuch(what: "backend" | "server"): never {
@@ -292,5 +301,9 @@ class Admin implements ProxyAdmin {
 
   setSslCert(frontend: string, bind: string, tls: BindTlsConfig): void {
     this.#host.setBindTls(frontend, bind, tls);
+  }
+
+  resolvers(section?: string): ResolversStats[] {
+    return this.#host.resolvers(section);
   }
 }

@@ -87,6 +87,7 @@ export interface HttpSessionContext {
 export type ServiceHandler = (
   decision: Extract<RequestDecision, { kind: "service" }>,
   target: string,
+  request?: { readonly method: string; readonly body: Uint8Array | undefined },
 ) => HttpReply;
 
 /** The client connection of an HTTP frontend and its sequence of transactions. */
@@ -269,6 +270,14 @@ export class HttpSession implements SocketHandlers {
   /** The transaction in progress, if any (the runtime API looks for the server it uses). */
   get txn(): HttpTxn | undefined {
     return this.#txn;
+  }
+
+  /**
+   * When the next timeout of the connection is due, clock ms (`show sess`'s `exp`): its
+   * transaction's, or the wait for a request; undefined if no timer is armed.
+   */
+  get expiresAt(): number | undefined {
+    return this.#txn?.expiresAt ?? (this.#timer === undefined ? undefined : this.#timerAt);
   }
 
   /** Ends the session at once (HAProxy's `K`): the transaction is killed, both sides reset. */

@@ -51,7 +51,7 @@ import { H1ResponseParser } from "./http/parser.ts";
 import { isH1Error } from "./http/error.ts";
 import { serializeRequestHead, serializeResponseHead } from "./http/serialize.ts";
 import { errorReply, type HttpReply } from "./http/error_pages.ts";
-import { decideRequest, type HttpPolicy } from "./http/policy.ts";
+import { decideRequest, type HttpPolicy, type RequestDecision } from "./http/policy.ts";
 import type { HttpSession } from "./http_session.ts";
 import { CONNECT_ESTABLISHED, type ForwardProxy } from "./http/forward_proxy.ts";
 import { persistRequest, type RequestPersistence } from "./http/persist.ts";
@@ -83,6 +83,8 @@ export class HttpTxn extends TxnRecord implements CancelToken {
   #abortedOnClose = false;
   /** The body is being waited for before connecting. */
   #buffering = false;
+  /** A POST to the stats page in admin mode, waiting for its body. */
+  #adminPost: Extract<RequestDecision, { kind: "service" }> | undefined;
   /** Progress of both messages, read by the timer too. */
   readonly #f = new TxnFlags();
   /** The inactivity timer (and the last activity of each side). */
@@ -125,6 +127,11 @@ export class HttpTxn extends TxnRecord implements CancelToken {
     return t;
   }
 
+  /** When the transaction's armed timer is due, clock ms (`show sess`'s `exp`); undefined if none is. */
+  get expiresAt(): number | undefined {
+    return this.#timer.at;
+  }
+
   /** The request body is being forwarded (the session does not hold pipelined bytes back). */
   get readingRequest(): boolean {
     return this.#server !== undefined && !this.#f.reqDone;
@@ -160,8 +167,12 @@ export class HttpTxn extends TxnRecord implements CancelToken {
       this.connectMs = 0;
       this.responseMs = 0;
       ctx.frontend.counters.intercepted++;
-      const reply = ctx.service?.(d, req.head.target) ?? errorReply(503, this.#bePolicy()?.errors, ctx.policy.errors);
-      return this.#reply(reply, reply?.status ?? 503);
+      if (d.admin === true && req.head.method === "POST") {
+        // The stats page's admin form: its body is read first (`stats admin`, HAProxy's STAT_HTTP_POST).
+        this.#adminPost = d;
+        return this.#bufferRequest();
+      }
+      return this.#serviceReply(d, EMPTY);
     }
     this.backendName = d.backend;
     const be = ctx.backends.get(d.backend)!;
@@ -225,8 +236,37 @@ export class HttpTxn extends TxnRecord implements CancelToken {
     if (r === "wait") return this.#armBufferWait();
     this.#buffering = false;
     this.#disarm();
+    if (this.#adminPost !== undefined) return this.#serviceReply(this.#adminPost, this.#heldBody());
     this.#armTimer();
     void this.#connect(false);
+  }
+
+  /** A service's reply to this request (`body`: what was read of it, undefined if it exceeded the buffer). */
+  #serviceReply(d: Extract<RequestDecision, { kind: "service" }>, body: Uint8Array | undefined): void {
+    const ctx = this.session.ctx;
+    const req = this.request!;
+    const reply = ctx.service?.(d, req.head.target, { method: req.head.method, body }) ??
+      errorReply(503, this.#bePolicy()?.errors, ctx.policy.errors);
+    this.#reply(reply, reply?.status ?? 503);
+  }
+
+  /** The held request's body, consumed (the request is then read to its end), or undefined if it did not fit. */
+  #heldBody(): Uint8Array | undefined {
+    const chunks: Uint8Array[] = [];
+    let ended = false;
+    for (let ev = this.#req.held!.next(); ev !== undefined; ev = this.#req.held!.next()) {
+      if (ev.type === "body") {
+        chunks.push(ev.data);
+        this.bytesIn += ev.data.length;
+      } else if (ev.type === "end") ended = true;
+    }
+    this.#req.held = undefined;
+    if (!ended) return undefined;
+    this.#f.reqDone = true;
+    const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+    let at = 0;
+    for (const c of chunks) (out.set(c, at), at += c.length);
+    return out;
   }
 
   /** The wait for the body is bounded by `timeout http-request` (else `timeout client`): 408 `cR--`. */

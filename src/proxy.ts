@@ -63,6 +63,8 @@ import type { Server, ServerView } from "./server.ts";
 import { createAdmin, type ProxyAdmin } from "./admin.ts";
 import type { BindTlsConfig, ProxyConfig } from "./config/types.ts";
 import { Discovery } from "./dns/discovery.ts";
+import type { NameserverCounters } from "./dns/client.ts";
+import { resolversStats } from "./dns/show.ts";
 import { resolveBindTls } from "./config/_resolve_tls.ts";
 import { resolveConfig, type ResolvedBind, type ResolvedProxyConfig } from "./config/defaults.ts";
 import { formatAddress } from "./address.ts";
@@ -259,6 +261,8 @@ export interface Internals {
   readonly startSession: (frontend: Frontend, socket: Socket, head?: Uint8Array) => void;
   /** Other processes' counters, merged into the stats. */
   readonly statsPeers: StatsPeers | undefined;
+  /** This process's nameserver counters, by `resolvers` section then nameserver (`show resolvers`). */
+  readonly resolvers: ReadonlyMap<string, ReadonlyMap<string, NameserverCounters>>;
 }
 
 const INTERNALS = new WeakMap<ProxyServer, Internals>();
@@ -416,6 +420,7 @@ export class ProxyServer implements AsyncDisposable {
       bindTls: (bind) => this.#bindTls.get(bind) ?? bind.tls,
       startSession: (fe, socket, head) => this.#admitted(fe, socket, head),
       statsPeers: options.statsPeers,
+      resolvers: this.#dns?.counters ?? new Map(),
     });
   }
 
@@ -580,6 +585,7 @@ export class ProxyServer implements AsyncDisposable {
       clock: this.#clock,
       streamsOn: (srv, kill) => this.#streamsOn(srv, kill),
       setBindTls: (fe, bind, tls) => this.setBindTls(fe, bind, tls),
+      resolvers: (section) => resolversStats(this, section),
     });
   }
 
@@ -947,7 +953,18 @@ export class ProxyServer implements AsyncDisposable {
   }
 
   /** The stats page and `use-service prometheus-exporter`, from this proxy's counters. */
-  readonly #service: ServiceHandler = (d, target) => serviceReply(this, d, target, { startedAt: this.#startedAt });
+  readonly #service: ServiceHandler = (d, target, req) => {
+    // A change the stats page's admin form makes reaches `onAdminCommand` as the runtime API's command.
+    const hook = this.#hooks.onAdminCommand;
+    const onChange = hook && ((command: string) => this.#call(() => hook(command), 0));
+    return serviceReply(
+      this,
+      d,
+      target,
+      { startedAt: this.#startedAt },
+      req && { ...req, ...(onChange && { onChange }) },
+    );
+  };
 
   /** One HTTP transaction over: its log line and hook (the connection's counters move at its end). */
   readonly #txnEnd = (t: HttpTxn): void => {

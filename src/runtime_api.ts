@@ -8,12 +8,13 @@
  *
  * @module
  */
-import { internalsOf, type ProxyServer } from "./proxy.ts";
+import type { ProxyServer } from "./proxy.ts";
 import { isProxyError } from "./errors.ts";
 import { showStat } from "./stats/csv.ts";
 import { showInfo } from "./stats/info.ts";
 import { formatServersState } from "./server_state.ts";
-import { formatAddress } from "./address.ts";
+import { showSess } from "./_show_sess.ts";
+import { formatResolvers } from "./dns/show.ts";
 import { addServerCommand } from "./_runtime_add_server.ts";
 import { abortSslCert, commitSslCert, setSslCert } from "./_runtime_ssl_cert.ts";
 
@@ -116,47 +117,6 @@ function setServer({ args, proxy }: Call): string {
         return SET_SERVER_USAGE;
     }
   });
-}
-
-/** `show sess`: one line per stream or HTTP connection in progress (a short form of HAProxy's). */
-function showSess({ proxy }: Call): string {
-  const i = internalsOf(proxy);
-  const now = i.clock.now();
-  const line = (id: number, src: string, fe: string, be: string, srv: string, at: number): string =>
-    `0x${id.toString(16)}: proto=${src.startsWith("unix@") ? "unix_stream" : "tcpv4"} src=${src} fe=${fe} ` +
-    `be=${be} srv=${srv} ts=00 age=${Math.floor((now - at) / 1000)}s\n`;
-  const addr = (a: Parameters<typeof formatAddress>[0] | undefined): string => (a ? formatAddress(a) : "?");
-  let out = "";
-  for (const s of i.streams) {
-    out += line(
-      idOf(s),
-      addr(s.clientConn.src),
-      s.frontend.name,
-      s.backend.name,
-      s.server?.name ?? "<none>",
-      s.acceptedAt,
-    );
-  }
-  for (const s of i.sessions) {
-    const t = s.txn;
-    out += line(
-      idOf(s),
-      addr(s.conn.src),
-      s.frontend.name,
-      t?.backendName ?? "<NONE>",
-      t?.lease?.server?.name ?? "<none>",
-      s.acceptedAt,
-    );
-  }
-  return out;
-}
-
-const IDS = new WeakMap<object, number>();
-let nextId = 1;
-function idOf(o: object): number {
-  let id = IDS.get(o);
-  if (id === undefined) IDS.set(o, id = nextId++);
-  return id;
 }
 
 /** `show servers state [B]`: every backend's, or one backend's (`Can't find backend.`). */
@@ -280,6 +240,19 @@ const COMMANDS: readonly Command[] = [
     run: ({ proxy }) => showInfo(proxy).replace(/\n$/, ""),
   },
   {
+    words: ["show", "resolvers"],
+    level: "user",
+    help:
+      "show resolvers [id]                     : dumps counters from all resolvers section and associated name servers",
+    run: ({ args, proxy }) => {
+      try {
+        return formatResolvers(proxy.admin.resolvers(args[0]));
+      } catch (e) {
+        return failed(e); // "Can't find that resolvers section"
+      }
+    },
+  },
+  {
     words: ["show", "servers", "state"],
     level: "user",
     help: "show servers state [<backend>]          : dump volatile server information (all or for a single backend)",
@@ -289,7 +262,7 @@ const COMMANDS: readonly Command[] = [
     words: ["show", "sess"],
     level: "operator",
     help: "show sess [id]                          : report the list of current sessions or dump this exact session",
-    run: showSess,
+    run: ({ args, proxy }) => showSess(proxy, args[0]),
   },
   {
     words: ["show", "stat"],

@@ -196,6 +196,11 @@ export class Stream implements CancelToken {
     return this.#fc;
   }
 
+  /** When the stream's armed timer is due, clock ms (`show sess`'s `exp`); undefined if none is. */
+  get expiresAt(): number | undefined {
+    return this.#timer?.at;
+  }
+
   /** The server the stream was assigned to or last tried (`<NOSRV>` when undefined). */
   get server(): Server | undefined {
     return this.lease.server;

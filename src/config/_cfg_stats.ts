@@ -1,7 +1,7 @@
 /**
  * The stats page and monitoring keywords of the `haproxy.cfg` subset (configuration.txt 4.2):
  * `stats enable`, `stats uri <prefix>`, `stats refresh <delay>` (each enables the page, as in
- * HAProxy), `monitor-uri <uri>` and `monitor fail if|unless <cond>`. What they set lives in the
+ * HAProxy), `stats auth`, `stats realm`, `stats admin { if | unless } <cond>`, `monitor-uri <uri>` and `monitor fail if|unless <cond>`. What they set lives in the
  * section's HTTP settings, so a `defaults` section passes `stats` and `monitor-uri` on.
  *
  * @module
@@ -15,11 +15,16 @@ import type { Ctx, Keyword } from "./_cfg_keywords.ts";
 const STATS_IGNORED = new Set(["hide-version", "show-legends", "show-node", "show-desc"]);
 
 /** `stats` options HAProxy has that proxykit does not. */
-const STATS_UNSUPPORTED = new Set(["admin", "http-request", "scope", "bind-process", "disable"]);
+const STATS_UNSUPPORTED = new Set(["http-request", "scope", "bind-process", "disable"]);
 
 function stats(c: Ctx, args: readonly string[]): void {
   const [opt, ...rest] = args;
-  const cur: { uri?: string; refreshMs?: number; auth?: { realm?: string; users: Record<string, string> } } = {
+  const cur: {
+    uri?: string;
+    refreshMs?: number;
+    auth?: { realm?: string; users: Record<string, string> };
+    admin?: string[][];
+  } = {
     ...c.s.http.stats,
   };
   switch (opt) {
@@ -47,14 +52,30 @@ function stats(c: Ctx, args: readonly string[]): void {
       exactArgs(c, rest, 1, 1, "a realm after 'realm' (escape spaces with '\\')");
       cur.auth = { users: {}, ...cur.auth, realm: rest[0]! };
       break;
+    case "admin": {
+      // configuration.txt 4.2 `stats admin { if | unless } <cond>`: not in `defaults`; each
+      // line adds a condition, the page is in admin mode when one holds.
+      if (c.sec.kind === "defaults") c.error("'stats admin' not allowed in 'defaults' section.");
+      if (rest[0] !== "if" && rest[0] !== "unless") {
+        c.error("'stats admin' requires either 'if' or 'unless' followed by a condition.");
+      }
+      try {
+        parseCondition(rest, c.sec.http.aclSet, c.warn);
+      } catch (e) {
+        if (e instanceof AclError) c.error(`error detected while parsing a 'stats admin' rule : ${e.message}.`);
+        throw e;
+      }
+      cur.admin = [...(cur.admin ?? []), [...rest]];
+      break;
+    }
     case undefined:
-      return c.fail("expects 'enable', 'uri', 'refresh', 'auth', 'realm', ...");
+      return c.fail("expects 'enable', 'uri', 'refresh', 'auth', 'realm', 'admin', ...");
     case "socket":
       return c.fail("'stats socket' belongs in the 'global' section");
     default:
       if (STATS_IGNORED.has(opt)) return c.warn(`'stats ${opt}' is ignored`);
       if (STATS_UNSUPPORTED.has(opt)) return c.unsupported(`'stats ${opt}' is not supported`);
-      return c.fail(`unknown stats parameter '${opt}' (enable, uri, refresh, auth, realm)`);
+      return c.fail(`unknown stats parameter '${opt}' (enable, uri, refresh, auth, realm, admin)`);
   }
   c.s.http.stats = { ...cur, line: c.line };
 }

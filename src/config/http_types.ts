@@ -248,6 +248,13 @@ export interface StatsPageConfig {
    * The realm defaults to HAProxy's, `HAProxy Statistics`. @default undefined (no authentication)
    */
   readonly auth?: BasicAuthConfig;
+  /**
+   * `stats admin { if | unless } <cond>` lines, each starting with `if` or `unless`: when one
+   * holds for a request, the page shows HAProxy's admin form (a checkbox per server, an action
+   * per backend) and accepts its POST; without one, a POST is refused (`;st=DENY`), as in
+   * HAProxy. Usually `if TRUE` behind `stats auth`, or a source condition. @default [] (no admin)
+   */
+  readonly admin?: readonly ConditionConfig[];
 }
 
 /**

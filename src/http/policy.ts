@@ -89,6 +89,8 @@ export interface StatsSettings {
   readonly refreshMs: number;
   /** `stats auth`: the credentials the page asks for, or undefined (none). */
   readonly auth: BasicAuthSettings | undefined;
+  /** `stats admin` conditions: the page is in admin mode when one holds. */
+  readonly admin: readonly Condition[];
 }
 
 /** The realm of `stats auth` when `stats realm` is not set (HAProxy's). */
@@ -199,7 +201,7 @@ export function compileHttpPolicy(c: HttpPolicyInput, onWarning?: (message: stri
     responseRules,
     forwarding,
     errors,
-    stats: compileStats(c.stats),
+    stats: compileStats(c.stats, cond),
     monitor: c.monitor === undefined ? undefined : {
       uri: monitorUri(c.monitor.uri),
       fail: (c.monitor.fail ?? []).map((w, i) => {
@@ -213,7 +215,10 @@ export function compileHttpPolicy(c: HttpPolicyInput, onWarning?: (message: stri
 }
 
 /** `stats uri` and `stats refresh`, checked, with HAProxy's defaults. */
-function compileStats(c: StatsPageConfig | undefined): StatsSettings | undefined {
+function compileStats(
+  c: StatsPageConfig | undefined,
+  cond: (w: unknown, key: string) => Condition | undefined,
+): StatsSettings | undefined {
   if (c === undefined) return undefined;
   const uri = c.uri ?? DEFAULT_STATS_URI;
   if (typeof uri !== "string" || !/^[\x21-\x7e]+$/.test(uri)) {
@@ -226,7 +231,13 @@ function compileStats(c: StatsPageConfig | undefined): StatsSettings | undefined
   const auth = c.auth === undefined ? undefined : compileBasicAuth(c.auth, DEFAULT_STATS_REALM, (k, m) => {
     throw new PolicyError(`stats.auth${k === "" ? "" : `.${k}`}`, m);
   });
-  return { uri, refreshMs, auth };
+  const admin = (c.admin ?? []).map((w, i) => {
+    if (!/^(if|unless)$/.test(toWords(w)[0] ?? "")) {
+      throw new PolicyError(`stats.admin[${i}]`, "expects 'if' or 'unless' followed by a condition");
+    }
+    return cond(w, `stats.admin[${i}]`)!;
+  });
+  return { uri, refreshMs, auth, admin };
 }
 
 /** `monitor-uri`, checked: a request URI, compared exactly. */
@@ -291,6 +302,8 @@ export type RequestDecision =
     readonly stats: StatsSettings | undefined;
     /** The backend chosen when the backend's section answered. */
     readonly backend: string | undefined;
+    /** The stats page is in admin mode for this request (a `stats admin` condition holds). */
+    readonly admin?: boolean;
   };
 
 /** The stats page of `p` when the request's URI begins with its `stats uri` (HAProxy's `http_stats_check_uri()`). */
@@ -304,7 +317,8 @@ function statsFor(p: HttpPolicy, ctx: SampleContext, backend: string | undefined
     const reply = r === undefined ? undefined : { ...r, head: { ...r.head, headers: [...r.head.headers, challenge] } };
     return { kind: "reply", status: 401, reply, termination: "PR--", backend };
   }
-  return { kind: "service", service: "stats", stats: st, backend };
+  const admin = st.admin.some((c) => evaluateCondition(c, ctx));
+  return { kind: "service", service: "stats", stats: st, backend, admin };
 }
 
 /**

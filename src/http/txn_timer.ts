@@ -53,6 +53,11 @@ export class TxnTimer {
     return this.#timer !== undefined;
   }
 
+  /** When the armed timer is due, clock ms; undefined if none is. */
+  get at(): number | undefined {
+    return this.#timer === undefined ? undefined : this.#timerAt;
+  }
+
   /**
    * The inactivity timeouts of a transaction connected to a server of a backend with
    * `settings` (undefined: not connected, nothing armed): `timeout server` while the response

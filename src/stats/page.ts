@@ -9,7 +9,8 @@
 import { DEFAULT_STATS_URI } from "../http/policy.ts";
 import type { ProxyServer } from "../proxy.ts";
 import { formatUptime, infoFields, type ProcessInfo } from "./info.ts";
-import { collectStats, type StatRow, type StatValue } from "./model.ts";
+import { collectStats, type StatProxy, type StatRow, type StatValue } from "./model.ts";
+import { STATS_ADMIN_ACTIONS, STATS_STATUS_MESSAGES } from "./admin_post.ts";
 
 /** Options of {@link statsPage}. */
 export interface StatsPageOptions {
@@ -19,6 +20,13 @@ export interface StatsPageOptions {
   readonly refreshMs?: number;
   /** The process's details for the header. @default {} */
   readonly process?: ProcessInfo;
+  /**
+   * Admin mode (`stats admin`): each backend's table is HAProxy's form, a checkbox per server
+   * and the actions to apply to the checked ones, posted to the page. @default false
+   */
+  readonly admin?: boolean;
+  /** The outcome of the last POST (`;st=DONE` in the URI): HAProxy's message above the tables. */
+  readonly status?: string | undefined;
 }
 
 /** HTML text escaping. */
@@ -90,7 +98,7 @@ function cell(v: StatValue | string, cls = ""): string {
   return `<td${cls === "" ? "" : ` class="${cls}"`}>${v ?? ""}</td>`;
 }
 
-function row(r: StatRow): string {
+function row(r: StatRow, admin: boolean): string {
   const f = r.fields;
   const pair = (a: StatValue, b: StatValue) => (a === undefined && b === undefined ? "" : `${esc(a)} / ${esc(b)}`);
   const check = f.check_status === undefined
@@ -100,6 +108,7 @@ function row(r: StatRow): string {
     }${f.check_code !== undefined ? ` ${esc(f.check_code)}` : ""} in ${esc(f.check_duration)}ms</span>`;
   const name = r.kind === "server" ? `${esc(r.name)}<small>${esc(f.addr)}</small>` : esc(r.name);
   return `<tr class="${r.kind} ${statusClass(r)}">` +
+    (admin ? cell(r.kind === "server" ? `<input type="checkbox" name="s" value="${esc(r.name)}">` : "", "sel") : "") +
     cell(name, "name") +
     cell(`<span class="badge">${esc(f.status)}</span>`) +
     cell(pair(f.qcur, f.qmax)) +
@@ -153,7 +162,32 @@ tr.going-down .badge,tr.going-up .badge{background:var(--warn-bg);color:var(--wa
 tr.up td.name,tr.nocheck td.name{box-shadow:inset 4px 0 var(--up)}tr.maint td.name{box-shadow:inset 4px 0 var(--maint)}
 tr.drain td.name{box-shadow:inset 4px 0 var(--drain)}tr.going-down td.name,tr.going-up td.name{box-shadow:inset 4px 0 var(--warn)}
 footer{padding:0 24px 24px;color:var(--muted)}a{color:var(--drain)}
+td.sel,th.sel{width:1px;text-align:center}.admin{padding:10px 14px;border-top:1px solid var(--line)}
+.msg{margin:14px 0;padding:10px 14px;border-radius:10px}.msg ul{margin:4px 0 0}.msg a{margin-right:6px}
+.active_up{background:var(--up-bg)}.active_going_down,.active_no_check{background:var(--warn-bg)}
+.active_down{background:var(--down-bg)}
 `;
+
+/** A proxy's table; in admin mode, a backend with servers is HAProxy's form around it. */
+function section(p: StatProxy, admin: boolean): string {
+  const mode = p.rows[0]?.mode ?? "tcp";
+  const algo = p.rows.find((r) => r.kind === "backend")?.fields.algo;
+  const form = admin && p.rows.some((r) => r.kind === "backend") && p.rows.some((r) => r.kind === "server");
+  const table = `<table><thead><tr>${form ? `<th class="sel"></th>` : ""}${
+    COLUMNS.map((c) => `<th>${c}</th>`).join("")
+  }</tr></thead><tbody>${p.rows.map((r) => row(r, form)).join("")}</tbody></table>`;
+  // HAProxy's form: the checked servers (`s`), the action, the backend (`b=#<id>`), posted to the page.
+  const actions = `<option value=""></option>` +
+    STATS_ADMIN_ACTIONS.map(([v, label]) => `<option value="${v}">${label}</option>`).join("");
+  const body = form
+    ? `<form method="post">${table}<div class="admin">Choose the action to perform on the checked servers : ` +
+      `<select name=action>${actions}</select><input type="hidden" name="b" value="#${p.id}">&nbsp;` +
+      `<input type="submit" value="Apply"></div></form>`
+    : table;
+  return `<section id="${esc(p.name)}"><h2>${esc(p.name)}<small>mode ${mode}${
+    algo !== undefined ? ` · balance ${esc(algo)}` : ""
+  }</small></h2>${body}</section>`;
+}
 
 /**
  * The stats page of `proxy` as one HTML document.
@@ -171,15 +205,14 @@ export function statsPage(proxy: ProxyServer, options: StatsPageOptions = {}): s
   const uri = options.uri ?? DEFAULT_STATS_URI;
   const info = new Map(infoFields(proxy, options.process));
   const refresh = options.refreshMs ?? 0;
-  const sections = collectStats(proxy).map((p) => {
-    const mode = p.rows[0]?.mode ?? "tcp";
-    const algo = p.rows.find((r) => r.kind === "backend")?.fields.algo;
-    return `<section id="${esc(p.name)}"><h2>${esc(p.name)}<small>mode ${mode}${
-      algo !== undefined ? ` · balance ${esc(algo)}` : ""
-    }</small></h2><table><thead><tr>${COLUMNS.map((c) => `<th>${c}</th>`).join("")}</tr></thead><tbody>${
-      p.rows.map(row).join("")
-    }</tbody></table></section>`;
-  });
+  const sections = collectStats(proxy).map((p) => section(p, options.admin === true));
+  const msg = options.status === undefined ? undefined : STATS_STATUS_MESSAGES[options.status];
+  // HAProxy's message after a POST, its [X] link back to the page without it.
+  const banner = msg === undefined
+    ? ""
+    : `<p><div class="msg ${msg[0]}"><a class=lfsb href="${esc(uri)}" title="Remove this message">[X]</a> ${
+      msg[1]
+    }</div>`;
   const uptime = formatUptime(Number(info.get("Uptime_sec")));
   return "<!DOCTYPE html>\n" +
     `<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">` +
@@ -195,6 +228,6 @@ export function statsPage(proxy: ProxyServer, options: StatsPageOptions = {}): s
     `<span>requests <b>${esc(info.get("CumReq"))}</b></span>` +
     `<span>maxconn <b>${info.get("Maxconn") === 0 ? "none" : esc(info.get("Maxconn"))}</b></span>` +
     (refresh > 0 ? `<span>refresh <b>${Math.max(1, Math.round(refresh / 1000))} s</b></span>` : "") +
-    `</div></header><main>${sections.join("")}</main>` +
+    `</div></header><main>${banner}${sections.join("")}</main>` +
     `<footer><a href="${esc(uri)};csv">CSV export</a></footer></body></html>\n`;
 }

@@ -15,6 +15,7 @@
  */
 import type { ProxyServer } from "../proxy.ts";
 import { type ProcessCounts, processCounts } from "./info.ts";
+import { type ResolversSnapshot, resolversSnapshot } from "../dns/show.ts";
 import { collectStats, type StatProxy, type StatRow, type StatValue } from "./model.ts";
 
 /** CSV fields added up across processes. */
@@ -84,6 +85,8 @@ export interface StatsSnapshot {
   readonly rows: Readonly<Record<string, Readonly<Record<string, number>>>>;
   /** The process-wide `show info` figures that add up (absent from an older process's snapshot). */
   readonly process?: ProcessCounts;
+  /** The nameserver counters (`show resolvers`): every worker resolves on its own. */
+  readonly resolvers?: ResolversSnapshot;
 }
 
 /** The counters of `proxy` that other processes merge into theirs. */
@@ -99,7 +102,7 @@ export function statsSnapshot(proxy: ProxyServer): StatsSnapshot {
       rows[`${r.proxy}/${r.name}`] = f;
     }
   }
-  return { rows, process: processCounts(proxy) };
+  return { rows, process: processCounts(proxy), resolvers: resolversSnapshot(proxy) };
 }
 
 /**
@@ -125,6 +128,11 @@ export class StatsPeers {
   merge(own: readonly StatProxy[]): StatProxy[] {
     if (this.#peers.size === 0) return [...own];
     return own.map((px) => ({ ...px, rows: px.rows.map((r) => this.#mergeRow(r)) }));
+  }
+
+  /** The peers' nameserver counters, one snapshot per peer that sent them (added to this process's). */
+  resolvers(): ResolversSnapshot[] {
+    return [...this.#peers.values()].flatMap((p) => p.resolvers === undefined ? [] : [p.resolvers]);
   }
 
   /** `own` process-wide figures plus those of every peer that sent them. */

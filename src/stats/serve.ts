@@ -13,6 +13,20 @@ import { showStat } from "./csv.ts";
 import type { ProcessInfo } from "./info.ts";
 import { statsPage } from "./page.ts";
 import { PROMETHEUS_CONTENT_TYPE, prometheusMetrics, prometheusQuery } from "./prometheus.ts";
+import { statsAdminPost, statsRedirect } from "./admin_post.ts";
+
+/** What a service sees of a request besides its URI: its method and, for an admin POST, its body. */
+export interface ServiceRequest {
+  /** The request's method. */
+  readonly method: string;
+  /**
+   * The body of a POST to a stats page in admin mode (read before the service runs), or
+   * `undefined` when it exceeded the buffer; empty otherwise (not read).
+   */
+  readonly body: Uint8Array | undefined;
+  /** Hears each change the stats page's admin form makes, as a runtime API command. */
+  readonly onChange?: (command: string) => void;
+}
 
 const UTF8 = new TextEncoder();
 
@@ -41,6 +55,7 @@ export function serviceReply(
   decision: Extract<RequestDecision, { kind: "service" }>,
   target: string,
   process: ProcessInfo,
+  request?: ServiceRequest,
 ): HttpReply {
   if (decision.service === "prometheus-exporter") {
     const q = target.indexOf("?");
@@ -48,6 +63,11 @@ export function serviceReply(
     return ok([["content-type", PROMETHEUS_CONTENT_TYPE]], prometheusMetrics(proxy, { ...query, process }));
   }
   const st = decision.stats!;
+  // HAProxy's `http_handle_stats()`: a POST is the admin form's, refused without `stats admin`.
+  if (request?.method === "POST") {
+    const status = decision.admin === true ? statsAdminPost(proxy, request.body, request.onChange) : "DENY";
+    return statsRedirect(st.uri, target, status);
+  }
   // HAProxy's `http_handle_stats()`: `;csv` anywhere after the prefix asks for the CSV.
   if (target.slice(st.uri.length).includes(";csv")) return ok([["content-type", "text/plain"]], showStat(proxy));
   const refresh: HeaderList = st.refreshMs > 0
@@ -55,6 +75,12 @@ export function serviceReply(
     : [];
   return ok(
     [["content-type", "text/html"], ...refresh],
-    statsPage(proxy, { uri: st.uri, refreshMs: st.refreshMs, process }),
+    statsPage(proxy, {
+      uri: st.uri,
+      refreshMs: st.refreshMs,
+      process,
+      admin: decision.admin === true,
+      status: /;st=([A-Z]{4})/.exec(target.slice(st.uri.length))?.[1],
+    }),
   );
 }

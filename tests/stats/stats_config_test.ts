@@ -112,7 +112,7 @@ describe("haproxy.cfg: stats, monitor-uri, monitor fail, use-service", () => {
     refused(() => cfg([...FE, "  stats uri", ...BE]), /s\.cfg:7: .*a URI prefix/);
     refused(() => cfg([...FE, "  stats refresh x", ...BE]), /s\.cfg:7: /);
     refused(() => cfg([...FE, "  stats bogus", ...BE]), /unknown stats parameter 'bogus'/);
-    refused(() => cfg([...FE, "  stats admin if TRUE", ...BE]), /'stats admin' is not supported/);
+    refused(() => cfg([...FE, "  stats scope fe", ...BE]), /'stats scope' is not supported/);
     refused(() => cfg([...FE, "  stats auth nocolon", ...BE]), /s\.cfg:7: .*'stats auth' expects <user>:<passwd>/);
     refused(
       () => cfg([...FE, "  monitor-uri", ...BE]),
