@@ -263,6 +263,7 @@ export type {
   SocketHandlers,
   TcpAddress,
   TlsCertificate,
+  TlsCertificateOptions,
   TlsClientOptions,
   TlsInfo,
   TlsServerOptions,
