@@ -101,7 +101,12 @@ export function clientCertFlags(
  * context with every version disabled. `what` names the bind or server, `min` and `max` are
  * the effective versions (HAProxy's default minimum is TLS 1.2).
  */
-export function checkVersionRange(c: Ctx, what: string, min: TlsVersion | undefined, max: TlsVersion | undefined): void {
+export function checkVersionRange(
+  c: Ctx,
+  what: string,
+  min: TlsVersion | undefined,
+  max: TlsVersion | undefined,
+): void {
   if (min === "TLSv1.3" && max === "TLSv1.2") {
     c.error(
       `Proxy '${c.sec.name}': all SSL/TLS versions are disabled for ${what} ('ssl-min-ver ${min}' is above ` +

@@ -83,7 +83,9 @@ function certificateOptions(v: unknown, path: string, listener: Record<string, u
   const own = versions(o, path);
   return {
     ...(alpn !== undefined ? { alpnProtocols: alpn } : {}),
-    ...(request !== undefined || require !== undefined ? { requestClientCert: request === true || require === true } : {}),
+    ...(request !== undefined || require !== undefined
+      ? { requestClientCert: request === true || require === true }
+      : {}),
     ...(require !== undefined ? { requireClientCert: require } : {}),
     ...(caCerts !== undefined ? { caCerts } : {}),
     ...own,
