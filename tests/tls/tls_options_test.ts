@@ -156,4 +156,39 @@ describe(`ssl-max-ver and crt-list options through ProxyServer on ${net.name}`, 
     assert.equal(b.alpn, "h2");
     assert.deepEqual(lines, ["a.test TLSv1.2", "b.test TLSv1.3"]);
   });
+
+  it("server ... ssl-max-ver TLSv1.2: the origin's handshake is TLS 1.2 (ssl-default-server-options too)", async () => {
+    const c = certs();
+    const origin = await serveTls(net, { certificates: [c.a], peerInfo: true });
+    after(() => origin.close());
+    for (
+      const [option, global] of [["ssl-max-ver TLSv1.2", []], ["", [
+        "  ssl-default-server-options ssl-max-ver TLSv1.2",
+      ]]]
+    ) {
+      const text = [
+        ...(global.length > 0 ? ["global", ...global] : []),
+        "frontend fe",
+        "  mode tcp",
+        `  bind 127.0.0.1:${await freePort(net)}`,
+        "  default_backend be",
+        "backend be",
+        "  mode tcp",
+        `  server s1 127.0.0.1:${origin.port} ssl ca-file ${c.caPath} sni str(a.test) ${option}`,
+      ].join("\n");
+      const proxy = new ProxyServer(parseHaproxyConfig(text, "t.cfg", { readFile: (p) => readFileSync(p, "utf8") }), {
+        network: net,
+      });
+      proxies.push(proxy);
+      await proxy.start();
+      const s = await net.connect({ address: tcp("127.0.0.1", portOf(proxy.addresses[0])) });
+      const rec = new Recorder();
+      s.setHandlers(rec);
+      s.write(enc("x"));
+      const up = await origin.accepted.next(`the origin's accept (${option || global[0]})`);
+      assert.equal(up.tls?.protocol, "TLSv1.2");
+      await until(() => rec.text() === "hello\n", 10_000, "the origin's hello");
+      s.abort();
+    }
+  });
 });
