@@ -161,11 +161,11 @@ describe(`ssl-max-ver and crt-list options through ProxyServer on ${net.name}`, 
     const c = certs();
     const origin = await serveTls(net, { certificates: [c.a], peerInfo: true });
     after(() => origin.close());
-    for (
-      const [option, global] of [["ssl-max-ver TLSv1.2", []], ["", [
-        "  ssl-default-server-options ssl-max-ver TLSv1.2",
-      ]]]
-    ) {
+    const cases: [option: string, global: string[]][] = [
+      ["ssl-max-ver TLSv1.2", []],
+      ["", ["  ssl-default-server-options ssl-max-ver TLSv1.2"]],
+    ];
+    for (const [option, global] of cases) {
       const text = [
         ...(global.length > 0 ? ["global", ...global] : []),
         "frontend fe",
