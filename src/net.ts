@@ -250,20 +250,10 @@ export interface TlsCertificate {
  * The listener settings a certificate may override for the handshakes that select it
  * (configuration.txt 5.1 `crt-list`): the client sees them once its SNI chose the certificate.
  */
-export interface TlsCertificateOptions {
-  /** `alpn`. */
-  readonly alpnProtocols?: readonly string[];
-  /** `verify optional|required`: ask for a client certificate. */
-  readonly requestClientCert?: boolean;
-  /** `verify required`. */
-  readonly requireClientCert?: boolean;
-  /** `ca-file`. */
-  readonly caCerts?: readonly string[];
-  /** `ssl-min-ver`. */
-  readonly minVersion?: TlsVersion;
-  /** `ssl-max-ver`. */
-  readonly maxVersion?: TlsVersion;
-}
+export type TlsCertificateOptions = Pick<
+  TlsServerOptions,
+  "alpnProtocols" | "requestClientCert" | "requireClientCert" | "caCerts" | "minVersion" | "maxVersion"
+>;
 
 /** Server side of the TLS transport. */
 export interface TlsServerOptions {

@@ -12,6 +12,7 @@ import { parseHaproxyConfig } from "../../src/config/haproxy_cfg.ts";
 import { buildProxyHeaderV2 } from "../../src/proxy_protocol_build.ts";
 import { enc, freePort, nativeNetwork, portOf, Recorder, tcp, until, within } from "../_helpers.ts";
 import { Origin } from "../http/_origin.ts";
+import { helloServer } from "./_hello.ts";
 
 const net: Network = await nativeNetwork();
 const proxies: ProxyServer[] = [];
@@ -19,9 +20,21 @@ after(async () => {
   for (const p of proxies) await p.stop();
 });
 
-async function start(lines: string[]): Promise<{ port: number; logs: string[] }> {
+/** A proxy with an `accept-proxy` bind in `mode`, `lines` in its frontend, `server` its one server. */
+async function start(mode: "tcp" | "http", lines: string[], server: number): Promise<{ port: number; logs: string[] }> {
+  const text = [
+    "frontend fe",
+    `  mode ${mode}`,
+    `  bind 127.0.0.1:${await freePort(net)} accept-proxy`,
+    "  log stdout format raw local0",
+    ...lines,
+    "  default_backend be",
+    "backend be",
+    `  mode ${mode}`,
+    `  server s1 127.0.0.1:${server}`,
+  ];
   const logs: string[] = [];
-  const proxy = new ProxyServer(parseHaproxyConfig(lines.join("\n"), "t.cfg"), {
+  const proxy = new ProxyServer(parseHaproxyConfig(text.join("\n"), "t.cfg"), {
     network: net,
     log: (l) => logs.push(l),
   });
@@ -46,20 +59,12 @@ describe(`fc_pp_authority / fc_pp_unique_id on ${net.name}`, () => {
   it("HTTP: set-header, an ACL and log-format read the client's TLVs", async () => {
     const origin = await new Origin().listen(net, tcp("127.0.0.1", await freePort(net)));
     after(() => origin.listener?.close());
-    const { port, logs } = await start([
-      "frontend fe",
-      "  mode http",
-      `  bind 127.0.0.1:${await freePort(net)} accept-proxy`,
-      "  log stdout format raw local0",
+    const { port, logs } = await start("http", [
       '  log-format "%ci %[fc_pp_authority] %[fc_pp_unique_id] %ST"',
       "  http-request deny if { fc_pp_unique_id -m str deny-me }",
       "  http-request set-header X-PP-Authority %[fc_pp_authority]",
       "  http-request set-header X-PP-Id %[fc_pp_unique_id]",
-      "  default_backend be",
-      "backend be",
-      "  mode http",
-      `  server s1 127.0.0.1:${portOf(origin.listener!.address)}`,
-    ]);
+    ], portOf(origin.listener!.address));
     const get = "GET / HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n";
     const ok = await send(port, { authority: "api.example", uniqueId: "id-1" }, get);
     assert.match(ok, /^HTTP\/1\.1 200 /);
@@ -80,27 +85,12 @@ describe(`fc_pp_authority / fc_pp_unique_id on ${net.name}`, () => {
   });
 
   it("TCP: a tcp-request content rule and the log-format read them", async () => {
-    const echo = await net.listen({
-      address: tcp("127.0.0.1", 0),
-      onAccept: (s) => {
-        s.setHandlers(new Recorder());
-        s.write(enc("hello\n"));
-        s.close();
-      },
-    });
+    const echo = await helloServer(net);
     after(() => echo.close());
-    const { port, logs } = await start([
-      "frontend fe",
-      "  mode tcp",
-      `  bind 127.0.0.1:${await freePort(net)} accept-proxy`,
-      "  log stdout format raw local0",
+    const { port, logs } = await start("tcp", [
       '  log-format "%[fc_pp_authority] %[fc_pp_unique_id] %ts"',
       "  tcp-request content reject if { fc_pp_authority -m end .blocked }",
-      "  default_backend be",
-      "backend be",
-      "  mode tcp",
-      `  server s1 127.0.0.1:${portOf(echo.address)}`,
-    ]);
+    ], portOf(echo.address));
     assert.equal(await send(port, { authority: "db.internal", uniqueId: "u-9" }, "x"), "hello\n");
     assert.equal(await send(port, { authority: "x.blocked" }, "x"), "");
     await until(() => logs.length >= 2, 10_000, "two log lines");

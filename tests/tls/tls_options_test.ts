@@ -15,6 +15,7 @@ import { parseHaproxyConfig } from "../../src/config/haproxy_cfg.ts";
 import { enc, freePort, nativeNetwork, portOf, Recorder, tcp, until } from "../_helpers.ts";
 import { OPENSSL, runClient } from "../adapters/_openssl.ts";
 import { certs, serveTls } from "../adapters/_tls_kit.ts";
+import { helloServer } from "./_hello.ts";
 
 const net: Network = await nativeNetwork();
 const skip = (OPENSSL === undefined && "openssl is not installed (scripts/peers.sh installs it)") ||
@@ -112,15 +113,7 @@ describe(`ssl-max-ver and crt-list options through ProxyServer on ${net.name}`, 
   });
 
   it("the log's %sslv shows the version the bind's ssl-max-ver and the crt-list line allowed", async () => {
-    // Says hello and closes: the proxy then closes the client, and s_client exits.
-    const echo = await net.listen({
-      address: tcp("127.0.0.1", 0),
-      onAccept: (s) => {
-        s.setHandlers(new Recorder());
-        s.write(enc("hello\n"));
-        s.close();
-      },
-    });
+    const echo = await helloServer(net);
     after(() => echo.close());
     const f = certs().files;
     const list = join(f.dir, "tlsopts-list.txt");
