@@ -271,6 +271,7 @@ export type {
   SocketHandlers,
   TcpAddress,
   TlsCertificate,
+  TlsCertificateOptions,
   TlsClientOptions,
   TlsInfo,
   TlsServerOptions,

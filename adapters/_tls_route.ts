@@ -23,7 +23,8 @@ export interface NativeServerTls {
 /**
  * Why a TLS listener cannot be native, or `undefined` when it can: several certificates (no
  * native SNI selection), `strictSni` (no native SNI refusal), `tlsDeferred` (no native
- * server-side start after a PROXY header), and what `native` lacks.
+ * server-side start after a PROXY header), `maxVersion` TLS 1.2 (no native API caps the
+ * version), per-certificate `options`, and what `native` lacks.
  */
 export function serverNeedsNodeTls(o: ListenOptions, native: NativeServerTls): string | undefined {
   const tls = o.tls;
@@ -35,6 +36,8 @@ export function serverNeedsNodeTls(o: ListenOptions, native: NativeServerTls): s
     return "client certificates";
   }
   if (!native.minTls13 && tls.minVersion === "TLSv1.3") return "minVersion TLSv1.3";
+  if (tls.maxVersion === "TLSv1.2") return "maxVersion TLSv1.2";
+  if (tls.certificates.some((c) => c.options !== undefined)) return "per-certificate options";
   if (!native.unix && o.address.transport === "unix") return "TLS on a Unix socket";
   if (!native.peerInfo && tls.peerInfo === true) return "peer info (SNI, version, certificate)";
   return undefined;
@@ -57,7 +60,7 @@ export interface NativeClientTls {
 /**
  * Why a TLS connect cannot be native, or `undefined`: a name to verify other than the SNI
  * (`verifyName`), no name at all (HAProxy then verifies the chain only; native clients always
- * check the SNI or the address), and what `native` lacks.
+ * check the SNI or the address), `maxVersion` TLS 1.2, and what `native` lacks.
  */
 export function clientNeedsNodeTls(
   tls: TlsClientOptions,
@@ -69,6 +72,7 @@ export function clientNeedsNodeTls(
   if (tls.serverName === undefined && tls.verify !== false) return "no name to verify (chain only)";
   if (!native.noVerify && tls.verify === false) return "verify: false";
   if (!native.minTls13 && tls.minVersion === "TLSv1.3") return "minVersion TLSv1.3";
+  if (tls.maxVersion === "TLSv1.2") return "maxVersion TLSv1.2";
   if (!native.preamble && preamble) return "preamble";
   if (!native.unix && address.transport === "unix") return "TLS on a Unix socket";
   if (!native.certWithOtherSni && (tls.cert !== undefined || tls.key !== undefined)) {

@@ -94,7 +94,10 @@ export function abortSslCert(proxy: ProxyServer, file: string | undefined): stri
   return `Transaction aborted for certificate '${file}'!\n`;
 }
 
-/** `old` with the transaction's certificate; names given explicitly (a crt-list filter) stay. */
+/**
+ * `old` with the transaction's certificate; names given explicitly (a crt-list filter) and
+ * the crt-list line's options stay.
+ */
 function replaced(old: TlsCertificate, t: Transaction): TlsCertificate {
   const derived = sniNames(parsePemCertificate(old.cert)).join(" ") === (old.serverNames ?? []).join(" ");
   return {
@@ -102,5 +105,6 @@ function replaced(old: TlsCertificate, t: Transaction): TlsCertificate {
     key: t.key ?? old.key,
     ...(derived || old.serverNames === undefined ? {} : { serverNames: old.serverNames }),
     file: t.file,
+    ...(old.options !== undefined ? { options: old.options } : {}),
   };
 }

@@ -482,6 +482,7 @@ function checkTls(tls: ServerTlsConfig | undefined, sni: string | undefined): Tl
     o.key = tls.key;
   }
   if (tls?.minVersion !== undefined) o.minVersion = tls.minVersion;
+  if (tls?.maxVersion !== undefined) o.maxVersion = tls.maxVersion;
   if (sni !== undefined) o.serverName = sni;
   else if (tls?.verifyHost !== undefined) o.verifyName = tls.verifyHost;
   return o;

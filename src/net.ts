@@ -204,6 +204,8 @@ export interface TlsClientOptions {
   readonly verifyName?: string;
   /** Lowest protocol version offered. @default "TLSv1.2" */
   readonly minVersion?: TlsVersion;
+  /** Highest protocol version offered (HAProxy's `ssl-max-ver`). @default "TLSv1.3" */
+  readonly maxVersion?: TlsVersion;
   /**
    * Verify the server certificate: its chain and its name. `false` skips both, on adapters
    * with the `tlsClientNoVerify` capability; the others refuse it at once with `ETLSVERIFY`
@@ -235,7 +237,23 @@ export interface TlsCertificate {
    * API's `set ssl cert FILE` and `commit ssl cert FILE` use. Adapters ignore it.
    */
   readonly file?: string;
+  /**
+   * Settings for the handshakes that select this certificate (a `crt-list` line's
+   * `[sslbindconf]`), each replacing the listener's own; they make the listener a
+   * `node:tls` one on Deno and Bun (their native listeners cannot vary per SNI).
+   * @default undefined (the listener's settings)
+   */
+  readonly options?: TlsCertificateOptions;
 }
+
+/**
+ * The listener settings a certificate may override for the handshakes that select it
+ * (configuration.txt 5.1 `crt-list`): the client sees them once its SNI chose the certificate.
+ */
+export type TlsCertificateOptions = Pick<
+  TlsServerOptions,
+  "alpnProtocols" | "requestClientCert" | "requireClientCert" | "caCerts" | "minVersion" | "maxVersion"
+>;
 
 /** Server side of the TLS transport. */
 export interface TlsServerOptions {
@@ -251,6 +269,11 @@ export interface TlsServerOptions {
   readonly caCerts?: readonly string[];
   /** Lowest protocol version accepted; older clients get alert 70. @default "TLSv1.2" */
   readonly minVersion?: TlsVersion;
+  /**
+   * Highest protocol version accepted (HAProxy's `ssl-max-ver`): a TLS 1.3 client is answered
+   * in TLS 1.2 under `"TLSv1.2"`. @default "TLSv1.3"
+   */
+  readonly maxVersion?: TlsVersion;
   /**
    * The owner reads what the handshake told beyond ALPN ({@link TlsInfo}'s `serverName`,
    * `protocol`, `cipher`, `resumed`, peer certificate): an adapter whose fastest listener

@@ -94,10 +94,18 @@ export function compileConnectionRules(
   return compileTcpRules(rules, acls, "connection", CONNECTION_ACTIONS, onWarning);
 }
 
-/** The sample context of a connection with no request yet: its addresses only. */
+/** The sample context of a connection with no request yet: its addresses, TLS and PROXY TLVs. */
 export function connectionSampleContext(conn: Connection, frontend?: string, backend?: string): SampleContext {
   const ep = (a: Address | undefined) => (a?.transport === "tcp" ? { address: a.hostname, port: a.port } : undefined);
-  return { request: NO_REQUEST, frontend, backend, src: ep(conn.src), dst: ep(conn.dst), tls: conn.tls };
+  return {
+    request: NO_REQUEST,
+    frontend,
+    backend,
+    src: ep(conn.src),
+    dst: ep(conn.dst),
+    tls: conn.tls,
+    proxyTlvs: conn.proxyTlvs,
+  };
 }
 
 /**

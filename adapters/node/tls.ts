@@ -59,7 +59,7 @@ export function clientTlsInfo(sock: TLSSocket, serverName: string | undefined): 
 }
 
 /**
- * Client contexts by content (CAs, certificate, key, minimum version): building one parses
+ * Client contexts by content (CAs, certificate, key, version range): building one parses
  * every CA and key PEM (about a millisecond with a CA bundle), and the core may build a new
  * options object per connection (an SNI taken from the request) with the same PEM strings.
  * The SNI and the name to verify stay per connection. Bounded: a configuration has few
@@ -68,14 +68,16 @@ export function clientTlsInfo(sock: TLSSocket, serverName: string | undefined): 
 const clientContexts = new Map<string, SecureContext>();
 const CLIENT_CONTEXTS_MAX = 256;
 
-/** The cached client context for the PEM contents and minimum version of `o`. */
+/** The cached client context for the PEM contents and version range of `o`. */
 export function clientContext(o: TlsClientOptions): SecureContext {
   const minVersion = o.minVersion ?? "TLSv1.2";
-  const key = JSON.stringify([o.caCerts ?? null, o.cert ?? null, o.key ?? null, minVersion]);
+  const maxVersion = o.maxVersion ?? "TLSv1.3";
+  const key = JSON.stringify([o.caCerts ?? null, o.cert ?? null, o.key ?? null, minVersion, maxVersion]);
   let ctx = clientContexts.get(key);
   if (ctx === undefined) {
     ctx = createSecureContext({
       minVersion,
+      maxVersion,
       ...(o.caCerts === undefined ? {} : { ca: [...o.caCerts] }),
       ...(o.cert === undefined ? {} : { cert: o.cert }),
       ...(o.key === undefined ? {} : { key: o.key }),

@@ -35,11 +35,20 @@ interface Settings {
   readonly strict: boolean;
   readonly askedForCert: boolean;
   readonly required: boolean;
+  /**
+   * By certificate index: the settings of the handshakes that select a certificate with its
+   * own `options` (a crt-list line's), a `tls.Server` of their own chosen once the peeked SNI
+   * picked the certificate, before OpenSSL reads the ClientHello: the version range, ALPN
+   * and client certificate policy then apply from the first byte, which a context swapped in
+   * by `SNICallback` cannot do (the version is chosen before the callback runs).
+   */
+  readonly byCertificate: readonly (Settings | undefined)[];
 }
 
 /** A socket between `start()` and the end of its handshake. */
 interface Pending {
-  readonly settings: Settings;
+  /** The listener's settings, then those of the certificate the SNI selected. */
+  settings: Settings;
   readonly remote: Address | undefined;
   readonly local: Address | undefined | null;
   readonly resetVia: NetSocket | undefined;
@@ -62,7 +71,11 @@ function rawOf(t: TLSSocket): WithPending | undefined {
   return (t as TLSSocket & { _parent?: WithPending | null })._parent ?? undefined;
 }
 
-/** Checks `o` and builds its `tls.Server`; throws a {@link NetError} naming what is wrong. */
+/**
+ * Checks `o` and builds its `tls.Server`, and one per certificate with `options`; throws a
+ * {@link NetError} naming what is wrong. Each set has its own ticket keys and session id
+ * context: a session never resumes under another certificate's client certificate policy.
+ */
 function build(o: TlsServerOptions, engine: TlsEngine, hsMs: number): Settings {
   const [first] = o.certificates;
   if (first === undefined) throw netError("ETLS", "tls.certificates must hold at least one certificate");
@@ -78,6 +91,7 @@ function build(o: TlsServerOptions, engine: TlsEngine, hsMs: number): Settings {
     ticketKeys: randomBytes(48),
     sessionIdContext: randomBytes(16).toString("hex"),
     minVersion: o.minVersion ?? "TLSv1.2",
+    maxVersion: o.maxVersion ?? "TLSv1.3",
     ...(ca === undefined ? {} : { ca }),
   } as const;
   let contexts: SecureContext[];
@@ -121,6 +135,9 @@ function build(o: TlsServerOptions, engine: TlsEngine, hsMs: number): Settings {
     strict: o.strictSni ?? false,
     askedForCert,
     required: o.requireClientCert ?? false,
+    byCertificate: o.certificates.map(({ options, ...cert }) =>
+      options === undefined ? undefined : build({ ...o, ...options, certificates: [cert] }, engine, hsMs)
+    ),
   };
 }
 
@@ -205,13 +222,16 @@ export class TlsEngine {
       if (p.settled) return;
       p.sni = seen.sni;
       const s = p.settings;
-      if (s.strict && seen.hello && (seen.sni === undefined || s.index.match(seen.sni) === undefined)) {
+      const i = seen.sni === undefined ? undefined : s.index.match(seen.sni);
+      if (s.strict && seen.hello && i === undefined) {
         const what = seen.sni === undefined ? "no SNI" : `no certificate for SNI ${JSON.stringify(seen.sni)}`;
         // RFC 8446 §6: a fatal alert in clear, before anything is agreed.
         raw.end(ALERT_UNRECOGNIZED_NAME);
         return this.#refuse(raw, p, netError("ETLS", `${this.#where(p)}: strict-sni: ${what}`));
       }
-      s.server.emit("connection", raw);
+      // Without a match the first certificate answers, with its options (HAProxy's default_ctx).
+      if (seen.hello) p.settings = s.byCertificate[i ?? 0] ?? s;
+      p.settings.server.emit("connection", raw);
     };
     raw.on("data", onData);
     raw.resume();

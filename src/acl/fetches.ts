@@ -160,6 +160,10 @@ export const FETCHES: Readonly<Record<string, FetchSpec>> = {
     },
   },
   str: { args: { types: ["str"], min: 1 }, type: "str", fetch: (_ctx, [v]) => [str(String(v))] },
+  // configuration.txt 7.3.3 `fc_pp_authority`, `fc_pp_unique_id`: the AUTHORITY and UNIQUE_ID
+  // TLVs of the client's PROXY v2 header; nothing without one (or a v1 header).
+  fc_pp_authority: simple("str", (ctx) => opt(ctx.proxyTlvs?.authority)),
+  fc_pp_unique_id: simple("str", (ctx) => opt(ctx.proxyTlvs?.uniqueId)),
   // configuration.txt 7.3.6 `unique-id`: the request's id (`unique-id-format`), made now if not yet.
   "unique-id": simple("str", (ctx) => opt(ctx.stream?.uniqueId())),
   // configuration.txt 7.3.2 `uuid([<version>])`: a random UUID, version 4 only (lowercase, as HAProxy's).

@@ -9,6 +9,7 @@ import type { RequestHead, ResponseHead } from "../http/head.ts";
 import type { TlsInfo } from "../net.ts";
 import { formatIp, parseIp } from "./_ip.ts";
 import type { ClientHelloResult } from "../tls/client_hello.ts";
+import type { ProxyTlvs } from "../proxy_protocol.ts";
 
 /** One end of a connection: an IP literal as the network adapter reports it, and a port. */
 export interface Endpoint {
@@ -39,6 +40,11 @@ export interface SampleContext {
    * fetches); its presence also makes `ssl_fc` true. @default undefined (plain)
    */
   readonly tls?: TlsInfo | undefined;
+  /**
+   * The TLVs of the PROXY v2 header the client connection carried (`accept-proxy`): the
+   * `fc_pp_authority` and `fc_pp_unique_id` fetches. @default undefined: they find nothing
+   */
+  readonly proxyTlvs?: ProxyTlvs | undefined;
   /**
    * Request body bytes already received and not forwarded (`req.len` adds them to the head's
    * size). @default 0

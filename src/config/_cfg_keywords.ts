@@ -4,11 +4,12 @@
  *
  * @module
  */
-import type { Address } from "../net.ts";
+import type { Address, TlsVersion } from "../net.ts";
 import { address, exactArgs, int, serverAddress, time } from "./_cfg_values.ts";
 import { mergeServerOptions, type ServerOptions, serverOptions } from "./_cfg_server.ts";
 import { serverTls } from "./_cfg_server_tls.ts";
 import { bindOptions, bindsOf } from "./_cfg_bind.ts";
+import { tlsVersion } from "./_cfg_ssl_conf.ts";
 import type { BindConfig, ServerTlsConfig } from "./tls_types.ts";
 import { DEFAULT_RANDOM_DRAWS, MAX_COUNT, NAME_PATTERN } from "./defaults.ts";
 import type { BalanceAlgorithm, CookieConfig, HashTypeConfig, HttpCheckExpect } from "./types.ts";
@@ -110,6 +111,37 @@ export interface Settings {
   serverStateFileName?: string | undefined;
 }
 
+/** The versions `ssl-default-bind-options` / `ssl-default-server-options` set. */
+export interface SslDefaultOptions {
+  /** `ssl-min-ver`. */
+  minVersion?: TlsVersion;
+  /** `ssl-max-ver`. */
+  maxVersion?: TlsVersion;
+}
+
+/**
+ * `ssl-default-bind-options` / `ssl-default-server-options` (configuration.txt 3.1): the
+ * versions; `no-sslv3`, `no-tlsv10`, `no-tlsv11` and `no-tls-tickets` are accepted without
+ * effect (proxykit never offers those versions, and keeps resuming sessions as HAProxy's
+ * cache does); other options are unsupported.
+ */
+function sslDefaultOptions(c: Ctx, args: readonly string[]): SslDefaultOptions {
+  const o: SslDefaultOptions = {};
+  for (let i = 0; i < args.length; i++) {
+    const w = args[i]!;
+    if (w === "ssl-min-ver" || w === "ssl-max-ver") {
+      const v = tlsVersion(c, "", args[++i], w);
+      if (v !== undefined) o[w === "ssl-min-ver" ? "minVersion" : "maxVersion"] = v;
+    } else if (!["no-sslv3", "no-tlsv10", "no-tlsv11", "no-tls-tickets"].includes(w)) {
+      c.unsupported(`option '${w}' is not supported`);
+    }
+  }
+  if (o.minVersion === "TLSv1.3" && o.maxVersion === "TLSv1.2") {
+    c.fail("'ssl-min-ver TLSv1.3' is above 'ssl-max-ver TLSv1.2': all SSL/TLS versions are disabled");
+  }
+  return o;
+}
+
 /** What the `global` section sets. */
 export interface GlobalSettings {
   /** `maxconn` of the process. */
@@ -122,6 +154,10 @@ export interface GlobalSettings {
   caBase?: string;
   /** `ssl-server-verify none|required`: the default `verify` of `server ... ssl`. */
   sslServerVerify?: "none" | "required";
+  /** `ssl-default-bind-options`: the versions of `bind ... ssl` lines that set none. */
+  sslDefaultBind?: SslDefaultOptions;
+  /** `ssl-default-server-options`: the versions of `server ... ssl` lines that set none. */
+  sslDefaultServer?: SslDefaultOptions;
   /** `stats socket` lines. */
   statsSockets?: StatsSocketConfig[];
   /** `hard-stop-after`, ms (`_cfg_ops.ts`). */
@@ -593,6 +629,12 @@ export const GLOBAL_KEYWORDS: Readonly<Record<string, Handler>> = {
   "ca-base": (c, args) => {
     exactArgs(c, args, 1, 1, "a directory");
     c.global.caBase = args[0]!;
+  },
+  "ssl-default-bind-options": (c, args) => {
+    c.global.sslDefaultBind = sslDefaultOptions(c, args);
+  },
+  "ssl-default-server-options": (c, args) => {
+    c.global.sslDefaultServer = sslDefaultOptions(c, args);
   },
   "ssl-server-verify": (c, args) => {
     const v = args[0];

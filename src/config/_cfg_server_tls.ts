@@ -1,6 +1,6 @@
 /**
  * The TLS options of a `server` or `default-server` line (configuration.txt 5.2 `ssl`,
- * `verify`, `ca-file`, `sni`, `verifyhost`, `alpn`, `crt`, `ssl-min-ver`, `check-ssl`,
+ * `verify`, `ca-file`, `sni`, `verifyhost`, `alpn`, `crt`, `ssl-min-ver`, `ssl-max-ver`, `check-ssl`,
  * `check-sni`, `no-ssl`), with HAProxy 2.6's messages.
  *
  * @module
@@ -8,7 +8,7 @@
 import type { TlsVersion } from "../net.ts";
 import type { Ctx } from "./_cfg_keywords.ts";
 import type { ServerTlsConfig } from "./tls_types.ts";
-import { alpnList, tlsVersion } from "./_cfg_bind.ts";
+import { alpnList, checkVersionRange, tlsVersion } from "./_cfg_ssl_conf.ts";
 import { loadCaFile, loadCrt, underBase } from "./_cfg_tls_files.ts";
 import { ExprError, parseSampleExpr } from "../acl/expr.ts";
 
@@ -32,6 +32,8 @@ export interface ServerTlsOptions {
   crt?: { cert: string; key: string };
   /** `ssl-min-ver`. */
   minVersion?: TlsVersion;
+  /** `ssl-max-ver`. */
+  maxVersion?: TlsVersion;
   /** `check-ssl`. */
   checkSsl?: boolean;
   /** `check-sni NAME`. */
@@ -91,6 +93,10 @@ export const SERVER_TLS_VALUE_OPTIONS: Readonly<Record<string, TlsOption>> = {
     const version = tlsVersion(c, who, v);
     if (version !== undefined) o.minVersion = version;
   },
+  "ssl-max-ver": (o, c, v, who) => {
+    const version = tlsVersion(c, who, v, "ssl-max-ver");
+    if (version !== undefined) o.maxVersion = version;
+  },
   "check-sni": (o, c, v, who) => {
     o.checkSni = need(c, who, v, "'check-sni' : missing SNI.");
   },
@@ -120,6 +126,9 @@ export function serverTls(c: Ctx, o: ServerTlsOptions, who: string): ServerTlsCo
         "verifications by default.",
     );
   }
+  const minVersion = o.minVersion ?? c.global.sslDefaultServer?.minVersion;
+  const maxVersion = o.maxVersion ?? c.global.sslDefaultServer?.maxVersion;
+  checkVersionRange(c, who.replace(/ : $/, ""), minVersion, maxVersion);
   return {
     verify,
     ...(o.caCerts !== undefined ? { caCerts: o.caCerts } : {}),
@@ -128,6 +137,7 @@ export function serverTls(c: Ctx, o: ServerTlsOptions, who: string): ServerTlsCo
     ...(o.verifyHost !== undefined ? { verifyHost: o.verifyHost } : {}),
     ...(o.alpn !== undefined ? { alpnProtocols: o.alpn } : {}),
     ...(o.crt !== undefined ? { cert: o.crt.cert, key: o.crt.key } : {}),
-    ...(o.minVersion !== undefined ? { minVersion: o.minVersion } : {}),
+    ...(minVersion !== undefined ? { minVersion } : {}),
+    ...(maxVersion !== undefined ? { maxVersion } : {}),
   };
 }

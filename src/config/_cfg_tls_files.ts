@@ -1,6 +1,6 @@
 /**
- * Certificate and CA files named by `bind ... crt|crt-list|ca-file` and `server ... crt|ca-file`
- * (configuration.txt 5.1 `crt`, `crt-list`, `ca-file`; 5.2 `crt`, `ca-file`), read through the
+ * Certificate and CA files named by `bind ... crt|ca-file` and `server ... crt|ca-file`
+ * (configuration.txt 5.1 `crt`, `ca-file`; 5.2 `crt`, `ca-file`), read through the
  * loader's file reader, with HAProxy 2.6's error messages.
  *
  * @module
@@ -32,7 +32,7 @@ export function underBase(path: string, base: string | undefined): string {
 }
 
 /** Reads a file or fails with `who` and the message `failed(reason)` gives. */
-function read(c: Ctx, path: string, who: string, failed: (reason: string) => string): string {
+export function read(c: Ctx, path: string, who: string, failed: (reason: string) => string): string {
   if (c.readFile === undefined) {
     return c.error(`${who}cannot read '${path}': no file reader was given (options.readFile)`);
   }
@@ -101,39 +101,4 @@ export function loadCaFile(c: Ctx, path: string, who: string, side: "bind" | "se
   const pem = splitPem(read(c, path, who, failed));
   if (pem.certificates.length === 0) return c.error(`${who}${failed("no certificate or crl found")}`);
   return [...pem.certificates];
-}
-
-/**
- * `crt-list FILE` (configuration.txt 5.1 `crt-list`), the basic form: one `<pem> [[!]sni
- * ...]` per line, `#` comments. Positive SNI filters replace the names of the certificate;
- * `!*` keeps it out of the index (a default only). Per-line `[sslbindconf]` and other
- * negative filters are not supported (refused, a warning when lenient).
- */
-export function loadCrtList(c: Ctx, path: string, who: string, crtBase: string | undefined): TlsCertificate[] {
-  const text = read(c, path, who, (r) => `'crt-list' : cannot open file '${path}' : ${r}`);
-  const out: TlsCertificate[] = [];
-  for (const raw of text.split("\n")) {
-    const line = raw.replace(/#.*$/, "").trim();
-    if (line === "") continue;
-    const [file, ...filters] = line.split(/\s+/);
-    if (filters.some((f) => f.startsWith("["))) {
-      c.unsupported(`${who}'crt-list' : per-certificate options ('[...]') are not supported in '${path}'`);
-      continue;
-    }
-    const names: string[] = [];
-    let filtered = false;
-    for (const f of filters) {
-      filtered = true;
-      if (f === "!*") continue;
-      if (f.startsWith("!")) {
-        c.unsupported(`${who}'crt-list' : negative SNI filter '${f}' is not supported (only '!*') in '${path}'`);
-        continue;
-      }
-      names.push(f.toLowerCase());
-    }
-    for (const cert of loadCrt(c, underBase(file!, crtBase), who)) {
-      out.push(filtered ? { ...cert, serverNames: names } : cert);
-    }
-  }
-  return out;
 }

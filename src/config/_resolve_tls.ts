@@ -6,7 +6,7 @@
  * @module
  */
 import { ProxyError } from "../errors.ts";
-import type { TlsCertificate, TlsServerOptions, TlsVersion } from "../net.ts";
+import type { TlsCertificate, TlsCertificateOptions, TlsServerOptions, TlsVersion } from "../net.ts";
 import { parsePemCertificate, sniNames } from "../tls/x509.ts";
 import { splitPem } from "../tls/pem.ts";
 import { ExprError, parseSampleExpr, trailingError } from "../acl/expr.ts";
@@ -52,8 +52,48 @@ function caList(v: unknown, path: string): string[] | undefined {
   return cas;
 }
 
+/** `minVersion` and `maxVersion` of `o`, refused when the range is empty. */
+function versions(o: Record<string, unknown>, path: string): { minVersion?: TlsVersion; maxVersion?: TlsVersion } {
+  const minVersion = version(o.minVersion, `${path}.minVersion`);
+  const maxVersion = version(o.maxVersion, `${path}.maxVersion`);
+  if (minVersion === "TLSv1.3" && maxVersion === "TLSv1.2") {
+    bad(path, "all SSL/TLS versions are disabled (minVersion TLSv1.3 is above maxVersion TLSv1.2)");
+  }
+  return {
+    ...(minVersion !== undefined ? { minVersion } : {}),
+    ...(maxVersion !== undefined ? { maxVersion } : {}),
+  };
+}
+
+/**
+ * A certificate's `options` (a crt-list line's `[sslbindconf]`): checked as the listener's
+ * own; `requestClientCert` needs a CA, the certificate's or the listener's (`listenerCa`).
+ */
+function certificateOptions(v: unknown, path: string, listener: Record<string, unknown>): TlsCertificateOptions {
+  const o = obj(v, path);
+  const require = flag(o.requireClientCert, `${path}.requireClientCert`);
+  const request = flag(o.requestClientCert, `${path}.requestClientCert`);
+  const caCerts = caList(o.caCerts, `${path}.caCerts`);
+  if ((request === true || require === true) && caCerts === undefined && listener.caCerts === undefined) {
+    bad(path, "verify is enabled but no CA file specified (requestClientCert needs caCerts)");
+  }
+  const alpn = strings(o.alpnProtocols, `${path}.alpnProtocols`, true);
+  const merged = { minVersion: o.minVersion ?? listener.minVersion, maxVersion: o.maxVersion ?? listener.maxVersion };
+  versions(merged, path);
+  const own = versions(o, path);
+  return {
+    ...(alpn !== undefined ? { alpnProtocols: alpn } : {}),
+    ...(request !== undefined || require !== undefined
+      ? { requestClientCert: request === true || require === true }
+      : {}),
+    ...(require !== undefined ? { requireClientCert: require } : {}),
+    ...(caCerts !== undefined ? { caCerts } : {}),
+    ...own,
+  };
+}
+
 /** One certificate: PEM chain and key, its SNI names from the certificate when not given. */
-function certificate(v: unknown, path: string): TlsCertificate {
+function certificate(v: unknown, path: string, listener: Record<string, unknown> = {}): TlsCertificate {
   const c = obj(v, path);
   if (typeof c.cert !== "string") bad(`${path}.cert`, "must be a PEM certificate chain", c.cert);
   if (typeof c.key !== "string" || splitPem(c.key).key === undefined) {
@@ -72,6 +112,7 @@ function certificate(v: unknown, path: string): TlsCertificate {
     key: c.key,
     serverNames: given?.map((n) => n.toLowerCase()) ?? names,
     ...(c.file !== undefined ? { file: c.file } : {}),
+    ...(c.options !== undefined ? { options: certificateOptions(c.options, `${path}.options`, listener) } : {}),
   };
 }
 
@@ -85,7 +126,7 @@ export function resolveBindTls(v: unknown, path: string): TlsServerOptions {
   if (!Array.isArray(o.certificates) || o.certificates.length === 0) {
     bad(`${path}.certificates`, "must hold at least one certificate");
   }
-  const certificates = o.certificates.map((c, i) => certificate(c, `${path}.certificates[${i}]`));
+  const certificates = o.certificates.map((c, i) => certificate(c, `${path}.certificates[${i}]`, o));
   const require = flag(o.requireClientCert, `${path}.requireClientCert`) ?? false;
   const request = (flag(o.requestClientCert, `${path}.requestClientCert`) ?? false) || require;
   const caCerts = caList(o.caCerts, `${path}.caCerts`);
@@ -93,7 +134,7 @@ export function resolveBindTls(v: unknown, path: string): TlsServerOptions {
     bad(path, "verify is enabled but no CA file specified (requestClientCert needs caCerts)");
   }
   const alpn = strings(o.alpnProtocols, `${path}.alpnProtocols`, true);
-  const minVersion = version(o.minVersion, `${path}.minVersion`);
+  const range = versions(o, path);
   const strictSni = flag(o.strictSni, `${path}.strictSni`);
   return {
     certificates,
@@ -101,7 +142,7 @@ export function resolveBindTls(v: unknown, path: string): TlsServerOptions {
     ...(request ? { requestClientCert: true } : {}),
     ...(require ? { requireClientCert: true } : {}),
     ...(caCerts !== undefined ? { caCerts } : {}),
-    ...(minVersion !== undefined ? { minVersion } : {}),
+    ...range,
     ...(strictSni === true ? { strictSni } : {}),
   };
 }
@@ -144,7 +185,7 @@ export function resolveServerTls(v: unknown, path: string): ServerTlsConfig {
   }
   const sni = expression(o.sni, `${path}.sni`);
   const alpn = strings(o.alpnProtocols, `${path}.alpnProtocols`, true);
-  const minVersion = version(o.minVersion, `${path}.minVersion`);
+  const range = versions(o, path);
   return {
     verify,
     ...(caCerts !== undefined ? { caCerts } : {}),
@@ -153,7 +194,7 @@ export function resolveServerTls(v: unknown, path: string): ServerTlsConfig {
     ...(o.verifyHost !== undefined ? { verifyHost: o.verifyHost as string } : {}),
     ...(alpn !== undefined ? { alpnProtocols: alpn } : {}),
     ...(o.cert !== undefined ? { cert: o.cert as string, key: o.key as string } : {}),
-    ...(minVersion !== undefined ? { minVersion } : {}),
+    ...range,
   };
 }
 

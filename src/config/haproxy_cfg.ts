@@ -18,10 +18,12 @@
  * `pool-purge-delay`, `max-reuse`. Persistence and HTTP balancing (`_cfg_persist.ts`). Proxy mode and
  * layer-7 retries (`_cfg_fwdproxy.ts`): `option http_proxy`, `http-proxy-allow`,
  * `http-proxy-auth` (proxykit's own) and `retry-on`. TLS (`_cfg_bind.ts`,
- * `_cfg_server_tls.ts`): `bind ... ssl crt FILE|DIR crt-list FILE alpn ssl-min-ver verify
- * ca-file ca-verify-file strict-sni no-tls-tickets`, `server ... ssl verify ca-file sni
- * verifyhost alpn crt ssl-min-ver check-ssl check-sni no-ssl`, and in `global`
- * `ssl-server-verify`, `crt-base`, `ca-base`; certificate files are read through
+ * `_cfg_server_tls.ts`, `_cfg_crt_list.ts`): `bind ... ssl crt FILE|DIR crt-list FILE alpn
+ * ssl-min-ver ssl-max-ver verify ca-file ca-verify-file strict-sni no-tls-tickets` (a crt-list
+ * line's `[sslbindconf]` too), `server ... ssl verify ca-file sni verifyhost alpn crt
+ * ssl-min-ver ssl-max-ver check-ssl check-sni no-ssl`, and in `global` `ssl-server-verify`,
+ * `ssl-default-bind-options`, `ssl-default-server-options`, `crt-base`, `ca-base`; certificate
+ * files are read through
  * `options.readFile` (and `options.readDir` for `crt DIR`).
  *
  * Anything else is refused, never silently ignored: `file:line: unknown keyword 'xyz' in

@@ -47,7 +47,8 @@ export interface BindConfig {
 /**
  * `bind ... ssl` settings: the adapter contract's server options (certificates, `alpn`,
  * `verify` + `ca-file` as `requestClientCert` / `requireClientCert` + `caCerts`,
- * `ssl-min-ver`, `strict-sni`).
+ * `ssl-min-ver`, `ssl-max-ver`, `strict-sni`; a `crt-list` line's options as the
+ * certificate's `options`).
  */
 export type BindTlsConfig = TlsServerOptions;
 
@@ -82,6 +83,8 @@ export interface ServerTlsConfig {
   readonly key?: string;
   /** `ssl-min-ver`. @default "TLSv1.2" */
   readonly minVersion?: TlsVersion;
+  /** `ssl-max-ver`. @default "TLSv1.3" */
+  readonly maxVersion?: TlsVersion;
 }
 
 /** `proxy-v2-options` words proxykit sends as TLVs (doc/proxy-protocol.txt 2.2). */

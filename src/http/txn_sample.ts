@@ -36,6 +36,7 @@ export function sampleContext(
     dst: session.dstEndpoint,
     tls,
     secure: tls !== undefined,
+    proxyTlvs: session.conn.proxyTlvs,
     usableServers: (name) => {
       const be = session.ctx.backends.get(name);
       return be === undefined ? undefined : usableServers(be.servers);

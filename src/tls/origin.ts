@@ -53,6 +53,7 @@ export class TlsOrigin {
       o.key = settings.key;
     }
     if (settings.minVersion !== undefined) o.minVersion = settings.minVersion;
+    if (settings.maxVersion !== undefined) o.maxVersion = settings.maxVersion;
     this.#base = o;
     // Without an SNI, `verifyhost` names what the certificate must carry; without either,
     // only the chain is verified (configuration.txt 5.2 `verifyhost`).

@@ -356,3 +356,175 @@ describe("resolveConfig() TLS checks (typed API)", () => {
     assert.equal(tls.requestClientCert, true);
   });
 });
+
+/** `fe(opts)` after a `global` section of `g` (the bind line is then `g.length + 3`). */
+const feG = (opts: string, g: string[]): string[] => [...(g.length > 0 ? ["global", ...g] : []), ...fe(opts)];
+const BIND = "'bind 127.0.0.1:8460' in section 'frontend' : ";
+const LENIENT = "'bind' in section 'frontend f': ";
+
+describe("ssl-max-ver", () => {
+  it("on bind and server lines, with ssl-min-ver; the typed configuration keeps both", () => {
+    const { cfg } = parse(fe("ssl crt /c/a.pem ssl-min-ver TLSv1.2 ssl-max-ver TLSv1.2"));
+    assert.equal(bindOf(cfg).tls!.maxVersion, "TLSv1.2");
+    assert.equal(bindOf(cfg).tls!.minVersion, "TLSv1.2");
+    assert.equal(resolveConfig(cfg).frontends[0]!.binds[0]!.tls!.maxVersion, "TLSv1.2");
+    const srv = parse(be("ssl verify none ssl-max-ver TLSv1.2")).cfg;
+    assert.equal(srv.backends[0]!.servers[0]!.tls?.maxVersion, "TLSv1.2");
+    assert.equal(resolveConfig(srv).backends[0]!.servers[0]!.tls?.maxVersion, "TLSv1.2");
+  });
+
+  it("global ssl-default-bind-options / ssl-default-server-options give the versions lines leave unset", () => {
+    const g = [
+      "  ssl-default-bind-options no-sslv3 ssl-max-ver TLSv1.2",
+      "  ssl-default-server-options ssl-min-ver TLSv1.3",
+    ];
+    assert.equal(bindOf(parse(feG("ssl crt /c/a.pem", g)).cfg).tls!.maxVersion, "TLSv1.2");
+    // The line's own version wins.
+    assert.equal(bindOf(parse(feG("ssl crt /c/a.pem ssl-max-ver TLSv1.3", g)).cfg).tls!.maxVersion, "TLSv1.3");
+    assert.equal(parse(be("ssl verify none", g)).cfg.backends[0]!.servers[0]!.tls?.minVersion, "TLSv1.3");
+    // A plain bind takes nothing from them.
+    assert.equal("tls" in parse(feG("", g)).cfg.frontends[0]!.binds[0]!, false);
+  });
+
+  it("max below min is an error naming the keys, the bind or server, and the file", () => {
+    const disabled = "all SSL/TLS versions are disabled for";
+    const range = "('ssl-min-ver TLSv1.3' is above 'ssl-max-ver TLSv1.2').";
+    refuses(
+      fe("ssl crt /c/a.pem ssl-min-ver TLSv1.3 ssl-max-ver TLSv1.2"),
+      2,
+      `Proxy 'f': ${disabled} bind '127.0.0.1:8460' ${range}`,
+    );
+    refuses(
+      be("ssl verify none ssl-min-ver TLSv1.3 ssl-max-ver TLSv1.2"),
+      7,
+      `Proxy 'b': ${disabled} 'server b/s1' ${range}`,
+    );
+    // The global default minimum against the line's maximum.
+    refuses(
+      feG("ssl crt /c/a.pem ssl-max-ver TLSv1.2", ["  ssl-default-bind-options ssl-min-ver TLSv1.3"]),
+      4,
+      `Proxy 'f': ${disabled} bind '127.0.0.1:8460' ${range}`,
+    );
+    refuses(
+      ["global", "  ssl-default-bind-options ssl-min-ver TLSv1.3 ssl-max-ver TLSv1.2"],
+      2,
+      "'ssl-default-bind-options' in section 'global': 'ssl-min-ver TLSv1.3' is above 'ssl-max-ver TLSv1.2': " +
+        "all SSL/TLS versions are disabled",
+    );
+    const typed = parse(fe("ssl crt /c/a.pem")).cfg;
+    const bind = {
+      address: bindOf(typed).address,
+      tls: { certificates: [{ cert: certs.a.cert, key: certs.a.key }], minVersion: "TLSv1.3", maxVersion: "TLSv1.2" },
+    };
+    assert.throws(
+      () => resolveConfig({ ...typed, frontends: [{ ...typed.frontends[0]!, binds: [bind as BindConfig] }] }),
+      /binds\[0\]\.tls: all SSL\/TLS versions are disabled \(minVersion TLSv1\.3 is above maxVersion TLSv1\.2\)/,
+    );
+  });
+
+  it("an unknown version is HAProxy's error; an old one is unsupported", () => {
+    refuses(fe("ssl crt /c/a.pem ssl-max-ver TLSv9"), 2, `${BIND}'TLSv9' : unknown ssl/tls version`);
+    refuses(
+      fe("ssl crt /c/a.pem ssl-max-ver TLSv1.1"),
+      2,
+      `${LENIENT}${BIND}'ssl-max-ver TLSv1.1': proxykit accepts TLSv1.2 and TLSv1.3 only`,
+    );
+  });
+});
+
+describe("crt-list [sslbindconf]", () => {
+  const list = (text: string) =>
+    fs({
+      "/c/a.pem": certs.a.pem,
+      "/c/b.pem": certs.b.pem,
+      "/c/wild.pem": certs.wild.pem,
+      "/c/ca.pem": certs.ca.cert,
+      "/c/list.txt": text,
+    });
+  const at = (n: number) => `${BIND}'crt-list' : parsing [/c/list.txt:${n}]: `;
+
+  it("alpn, ssl-min-ver, ssl-max-ver, verify, ca-file on a line become that certificate's options; filters follow", () => {
+    const { cfg } = parse(
+      fe("ssl crt-list /c/list.txt alpn h2,http/1.1"),
+      list(
+        "/c/a.pem\n" +
+          "/c/b.pem [alpn h2 ssl-min-ver TLSv1.3] b.test other.test\n" +
+          "/c/wild.pem [ssl-max-ver TLSv1.2 verify required ca-file /c/ca.pem]\n" +
+          "/c/a.pem [verify none alpn http/1.1] !*\n",
+      ),
+    );
+    const tls = bindOf(cfg).tls!;
+    assert.deepEqual(tls.alpnProtocols, ["h2", "http/1.1"]);
+    const [a, b, wild, noVerify] = tls.certificates;
+    assert.equal(a!.options, undefined);
+    assert.deepEqual(b!.options, { alpnProtocols: ["h2"], minVersion: "TLSv1.3" });
+    assert.deepEqual(b!.serverNames, ["b.test", "other.test"]);
+    assert.deepEqual(wild!.options, {
+      caCerts: [certs.ca.cert],
+      maxVersion: "TLSv1.2",
+      requestClientCert: true,
+      requireClientCert: true,
+    });
+    assert.equal(wild!.serverNames, undefined);
+    assert.deepEqual(noVerify!.options, {
+      alpnProtocols: ["http/1.1"],
+      requestClientCert: false,
+      requireClientCert: false,
+    });
+    assert.deepEqual(noVerify!.serverNames, []);
+    // The typed configuration keeps them.
+    const resolved = resolveConfig(cfg).frontends[0]!.binds[0]!.tls!;
+    assert.deepEqual(resolved.certificates[1]!.options, b!.options);
+    assert.deepEqual(resolved.certificates[1]!.serverNames, ["b.test", "other.test"]);
+  });
+
+  it("brackets may touch words; [] sets nothing", () => {
+    const { cfg } = parse(fe("ssl crt-list /c/list.txt"), list("/c/a.pem [alpn h2]a.test\n/c/b.pem []\n"));
+    const [a, b] = bindOf(cfg).tls!.certificates;
+    assert.deepEqual(a!.options, { alpnProtocols: ["h2"] });
+    assert.deepEqual(a!.serverNames, ["a.test"]);
+    assert.equal(b!.options, undefined);
+  });
+
+  it("an unknown keyword is an error naming the crt-list file and line; a known unsupported one is refused", () => {
+    const line = fe("ssl crt-list /c/list.txt");
+    refuses(line, 2, `${at(3)}unknown ssl keyword bogus`, list("# c\n/c/a.pem\n/c/b.pem [alpn h2 bogus 1]\n"));
+    refuses(line, 2, `${at(1)}missing ']'`, list("/c/a.pem [alpn h2\n"));
+    refuses(line, 2, `${at(1)}file must start with a cert`, list("[alpn h2] /c/a.pem\n"));
+    refuses(line, 2, `${LENIENT}${at(1)}ssl keyword 'ciphers' is not supported`, list("/c/a.pem [ciphers HIGH]\n"));
+    // A value missing inside the brackets.
+    refuses(
+      line,
+      2,
+      `${at(1)}'alpn' : missing the comma-delimited ALPN protocol suite`,
+      list("/c/a.pem [alpn] a.test\n"),
+    );
+    // Lenient: the unsupported keyword is a warning, the line loads.
+    const { cfg, warnings } = parse(line, { ...list("/c/a.pem [ciphers HIGH alpn h2]\n"), lenient: true });
+    assert.deepEqual(bindOf(cfg).tls!.certificates[0]!.options, { alpnProtocols: ["h2"] });
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0]!, /list\.txt:1.*ciphers/);
+  });
+
+  it("a line's version range and verify are checked against the bind line's", () => {
+    const entry = "bind '127.0.0.1:8460' (crt-list entry '/c/b.pem')";
+    refuses(
+      fe("ssl crt-list /c/list.txt ssl-min-ver TLSv1.3"),
+      2,
+      `Proxy 'f': all SSL/TLS versions are disabled for ${entry} ('ssl-min-ver TLSv1.3' is above 'ssl-max-ver TLSv1.2').`,
+      list("/c/a.pem\n/c/b.pem [ssl-max-ver TLSv1.2]\n"),
+    );
+    refuses(
+      fe("ssl crt-list /c/list.txt"),
+      2,
+      `Proxy 'f': verify is enabled but no CA file specified for ${entry}.`,
+      list("/c/a.pem\n/c/b.pem [verify optional]\n"),
+    );
+    // The bind line's CA serves a line's verify.
+    const { cfg } = parse(
+      fe("ssl crt-list /c/list.txt ca-file /c/ca.pem"),
+      list("/c/a.pem\n/c/b.pem [verify optional]\n"),
+    );
+    assert.deepEqual(bindOf(cfg).tls!.certificates[1]!.options, { requestClientCert: true, requireClientCert: false });
+  });
+});
