@@ -507,7 +507,9 @@ export class Backend {
       // an idle connection only serves a stream that would send the same header.
       const pp = srv?.settings.sendProxy;
       let header = si.conn?.proxyHeader;
-      if (pp !== undefined && header === undefined) header = streamProxyHeader(pp, clientOf(lease.client));
+      if (pp !== undefined && header === undefined) {
+        header = streamProxyHeader(pp, clientOf(lease.client), lease.identity);
+      }
       // The server's TLS, its SNI evaluated once for this stream: the hash and the connect.
       const xprt = srv?.tls !== undefined && si.conn?.ctrl === undefined ? srv.tls.transport(lease) : undefined;
       if (si.conn === undefined && reuse !== undefined && srv !== undefined) {

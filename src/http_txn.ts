@@ -179,6 +179,7 @@ export class HttpTxn extends TxnRecord implements CancelToken {
     this.backend = be;
     const lease = be.admit(conn);
     this.lease = lease;
+    lease.identity = this.identity;
     if (be.forwardProxy !== undefined) return void this.#proxy(be.forwardProxy);
     // `balance uri|url_param|hdr` hash the request; a persistence cookie names the server
     // (and is stripped from what the server sees as the mode says).

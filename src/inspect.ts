@@ -22,7 +22,7 @@ import type { Clock, Timer } from "./clock.ts";
 import type { Connection } from "./connection.ts";
 import type { NetError, Socket, SocketHandlers } from "./net.ts";
 import type { Frontend } from "./frontend.ts";
-import type { RequestPayload, SampleContext } from "./acl/sample.ts";
+import type { RequestPayload, SampleContext, StreamIdentity } from "./acl/sample.ts";
 import { requestPayload } from "./acl/_payload.ts";
 import { connectionSampleContext } from "./tcp_rules.ts";
 import { compileHttpPolicy, type HttpPolicy, selectBackend } from "./http/policy.ts";
@@ -30,6 +30,7 @@ import { compileContentRules, type ContentRule, runContentRules } from "./inspec
 import type { ResolvedFrontendConfig } from "./config/resolved.ts";
 import type { StreamLogRecord } from "./log.ts";
 import { HAPROXY_BUFSIZE } from "./http/limits.ts";
+import { RequestIdentity } from "./http/unique_id.ts";
 
 /**
  * How many request bytes inspection holds at most: HAProxy's buffer less the `maxrewrite`
@@ -86,8 +87,13 @@ export interface InspectContext {
 }
 
 /** A sample context over the buffered bytes; `backend` is the frontend until one is chosen. */
-function sampleContext(fe: Frontend, conn: Connection, payload: RequestPayload): SampleContext {
-  return { ...connectionSampleContext(conn, fe.name, fe.name), payload };
+function sampleContext(
+  fe: Frontend,
+  conn: Connection,
+  payload: RequestPayload,
+  stream?: StreamIdentity,
+): SampleContext {
+  return { ...connectionSampleContext(conn, fe.name, fe.name), payload, stream };
 }
 
 /**
@@ -117,6 +123,11 @@ export class Inspection implements SocketHandlers {
   readonly acceptedAt: number;
   /** The last time the client sent bytes (the stream's `timeout client` counts from it). */
   lastReadAt: number;
+  /**
+   * The stream's `%rt` (taken at accept, as HAProxy's stream exists from then) and unique id,
+   * which rules may read (`unique-id`) and the stream keeps; rendered over the bytes so far.
+   */
+  readonly identity: RequestIdentity;
   /** How it ended when it did not route (`PR`, `CR`, `cR`, `KR`); `--` while running. */
   termination = "--";
   /** End time, clock ms; -1 while running. */
@@ -133,6 +144,11 @@ export class Inspection implements SocketHandlers {
     this.conn = conn;
     this.acceptedAt = ctx.clock.now();
     this.lastReadAt = this.acceptedAt;
+    this.identity = new RequestIdentity(
+      ctx.frontend.settings.uniqueId,
+      this.acceptedAt,
+      () => sampleContext(ctx.frontend, conn, requestPayload(this.#bytes, true), this.identity),
+    );
   }
 
   /** The bytes received so far (what `%U` counts when it ends here). */
@@ -222,7 +238,7 @@ export class Inspection implements SocketHandlers {
     const payload = requestPayload(bytes, final);
     const verdict = runContentRules(
       policy.rules,
-      () => sampleContext(fe, this.conn, payload),
+      () => sampleContext(fe, this.conn, payload, this.identity),
       this.conn,
     );
     if (verdict === "wait") return false;

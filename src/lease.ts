@@ -12,6 +12,7 @@
 import type { Server } from "./server.ts";
 import type { Connection } from "./connection.ts";
 import type { RequestHead } from "./http/head.ts";
+import type { StreamIdentity } from "./acl/sample.ts";
 import type { TlsInfo } from "./net.ts";
 
 /** Called once by {@link Lease.release}: the backend gives the slot back and counts the stream out. */
@@ -35,6 +36,12 @@ export class Lease {
    * undefined in TCP mode (those algorithms then fall back to round-robin).
    */
   request: RequestHead | undefined = undefined;
+  /**
+   * The identity of the stream (TCP) or request (HTTP) this lease connects for: a
+   * `send-proxy-v2` server with `proxy-v2-options unique-id` receives its unique id. Set by
+   * its stream or transaction before `Backend.connect()`; undefined: an empty UNIQUE_ID TLV.
+   */
+  identity: StreamIdentity | undefined = undefined;
   /**
    * The server a persistence cookie designates (HAProxy SF_DIRECT | SF_ASSIGNED): set by the
    * HTTP mux from `persistRequest()` before `Backend.connect()`, which then takes this server

@@ -56,6 +56,7 @@ import { HttpSession, type HttpSessionContext, type ServiceHandler } from "./htt
 import { serviceReply } from "./stats/serve.ts";
 import type { HttpTxn } from "./http_txn.ts";
 import { renderLogFormat } from "./acl/log_format.ts";
+import type { StreamIdentity } from "./acl/sample.ts";
 import { aclSetOf, compileHttpPolicy, compileProxyPolicies, type HttpPolicy } from "./http/policy.ts";
 import { DEFAULT_H1_LIMITS } from "./http/limits.ts";
 import { createHealthCheckers, type HealthChecker } from "./health.ts";
@@ -799,7 +800,7 @@ export class ProxyServer implements AsyncDisposable {
     const record = log !== undefined || hook !== undefined ? i.logRecord(this.counters.current) : undefined;
     this.counters.current--;
     fe.leave(i.bytesIn, 0);
-    if (record !== undefined) this.#emit(record, log, hook, i.conn, fe.name);
+    if (record !== undefined) this.#emit(record, log, hook, i.conn, fe.name, i.identity);
     this.#idleCheck();
   };
 
@@ -818,23 +819,27 @@ export class ProxyServer implements AsyncDisposable {
     const record = log !== undefined || hook !== undefined ? this.#record(s) : undefined;
     this.counters.current--;
     fe.leave(s.bytesIn, s.bytesOut);
-    if (record !== undefined) this.#emit(record, log, hook, s.clientConn, s.backend.name);
+    if (record !== undefined) this.#emit(record, log, hook, s.clientConn, s.backend.name, s.identity);
     this.#idleCheck();
   };
 
-  /** A TCP stream's log line (when its frontend logs) and `onStreamEnd` hook. */
+  /**
+   * A TCP stream's log line (when its frontend logs) and `onStreamEnd` hook; `identity` gives
+   * `log-format` its `%rt` and `%ID`.
+   */
   #emit(
     record: StreamLogRecord,
     log: Frontend["settings"]["log"],
     hook: ProxyHooks["onStreamEnd"],
     conn: Connection,
     backend: string,
+    identity: StreamIdentity,
   ): void {
     if (log !== undefined) {
       const line = log.logFormat !== undefined
         ? renderLogFormat(
           log.logFormat,
-          connectionSampleContext(conn, record.frontend, backend),
+          { ...connectionSampleContext(conn, record.frontend, backend), stream: identity },
           (n) => recordVariable(n, record),
         )
         : log.format === "json"

@@ -11,6 +11,7 @@ import type { Address, Socket, TlsInfo } from "./net.ts";
 import type { ProxyV2Option, SendProxyConfig } from "./config/tls_types.ts";
 import type { Connection } from "./connection.ts";
 import { PP2_CLIENT, type ProxyTlvs } from "./proxy_protocol.ts";
+import type { StreamIdentity } from "./acl/sample.ts";
 import { buildProxyHeaderV1, buildProxyHeaderV2, type ProxySslTlvInput } from "./proxy_protocol_build.ts";
 import { x509ErrorNumber } from "./tls/x509_errors.ts";
 
@@ -64,10 +65,17 @@ export function clientOf(conn: Connection | undefined): SendProxyClient {
  * The header a stream sends first to a `send-proxy` server. v1: the client's addresses (or
  * `UNKNOWN`). v2: the same as `PROXY`, with ALPN when the client negotiated one, and per
  * `proxy-v2-options`: `authority` (the authority TLV the client's own header carried, else its
- * SNI; left out when neither), `unique-id` (the unique id the client's header carried; empty,
- * as HAProxy sends it without a `unique-id-format`), `ssl`, `cert-cn`, `ssl-cipher`, `crc32c`.
+ * SNI; left out when neither), `unique-id` (the unique id of `stream`, the TCP stream or HTTP
+ * request, rendered now if it was not yet; empty without a `unique-id-format`, as HAProxy 2.6's
+ * `make_proxy_line_v2()` sends it, never the id the client's own header carried: a
+ * `unique-id-format %[fc_pp_unique_id]` passes that one on), `ssl`, `cert-cn`, `ssl-cipher`,
+ * `crc32c`.
  */
-export function streamProxyHeader(cfg: SendProxyConfig, client: SendProxyClient): Uint8Array {
+export function streamProxyHeader(
+  cfg: SendProxyConfig,
+  client: SendProxyClient,
+  stream?: StreamIdentity | undefined,
+): Uint8Array {
   if (cfg.version === 1) return buildProxyHeaderV1(client.src, client.dst);
   const authority = client.received?.authority ?? client.tls?.serverName;
   return buildProxyHeaderV2({
@@ -76,7 +84,7 @@ export function streamProxyHeader(cfg: SendProxyConfig, client: SendProxyClient)
     crc32c: has(cfg, "crc32c"),
     alpn: client.tls?.alpnProtocol ?? undefined,
     authority: has(cfg, "authority") ? authority : undefined,
-    uniqueId: has(cfg, "unique-id") ? client.received?.uniqueId ?? "" : undefined,
+    uniqueId: has(cfg, "unique-id") ? stream?.uniqueId() ?? "" : undefined,
     ssl: has(cfg, "ssl") ? sslTlv(cfg, client.tls) : undefined,
   });
 }

@@ -29,6 +29,9 @@ import type { Server } from "./server.ts";
 import { nextTimeout } from "./_timeouts.ts";
 import { HAPROXY_BUFSIZE } from "./http/limits.ts";
 import { countAbort, countTimes, dataAbort } from "./_counters.ts";
+import { RequestIdentity } from "./http/unique_id.ts";
+import type { SampleContext } from "./acl/sample.ts";
+import { connectionSampleContext } from "./tcp_rules.ts";
 
 /** Client bytes held while the server side connects (HAProxy buffers up to tune.bufsize). */
 export const REQ_BUFFER_BYTES: number = HAPROXY_BUFSIZE;
@@ -103,6 +106,12 @@ export class Stream implements CancelToken {
   readonly lease: Lease;
   /** When the client connection was accepted, clock ms (`%t`). */
   readonly acceptedAt: number;
+  /**
+   * `%rt` (taken when the connection was accepted) and the unique id (`unique-id-format`,
+   * rendered on first use: `%ID`, the `unique-id` fetch, a `send-proxy-v2` server's
+   * UNIQUE_ID TLV); the content inspection's, when one ran before.
+   */
+  readonly identity: RequestIdentity;
   /** `%Tc`, -1 until established. */
   connectMs: number = -1;
   /** `%Tw`, -1 unless the stream reached the queue/connect stage. */
@@ -157,15 +166,19 @@ export class Stream implements CancelToken {
    * A stream for the accepted `client` socket and its connection (its front stream interface
    * enters EST at once), holding `lease` on the context's backend. `inspected` gives the
    * accept time and the client's last read when content inspection ran before (its wait
-   * counts in `%Tw`, its bytes come through {@link start}). Nothing runs before
-   * {@link start}.
+   * counts in `%Tw`, its bytes come through {@link start}) and its identity (`%rt`, the id).
+   * Nothing runs before {@link start}.
    */
   constructor(
     ctx: StreamContext,
     lease: Lease,
     client: Socket,
     clientConn: Connection,
-    inspected?: { readonly acceptedAt: number; readonly lastReadAt: number },
+    inspected?: {
+      readonly acceptedAt: number;
+      readonly lastReadAt: number;
+      readonly identity?: RequestIdentity | undefined;
+    },
   ) {
     this.#ctx = ctx;
     this.lease = lease;
@@ -179,6 +192,19 @@ export class Stream implements CancelToken {
     this.front = new StreamInterface("client");
     this.front.attachEstablished(clientConn);
     this.back = new StreamInterface("server");
+    const sample = (): SampleContext => this.sampleContext();
+    const inherited = inspected?.identity;
+    inherited?.follow(sample);
+    this.identity = inherited ?? new RequestIdentity(ctx.frontend.settings.uniqueId, this.acceptedAt, sample);
+    lease.identity = this.identity;
+  }
+
+  /**
+   * What the stream's samples read (its `log-format` line, its unique id): the client
+   * connection's addresses, TLS and PROXY TLVs, the frontend, the backend, this stream.
+   */
+  sampleContext(): SampleContext {
+    return { ...connectionSampleContext(this.#fc, this.frontend.name, this.backend.name), stream: this.identity };
   }
 
   /** The frontend the stream was accepted on. */

@@ -178,17 +178,22 @@ describe("streamProxyHeader() from a TLS client", () => {
     });
   });
 
-  it("a received AUTHORITY and UNIQUE_ID pass on; a failed client certificate gives a non-zero verify", () => {
-    const h = parseProxyHeader(streamProxyHeader({ version: 2, v2Options: ["ssl", "authority", "unique-id"] }, {
+  it("a received AUTHORITY passes on, a received UNIQUE_ID does not (the stream's id goes); a failed client certificate gives a non-zero verify", () => {
+    const from = {
       ...client,
       tls: { alpnProtocol: null, authorized: false, verifyError: "CERT_HAS_EXPIRED", resumed: true },
       received: { authority: "from-pp.example", uniqueId: "abc", others: [] },
-    }));
+    };
+    const cfg = { version: 2, v2Options: ["ssl", "authority", "unique-id"] } as const;
+    const h = parseProxyHeader(streamProxyHeader(cfg, from));
     if (h.state !== "done") return assert.fail(JSON.stringify(h));
     assert.equal(h.tlvs.alpn, undefined);
     assert.equal(h.tlvs.authority, "from-pp.example");
-    assert.equal(h.tlvs.uniqueId, "abc");
+    assert.equal(h.tlvs.uniqueId, "");
     assert.deepEqual(h.tlvs.ssl, { client: 1 | 4, verify: 10, others: [] });
+    const stream = { acceptedAt: 0, counter: 7, uniqueId: () => "id-7" };
+    const withId = parseProxyHeader(streamProxyHeader(cfg, from, stream));
+    assert.equal(withId.state === "done" && withId.tlvs.uniqueId, "id-7");
   });
 
   it("v1 ignores TLS; a Unix client gives UNKNOWN / LOCAL", () => {
@@ -240,7 +245,7 @@ describe("send-proxy and HTTP connection reuse", () => {
 });
 
 describe("accept-proxy then send-proxy-v2 in HTTP mode", () => {
-  it("the header's client is the stream's: X-Forwarded-For, the log line, the next header and its TLVs", async () => {
+  it("the header's client is the stream's: X-Forwarded-For, the log line, the next header and its TLVs (unique-id-format %[fc_pp_unique_id] passes the id on)", async () => {
     const h = new Harness();
     const origin = await new Origin().listen(h.net, srvAddr(1));
     origin.acceptProxy = true;
@@ -252,7 +257,7 @@ describe("accept-proxy then send-proxy-v2 in HTTP mode", () => {
           sendProxy: { version: 2, v2Options: ["authority", "unique-id"] },
         }],
       },
-      { binds: [{ address: FRONT, acceptProxy: true }], forwardFor: {} },
+      { binds: [{ address: FRONT, acceptProxy: true }], forwardFor: {}, uniqueIdFormat: "%[fc_pp_unique_id]" },
     ));
     const c = await h.client();
     c.socket.write(buildProxyHeaderV2({

@@ -74,7 +74,7 @@ export interface SampleContext {
 }
 
 /**
- * What identifies one stream (one HTTP request): its accept time, its number in the process
+ * What identifies one stream (an HTTP request, or a TCP stream): its accept time, its number in the process
  * and its unique id (configuration.txt 4.2 `unique-id-format`), made once, when first asked.
  */
 export interface StreamIdentity {

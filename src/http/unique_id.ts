@@ -1,16 +1,19 @@
 /**
  * Request ids (configuration.txt 4.2 `unique-id-format`, `unique-id-header`): each HTTP
- * request's id is rendered from the frontend's log-format string once, the first time `%ID`,
- * the `unique-id` fetch or the header asks for it, and at the latest once the request rules
- * ran (HAProxy's `stream_generate_unique_id()`, called by `http_process_request()`).
+ * request's id, and each TCP stream's, is rendered from the frontend's log-format string
+ * once, the first time `%ID`, the `unique-id` fetch, the header or a `send-proxy-v2` server's
+ * UNIQUE_ID TLV asks for it, and for HTTP at the latest once the request rules ran (HAProxy's
+ * `stream_generate_unique_id()`, called by `http_process_request()`, `smp_fetch_uniqueid()`
+ * and `make_proxy_line_v2()`).
  *
  * Invariants, as HAProxy 2.6 does it (checked against it):
  * - The id is at most {@link UNIQUE_ID_MAX} chars (HAProxy's `UNIQUEID_LEN` with its NUL).
  * - `unique-id-header` appends a field after the frontend's and backend's `http-request`
  *   rules, before `option forwardfor`'s; a field of that name the client sent is kept.
  * - Backends ignore both keywords: the frontend's format and header apply.
- * - `%rt` counts the HTTP requests of the process from 0 (HAProxy's `global.req_count`,
- *   which HAProxy also bumps for each TCP stream; proxykit counts HTTP requests only).
+ * - `%rt` counts the streams of the process from 0, HTTP requests and TCP streams alike, in
+ *   one counter (HAProxy's `global.req_count`, taken by `stream_new()`): a TCP stream takes
+ *   its number when accepted, an HTTP request when its head is parsed.
  *
  * @module
  */
@@ -46,14 +49,17 @@ export function processId(): number {
   return typeof p?.pid === "number" ? p.pid : 0;
 }
 
-/** The identity of one request: `%Ts`, `%rt` and the id, rendered on first use. */
+/**
+ * The identity of one stream (an HTTP request, or a TCP stream from its accept): `%Ts`, `%rt`
+ * and the id, rendered on first use.
+ */
 export class RequestIdentity implements StreamIdentity {
   /** `%Ts`: when the request started, ms since the Unix epoch. */
   readonly acceptedAt: number;
   /** `%rt`. */
   readonly counter: number;
   readonly #settings: UniqueIdSettings | undefined;
-  readonly #context: () => SampleContext;
+  #context: () => SampleContext;
   #id: string | undefined;
   /** Rendering now: a format that reads `%ID` or `unique-id` itself finds nothing, not a loop. */
   #busy = false;
@@ -72,6 +78,14 @@ export class RequestIdentity implements StreamIdentity {
   /** `unique-id-header`, lowercase, if the frontend has a format. */
   get header(): string | undefined {
     return this.#settings?.header;
+  }
+
+  /**
+   * The stream moved on (a TCP connection's content inspection handed it to its stream): an
+   * id not rendered yet is rendered from `context` (the chosen backend's `%b`).
+   */
+  follow(context: () => SampleContext): void {
+    this.#context = context;
   }
 
   /** The id: rendered at the first call and kept; undefined without `unique-id-format`. */
