@@ -8,7 +8,7 @@
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { config, FRONT, Harness, servers, srvAddr } from "./_proxy_harness.ts";
+import { config, type EchoServer, FRONT, Harness, servers, srvAddr } from "./_proxy_harness.ts";
 import { parseProxyHeader } from "../src/proxy_protocol.ts";
 import type { ProxyConfig } from "../src/config/types.ts";
 import { concat, enc, Recorder, tcp } from "./_helpers.ts";
@@ -29,6 +29,19 @@ function kv(line: string): Record<string, string> {
 
 const PP_ID = { sendProxy: { version: 2, v2Options: ["unique-id"] } };
 
+/**
+ * One TCP stream through `h` to recording server `srv` (its `n`th connection): a byte, the
+ * PROXY header awaited, both sides half-closed, the stream's end awaited (`done`).
+ */
+async function oneStream(h: Harness, srv: EchoServer, n: number, done: () => boolean): Promise<void> {
+  const c = await h.client();
+  c.socket.write(enc("x"));
+  await h.until(() => (srv.recorders[n]?.bytes ?? 0) > 16);
+  c.socket.shutdownWrite();
+  srv.accepted[n]!.shutdownWrite();
+  await h.until(done);
+}
+
 describe("unique-id-format on mode tcp streams", () => {
   it("%ID in the TCP log line is the id the send-proxy-v2 server receives; %rt and the id's %rt go up by one", async () => {
     const h = new Harness();
@@ -37,14 +50,7 @@ describe("unique-id-format on mode tcp streams", () => {
       uniqueIdFormat: "%{+X}o%ci:%cp_%rt_%b",
       log: { target: "stdout", format: "tcplog", logFormat: "id=%ID rt=%rt ts=%Ts" },
     } as Partial<Fe>));
-    for (let i = 0; i < 2; i++) {
-      const c = await h.client();
-      c.socket.write(enc("x"));
-      await h.until(() => (srv.recorders[i]?.bytes ?? 0) > 16);
-      c.socket.shutdownWrite();
-      srv.accepted[i]!.shutdownWrite();
-      await h.until(() => h.lines.length === i + 1);
-    }
+    for (let i = 0; i < 2; i++) await oneStream(h, srv, i, () => h.lines.length === i + 1);
     const [a, b] = h.lines.map(kv);
     assert.match(a!.id!, /^[0-9A-F]{8}:[0-9A-F]{4}_[0-9A-F]{4,}_be$/);
     assert.deepEqual(srv.recorders.map(tlvId), [a!.id, b!.id]);
@@ -60,12 +66,7 @@ describe("unique-id-format on mode tcp streams", () => {
     await h.start(config({ servers: servers(1, PP_ID) }, {
       log: { target: "stdout", format: "tcplog", logFormat: "id=%ID q=%{+Q}ID" },
     } as Partial<Fe>));
-    const c = await h.client();
-    c.socket.write(enc("x"));
-    await h.until(() => (srv.recorders[0]?.bytes ?? 0) > 16);
-    c.socket.shutdownWrite();
-    srv.accepted[0]!.shutdownWrite();
-    await h.until(() => h.lines.length === 1);
+    await oneStream(h, srv, 0, () => h.lines.length === 1);
     assert.equal(tlvId(srv.recorders[0]), "");
     assert.equal(h.lines[0], 'id=- q=""');
     await h.proxy.stop();
@@ -82,12 +83,7 @@ describe("unique-id-format on mode tcp streams", () => {
       },
       log: { target: "stdout", format: "tcplog", logFormat: "%ID %rt %b/%s" },
     } as Partial<Fe>));
-    const c = await h.client();
-    c.socket.write(enc("x"));
-    await h.until(() => (srv.recorders[0]?.bytes ?? 0) > 16);
-    c.socket.shutdownWrite();
-    srv.accepted[0]!.shutdownWrite();
-    await h.until(() => h.lines.length === 1);
+    await oneStream(h, srv, 0, () => h.lines.length === 1);
     const [id, rt, route] = h.lines[0]!.split(" ");
     assert.equal(id, `fe-${rt}`);
     assert.equal(route, "be/s1");
@@ -143,14 +139,8 @@ describe("%rt and the UNIQUE_ID TLV across TCP streams and HTTP requests", () =>
       ],
     });
     const hrec = new Recorder();
-    const tcpStream = async (n: number) => {
-      const c = await h.client();
-      c.socket.write(enc("x"));
-      await h.until(() => (tcpSrv.recorders[n]?.bytes ?? 0) > 16);
-      c.socket.shutdownWrite();
-      tcpSrv.accepted[n]!.shutdownWrite();
-      await h.until(() => c.rec.closeCount === 1);
-    };
+    const tcpStream = (n: number) =>
+      oneStream(h, tcpSrv, n, () => h.lines.filter((l) => l.startsWith("tcp ")).length === n + 1);
     await tcpStream(0);
     const hc = await h.net.connect({ address: HTTP_FRONT });
     hc.setHandlers(hrec);

@@ -169,6 +169,8 @@ describe("PROXY protocol with HAProxy 2.6", { skip }, () => {
         `  bind 127.0.0.1:${P2} accept-proxy`,
         "  log stdout format raw local0",
         "  option tcplog",
+        // HAProxy 2.6 sends the stream's own id: this format makes it the one received.
+        "  unique-id-format %[fc_pp_unique_id]",
         "  default_backend toB2",
         "backend toB2",
         `  server b 127.0.0.1:${B} send-proxy-v2 proxy-v2-options unique-id,authority,crc32c`,
@@ -243,7 +245,8 @@ describe("PROXY protocol with HAProxy 2.6", { skip }, () => {
       const local = c.socket.localAddress as TcpAddress;
       const line = await bLine(local.port);
       c.socket.abort();
-      // v1 carries no TLV; v2: the unique id A made (`pk-%cp`), received and sent on by proxykit.
+      // v1 carries no TLV; v2: the unique id A made (`pk-%cp`), received and sent on by proxykit
+      // (`unique-id-format %[fc_pp_unique_id]`).
       assert.equal(
         line,
         `B ci=127.0.0.1 cp=${local.port} fi=127.0.0.1 fp=${front} uid=${uid ? `pk-${local.port}` : "-"} auth=-`,
