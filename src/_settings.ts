@@ -14,24 +14,6 @@ import type { BackendSettings } from "./backend.ts";
 import type { FrontendSettings } from "./frontend.ts";
 import type { ResolvedBackendConfig, ResolvedFrontendConfig, ResolvedProxyConfig } from "./config/defaults.ts";
 
-/**
- * Refuses what the configuration accepts but the proxy cannot run yet: `tcp-request content`
- * rules in a `mode http` frontend (HAProxy runs them per request on the parsed message;
- * proxykit runs them on `mode tcp` frontends only). Refusing keeps anything from
- * half-working.
- * @throws {ProxyError} `ERR_CONFIG_INVALID` naming the key.
- */
-export function checkWired(config: ResolvedProxyConfig): void {
-  config.frontends.forEach((f, i) => {
-    if (f.mode !== "tcp" && f.tcpRequest.content.length > 0) {
-      throw new ProxyError(
-        "ERR_CONFIG_INVALID",
-        `frontends[${i}].tcpRequest.content: frontend '${f.name}': tcp-request content rules are only run in mode tcp (not wired in mode http yet)`,
-      );
-    }
-  });
-}
-
 /** Settings of one server of a backend (its pool's too), also of one added at run time. */
 export function toServerSettings(s: ResolvedBackendConfig["servers"][number]): BackendSettings["servers"][number] {
   return { ...s, pool: { maxIdle: s.poolMaxConn, purgeDelayMs: s.poolPurgeDelayMs, maxReuse: s.maxReuse } };

@@ -15,7 +15,8 @@ import type { ResolvedBind } from "./config/resolved.ts";
 export interface FrontendCounters extends StreamCounts {
   /**
    * Connections aborted on accept because the frontend's or the process's `maxconn` was
-   * reached (like `dreq`; HAProxy would leave them in the kernel's backlog instead).
+   * reached (like `dreq`; HAProxy would leave them in the kernel's backlog instead), and
+   * requests a `tcp-request content reject` refused in `mode http` (`dreq`).
    */
   denied: number;
   /** HTTP requests and responses by status class (`mode http`). */

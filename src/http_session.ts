@@ -16,6 +16,11 @@
  *   `<BADREQ>`, and the connection is closed: the process and other connections are untouched.
  * - The session owns the client connection; a transaction borrows it and tells the session when
  *   it is over and whether the connection may carry another request.
+ * - The frontend's `tcp-request content` rules run on each request head before anything else
+ *   reads it (HAProxy runs `tcp_inspect_request()` on each HTTP stream, configuration.txt 4.2
+ *   "tcp-request content": "all tcp-request content rules are evaluated again"): a `reject`
+ *   closes the connection without an answer, logged `PR--`, status -1, `<BADREQ>`, counted in
+ *   `dreq` and `hrsp_other` but not in `req_tot`, as HAProxy 2.6.
  *
  * @module
  */
@@ -35,6 +40,9 @@ import { HttpTxn } from "./http_txn.ts";
 import { countHttp } from "./_counters.ts";
 import { DEFAULT_POOL, type HttpConnectionMode, ServerPool } from "./pool.ts";
 import type { Server } from "./server.ts";
+import { type ContentRule, runContentRules } from "./inspect_rules.ts";
+import type { RequestHead } from "./http/head.ts";
+import { sampleContext } from "./http/txn_sample.ts";
 
 /** An address as the ACL fetches read it. */
 function endpoint(a: Address | undefined): Endpoint | undefined {
@@ -72,6 +80,11 @@ export interface HttpSessionContext {
   readonly mode: HttpConnectionMode;
   /** The frontend's `option http-buffer-request`. */
   readonly bufferRequest: boolean;
+  /**
+   * The frontend's `tcp-request content` rules, run on each request head (see the module's
+   * invariants). @default undefined (none)
+   */
+  readonly contentRules?: readonly ContentRule[];
   /** Called once per transaction, when it is over (its lease released): the log line. */
   readonly onTxnEnd: (txn: HttpTxn) => void;
   /** Called once when the session is over. */
@@ -326,6 +339,9 @@ export class HttpSession implements SocketHandlers {
     }
     if (ev.type !== "head") throw new Error(`http session: unexpected ${ev.type} event between requests`);
     this.requests++;
+    if (this.ctx.contentRules !== undefined && this.#inspect(this.ctx.contentRules, ev.head) === "reject") {
+      return this.#reject();
+    }
     // `req_rate` counts requests as they arrive, as HAProxy's (the totals count them at their end).
     this.ctx.frontend.counters.http.rate.add();
     const txn = new HttpTxn(this, ev, this.#startAt);
@@ -346,6 +362,40 @@ export class HttpSession implements SocketHandlers {
     const txn = HttpTxn.refused(this, status, termination, this.#startAt);
     countHttp(this.ctx.frontend.counters.http, status);
     this.ctx.onTxnEnd(txn);
+    this.close();
+  }
+
+  /**
+   * The `tcp-request content` rules on the parsed head `head`, one final pass (HAProxy has
+   * the whole head in its HTX buffer when they run; the layer 6 fetches then read it as
+   * `req.len` does, `req.payload` and the `req.ssl_*` fetches find nothing). No rule
+   * deciding, or one waiting for bytes no pass will bring, means accept.
+   */
+  #inspect(rules: readonly ContentRule[], head: RequestHead): "accept" | "reject" {
+    const fe = this.ctx.frontend.name;
+    // `set-dst` changes the connection's destination: later rules and the request read it again.
+    const moves = rules.some((r) => r.expr !== undefined);
+    const ctx = () => {
+      if (moves) this.#dst = null;
+      return sampleContext(this, head, fe, fe);
+    };
+    const verdict = runContentRules(rules, ctx, this.conn);
+    if (moves) this.#dst = null;
+    return verdict === "reject" ? "reject" : "accept";
+  }
+
+  /**
+   * `tcp-request content reject` on a request: no answer, the connection closed, a log line
+   * `-1/-1/-1/-1/Tt -1 ... PR-- "<BADREQ>"`; counted in `dreq` and `hrsp_other` (status -1),
+   * not in `req_tot` nor `req_rate` (HAProxy counts those once the rules passed).
+   */
+  #reject(): void {
+    this.ctx.clock.clearTimer(this.#timer);
+    this.#timer = undefined;
+    const c = this.ctx.frontend.counters;
+    c.denied++;
+    c.http.responses[5]++;
+    this.ctx.onTxnEnd(HttpTxn.refused(this, -1, "PR--", this.#startAt));
     this.close();
   }
 

@@ -71,8 +71,9 @@ import { resolveConfig, type ResolvedBind, type ResolvedProxyConfig } from "./co
 import { formatAddress } from "./address.ts";
 import { type Handover, type ListenerSlot, listenSlot } from "./handover.ts";
 import type { ConnectFailureHook } from "./connect_failure.ts";
-import { checkCapabilities, checkWired, peerInfoUse, toBackendSettings, toFrontendSettings } from "./_settings.ts";
+import { checkCapabilities, peerInfoUse, toBackendSettings, toFrontendSettings } from "./_settings.ts";
 import { compileInspectPolicy, type InspectContext, Inspection, routeAtOnce } from "./inspect.ts";
+import { compileContentRules, type ContentRule } from "./inspect_rules.ts";
 
 /** Where a log line goes: the process's standard output or error. */
 export type LogTarget = "stdout" | "stderr";
@@ -366,14 +367,11 @@ export class ProxyServer implements AsyncDisposable {
   /**
    * Checks the configuration and builds the frontends, backends and health checkers; nothing
    * is bound yet.
-   * @throws {ProxyError} `ERR_CONFIG_INVALID` naming the key (also for what the configuration
-   * accepts but the proxy does not run yet: `tcp-request content` rules in `mode http`), or
-   * `ERR_CAPABILITY_MISSING` when the configuration needs something the network adapter
+   * @throws {ProxyError} `ERR_CONFIG_INVALID` naming the key, or `ERR_CAPABILITY_MISSING` when the configuration needs something the network adapter
    * cannot do.
    */
   constructor(config: ProxyConfig, options: ProxyServerOptions) {
     this.config = resolveConfig(config);
-    checkWired(this.config);
     this.#net = options.network;
     this.#clock = options.clock ?? systemClock;
     this.#log = options.log;
@@ -791,10 +789,14 @@ export class ProxyServer implements AsyncDisposable {
     this.#startRouted(i.frontend, backend, i.socket, i.conn, head, i);
   };
 
-  /** A connection ended during inspection: counters, log line (`%b` is the frontend), hook. */
+  /**
+   * A connection ended during inspection: counters (a `reject` counts in `dreq`, as HAProxy's
+   * `tcp_inspect_request()`), log line (`%b` is the frontend), hook.
+   */
   readonly #inspectionEnd = (i: Inspection): void => {
     this.#inspections.delete(i);
     const fe = i.frontend;
+    if (i.termination === "PR") fe.counters.denied++;
     const log = this.#log !== undefined ? fe.settings.log : undefined;
     const hook = this.#hooks.onStreamEnd;
     const record = log !== undefined || hook !== undefined ? i.logRecord(this.counters.current) : undefined;
@@ -917,13 +919,19 @@ export class ProxyServer implements AsyncDisposable {
           name: f.name,
           ...(f.defaultBackend !== undefined ? { defaultBackend: f.defaultBackend } : {}),
         });
-      out.set(fe, this.#httpContext(fe, policy));
+      const content = f.tcpRequest.content.length === 0
+        ? undefined
+        : compileContentRules(f.tcpRequest.content, policy.acls);
+      out.set(fe, this.#httpContext(fe, policy, content));
     }
     return out;
   }
 
-  /** The HTTP session context of `fe` with its compiled `policy`. */
-  #httpContext(fe: Frontend, policy: HttpPolicy): HttpSessionContext {
+  /**
+   * The HTTP session context of `fe` with its compiled `policy` and `tcp-request content`
+   * rules (`content`, run on each request).
+   */
+  #httpContext(fe: Frontend, policy: HttpPolicy, content?: readonly ContentRule[]): HttpSessionContext {
     const f = this.config.frontends[this.#frontends.indexOf(fe)]!;
     return {
       clock: this.#clock,
@@ -936,6 +944,7 @@ export class ProxyServer implements AsyncDisposable {
       keepAliveTimeoutMs: f.httpKeepAliveTimeoutMs,
       mode: f.httpConnectionMode,
       bufferRequest: f.httpBufferRequest,
+      ...(content !== undefined ? { contentRules: content } : {}),
       onTxnEnd: this.#txnEnd,
       onEnd: this.#sessionEnd,
       service: this.#service,

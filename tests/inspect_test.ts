@@ -188,6 +188,8 @@ describe("TCP content inspection: HAProxy 2.6's SNI passthrough table", () => {
     assert.equal(c.rec.bytes, 0);
     assert.equal(h.proxy.counters.current, 0);
     assert.equal(h.proxy.frontends[0]!.counters.current, 0);
+    // HAProxy's `denied_req` (`dreq`), as `tcp_inspect_request()` counts a reject.
+    assert.equal(h.proxy.frontends[0]!.counters.denied, 1);
   });
 
   it("req.len ge 20 waits for the bytes; on 10 bytes only, accepts by default when the delay ends", async () => {

@@ -1,6 +1,7 @@
 /**
  * `tcp-request inspect-delay` and `tcp-request content` (configuration.txt 4.2): the rules a
- * `mode tcp` frontend runs on the client's first bytes before it picks a backend, refused
+ * `mode tcp` frontend runs on the client's first bytes before it picks a backend (a `mode
+ * http` one on each request head), refused
  * with HAProxy 2.6's messages. Conditions are checked against the ACLs declared above the
  * line, as HAProxy does. `tcp-request connection` is parsed elsewhere.
  *

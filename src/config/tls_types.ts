@@ -103,7 +103,10 @@ export type TcpConnectionRule =
   | { readonly action: "accept" | "reject" | "expect-proxy"; readonly condition?: ConditionConfig }
   | { readonly action: "set-dst" | "set-dst-port"; readonly expr: string; readonly condition?: ConditionConfig };
 
-/** One `tcp-request content` rule: runs on the buffered request, under `inspect-delay`. */
+/**
+ * One `tcp-request content` rule: in `mode tcp`, runs on the buffered request under
+ * `inspect-delay`; in `mode http`, on each request head, before the `http-request` rules.
+ */
 export type TcpContentRule =
   | { readonly action: "accept" | "reject"; readonly condition?: ConditionConfig }
   | { readonly action: "set-dst" | "set-dst-port"; readonly expr: string; readonly condition?: ConditionConfig };
