@@ -44,13 +44,16 @@ export function writeBatch(
 ): number {
   let size = 0;
   for (const d of batch) size += d.length;
-  if (enc !== undefined) batch.unshift(enc.chunk(size));
-  for (const d of batch) {
-    if (toServer) core.toServer(d);
-    else core.toClient(d);
-  }
+  if (enc !== undefined) queue(core, toServer, enc.chunk(size));
+  for (const d of batch) queue(core, toServer, d);
   batch.length = 0;
   return size;
+}
+
+/** Queues `b` toward the server (`toServer`) or the client. */
+function queue(core: TxnCore, toServer: boolean, b: Uint8Array): void {
+  if (toServer) core.toServer(b);
+  else core.toClient(b);
 }
 
 /** A side written to: `write()` answers false once its buffer is full; `pause()` stops its reads. */
