@@ -442,8 +442,9 @@ export class Backend {
 
   /**
    * Walks the server side `si` from REQ to EST for the stream holding `lease`: election, queue,
-   * connect with retries and redispatch. Resolves with the socket, or with the termination
-   * code when it gives up; `cancel` is raised when the client leaves (`CC`/`CQ`), and whatever
+   * connect with retries and redispatch. Gives the socket, or the termination code when it
+   * gives up: at once when nothing had to be waited for (an idle connection taken, a failure
+   * decided by the election), else through a promise; `cancel` is raised when the client leaves (`CC`/`CQ`), and whatever
    * the loop waits for (a queue, the turn-around delay, a connect) leaves its canceller in it.
    * `reuse` (HTTP mode) may hand over an idle connection to the elected server instead of a
    * connect; `assigned` skips the election for a lease that still holds its slot (a request
@@ -459,23 +460,56 @@ export class Backend {
    *
    * In HTTP mode, a `retry-on` without `conn-failure` makes the first failed connect final.
    */
-  async connect(
+  connect(
     lease: Lease,
     si: StreamInterface,
     cancel: CancelToken,
     reuse?: ReuseHook,
     assigned = false,
-  ): Promise<Socket | ConnectFailure> {
-    const s = this.settings;
-    let avoid: Server | undefined = !assigned && !lease.holdsSlot ? lease.server : undefined;
+  ): Socket | ConnectFailure | Promise<Socket | ConnectFailure> {
+    const avoid: Server | undefined = !assigned && !lease.holdsSlot ? lease.server : undefined;
     si.setState("REQ");
     // A request sent again on a new connection keeps the server and slot it holds.
     if (assigned && lease.holdsSlot) si.setState("ASS");
     if (lease.server === undefined && si.conn !== undefined && (si.conn.flags & CO_FL.ADDR_TO_SET) !== 0) {
       si.setState("ASS");
     }
+    // The common case settles here, without a promise: elected, then an idle connection (HTTP
+    // mode's keep-alive), or a failure. Queues and connects go on in the loop.
+    if (cancel.aborted) return this.#abandon(lease, si, "CC");
+    let queue: Queue | undefined;
+    if (si.state === "REQ") {
+      const r = this.#assign(lease, si, avoid);
+      if (r instanceof Queue) queue = r;
+      else if (r !== undefined) return r;
+    }
+    if (queue === undefined) {
+      const ready = this.#prepare(lease, si, reuse);
+      if (ready !== undefined) return ready;
+    }
+    return this.#connectLoop(lease, si, cancel, reuse, avoid, queue);
+  }
+
+  /**
+   * The rest of {@link connect}, once it must wait: in `queue` (QUE), else for the connect of
+   * the connection {@link #prepare} made ready (CON), then through retries and redispatches.
+   */
+  async #connectLoop(
+    lease: Lease,
+    si: StreamInterface,
+    cancel: CancelToken,
+    reuse: ReuseHook | undefined,
+    avoid: Server | undefined,
+    queue: Queue | undefined,
+  ): Promise<Socket | ConnectFailure> {
+    const s = this.settings;
     // HAProxy's back_handle_st_cer(): without PR_RE_CONN_FAILED a connect failure is final.
     const maxRetries = s.http?.retryOn?.connFailure === false ? 0 : s.retries;
+    let prepared = queue === undefined;
+    if (queue !== undefined) {
+      const q = await this.#queued(queue, lease, si, cancel);
+      if (q !== undefined) return q;
+    }
     for (;;) {
       if (cancel.aborted) return this.#abandon(lease, si, si.state === "QUE" ? "CQ" : "CC");
       if (si.state === "REQ") {
@@ -487,53 +521,13 @@ export class Backend {
         } else if (r !== undefined) return r;
         continue;
       }
-      // ASS: the connect side of HAProxy's 2013 design note. The connection is attached on
-      // first need and keeps its destination across retries; it was cleared (not freed) if we
-      // came back from REQ. In HTTP mode an idle connection to the elected server may serve
-      // instead (the pool), attached as it is: no connect.
+      if (!prepared) {
+        const ready = this.#prepare(lease, si, reuse);
+        if (ready !== undefined) return ready;
+      }
+      prepared = false;
       const srv = lease.server;
-      // A transparent server's destination is the client's (kept across retries once set).
-      let dst: Address | undefined;
-      if (srv !== undefined && (si.conn === undefined || (si.conn.flags & CO_FL.ADDR_TO_SET) === 0)) {
-        dst = srv.destination(lease.client);
-        if (dst === undefined) {
-          srv.counters.connectErrors++;
-          this.counters.connectErrors++;
-          return this.#abandon(lease, si, "SC");
-        }
-      }
-      // send-proxy: the header (built once per connection and server; clear() forgets it on a
-      // redispatch) is part of the connection hash, as in HAProxy's be_calculate_conn_hash():
-      // an idle connection only serves a stream that would send the same header.
-      const pp = srv?.settings.sendProxy;
-      let header = si.conn?.proxyHeader;
-      if (pp !== undefined && header === undefined) {
-        header = streamProxyHeader(pp, clientOf(lease.client), lease.identity);
-      }
-      // The server's TLS, its SNI evaluated once for this stream: the hash and the connect.
-      const xprt = srv?.tls !== undefined && si.conn?.ctrl === undefined ? srv.tls.transport(lease) : undefined;
-      if (si.conn === undefined && reuse !== undefined && srv !== undefined) {
-        const idle = reuse(srv, proxyHash(connectionHash(srv, dst, xprt), header));
-        if (idle !== undefined && idle.socket !== undefined) {
-          si.attach(idle);
-          si.setState("CON");
-          si.setState("EST");
-          return idle.socket;
-        }
-      }
-      const conn = si.ensureConn();
-      if ((conn.flags & CO_FL.ADDR_TO_SET) === 0) {
-        conn.setDst(dst!);
-        conn.hash = connectionHash(srv!, dst, xprt);
-      }
-      if (conn.ctrl === undefined) {
-        conn.prepareCtrl(this.#net);
-        conn.prepareXprt(xprt ?? RAW);
-      }
-      if (header !== undefined && conn.proxyHeader === undefined) {
-        conn.proxyHeader = header;
-        conn.hash = proxyHash(conn.hash, header);
-      }
+      const conn = si.conn!;
       si.setState("CON");
       const attempt = this.#attempt(cancel);
       let sniMismatch = false;
@@ -589,6 +583,60 @@ export class Backend {
       }
       si.setState("ASS");
     }
+  }
+
+  /**
+   * ASS: the connect side of HAProxy's 2013 design note. The connection is attached on first
+   * need and keeps its destination across retries; it was cleared (not freed) if we came back
+   * from REQ. In HTTP mode an idle connection to the elected server may serve instead (the
+   * pool), attached as it is: no connect. Returns that idle connection's socket (EST), a
+   * failure, or undefined once the connection is ready to connect.
+   */
+  #prepare(lease: Lease, si: StreamInterface, reuse: ReuseHook | undefined): Socket | ConnectFailure | undefined {
+    const srv = lease.server;
+    // A transparent server's destination is the client's (kept across retries once set).
+    let dst: Address | undefined;
+    if (srv !== undefined && (si.conn === undefined || (si.conn.flags & CO_FL.ADDR_TO_SET) === 0)) {
+      dst = srv.destination(lease.client);
+      if (dst === undefined) {
+        srv.counters.connectErrors++;
+        this.counters.connectErrors++;
+        return this.#abandon(lease, si, "SC");
+      }
+    }
+    // send-proxy: the header (built once per connection and server; clear() forgets it on a
+    // redispatch) is part of the connection hash, as in HAProxy's be_calculate_conn_hash():
+    // an idle connection only serves a stream that would send the same header.
+    const pp = srv?.settings.sendProxy;
+    let header = si.conn?.proxyHeader;
+    if (pp !== undefined && header === undefined) {
+      header = streamProxyHeader(pp, clientOf(lease.client), lease.identity);
+    }
+    // The server's TLS, its SNI evaluated once for this stream: the hash and the connect.
+    const xprt = srv?.tls !== undefined && si.conn?.ctrl === undefined ? srv.tls.transport(lease) : undefined;
+    if (si.conn === undefined && reuse !== undefined && srv !== undefined) {
+      const idle = reuse(srv, proxyHash(connectionHash(srv, dst, xprt), header));
+      if (idle !== undefined && idle.socket !== undefined) {
+        si.attach(idle);
+        si.setState("CON");
+        si.setState("EST");
+        return idle.socket;
+      }
+    }
+    const conn = si.ensureConn();
+    if ((conn.flags & CO_FL.ADDR_TO_SET) === 0) {
+      conn.setDst(dst!);
+      conn.hash = connectionHash(srv!, dst, xprt);
+    }
+    if (conn.ctrl === undefined) {
+      conn.prepareCtrl(this.#net);
+      conn.prepareXprt(xprt ?? RAW);
+    }
+    if (header !== undefined && conn.proxyHeader === undefined) {
+      conn.proxyHeader = header;
+      conn.hash = proxyHash(conn.hash, header);
+    }
+    return undefined;
   }
 
   /**

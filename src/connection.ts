@@ -143,6 +143,13 @@ export class Connection {
    * id...), which `send-proxy-v2` passes on. Undefined without a header or for v1.
    */
   proxyTlvs: ProxyTlvs | undefined;
+  /**
+   * The protocol state the connection keeps from one stream to the next (HAProxy's mux
+   * context, `conn->ctx`): in HTTP mode the parser of the server's responses, which the next
+   * transaction taking the connection from the pool reuses once it checked the parser is
+   * between messages. `clear()` forgets it.
+   */
+  mux: object | undefined;
 
   /**
    * Builds the connection of an accepted socket: every layer ready, both addresses known to the
@@ -323,5 +330,6 @@ export class Connection {
     this.ctrl = undefined;
     this.xprt = undefined;
     this.proxyHeader = undefined;
+    this.mux = undefined;
   }
 }

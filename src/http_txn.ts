@@ -32,13 +32,13 @@
 import { CO_FL } from "./connection.ts";
 import type { NetError, Socket } from "./net.ts";
 import { StreamInterface } from "./stream_interface.ts";
-import { type CancelToken, raiseCancel, type ReuseHook } from "./backend.ts";
+import { type CancelToken, type ConnectFailure, raiseCancel, type ReuseHook } from "./backend.ts";
 import type { Server } from "./server.ts";
 import type { TcpAddress } from "./net.ts";
 import type { H1HeadEvent } from "./http/events.ts";
 import { htxSize, type RequestHead } from "./http/head.ts";
 import { TxnOutput } from "./http/txn_write.ts";
-import { ResponseSide } from "./http/txn_response.ts";
+import { responseParserOf, ResponseSide } from "./http/txn_response.ts";
 import { RequestSide } from "./http/txn_request.ts";
 import { ServerSide } from "./http/txn_server_side.ts";
 import { type TxnCore, TxnFlags } from "./http/txn_state.ts";
@@ -47,7 +47,6 @@ import { parkable, replyHeadOptions, requestHeadOptions, reuseHook, serverMode }
 import type { HttpConnectionMode } from "./pool.ts";
 import { TxnRecord } from "./http/txn_record.ts";
 import { type TimeoutSide, TxnTimer } from "./http/txn_timer.ts";
-import { H1ResponseParser } from "./http/parser.ts";
 import { isH1Error } from "./http/error.ts";
 import { serializeRequestHead, serializeResponseHead } from "./http/serialize.ts";
 import { errorReply, type HttpReply } from "./http/error_pages.ts";
@@ -197,7 +196,7 @@ export class HttpTxn extends TxnRecord implements CancelToken {
       return this.#bufferRequest();
     }
     this.#armTimer();
-    void this.#connect(false);
+    this.#connect(false);
   }
 
   /**
@@ -239,7 +238,7 @@ export class HttpTxn extends TxnRecord implements CancelToken {
     this.#disarm();
     if (this.#adminPost !== undefined) return this.#serviceReply(this.#adminPost, this.#heldBody());
     this.#armTimer();
-    void this.#connect(false);
+    this.#connect(false);
   }
 
   /** A service's reply to this request (`body`: what was read of it, undefined if it exceeded the buffer). */
@@ -306,7 +305,7 @@ export class HttpTxn extends TxnRecord implements CancelToken {
     this.#dst = addr;
     this.#connectTunnel = d.destination.tunnel;
     this.back.ensureConn().setDst(addr);
-    await this.#connect(false);
+    this.#connect(false);
   }
 
   /** Idle connections this request may take (`http-reuse`), or undefined. */
@@ -324,12 +323,20 @@ export class HttpTxn extends TxnRecord implements CancelToken {
    * Connects the server side (`fresh`: keep the slot held, no pool: a retry after a reused
    * connection failed; `pool`: idle connections may serve).
    */
-  async #connect(fresh: boolean, pool = !fresh): Promise<void> {
+  #connect(fresh: boolean, pool = !fresh): void {
+    const t0 = this.session.ctx.clock.now();
+    const r = this.backend!.connect(this.lease!, this.back, this, pool ? this.#reuseHook() : undefined, fresh);
+    // A connection taken from the pool comes back at once: the transaction goes on in a
+    // microtask, as it did after a connect, without the promises of an awaited one.
+    if (r instanceof Promise) void r.then((v) => this.#connected(v, t0));
+    else queueMicrotask(() => this.#connected(r, t0));
+  }
+
+  /** The server side is established on `r` (or failed with that termination code) after `t0`. */
+  #connected(r: Socket | ConnectFailure, t0: number): void {
     const clock = this.session.ctx.clock;
     const be = this.backend!;
     const lease = this.lease!;
-    const t0 = clock.now();
-    const r = await be.connect(lease, this.back, this, pool ? this.#reuseHook() : undefined, fresh);
     if (this.#f.ended) {
       if (typeof r !== "string") this.back.conn?.close(true);
       return;
@@ -359,7 +366,7 @@ export class HttpTxn extends TxnRecord implements CancelToken {
     // second one for the server's delayed ACK (40 ms) on every request of a reused connection.
     if (!this.reused) r.setNoDelay(true);
     r.resume();
-    const rp = new H1ResponseParser(this.session.ctx.limits);
+    const rp = responseParserOf(bc, this.session.ctx.limits);
     rp.expect(this.request!);
     this.#res.rp = rp;
     const req = this.request!;
@@ -409,7 +416,7 @@ export class HttpTxn extends TxnRecord implements CancelToken {
     this.back = new StreamInterface("server");
     if (this.#dst !== undefined) this.back.ensureConn().setDst(this.#dst);
     this.#armTimer();
-    void this.#connect(how === "same", false);
+    this.#connect(how === "same", false);
     return true;
   }
 
@@ -497,7 +504,7 @@ export class HttpTxn extends TxnRecord implements CancelToken {
   }
 
   /** Sends the request again on a new connection to the same server (the slot is kept). */
-  async #resend(): Promise<void> {
+  #resend(): void {
     this.#closeServer(true);
     this.reused = false;
     this.#server = undefined;
@@ -507,7 +514,7 @@ export class HttpTxn extends TxnRecord implements CancelToken {
     // A new stream interface walks the new connection (the old one is CLO); the request head
     // is serialized again from the parsed head, and it had no body (see canResend()).
     this.back = new StreamInterface("server");
-    await this.#connect(true);
+    this.#connect(true);
   }
 
   /** The server connection is gone (its flags already say so). */
@@ -726,7 +733,7 @@ export class HttpTxn extends TxnRecord implements CancelToken {
         return this.txn.#retry(matched);
       }
       resend(): void {
-        void this.txn.#resend();
+        this.txn.#resend();
       }
       setTerm(cause: string, phase: string): void {
         this.txn.#setTerm(cause, phase);

@@ -18,38 +18,56 @@ import {
 import type { H1ErrorReason } from "./error.ts";
 import type { HeaderList } from "./head.ts";
 
+/**
+ * Where a head's fields are marked while it is read: per kept field, its name and value
+ * offsets (`marks`, four per field, relative to the head's start), whether its value holds
+ * obs-folds to flatten (`folds`, 1 or 0) and a value that replaces its bytes (`overrides`, a
+ * cleaned `Connection`). Only a head being read needs one: it is taken from {@link FREE} at
+ * the head's first field and given back once the head is decoded, so neither a kept-alive
+ * connection waiting for its next request nor a request in progress holds one, and a busy
+ * proxy regrows none (they were a twelfth of the bytes allocated per proxied request).
+ */
+interface Marks {
+  readonly marks: number[];
+  readonly folds: number[];
+  readonly overrides: (string | undefined)[];
+}
+
+/** Marks given back, for the next heads (bounded: more heads at once than this allocate theirs). */
+const FREE: Marks[] = [];
+const MAX_FREE = 256;
+
 /** See the module doc. Reused head after head. */
 export class FieldList {
   /** Fields kept so far. */
   count = 0;
-  /** Per kept field: name start, name end, value start, value end, relative to the head's start. */
-  readonly marks: number[] = [];
-  /** Per kept field: 1 when its value holds obs-folds to flatten. */
-  readonly folds: number[] = [];
-  /** Per kept field: a value that replaces the bytes (a cleaned `Connection`). */
-  readonly overrides: (string | undefined)[] = [];
   /** `F_*` flags of the fields read (_fields.ts). */
   flags = 0;
   /** The `Content-Length` value, -1 when none. */
   contentLength: number = -1;
   /** Index of the first `Host` field among the kept ones, -1 when none. */
   hostField: number = -1;
+  /** This head's marks while it is read (see {@link Marks}). */
+  #m: Marks | undefined;
   readonly #span: number[] = [0, 0];
   readonly #out: (string | undefined)[] = [undefined];
 
-  /**
-   * Lets go of the arrays' storage between messages of an idle connection (they grow again
-   * with the next head): kept-alive clients waiting for their next request hold none.
-   */
+  /** Gives the marks back (a message ended or was abandoned mid-head): idle connections hold none. */
   release(): void {
-    this.marks.length = this.folds.length = this.overrides.length = 0;
+    const m = this.#m;
+    if (m === undefined) return;
+    this.#m = undefined;
+    if (FREE.length >= MAX_FREE) return;
+    // Stale names and offsets are never read (a field's entries are written before it counts),
+    // but stale override strings would stay reachable.
+    m.overrides.fill(undefined);
+    FREE.push(m);
   }
 
   /** Forgets the fields of the previous head. */
   reset(): void {
     this.count = this.flags = 0;
     this.contentLength = this.hostField = -1;
-    this.overrides.length = 0;
   }
 
   /**
@@ -114,33 +132,38 @@ export class FieldList {
         break;
     }
     if (this.count >= maxHeaders) return "too-many-headers";
+    const m = this.#m ??= FREE.pop() ?? { marks: [], folds: [], overrides: [] };
     const j = this.count * 4;
-    this.marks[j] = ns - base;
-    this.marks[j + 1] = ne - base;
-    this.marks[j + 2] = fvs - base;
-    this.marks[j + 3] = fve - base;
-    this.folds[this.count] = folded ? 1 : 0;
-    this.overrides[this.count++] = override;
+    m.marks[j] = ns - base;
+    m.marks[j + 1] = ne - base;
+    m.marks[j + 2] = fvs - base;
+    m.marks[j + 3] = fve - base;
+    m.folds[this.count] = folded ? 1 : 0;
+    m.overrides[this.count++] = override;
     return undefined;
   }
 
-  /** The kept fields, decoded from `text` (the head as a string, from its start). */
+  /** The kept fields, decoded from `text` (the head as a string, from its start); the marks go back. */
   decode(text: string): HeaderList {
     const out: HeaderList = new Array(this.count);
-    const m = this.marks;
+    const mk = this.#m;
+    if (mk === undefined) return out;
+    const m = mk.marks;
     for (let i = 0, j = 0; i < this.count; i++, j += 4) {
-      let value = this.overrides[i] ?? text.slice(m[j + 2]!, m[j + 3]!);
-      if (this.folds[i]) value = value.replace(/[\r\n]/g, " ");
+      let value = mk.overrides[i] ?? text.slice(m[j + 2]!, m[j + 3]!);
+      if (mk.folds[i]) value = value.replace(/[\r\n]/g, " ");
       out[i] = [text.slice(m[j]!, m[j + 1]!).toLowerCase(), value];
     }
+    this.release();
     return out;
   }
 
   /** A repeated `Host` equal to the first one, ignoring case (HAProxy merges it, else 400). */
   #sameHost(b: Uint8Array, base: number, vs: number, ve: number, folded: boolean): boolean {
+    const m = this.#m!;
     const j = this.hostField * 4;
-    const hs = base + this.marks[j + 2]!, he = base + this.marks[j + 3]!;
-    if (!folded && !this.folds[this.hostField]) return eqBytesLower(b, hs, he, b, vs, ve);
+    const hs = base + m.marks[j + 2]!, he = base + m.marks[j + 3]!;
+    if (!folded && !m.folds[this.hostField]) return eqBytesLower(b, hs, he, b, vs, ve);
     const unfold = (s: number, e: number) => latin1(b, s, e).replace(/[\r\n]/g, " ").toLowerCase();
     return unfold(hs, he) === unfold(vs, ve);
   }

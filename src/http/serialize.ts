@@ -11,6 +11,7 @@
  *
  * @module
  */
+import { outputBytes } from "../_bytes.ts";
 import { TCHAR, URICHAR } from "./_chars.ts";
 import { type HeaderList, isVersion11, type MessageHead, type RequestHead, type ResponseHead } from "./head.ts";
 
@@ -68,7 +69,7 @@ export function serializeResponseHead(head: ResponseHead, options: SerializeOpti
 /**
  * Writes a chunked body again: the size line before each piece of data, the last chunk and the
  * trailers at the end. Each call returns fresh bytes (a chunk given to `Socket.write()` is
- * given up, so none is shared).
+ * given up, so none is shared; small ones are views of a shared slab, see `outputBytes()`).
  *
  * @example
  * ```ts
@@ -110,22 +111,15 @@ function write(
   request: boolean,
   crlfFirst = false,
 ): Uint8Array {
+  // Two passes over the fields (size, then bytes) rather than a filtered copy of the list.
   let size = start.length + 4 + (crlfFirst ? 2 : 0);
-  const fields: HeaderList = [];
   for (const f of headers) {
-    let value = f[1];
-    if (request && f[0].length === 2 && f[0].toLowerCase() === "te") {
-      if (!value.split(",").some((t) => t.trim() === "trailers")) continue;
-      value = "trailers";
-    }
-    fields.push(value === f[1] ? f : [f[0], value]);
-    size += f[0].length + value.length + 4;
+    const value = request ? forwardedValue(f) : f[1];
+    if (value !== undefined) size += f[0].length + value.length + 4;
   }
-  if (options.connection) {
-    fields.push(["connection", options.connection]);
-    size += 14 + options.connection.length;
-  }
-  const out = new Uint8Array(size);
+  const connection = options.connection;
+  if (connection) size += 14 + connection.length;
+  const out = outputBytes(size);
   let p = 0;
   if (crlfFirst) {
     out[p++] = 13;
@@ -134,38 +128,62 @@ function write(
   p = put(out, p, start, "start line");
   out[p++] = 13;
   out[p++] = 10;
-  for (const [name, value] of fields) {
-    if (name === "") throw new TypeError("header name: empty");
-    for (let i = 0; i < name.length; i++) {
-      const c = name.charCodeAt(i);
-      if (c > 0xff || !TCHAR[c]) throw new TypeError(`header name: not a token: ${JSON.stringify(name)}`);
-      out[p++] = c >= 0x41 && c <= 0x5a ? c | 0x20 : c;
-    }
-    out[p++] = 0x3a;
-    out[p++] = 0x20;
-    p = put(out, p, value, name);
-    out[p++] = 13;
-    out[p++] = 10;
+  for (const f of headers) {
+    const value = request ? forwardedValue(f) : f[1];
+    if (value !== undefined) p = putField(out, p, f[0], value);
   }
+  if (connection) p = putField(out, p, "connection", connection);
   out[p++] = 13;
   out[p++] = 10;
   return out;
+}
+
+/**
+ * The value a request field is forwarded with: a `te` field reduced to `trailers` when that
+ * is one of its elements, else dropped (undefined); any other field as it is.
+ */
+function forwardedValue(f: readonly [string, string]): string | undefined {
+  const [name, value] = f;
+  if (name.length !== 2 || name.toLowerCase() !== "te") return value;
+  return value.split(",").some((t) => t.trim() === "trailers") ? "trailers" : undefined;
+}
+
+/** Writes `name: value` CRLF at `p` (the name checked and lowercased, the value checked). */
+function putField(out: Uint8Array, p: number, name: string, value: string): number {
+  if (name === "") throw new TypeError("header name: empty");
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c > 0xff || !TCHAR[c]) throw new TypeError(`header name: not a token: ${JSON.stringify(name)}`);
+    out[p++] = c >= 0x41 && c <= 0x5a ? c | 0x20 : c;
+  }
+  out[p++] = 0x3a;
+  out[p++] = 0x20;
+  p = put(out, p, value, name);
+  out[p++] = 13;
+  out[p++] = 10;
+  return p;
 }
 
 /** Copies `s` as bytes, refusing CR, LF, NUL and chars above U+00FF. */
 function put(out: Uint8Array, p: number, s: string, what: string): number {
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
-    if (c > 0xff || c === 13 || c === 10 || c === 0) {
-      throw new TypeError(`${what}: invalid char U+${c.toString(16).padStart(4, "0")} at ${i}`);
-    }
+    if (c > 0xff || c === 13 || c === 10 || c === 0) invalidChar(s, i, what);
     out[p++] = c;
   }
   return p;
 }
 
+/** Refuses what {@link put} refuses, copying nothing. */
 function checkText(s: string, what: string): void {
-  put(new Uint8Array(s.length), 0, s, what);
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 0xff || c === 13 || c === 10 || c === 0) invalidChar(s, i, what);
+  }
+}
+
+function invalidChar(s: string, i: number, what: string): never {
+  throw new TypeError(`${what}: invalid char U+${s.charCodeAt(i).toString(16).padStart(4, "0")} at ${i}`);
 }
 
 function checkToken(s: string, what: string): void {
@@ -177,7 +195,7 @@ function checkToken(s: string, what: string): void {
 }
 
 function ascii(s: string): Uint8Array {
-  const out = new Uint8Array(s.length);
+  const out = outputBytes(s.length);
   for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
   return out;
 }

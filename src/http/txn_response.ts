@@ -9,7 +9,9 @@
  */
 import type { H1HeadEvent } from "./events.ts";
 import { htxSize, htxTrailersSize, type ResponseHead } from "./head.ts";
-import type { H1ResponseParser } from "./parser.ts";
+import { H1ResponseParser } from "./parser.ts";
+import { type H1Limits, resolveH1Limits } from "./limits.ts";
+import type { Connection } from "../connection.ts";
 import { isH1Error } from "./error.ts";
 import { ChunkedEncoder, serializeResponseHead } from "./serialize.ts";
 import { errorReply } from "./error_pages.ts";
@@ -20,6 +22,24 @@ import { sampleContext } from "./txn_sample.ts";
 import { bindsConnection, responseHeadOptions } from "./txn_conn_mode.ts";
 import { writeBatch } from "./txn_write.ts";
 import type { TxnCore } from "./txn_state.ts";
+
+/**
+ * The parser of `conn`'s responses: the one its previous transaction used when that one is
+ * between messages (nothing expected, nothing buffered, no EOF) and has the same limits (the
+ * same resolved object, as a frontend holds them), else
+ * a new one, kept on the connection for the next transaction. A reused server connection then
+ * costs no parser (a tenth of the bytes a proxied request allocated).
+ */
+export function responseParserOf(conn: Connection, limits: Partial<H1Limits>): H1ResponseParser {
+  const kept = conn.mux;
+  if (
+    kept instanceof H1ResponseParser && kept.pending === 0 && kept.buffered === 0 && !kept.ended &&
+    kept.state === "idle" && kept.limits === resolveH1Limits(limits)
+  ) return kept;
+  const rp = new H1ResponseParser(limits);
+  conn.mux = rp;
+  return rp;
+}
 
 /** The response of one transaction, on its current server connection. */
 export class ResponseSide {

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { concatBytes } from "../_bytes.ts";
+import { concatBytes, outputBytes } from "../_bytes.ts";
 import { HAPROXY_BUFSIZE } from "./limits.ts";
 import type { TxnCore, TxnFlags } from "./txn_state.ts";
 
@@ -27,7 +27,7 @@ export function writeAll(out: { write(b: Uint8Array): boolean }, pieces: readonl
     for (const p of pieces) ok = out.write(p) && ok;
     return ok;
   }
-  return out.write(concatBytes(pieces, size));
+  return out.write(concatBytes(pieces, size, outputBytes));
 }
 
 /**
