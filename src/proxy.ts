@@ -126,11 +126,16 @@ export interface ProxyHooks {
   /**
    * A runtime API command that may change the proxy (`set`, `add`, `del`, `enable`,
    * `disable`, `shutdown`, `commit`, `abort`) ran on a stats socket, allowed at its level:
-   * its words and `<<` payload. The command line's worker 1 forwards it to the other workers,
-   * which run it with a `RuntimeApiSession` of their own.
+   * its words and `<<` payload, and where it came from (`runtime-api`: a stats socket;
+   * `stats-page`: the stats page's admin form, told as the command that makes the same
+   * change). The command line's workers forward it to the other workers, which run it with a
+   * `RuntimeApiSession` of their own.
    */
-  readonly onAdminCommand?: (command: string, payload?: string) => void;
+  readonly onAdminCommand?: (command: string, payload?: string, origin?: AdminCommandOrigin) => void;
 }
+
+/** Where an admin command came from: a stats socket, or the stats page's admin form. */
+export type AdminCommandOrigin = "runtime-api" | "stats-page";
 
 /** What {@link ProxyHooks.setDestination} is told about a connection. */
 export interface DestinationInfo {
@@ -183,6 +188,14 @@ export interface ProxyServerOptions {
    * @default true
    */
   readonly healthChecks?: boolean;
+  /**
+   * Answers the runtime API's `show sess [<id>|all]` on this proxy's stats sockets instead of
+   * listing this proxy's streams alone: the command line's worker 1 gathers every worker's
+   * (see `sessRows` and `formatSess`). Library users' `RuntimeApiSession.execute()` is not
+   * affected.
+   * @default undefined (this proxy's streams)
+   */
+  readonly showSess?: (arg: string | undefined) => Promise<string>;
 }
 
 /** Options of {@link ProxyServer.stop}. */
@@ -325,6 +338,7 @@ export class ProxyServer implements AsyncDisposable {
   readonly #clock: Clock;
   readonly #log: ((line: string, target: LogTarget) => void) | undefined;
   readonly #hooks: ProxyHooks;
+  readonly #showSess: ((arg: string | undefined) => Promise<string>) | undefined;
   readonly #streams = new Set<Stream>();
   /** HTTP client connections in progress (their transactions log one line each). */
   readonly #sessions = new Set<HttpSession>();
@@ -376,6 +390,7 @@ export class ProxyServer implements AsyncDisposable {
     this.#clock = options.clock ?? systemClock;
     this.#log = options.log;
     this.#hooks = options.hooks ?? {};
+    this.#showSess = options.showSess;
     checkCapabilities(this.config, this.#net);
     this.#reusePort = options.reusePort ?? false;
     this.#runChecks = options.healthChecks ?? true;
@@ -467,9 +482,10 @@ export class ProxyServer implements AsyncDisposable {
         for (const bind of fe.settings.binds) await acquire(fe, this.#listenOptions(fe, bind), `frontend '${fe.name}'`);
       }
       const hook = this.#hooks.onAdminCommand;
-      const onChange = hook && ((command: string, payload?: string) => this.#call(() => hook(command, payload), 0));
+      const onChange = hook &&
+        ((command: string, payload?: string) => this.#call(() => hook(command, payload, "runtime-api"), 0));
       for (const s of this.config.statsSockets) {
-        await acquire(undefined, statsListenOptions(this, s, onChange), "stats socket");
+        await acquire(undefined, statsListenOptions(this, s, onChange, this.#showSess), "stats socket");
       }
     } catch (e) {
       handover?.cancel(taken);
@@ -970,7 +986,7 @@ export class ProxyServer implements AsyncDisposable {
   readonly #service: ServiceHandler = (d, target, req) => {
     // A change the stats page's admin form makes reaches `onAdminCommand` as the runtime API's command.
     const hook = this.#hooks.onAdminCommand;
-    const onChange = hook && ((command: string) => this.#call(() => hook(command), 0));
+    const onChange = hook && ((command: string) => this.#call(() => hook(command, undefined, "stats-page"), 0));
     return serviceReply(
       this,
       d,
