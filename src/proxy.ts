@@ -33,6 +33,7 @@ import { ClientHandshake, type HandshakeContext, handshakeReason, needsHandshake
 import { parseProxyHeader } from "./proxy_protocol.ts";
 import type { Address, Listener, ListenOptions, Network, Socket, TlsServerOptions } from "./net.ts";
 import { statsListenOptions } from "./stats_socket.ts";
+import { AcceptRate } from "./_accept_rate.ts";
 import type { StatsPeers } from "./stats/peers.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import { ProxyError } from "./errors.ts";
@@ -339,6 +340,8 @@ export class ProxyServer implements AsyncDisposable {
   readonly #log: ((line: string, target: LogTarget) => void) | undefined;
   readonly #hooks: ProxyHooks;
   readonly #showSess: ((arg: string | undefined) => Promise<string>) | undefined;
+  /** `rate-limit sessions` of the frontends that have one. */
+  readonly #acceptRates = new Map<Frontend, AcceptRate>();
   readonly #streams = new Set<Stream>();
   /** HTTP client connections in progress (their transactions log one line each). */
   readonly #sessions = new Set<HttpSession>();
@@ -421,6 +424,10 @@ export class ProxyServer implements AsyncDisposable {
     this.#inspect = this.#buildInspectContexts();
     this.#httpContexts = this.#buildHttpContexts();
     this.#handshakes = this.#buildHandshakes();
+    for (const fe of this.#frontends) {
+      const rate = fe.settings.rateLimitSessions ?? 0;
+      if (rate > 0) this.#acceptRates.set(fe, new AcceptRate(rate, this.#clock));
+    }
     this.#readsPeerInfo = peerInfoUse(this.config) !== undefined;
     this.frontends = this.#frontends;
     this.backends = this.#backends;
@@ -536,6 +543,7 @@ export class ProxyServer implements AsyncDisposable {
     this.#slots.clear();
     await Promise.all(this.#frontends.flatMap((f) => f.listeners.splice(0).map((l) => l.close())));
     await Promise.all(this.#statsListeners.splice(0).map((l) => l.close()));
+    for (const r of this.#acceptRates.values()) r.close();
     // Idle HTTP connections close now; busy ones after their response (`connection: close`).
     for (const s of this.#sessions) s.drain();
     const grace = options.graceMs ?? 0;
@@ -647,7 +655,10 @@ export class ProxyServer implements AsyncDisposable {
    */
   #listenOptions(fe: Frontend, bind: ResolvedBind): ListenOptions {
     const hs = this.#handshakes.get(bind);
-    const onAccept = hs === undefined ? (s: Socket) => this.#accept(fe, s) : (s: Socket) => this.#accept(fe, s, hs);
+    const accept = hs === undefined ? (s: Socket) => this.#accept(fe, s) : (s: Socket) => this.#accept(fe, s, hs);
+    // `rate-limit sessions`: the connections beyond the rate wait their turn (src/_accept_rate.ts).
+    const limit = this.#acceptRates.get(fe);
+    const onAccept = limit === undefined ? accept : (s: Socket) => limit.offer(s, accept);
     const shared = this.#reusePort ? { reusePort: true } : {};
     if (bind.tls === undefined) return { address: bind.address, onAccept, ...shared };
     return {
