@@ -5,7 +5,8 @@
  * the excess in the kernel's backlog; the adapters have no way to stop `accept()`, so the
  * excess waits here instead: accepted, never read (an accepted socket delivers nothing before
  * its first `setHandlers()`), taken in arrival order as the rate allows. A client that gives up
- * meanwhile is seen as a closed connection once taken; a stop aborts the ones still waiting.
+ * meanwhile is seen as a closed connection once taken; a graceful stop (a reload) takes the ones
+ * still waiting, so that none is lost, a stop without grace aborts them.
  *
  * @module
  */
@@ -56,10 +57,14 @@ export class AcceptRate {
     }
   }
 
-  /** Stops: the waiting connections are aborted (they never became sessions). */
-  close(): void {
+  /**
+   * Stops: the waiting connections are taken now (`release`: a graceful stop or a reload lets
+   * them finish like the streams in progress, so none is lost) or aborted (they never became
+   * sessions).
+   */
+  close(release: boolean): void {
     this.#clock.clearTimer(this.#timer);
     this.#timer = undefined;
-    for (const w of this.#waiting.splice(0)) w.socket.abort();
+    for (const w of this.#waiting.splice(0)) release ? w.take(w.socket) : w.socket.abort();
   }
 }

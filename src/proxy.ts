@@ -191,9 +191,8 @@ export interface ProxyServerOptions {
   readonly healthChecks?: boolean;
   /**
    * Answers the runtime API's `show sess [<id>|all]` on this proxy's stats sockets instead of
-   * listing this proxy's streams alone: the command line's worker 1 gathers every worker's
-   * (see `sessRows` and `formatSess`). Library users' `RuntimeApiSession.execute()` is not
-   * affected.
+   * listing this proxy's streams alone: the command line's worker 1 gathers every worker's.
+   * `RuntimeApiSession.executeAsync()` uses it too; `execute()` is not affected.
    * @default undefined (this proxy's streams)
    */
   readonly showSess?: (arg: string | undefined) => Promise<string>;
@@ -543,10 +542,11 @@ export class ProxyServer implements AsyncDisposable {
     this.#slots.clear();
     await Promise.all(this.#frontends.flatMap((f) => f.listeners.splice(0).map((l) => l.close())));
     await Promise.all(this.#statsListeners.splice(0).map((l) => l.close()));
-    for (const r of this.#acceptRates.values()) r.close();
+    const grace = options.graceMs ?? 0;
+    // `rate-limit sessions`: those still waiting finish with the others, or never start.
+    for (const r of this.#acceptRates.values()) r.close(grace > 0);
     // Idle HTTP connections close now; busy ones after their response (`connection: close`).
     for (const s of this.#sessions) s.drain();
-    const grace = options.graceMs ?? 0;
     if (grace > 0 && this.#busy > 0) {
       let timer: ReturnType<Clock["setTimer"]> | undefined;
       await Promise.race([

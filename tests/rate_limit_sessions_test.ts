@@ -55,7 +55,7 @@ describe("rate-limit sessions", () => {
     await h.proxy.stop();
   });
 
-  it("a stop aborts the connections still waiting; none became a session", async () => {
+  it("a stop without grace aborts the connections still waiting; none became a session", async () => {
     const h = new Harness();
     await h.server("s1", srvAddr(1));
     await h.start(config({ servers: servers(1) }, { rateLimitSessions: 1 }));
@@ -65,6 +65,22 @@ describe("rate-limit sessions", () => {
     await h.proxy.stop();
     await h.until(() => waiting.rec.closeCount === 1 && first.rec.closeCount === 1, 1000);
     assert.equal(h.frontends[0]!.counters.total, 1);
+  });
+
+  it("a graceful stop (a reload) serves the connections still waiting, like the streams in progress", async () => {
+    const h = new Harness();
+    await h.server("s1", srvAddr(1));
+    await h.start(config({ servers: servers(1) }, { rateLimitSessions: 1 }));
+    const first = await h.client();
+    const waiting = await h.client();
+    const stopped = h.proxy.stop({ graceMs: 10_000 });
+    await h.clock.advance(0);
+    assert.equal(h.frontends[0]!.counters.total, 2, "taken at the stop");
+    waiting.socket.write(new TextEncoder().encode("ok"));
+    await h.until(() => waiting.rec.text() === "ok", 1000);
+    for (const c of [first, waiting]) c.socket.shutdownWrite();
+    await h.until(() => waiting.rec.closeCount === 1 && first.rec.closeCount === 1, 1000);
+    await stopped;
   });
 
   it("is read from haproxy.cfg (frontend, defaults; a backend ignores it), shown in show stat and the exporter; errors name the file", () => {
