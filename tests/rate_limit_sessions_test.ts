@@ -22,6 +22,14 @@ function frontendField(proxy: ProxyServer, name: string): string {
   return csv.find((l) => l.startsWith("fe,FRONTEND,"))!.split(",")[names.indexOf(name)]!;
 }
 
+/** A frontend at 1 session per second, one client served and one waiting. */
+async function oneWaiting() {
+  const h = new Harness();
+  await h.server("s1", srvAddr(1));
+  await h.start(config({ servers: servers(1) }, { rateLimitSessions: 1 }));
+  return { h, first: await h.client(), waiting: await h.client() };
+}
+
 describe("rate-limit sessions", () => {
   it("takes <rate> sessions in a second, the rest in order in the next as the window slides", async () => {
     const h = new Harness();
@@ -56,11 +64,7 @@ describe("rate-limit sessions", () => {
   });
 
   it("a stop without grace aborts the connections still waiting; none became a session", async () => {
-    const h = new Harness();
-    await h.server("s1", srvAddr(1));
-    await h.start(config({ servers: servers(1) }, { rateLimitSessions: 1 }));
-    const first = await h.client();
-    const waiting = await h.client();
+    const { h, first, waiting } = await oneWaiting();
     assert.equal(h.frontends[0]!.counters.total, 1);
     await h.proxy.stop();
     await h.until(() => waiting.rec.closeCount === 1 && first.rec.closeCount === 1, 1000);
@@ -68,11 +72,7 @@ describe("rate-limit sessions", () => {
   });
 
   it("a graceful stop (a reload) serves the connections still waiting, like the streams in progress", async () => {
-    const h = new Harness();
-    await h.server("s1", srvAddr(1));
-    await h.start(config({ servers: servers(1) }, { rateLimitSessions: 1 }));
-    const first = await h.client();
-    const waiting = await h.client();
+    const { h, first, waiting } = await oneWaiting();
     const stopped = h.proxy.stop({ graceMs: 10_000 });
     await h.clock.advance(0);
     assert.equal(h.frontends[0]!.counters.total, 2, "taken at the stop");
