@@ -59,6 +59,7 @@
 
 export { ProxyServer } from "./src/proxy.ts";
 export type {
+  AdminCommandOrigin,
   BackendView,
   DestinationInfo,
   FrontendView,

@@ -10,7 +10,7 @@ import { isProxyError } from "../src/errors.ts";
 import { parseHaproxyConfig } from "../src/config/haproxy_cfg.ts";
 import type { ProxyConfig } from "../src/config/types.ts";
 import { DEFAULT_HARD_STOP_AFTER_MS } from "../src/config/process_types.ts";
-import { type LogTarget, ProxyServer } from "../src/proxy.ts";
+import { type AdminCommandOrigin, type LogTarget, ProxyServer } from "../src/proxy.ts";
 import type { ServerStateEvent } from "../src/log.ts";
 import type { ServerState } from "../src/server.ts";
 import { reloadProxy } from "../src/reload.ts";
@@ -19,7 +19,9 @@ import { EXIT, fail, type Flags, intFlag, parseFlags, USAGE } from "./flags.ts";
 import { parseConfigTexts, readConfigFiles } from "./config_files.ts";
 import { configFromFlags, demoBackend } from "./demo.ts";
 import { loadServerState, saveServerState } from "./state_file.ts";
-import { receiveControl, runWorkers, sendControl, workerIndex } from "./workers.ts";
+import { receiveControl, runWorkers, sendControl, workerCount, workerIndex } from "./workers.ts";
+import { SessQuery } from "./sess_query.ts";
+import { formatSess, sessRows } from "../src/_show_sess.ts";
 import { setServerState } from "../src/server_state.ts";
 import { RuntimeApiSession } from "../src/runtime_api.ts";
 import { StatsPeers, statsSnapshot } from "../src/stats/peers.ts";
@@ -149,6 +151,15 @@ async function runProxy(
   const log = (line: string, target: LogTarget) => {
     if (!quiet) target === "stderr" ? console.error(line) : console.log(line);
   };
+  /** A state change worker 1's checks made, for the other workers. */
+  const forwardCheck = (e: ServerStateEvent) => {
+    if (e.admin !== undefined) return;
+    sendControl({ type: "state", backend: e.backend, server: e.server, state: e.to as ServerState, reason: e.reason });
+  };
+  /** Worker 1's `show sess` questions to the other workers. */
+  const sessQuery = worker === 1
+    ? new SessQuery(workerCount() ?? 1, (id) => sendControl({ type: "sess-query", id, worker }))
+    : undefined;
   /** The other workers' counters, merged into this one's stats. */
   const statsPeers = worker === undefined ? undefined : new StatsPeers();
   const options = {
@@ -156,28 +167,34 @@ async function runProxy(
     log,
     ...(statsPeers === undefined ? {} : { statsPeers }),
     ...(worker === undefined ? {} : { reusePort: true, healthChecks: worker === 1 }),
+    ...(worker === undefined ? {} : {
+      hooks: {
+        // Worker 1 runs the checks: the changes they make reach the others. A change a runtime
+        // API command made reaches them as that command (onAdminCommand).
+        ...(worker === 1 ? { onServerStateChange: forwardCheck } : {}),
+        // Worker 1's runtime API commands, and the stats page admin form of any worker (each
+        // serves the page), reach the other workers as the command, naming where it ran.
+        onAdminCommand: (command: string, payload?: string, origin?: AdminCommandOrigin) =>
+          sendControl({
+            type: "command",
+            command,
+            ...(payload === undefined ? {} : { payload }),
+            worker,
+            ...(origin === undefined ? {} : { origin }),
+          }),
+      },
+    }),
+    // Worker 1's `show sess` lists every worker's streams (cli/sess_query.ts).
     ...(worker === 1
       ? {
-        hooks: {
-          // A change a runtime API command made reaches the others as that command.
-          onServerStateChange: (e: ServerStateEvent) => {
-            if (e.admin !== undefined) return;
-            sendControl({
-              type: "state",
-              backend: e.backend,
-              server: e.server,
-              state: e.to as ServerState,
-              reason: e.reason,
-            });
-          },
-          onAdminCommand: (command: string, payload?: string) =>
-            sendControl({ type: "command", command, ...(payload === undefined ? {} : { payload }) }),
-        },
+        showSess: async (arg: string | undefined) =>
+          formatSess(await sessQuery!.rows(sessRows(proxy, worker)), arg, Date.now()),
       }
       : {}),
   };
   // The runtime API listens in worker 1 only (the one running the health checks): the commands
-  // that change something are forwarded to the other workers (onAdminCommand above).
+  // that change something are forwarded to the other workers (onAdminCommand above), and its
+  // `show sess` asks them for their streams (showSess above).
   const own = (c: ProxyConfig): ProxyConfig => (worker !== undefined && worker > 1 ? { ...c, statsSockets: [] } : c);
   let config = own(first);
   let proxy: ProxyServer;
@@ -196,6 +213,10 @@ async function runProxy(
     let sessionOf = proxy;
     receiveControl((m) => {
       if (m.type === "stats") return statsPeers!.set(m.worker, m.snapshot);
+      if (m.type === "sess-reply") return sessQuery?.answer(m);
+      if (m.type === "sess-query") {
+        return sendControl({ type: "sess-reply", id: m.id, worker, to: m.worker, rows: sessRows(proxy, worker) });
+      }
       quiet = true;
       if (m.type === "state") {
         const known = setServerState(proxy, m.backend, m.server, m.state, m.reason);
@@ -207,7 +228,8 @@ async function runProxy(
       if (sessionOf !== proxy) [session, sessionOf] = [commands(), proxy];
       const reply = session.execute(m.command, m.payload).trim();
       quiet = false;
-      say(`worker ${worker}: ran '${m.command}' from worker 1's runtime API${reply === "" ? "" : `: ${reply}`}`);
+      const from = `worker ${m.worker ?? 1}'s ${m.origin === "stats-page" ? "stats page" : "runtime API"}`;
+      say(`worker ${worker}: ran '${m.command}' from ${from}${reply === "" ? "" : `: ${reply}`}`);
     });
   }
 

@@ -11,7 +11,10 @@
  * API command that may change something, goes to the primary (a line on its stderr) and from
  * there to the other workers (a line on their stdin), which apply it without logging it again.
  * Every worker also sends its counters each second the same way, so that the stats of any of
- * them (`show stat`, the stats page, the exporter) show the sums over all workers.
+ * them (`show stat`, the stats page, the exporter) show the sums over all workers. A stats page
+ * admin form POST, which any worker may serve, reaches the others as its runtime API command.
+ * Worker 1's `show sess` asks the others for their streams the same way (`cli/sess_query.ts`);
+ * their answers come back to worker 1 alone.
  *
  * @module
  */
@@ -19,6 +22,8 @@ import process from "node:process";
 import { type ChildProcess, spawn } from "node:child_process";
 import type { ServerState } from "../src/server.ts";
 import type { StatsSnapshot } from "../src/stats/peers.ts";
+import type { AdminCommandOrigin } from "../src/proxy.ts";
+import type { SessRow } from "../src/_show_sess.ts";
 
 /** A server state change worker 1's health checks made. */
 export interface StateMessage {
@@ -29,11 +34,34 @@ export interface StateMessage {
   readonly reason: string;
 }
 
-/** A runtime API command that ran on worker 1's stats socket, to run on every other worker. */
+/**
+ * A runtime API command that ran on worker 1's stats socket, or the command a stats page admin
+ * form POST stands for (on any worker), to run on every other worker.
+ */
 export interface CommandMessage {
   readonly type: "command";
   readonly command: string;
   readonly payload?: string;
+  /** The worker it ran on (absent: worker 1, as an older worker sends it). */
+  readonly worker?: number;
+  /** Where it came from there (absent: the runtime API). */
+  readonly origin?: AdminCommandOrigin;
+}
+
+/** Worker `worker` asks every other worker for its streams (`show sess`), query `id`. */
+export interface SessQueryMessage {
+  readonly type: "sess-query";
+  readonly id: number;
+  readonly worker: number;
+}
+
+/** A worker's streams, the answer to query `id` of worker `to` (and to it only). */
+export interface SessReplyMessage {
+  readonly type: "sess-reply";
+  readonly id: number;
+  readonly worker: number;
+  readonly to: number;
+  readonly rows: SessRow[];
 }
 
 /** A worker's counters, every second, merged into the others' stats (src/stats/peers.ts). */
@@ -44,7 +72,7 @@ export interface StatsMessage {
 }
 
 /** What a worker tells the others through the primary. */
-export type ControlMessage = StateMessage | CommandMessage | StatsMessage;
+export type ControlMessage = StateMessage | CommandMessage | StatsMessage | SessQueryMessage | SessReplyMessage;
 
 /** Starts a control line on a worker's stderr (never in a log line). */
 const CONTROL = "\u0001proxykit-state ";
@@ -53,6 +81,12 @@ const CONTROL = "\u0001proxykit-state ";
 export function workerIndex(): number | undefined {
   const w = process.env.PROXYKIT_WORKER;
   return w === undefined ? undefined : Number(w);
+}
+
+/** How many workers run (`--workers N`) when this process is one of them, else undefined. */
+export function workerCount(): number | undefined {
+  const n = process.env.PROXYKIT_WORKERS;
+  return n === undefined ? undefined : Number(n);
 }
 
 /** Worker side: tells the primary (and through it the other workers) a change. */
@@ -100,14 +134,18 @@ export function runWorkers(n: number, say: (line: string) => void): void {
   };
   for (let i = 1; i <= n; i++) {
     const w = spawn(exe, argv, {
-      env: { ...process.env, PROXYKIT_WORKER: String(i) },
+      env: { ...process.env, PROXYKIT_WORKER: String(i), PROXYKIT_WORKERS: String(n) },
       stdio: ["pipe", "inherit", "pipe"],
     });
     workers.push(w);
     lines(w.stderr!, (l) => {
       if (!l.startsWith(CONTROL)) return void process.stderr.write(`${l}\n`);
-      const message = `${l.slice(CONTROL.length)}\n`;
-      for (const o of workers) if (o !== w) o.stdin!.write(message);
+      const json = l.slice(CONTROL.length);
+      // A reply goes to the worker that asked only; everything else to every other worker.
+      const to = json.startsWith('{"type":"sess-reply"') ? (JSON.parse(json) as SessReplyMessage).to : undefined;
+      for (const [j, o] of workers.entries()) {
+        if (to === undefined ? o !== w : j + 1 === to) o.stdin!.write(`${json}\n`);
+      }
     });
     w.on("close", (code, signal) => {
       left--;

@@ -55,6 +55,33 @@ export class FreqCounter {
     return this.#curr + Math.floor((this.#prev * left) / PERIOD_MS);
   }
 
+  /**
+   * HAProxy's `freq_ctr_total()`: the events of the last second weighed in ms, the current
+   * second's in full, the previous one's prorated (`curr * 1000 + prev * (1000 - elapsed)`).
+   */
+  #total(now: number): number {
+    this.#rotate(now);
+    return this.#curr * PERIOD_MS + this.#prev * (PERIOD_MS - (now - this.#start));
+  }
+
+  /** Whether one more event now stays within `freq` per second (HAProxy's `freq_ctr_remain() > 0`). */
+  allows(freq: number): boolean {
+    return this.#total(this.#clock.now()) < freq * PERIOD_MS;
+  }
+
+  /**
+   * How long until {@link allows} holds again, ms (0: now): when the previous second's share
+   * has decayed enough, or at the next second when that is sooner or it had none (HAProxy's
+   * `next_event_delay()`, which polls every ms instead).
+   */
+  delayFor(freq: number): number {
+    const now = this.#clock.now();
+    const over = this.#total(now) - freq * PERIOD_MS;
+    if (over < 0) return 0;
+    const toNextSecond = PERIOD_MS - (now - this.#start);
+    return this.#prev === 0 ? toNextSecond : Math.min(Math.floor(over / this.#prev) + 1, toNextSecond);
+  }
+
   /** The most events counted within one second since the start (`rate_max`). */
   get max(): number {
     return this.#max;

@@ -57,6 +57,7 @@ export function toFrontendSettings(f: ResolvedFrontendConfig): FrontendSettings 
     binds: f.binds,
     clientTimeoutMs: f.clientTimeoutMs,
     maxconn: f.maxconn,
+    rateLimitSessions: f.rateLimitSessions,
     log: f.log === undefined ? undefined : {
       format: f.log.format,
       target: f.log.target,

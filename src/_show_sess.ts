@@ -13,9 +13,15 @@ import { internalsOf, type ProxyServer } from "./proxy.ts";
 import type { Address } from "./net.ts";
 import { formatLogDate } from "./log.ts";
 
-/** What `show sess` prints of one stream. */
-interface SessRow {
+/**
+ * What `show sess` prints of one stream: plain data (addresses, names, clock times in ms), so
+ * that one process can print the streams of others (the command line's workers).
+ */
+export interface SessRow {
+  /** The stream's number (HAProxy prints the stream's pointer), unique within the listing. */
   readonly id: number;
+  /** The worker running it (`--workers`), printed as `tmask` in the dump; absent in one process. */
+  readonly worker?: number;
   readonly src: Address | undefined;
   readonly dst: Address | undefined;
   readonly fe: string;
@@ -23,9 +29,18 @@ interface SessRow {
   readonly be: string | undefined;
   readonly srv: string | undefined;
   readonly srvAddr: Address | undefined;
+  /** When it started, the proxy's clock (ms). */
   readonly startedAt: number;
+  /** When its current timeout fires, the proxy's clock (ms); undefined: no timeout. */
   readonly expiresAt: number | undefined;
 }
+
+/**
+ * How far apart the stream numbers of two workers are: worker `w`'s streams are numbered from
+ * `w * 2^32` (printed `0x1xxxxxxxx`, `0x2xxxxxxxx`), so they never collide and the number
+ * tells the worker.
+ */
+export const WORKER_ID_SPAN = 2 ** 32;
 
 const IDS = new WeakMap<object, number>();
 let nextId = 1;
@@ -36,13 +51,20 @@ function idOf(o: object): number {
   return id;
 }
 
-/** The streams of `proxy` in progress, TCP streams first, then HTTP transactions. */
-function rows(proxy: ProxyServer): SessRow[] {
+/**
+ * The streams of `proxy` in progress, TCP streams first, then HTTP transactions. `worker`
+ * (the command line's worker number) offsets their numbers by `worker * WORKER_ID_SPAN` and
+ * marks the rows with it.
+ */
+export function sessRows(proxy: ProxyServer, worker?: number): SessRow[] {
   const i = internalsOf(proxy);
+  const base = worker === undefined ? 0 : worker * WORKER_ID_SPAN;
+  const w = worker === undefined ? {} : { worker };
   const out: SessRow[] = [];
   for (const s of i.streams) {
     out.push({
-      id: idOf(s),
+      id: base + idOf(s),
+      ...w,
       src: s.clientConn.src,
       dst: s.clientConn.dst,
       fe: s.frontend.name,
@@ -59,7 +81,8 @@ function rows(proxy: ProxyServer): SessRow[] {
     if (t === undefined) continue;
     const srv = t.lease?.server;
     out.push({
-      id: idOf(t),
+      id: base + idOf(t),
+      ...w,
       src: s.conn.src,
       dst: s.conn.dst,
       fe: s.frontend.name,
@@ -125,7 +148,9 @@ function detail(r: SessRow, now: number): string {
     `  server=${r.srv ?? "<none>"} (id=) addr=${addr(r.srvAddr)}\n` +
     `  task=(nil) (state= nice= calls= rate= exp=${
       r.expiresAt === undefined ? "<NEVER>" : humanTime((r.expiresAt - now) / 1000)
-    } tmask= age=${humanTime((now - r.startedAt) / 1000)})\n`;
+    } tmask=${r.worker === undefined ? "" : `0x${(2 ** (r.worker - 1)).toString(16)}`} age=${
+      humanTime((now - r.startedAt) / 1000)
+    })\n`;
 }
 
 /**
@@ -134,12 +159,15 @@ function detail(r: SessRow, now: number): string {
  * lists them all, as HAProxy's `strtoul()` reads it as 0.
  */
 export function showSess(proxy: ProxyServer, arg: string | undefined): string {
-  const now = internalsOf(proxy).clock.now();
-  const all = rows(proxy);
-  if (arg === "all") return all.map((r) => detail(r, now)).join("");
+  return formatSess(sessRows(proxy), arg, internalsOf(proxy).clock.now());
+}
+
+/** {@link showSess}'s answer for `rows` (of one process or several) at `now` (the clock's ms). */
+export function formatSess(rows: readonly SessRow[], arg: string | undefined, now: number): string {
+  if (arg === "all") return rows.map((r) => detail(r, now)).join("");
   const id = arg === undefined ? 0 : parseC(arg);
-  if (id === 0) return all.map((r) => line(r, now)).join("");
-  const r = all.find((x) => x.id === id);
+  if (id === 0) return rows.map((r) => line(r, now)).join("");
+  const r = rows.find((x) => x.id === id);
   return r === undefined ? "Session not found.\n" : detail(r, now);
 }
 

@@ -35,6 +35,8 @@ export interface FrontendSettings {
   readonly clientTimeoutMs: number | undefined;
   /** `maxconn` of the frontend, 0 = unlimited. */
   readonly maxconn: number;
+  /** `rate-limit sessions`: new sessions per second, 0 = unlimited. @default 0 */
+  readonly rateLimitSessions?: number;
   /** Format and target of this frontend's stream log lines; undefined = no log lines. */
   readonly log:
     | {

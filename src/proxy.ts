@@ -33,6 +33,7 @@ import { ClientHandshake, type HandshakeContext, handshakeReason, needsHandshake
 import { parseProxyHeader } from "./proxy_protocol.ts";
 import type { Address, Listener, ListenOptions, Network, Socket, TlsServerOptions } from "./net.ts";
 import { statsListenOptions } from "./stats_socket.ts";
+import { AcceptRate } from "./_accept_rate.ts";
 import type { StatsPeers } from "./stats/peers.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import { ProxyError } from "./errors.ts";
@@ -126,11 +127,16 @@ export interface ProxyHooks {
   /**
    * A runtime API command that may change the proxy (`set`, `add`, `del`, `enable`,
    * `disable`, `shutdown`, `commit`, `abort`) ran on a stats socket, allowed at its level:
-   * its words and `<<` payload. The command line's worker 1 forwards it to the other workers,
-   * which run it with a `RuntimeApiSession` of their own.
+   * its words and `<<` payload, and where it came from (`runtime-api`: a stats socket;
+   * `stats-page`: the stats page's admin form, told as the command that makes the same
+   * change). The command line's workers forward it to the other workers, which run it with a
+   * `RuntimeApiSession` of their own.
    */
-  readonly onAdminCommand?: (command: string, payload?: string) => void;
+  readonly onAdminCommand?: (command: string, payload?: string, origin?: AdminCommandOrigin) => void;
 }
+
+/** Where an admin command came from: a stats socket, or the stats page's admin form. */
+export type AdminCommandOrigin = "runtime-api" | "stats-page";
 
 /** What {@link ProxyHooks.setDestination} is told about a connection. */
 export interface DestinationInfo {
@@ -183,6 +189,13 @@ export interface ProxyServerOptions {
    * @default true
    */
   readonly healthChecks?: boolean;
+  /**
+   * Answers the runtime API's `show sess [<id>|all]` on this proxy's stats sockets instead of
+   * listing this proxy's streams alone: the command line's worker 1 gathers every worker's.
+   * `RuntimeApiSession.executeAsync()` uses it too; `execute()` is not affected.
+   * @default undefined (this proxy's streams)
+   */
+  readonly showSess?: (arg: string | undefined) => Promise<string>;
 }
 
 /** Options of {@link ProxyServer.stop}. */
@@ -325,6 +338,9 @@ export class ProxyServer implements AsyncDisposable {
   readonly #clock: Clock;
   readonly #log: ((line: string, target: LogTarget) => void) | undefined;
   readonly #hooks: ProxyHooks;
+  readonly #showSess: ((arg: string | undefined) => Promise<string>) | undefined;
+  /** `rate-limit sessions` of the frontends that have one. */
+  readonly #acceptRates = new Map<Frontend, AcceptRate>();
   readonly #streams = new Set<Stream>();
   /** HTTP client connections in progress (their transactions log one line each). */
   readonly #sessions = new Set<HttpSession>();
@@ -376,6 +392,7 @@ export class ProxyServer implements AsyncDisposable {
     this.#clock = options.clock ?? systemClock;
     this.#log = options.log;
     this.#hooks = options.hooks ?? {};
+    this.#showSess = options.showSess;
     checkCapabilities(this.config, this.#net);
     this.#reusePort = options.reusePort ?? false;
     this.#runChecks = options.healthChecks ?? true;
@@ -406,6 +423,10 @@ export class ProxyServer implements AsyncDisposable {
     this.#inspect = this.#buildInspectContexts();
     this.#httpContexts = this.#buildHttpContexts();
     this.#handshakes = this.#buildHandshakes();
+    for (const fe of this.#frontends) {
+      const rate = fe.settings.rateLimitSessions ?? 0;
+      if (rate > 0) this.#acceptRates.set(fe, new AcceptRate(rate, this.#clock));
+    }
     this.#readsPeerInfo = peerInfoUse(this.config) !== undefined;
     this.frontends = this.#frontends;
     this.backends = this.#backends;
@@ -467,9 +488,10 @@ export class ProxyServer implements AsyncDisposable {
         for (const bind of fe.settings.binds) await acquire(fe, this.#listenOptions(fe, bind), `frontend '${fe.name}'`);
       }
       const hook = this.#hooks.onAdminCommand;
-      const onChange = hook && ((command: string, payload?: string) => this.#call(() => hook(command, payload), 0));
+      const onChange = hook &&
+        ((command: string, payload?: string) => this.#call(() => hook(command, payload, "runtime-api"), 0));
       for (const s of this.config.statsSockets) {
-        await acquire(undefined, statsListenOptions(this, s, onChange), "stats socket");
+        await acquire(undefined, statsListenOptions(this, s, onChange, this.#showSess), "stats socket");
       }
     } catch (e) {
       handover?.cancel(taken);
@@ -520,9 +542,11 @@ export class ProxyServer implements AsyncDisposable {
     this.#slots.clear();
     await Promise.all(this.#frontends.flatMap((f) => f.listeners.splice(0).map((l) => l.close())));
     await Promise.all(this.#statsListeners.splice(0).map((l) => l.close()));
+    const grace = options.graceMs ?? 0;
+    // `rate-limit sessions`: those still waiting finish with the others, or never start.
+    for (const r of this.#acceptRates.values()) r.close(grace > 0);
     // Idle HTTP connections close now; busy ones after their response (`connection: close`).
     for (const s of this.#sessions) s.drain();
-    const grace = options.graceMs ?? 0;
     if (grace > 0 && this.#busy > 0) {
       let timer: ReturnType<Clock["setTimer"]> | undefined;
       await Promise.race([
@@ -631,7 +655,10 @@ export class ProxyServer implements AsyncDisposable {
    */
   #listenOptions(fe: Frontend, bind: ResolvedBind): ListenOptions {
     const hs = this.#handshakes.get(bind);
-    const onAccept = hs === undefined ? (s: Socket) => this.#accept(fe, s) : (s: Socket) => this.#accept(fe, s, hs);
+    const accept = hs === undefined ? (s: Socket) => this.#accept(fe, s) : (s: Socket) => this.#accept(fe, s, hs);
+    // `rate-limit sessions`: the connections beyond the rate wait their turn (src/_accept_rate.ts).
+    const limit = this.#acceptRates.get(fe);
+    const onAccept = limit === undefined ? accept : (s: Socket) => limit.offer(s, accept);
     const shared = this.#reusePort ? { reusePort: true } : {};
     if (bind.tls === undefined) return { address: bind.address, onAccept, ...shared };
     return {
@@ -970,7 +997,7 @@ export class ProxyServer implements AsyncDisposable {
   readonly #service: ServiceHandler = (d, target, req) => {
     // A change the stats page's admin form makes reaches `onAdminCommand` as the runtime API's command.
     const hook = this.#hooks.onAdminCommand;
-    const onChange = hook && ((command: string) => this.#call(() => hook(command), 0));
+    const onChange = hook && ((command: string) => this.#call(() => hook(command, undefined, "stats-page"), 0));
     return serviceReply(
       this,
       d,

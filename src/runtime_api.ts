@@ -394,18 +394,26 @@ export class RuntimeApiSession {
   closed = false;
   readonly #proxy: ProxyServer;
   readonly #onChange: ((command: string, payload?: string) => void) | undefined;
+  readonly #showSess: ((arg: string | undefined) => Promise<string>) | undefined;
 
   /**
    * A session on `proxy` at `level` (the stats socket's). `onChange` is told each command
    * that may change the proxy (`set`, `add`, `del`, `enable`, `disable`, `shutdown`,
    * `commit`, `abort`) once it ran and was allowed at the session's level, with its words
    * and payload: what the command line's worker 1 forwards to the other workers, which run it
-   * on their own proxies.
+   * on their own proxies. `showSess` answers `show sess` in {@link executeAsync} (the command
+   * line's worker 1 lists every worker's streams); {@link execute} never uses it.
    */
-  constructor(proxy: ProxyServer, level: RuntimeApiLevel, onChange?: (command: string, payload?: string) => void) {
+  constructor(
+    proxy: ProxyServer,
+    level: RuntimeApiLevel,
+    onChange?: (command: string, payload?: string) => void,
+    showSess?: (arg: string | undefined) => Promise<string>,
+  ) {
     this.#proxy = proxy;
     this.level = level;
     this.#onChange = onChange;
+    this.#showSess = showSess;
   }
 
   /** `user` / `operator`: lowers the level (never raises it). */
@@ -420,22 +428,42 @@ export class RuntimeApiSession {
    * the last command.
    */
   execute(line: string, payload?: string): string {
-    let out = "";
+    return this.#execute(splitCommands(line), payload, new Map());
+  }
+
+  /**
+   * {@link execute}, with `show sess` answered by the constructor's `showSess` when one was
+   * given (asked before the line runs; a `show sess` the session's level refuses is still
+   * refused).
+   */
+  async executeAsync(line: string, payload?: string): Promise<string> {
     const commands = splitCommands(line);
+    const answers = new Map<number, string>();
+    for (const [i, words] of commands.entries()) {
+      if (this.#showSess !== undefined && words[0] === "show" && words[1] === "sess") {
+        answers.set(i, await this.#showSess(words[2]));
+      }
+    }
+    return this.#execute(commands, payload, answers);
+  }
+
+  /** Runs `commands`; `answers`: the replies of some of them (by index), already known. */
+  #execute(commands: string[][], payload: string | undefined, answers: ReadonlyMap<number, string>): string {
+    let out = "";
     for (const [i, words] of commands.entries()) {
       if (this.closed) break;
-      out += this.#run(words, i === commands.length - 1 ? payload : undefined);
+      out += this.#run(words, i === commands.length - 1 ? payload : undefined, answers.get(i));
       // `quit` answers nothing at all, not even the end-of-command newline.
       if (!this.closed) out += "\n";
     }
     return out;
   }
 
-  #run(words: readonly string[], payload: string | undefined): string {
+  #run(words: readonly string[], payload: string | undefined, answer: string | undefined): string {
     const cmd = COMMANDS.find((c) => c.words.every((w, i) => words[i] === w));
     if (cmd === undefined) return unknown(words);
     if (RANK[this.level] < RANK[cmd.level]) return "Permission denied\n";
-    const out = cmd.run({ args: words.slice(cmd.words.length), payload, session: this, proxy: this.#proxy });
+    const out = answer ?? cmd.run({ args: words.slice(cmd.words.length), payload, session: this, proxy: this.#proxy });
     if (this.#onChange !== undefined && CHANGES.has(cmd.words[0]!)) this.#onChange(words.join(" "), payload);
     return out;
   }

@@ -18,14 +18,30 @@ export const MAX_PAYLOAD_LINES = 100_000;
 /** Longest command line read (HAProxy's buffer size, `tune.bufsize`): a longer one ends the session. */
 export const MAX_LINE_BYTES = 16384;
 
-/** Serves one connection to a stats socket of `level` on `proxy`. */
+/**
+ * Serves one connection to a stats socket of `level` on `proxy` (`onChange`, `showSess`: see
+ * {@link RuntimeApiSession}).
+ */
 export function serveRuntimeApi(
   socket: Socket,
   proxy: ProxyServer,
   level: RuntimeApiLevel,
   onChange?: (command: string, payload?: string) => void,
+  showSess?: (arg: string | undefined) => Promise<string>,
 ): void {
-  const session = new RuntimeApiSession(proxy, level, onChange);
+  const session = new RuntimeApiSession(proxy, level, onChange, showSess);
+  /**
+   * With `showSess` a line's answer may wait (`show sess` asks the other workers): lines and
+   * the end of input are then handled in order, each after the previous answer was written.
+   */
+  let queue = Promise.resolve();
+  const inOrder = (fn: () => void | Promise<void>): void => {
+    if (showSess === undefined) return void fn();
+    queue = queue.then(fn).catch(() => {
+      done = true;
+      socket.close();
+    });
+  };
   const decoder = new TextDecoder();
   const encoder = new TextEncoder();
   let pending = "";
@@ -46,9 +62,17 @@ export function serveRuntimeApi(
   };
   // A line read in non-interactive mode is the last one; a line that turns prompt mode off
   // (read in interactive mode) leaves room for one more, as HAProxy does.
-  const answer = (line: string, payload?: string): void => {
-    const wasInteractive = session.interactive;
-    const out = session.execute(line, payload);
+  const answer = (line: string, payload?: string): void =>
+    inOrder(async () => {
+      if (done) return;
+      const wasInteractive = session.interactive;
+      reply(
+        wasInteractive,
+        showSess === undefined ? session.execute(line, payload) : await session.executeAsync(line, payload),
+      );
+    });
+  const reply = (wasInteractive: boolean, out: string): void => {
+    if (done) return;
     if (out !== "") socket.write(encoder.encode(out));
     if (session.closed || (!wasInteractive && !session.interactive)) {
       done = true;
@@ -74,10 +98,12 @@ export function serveRuntimeApi(
       // A last line without its newline is still a command (`printf 'show info' | socat`).
       if (!done && pending !== "") take(pending);
       if (!done && withPayload !== undefined) take("");
-      if (!done) {
-        done = true;
-        socket.close();
-      }
+      inOrder(() => {
+        if (!done) {
+          done = true;
+          socket.close();
+        }
+      });
     },
     onDrain() {},
     onClose() {
@@ -88,13 +114,14 @@ export function serveRuntimeApi(
 
 /**
  * How the stats socket `s` of `proxy` listens: each connection served by the runtime API at
- * the socket's level (`onChange`: see {@link RuntimeApiSession}). The proxy binds it (or takes
+ * the socket's level (`onChange`, `showSess`: see {@link RuntimeApiSession}). The proxy binds it (or takes
  * it over on a reload) like a frontend's bind.
  */
 export function statsListenOptions(
   proxy: ProxyServer,
   s: ResolvedStatsSocket,
   onChange?: (command: string, payload?: string) => void,
+  showSess?: (arg: string | undefined) => Promise<string>,
 ): ListenOptions {
-  return { address: s.address, onAccept: (sock) => serveRuntimeApi(sock, proxy, s.level, onChange) };
+  return { address: s.address, onAccept: (sock) => serveRuntimeApi(sock, proxy, s.level, onChange, showSess) };
 }

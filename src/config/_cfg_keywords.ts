@@ -87,6 +87,8 @@ export interface Settings {
   persist?: boolean;
   /** `maxconn` of a frontend. */
   maxconn?: number;
+  /** `rate-limit sessions <rate>` of a frontend. */
+  rateLimitSessions?: number;
   /** `tcp-request inspect-delay`, ms. */
   inspectDelayMs?: number;
   /** `default_backend`. */
@@ -450,6 +452,16 @@ export const PROXY_KEYWORDS: Readonly<Record<string, Keyword>> = {
     parse: (c, args) => {
       exactArgs(c, args, 1, 1, "a number");
       c.s.maxconn = int(c, "", args[0], 0, MAX_COUNT);
+    },
+  },
+  "rate-limit": {
+    cap: "fe",
+    inDefaults: true,
+    parse: (c, args) => {
+      // configuration.txt 4.2: `rate-limit sessions <rate>`, new sessions per second, 0 = no limit.
+      if (args[0] !== "sessions") c.fail(`only supports 'sessions' (got '${args[0] ?? ""}')`);
+      exactArgs(c, args, 2, 2, "'sessions' and an integer value");
+      c.s.rateLimitSessions = int(c, "sessions: ", args[1], 0, MAX_COUNT);
     },
   },
   log: {

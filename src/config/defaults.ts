@@ -562,6 +562,7 @@ function resolveFrontend(
     http: resolveHttp({ ...(v as FrontendConfig), name: feName }, mode, path, onWarning),
     clientTimeoutMs: timeout(f.clientTimeoutMs, `${path}.clientTimeoutMs`),
     maxconn: int(f.maxconn, `${path}.maxconn`, 0, MAX_COUNT, UNLIMITED),
+    rateLimitSessions: int(f.rateLimitSessions, `${path}.rateLimitSessions`, 0, MAX_COUNT, UNLIMITED),
     log,
     httpRequestTimeoutMs: timeout(f.httpRequestTimeoutMs, `${path}.httpRequestTimeoutMs`),
     httpKeepAliveTimeoutMs: timeout(f.httpKeepAliveTimeoutMs, `${path}.httpKeepAliveTimeoutMs`),

@@ -498,6 +498,7 @@ function buildFrontend(
     defaultBackend,
     clientTimeoutMs: s.timeouts.client,
     maxconn: s.maxconn,
+    rateLimitSessions: s.rateLimitSessions,
     log,
     httpRequestTimeoutMs: s.timeouts.httpRequest,
     httpKeepAliveTimeoutMs: s.timeouts.httpKeepAlive,

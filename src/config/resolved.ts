@@ -297,6 +297,8 @@ export interface ResolvedFrontendConfig {
   readonly clientTimeoutMs: number | undefined;
   /** `maxconn`, 0 = unlimited. */
   readonly maxconn: number;
+  /** `rate-limit sessions`, new sessions per second, 0 = unlimited. */
+  readonly rateLimitSessions: number;
   /** `undefined`: streams are not logged. */
   readonly log: ResolvedLogConfig | undefined;
   /** `timeout http-request`, ms. */

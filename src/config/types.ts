@@ -583,6 +583,12 @@ export interface FrontendConfig extends HttpProxyConfig {
    * aborted as soon as it is accepted and counted as denied. @default 0
    */
   readonly maxconn?: number;
+  /**
+   * `rate-limit sessions <rate>` (configuration.txt 4.2): at most this many new sessions per
+   * second (HAProxy's sliding one-second window); the connections beyond wait, accepted but
+   * not read, until the rate allows them. 0 = no limit. @default 0
+   */
+  readonly rateLimitSessions?: number;
   /** `option tcplog` and a `log` target: one log line per stream. @default undefined (no log lines) */
   readonly log?: LogConfig;
   /**

@@ -179,7 +179,13 @@ function serverConfig(b: ResolvedBackendConfig | undefined, name: string): Resol
   return b?.servers.find((x) => x.name === name);
 }
 
-function frontendRow(fe: FrontendView, mode: "tcp" | "http", maxconn: number, iid: number): StatRow {
+function frontendRow(
+  fe: FrontendView,
+  mode: "tcp" | "http",
+  maxconn: number,
+  rateLimit: number,
+  iid: number,
+): StatRow {
   const c = fe.counters;
   return {
     kind: "frontend",
@@ -197,6 +203,8 @@ function frontendRow(fe: FrontendView, mode: "tcp" | "http", maxconn: number, ii
       bout: c.bytesOut,
       dreq: c.denied,
       status: "OPEN",
+      // `rate-limit sessions`, 0 without one, as HAProxy prints it for every frontend.
+      rate_lim: rateLimit,
       pid: 1,
       iid,
       sid: 0,
@@ -376,7 +384,7 @@ function ownStats(proxy: ProxyServer): StatProxy[] {
     const fi = proxy.frontends.findIndex((f) => f.name === name);
     if (fi >= 0) {
       const f = cfg.frontends[fi]!;
-      rows.push(frontendRow(proxy.frontends[fi]!, f.mode, f.maxconn || cfg.maxconn, iid));
+      rows.push(frontendRow(proxy.frontends[fi]!, f.mode, f.maxconn || cfg.maxconn, f.rateLimitSessions, iid));
     }
     const bi = proxy.backends.findIndex((b) => b.name === name);
     if (bi >= 0) {

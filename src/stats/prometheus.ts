@@ -74,6 +74,7 @@ const H = {
   rtmax: "Maximum observed time spent waiting for a server response",
   ttmax: "Maximum observed total request+response time (request+queue+connect+response+processing)",
   uweight: "Server's user weight, or sum of active servers' user weights for a backend",
+  rlim: "Limit on the number of sessions accepted in a second (frontend only, 'rate-limit sessions' setting)",
   srate: "Highest value of sessions per second observed since the worker process started",
   lastchg: "How long ago the last server state changed, in seconds",
   downtime: "Total time spent in DOWN state, for server or backend",
@@ -113,6 +114,7 @@ const FRONTEND: readonly Family[] = [
   ...SESSIONS(true),
   f("requests_denied_total", "counter", H.dreq, "dreq"),
   f("status", "gauge", H.status, "#status"),
+  f("limit_session_rate", "gauge", H.rlim, "rate_lim"),
   MAX_RATE,
   f("http_responses_total", "counter", H.hrsp, "#hrsp", { http: true }),
   f(

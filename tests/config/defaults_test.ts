@@ -63,6 +63,7 @@ describe("resolveConfig() defaults", () => {
         http: undefined,
         clientTimeoutMs: undefined,
         maxconn: 0,
+        rateLimitSessions: 0,
         log: undefined,
         httpRequestTimeoutMs: undefined,
         httpKeepAliveTimeoutMs: undefined,
