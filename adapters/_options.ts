@@ -14,6 +14,13 @@ export interface NetworkOptions {
    * @default 65536
    */
   readonly highWaterMarkBytes?: number;
+  /**
+   * Writes made during one turn of the event loop go out together at its end: one system
+   * call per socket and turn, and each peer woken once per turn (see the adapter's `write()`).
+   * `false` writes each chunk at once. Node and Bun; Deno's writes are asynchronous already.
+   * @default true
+   */
+  readonly coalesceWrites?: boolean;
 }
 
 /** As Node's default `writableHighWaterMark` for sockets. */

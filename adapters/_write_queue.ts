@@ -100,6 +100,22 @@ export class WriteQueue {
     return true;
   }
 
+  /**
+   * Joins the queued chunks into one when there are several, none partly written, and at most
+   * `limit` bytes in all: what one turn of the event loop queued goes out in one write (Bun
+   * writes each chunk with a system call of its own).
+   */
+  join(limit: number): void {
+    if (this.#chunks.length < 2 || this.#headOffset !== 0 || this.#bytes > limit) return;
+    const out = new Uint8Array(this.#bytes);
+    let at = 0;
+    for (let c = this.#chunks.shift(); c !== undefined; c = this.#chunks.shift()) {
+      out.set(c, at);
+      at += c.length;
+    }
+    this.#chunks.push(out);
+  }
+
   /** Drops every queued byte and the drain owed (shutdown, close or abort). */
   clear(): void {
     this.#chunks.clear();

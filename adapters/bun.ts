@@ -50,15 +50,16 @@ export type { NetworkOptions };
  */
 export function createNetwork(options: BunNetworkOptions = {}): Network {
   const hwm = highWaterMarkBytes(options);
+  const coalesce = options.coalesceWrites ?? true;
   const nodeTls = options.nodeTls ?? false;
   return {
     name: "bun",
     capabilities: nodeTls ? capabilities(true) : CAPABILITIES,
     listen: async (o) => {
       await removeStaleUnixSocket(o.address);
-      return await listen(o, hwm, nodeTls);
+      return await listen(o, hwm, nodeTls, coalesce);
     },
-    connect: (o) => connect(o, hwm),
+    connect: (o) => connect(o, hwm, coalesce),
     resolve: systemResolve,
     openDatagram,
     startServerTls,

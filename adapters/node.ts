@@ -43,6 +43,7 @@ import { connect } from "./node/connect.ts";
 import { systemResolve } from "./_resolve.ts";
 import { openDatagram } from "./_datagram.ts";
 import { listen, startServerTls } from "./node/listen.ts";
+import { writeSettings } from "./node/socket.ts";
 import { removeStaleUnixSocket } from "./_unix_stale.ts";
 
 export type { NetworkOptions };
@@ -53,16 +54,15 @@ export type { NetworkOptions };
  * @throws {RangeError} when `highWaterMarkBytes` is not an integer >= 0.
  */
 export function createNetwork(options: NetworkOptions = {}): Network {
-  // Node's write() returns false once `writableLength >= mark`: one more than ours.
-  const mark = highWaterMarkBytes(options) + 1;
+  const writes = writeSettings(highWaterMarkBytes(options), options.coalesceWrites ?? true);
   return {
     name: "node",
     capabilities: CAPABILITIES,
     listen: async (o) => {
       await removeStaleUnixSocket(o.address);
-      return await listen(o, mark);
+      return await listen(o, writes);
     },
-    connect: (o) => connect(o, mark),
+    connect: (o) => connect(o, writes),
     resolve: systemResolve,
     openDatagram,
     startServerTls,

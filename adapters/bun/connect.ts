@@ -12,6 +12,7 @@ import { watchCancel } from "../_cancel.ts";
 import { type BunTlsOptions, clientTls } from "./tls.ts";
 import { clientNeedsNodeTls, type NativeClientTls } from "../_tls_route.ts";
 import { connect as nodeConnect } from "../node/connect.ts";
+import { writeSettings } from "../node/socket.ts";
 
 /**
  * What `Bun.connect` does beyond SNI, ALPN, CAs and the name check: `verify: false`, TLS 1.3
@@ -25,14 +26,13 @@ const NATIVE: NativeClientTls = { noVerify: true, minTls13: true, certWithOtherS
  * `Bun.connect` cannot make as asked (`_tls_route.ts`) goes through Bun's `node:tls` layer with
  * the Node adapter's code.
  */
-export function connect(options: ConnectOptions, highWaterMarkBytes: number): Promise<Socket> {
+export function connect(options: ConnectOptions, highWaterMarkBytes: number, coalesceWrites = true): Promise<Socket> {
   const { address, signal } = options;
   if (signal?.aborted) {
     return Promise.reject(netError("ECANCELED", "bun connect: aborted before it started", signal.reason));
   }
   if (options.tls !== undefined && clientNeedsNodeTls(options.tls, address, options.preamble !== undefined, NATIVE)) {
-    // The Node adapter's high-water mark is one above ours (adapters/node.ts).
-    return nodeConnect(options, highWaterMarkBytes + 1);
+    return nodeConnect(options, writeSettings(highWaterMarkBytes, false));
   }
   return new Promise<Socket>((resolve, reject) => {
     let tls: BunTlsOptions | undefined;
@@ -57,6 +57,7 @@ export function connect(options: ConnectOptions, highWaterMarkBytes: number): Pr
       preamble: options.preamble,
       unix: address.transport === "unix",
       highWaterMarkBytes,
+      coalesceWrites,
       socket: undefined,
       resolve: (s) => {
         unwatch();

@@ -24,6 +24,8 @@ export interface PendingConnect {
   readonly unix: boolean;
   /** The network's `highWaterMarkBytes`. */
   readonly highWaterMarkBytes: number;
+  /** The network's `coalesceWrites`. */
+  readonly coalesceWrites: boolean;
   /** The wrapper, once Bun opened the socket (an abort then terminates it). */
   socket: BunSocket | undefined;
   readonly resolve: (s: Socket) => void;
@@ -40,6 +42,8 @@ export interface AcceptContext {
   readonly path: string | undefined;
   /** The network's `highWaterMarkBytes`. */
   readonly highWaterMarkBytes: number;
+  /** The network's `coalesceWrites`. */
+  readonly coalesceWrites: boolean;
 }
 
 /** The wrapper a native socket carries from `open` on. */
@@ -83,9 +87,13 @@ const COMMON = {
  * The wrapper of a newly opened native socket. Bun reports no addresses on Unix sockets:
  * `unix` then gives the local one, when known (a listener's path).
  */
-function wrap(s: BunNativeSocket, highWaterMarkBytes: number, unix?: { readonly local?: Address }): BunSocket {
-  if (unix !== undefined) return new BunSocket(s, unix.local, undefined, highWaterMarkBytes);
-  return new BunSocket(s, null, null, highWaterMarkBytes);
+function wrap(
+  s: BunNativeSocket,
+  ctx: { readonly highWaterMarkBytes: number; readonly coalesceWrites: boolean },
+  unix?: { readonly local?: Address },
+): BunSocket {
+  if (unix !== undefined) return new BunSocket(s, unix.local, undefined, ctx.highWaterMarkBytes, ctx.coalesceWrites);
+  return new BunSocket(s, null, null, ctx.highWaterMarkBytes, ctx.coalesceWrites);
 }
 
 /** Calls the listener's `onAccept`, surfacing its exceptions like a handler's. */
@@ -103,7 +111,7 @@ export const SERVER_HANDLERS: BunHandlers = {
   open(s) {
     const ctx = s.data as AcceptContext;
     const unix = ctx.path === undefined ? undefined : { local: { transport: "unix", path: ctx.path } as const };
-    const w = wrap(s, ctx.highWaterMarkBytes, unix);
+    const w = wrap(s, ctx, unix);
     s.data = w;
     if (ctx.tls) {
       w.pending = ctx;
@@ -158,7 +166,7 @@ export const CLIENT_HANDLERS: BunHandlers = {
   ...COMMON,
   open(s) {
     const p = s.data as PendingConnect;
-    const w = wrap(s, p.highWaterMarkBytes, p.unix ? {} : undefined);
+    const w = wrap(s, p, p.unix ? {} : undefined);
     s.data = w;
     w.pending = p;
     p.socket = w;

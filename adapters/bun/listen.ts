@@ -11,6 +11,7 @@ import { type AcceptContext, SERVER_HANDLERS } from "./handlers.ts";
 import { serverTls } from "./tls.ts";
 import { type NativeServerTls, serverNeedsNodeTls } from "../_tls_route.ts";
 import { listen as nodeListen } from "../node/listen.ts";
+import { writeSettings } from "../node/socket.ts";
 
 /**
  * What `Bun.listen` does beyond one certificate and ALPN: TLS 1.3 only, Unix sockets. Client
@@ -24,11 +25,15 @@ const NATIVE: NativeServerTls = { clientAuth: false, minTls13: true, unix: true,
  * listener `Bun.listen` cannot serve (`_tls_route.ts`), or any TLS listener with `nodeTls`, is
  * a `node:net` server whose sockets go through the Node adapter's `node:tls` engine.
  */
-export function listen(options: ListenOptions, highWaterMarkBytes: number, nodeTls = false): Promise<Listener> {
+export function listen(
+  options: ListenOptions,
+  highWaterMarkBytes: number,
+  nodeTls = false,
+  coalesceWrites = true,
+): Promise<Listener> {
   const { address } = options;
   if (options.tls !== undefined && (nodeTls || serverNeedsNodeTls(options, NATIVE) !== undefined)) {
-    // The Node adapter's high-water mark is one above ours (adapters/node.ts).
-    return nodeListen(options, highWaterMarkBytes + 1);
+    return nodeListen(options, writeSettings(highWaterMarkBytes, false));
   }
   try {
     const ctx: AcceptContext = {
@@ -38,6 +43,7 @@ export function listen(options: ListenOptions, highWaterMarkBytes: number, nodeT
       askedForCert: options.tls?.requestClientCert ?? false,
       path: address.transport === "unix" ? address.path : undefined,
       highWaterMarkBytes,
+      coalesceWrites,
     };
     const l = bun().listen({
       ...endpoint(address),

@@ -25,7 +25,21 @@ import type { Address, NetError, Socket, SocketHandlers, TlsInfo } from "../../s
 import { toNetError } from "../_errors.ts";
 import { lingerTimer } from "../_linger.ts";
 import { WriteQueue } from "../_write_queue.ts";
+import { setImmediate } from "node:timers";
 import type { BunNativeSocket } from "./api.ts";
+
+/** Sockets whose queue holds what this turn of the event loop wrote. */
+const TURN: BunSocket[] = [];
+/** What one turn queued is joined into one write up to this size. */
+const TURN_JOIN_BYTES = 65536;
+
+/** The turn's I/O callbacks have run: each socket written to hands its bytes to Bun. */
+function endTurn(): void {
+  const n = TURN.length;
+  for (let i = 0; i < n; i++) TURN[i]!.endTurn();
+  TURN.splice(0, n);
+  if (TURN.length > 0) setImmediate(endTurn);
+}
 
 /** What `#local` records of the owner's requests; only moves forward. */
 const OPEN = 0;
@@ -82,18 +96,24 @@ export class BunSocket implements Socket {
   #busy = false;
   #pumping = false;
   #scheduled = false;
+  readonly #coalesce: boolean;
+  /** The queue holds what this turn wrote, not handed to Bun yet (in {@link TURN}). */
+  #inTurn = false;
 
   /**
-   * `highWaterMarkBytes` is the network's validated option; `local`/`remote` the addresses, or
-   * `null` for a TCP socket whose addresses are read from Bun on first use.
+   * `highWaterMarkBytes` is the network's validated option, `coalesce` its `coalesceWrites`;
+   * `local`/`remote` the addresses, or `null` for a TCP socket whose addresses are read from
+   * Bun on first use.
    */
   constructor(
     s: BunNativeSocket,
     local: Address | undefined | null,
     remote: Address | undefined | null,
     highWaterMarkBytes: number,
+    coalesce: boolean,
   ) {
     this.#s = s;
+    this.#coalesce = coalesce;
     this.#queue = new WriteQueue(highWaterMarkBytes);
     this.#holdLimit = highWaterMarkBytes;
     this.#localAddr = local;
@@ -128,6 +148,14 @@ export class BunSocket implements Socket {
 
   write(chunk: Uint8Array): boolean {
     if (this.#writeClosed) return false;
+    if (this.#coalesce) {
+      // A partial write still queued: Bun's drain writes the rest, this chunk after it.
+      if (!this.#inTurn && this.#queue.empty) {
+        this.#inTurn = true;
+        if (TURN.push(this) === 1) setImmediate(endTurn);
+      }
+      return this.#queue.push(chunk);
+    }
     let taken = 0;
     if (this.#queue.empty) {
       this.#busy = true;
@@ -137,6 +165,34 @@ export class BunSocket implements Socket {
       if (taken < 0) return false;
     }
     return this.#queue.push(chunk, taken);
+  }
+
+  /** The turn ended: what it queued goes to Bun, in one write when small (see `write()`). */
+  endTurn(): void {
+    if (!this.#inTurn) return;
+    this.#inTurn = false;
+    if (this.#closed !== 0) return;
+    this.#queue.join(TURN_JOIN_BYTES);
+    this.nativeDrain();
+  }
+
+  /** Hands what this turn queued to Bun now (the socket is ending): no handler runs from here. */
+  #flushTurn(): void {
+    if (!this.#inTurn) return;
+    this.#inTurn = false;
+    if (this.#closed !== 0) return;
+    const q = this.#queue;
+    q.join(TURN_JOIN_BYTES);
+    this.#busy = true;
+    while (!q.empty) {
+      const head = q.head as Uint8Array;
+      const offset = q.headOffset;
+      const n = this.#s.write(head, offset, head.length - offset);
+      if (n <= 0) break;
+      q.advance(n);
+      if (n < head.length - offset) break;
+    }
+    this.#busy = false;
   }
 
   pause(): void {
@@ -154,6 +210,7 @@ export class BunSocket implements Socket {
   shutdownWrite(): void {
     if (this.#writeClosed) return;
     this.#writeClosed = true;
+    this.#flushTurn();
     this.#shut = 1;
     if (this.#queue.empty) this.#shutdownNow();
   }
@@ -162,6 +219,7 @@ export class BunSocket implements Socket {
     if (this.#local !== OPEN) return;
     this.#local = CLOSING;
     this.#writeClosed = true;
+    this.#flushTurn();
     this.#dropInput();
     if (this.#closed !== 0) return this.#forgetError();
     // Keep reading (and discarding) so that the kernel ends with a FIN, not a reset for unread bytes.
@@ -175,6 +233,8 @@ export class BunSocket implements Socket {
     if (this.#local === CLOSED && !lingering) return;
     this.#local = ABORTED;
     this.#writeClosed = true;
+    // What was written before the reset goes to the kernel first, as without coalescing.
+    this.#flushTurn();
     this.#dropInput();
     this.#queue.clear();
     this.#stopLinger();

@@ -12,6 +12,7 @@ import { watchCancel } from "../_cancel.ts";
 import { D, type DenoConn, type DenoTlsClientOptions } from "./api.ts";
 import { clientNeedsNodeTls, type NativeClientTls } from "../_tls_route.ts";
 import { connect as nodeConnect } from "../node/connect.ts";
+import { writeSettings } from "../node/socket.ts";
 import { closeQuietly, DenoSocket } from "./socket.ts";
 
 /**
@@ -76,8 +77,7 @@ export async function connect(options: ConnectOptions, hwm: number): Promise<Soc
   const where = `connect ${describeAddress(address)}`;
   if (signal?.aborted === true) throw netError("ECANCELED", `${where}: aborted`, signal.reason);
   if (tls !== undefined && clientNeedsNodeTls(tls, address, options.preamble !== undefined, NATIVE) !== undefined) {
-    // The Node adapter's high-water mark is one above ours (adapters/node.ts).
-    return nodeConnect(options, hwm + 1);
+    return nodeConnect(options, writeSettings(hwm, false));
   }
   const hostname = address.transport === "tcp" ? address.hostname : "";
   const { verifyName = hostname, sni } = tls === undefined ? {} : tlsClientName(tls, address);

@@ -12,6 +12,7 @@ import { CAPABILITIES, REUSE_PORT } from "./capabilities.ts";
 import { closeQuietly, DenoSocket, toAddress } from "./socket.ts";
 import { type NativeServerTls, serverNeedsNodeTls } from "../_tls_route.ts";
 import { listen as nodeListen } from "../node/listen.ts";
+import { writeSettings } from "../node/socket.ts";
 
 /** Pause after a failed `accept()` (EMFILE...), as HAProxy pauses a listener out of descriptors. */
 const ACCEPT_RETRY_MS = 100;
@@ -140,8 +141,7 @@ export function bind(
     throw netError("EUNKNOWN", `${where}: ${CAPABILITIES.notes["reusePort"]}`);
   }
   if (tls !== undefined && (nodeTls || serverNeedsNodeTls(options, NATIVE) !== undefined)) {
-    // The Node adapter's high-water mark is one above ours (adapters/node.ts).
-    return nodeListen(options, hwm + 1, hsMs);
+    return nodeListen(options, writeSettings(hwm, false), hsMs);
   }
   let listener: DenoListener;
   try {

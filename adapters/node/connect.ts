@@ -13,7 +13,7 @@ import type { ConnectOptions, Socket, TlsInfo } from "../../src/net.ts";
 import { describeAddress } from "../_address.ts";
 import { netError, toNetError } from "../_errors.ts";
 import { watchCancel } from "../_cancel.ts";
-import { ignore, NodeSocket } from "./socket.ts";
+import { ignore, NodeSocket, type WriteSettings } from "./socket.ts";
 import { clientTlsInfo, tlsClientOptions } from "./tls.ts";
 
 /**
@@ -32,12 +32,12 @@ function where(address: ConnectOptions["address"]): string {
 }
 
 /**
- * Resolves once connected (plain) or after the handshake and certificate check (TLS). `mark`
- * is Node's writable high-water mark for the socket. A `preamble` goes out first: on a plain
+ * Resolves once connected (plain) or after the handshake and certificate check (TLS). `writes`
+ * says how the socket writes (see {@link WriteSettings}). A `preamble` goes out first: on a plain
  * socket it is simply the first write; before TLS, the handshake starts once the kernel took
  * it (a TLS socket writes through the TCP handle, past the TCP socket's own queue).
  */
-export function connect(options: ConnectOptions, mark: number): Promise<Socket> {
+export function connect(options: ConnectOptions, writes: WriteSettings): Promise<Socket> {
   const { address, signal, preamble } = options;
   if (signal?.aborted === true) {
     return Promise.reject(netError("ECANCELED", `${where(address)}: aborted`, signal.reason));
@@ -83,7 +83,7 @@ export function connect(options: ConnectOptions, mark: number): Promise<Socket> 
         const sni = (sock as TLSSocket).servername;
         info = clientTlsInfo(sock as TLSSocket, typeof sni === "string" ? sni : undefined);
       }
-      owner = new NodeSocket(sock, address.transport === "tcp" ? raw : undefined, local, remote, info, mark);
+      owner = new NodeSocket(sock, address.transport === "tcp" ? raw : undefined, local, remote, info, writes);
       resolve(owner);
     };
     const fail = (err: unknown): void => {

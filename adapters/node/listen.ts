@@ -12,18 +12,18 @@ import type { AddressInfo, Server as NetServer, Socket as NetSocket } from "node
 import type { Address, Listener, ListenOptions, NetError, Socket, TlsServerOptions } from "../../src/net.ts";
 import { describeAddress, tcpAddress } from "../_address.ts";
 import { netError, rethrowLater, toNetError } from "../_errors.ts";
-import { ignore, NodeSocket } from "./socket.ts";
+import { ignore, NodeSocket, type WriteSettings } from "./socket.ts";
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS, TlsEngine } from "./tls_engine.ts";
 
 /** The engine of the `tlsDeferred` listener that accepted each plain socket. */
 const DEFERRED = new WeakMap<Socket, { engine: TlsEngine; path: string | undefined }>();
 
 /** Wraps an accepted plain socket; `listenPath` is the local address of Unix sockets. */
-function accepted(sock: NetSocket, listenPath: string | undefined, mark: number): NodeSocket {
+function accepted(sock: NetSocket, listenPath: string | undefined, writes: WriteSettings): NodeSocket {
   if (listenPath !== undefined) {
-    return new NodeSocket(sock, undefined, { transport: "unix", path: listenPath }, undefined, undefined, mark);
+    return new NodeSocket(sock, undefined, { transport: "unix", path: listenPath }, undefined, undefined, writes);
   }
-  return new NodeSocket(sock, sock, null, null, undefined, mark);
+  return new NodeSocket(sock, sock, null, null, undefined, writes);
 }
 
 /** Calls the owner's callback, surfacing its exception without stopping the listener. */
@@ -36,16 +36,20 @@ function call<A extends unknown[]>(fn: ((...a: A) => void) | undefined, ...args:
 }
 
 /**
- * Binds and starts accepting; rejects with the mapped listen error. `mark` is Node's
- * writable high-water mark for the accepted sockets; `hsMs` the TLS handshake timeout. The
+ * Binds and starts accepting; rejects with the mapped listen error. `writes` says how
+ * the accepted sockets write (see {@link WriteSettings}); `hsMs` the TLS handshake timeout. The
  * Deno and Bun adapters use it for the TLS listeners their native API cannot serve.
  */
-export function listen(options: ListenOptions, mark: number, hsMs = DEFAULT_HANDSHAKE_TIMEOUT_MS): Promise<Listener> {
+export function listen(
+  options: ListenOptions,
+  writes: WriteSettings,
+  hsMs = DEFAULT_HANDSHAKE_TIMEOUT_MS,
+): Promise<Listener> {
   const { address, onAccept } = options;
   const path = address.transport === "unix" ? address.path : undefined;
   let engine: TlsEngine | undefined;
   try {
-    engine = options.tls === undefined ? undefined : new TlsEngine(options.tls, mark, hsMs);
+    engine = options.tls === undefined ? undefined : new TlsEngine(options.tls, writes, hsMs);
   } catch (err) {
     return Promise.reject(err);
   }
@@ -53,7 +57,7 @@ export function listen(options: ListenOptions, mark: number, hsMs = DEFAULT_HAND
   // pauseOnConnect: nothing is read before the owner's first setHandlers() (or the peek).
   const server = netCreateServer({ allowHalfOpen: true, pauseOnConnect: true }, (sock) => {
     if (engine === undefined || deferred) {
-      const s = accepted(sock, path, mark);
+      const s = accepted(sock, path, writes);
       if (engine !== undefined) DEFERRED.set(s, { engine, path });
       return call(onAccept, s);
     }

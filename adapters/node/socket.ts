@@ -6,6 +6,7 @@
  * @module
  */
 import type { Socket as NetSocket } from "node:net";
+import { setImmediate } from "node:timers";
 import type { Address, NetError, Socket, SocketHandlers, TlsInfo } from "../../src/net.ts";
 import { describeAddress, tcpAddress } from "../_address.ts";
 import { toNetError } from "../_errors.ts";
@@ -23,6 +24,37 @@ const NO_HANDLERS: SocketHandlers = { onData() {}, onEnd() {}, onDrain() {}, onC
 function setWritableHighWaterMark(sock: NetSocket, mark: number): void {
   const state = (sock as NetSocket & { _writableState?: { highWaterMark: number } })._writableState;
   if (state !== undefined) state.highWaterMark = mark;
+}
+
+/** How a network's sockets write (from its options, see `createNetwork()`). */
+export interface WriteSettings {
+  /** Node's writable high-water mark: the contract's `highWaterMarkBytes` + 1. */
+  readonly mark: number;
+  /** Coalesce the writes of one event-loop turn (`NetworkOptions.coalesceWrites`). */
+  readonly coalesce: boolean;
+}
+
+/**
+ * The write settings of sockets made for a network with `highWaterMarkBytes` (the contract's:
+ * Node's `write()` returns false once `writableLength >= mark`, so its mark is one above).
+ */
+export function writeSettings(highWaterMarkBytes: number, coalesce: boolean): WriteSettings {
+  return { mark: highWaterMarkBytes + 1, coalesce };
+}
+
+/**
+ * Sockets corked in this turn of the event loop, uncorked together once the turn's I/O
+ * callbacks have run (`setImmediate` runs right after Node's poll phase). See
+ * {@link NodeSocket.write}.
+ */
+const CORKED: NodeSocket[] = [];
+
+function uncorkTurn(): void {
+  // A socket corked while these are uncorked (a write from a drain handler) waits for the next turn.
+  const n = CORKED.length;
+  for (let i = 0; i < n; i++) CORKED[i]!.uncork();
+  CORKED.splice(0, n);
+  if (CORKED.length > 0) setImmediate(uncorkTurn);
 }
 
 /** The TCP socket that `abort()` resets (RST); `undefined` where none can be (Unix). */
@@ -59,6 +91,9 @@ export class NodeSocket implements Socket {
   #closeDelivered = false;
   /** Set while a closed socket waits for the peer's FIN (see `close()`). */
   #linger: ReturnType<typeof setTimeout> | undefined;
+  readonly #coalesce: boolean;
+  /** Corked by a write of this turn, in {@link CORKED} until the turn ends. */
+  #corked = false;
 
   /**
    * `local`/`remote`: the addresses, or `null` for a TCP socket whose addresses are read from
@@ -70,10 +105,11 @@ export class NodeSocket implements Socket {
     local: Address | undefined | null,
     remote: Address | undefined | null,
     tls: TlsInfo | undefined,
-    writableHighWaterMark: number,
+    writes: WriteSettings,
   ) {
     this.#sock = sock;
-    setWritableHighWaterMark(sock, writableHighWaterMark);
+    setWritableHighWaterMark(sock, writes.mark);
+    this.#coalesce = writes.coalesce;
     this.#resetVia = resetVia;
     this.#isTcp = local === null || local?.transport === "tcp";
     this.#localAddr = local;
@@ -124,9 +160,30 @@ export class NodeSocket implements Socket {
     if (!this.#userPaused || this.#local) this.#sock.resume();
   }
 
+  /**
+   * With `coalesceWrites` (the default), the first write of an event-loop turn corks the
+   * socket and the turn's end uncorks it: what the turn wrote to this socket (an HTTP head and
+   * body, the responses of several pipelined requests) leaves in one system call, and the
+   * peers woken by those writes are woken once per turn, after all the reads of the turn were
+   * handled, as HAProxy's event loop sends after processing its ready events. Measured with
+   * HTTP keep-alive (README, Performance): a fifth less CPU per request. Node counts corked
+   * bytes in its buffer, so `write()`'s answer and the drain stay the contract's.
+   */
   write(chunk: Uint8Array): boolean {
     if (this.#writeShut || this.#sock.destroyed) return false;
+    if (this.#coalesce && !this.#corked) {
+      this.#corked = true;
+      this.#sock.cork();
+      if (CORKED.push(this) === 1) setImmediate(uncorkTurn);
+    }
     return this.#sock.write(chunk);
+  }
+
+  /** The turn ended (or the socket is ending): what it wrote goes out now. */
+  uncork(): void {
+    if (!this.#corked) return;
+    this.#corked = false;
+    if (!this.#sock.destroyed) this.#sock.uncork();
   }
 
   pause(): void {
@@ -144,6 +201,7 @@ export class NodeSocket implements Socket {
   shutdownWrite(): void {
     if (this.#writeShut) return;
     this.#writeShut = true;
+    this.uncork();
     this.#sock.end();
   }
 
@@ -158,6 +216,7 @@ export class NodeSocket implements Socket {
     if (this.#local) return;
     this.#local = true;
     this.#writeShut = true;
+    this.uncork();
     const sock = this.#sock;
     if (sock.destroyed) return this.#closeOwed();
     sock.resume();
@@ -177,6 +236,8 @@ export class NodeSocket implements Socket {
   abort(): void {
     this.#local = true;
     this.#writeShut = true;
+    // What was written before the reset reaches the kernel first, as it did without coalescing.
+    this.uncork();
     const sock = this.#sock;
     if (sock.destroyed) return this.#closeOwed();
     const via = this.#resetVia;
@@ -211,6 +272,7 @@ export class NodeSocket implements Socket {
   detach(): NetSocket | undefined {
     const sock = this.#sock;
     if (this.#local || this.#closed || sock.destroyed || this.#endHeld) return undefined;
+    this.uncork();
     this.#local = true;
     this.#writeShut = true;
     this.#closeDelivered = true;

@@ -22,7 +22,7 @@ import { describeAddress, tcpAddress } from "../_address.ts";
 import { netError, toNetError } from "../_errors.ts";
 import { ALERT_UNRECOGNIZED_NAME, peekClientHello } from "../_sni_peek.ts";
 import { CertificateIndex } from "../_tls_select.ts";
-import { ignore, NodeSocket } from "./socket.ts";
+import { ignore, NodeSocket, type WriteSettings } from "./socket.ts";
 import { serverTlsInfo } from "./tls.ts";
 
 /** As Node's `tls.Server` `handshakeTimeout`. */
@@ -147,16 +147,16 @@ function build(o: TlsServerOptions, engine: TlsEngine, hsMs: number): Settings {
  */
 export class TlsEngine {
   #settings: Settings;
-  readonly #mark: number;
+  readonly #writes: WriteSettings;
   readonly #hsMs: number;
 
   /**
-   * `mark` is the writable high-water mark of the sockets made (see `NodeSocket`); `hsMs` the
+   * `writes` says how the sockets made write (see `WriteSettings`); `hsMs` the
    * handshake timeout.
    * @throws {NetError} `ETLS` for unusable settings.
    */
-  constructor(options: TlsServerOptions, mark: number, hsMs = DEFAULT_HANDSHAKE_TIMEOUT_MS) {
-    this.#mark = mark;
+  constructor(options: TlsServerOptions, writes: WriteSettings, hsMs = DEFAULT_HANDSHAKE_TIMEOUT_MS) {
+    this.#writes = writes;
     this.#hsMs = hsMs;
     this.#settings = build(options, this, hsMs);
   }
@@ -272,7 +272,7 @@ export class TlsEngine {
         p.local,
         p.local === null ? null : undefined,
         serverTlsInfo(t, name, s.askedForCert),
-        this.#mark,
+        this.#writes,
       ),
     );
   }

@@ -32,9 +32,9 @@ function fakeNative(calls: string[]): BunNativeSocket {
 }
 
 /** A wrapper over a fake native socket, handed out with handlers attached. */
-async function socket(tls: boolean): Promise<{ s: BunSocket; r: Recorder; calls: string[] }> {
+async function socket(tls: boolean, coalesce = false): Promise<{ s: BunSocket; r: Recorder; calls: string[] }> {
   const calls: string[] = [];
-  const s = new BunSocket(fakeNative(calls), undefined, undefined, 65536);
+  const s = new BunSocket(fakeNative(calls), undefined, undefined, 65536, coalesce);
   s.ready(tls ? { alpnProtocol: null } : undefined);
   const r = new Recorder();
   s.setHandlers(r);
@@ -81,5 +81,41 @@ describe("bun socket wrapper (scripted native socket)", () => {
     assert.ok(!calls.includes("close") && !calls.includes("end"), `closed at once: ${calls.join(", ")}`);
     s.nativeDrain();
     assert.ok(calls.includes("close"), `not closed on drain: ${calls.join(", ")}`);
+  });
+
+  describe("coalesceWrites", () => {
+    /** Resolves after the turn's setImmediate callbacks. */
+    const nextTurn = () => new Promise<void>((r) => setImmediate(r));
+    const writes = (calls: string[]) =>
+      calls.filter((c) =>
+        c.startsWith("write") || c === "end" || c === "shutdown" || c === "close" || c === "terminate"
+      );
+
+    it("the writes of one turn go to Bun together at its end, in one write", async () => {
+      const { s, calls } = await socket(false, true);
+      assert.equal(s.write(new Uint8Array(10)), true);
+      assert.equal(s.write(new Uint8Array(5)), true);
+      assert.deepEqual(writes(calls), [], "nothing written inside the turn");
+      assert.equal(s.bufferedAmount, 15);
+      await nextTurn();
+      assert.deepEqual(writes(calls), ["write 15"]);
+      assert.equal(s.bufferedAmount, 0);
+    });
+
+    for (
+      const [method, expected] of [
+        ["close", ["write 10", "shutdown", "close"]],
+        ["shutdownWrite", ["write 10", "shutdown"]],
+        ["abort", ["write 10", "terminate"]],
+      ] as const
+    ) {
+      it(`${method}() in the same turn writes what the turn queued first`, async () => {
+        const { s, calls } = await socket(false, true);
+        s.write(new Uint8Array(10));
+        s[method]();
+        await nextTurn();
+        assert.deepEqual(writes(calls), expected);
+      });
+    }
   });
 });
