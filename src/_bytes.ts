@@ -28,9 +28,9 @@ export function concatBytes(
 }
 
 /** Slab size of {@link outputBytes}: what one small output view can keep alive at most. */
-const SLAB_BYTES = 16 * 1024;
+const SLAB_BYTES = 64 * 1024;
 /** Larger outputs get memory of their own. */
-const SLAB_MAX_PIECE = 2048;
+const SLAB_MAX_PIECE = 4096;
 let slab = new ArrayBuffer(SLAB_BYTES);
 let slabUsed = 0;
 

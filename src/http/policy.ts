@@ -384,23 +384,27 @@ export function decideRequest(
   return { kind: "forward", backend: name };
 }
 
+/** {@link decideResponse}'s answer when the response goes on (one object for every response). */
+const FORWARD_RESPONSE = { kind: "forward" } as const;
+
 /**
  * Runs the `http-response` rules of the backend, then of the frontend (once for a backend
- * named as the frontend), on `ctx.response`, changed in place. A failed rewrite answers 500
- * instead (logged `PH--`).
+ * named as the frontend), on `ctx().response`, changed in place. A failed rewrite answers 500
+ * instead (logged `PH--`). `ctx` is called only when there are rules to run: most responses
+ * cost no sample context.
  */
 export function decideResponse(
   fe: HttpPolicy,
   be: HttpPolicy | undefined,
-  ctx: SampleContext,
+  ctx: () => SampleContext,
 ): { readonly kind: "forward" } | {
   readonly kind: "reply";
   readonly reply: HttpReply | undefined;
   readonly termination: "PH--";
 } {
-  const ok = (be === undefined || be.name === fe.name || runResponseRules(be.responseRules, ctx)) &&
-    runResponseRules(fe.responseRules, ctx);
-  return ok
-    ? { kind: "forward" }
-    : { kind: "reply", reply: errorReply(500, be?.errors, fe.errors), termination: "PH--" };
+  const beRules = be === undefined || be.name === fe.name ? [] : be.responseRules;
+  if (beRules.length === 0 && fe.responseRules.length === 0) return FORWARD_RESPONSE;
+  const c = ctx();
+  const ok = runResponseRules(beRules, c) && runResponseRules(fe.responseRules, c);
+  return ok ? FORWARD_RESPONSE : { kind: "reply", reply: errorReply(500, be?.errors, fe.errors), termination: "PH--" };
 }

@@ -169,7 +169,7 @@ export class ResponseSide {
     const d = decideResponse(
       ctx.policy,
       c.bePolicy(),
-      sampleContext(session, req.head, ctx.frontend.name, t.backendName, res, t.identity),
+      () => sampleContext(session, req.head, ctx.frontend.name, t.backendName, res, t.identity),
     );
     if (d.kind === "reply") {
       c.setTerm(d.termination[0]!, d.termination[1]!);

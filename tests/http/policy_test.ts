@@ -145,8 +145,18 @@ describe("decideResponse()", () => {
       httpResponse: [{ action: "set-header", name: "X-Order", value: "be-" }, { action: "del-header", name: "server" }],
     });
     const res = response();
-    assert.deepEqual(decideResponse(f, b, ctx(get("/"), { response: res })), { kind: "forward" });
+    assert.deepEqual(decideResponse(f, b, () => ctx(get("/"), { response: res })), { kind: "forward" });
     assert.equal(text(serializeHead(res)), "HTTP/1.1 200 OK\r\nx-order: be-fe\r\n\r\n");
+  });
+
+  it("without http-response rules the sample context is never built", () => {
+    const f = compileHttpPolicy({ name: "f" });
+    const b = compileHttpPolicy({ name: "b" });
+    let built = 0;
+    const lazy = () => (built++, ctx(get("/"), { response: response() }));
+    assert.deepEqual(decideResponse(f, b, lazy), { kind: "forward" });
+    assert.deepEqual(decideResponse(f, undefined, lazy), { kind: "forward" });
+    assert.equal(built, 0);
   });
 
   it("a failed rewrite answers 500, PH--", () => {
@@ -154,7 +164,7 @@ describe("decideResponse()", () => {
       name: "f",
       httpResponse: [{ action: "set-header", name: "X", value: "%[str(a\rb)]" }],
     });
-    const out = decideResponse(f, undefined, ctx(get("/", "x: a"), { response: response() }));
+    const out = decideResponse(f, undefined, () => ctx(get("/", "x: a"), { response: response() }));
     assert.ok(out.kind === "reply");
     assert.deepEqual([out.reply?.status, out.termination], [500, "PH--"]);
   });
