@@ -30,8 +30,17 @@ import type { BunNativeSocket } from "./api.ts";
 
 /** Sockets whose queue holds what this turn of the event loop wrote. */
 const TURN: BunSocket[] = [];
-/** What one turn queued is joined into one write up to this size. */
-const TURN_JOIN_BYTES = 65536;
+
+/**
+ * Chunks of at least this many bytes (HAProxy's buffer size) are written at once, after what
+ * the turn kept: bulk data gains nothing from waiting for the turn's end and would pay a copy
+ * to be joined (measured: 64 KiB HTTP responses at 0.75 of the uncoalesced throughput when
+ * they waited, the same throughput when written at once, keep-alive requests still +11 %).
+ */
+const COALESCE_BELOW_BYTES = 16 * 1024;
+
+/** The chunks a turn kept are joined into one write up to this many bytes in all. */
+const TURN_JOIN_BYTES = 16 * 1024;
 
 /** The turn's I/O callbacks have run: each socket written to hands its bytes to Bun. */
 function endTurn(): void {
@@ -149,19 +158,27 @@ export class BunSocket implements Socket {
   write(chunk: Uint8Array): boolean {
     if (this.#writeClosed) return false;
     if (this.#coalesce) {
-      // A partial write still queued: Bun's drain writes the rest, this chunk after it.
-      if (!this.#inTurn && this.#queue.empty) {
-        this.#inTurn = true;
-        if (TURN.push(this) === 1) setImmediate(endTurn);
+      if (chunk.length < COALESCE_BELOW_BYTES) {
+        // A partial write still queued: Bun's drain writes the rest, this chunk after it.
+        if (!this.#inTurn && this.#queue.empty) {
+          this.#inTurn = true;
+          if (TURN.push(this) === 1) setImmediate(endTurn);
+        }
+        return this.#queue.push(chunk);
       }
-      return this.#queue.push(chunk);
+      // A large chunk goes at once (see COALESCE_BELOW_BYTES), after what this turn kept.
+      this.#flushTurn();
     }
     let taken = 0;
     if (this.#queue.empty) {
       this.#busy = true;
       taken = this.#s.write(chunk);
       this.#busy = false;
-      if (taken === chunk.length) return true;
+      if (taken === chunk.length) {
+        // What the turn kept may have gone over the mark (a drain owed) and out just now.
+        if (this.#queue.takeDrain()) queueMicrotask(() => this.#writeClosed || this.#h?.onDrain());
+        return true;
+      }
       if (taken < 0) return false;
     }
     return this.#queue.push(chunk, taken);

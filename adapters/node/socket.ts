@@ -5,14 +5,12 @@
  *
  * @module
  */
-import { Buffer } from "node:buffer";
 import type { Socket as NetSocket } from "node:net";
 import { setImmediate } from "node:timers";
 import type { Address, NetError, Socket, SocketHandlers, TlsInfo } from "../../src/net.ts";
 import { describeAddress, tcpAddress } from "../_address.ts";
 import { toNetError } from "../_errors.ts";
 import { lingerTimer } from "../_linger.ts";
-import { concatBytes } from "../../src/_bytes.ts";
 
 /** Handlers of a socket whose owner has not called `setHandlers()` yet: nothing reaches them. */
 const NO_HANDLERS: SocketHandlers = { onData() {}, onEnd() {}, onDrain() {}, onClose() {} };
@@ -45,21 +43,18 @@ export function writeSettings(highWaterMarkBytes: number, coalesce: boolean): Wr
 }
 
 /**
- * Sockets written to in this turn of the event loop, whose chunks go to Node together once the
- * turn's I/O callbacks have run (`setImmediate` runs right after Node's poll phase). See
+ * Sockets corked in this turn of the event loop, uncorked together once the turn's I/O
+ * callbacks have run (`setImmediate` runs right after Node's poll phase). See
  * {@link NodeSocket.write}.
  */
-const TURN: NodeSocket[] = [];
+const CORKED: NodeSocket[] = [];
 
-/** Chunks of one turn are joined into one write up to this many bytes, else written as a batch. */
-const TURN_JOIN_BYTES = 16 * 1024;
-
-function endTurn(): void {
-  // A socket written to while these flush (from a drain handler) waits for the next turn.
-  const n = TURN.length;
-  for (let i = 0; i < n; i++) TURN[i]!.flushTurn();
-  TURN.splice(0, n);
-  if (TURN.length > 0) setImmediate(endTurn);
+function uncorkTurn(): void {
+  // A socket corked while these are uncorked (a write from a drain handler) waits for the next turn.
+  const n = CORKED.length;
+  for (let i = 0; i < n; i++) CORKED[i]!.uncork();
+  CORKED.splice(0, n);
+  if (CORKED.length > 0) setImmediate(uncorkTurn);
 }
 
 /** The TCP socket that `abort()` resets (RST); `undefined` where none can be (Unix). */
@@ -97,13 +92,8 @@ export class NodeSocket implements Socket {
   /** Set while a closed socket waits for the peer's FIN (see `close()`). */
   #linger: ReturnType<typeof setTimeout> | undefined;
   readonly #coalesce: boolean;
-  /** Node's writable high-water mark (the contract's + 1). */
-  readonly #mark: number;
-  /** Chunks written in this turn, not given to Node yet (the socket is in {@link TURN}). */
-  #turn: Uint8Array[] | undefined;
-  #turnBytes = 0;
-  /** A `write()` returned false: one `onDrain` is owed once the bytes are back under the mark. */
-  #drainOwed = false;
+  /** Corked by a write of this turn, in {@link CORKED} until the turn ends. */
+  #corked = false;
 
   /**
    * `local`/`remote`: the addresses, or `null` for a TCP socket whose addresses are read from
@@ -119,7 +109,6 @@ export class NodeSocket implements Socket {
   ) {
     this.#sock = sock;
     setWritableHighWaterMark(sock, writes.mark);
-    this.#mark = writes.mark;
     this.#coalesce = writes.coalesce;
     this.#resetVia = resetVia;
     this.#isTcp = local === null || local?.transport === "tcp";
@@ -152,7 +141,7 @@ export class NodeSocket implements Socket {
   }
 
   get bufferedAmount(): number {
-    return this.#sock.writableLength + this.#turnBytes;
+    return this.#sock.writableLength;
   }
 
   setHandlers(handlers: SocketHandlers): void {
@@ -166,61 +155,35 @@ export class NodeSocket implements Socket {
     }
     if (this.#drainHeld) {
       this.#drainHeld = false;
-      queueMicrotask(() => this.#h.onDrain());
+      queueMicrotask(() => this.onDrainEvent());
     }
     if (!this.#userPaused || this.#local) this.#sock.resume();
   }
 
   /**
-   * With `coalesceWrites` (the default), the chunks written during one turn of the event loop
-   * are kept here and given to Node once the turn ends, joined into one write when small: what
-   * the turn wrote to this socket (an HTTP head and body, the responses of several pipelined
-   * requests) leaves in one system call, and the peers woken by those writes are woken once per
-   * turn, after all the reads of the turn were handled, as HAProxy's event loop sends after
-   * processing its ready events. Measured with HTTP keep-alive (README, Performance): a fifth
-   * less CPU per request. (Node's own `cork()` does the same but buffers each write in an
-   * object of its stream state: a kilobyte more allocated per request.) `write()` answers as
-   * Node would with those bytes in its buffer, and the drain follows the contract.
+   * With `coalesceWrites` (the default), the first write of an event-loop turn corks the
+   * socket and the turn's end uncorks it: what the turn wrote to this socket (an HTTP head and
+   * body, the responses of several pipelined requests) leaves in one system call, and the
+   * peers woken by those writes are woken once per turn, after all the reads of the turn were
+   * handled, as HAProxy's event loop sends after processing its ready events. Measured with
+   * HTTP keep-alive (README, Performance): a fifth less CPU per request. Node counts corked
+   * bytes in its buffer, so `write()`'s answer and the drain stay the contract's.
    */
   write(chunk: Uint8Array): boolean {
     if (this.#writeShut || this.#sock.destroyed) return false;
-    if (!this.#coalesce) {
-      if (this.#sock.write(chunk)) return true;
-      this.#drainOwed = true;
-      return false;
+    if (this.#coalesce && !this.#corked) {
+      this.#corked = true;
+      this.#sock.cork();
+      if (CORKED.push(this) === 1) setImmediate(uncorkTurn);
     }
-    if (this.#turn === undefined) {
-      this.#turn = [chunk];
-      if (TURN.push(this) === 1) setImmediate(endTurn);
-    } else this.#turn.push(chunk);
-    this.#turnBytes += chunk.length;
-    if (this.#sock.writableLength + this.#turnBytes < this.#mark) return true;
-    this.#drainOwed = true;
-    return false;
+    return this.#sock.write(chunk);
   }
 
-  /**
-   * The turn ended (or the socket is ending): what it wrote goes to Node now. A drain owed is
-   * delivered here if Node took it all under its mark, else on Node's `'drain'`.
-   */
-  flushTurn(): void {
-    const t = this.#turn;
-    if (t === undefined) return;
-    const n = this.#turnBytes;
-    this.#turn = undefined;
-    this.#turnBytes = 0;
-    const sock = this.#sock;
-    if (sock.destroyed) return;
-    let below: boolean;
-    if (t.length === 1) below = sock.write(t[0]!);
-    else if (n <= TURN_JOIN_BYTES) below = sock.write(concatBytes(t, n, Buffer.allocUnsafe));
-    else {
-      sock.cork();
-      below = true;
-      for (const c of t) below = sock.write(c);
-      sock.uncork();
-    }
-    if (below && this.#drainOwed && !this.#local && !this.#writeShut) this.#deliverDrain();
+  /** The turn ended (or the socket is ending): what it wrote goes out now. */
+  uncork(): void {
+    if (!this.#corked) return;
+    this.#corked = false;
+    if (!this.#sock.destroyed) this.#sock.uncork();
   }
 
   pause(): void {
@@ -238,7 +201,7 @@ export class NodeSocket implements Socket {
   shutdownWrite(): void {
     if (this.#writeShut) return;
     this.#writeShut = true;
-    this.flushTurn();
+    this.uncork();
     this.#sock.end();
   }
 
@@ -253,7 +216,7 @@ export class NodeSocket implements Socket {
     if (this.#local) return;
     this.#local = true;
     this.#writeShut = true;
-    this.flushTurn();
+    this.uncork();
     const sock = this.#sock;
     if (sock.destroyed) return this.#closeOwed();
     sock.resume();
@@ -274,7 +237,7 @@ export class NodeSocket implements Socket {
     this.#local = true;
     this.#writeShut = true;
     // What was written before the reset reaches the kernel first, as it did without coalescing.
-    this.flushTurn();
+    this.uncork();
     const sock = this.#sock;
     if (sock.destroyed) return this.#closeOwed();
     const via = this.#resetVia;
@@ -309,7 +272,7 @@ export class NodeSocket implements Socket {
   detach(): NetSocket | undefined {
     const sock = this.#sock;
     if (this.#local || this.#closed || sock.destroyed || this.#endHeld) return undefined;
-    this.flushTurn();
+    this.uncork();
     this.#local = true;
     this.#writeShut = true;
     this.#closeDelivered = true;
@@ -350,13 +313,8 @@ export class NodeSocket implements Socket {
     if (this.#closed && this.#started) queueMicrotask(() => this.#deliverClose());
   }
 
-  /** Node's `'drain'`: the drain owed, unless this turn wrote more (its flush decides). */
+  /** Node's `'drain'`. */
   onDrainEvent(): void {
-    if (this.#turn === undefined && this.#drainOwed) this.#deliverDrain();
-  }
-
-  #deliverDrain(): void {
-    this.#drainOwed = false;
     if (this.#started) this.#h.onDrain();
     else this.#drainHeld = true;
   }

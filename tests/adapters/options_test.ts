@@ -85,4 +85,22 @@ describe(`network options: coalesceWrites (${runtime})`, {
       }
     });
   }
+
+  it("a large chunk after small ones over the mark: every byte out, and the drain owed comes", async () => {
+    const p = await pair(native({ highWaterMarkBytes: 1000 }));
+    try {
+      // Small writes go over the mark within the turn: from the second on they answer false.
+      assert.equal(p.client.write(new Uint8Array(600)), true);
+      assert.equal(p.client.write(new Uint8Array(600)), false);
+      assert.equal(p.client.write(new Uint8Array(600)), false);
+      // Bun: a large chunk is not kept for the turn's end, it and what was kept go to the kernel
+      // now. Node corks the socket for the turn whatever the size: its writev takes the lot.
+      p.client.write(new Uint8Array(20_000));
+      if (runtime === "bun") assert.equal(p.client.bufferedAmount, 0, "all handed to the kernel (the peer reads)");
+      await within(p.s.waitBytes(21_800), WAIT_MS, "the bytes at the peer");
+      await within(p.c.drained.promise, WAIT_MS, "the drain owed for the false answers");
+    } finally {
+      await p.done();
+    }
+  });
 });
