@@ -26,6 +26,26 @@ import { clientTlsInfo, tlsClientOptions } from "./tls.ts";
  */
 const READ_BUFFER = new Uint8Array(64 * 1024);
 
+/**
+ * Where the bytes a connection reads into {@link READ_BUFFER} go: its {@link NodeSocket}, set
+ * before the first read can happen. Its own small object, so that the read callback, which
+ * lives as long as the connection, keeps only this alive and not the closures of the connect.
+ */
+class StaticRead {
+  owner: NodeSocket | undefined;
+
+  /** Node's `onread` option for this connection. */
+  options(): { buffer: Uint8Array; callback: (n: number, buf: Uint8Array) => boolean } {
+    return {
+      buffer: READ_BUFFER,
+      callback: (n, buf) => {
+        this.owner?.onDataEvent(Buffer.from(buf.subarray(0, n)));
+        return true;
+      },
+    };
+  }
+}
+
 /** Text for this connect's errors, built only when one happens. */
 function where(address: ConnectOptions["address"]): string {
   return `connect ${describeAddress(address)}`;
@@ -44,16 +64,9 @@ export function connect(options: ConnectOptions, writes: WriteSettings): Promise
   }
   return new Promise<Socket>((resolve, reject) => {
     const tlsOpts = options.tls;
-    /** Who gets the bytes read into {@link READ_BUFFER}: set before the first read can happen. */
-    let owner: NodeSocket | undefined;
     // A TLS socket reads the TCP handle itself: the static buffer is for plain TCP only.
-    const onread = tlsOpts !== undefined ? undefined : {
-      buffer: READ_BUFFER,
-      callback(n: number, buf: Uint8Array): boolean {
-        owner?.onDataEvent(Buffer.from(buf.subarray(0, n)));
-        return true;
-      },
-    };
+    const reader = tlsOpts !== undefined ? undefined : new StaticRead();
+    const onread = reader?.options();
     const raw = address.transport === "unix"
       ? netConnect({ path: address.path, allowHalfOpen: true, ...(onread && { onread }) })
       : netConnect({
@@ -83,7 +96,8 @@ export function connect(options: ConnectOptions, writes: WriteSettings): Promise
         const sni = (sock as TLSSocket).servername;
         info = clientTlsInfo(sock as TLSSocket, typeof sni === "string" ? sni : undefined);
       }
-      owner = new NodeSocket(sock, address.transport === "tcp" ? raw : undefined, local, remote, info, writes);
+      const owner = new NodeSocket(sock, address.transport === "tcp" ? raw : undefined, local, remote, info, writes);
+      if (reader !== undefined) reader.owner = owner;
       resolve(owner);
     };
     const fail = (err: unknown): void => {
