@@ -92,10 +92,10 @@ export class HttpTxn extends TxnRecord implements CancelToken {
   #dst: TcpAddress | undefined;
   /** Proxy mode, CONNECT: the proxy answers {@link CONNECT_ESTABLISHED} once connected. */
   #connectTunnel = false;
-  /** Bytes queued for each side during a pull, written at its end (see #flushOut). */
-  readonly #out: TxnOutput = new TxnOutput(this.#f, this.session, () => this.#server, () => this.#armTimer());
-  /** What the request and response sides reach of the transaction (see {@link coreOf}). */
+  /** What the request and response sides, the output and the timer reach of the transaction (see {@link coreOf}). */
   readonly #core: TxnCore = coreOf(this);
+  /** Bytes queued for each side during a pull, written at its end (see #flushOut). */
+  readonly #out: TxnOutput = new TxnOutput(this.#f, this.session, this.#core);
   /** The request side (body forwarding once connected). */
   readonly #req: RequestSide = new RequestSide(this.#core);
   /** The response side (parser, final head, connection modes). */
@@ -106,13 +106,7 @@ export class HttpTxn extends TxnRecord implements CancelToken {
   /** A transaction for the request whose head `request` was just parsed. Nothing runs before {@link start}. */
   constructor(session: HttpSession, request: H1HeadEvent<RequestHead> | undefined, startAt: number) {
     super(session, request, startAt);
-    this.#timer = new TxnTimer(
-      session.ctx.clock,
-      this.#f,
-      this.headAt,
-      () => this.#armTimer(),
-      (side) => this.#timedOut(side),
-    );
+    this.#timer = new TxnTimer(session.ctx.clock, this.#f, this.headAt, this.#core);
   }
 
   /** A request the parser refused, or a wait for a head that timed out: logged, already over. */
@@ -768,6 +762,12 @@ export class HttpTxn extends TxnRecord implements CancelToken {
       }
       armTimer(): void {
         this.txn.#armTimer();
+      }
+      timedOut(side: TimeoutSide): void {
+        this.txn.#timedOut(side);
+      }
+      server(): Socket | undefined {
+        return this.txn.#server;
       }
       shutServer(): void {
         this.txn.back.conn?.shutw();

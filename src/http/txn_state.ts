@@ -12,6 +12,8 @@ import type { HttpReply } from "./error_pages.ts";
 import type { HttpPolicy } from "./policy.ts";
 import type { RequestPersistence } from "./persist.ts";
 import type { TxnRecord } from "./txn_record.ts";
+import type { TimerOwner } from "./txn_timer.ts";
+import type { OutputOwner } from "./txn_write.ts";
 
 /** Where the two messages of a transaction are, and which side's writes are backed up. */
 export class TxnFlags {
@@ -32,7 +34,7 @@ export class TxnFlags {
 }
 
 /** What the request and response sides read and call of their transaction (internal to `HttpTxn`). */
-export interface TxnCore {
+export interface TxnCore extends TimerOwner, OutputOwner {
   /** The transaction's record: status, timers, byte counts, cookie status it fills in. */
   readonly txn: TxnRecord;
   /** The transaction's progress. */

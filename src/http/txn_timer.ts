@@ -14,12 +14,19 @@ import type { TxnFlags } from "./txn_state.ts";
 /** The side whose timeout struck: `c` the client's, `s` the server's. */
 export type TimeoutSide = "c" | "s";
 
+/** What a {@link TxnTimer} calls back: its transaction (through the transaction's core object). */
+export interface TimerOwner {
+  /** The timer fired before any timeout struck: arm it again with the settings of the moment. */
+  armTimer(): void;
+  /** A timeout struck on `side`. */
+  timedOut(side: TimeoutSide): void;
+}
+
 /** The timer of one transaction; what it decides on is the transaction's {@link TxnFlags}. */
 export class TxnTimer {
   readonly #clock: Clock;
   readonly #f: TxnFlags;
-  readonly #onTimeout: (side: TimeoutSide) => void;
-  readonly #rearm: () => void;
+  readonly #owner: TimerOwner;
   #timer: Timer | undefined;
   /** When the armed timer fires, clock ms. */
   #timerAt = 0;
@@ -29,21 +36,15 @@ export class TxnTimer {
   srvAt: number;
 
   /**
-   * A timer reading `flags`, calling `onTimeout` when a timeout strikes (from {@link arm}
-   * itself when it is already over) and `rearm` when it fires before any did (the transaction
-   * then calls {@link arm} with its settings of the moment). Both sides count as active at `now`.
+   * A timer reading `flags`, calling `owner.timedOut()` when a timeout strikes (from
+   * {@link arm} itself when it is already over) and `owner.armTimer()` when it fires before any
+   * did (the transaction then calls {@link arm} with its settings of the moment). Both sides
+   * count as active at `now`. One owner object rather than two closures per transaction.
    */
-  constructor(
-    clock: Clock,
-    flags: TxnFlags,
-    now: number,
-    rearm: () => void,
-    onTimeout: (side: TimeoutSide) => void,
-  ) {
+  constructor(clock: Clock, flags: TxnFlags, now: number, owner: TimerOwner) {
     this.#clock = clock;
     this.#f = flags;
-    this.#rearm = rearm;
-    this.#onTimeout = onTimeout;
+    this.#owner = owner;
     this.cliAt = now;
     this.srvAt = now;
   }
@@ -74,7 +75,7 @@ export class TxnTimer {
     const srvTo = (!f.resDone && !f.cliBlocked) || f.srvBlocked ? tunnel ?? settings.serverTimeoutMs : undefined;
     const now = this.#clock.now();
     const next = nextTimeout(now, this.cliAt, cliTo, this.srvAt, srvTo);
-    if (typeof next === "string") return this.#onTimeout(next);
+    if (typeof next === "string") return this.#owner.timedOut(next);
     if (next === Infinity) return this.disarm();
     this.#schedule(next, now);
   }
@@ -106,7 +107,7 @@ export class TxnTimer {
 
   readonly #fired = (): void => {
     this.#timer = undefined;
-    this.#rearm();
+    this.#owner.armTimer();
   };
 
   /**
@@ -118,7 +119,7 @@ export class TxnTimer {
   #armTunnel(ms: number): void {
     const at = Math.max(this.cliAt, this.srvAt) + ms;
     const now = this.#clock.now();
-    if (now >= at) return this.#onTimeout(this.#f.srvBlocked && !this.#f.cliBlocked ? "s" : "c");
+    if (now >= at) return this.#owner.timedOut(this.#f.srvBlocked && !this.#f.cliBlocked ? "s" : "c");
     this.#schedule(at, now);
   }
 }

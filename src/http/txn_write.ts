@@ -64,25 +64,31 @@ export interface TxnPeer {
   pause(): void;
 }
 
+/** What a {@link TxnOutput} asks its transaction (through the transaction's core object). */
+export interface OutputOwner {
+  /** The server side, undefined while not connected. */
+  server(): TxnPeer | undefined;
+  /** A side stopped draining: the transaction's timer applies the other timeouts. */
+  armTimer(): void;
+}
+
 /** The bytes queued for each side of a transaction during a pull, written by {@link flush}. */
 export class TxnOutput {
   readonly #f: TxnFlags;
   readonly #client: TxnPeer;
-  readonly #server: () => TxnPeer | undefined;
-  readonly #blocked: () => void;
+  readonly #owner: OutputOwner;
   readonly #srv: Uint8Array[] = [];
   readonly #cli: Uint8Array[] = [];
 
   /**
-   * The output of a transaction to `client` and to `server()` (undefined while not
-   * connected), setting `flags.srvBlocked` / `flags.cliBlocked` and calling `blocked` when a
-   * side stops draining.
+   * The output of a transaction to `client` and to `owner.server()`, setting
+   * `flags.srvBlocked` / `flags.cliBlocked` and calling `owner.armTimer()` when a side stops
+   * draining. One owner object rather than two closures per transaction.
    */
-  constructor(flags: TxnFlags, client: TxnPeer, server: () => TxnPeer | undefined, blocked: () => void) {
+  constructor(flags: TxnFlags, client: TxnPeer, owner: OutputOwner) {
     this.#f = flags;
     this.#client = client;
-    this.#server = server;
-    this.#blocked = blocked;
+    this.#owner = owner;
   }
 
   /** Queues bytes for the server. */
@@ -107,19 +113,19 @@ export class TxnOutput {
   flush(): void {
     const f = this.#f;
     if (this.#srv.length > 0) {
-      const server = this.#server();
+      const server = this.#owner.server();
       if (server !== undefined && !writeAll(server, this.#srv) && !f.srvBlocked) {
         f.srvBlocked = true;
         this.#client.pause();
-        this.#blocked();
+        this.#owner.armTimer();
       }
       this.#srv.length = 0;
     }
     if (this.#cli.length > 0) {
       if (!writeAll(this.#client, this.#cli) && !f.cliBlocked) {
         f.cliBlocked = true;
-        this.#server()?.pause();
-        this.#blocked();
+        this.#owner.server()?.pause();
+        this.#owner.armTimer();
       }
       this.#cli.length = 0;
     }
