@@ -25,11 +25,8 @@ import type { Address, NetError, Socket, SocketHandlers, TlsInfo } from "../../s
 import { toNetError } from "../_errors.ts";
 import { lingerTimer } from "../_linger.ts";
 import { WriteQueue } from "../_write_queue.ts";
-import { setImmediate } from "node:timers";
+import { atTurnEnd } from "../_turn.ts";
 import type { BunNativeSocket } from "./api.ts";
-
-/** Sockets whose queue holds what this turn of the event loop wrote. */
-const TURN: BunSocket[] = [];
 
 /**
  * Chunks of at least this many bytes (HAProxy's buffer size) are written at once, after what
@@ -41,14 +38,6 @@ const COALESCE_BELOW_BYTES = 16 * 1024;
 
 /** The chunks a turn kept are joined into one write up to this many bytes in all. */
 const TURN_JOIN_BYTES = 16 * 1024;
-
-/** The turn's I/O callbacks have run: each socket written to hands its bytes to Bun. */
-function endTurn(): void {
-  const n = TURN.length;
-  for (let i = 0; i < n; i++) TURN[i]!.endTurn();
-  TURN.splice(0, n);
-  if (TURN.length > 0) setImmediate(endTurn);
-}
 
 /** What `#local` records of the owner's requests; only moves forward. */
 const OPEN = 0;
@@ -106,7 +95,7 @@ export class BunSocket implements Socket {
   #pumping = false;
   #scheduled = false;
   readonly #coalesce: boolean;
-  /** The queue holds what this turn wrote, not handed to Bun yet (in {@link TURN}). */
+  /** The queue holds what this turn wrote, not handed to Bun yet (registered with `atTurnEnd`). */
   #inTurn = false;
 
   /**
@@ -162,7 +151,7 @@ export class BunSocket implements Socket {
         // A partial write still queued: Bun's drain writes the rest, this chunk after it.
         if (!this.#inTurn && this.#queue.empty) {
           this.#inTurn = true;
-          if (TURN.push(this) === 1) setImmediate(endTurn);
+          atTurnEnd(this);
         }
         return this.#queue.push(chunk);
       }
@@ -186,30 +175,41 @@ export class BunSocket implements Socket {
 
   /** The turn ended: what it queued goes to Bun, in one write when small (see `write()`). */
   endTurn(): void {
-    if (!this.#inTurn) return;
-    this.#inTurn = false;
-    if (this.#closed !== 0) return;
-    this.#queue.join(TURN_JOIN_BYTES);
-    this.nativeDrain();
+    if (this.#leaveTurn()) this.nativeDrain();
   }
 
-  /** Hands what this turn queued to Bun now (the socket is ending): no handler runs from here. */
+  /**
+   * Hands what this turn queued to Bun now (the socket is ending, or a large chunk follows): no
+   * handler runs from here.
+   */
   #flushTurn(): void {
-    if (!this.#inTurn) return;
-    this.#inTurn = false;
-    if (this.#closed !== 0) return;
-    const q = this.#queue;
-    q.join(TURN_JOIN_BYTES);
+    if (!this.#leaveTurn()) return;
     this.#busy = true;
+    this.#writeQueued();
+    this.#busy = false;
+  }
+
+  /** Ends this socket's turn, its chunks joined when small; false when there is nothing to write. */
+  #leaveTurn(): boolean {
+    if (!this.#inTurn) return false;
+    this.#inTurn = false;
+    if (this.#closed !== 0) return false;
+    this.#queue.join(TURN_JOIN_BYTES);
+    return true;
+  }
+
+  /** Hands the queue to Bun until it is empty (true) or Bun takes less than it is given. */
+  #writeQueued(): boolean {
+    const q = this.#queue;
     while (!q.empty) {
       const head = q.head as Uint8Array;
       const offset = q.headOffset;
       const n = this.#s.write(head, offset, head.length - offset);
-      if (n <= 0) break;
+      if (n < 0) return false;
       q.advance(n);
-      if (n < head.length - offset) break;
+      if (n < head.length - offset) return false;
     }
-    this.#busy = false;
+    return true;
   }
 
   pause(): void {
@@ -304,18 +304,10 @@ export class BunSocket implements Socket {
   /** Bun's `drain`: writes the queue; once empty, finishes a shutdown or close, or calls `onDrain`. */
   nativeDrain(): void {
     if (this.#linger !== undefined) return this.#closeLingering();
-    const q = this.#queue;
-    while (!q.empty) {
-      const head = q.head as Uint8Array;
-      const offset = q.headOffset;
-      const n = this.#s.write(head, offset, head.length - offset);
-      if (n < 0) return;
-      q.advance(n);
-      if (n < head.length - offset) return;
-    }
+    if (!this.#writeQueued()) return;
     if (this.#local === CLOSING) return this.#closeNow();
     if (this.#shut === 1) this.#shutdownNow();
-    if (q.takeDrain() && !this.#writeClosed) this.#h?.onDrain();
+    if (this.#queue.takeDrain() && !this.#writeClosed) this.#h?.onDrain();
   }
 
   /** Bun's `error`: an established TLS session failed; the `close` that follows carries it. */

@@ -6,11 +6,11 @@
  * @module
  */
 import type { Socket as NetSocket } from "node:net";
-import { setImmediate } from "node:timers";
 import type { Address, NetError, Socket, SocketHandlers, TlsInfo } from "../../src/net.ts";
 import { describeAddress, tcpAddress } from "../_address.ts";
 import { toNetError } from "../_errors.ts";
 import { lingerTimer } from "../_linger.ts";
+import { atTurnEnd } from "../_turn.ts";
 
 /** Handlers of a socket whose owner has not called `setHandlers()` yet: nothing reaches them. */
 const NO_HANDLERS: SocketHandlers = { onData() {}, onEnd() {}, onDrain() {}, onClose() {} };
@@ -40,21 +40,6 @@ export interface WriteSettings {
  */
 export function writeSettings(highWaterMarkBytes: number, coalesce: boolean): WriteSettings {
   return { mark: highWaterMarkBytes + 1, coalesce };
-}
-
-/**
- * Sockets corked in this turn of the event loop, uncorked together once the turn's I/O
- * callbacks have run (`setImmediate` runs right after Node's poll phase). See
- * {@link NodeSocket.write}.
- */
-const CORKED: NodeSocket[] = [];
-
-function uncorkTurn(): void {
-  // A socket corked while these are uncorked (a write from a drain handler) waits for the next turn.
-  const n = CORKED.length;
-  for (let i = 0; i < n; i++) CORKED[i]!.uncork();
-  CORKED.splice(0, n);
-  if (CORKED.length > 0) setImmediate(uncorkTurn);
 }
 
 /** The TCP socket that `abort()` resets (RST); `undefined` where none can be (Unix). */
@@ -92,7 +77,7 @@ export class NodeSocket implements Socket {
   /** Set while a closed socket waits for the peer's FIN (see `close()`). */
   #linger: ReturnType<typeof setTimeout> | undefined;
   readonly #coalesce: boolean;
-  /** Corked by a write of this turn, in {@link CORKED} until the turn ends. */
+  /** Corked by a write of this turn, uncorked when the turn ends (`_turn.ts`). */
   #corked = false;
 
   /**
@@ -174,13 +159,13 @@ export class NodeSocket implements Socket {
     if (this.#coalesce && !this.#corked) {
       this.#corked = true;
       this.#sock.cork();
-      if (CORKED.push(this) === 1) setImmediate(uncorkTurn);
+      atTurnEnd(this);
     }
     return this.#sock.write(chunk);
   }
 
   /** The turn ended (or the socket is ending): what it wrote goes out now. */
-  uncork(): void {
+  endTurn(): void {
     if (!this.#corked) return;
     this.#corked = false;
     if (!this.#sock.destroyed) this.#sock.uncork();
@@ -201,7 +186,7 @@ export class NodeSocket implements Socket {
   shutdownWrite(): void {
     if (this.#writeShut) return;
     this.#writeShut = true;
-    this.uncork();
+    this.endTurn();
     this.#sock.end();
   }
 
@@ -216,7 +201,7 @@ export class NodeSocket implements Socket {
     if (this.#local) return;
     this.#local = true;
     this.#writeShut = true;
-    this.uncork();
+    this.endTurn();
     const sock = this.#sock;
     if (sock.destroyed) return this.#closeOwed();
     sock.resume();
@@ -237,7 +222,7 @@ export class NodeSocket implements Socket {
     this.#local = true;
     this.#writeShut = true;
     // What was written before the reset reaches the kernel first, as it did without coalescing.
-    this.uncork();
+    this.endTurn();
     const sock = this.#sock;
     if (sock.destroyed) return this.#closeOwed();
     const via = this.#resetVia;
@@ -272,7 +257,7 @@ export class NodeSocket implements Socket {
   detach(): NetSocket | undefined {
     const sock = this.#sock;
     if (this.#local || this.#closed || sock.destroyed || this.#endHeld) return undefined;
-    this.uncork();
+    this.endTurn();
     this.#local = true;
     this.#writeShut = true;
     this.#closeDelivered = true;
