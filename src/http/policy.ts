@@ -384,6 +384,9 @@ export function decideRequest(
   return { kind: "forward", backend: name };
 }
 
+/** No rules: what a backend run as its own frontend (a `listen`) adds (one array for every response). */
+const NO_RULES: readonly CompiledRule[] = [];
+
 /** {@link decideResponse}'s answer when the response goes on (one object for every response). */
 const FORWARD_RESPONSE = { kind: "forward" } as const;
 
@@ -402,7 +405,7 @@ export function decideResponse(
   readonly reply: HttpReply | undefined;
   readonly termination: "PH--";
 } {
-  const beRules = be === undefined || be.name === fe.name ? [] : be.responseRules;
+  const beRules = be === undefined || be.name === fe.name ? NO_RULES : be.responseRules;
   if (beRules.length === 0 && fe.responseRules.length === 0) return FORWARD_RESPONSE;
   const c = ctx();
   const ok = runResponseRules(beRules, c) && runResponseRules(fe.responseRules, c);
