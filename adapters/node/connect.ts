@@ -4,7 +4,6 @@
  *
  * @module
  */
-import { Buffer } from "node:buffer";
 import { connect as netConnect } from "node:net";
 import type { Socket as NetSocket } from "node:net";
 import { connect as tlsConnect } from "node:tls";
@@ -14,37 +13,8 @@ import { describeAddress } from "../_address.ts";
 import { netError, toNetError } from "../_errors.ts";
 import { watchCancel } from "../_cancel.ts";
 import { ignore, NodeSocket, type WriteSettings } from "./socket.ts";
+import { StaticRead } from "./static_read.ts";
 import { clientTlsInfo, tlsClientOptions } from "./tls.ts";
-
-/**
- * The one buffer every plain TCP connection of this process reads into (Node's `onread`):
- * Node otherwise allocates a 64 KiB buffer per read and shrinks it to what was read, and the
- * `malloc`/`free` and array-buffer bookkeeping of that showed as a tenth of the proxy's CPU in
- * HTTP keep-alive profiles (README, Performance). What a read brought is copied out at once
- * into a `Buffer.allocUnsafe()` (Node's shared pool for small sizes), since the core keeps
- * chunks past the callback. Reads run one at a time on the event loop, so one buffer serves all.
- */
-const READ_BUFFER = new Uint8Array(64 * 1024);
-
-/**
- * Where the bytes a connection reads into {@link READ_BUFFER} go: its {@link NodeSocket}, set
- * before the first read can happen. Its own small object, so that the read callback, which
- * lives as long as the connection, keeps only this alive and not the closures of the connect.
- */
-class StaticRead {
-  owner: NodeSocket | undefined;
-
-  /** Node's `onread` option for this connection. */
-  options(): { buffer: Uint8Array; callback: (n: number, buf: Uint8Array) => boolean } {
-    return {
-      buffer: READ_BUFFER,
-      callback: (n, buf) => {
-        this.owner?.onDataEvent(Buffer.from(buf.subarray(0, n)));
-        return true;
-      },
-    };
-  }
-}
 
 /** Text for this connect's errors, built only when one happens. */
 function where(address: ConnectOptions["address"]): string {

@@ -13,17 +13,26 @@ import type { Address, Listener, ListenOptions, NetError, Socket, TlsServerOptio
 import { describeAddress, tcpAddress } from "../_address.ts";
 import { netError, rethrowLater, toNetError } from "../_errors.ts";
 import { ignore, NodeSocket, type WriteSettings } from "./socket.ts";
+import { adoptStaticRead, StaticRead } from "./static_read.ts";
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS, TlsEngine } from "./tls_engine.ts";
 
 /** The engine of the `tlsDeferred` listener that accepted each plain socket. */
 const DEFERRED = new WeakMap<Socket, { engine: TlsEngine; path: string | undefined }>();
 
-/** Wraps an accepted plain socket; `listenPath` is the local address of Unix sockets. */
-function accepted(sock: NetSocket, listenPath: string | undefined, writes: WriteSettings): NodeSocket {
+/**
+ * Wraps an accepted plain socket; `listenPath` is the local address of Unix sockets. A TCP
+ * socket of a listener without TLS reads into the static buffer (`static_read.ts`); one that
+ * TLS may be started on later (`tlsDeferred`) reads the ordinary way, as the TLS layer will.
+ */
+function accepted(sock: NetSocket, listenPath: string | undefined, writes: WriteSettings, plain: boolean): NodeSocket {
   if (listenPath !== undefined) {
     return new NodeSocket(sock, undefined, { transport: "unix", path: listenPath }, undefined, undefined, writes);
   }
-  return new NodeSocket(sock, sock, null, null, undefined, writes);
+  const reader = new StaticRead();
+  const adopted = plain && adoptStaticRead(sock, reader);
+  const s = new NodeSocket(sock, sock, null, null, undefined, writes);
+  if (adopted) reader.owner = s;
+  return s;
 }
 
 /** Calls the owner's callback, surfacing its exception without stopping the listener. */
@@ -57,7 +66,7 @@ export function listen(
   // pauseOnConnect: nothing is read before the owner's first setHandlers() (or the peek).
   const server = netCreateServer({ allowHalfOpen: true, pauseOnConnect: true }, (sock) => {
     if (engine === undefined || deferred) {
-      const s = accepted(sock, path, writes);
+      const s = accepted(sock, path, writes, engine === undefined);
       if (engine !== undefined) DEFERRED.set(s, { engine, path });
       return call(onAccept, s);
     }

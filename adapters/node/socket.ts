@@ -73,6 +73,12 @@ export class NodeSocket implements Socket {
   #drainHeld = false;
   /** Node emitted `'end'` while the owner had paused: delivered on `resume()`. */
   #endHeld = false;
+  /**
+   * What static reads (`static_read.ts`) brought while the owner had paused, delivered on
+   * `resume()`: Node may read once more after `pause()` (a `resume()` of the same turn restarts
+   * the handle's reads from its next tick), and such a socket has no stream buffer to keep it.
+   */
+  #held: Uint8Array[] | undefined;
   #closeDelivered = false;
   /** Set while a closed socket waits for the peer's FIN (see `close()`). */
   #linger: ReturnType<typeof setTimeout> | undefined;
@@ -142,7 +148,8 @@ export class NodeSocket implements Socket {
       this.#drainHeld = false;
       queueMicrotask(() => this.onDrainEvent());
     }
-    if (!this.#userPaused || this.#local) this.#sock.resume();
+    if (this.#local) this.#sock.resume();
+    else if (!this.#userPaused) this.#resumeReads();
   }
 
   /**
@@ -178,9 +185,28 @@ export class NodeSocket implements Socket {
 
   resume(): void {
     this.#userPaused = false;
-    if (!this.#started) return;
+    if (this.#started) this.#resumeReads();
+  }
+
+  /** Held bytes first (on a microtask: no handler runs inside a Socket method), then the socket. */
+  #resumeReads(): void {
+    if (this.#held !== undefined) {
+      queueMicrotask(() => this.#deliverHeld());
+      return;
+    }
     this.#sock.resume();
     if (this.#endHeld) queueMicrotask(() => this.#deliverHeldEnd());
+  }
+
+  #deliverHeld(): void {
+    const held = this.#held;
+    if (held === undefined || this.#userPaused || this.#local) return;
+    while (held.length > 0) {
+      this.#h.onData(held.shift()!);
+      if (this.#userPaused || this.#local) return;
+    }
+    this.#held = undefined;
+    this.#resumeReads();
   }
 
   shutdownWrite(): void {
@@ -269,6 +295,20 @@ export class NodeSocket implements Socket {
     sock.off("close", LISTENERS.close);
     delete (sock as Partial<Owned>)[OWNER];
     return sock;
+  }
+
+  /**
+   * A read into the static buffer (`static_read.ts`), `chunk` a copy: delivered, or held while
+   * the owner has paused. The answer is Node's `onread` one: false stops the handle's reads.
+   */
+  onStaticRead(chunk: Uint8Array): boolean {
+    if (this.#local) return true;
+    if (this.#userPaused || this.#held !== undefined) {
+      (this.#held ??= []).push(chunk);
+      return false;
+    }
+    this.#h.onData(chunk);
+    return !this.#userPaused;
   }
 
   /** Node's `'data'` (through {@link LISTENERS}). */

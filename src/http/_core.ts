@@ -237,9 +237,7 @@ export class MessageCore<H extends MessageHead> {
           }
           this.#state = ST_END;
           if (this.#trailers.fields.count > 0) {
-            const t = this.#trailers;
-            const text = t.text(input.headBuf);
-            return { type: "trailers", trailers: t.fields.decode(text) };
+            return { type: "trailers", trailers: this.#trailers.rawFields(input.headBuf).decode() };
           }
           continue;
         }

@@ -143,19 +143,21 @@ export class FieldList {
     return undefined;
   }
 
-  /** The kept fields, decoded from `text` (the head as a string, from its start); the marks go back. */
-  decode(text: string): HeaderList {
-    const out: HeaderList = new Array(this.count);
-    const mk = this.#m;
-    if (mk === undefined) return out;
-    const m = mk.marks;
-    for (let i = 0, j = 0; i < this.count; i++, j += 4) {
-      let value = mk.overrides[i] ?? text.slice(m[j + 2]!, m[j + 3]!);
-      if (mk.folds[i]) value = value.replace(/[\r\n]/g, " ");
-      out[i] = [text.slice(m[j]!, m[j + 1]!).toLowerCase(), value];
+  /**
+   * The kept fields as a {@link RawFields} over `b` (the buffer the head completed in, `base`
+   * its start; `ascii`: no byte above 0x7F), the marks copied out and given back.
+   */
+  take(b: Uint8Array, base: number, ascii: boolean): RawFields {
+    const mk = this.#m, n = this.count;
+    if (mk === undefined || n === 0) return new RawFields(b, base, [], undefined, undefined, ascii);
+    let folds: number[] | undefined, overrides: (string | undefined)[] | undefined;
+    for (let i = 0; i < n; i++) {
+      if (mk.folds[i]) folds = mk.folds.slice(0, n);
+      if (mk.overrides[i] !== undefined) overrides = mk.overrides.slice(0, n);
     }
+    const raw = new RawFields(b, base, mk.marks.slice(0, n * 4), folds, overrides, ascii);
     this.release();
-    return out;
+    return raw;
   }
 
   /** A repeated `Host` equal to the first one, ignoring case (HAProxy merges it, else 400). */
@@ -166,6 +168,134 @@ export class FieldList {
     if (!folded && !m.folds[this.hostField]) return eqBytesLower(b, hs, he, b, vs, ve);
     const unfold = (s: number, e: number) => latin1(b, s, e).replace(/[\r\n]/g, " ").toLowerCase();
     return unfold(hs, he) === unfold(vs, ve);
+  }
+}
+
+/**
+ * The fields of a parsed head as the bytes they arrived in: what a head forwards unchanged is
+ * copied byte for byte (names lowercased) rather than decoded to strings and encoded back, and
+ * decoded only when something reads them (`_parsed_head.ts`). The bytes were checked by the
+ * scanner (tokens for names, no CR, LF or NUL in values but an obs-fold's), and a buffer handed
+ * to the parser is never written to again (`Socket` contract), so they stay valid for as long
+ * as the head lives.
+ */
+export class RawFields {
+  /** The buffer the head completed in. */
+  readonly bytes: Uint8Array;
+  /** The head's start in {@link bytes}: the marks are relative to it. */
+  readonly base: number;
+  /** Per field: name start, name end, value start, value end. */
+  readonly marks: readonly number[];
+  /** Per field, 1 when its value holds obs-folds (flattened to spaces); undefined when none does. */
+  readonly folds: readonly number[] | undefined;
+  /** Per field, a value replacing its bytes (a cleaned `Connection`); undefined when none does. */
+  readonly overrides: readonly (string | undefined)[] | undefined;
+  /** No byte above 0x7F (the native ASCII decoder may serve). */
+  readonly ascii: boolean;
+
+  /** See the fields. */
+  constructor(
+    bytes: Uint8Array,
+    base: number,
+    marks: readonly number[],
+    folds: readonly number[] | undefined,
+    overrides: readonly (string | undefined)[] | undefined,
+    ascii: boolean,
+  ) {
+    this.bytes = bytes;
+    this.base = base;
+    this.marks = marks;
+    this.folds = folds;
+    this.overrides = overrides;
+    this.ascii = ascii;
+  }
+
+  /** Number of fields. */
+  get count(): number {
+    return this.marks.length >> 2;
+  }
+
+  /** The fields as strings: names lowercase, obs-folds flattened to spaces. */
+  decode(): HeaderList {
+    const n = this.count, m = this.marks, out: HeaderList = new Array(n);
+    if (n === 0) return out;
+    // The whole span once, then slices: one native decode rather than two per field.
+    const from = m[0]!, b = this.base;
+    const text = latin1(this.bytes, b + from, b + m[m.length - 1]!, this.ascii);
+    for (let i = 0, j = 0; i < n; i++, j += 4) {
+      let value = this.overrides?.[i] ?? text.slice(m[j + 2]! - from, m[j + 3]! - from);
+      if (this.folds?.[i]) value = value.replace(/[\r\n]/g, " ");
+      out[i] = [text.slice(m[j]! - from, m[j + 1]! - from).toLowerCase(), value];
+    }
+    return out;
+  }
+
+  /** Whether a field is named `name` (lowercase). */
+  has(name: string): boolean {
+    const m = this.marks, b = this.base;
+    for (let j = 0; j < m.length; j += 4) {
+      if (m[j + 1]! - m[j]! === name.length && eqLower(this.bytes, b + m[j]!, b + m[j + 1]!, name)) return true;
+    }
+    return false;
+  }
+
+  /** The values of the fields named `name` (lowercase), decoded, in order. */
+  values(name: string): string[] {
+    const m = this.marks, b = this.base, out: string[] = [];
+    for (let j = 0, i = 0; j < m.length; j += 4, i++) {
+      if (m[j + 1]! - m[j]! !== name.length || !eqLower(this.bytes, b + m[j]!, b + m[j + 1]!, name)) continue;
+      let v = this.overrides?.[i] ?? latin1(this.bytes, b + m[j + 2]!, b + m[j + 3]!, this.ascii);
+      if (this.folds?.[i]) v = v.replace(/[\r\n]/g, " ");
+      out.push(v);
+    }
+    return out;
+  }
+
+  /** What HAProxy's HTX counts for the fields: each name's and value's length (`htxSize()`). */
+  htxSize(): number {
+    const m = this.marks;
+    let n = 0;
+    for (let j = 0, i = 0; j < m.length; j += 4, i++) {
+      const o = this.overrides?.[i];
+      n += m[j + 1]! - m[j]! + (o === undefined ? m[j + 3]! - m[j + 2]! : o.length);
+    }
+    return n;
+  }
+
+  /** Bytes {@link write} writes: `name: value` CRLF per field. */
+  wireSize(): number {
+    return this.htxSize() + this.count * 4;
+  }
+
+  /** Writes every field at `out[p]`, `name: value` CRLF, names lowercased; returns the end. */
+  write(out: Uint8Array, p: number): number {
+    const m = this.marks, src = this.bytes, b = this.base;
+    for (let j = 0, i = 0; j < m.length; j += 4, i++) {
+      for (let k = b + m[j]!, e = b + m[j + 1]!; k < e; k++) {
+        const c = src[k]!;
+        out[p++] = c >= 0x41 && c <= 0x5a ? c | 0x20 : c;
+      }
+      out[p++] = 0x3a;
+      out[p++] = 0x20;
+      const o = this.overrides?.[i];
+      if (o !== undefined) {
+        for (let k = 0; k < o.length; k++) out[p++] = o.charCodeAt(k);
+      } else if (this.folds?.[i]) {
+        for (let k = b + m[j + 2]!, e = b + m[j + 3]!; k < e; k++) {
+          const c = src[k]!;
+          out[p++] = c === 13 || c === 10 ? 0x20 : c;
+        }
+      } else {
+        const vs = b + m[j + 2]!, ve = b + m[j + 3]!;
+        if (ve - vs > 48) {
+          out.set(src.subarray(vs, ve), p);
+          p += ve - vs;
+        } else for (let k = vs; k < ve; k++) out[p++] = src[k]!;
+      }
+      out[p++] = 13;
+      out[p++] = 10;
+    }
+    return p;
   }
 }
 

@@ -20,7 +20,10 @@ export class Input {
   offset = 0;
   /** Bytes in the chunks from `pos` on. */
   queued = 0;
-  /** Where the last head (or trailer section) completed: the buffer to decode it from. */
+  /**
+   * Where the last head (or trailer section) completed: the buffer to decode it from. Never
+   * written to again (a chunk belongs to the parser; a copy of a split head goes with it).
+   */
   headBuf: Uint8Array = EMPTY;
   readonly #maxHeadBytes: number;
   #acc: Uint8Array | undefined;
@@ -124,7 +127,10 @@ export class Input {
       const r = sc.feed(acc, this.#accLen, this.#accLen + n, this.#accOffset);
       if (r >= 0) {
         this.consume(r - this.#accLen);
+        // The head keeps the copy (its fields are read from it for as long as it lives,
+        // `RawFields`): the next split head gets a buffer of its own.
         this.headBuf = acc;
+        this.#acc = undefined;
         this.#accOn = false;
         return true;
       }

@@ -18,6 +18,7 @@ import {
   F_WS_KEY,
   F_XFER_ENC,
 } from "./_fields.ts";
+import { ParsedRequestHead, ParsedResponseHead } from "./_parsed_head.ts";
 import type { HeadScanner } from "./_scanner.ts";
 import { checkTarget } from "./_target.ts";
 import { H1Error, type H1ErrorReason, type H1ErrorStatus } from "./error.ts";
@@ -81,14 +82,13 @@ function chunkedFraming(head: RequestHead | ResponseHead, flags: number): boolea
 
 /** The request head of a completed scan of `b`, checked, with its framing. */
 export function finishRequest(sc: HeadScanner, b: Uint8Array, maxBodyBytes: number): H1HeadEvent<RequestHead> {
-  const text = sc.text(b);
-  const head: RequestHead = {
-    kind: "request",
-    method: sc.part(text, 0),
-    target: sc.part(text, 2),
-    version: sc.part(text, 4),
-    headers: sc.fields.decode(text),
-  };
+  const line = sc.lineText(b);
+  const head: RequestHead = new ParsedRequestHead(
+    sc.part(line, 0),
+    sc.part(line, 2),
+    sc.part(line, 4),
+    sc.rawFields(b),
+  );
   const targetProblem = checkTarget(head, sc.fields.hostField);
   if (targetProblem) throw fail(sc, targetProblem, `request target does not match Host or its form`);
   const f = sc.fields.flags;
@@ -134,14 +134,13 @@ export function finishResponse(
   maxBodyBytes: number,
   req: Expectation,
 ): H1HeadEvent<ResponseHead> {
-  const text = sc.text(b);
-  const head: ResponseHead = {
-    kind: "response",
-    version: sc.part(text, 0),
-    status: Number(sc.part(text, 2)),
-    reason: sc.part(text, 4),
-    headers: sc.fields.decode(text),
-  };
+  const line = sc.lineText(b);
+  const head: ResponseHead = new ParsedResponseHead(
+    sc.part(line, 0),
+    Number(sc.part(line, 2)),
+    sc.part(line, 4),
+    sc.rawFields(b),
+  );
   const f = sc.fields.flags, s = head.status;
   let body: H1BodyKind = "close", unsafe = false;
   if (f & F_XFER_ENC) {

@@ -14,7 +14,7 @@
  * @module
  */
 import { CR, HT, latin1, LF, SP, TCHAR, URICHAR, VERCHAR } from "./_chars.ts";
-import { FieldList } from "./_field_list.ts";
+import { FieldList, type RawFields } from "./_field_list.ts";
 import { H1Error, type H1ErrorReason, type H1ErrorStatus, type H1Side } from "./error.ts";
 import type { H1Limits } from "./limits.ts";
 
@@ -304,14 +304,20 @@ export class HeadScanner {
     return -1;
   }
 
-  /** The whole head (from `base`) as a string, decoded once; `b` is the buffer it completed in. */
-  text(b: Uint8Array): string {
-    return latin1(b, this.base, this.base + this.pos, !this.highBytes);
+  /** The start line as a string, decoded once; `b` is the buffer the head completed in. */
+  lineText(b: Uint8Array): string {
+    return latin1(b, this.base + this.line[0]!, this.base + this.line[5]!, !this.highBytes);
   }
 
-  /** The start line part `i` (0, 2 or 4) as a string. */
-  part(text: string, i: number): string {
-    return text.slice(this.line[i]!, this.line[i + 1]!);
+  /** The start line part `i` (0, 2 or 4) of {@link lineText}'s string. */
+  part(line: string, i: number): string {
+    const from = this.line[0]!;
+    return line.slice(this.line[i]! - from, this.line[i + 1]! - from);
+  }
+
+  /** The fields of the head that completed in `b`, as received (see `RawFields`). */
+  rawFields(b: Uint8Array): RawFields {
+    return this.fields.take(b, this.base, !this.highBytes);
   }
 
   /** Completes the field whose line ends now: interpreted and kept or dropped (_field_list.ts). */

@@ -60,10 +60,11 @@ const eqi = (a: string, b: string) => a.length === b.length && a.toLowerCase() =
 export function checkTarget(req: RequestHead, hostField: number): H1ErrorReason | undefined {
   const t = req.target;
   const connect = req.method === "CONNECT";
-  const hostEntry = hostField >= 0 ? req.headers[hostField] : undefined;
-  const host = hostEntry?.[1];
   if (t.charCodeAt(0) === 0x2a) return t.length === 1 && !connect ? undefined : "bad-target";
   if (t.charCodeAt(0) === 0x2f) return connect ? "bad-target" : undefined;
+  // Only now: reading `headers` decodes a parsed head's fields (_parsed_head.ts).
+  const hostEntry = hostField >= 0 ? req.headers[hostField] : undefined;
+  const host = hostEntry?.[1];
   const scheme = schemeOf(t);
   let slash = t.indexOf("/", scheme.length);
   if (slash < 0) slash = t.length;

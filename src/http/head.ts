@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { rawFields } from "./_parsed_head.ts";
 
 /** One header field: `[name, value]`, the name lowercase. */
 export type HeaderField = [name: string, value: string];
@@ -81,6 +82,8 @@ export function htxSize(head: MessageHead): number {
   let n = head.kind === "request"
     ? 21 + head.method.length + head.target.length + head.version.length
     : 21 + head.version.length + String(head.status).length + head.reason.length;
+  const raw = rawFields(head);
+  if (raw !== undefined) return n + raw.htxSize();
   for (const [name, value] of head.headers) n += name.length + value.length;
   return n;
 }

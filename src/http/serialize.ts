@@ -13,6 +13,8 @@
  */
 import { outputBytes } from "../_bytes.ts";
 import { TCHAR, URICHAR } from "./_chars.ts";
+import type { RawFields } from "./_field_list.ts";
+import { rawFields } from "./_parsed_head.ts";
 import { type HeaderList, isVersion11, type MessageHead, type RequestHead, type ResponseHead } from "./head.ts";
 
 /** Options of {@link serializeHead}. */
@@ -52,7 +54,11 @@ export function serializeRequestHead(head: RequestHead, options: SerializeOption
   if (head.target === "") throw new TypeError("request target: empty");
   const version = isVersion11(head.version) ? "HTTP/1.1" : head.version;
   checkText(version, "version");
-  return write(`${head.method} ${head.target} ${version}`, head.headers, options, true);
+  const start = `${head.method} ${head.target} ${version}`;
+  const raw = rawFields(head);
+  // A `te` field is rewritten (forwardedValue()): the strings serve then.
+  if (raw !== undefined && !raw.has("te")) return writeRaw(start, raw, options);
+  return write(start, head.headers, options, true);
 }
 
 /** {@link serializeHead} for a response head. A missing reason still gets its space (`HTTP/1.1 200 `). */
@@ -63,7 +69,9 @@ export function serializeResponseHead(head: ResponseHead, options: SerializeOpti
   checkText(head.reason, "reason");
   const version = isVersion11(head.version) ? "HTTP/1.1" : head.version;
   checkText(version, "version");
-  return write(`${version} ${head.status} ${head.reason}`, head.headers, options, false);
+  const start = `${version} ${head.status} ${head.reason}`;
+  const raw = rawFields(head);
+  return raw !== undefined ? writeRaw(start, raw, options) : write(start, head.headers, options, false);
 }
 
 /**
@@ -132,6 +140,23 @@ function write(
     const value = request ? forwardedValue(f) : f[1];
     if (value !== undefined) p = putField(out, p, f[0], value);
   }
+  if (connection) p = putField(out, p, "connection", connection);
+  out[p++] = 13;
+  out[p++] = 10;
+  return out;
+}
+
+/**
+ * {@link write} for fields as received ({@link RawFields}: checked by the parser, so only the
+ * start line, made of parsed parts too but possibly changed since, is checked here).
+ */
+function writeRaw(start: string, raw: RawFields, options: SerializeOptions): Uint8Array {
+  const connection = options.connection;
+  const out = outputBytes(start.length + 4 + raw.wireSize() + (connection ? 14 + connection.length : 0));
+  let p = put(out, 0, start, "start line");
+  out[p++] = 13;
+  out[p++] = 10;
+  p = raw.write(out, p);
   if (connection) p = putField(out, p, "connection", connection);
   out[p++] = 13;
   out[p++] = 10;

@@ -12,7 +12,8 @@ import type { HttpSession } from "../http_session.ts";
 import type { HttpConnectionMode, HttpReuse } from "../pool.ts";
 import type { Server } from "../server.ts";
 import type { H1HeadEvent } from "./events.ts";
-import { type HeaderField, isVersion11, type RequestHead, type ResponseHead } from "./head.ts";
+import { rawFields } from "./_parsed_head.ts";
+import { isVersion11, type RequestHead, type ResponseHead } from "./head.ts";
 import type { SerializeOptions } from "./serialize.ts";
 
 /** The server side's connection mode: the most closing of the frontend's and the backend's. */
@@ -86,12 +87,11 @@ export function reuseHook(session: HttpSession, reuse: HttpReuse, onReuse: () =>
  * The response binds the server connection to its client: `WWW-Authenticate: NTLM` or
  * `Negotiate` (connection-based authentication); the connection becomes the session's own.
  */
-export function bindsConnection(headers: readonly HeaderField[]): boolean {
-  let bound = false;
-  for (const [name, value] of headers) {
-    if (name === "www-authenticate" && /^(?:NTLM|Negotiate)\b/i.test(value)) bound = true;
-  }
-  return bound;
+export function bindsConnection(res: ResponseHead): boolean {
+  // Read from the bytes while the head is as received: reading `headers` would decode them all.
+  const values = rawFields(res)?.values("www-authenticate") ??
+    res.headers.filter((f) => f[0] === "www-authenticate").map((f) => f[1]);
+  return values.some((v) => /^(?:NTLM|Negotiate)\b/i.test(v));
 }
 
 /**

@@ -194,7 +194,7 @@ export class ResponseSide {
       });
       t.cookieStatus = requestCookieFlagAfter(p?.flag ?? "-", lease.directLost) + cs;
     }
-    if (!this.#private && bindsConnection(res.headers)) this.#private = true;
+    if (!this.#private && bindsConnection(res)) this.#private = true;
     const mode = c.serverMode();
     const feMode = ctx.mode;
     const beMode = t.backend?.settings.http?.mode ?? "keep-alive";
