@@ -6,7 +6,9 @@
  * decoded: decoding every field to two strings and encoding them back was a fifth of the core's
  * time per proxied request on Bun (bench/http_core.ts). Reading `headers` decodes them once;
  * from then on the head is the list, which rules may change as they like, and is serialized
- * from it.
+ * from it. Until then the head keeps the buffer it completed in alive (a read chunk, or the copy
+ * of a head split across reads), for as long as the head lives: its transaction, not the idle
+ * connection after it.
  *
  * @module
  */
