@@ -82,13 +82,7 @@ function chunkedFraming(head: RequestHead | ResponseHead, flags: number): boolea
 
 /** The request head of a completed scan of `b`, checked, with its framing. */
 export function finishRequest(sc: HeadScanner, b: Uint8Array, maxBodyBytes: number): H1HeadEvent<RequestHead> {
-  const line = sc.lineText(b);
-  const head: RequestHead = new ParsedRequestHead(
-    sc.part(line, 0),
-    sc.part(line, 2),
-    sc.part(line, 4),
-    sc.rawFields(b),
-  );
+  const head: RequestHead = new ParsedRequestHead(sc.part(b, 0), sc.part(b, 2), sc.part(b, 4), sc.rawFields(b));
   const targetProblem = checkTarget(head, sc.fields.hostField);
   if (targetProblem) throw fail(sc, targetProblem, `request target does not match Host or its form`);
   const f = sc.fields.flags;
@@ -134,13 +128,7 @@ export function finishResponse(
   maxBodyBytes: number,
   req: Expectation,
 ): H1HeadEvent<ResponseHead> {
-  const line = sc.lineText(b);
-  const head: ResponseHead = new ParsedResponseHead(
-    sc.part(line, 0),
-    Number(sc.part(line, 2)),
-    sc.part(line, 4),
-    sc.rawFields(b),
-  );
+  const head: ResponseHead = new ParsedResponseHead(sc.part(b, 0), sc.status(b), sc.part(b, 4), sc.rawFields(b));
   const f = sc.fields.flags, s = head.status;
   let body: H1BodyKind = "close", unsafe = false;
   if (f & F_XFER_ENC) {

@@ -304,15 +304,20 @@ export class HeadScanner {
     return -1;
   }
 
-  /** The start line as a string, decoded once; `b` is the buffer the head completed in. */
-  lineText(b: Uint8Array): string {
-    return latin1(b, this.base + this.line[0]!, this.base + this.line[5]!, !this.highBytes);
+  /**
+   * The start line part `i` (0, 2 or 4) of the head that completed in `b`: a word of nearly
+   * every message (a common method, `HTTP/1.1`, `OK`) as the same constant string each time,
+   * anything else decoded.
+   */
+  part(b: Uint8Array, i: number): string {
+    const s = this.base + this.line[i]!, e = this.base + this.line[i + 1]!;
+    return knownWord(b, s, e) ?? latin1(b, s, e, !this.highBytes);
   }
 
-  /** The start line part `i` (0, 2 or 4) of {@link lineText}'s string. */
-  part(line: string, i: number): string {
-    const from = this.line[0]!;
-    return line.slice(this.line[i]! - from, this.line[i + 1]! - from);
+  /** The status code of the response head that completed in `b` (three digits, checked). */
+  status(b: Uint8Array): number {
+    const s = this.base + this.line[2]!;
+    return (b[s]! - 0x30) * 100 + (b[s + 1]! - 0x30) * 10 + b[s + 2]! - 0x30;
   }
 
   /** The fields of the head that completed in `b`, as received (see `RawFields`). */
@@ -380,3 +385,16 @@ export class HeadScanner {
 }
 
 const isDigit = (c: number) => c >= 0x30 && c <= 0x39;
+
+/** Start-line words of nearly every message, compared case-sensitively (methods are). */
+const KNOWN_WORDS = ["GET", "HTTP/1.1", "OK", "POST", "HEAD", "PUT", "DELETE", "OPTIONS", "PATCH", "HTTP/1.0"];
+
+/** `b[s..e)` as one of {@link KNOWN_WORDS}, or undefined. */
+function knownWord(b: Uint8Array, s: number, e: number): string | undefined {
+  next: for (const w of KNOWN_WORDS) {
+    if (w.length !== e - s) continue;
+    for (let i = 0; i < w.length; i++) if (b[s + i] !== w.charCodeAt(i)) continue next;
+    return w;
+  }
+  return undefined;
+}

@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { bytes, text } from "./_h1.ts";
 import { rawFields } from "../../src/http/_parsed_head.ts";
 import { H1RequestParser, H1ResponseParser } from "../../src/http/parser.ts";
-import { htxSize, type MessageHead, setHeader } from "../../src/http/head.ts";
+import { htxSize, type MessageHead, type RequestHead, type ResponseHead, setHeader } from "../../src/http/head.ts";
 import { serializeHead } from "../../src/http/serialize.ts";
 import type { H1Event } from "../../src/http/events.ts";
 
@@ -103,5 +103,16 @@ describe("raw fields of parsed heads", () => {
     assert.match(out, /\r\nserver: proxykit\r\n/);
     assert.doesNotMatch(out, /nginx/);
     assert.deepEqual(JSON.parse(JSON.stringify(h)).headers[0], ["server", "proxykit"]);
+  });
+
+  it("read start lines part by part: case kept, status from its digits", () => {
+    const r = heads("request", "get /x HTTP/1.1\r\nHost: h\r\n\r\nGET /y HTTP/1.0\r\n\r\n") as RequestHead[];
+    assert.deepEqual(r.map((h) => [h.method, h.target, h.version]), [["get", "/x", "HTTP/1.1"], [
+      "GET",
+      "/y",
+      "HTTP/1.0",
+    ]]);
+    const s = heads("response", "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")[0] as ResponseHead;
+    assert.deepEqual([s.version, s.status, s.reason], ["HTTP/1.1", 404, "Not Found"]);
   });
 });
