@@ -50,7 +50,7 @@ const RESPONSE = ascii(
     "Last-Modified: Mon, 30 Nov 2026 20:00:00 GMT\r\nConnection: keep-alive\r\n" +
     'ETag: "5f1a2b3c-64"\r\nAccept-Ranges: bytes\r\n\r\n' + BODY,
 );
-const REQUEST_END = ascii("\r\n\r\n");
+const HEAD_END = ascii("\r\n\r\n");
 
 const defaultCfg = [
   "defaults",
@@ -72,17 +72,8 @@ const net = new MemoryNetwork();
 await net.listen({
   address: ORIGIN,
   onAccept: (s: Socket) => {
-    let tail = 0;
     s.setHandlers({
-      onData(chunk) {
-        for (const c of chunk) {
-          tail = c === REQUEST_END[tail] ? tail + 1 : c === REQUEST_END[0] ? 1 : 0;
-          if (tail === 4) {
-            tail = 0;
-            s.write(RESPONSE);
-          }
-        }
-      },
+      onData: messageCounter(0, () => s.write(RESPONSE)),
       onEnd: () => s.shutdownWrite(),
       onDrain() {},
       onClose() {},
@@ -100,28 +91,26 @@ let allIdle: () => void = () => {};
 const sockets: Socket[] = [];
 
 /**
- * The end of each response: its head's empty line (the proxy rewrites the head, so its length
- * is not the origin's) followed by the 100 body bytes.
+ * Calls `onMessage` at the end of each message: its head's empty line (the proxy rewrites heads,
+ * so their length is not the sender's) followed by `bodyBytes` body bytes.
  */
-function responseCounter(onResponse: () => void): (chunk: Uint8Array) => void {
+function messageCounter(bodyBytes: number, onMessage: () => void): (chunk: Uint8Array) => void {
   let tail = 0, body = -1;
   return (chunk) => {
     for (let i = 0; i < chunk.length; i++) {
-      if (body >= 0) {
+      if (body > 0) {
         const take = Math.min(body, chunk.length - i);
         body -= take;
         i += take - 1;
-        if (body === 0) {
-          body = -1;
-          onResponse();
-        }
+        if (body === 0) onMessage();
         continue;
       }
       const c = chunk[i]!;
-      tail = c === REQUEST_END[tail] ? tail + 1 : c === REQUEST_END[0] ? 1 : 0;
+      tail = c === HEAD_END[tail] ? tail + 1 : c === HEAD_END[0] ? 1 : 0;
       if (tail === 4) {
         tail = 0;
-        body = BODY.length;
+        body = bodyBytes;
+        if (body === 0) onMessage();
       }
     }
   };
@@ -130,7 +119,7 @@ function responseCounter(onResponse: () => void): (chunk: Uint8Array) => void {
 /** One client: a request, the whole response, the next request until the deadline. */
 async function client(): Promise<void> {
   const s = await net.connect({ address: FRONT });
-  const onData = responseCounter(() => {
+  const onData = messageCounter(BODY.length, () => {
     done++;
     if (performance.now() < deadline) s.write(REQUEST);
     else if (++idle === CONNS) allIdle();

@@ -28,10 +28,10 @@ function accepted(sock: NetSocket, listenPath: string | undefined, writes: Write
   if (listenPath !== undefined) {
     return new NodeSocket(sock, undefined, { transport: "unix", path: listenPath }, undefined, undefined, writes);
   }
-  const reader = new StaticRead();
-  const adopted = plain && adoptStaticRead(sock, reader);
   const s = new NodeSocket(sock, sock, null, null, undefined, writes);
-  if (adopted) reader.owner = s;
+  // Still paused since the accept: nothing was read the ordinary way.
+  const reader = plain ? new StaticRead() : undefined;
+  if (reader !== undefined && adoptStaticRead(sock, reader)) reader.owner = s;
   return s;
 }
 

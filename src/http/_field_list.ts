@@ -152,8 +152,8 @@ export class FieldList {
     if (mk === undefined || n === 0) return new RawFields(b, base, [], undefined, undefined, ascii);
     let folds: number[] | undefined, overrides: (string | undefined)[] | undefined;
     for (let i = 0; i < n; i++) {
-      if (mk.folds[i]) folds = mk.folds.slice(0, n);
-      if (mk.overrides[i] !== undefined) overrides = mk.overrides.slice(0, n);
+      if (folds === undefined && mk.folds[i]) folds = mk.folds.slice(0, n);
+      if (overrides === undefined && mk.overrides[i] !== undefined) overrides = mk.overrides.slice(0, n);
     }
     const raw = new RawFields(b, base, mk.marks.slice(0, n * 4), folds, overrides, ascii);
     this.release();
@@ -230,12 +230,15 @@ export class RawFields {
     return out;
   }
 
+  /** Whether the field whose marks start at `j` is named `name` (lowercase). */
+  #named(j: number, name: string): boolean {
+    const m = this.marks, b = this.base;
+    return eqLower(this.bytes, b + m[j]!, b + m[j + 1]!, name);
+  }
+
   /** Whether a field is named `name` (lowercase). */
   has(name: string): boolean {
-    const m = this.marks, b = this.base;
-    for (let j = 0; j < m.length; j += 4) {
-      if (m[j + 1]! - m[j]! === name.length && eqLower(this.bytes, b + m[j]!, b + m[j + 1]!, name)) return true;
-    }
+    for (let j = 0; j < this.marks.length; j += 4) if (this.#named(j, name)) return true;
     return false;
   }
 
@@ -243,7 +246,7 @@ export class RawFields {
   values(name: string): string[] {
     const m = this.marks, b = this.base, out: string[] = [];
     for (let j = 0, i = 0; j < m.length; j += 4, i++) {
-      if (m[j + 1]! - m[j]! !== name.length || !eqLower(this.bytes, b + m[j]!, b + m[j + 1]!, name)) continue;
+      if (!this.#named(j, name)) continue;
       let v = this.overrides?.[i] ?? latin1(this.bytes, b + m[j + 2]!, b + m[j + 3]!, this.ascii);
       if (this.folds?.[i]) v = v.replace(/[\r\n]/g, " ");
       out.push(v);

@@ -13,7 +13,7 @@ import type { HttpConnectionMode, HttpReuse } from "../pool.ts";
 import type { Server } from "../server.ts";
 import type { H1HeadEvent } from "./events.ts";
 import { rawFields } from "./_parsed_head.ts";
-import { isVersion11, type RequestHead, type ResponseHead } from "./head.ts";
+import { getHeaders, isVersion11, type RequestHead, type ResponseHead } from "./head.ts";
 import type { SerializeOptions } from "./serialize.ts";
 
 /** The server side's connection mode: the most closing of the frontend's and the backend's. */
@@ -89,8 +89,7 @@ export function reuseHook(session: HttpSession, reuse: HttpReuse, onReuse: () =>
  */
 export function bindsConnection(res: ResponseHead): boolean {
   // Read from the bytes while the head is as received: reading `headers` would decode them all.
-  const values = rawFields(res)?.values("www-authenticate") ??
-    res.headers.filter((f) => f[0] === "www-authenticate").map((f) => f[1]);
+  const values = rawFields(res)?.values("www-authenticate") ?? getHeaders(res.headers, "www-authenticate");
   return values.some((v) => /^(?:NTLM|Negotiate)\b/i.test(v));
 }
 
