@@ -59,11 +59,11 @@ export function newStreamCounts(clock: Clock): StreamCounts {
   return { current: 0, max: 0, total: 0, bytesIn: 0, bytesOut: 0, rate: new FreqCounter(clock) };
 }
 
-/** Counts one stream in. */
-export function countIn(c: StreamCounts): void {
+/** Counts one stream in at `now` (clock ms; read from the rate's clock when not given). */
+export function countIn(c: StreamCounts, now?: number): void {
   c.current++;
   c.total++;
-  c.rate.add();
+  c.rate.add(1, now);
   if (c.current > c.max) c.max = c.current;
 }
 

@@ -40,9 +40,9 @@ export class FreqCounter {
     this.#start = start;
   }
 
-  /** Counts `n` events now. */
-  add(n = 1): void {
-    this.#rotate(this.#clock.now());
+  /** Counts `n` events at `now` (clock ms; the clock's now unless the caller read it already). */
+  add(n = 1, now: number = this.#clock.now()): void {
+    this.#rotate(now);
     this.#curr += n;
     if (this.#curr > this.#max) this.#max = this.#curr;
   }
@@ -151,9 +151,9 @@ export class LastEvent {
     this.#clock = clock;
   }
 
-  /** It happens now. */
-  mark(): void {
-    this.#at = Math.floor(this.#clock.now() / 1000);
+  /** It happens at `now` (clock ms; the clock's now unless the caller read it already). */
+  mark(now: number = this.#clock.now()): void {
+    this.#at = Math.floor(now / 1000);
   }
 
   /** Whole seconds since it last happened, -1 if never (HAProxy's `lastsess`). */

@@ -421,11 +421,12 @@ export class Backend {
 
   /**
    * Counts a new stream in the backend and returns its lease, which the stream releases once,
-   * when it ends. `client` is the client's connection (`balance source` hashes its address).
+   * when it ends. `client` is the client's connection (`balance source` hashes its address);
+   * `now` when the stream came (clock ms), when the caller read the clock already.
    */
-  admit(client: Connection | undefined): Lease {
-    countIn(this.counters);
-    this.counters.lastSession.mark();
+  admit(client: Connection | undefined, now: number = this.#clock.now()): Lease {
+    countIn(this.counters, now);
+    this.counters.lastSession.mark(now);
     return new Lease(client, this.#leave);
   }
 

@@ -18,8 +18,12 @@ export interface Timer {
 export interface Clock {
   /** Milliseconds since the Unix epoch (wall time: logs print it). */
   now(): number;
-  /** Calls `fn` once after `delayMs` (clamped to >= 0). */
-  setTimer(fn: () => void, delayMs: number): Timer;
+  /**
+   * Calls `fn` once after `delayMs` (clamped to >= 0). `now` is the caller's reading of
+   * {@link now} in the same turn, which spares the clock a second one (the due time is
+   * `now + delayMs`).
+   */
+  setTimer(fn: () => void, delayMs: number, now?: number): Timer;
   /** Cancels a timer; harmless if it already fired or was cancelled. */
   clearTimer(timer: Timer | undefined): void;
 }
@@ -31,9 +35,9 @@ interface SystemTimer extends Timer {
 /** The real clock: `Date.now()` and the runtime's `setTimeout` (the default of `ProxyServer`). */
 export const systemClock: Clock = {
   now: () => Date.now(),
-  setTimer(fn, delayMs) {
+  setTimer(fn, delayMs, now = Date.now()) {
     const ms = Math.max(0, delayMs);
-    const t: SystemTimer = { at: Date.now() + ms, handle: setTimeout(fn, ms) };
+    const t: SystemTimer = { at: now + ms, handle: setTimeout(fn, ms) };
     return t;
   },
   clearTimer(timer) {

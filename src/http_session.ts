@@ -37,6 +37,7 @@ import { H1RequestParser } from "./http/parser.ts";
 import { isH1Error } from "./http/error.ts";
 import { type H1Limits, HAPROXY_BUFSIZE } from "./http/limits.ts";
 import { HttpTxn } from "./http_txn.ts";
+import { TimerSlot } from "./http/txn_timer.ts";
 import { countHttp } from "./_counters.ts";
 import { DEFAULT_POOL, type HttpConnectionMode, ServerPool } from "./pool.ts";
 import type { Server } from "./server.ts";
@@ -122,10 +123,17 @@ export class HttpSession implements SocketHandlers {
   bytesOut = 0;
   /** The parser of the requests of this connection. */
   readonly parser: H1RequestParser;
+  /** The runtime timer its transactions take in turn (`src/http/txn_timer.ts`), cleared at the end. */
+  readonly timerSlot: TimerSlot;
   /** The transaction in progress. */
   #txn: HttpTxn | undefined;
   /** When the current request's first byte arrived (or the previous transaction ended), clock ms. */
   #startAt: number;
+  /**
+   * When bytes last arrived between transactions, clock ms: a head completes with the read
+   * that brought its end (a pipelined head read earlier counts from {@link #startAt}).
+   */
+  #readAt = -1;
   #timer: Timer | undefined;
   /** When the armed timer fires, clock ms. */
   #timerAt = 0;
@@ -155,6 +163,7 @@ export class HttpSession implements SocketHandlers {
     this.front = new StreamInterface("client");
     this.front.attachEstablished(conn);
     this.parser = new H1RequestParser(ctx.limits);
+    this.timerSlot = new TimerSlot(ctx.clock);
   }
 
   /** The client's address as ACL fetches read it (read from the connection once). */
@@ -198,8 +207,9 @@ export class HttpSession implements SocketHandlers {
   /** Client bytes: to the parser; a request head starts a transaction. */
   onData(chunk: Uint8Array): void {
     this.bytesIn += chunk.length;
-    if (this.#txn === undefined && this.#idle) {
-      this.#startAt = this.ctx.clock.now();
+    if (this.#txn === undefined) {
+      this.#readAt = this.ctx.clock.now();
+      if (this.#idle) this.#startAt = this.#readAt;
     }
     this.parser.push(chunk);
     const txn = this.#txn;
@@ -306,7 +316,7 @@ export class HttpSession implements SocketHandlers {
   txnDone(txn: HttpTxn, keepAlive: boolean): void {
     if (this.#txn !== txn) return;
     this.#txn = undefined;
-    this.#startAt = this.ctx.clock.now();
+    this.#startAt = txn.endedAt;
     if (this.front.state === "CLO") return this.#finish();
     if (this.clientGone) return; // closing: onClose ends the session
     if (!keepAlive || this.#draining) {
@@ -342,9 +352,9 @@ export class HttpSession implements SocketHandlers {
     if (this.ctx.contentRules !== undefined && this.#inspect(this.ctx.contentRules, ev.head) === "reject") {
       return this.#reject();
     }
+    const txn = new HttpTxn(this, ev, this.#startAt, Math.max(this.#startAt, this.#readAt));
     // `req_rate` counts requests as they arrive, as HAProxy's (the totals count them at their end).
-    this.ctx.frontend.counters.http.rate.add();
-    const txn = new HttpTxn(this, ev, this.#startAt);
+    this.ctx.frontend.counters.http.rate.add(1, txn.headAt);
     this.#txn = txn;
     txn.start();
   }
@@ -486,6 +496,7 @@ export class HttpSession implements SocketHandlers {
     this.#ended = true;
     if (this.#private !== undefined) { for (const p of this.#private.values()) p.clear(); }
     this.ctx.clock.clearTimer(this.#timer);
+    this.timerSlot.clear();
     this.ctx.onEnd(this);
   }
 }

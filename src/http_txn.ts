@@ -103,10 +103,13 @@ export class HttpTxn extends TxnRecord implements CancelToken {
   /** `retry-on`: the request as first sent, and whether a layer-7 retry is under way. */
   readonly #replay = new RequestReplay();
 
-  /** A transaction for the request whose head `request` was just parsed. Nothing runs before {@link start}. */
-  constructor(session: HttpSession, request: H1HeadEvent<RequestHead> | undefined, startAt: number) {
-    super(session, request, startAt);
-    this.#timer = new TxnTimer(session.ctx.clock, this.#f, this.headAt, this.#core);
+  /**
+   * A transaction for the request whose head `request` was just parsed (at `headAt`, clock ms;
+   * the clock's now when not given). Nothing runs before {@link start}.
+   */
+  constructor(session: HttpSession, request: H1HeadEvent<RequestHead> | undefined, startAt: number, headAt?: number) {
+    super(session, request, startAt, headAt);
+    this.#timer = new TxnTimer(session.ctx.clock, this.#f, this.headAt, this.#core, session.timerSlot);
   }
 
   /** A request the parser refused, or a wait for a head that timed out: logged, already over. */
@@ -170,7 +173,7 @@ export class HttpTxn extends TxnRecord implements CancelToken {
     this.backendName = d.backend;
     const be = ctx.backends.get(d.backend)!;
     this.backend = be;
-    const lease = be.admit(conn);
+    const lease = be.admit(conn, this.headAt);
     this.lease = lease;
     lease.identity = this.identity;
     if (be.forwardProxy !== undefined) return void this.#proxy(be.forwardProxy);
@@ -190,7 +193,8 @@ export class HttpTxn extends TxnRecord implements CancelToken {
       return this.#bufferRequest();
     }
     this.#armTimer();
-    this.#connect(false);
+    // The head was read in this turn: its time serves as the connect's start.
+    this.#connect(false, true, this.headAt);
   }
 
   /**
@@ -315,10 +319,9 @@ export class HttpTxn extends TxnRecord implements CancelToken {
 
   /**
    * Connects the server side (`fresh`: keep the slot held, no pool: a retry after a reused
-   * connection failed; `pool`: idle connections may serve).
+   * connection failed; `pool`: idle connections may serve) from `t0` (clock ms, `%Tc`'s start).
    */
-  #connect(fresh: boolean, pool = !fresh): void {
-    const t0 = this.session.ctx.clock.now();
+  #connect(fresh: boolean, pool = !fresh, t0: number = this.session.ctx.clock.now()): void {
     const r = this.backend!.connect(this.lease!, this.back, this, pool ? this.#reuseHook() : undefined, fresh);
     // A connection taken from the pool comes back at once: the transaction goes on in a
     // microtask, as it did after a connect, without the promises of an awaited one.
@@ -347,14 +350,15 @@ export class HttpTxn extends TxnRecord implements CancelToken {
       return this.#reply(errorReply(503, this.#bePolicy()?.errors, this.session.ctx.policy.errors), 503);
     }
     if (this.queueMs < 0) this.queueMs = lease.queueMs;
-    if (this.connectMs < 0) this.connectMs = this.reused ? 0 : clock.now() - t0 - lease.queueMs;
+    const now = clock.now();
+    if (this.connectMs < 0) this.connectMs = this.reused ? 0 : now - t0 - lease.queueMs;
     const srvPool = lease.server?.pool;
     if (srvPool !== undefined && !this.reused) srvPool.counters.opened++;
     const bc = this.back.conn!;
     bc.requests++;
     this.#server = r;
-    this.#res.estAt = clock.now();
-    this.#timer.srvAt = this.#res.estAt;
+    this.#res.estAt = now;
+    this.#timer.srvAt = now;
     r.setHandlers(new ServerSide(this, bc));
     // Heads, chunk framing and small bodies go out as separate writes: Nagle would hold the
     // second one for the server's delayed ACK (40 ms) on every request of a reused connection.
@@ -372,7 +376,7 @@ export class HttpTxn extends TxnRecord implements CancelToken {
     if (this.#connectTunnel) {
       // Proxy mode CONNECT: nothing is sent; the proxy's own 2xx opens the tunnel.
       this.pullRequest();
-      rp.push(new TextEncoder().encode(CONNECT_ESTABLISHED));
+      this.#res.push(new TextEncoder().encode(CONNECT_ESTABLISHED), now);
       this.#res.pull();
       return this.#armTimer();
     }
@@ -384,7 +388,7 @@ export class HttpTxn extends TxnRecord implements CancelToken {
     if (req.body === "chunked") this.#req.chunked();
     this.pullRequest();
     this.#replay.end(this.#f.reqDone);
-    this.#armTimer();
+    this.#armTimer(now);
   }
 
   /**
@@ -463,8 +467,9 @@ export class HttpTxn extends TxnRecord implements CancelToken {
 
   /** Server bytes: to the response parser, then to the client. */
   serverData(chunk: Uint8Array): void {
-    this.#timer.srvAt = this.session.ctx.clock.now();
-    this.#res.push(chunk);
+    const now = this.session.ctx.clock.now();
+    this.#timer.srvAt = now;
+    this.#res.push(chunk, now);
     this.#res.pull();
   }
 
@@ -600,6 +605,7 @@ export class HttpTxn extends TxnRecord implements CancelToken {
     const keepClient = this.#res.keepClient && this.#f.reqDone;
     const bc = this.back.conn;
     const srv = this.lease?.server;
+    let now: number | undefined;
     if (this.#res.keepServer && this.#f.reqDone && bc !== undefined && srv?.pool !== undefined && parkable(bc, srv)) {
       this.back.detach();
       this.back.setState("DIS");
@@ -607,12 +613,15 @@ export class HttpTxn extends TxnRecord implements CancelToken {
       // `http-reuse never` keeps every connection to its session, as does a response that
       // bound the connection to its client (NTLM): never shared with another client.
       if (this.#res.bound || this.backend?.settings.http?.reuse === "never") this.session.parkPrivate(srv, bc);
-      else srv.pool.park(bc, bc.requests, srv.served - 1);
+      else {
+        now = this.session.ctx.clock.now();
+        srv.pool.park(bc, bc.requests, srv.served - 1, now);
+      }
     } else {
       this.#closeServer(false);
     }
     this.#server = undefined;
-    this.#end(keepClient);
+    this.#end(keepClient, now);
   }
 
   /**
@@ -643,14 +652,17 @@ export class HttpTxn extends TxnRecord implements CancelToken {
     this.#end(keep);
   }
 
-  /** Once: timers off, lease released, log line, then the session goes on or closes. */
-  #end(keepClient: boolean): void {
+  /**
+   * Once: timers off, lease released, log line, then the session goes on or closes. `now`:
+   * the end time when the caller read the clock already.
+   */
+  #end(keepClient: boolean, now?: number): void {
     if (this.#f.ended) return;
     this.#flushOut();
     this.#f.ended = true;
     const ctx = this.session.ctx;
     this.#timer.disarm();
-    this.endedAt = ctx.clock.now();
+    this.endedAt = now ?? ctx.clock.now();
     this.lease?.release(this.bytesIn, this.bytesOut);
     // Per status class: the frontend counts every request, its backend and server theirs.
     this.countEnd();
@@ -674,9 +686,10 @@ export class HttpTxn extends TxnRecord implements CancelToken {
    * `sD--` after), `timeout client` while the request body is read or the client does not drain
    * (`cD--`), `timeout tunnel` for both once tunnelled.
    */
-  #armTimer(): void {
+  /** Arms the timer for what is awaited now (`now`: the caller's reading of the clock, if any). */
+  #armTimer(now?: number): void {
     const settings = this.#server === undefined ? undefined : this.backend?.settings;
-    this.#timer.arm(settings, this.session.frontend.settings.clientTimeoutMs);
+    this.#timer.arm(settings, this.session.frontend.settings.clientTimeoutMs, now);
   }
 
   #disarm(): void {

@@ -154,9 +154,10 @@ export class ServerPool implements PoolView {
    * As HAProxy's `srv_add_to_idle_list()`, a connection is kept only while the connections in
    * use and idle do not exceed what the server needed at once recently (the estimated need,
    * re-estimated at each purge): a burst of new client connections, each with its own server
-   * connection under `http-reuse safe`, does not leave thousands idle.
+   * connection under `http-reuse safe`, does not leave thousands idle. `now` is the caller's
+   * reading of the clock, when it has one.
    */
-  park(conn: Connection, uses: number, inUse = 0): boolean {
+  park(conn: Connection, uses: number, inUse = 0, now: number = this.#clock.now()): boolean {
     const max = this.settings.maxIdle;
     const socket = conn.socket;
     if (socket === undefined || (conn.flags & (CO_FL.SOCK_RD_SH | CO_FL.SOCK_WR_SH)) !== 0) {
@@ -170,7 +171,7 @@ export class ServerPool implements PoolView {
       conn.close();
       return false;
     }
-    const entry = new IdleEntry(this, conn, this.#clock.now(), uses > 1);
+    const entry = new IdleEntry(this, conn, now, uses > 1);
     this.#idle.push(entry);
     this.counters.parked++;
     socket.setHandlers(entry);

@@ -460,8 +460,9 @@ export class Server implements ServerView {
 
   /** Accounts a stream taking a slot on this server. */
   take(): void {
-    countIn(this.counters);
-    this.counters.lastSession.mark();
+    const now = this.#clock.now();
+    countIn(this.counters, now);
+    this.counters.lastSession.mark(now);
   }
 
   /** Hands a freed slot to a queued stream, which {@link claim}s it when it resumes. */

@@ -73,14 +73,22 @@ export class TxnRecord {
    */
   readonly identity: RequestIdentity | undefined;
 
-  /** The record of the request whose head `request` was just parsed (now, on the session's clock). */
-  constructor(session: HttpSession, request: H1HeadEvent<RequestHead> | undefined, startAt: number) {
+  /**
+   * The record of the request whose head `request` was parsed at `headAt` (clock ms; now, on
+   * the session's clock, when not given).
+   */
+  constructor(
+    session: HttpSession,
+    request: H1HeadEvent<RequestHead> | undefined,
+    startAt: number,
+    headAt: number = session.ctx.clock.now(),
+  ) {
     this.session = session;
     this.request = request;
     const h = request?.head;
     this.requestLine = h === undefined ? undefined : `${h.method} ${h.target} ${h.version}`;
     this.startAt = startAt;
-    this.headAt = session.ctx.clock.now();
+    this.headAt = headAt;
     this.backendName = session.frontend.name;
     this.bytesIn = request === undefined ? 0 : htxSize(request.head);
     this.identity = request === undefined

@@ -50,6 +50,11 @@ export class ResponseSide {
   estAt = -1;
   /** Something came back from the server on this connection. */
   gotResponse = false;
+  /**
+   * When the server's last bytes were read, clock ms: a head completes with the read that
+   * brought its end (`%Tr` ends there, even when the client's backpressure delays the pull).
+   */
+  #readAt = -1;
   #resEnc: ChunkedEncoder | undefined;
   #resTrailers: [string, string][] | undefined;
   /** The last head read was an interim (1xx) response. */
@@ -95,9 +100,10 @@ export class ResponseSide {
     this.#resTrailers = undefined;
   }
 
-  /** Server bytes for the response parser. */
-  push(chunk: Uint8Array): void {
+  /** Server bytes for the response parser, read at `now` (clock ms). */
+  push(chunk: Uint8Array, now: number): void {
     this.gotResponse = true;
+    this.#readAt = now;
     this.rp!.push(chunk);
   }
 
@@ -163,8 +169,7 @@ export class ResponseSide {
     const session = t.session;
     const ctx = session.ctx;
     const req = t.request!;
-    const now = ctx.clock.now();
-    t.responseMs = now - this.estAt;
+    t.responseMs = this.#readAt - this.estAt;
     const res = ev.head;
     const d = decideResponse(
       ctx.policy,

@@ -355,6 +355,53 @@ describe("HTTP mode", () => {
     await h.proxy.stop();
   });
 
+  it("one runtime timer serves a keep-alive connection's requests; a shorter timeout than the one left strikes on time", async () => {
+    const h = new Harness();
+    const o1 = await new Origin().listen(h.net, srvAddr(1));
+    const o2 = await new Origin().listen(h.net, srvAddr(2));
+    o2.respond = () => "hang";
+    const cfg = httpConfig();
+    await h.start({
+      frontends: [{ ...cfg.frontends[0]!, useBackends: [{ backend: "short", condition: "if { path_beg /short }" }] }],
+      backends: [cfg.backends[0]!, {
+        ...cfg.backends[0]!,
+        name: "short",
+        servers: [{ name: "b1", address: srvAddr(2) }],
+        timeouts: { connectMs: 5000, serverMs: 1000 },
+      }],
+    });
+    let timers = 0;
+    const setTimer = h.clock.setTimer.bind(h.clock);
+    h.clock.setTimer = (fn, ms) => (timers++, setTimer(fn, ms));
+    const c = await client(h);
+    c.send(GET("/a"));
+    await h.until(() => h.lines.length === 1);
+    const first = timers;
+    for (let i = 2; i <= 5; i++) {
+      c.send(GET(`/a${i}`));
+      await h.until(() => h.lines.length === i);
+    }
+    // The transactions after the first adopt the timer the first one left (`timeout server`
+    // 30 s from a start no later than theirs): no runtime timer set for them.
+    assert.equal(timers, first, "no timer set after the first request");
+    assert.equal(o1.requests.length, 5);
+    // The timer left is due 30 s after the first request; a request to `short` needs 1 s.
+    const t0 = h.clock.now();
+    c.send(GET("/short"));
+    await h.until(() => h.lines.length === 6);
+    assert.equal(h.clock.now() - t0, 1000);
+    assert.deepEqual([httplog(h.lines[5]!).status, httplog(h.lines[5]!).term], ["504", "sH--"]);
+    // A last request leaves its timer pending; the client's close ends the session, which
+    // clears it with its keep-alive wait: only the pools' timers stay.
+    c.send(GET("/a7"));
+    await h.until(() => h.lines.length === 7);
+    const pending = h.clock.pending;
+    c.socket.close();
+    await h.until(() => h.proxy.frontends[0]!.counters.current === 0);
+    assert.equal(h.clock.pending, pending - 2, "the session's timers cleared");
+    await h.proxy.stop();
+  });
+
   it("an invalid response: 502 PH--; a server closing without a byte: 502 SH--", async () => {
     const { h, origin } = await setup();
     origin.respond = (r) => (r.path === "/junk" ? "HTTP/1.1 2x0 OK\r\n\r\n" : r.path === "/close" ? "close" : ok(r));
