@@ -142,7 +142,7 @@ export class HttpTxn extends TxnRecord implements CancelToken {
     const ctx = this.session.ctx;
     const req = this.request!;
     const conn = this.session.conn;
-    const d = decideRequest(ctx.policy, ctx.backendPolicies, this.sampleContext());
+    const d = decideRequest(ctx.policy, ctx.backendPolicies, () => this.sampleContext(), this.identity);
     if (d.kind === "reply") {
       if (d.backend !== undefined) this.backendName = d.backend;
       this.#setTerm(d.termination[0]!, d.termination[1]!);

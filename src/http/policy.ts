@@ -29,7 +29,7 @@
  */
 import { AclError, AclSet } from "../acl/acl.ts";
 import { type Condition, evaluateCondition, parseCondition } from "../acl/condition.ts";
-import type { SampleContext } from "../acl/sample.ts";
+import type { SampleContext, StreamIdentity } from "../acl/sample.ts";
 import type { AclConfig, HttpProxyConfig, StatsPageConfig, UseBackendConfig } from "../config/http_types.ts";
 import type { ResolvedProxyConfig } from "../config/resolved.ts";
 import { ErrorPages, errorReply, type HttpReply } from "./error_pages.ts";
@@ -350,38 +350,68 @@ export function selectBackend(fe: HttpPolicy, ctx: SampleContext): string | unde
  * the compiled settings of each backend by name. A backend named as the frontend is taken for
  * the same section (a `listen`, whose rules HAProxy runs once), so its rules and forwarding
  * options are not applied a second time.
+ *
+ * `ctx` may be a function making the context: it is then called only when a step reads one
+ * (a monitor URI, rules, a stats page, `use_backend`, a unique-id header or a forwarding
+ * option); `stream` is the request's identity, whose id is made here. A request
+ * none of them reads costs no sample context (three objects per request otherwise).
  */
 export function decideRequest(
   fe: HttpPolicy,
   backends: ReadonlyMap<string, HttpPolicy>,
-  ctx: SampleContext,
+  ctx: SampleContext | (() => SampleContext),
+  stream: StreamIdentity | undefined = typeof ctx === "function" ? undefined : ctx.stream,
 ): RequestDecision {
+  let fctx: SampleContext | undefined;
   // Until a backend is chosen, HAProxy's stream backend is the frontend (`be_name`, `%b`).
-  const fctx: SampleContext = { ...ctx, frontend: ctx.frontend ?? fe.name, backend: fe.name };
-  const monitor = monitorFor(fe, fctx);
-  if (monitor !== undefined) return monitor;
-  const feOut = runRequestRules(fe.requestRules, fctx, (s) => errorReply(s, fe.errors));
-  if (feOut.kind === "reply") return { ...feOut, status: feOut.reply?.status ?? 0, backend: undefined };
-  if (feOut.kind === "service") return { ...feOut, stats: undefined, backend: undefined };
-  const feStats = statsFor(fe, fctx, undefined);
-  if (feStats !== undefined) return feStats;
-  const name = selectBackend(fe, fctx);
+  const front = (): SampleContext => {
+    if (fctx !== undefined) return fctx;
+    const c = typeof ctx === "function" ? ctx() : ctx;
+    return fctx = { ...c, frontend: c.frontend ?? fe.name, backend: fe.name };
+  };
+  if (fe.monitor !== undefined) {
+    const monitor = monitorFor(fe, front());
+    if (monitor !== undefined) return monitor;
+  }
+  if (fe.requestRules.length > 0) {
+    const feOut = runRequestRules(fe.requestRules, front(), (s) => errorReply(s, fe.errors));
+    if (feOut.kind === "reply") return { ...feOut, status: feOut.reply?.status ?? 0, backend: undefined };
+    if (feOut.kind === "service") return { ...feOut, stats: undefined, backend: undefined };
+  }
+  if (fe.stats !== undefined) {
+    const feStats = statsFor(fe, front(), undefined);
+    if (feStats !== undefined) return feStats;
+  }
+  const name = fe.switching.length > 0 ? selectBackend(fe, front()) : fe.defaultBackend;
   const be = name === undefined ? undefined : backends.get(name);
   if (name === undefined || be === undefined) {
     return { kind: "reply", status: 503, reply: errorReply(503, fe.errors), termination: "SC--", backend: undefined };
   }
-  const bctx: SampleContext = { ...fctx, backend: name };
+  let bctx: SampleContext | undefined;
+  const back = (): SampleContext => bctx ??= { ...front(), backend: name };
+  const beFwd = be.name === fe.name ? undefined : be.forwarding;
   if (be.name !== fe.name) {
-    const beOut = runRequestRules(be.requestRules, bctx, (s) => errorReply(s, be.errors, fe.errors));
-    if (beOut.kind === "reply") return { ...beOut, status: beOut.reply?.status ?? 0, backend: name };
-    if (beOut.kind === "service") return { ...beOut, stats: undefined, backend: name };
-    const beStats = statsFor(be, bctx, name);
-    if (beStats !== undefined) return beStats;
+    if (be.requestRules.length > 0) {
+      const beOut = runRequestRules(be.requestRules, back(), (s) => errorReply(s, be.errors, fe.errors));
+      if (beOut.kind === "reply") return { ...beOut, status: beOut.reply?.status ?? 0, backend: name };
+      if (beOut.kind === "service") return { ...beOut, stats: undefined, backend: name };
+    }
+    if (be.stats !== undefined) {
+      const beStats = statsFor(be, back(), name);
+      if (beStats !== undefined) return beStats;
+    }
   }
-  // `http_process_request()`: the unique id is made now, sent before the forwarding fields.
-  addUniqueIdHeader(bctx);
-  applyForwarding(fe.forwarding, be.name === fe.name ? undefined : be.forwarding, bctx);
+  // `http_process_request()`: the unique id is made now (from the stream's own context), sent
+  // before the forwarding fields.
+  if (stream?.uniqueId() !== undefined && stream.header !== undefined) addUniqueIdHeader(back());
+  if (forwards(fe.forwarding) || forwards(beFwd)) applyForwarding(fe.forwarding, beFwd, back());
   return { kind: "forward", backend: name };
+}
+
+/** A forwarding option is set: `option forwardfor`, `forwarded` or an `X-Forwarded-Proto` one. */
+function forwards(f: Forwarding | undefined): boolean {
+  return f !== undefined &&
+    (f.forwardFor !== undefined || f.forwarded !== undefined || f.forwardedProto !== undefined);
 }
 
 /** No rules: what a backend run as its own frontend (a `listen`) adds (one array for every response). */

@@ -46,6 +46,23 @@ const backends = new Map<string, HttpPolicy>([
 ]);
 
 describe("decideRequest()", () => {
+  it("a context function is called only when a step reads the context: once at most", () => {
+    const plain = compileHttpPolicy({ name: "px", defaultBackend: "px" });
+    const withFwd = compileHttpPolicy({ name: "px", defaultBackend: "px", forwardFor: {} });
+    for (const [p, want] of [[plain, 0], [withFwd, 1]] as const) {
+      let calls = 0;
+      const c = ctx(get("/"));
+      const d = decideRequest(p, new Map([["px", p]]), () => (calls++, c));
+      assert.deepEqual([d, calls], [{ kind: "forward", backend: "px" }, want]);
+    }
+    // Rules, switching and forwarding read one context, made once.
+    let calls = 0;
+    const c = ctx(get("/a/b"));
+    assert.deepEqual(decideRequest(fe, backends, () => (calls++, c)), { kind: "forward", backend: "b1" });
+    assert.equal(calls, 1);
+    assert.match(text(serializeHead(c.request)), /x-fe: fe\r\nx-be: b1\r\nx-forwarded-for: 127\.0\.0\.1/);
+  });
+
   it("use_backend rules in order, the first match wins: /a/b goes to b1 (path_beg /a) before b2", () => {
     assert.equal(selectBackend(fe, ctx(get("/a/b"))), "b1");
     assert.equal(selectBackend(fe, ctx(get("/x"))), "bd");
