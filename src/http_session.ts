@@ -24,7 +24,7 @@
  *
  * @module
  */
-import type { Clock, Timer } from "./clock.ts";
+import type { Clock } from "./clock.ts";
 import { CO_FL, type Connection } from "./connection.ts";
 import type { Address, NetError, Socket, SocketHandlers } from "./net.ts";
 import type { Endpoint } from "./acl/sample.ts";
@@ -37,7 +37,7 @@ import { H1RequestParser } from "./http/parser.ts";
 import { isH1Error } from "./http/error.ts";
 import { type H1Limits, HAPROXY_BUFSIZE } from "./http/limits.ts";
 import { HttpTxn } from "./http_txn.ts";
-import { TimerSlot } from "./http/txn_timer.ts";
+import { TimerSlot } from "./timer_slot.ts";
 import { countHttp } from "./_counters.ts";
 import { DEFAULT_POOL, type HttpConnectionMode, ServerPool } from "./pool.ts";
 import type { Server } from "./server.ts";
@@ -123,7 +123,7 @@ export class HttpSession implements SocketHandlers {
   bytesOut = 0;
   /** The parser of the requests of this connection. */
   readonly parser: H1RequestParser;
-  /** The runtime timer its transactions take in turn (`src/http/txn_timer.ts`), cleared at the end. */
+  /** The runtime timer the session and its transactions take in turn, cleared at the end. */
   readonly timerSlot: TimerSlot;
   /** The transaction in progress. */
   #txn: HttpTxn | undefined;
@@ -134,9 +134,6 @@ export class HttpSession implements SocketHandlers {
    * that brought its end (a pipelined head read earlier counts from {@link #startAt}).
    */
   #readAt = -1;
-  #timer: Timer | undefined;
-  /** When the armed timer fires, clock ms. */
-  #timerAt = 0;
   /**
    * Idle server connections that belong to this client only (`http-reuse never`, or bound by
    * connection-based authentication): one pool per server, watched as the shared pools are,
@@ -238,7 +235,7 @@ export class HttpSession implements SocketHandlers {
   onClose(error?: NetError): void {
     this.conn.closed(error);
     this.front.setState("CLO");
-    this.ctx.clock.clearTimer(this.#timer);
+    this.timerSlot.release(this);
     if (this.#txn !== undefined) this.#txn.clientClosed(error);
     else this.#finish();
   }
@@ -300,7 +297,7 @@ export class HttpSession implements SocketHandlers {
    * transaction's, or the wait for a request; undefined if no timer is armed.
    */
   get expiresAt(): number | undefined {
-    return this.#txn?.expiresAt ?? (this.#timer === undefined ? undefined : this.#timerAt);
+    return this.#txn?.expiresAt ?? this.timerSlot.dueFor(this);
   }
 
   /** Ends the session at once (HAProxy's `K`): the transaction is killed, both sides reset. */
@@ -364,7 +361,7 @@ export class HttpSession implements SocketHandlers {
    * with `<BADREQ>`, and the connection closed.
    */
   #refuse(status: number, termination: string): void {
-    this.ctx.clock.clearTimer(this.#timer);
+    this.timerSlot.release(this);
     const raw = this.ctx.policy.errors.raw(status);
     if (raw !== undefined) this.socket.write(raw);
     this.requests++;
@@ -400,8 +397,7 @@ export class HttpSession implements SocketHandlers {
    * not in `req_tot` nor `req_rate` (HAProxy counts those once the rules passed).
    */
   #reject(): void {
-    this.ctx.clock.clearTimer(this.#timer);
-    this.#timer = undefined;
+    this.timerSlot.release(this);
     const c = this.ctx.frontend.counters;
     c.denied++;
     c.http.responses[5]++;
@@ -411,18 +407,10 @@ export class HttpSession implements SocketHandlers {
 
   /** Arms the wait for the next request head: keep-alive timeout when nothing came yet, else http-request. */
   #armWait(): void {
-    const clock = this.ctx.clock;
     const at = this.#deadline();
-    if (at === undefined) {
-      clock.clearTimer(this.#timer);
-      this.#timer = undefined;
-      return;
-    }
+    if (at === undefined) return this.timerSlot.release(this);
     // A timer due no later stays (it re-checks when it fires): one timer for many requests.
-    if (this.#timer !== undefined && this.#timerAt <= at) return;
-    clock.clearTimer(this.#timer);
-    this.#timerAt = at;
-    this.#timer = clock.setTimer(this.#onTimer, Math.max(0, at - clock.now()));
+    this.timerSlot.take(this, at, this.ctx.clock.now(), this.#onTimer);
   }
 
   /**
@@ -455,7 +443,6 @@ export class HttpSession implements SocketHandlers {
   }
 
   readonly #onTimer = (): void => {
-    this.#timer = undefined;
     // A transaction runs: its own timers apply; the wait is armed again when it ends.
     if (this.#txn !== undefined || this.clientGone || this.#ended) return;
     const at = this.#deadline();
@@ -495,7 +482,6 @@ export class HttpSession implements SocketHandlers {
     if (this.#ended) return;
     this.#ended = true;
     if (this.#private !== undefined) { for (const p of this.#private.values()) p.clear(); }
-    this.ctx.clock.clearTimer(this.#timer);
     this.timerSlot.clear();
     this.ctx.onEnd(this);
   }

@@ -21,10 +21,17 @@ export function inLb(s: LbServer): boolean {
  * usable backup with `allBackups`. Empty when nothing is usable (HAProxy `tot_weight == 0`).
  */
 export function eligibleServers(servers: readonly LbServer[], allBackups: boolean): LbServer[] {
-  const active = servers.filter((s) => !s.backup && inLb(s));
+  // Loops rather than filter(): `balance random` asks at every election.
+  const active: LbServer[] = [];
+  for (const s of servers) if (!s.backup && inLb(s)) active.push(s);
   if (active.length > 0) return active;
-  const backups = servers.filter((s) => s.backup && inLb(s));
-  return allBackups ? backups : backups.slice(0, 1);
+  const backups: LbServer[] = [];
+  for (const s of servers) {
+    if (!s.backup || !inLb(s)) continue;
+    backups.push(s);
+    if (!allBackups) break;
+  }
+  return backups;
 }
 
 /**

@@ -37,7 +37,8 @@ export class RandomDraws extends LiveServerSet implements Balancer {
     const avoid = ctx?.avoid;
     if (avoid !== undefined && candidates.length > 1) candidates = candidates.filter((s) => s !== avoid);
     if (candidates.length === 0) return undefined;
-    const total = candidates.reduce((sum, s) => sum + s.weight, 0);
+    let total = 0;
+    for (const s of candidates) total += s.weight;
     let curr: LbServer | undefined;
     for (let d = 0; d < this.#draws; d++) {
       const prev = curr;

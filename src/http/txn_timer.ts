@@ -4,16 +4,13 @@
  * one per chunk. Activity only moves deadlines later: a timer due no later stays, and when it
  * fires it re-arms for what is due then. The connect and queue timeouts are the backend's.
  *
- * The runtime's timer is a {@link TimerSlot} of the session, kept across its transactions: a
- * transaction that ends leaves it pending, unowned, and the next one adopts it when it is due
- * no later than what that one needs (a keep-alive connection's next request wants the same
- * timeout from a later start). One `setTimeout` serves many requests instead of a
- * `setTimeout` and a `clearTimeout` each (1.9 µs a pair on Deno). An unowned timer that fires
- * does nothing; the session clears its slot when it ends.
+ * The runtime's timer is the client connection's {@link TimerSlot}, which the session and its
+ * transactions take in turn (`src/timer_slot.ts`).
  *
  * @module
  */
-import type { Clock, Timer } from "../clock.ts";
+import type { Clock } from "../clock.ts";
+import { TimerSlot } from "../timer_slot.ts";
 import type { BackendSettings } from "../backend.ts";
 import { nextTimeout } from "../_timeouts.ts";
 import type { TxnFlags } from "./txn_state.ts";
@@ -27,48 +24,6 @@ export interface TimerOwner {
   armTimer(): void;
   /** A timeout struck on `side`. */
   timedOut(side: TimeoutSide): void;
-}
-
-/**
- * The runtime timer the transactions of one session take in turn (module doc). Owned by the
- * {@link TxnTimer} that armed or adopted it last, until that one disarms it.
- */
-export class TimerSlot {
-  readonly #clock: Clock;
-  /** The pending runtime timer, if any (owned or not). */
-  timer: Timer | undefined;
-  /** When {@link timer} fires, clock ms. */
-  at = 0;
-  /** The transaction timer that owns it: undefined once disarmed (a pending timer does nothing then). */
-  owner: TxnTimer | undefined;
-  /** What the owner runs when it fires. */
-  fn: (() => void) | undefined;
-
-  /** An empty slot on `clock`. */
-  constructor(clock: Clock) {
-    this.#clock = clock;
-  }
-
-  /** Replaces the pending timer by one due at `at` (`now`: the caller's clock reading). */
-  set(at: number, now: number, fn: () => void): void {
-    this.#clock.clearTimer(this.timer);
-    this.fn = fn;
-    this.at = at;
-    this.timer = this.#clock.setTimer(this.#fire, at - now, now);
-  }
-
-  /** No timer pending, no owner: the session is over. */
-  clear(): void {
-    this.#clock.clearTimer(this.timer);
-    this.timer = undefined;
-    this.owner = undefined;
-    this.fn = undefined;
-  }
-
-  readonly #fire = (): void => {
-    this.timer = undefined;
-    if (this.owner !== undefined) this.fn?.();
-  };
 }
 
 /** The timer of one transaction; what it decides on is the transaction's {@link TxnFlags}. */
@@ -87,8 +42,8 @@ export class TxnTimer {
    * {@link arm} itself when it is already over) and `owner.armTimer()` when it fires before any
    * did (the transaction then calls {@link arm} with its settings of the moment). Both sides
    * count as active at `now`. One owner object rather than two closures per transaction.
-   * `slot` is the session's, shared with the transactions before and after this one (a slot
-   * of its own when not given).
+   * `slot` is the client connection's, shared with its session and the transactions before and
+   * after this one (a slot of its own when not given).
    */
   constructor(clock: Clock, flags: TxnFlags, now: number, owner: TimerOwner, slot = new TimerSlot(clock)) {
     this.#clock = clock;
@@ -101,12 +56,12 @@ export class TxnTimer {
 
   /** A timer is armed. */
   get armed(): boolean {
-    return this.#slot.owner === this && this.#slot.timer !== undefined;
+    return this.#slot.dueFor(this) !== undefined;
   }
 
   /** When the armed timer is due, clock ms; undefined if none is. */
   get at(): number | undefined {
-    return this.armed ? this.#slot.at : undefined;
+    return this.#slot.dueFor(this);
   }
 
   /**
@@ -133,28 +88,17 @@ export class TxnTimer {
   /** Runs `fn` at `at` (clock ms) unless a timer is armed already (the wait for a request body). */
   once(at: number, fn: () => void): void {
     if (this.armed) return;
-    this.#slot.owner = this;
-    this.#slot.set(at, this.#clock.now(), fn);
+    this.#slot.replace(this, at, this.#clock.now(), fn);
   }
 
   /** No timer armed: the slot's pending timer, if any, stays for the next owner. */
   disarm(): void {
-    const s = this.#slot;
-    if (s.owner !== this) return;
-    s.owner = undefined;
-    s.fn = undefined;
+    this.#slot.release(this);
   }
 
   /** Arms the timer for `at`, unless one is due no later (this one's, or one left in the slot). */
   #schedule(at: number, now: number): void {
-    const s = this.#slot;
-    const mine = s.owner === this;
-    s.owner = this;
-    if (s.timer !== undefined && s.at <= at) {
-      if (!mine) s.fn = this.#fired;
-      return;
-    }
-    s.set(at, now, this.#fired);
+    this.#slot.take(this, at, now, this.#fired);
   }
 
   readonly #fired = (): void => {

@@ -355,7 +355,7 @@ describe("HTTP mode", () => {
     await h.proxy.stop();
   });
 
-  it("one runtime timer serves a keep-alive connection's requests; a shorter timeout than the one left strikes on time", async () => {
+  it("one runtime timer serves a keep-alive connection's waits and requests; a shorter timeout than the one left strikes on time", async () => {
     const h = new Harness();
     const o1 = await new Origin().listen(h.net, srvAddr(1));
     const o2 = await new Origin().listen(h.net, srvAddr(2));
@@ -381,8 +381,8 @@ describe("HTTP mode", () => {
       c.send(GET(`/a${i}`));
       await h.until(() => h.lines.length === i);
     }
-    // The transactions after the first adopt the timer the first one left (`timeout server`
-    // 30 s from a start no later than theirs): no runtime timer set for them.
+    // The keep-alive waits and the transactions after the first adopt the timer the first one
+    // left (30 s from a start no later than theirs): no runtime timer set for them.
     assert.equal(timers, first, "no timer set after the first request");
     assert.equal(o1.requests.length, 5);
     // The timer left is due 30 s after the first request; a request to `short` needs 1 s.
@@ -391,14 +391,14 @@ describe("HTTP mode", () => {
     await h.until(() => h.lines.length === 6);
     assert.equal(h.clock.now() - t0, 1000);
     assert.deepEqual([httplog(h.lines[5]!).status, httplog(h.lines[5]!).term], ["504", "sH--"]);
-    // A last request leaves its timer pending; the client's close ends the session, which
-    // clears it with its keep-alive wait: only the pools' timers stay.
+    // A last request leaves its timer pending, which the keep-alive wait takes over; the
+    // client's close ends the session, which clears it: only the pools' timers stay.
     c.send(GET("/a7"));
     await h.until(() => h.lines.length === 7);
     const pending = h.clock.pending;
     c.socket.close();
     await h.until(() => h.proxy.frontends[0]!.counters.current === 0);
-    assert.equal(h.clock.pending, pending - 2, "the session's timers cleared");
+    assert.equal(h.clock.pending, pending - 1, "the connection's one timer cleared");
     await h.proxy.stop();
   });
 
