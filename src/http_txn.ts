@@ -605,7 +605,8 @@ export class HttpTxn extends TxnRecord implements CancelToken {
     const keepClient = this.#res.keepClient && this.#f.reqDone;
     const bc = this.back.conn;
     const srv = this.lease?.server;
-    let now: number | undefined;
+    // One reading of the clock serves the idle entry and the end.
+    const now = this.session.ctx.clock.now();
     if (this.#res.keepServer && this.#f.reqDone && bc !== undefined && srv?.pool !== undefined && parkable(bc, srv)) {
       this.back.detach();
       this.back.setState("DIS");
@@ -613,10 +614,7 @@ export class HttpTxn extends TxnRecord implements CancelToken {
       // `http-reuse never` keeps every connection to its session, as does a response that
       // bound the connection to its client (NTLM): never shared with another client.
       if (this.#res.bound || this.backend?.settings.http?.reuse === "never") this.session.parkPrivate(srv, bc);
-      else {
-        now = this.session.ctx.clock.now();
-        srv.pool.park(bc, bc.requests, srv.served - 1, now);
-      }
+      else srv.pool.park(bc, bc.requests, srv.served - 1, now);
     } else {
       this.#closeServer(false);
     }

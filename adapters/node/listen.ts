@@ -29,9 +29,11 @@ function accepted(sock: NetSocket, listenPath: string | undefined, writes: Write
     return new NodeSocket(sock, undefined, { transport: "unix", path: listenPath }, undefined, undefined, writes);
   }
   const s = new NodeSocket(sock, sock, null, null, undefined, writes);
-  // Still paused since the accept: nothing was read the ordinary way.
-  const reader = plain ? new StaticRead() : undefined;
-  if (reader !== undefined && adoptStaticRead(sock, reader)) reader.owner = s;
+  if (plain) {
+    // Still paused since the accept: nothing was read the ordinary way.
+    const reader = new StaticRead();
+    if (adoptStaticRead(sock, reader)) reader.owner = s;
+  }
   return s;
 }
 

@@ -223,11 +223,16 @@ export class RawFields {
     const from = m[0]!, b = this.base;
     const text = latin1(this.bytes, b + from, b + m[m.length - 1]!, this.ascii);
     for (let i = 0, j = 0; i < n; i++, j += 4) {
-      let value = this.overrides?.[i] ?? text.slice(m[j + 2]! - from, m[j + 3]! - from);
-      if (this.folds?.[i]) value = value.replace(/[\r\n]/g, " ");
+      const value = this.#value(i, text.slice(m[j + 2]! - from, m[j + 3]! - from));
       out[i] = [text.slice(m[j]! - from, m[j + 1]! - from).toLowerCase(), value];
     }
     return out;
+  }
+
+  /** Field `i`'s value: its override, or `bytes` (its bytes decoded); obs-folds flattened. */
+  #value(i: number, bytes: string): string {
+    const v = this.overrides?.[i] ?? bytes;
+    return this.folds?.[i] ? v.replace(/[\r\n]/g, " ") : v;
   }
 
   /** Whether the field whose marks start at `j` is named `name` (lowercase). */
@@ -246,10 +251,7 @@ export class RawFields {
   values(name: string): string[] {
     const m = this.marks, b = this.base, out: string[] = [];
     for (let j = 0, i = 0; j < m.length; j += 4, i++) {
-      if (!this.#named(j, name)) continue;
-      let v = this.overrides?.[i] ?? latin1(this.bytes, b + m[j + 2]!, b + m[j + 3]!, this.ascii);
-      if (this.folds?.[i]) v = v.replace(/[\r\n]/g, " ");
-      out.push(v);
+      if (this.#named(j, name)) out.push(this.#value(i, latin1(this.bytes, b + m[j + 2]!, b + m[j + 3]!, this.ascii)));
     }
     return out;
   }

@@ -389,8 +389,9 @@ export function decideRequest(
   }
   let bctx: SampleContext | undefined;
   const back = (): SampleContext => bctx ??= { ...front(), backend: name };
-  const beFwd = be.name === fe.name ? undefined : be.forwarding;
-  if (be.name !== fe.name) {
+  const otherSection = be.name !== fe.name;
+  const beFwd = otherSection ? be.forwarding : undefined;
+  if (otherSection) {
     if (be.requestRules.length > 0) {
       const beOut = runRequestRules(be.requestRules, back(), (s) => errorReply(s, be.errors, fe.errors));
       if (beOut.kind === "reply") return { ...beOut, status: beOut.reply?.status ?? 0, backend: name };
