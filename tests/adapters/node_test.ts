@@ -18,7 +18,8 @@ import type {
   Socket,
   TlsCertificate,
 } from "../../src/net.ts";
-import { deferred, enc, fixture, portOf, Recorder, runtime, tcp, within } from "../_helpers.ts";
+import { Socket as NetSocket } from "node:net";
+import { concat, deferred, enc, fixture, portOf, Recorder, runtime, tcp, within } from "../_helpers.ts";
 
 const skip = runtime !== "node" && "Node adapter only";
 const net: Network | undefined = runtime === "node" ? (await import("../../adapters/node.ts")).network : undefined;
@@ -432,6 +433,47 @@ describe("node adapter", () => {
       assert.deepEqual(seen, ["drain", "close"]);
       client.abort();
     } finally {
+      await shut(listener);
+    }
+  });
+
+  it("writes plain sockets below Node's stream layer: in order, backpressure, drain, then EOF", { skip }, async () => {
+    const { listener, next } = await serve({ address: tcp("127.0.0.1", 0) });
+    const port = portOf(listener.address);
+    const streamWrite = NetSocket.prototype.write;
+    let streamWrites = 0;
+    NetSocket.prototype.write = function (this: NetSocket, ...args: unknown[]) {
+      if (this.localPort === port || this.remotePort === port) streamWrites++; // not the runner's stdout
+      return (streamWrite as (...a: unknown[]) => boolean).apply(this, args);
+    } as typeof streamWrite;
+    try {
+      const client = await dial(listener);
+      const server = await next();
+      const c = new Recorder();
+      const s = new Recorder();
+      client.setHandlers(c);
+      server.setHandlers(s);
+      const big = new Uint8Array(4 << 20).map((_, i) => i % 251);
+      // One turn: a small chunk, more than the high-water mark, a small one (a writev).
+      const answers = [server.write(enc("<")), server.write(big), server.write(enc(">"))];
+      assert.deepEqual(answers, [true, false, false]);
+      assert.equal(server.bufferedAmount, big.length + 2, "counted before the turn ends");
+      await within(s.drained.promise, WAIT_MS, "drain");
+      assert.equal(server.bufferedAmount, 0);
+      // Then a second turn, ended at once: its bytes go out before the FIN.
+      assert.equal(server.write(enc("!")), true);
+      server.shutdownWrite();
+      await within(c.ended.promise, WAIT_MS, "client EOF");
+      const got = concat(c.chunks);
+      assert.equal(got.length, big.length + 3);
+      assert.equal(got[0], "<".charCodeAt(0));
+      assert.deepEqual(got.subarray(1, 1 + big.length), big);
+      assert.equal(new TextDecoder().decode(got.subarray(1 + big.length)), ">!");
+      assert.equal(streamWrites, 0, "no write went through net.Socket#write");
+      assert.deepEqual(s.events, ["drain"]);
+      client.abort();
+    } finally {
+      NetSocket.prototype.write = streamWrite;
       await shut(listener);
     }
   });
