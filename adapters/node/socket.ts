@@ -371,8 +371,12 @@ export class NodeSocket implements Socket {
     if (!this.#sock.destroyed) this.#sock.destroy(err);
   }
 
-  /** Node's `'drain'`, or the direct writes' ({@link DirectWrites}). */
+  /**
+   * Node's `'drain'`, or the direct writes' ({@link DirectWrites}). None after close(), abort()
+   * or detach(): the owner is done writing (a direct write may complete after those).
+   */
   onDrainEvent(): void {
+    if (this.#local) return;
     if (this.#started) this.#h.onDrain();
     else this.#drainHeld = true;
   }
