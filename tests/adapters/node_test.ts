@@ -76,6 +76,20 @@ function dial(listener: Listener, extra: Omit<ConnectOptions, "address"> = {}): 
   return within(net!.connect({ address, ...extra }), WAIT_MS, "connect");
 }
 
+/** A connected pair on `listener` (`next`: its accept queue), each side with a {@link Recorder}. */
+async function connected(
+  listener: Listener,
+  next: () => Promise<Socket>,
+): Promise<{ client: Socket; server: Socket; c: Recorder; s: Recorder }> {
+  const client = await dial(listener);
+  const server = await next();
+  const c = new Recorder();
+  const s = new Recorder();
+  client.setHandlers(c);
+  server.setHandlers(s);
+  return { client, server, c, s };
+}
+
 const ca = (): string[] => [fixture("ca.pem")];
 
 describe("node adapter", () => {
@@ -447,12 +461,7 @@ describe("node adapter", () => {
       return (streamWrite as (...a: unknown[]) => boolean).apply(this, args);
     } as typeof streamWrite;
     try {
-      const client = await dial(listener);
-      const server = await next();
-      const c = new Recorder();
-      const s = new Recorder();
-      client.setHandlers(c);
-      server.setHandlers(s);
+      const { client, server, c, s } = await connected(listener, next);
       const big = new Uint8Array(4 << 20).map((_, i) => i % 251);
       // One turn: a small chunk, more than the high-water mark, a small one (a writev).
       const answers = [server.write(enc("<")), server.write(big), server.write(enc(">"))];
@@ -481,12 +490,7 @@ describe("node adapter", () => {
   it("closes after shutdownWrite() once the peer ends too, and close() after shutdownWrite()", { skip }, async () => {
     const { listener, next } = await serve({ address: tcp("127.0.0.1", 0) });
     try {
-      const client = await dial(listener);
-      const server = await next();
-      const c = new Recorder();
-      const s = new Recorder();
-      client.setHandlers(c);
-      server.setHandlers(s);
+      const { client, server, c, s } = await connected(listener, next);
       server.shutdownWrite();
       await within(c.ended.promise, WAIT_MS, "client EOF");
       assert.equal(server.write(enc("late")), false, "write after shutdownWrite() is refused");
