@@ -198,9 +198,14 @@ export class NodeSocket implements Socket {
     return this.#sock.write(chunk);
   }
 
-  /** The turn ended (or the socket is ending): what it wrote goes out now. */
+  /** The turn ended: what it wrote goes out now (direct: once no earlier write is in flight). */
   endTurn(): void {
-    if (this.#direct?.pending) this.#direct.flush(this.#sock as DirectSocket);
+    this.#flush(false);
+  }
+
+  /** `all`: the socket is ending, what it kept goes to Node now, behind what is in flight. */
+  #flush(all: boolean): void {
+    if (this.#direct?.pending) this.#direct.flush(this.#sock as DirectSocket, all);
     if (!this.#corked) return;
     this.#corked = false;
     if (!this.#sock.destroyed) this.#sock.uncork();
@@ -240,7 +245,7 @@ export class NodeSocket implements Socket {
   shutdownWrite(): void {
     if (this.#writeShut) return;
     this.#writeShut = true;
-    this.endTurn();
+    this.#flush(true);
     this.#sock.end();
   }
 
@@ -255,7 +260,7 @@ export class NodeSocket implements Socket {
     if (this.#local) return;
     this.#local = true;
     this.#writeShut = true;
-    this.endTurn();
+    this.#flush(true);
     const sock = this.#sock;
     if (sock.destroyed) return this.#closeOwed();
     sock.resume();
@@ -276,7 +281,7 @@ export class NodeSocket implements Socket {
     this.#local = true;
     this.#writeShut = true;
     // What was written before the reset reaches the kernel first, as it did without coalescing.
-    this.endTurn();
+    this.#flush(true);
     const sock = this.#sock;
     if (sock.destroyed) return this.#closeOwed();
     const via = this.#resetVia;
@@ -311,7 +316,7 @@ export class NodeSocket implements Socket {
   detach(): NetSocket | undefined {
     const sock = this.#sock;
     if (this.#local || this.#closed || sock.destroyed || this.#endHeld) return undefined;
-    this.endTurn();
+    this.#flush(true);
     this.#local = true;
     this.#writeShut = true;
     this.#closeDelivered = true;
@@ -436,24 +441,26 @@ type DirectSocket = NetSocket & {
  * what a turn wrote goes out when the turn ends, in one `_writeGeneric` call (one chunk: a
  * `write`, several: a `writev`), the call Node's own `_write` and `_writev` end in once that
  * layer has buffered, corked, uncorked and cleared its buffer, and scheduled its callbacks on
- * `process.nextTick`. Measured with HTTP keep-alive (README, Performance): about 5 % less CPU
- * per request. Counts what the kernel has not taken yet (`queued`), for the contract's
- * `write()` answer and drain. Node's `Writable` stays empty, so its `end()` still shuts the
- * socket down after these writes: libuv runs a shutdown after the writes queued before it.
+ * `process.nextTick`. As that layer does, one write is in flight at a time: while the kernel
+ * has not taken one, what later turns write waits and goes out in one `writev` when it has
+ * (libuv would otherwise make a system call and a callback per turn's write). A socket that
+ * ends hands everything over at once: libuv runs a shutdown after the writes queued before it,
+ * so Node's `end()` (its `Writable` stays empty) still shuts down after the last byte.
+ * Measured with HTTP keep-alive (README, Performance): about 5 % less CPU per request. Counts
+ * what the kernel has not taken yet (`queued`), for the contract's `write()` answer and drain.
  * Made on a socket's first write, so an idle socket that never wrote pays nothing.
  */
 class DirectWrites {
   readonly owner: NodeSocket;
-  /** This turn's first chunk, and the others when there are more. */
+  /** The first chunk waiting to be handed over, and the others when there are more. */
   #first: Uint8Array | undefined;
   #more: Uint8Array[] | undefined;
-  #turnBytes = 0;
-  /** Bytes of each write handed to Node and not completed yet, in order (libuv's order). */
-  #inflight: number[] | undefined;
+  #waitingBytes = 0;
+  /** Bytes handed to Node whose writes have not completed, and those writes, in libuv's order. */
   #inflightBytes = 0;
+  #inflight: number[] = [];
   /** Set during a `_writeGeneric` call: a completion then is that write's (synchronous). */
   #calling = false;
-  #callingBytes = 0;
   #wantDrain = false;
   /** The completion callback, one per socket. */
   readonly #done: (err?: Error | null) => void;
@@ -465,33 +472,37 @@ class DirectWrites {
 
   /** Bytes not yet taken by the kernel. */
   get queued(): number {
-    return this.#turnBytes + this.#inflightBytes;
+    return this.#waitingBytes + this.#inflightBytes;
   }
 
-  /** Whether this turn wrote. */
+  /** Whether chunks wait to be handed over (the socket is then registered for a turn's end). */
   get pending(): boolean {
     return this.#first !== undefined;
   }
 
-  /** Adds a chunk to this turn's writes; false once more than `mark` - 1 bytes are queued. */
+  /** Adds a chunk to the waiting ones; false once more than `mark` - 1 bytes are queued. */
   add(chunk: Uint8Array, mark: number): boolean {
     if (this.#first === undefined) this.#first = chunk;
     else (this.#more ??= []).push(chunk);
-    this.#turnBytes += chunk.length;
+    this.#waitingBytes += chunk.length;
     if (this.queued < mark) return true;
     this.#wantDrain = true;
     return false;
   }
 
-  /** Writes this turn's chunks (nothing once Node destroyed the socket). */
-  flush(sock: DirectSocket): void {
-    const first = this.#first!, more = this.#more, n = this.#turnBytes;
+  /**
+   * Hands the waiting chunks to Node, unless a write is in flight and not `all` (its
+   * completion hands them over then). Nothing once Node destroyed the socket.
+   */
+  flush(sock: DirectSocket, all: boolean): void {
+    if (this.#inflight.length > 0 && !all) return;
+    const first = this.#first!, more = this.#more, n = this.#waitingBytes;
     this.#first = this.#more = undefined;
-    this.#turnBytes = 0;
+    this.#waitingBytes = 0;
     if (sock.destroyed) return;
     this.#calling = true;
-    this.#callingBytes = n;
     this.#inflightBytes += n;
+    this.#inflight.push(n);
     if (more === undefined) sock._writeGeneric(false, first, "buffer", this.#done);
     else {
       const list: WritevList = [{ chunk: first }];
@@ -499,19 +510,19 @@ class DirectWrites {
       list.allBuffers = true;
       sock._writeGeneric(true, list, "", this.#done);
     }
-    // Not completed during the call: the kernel took part of it, libuv writes the rest.
-    if (this.#calling) (this.#inflight ??= []).push(n);
     this.#calling = false;
   }
 
   #completed(err?: Error | null): void {
-    let n: number;
-    if (this.#calling) {
-      n = this.#callingBytes;
-      this.#calling = false;
-    } else n = this.#inflight?.shift() ?? 0;
+    // Completions come in the order of the writes (libuv's queue), a synchronous one inside
+    // its own _writeGeneric call, when it is the last handed over.
+    const n = this.#calling ? this.#inflight.pop()! : this.#inflight.shift()!;
+    this.#calling = false;
     this.#inflightBytes -= n;
     if (err) return this.owner.onDirectError(err);
+    // An asynchronous completion (a libuv callback, outside any Socket method): what waited
+    // goes now, one write for all of it.
+    if (this.pending && this.#inflight.length === 0 && !this.#calling) this.owner.endTurn();
     if (this.#wantDrain && this.queued === 0) {
       this.#wantDrain = false;
       // Maybe inside flush(), so inside a Socket method: no handler runs there.

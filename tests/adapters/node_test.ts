@@ -487,6 +487,32 @@ describe("node adapter", () => {
     }
   });
 
+  it("keeps later turns' writes while one is in flight, and hands them over when ending", { skip }, async () => {
+    const { listener, next } = await serve({ address: tcp("127.0.0.1", 0) });
+    try {
+      const { client, server, c } = await connected(listener, next);
+      client.pause();
+      const big = new Uint8Array(8 << 20).fill(7);
+      const nextTurn = () => new Promise((r) => setImmediate(r));
+      server.write(big);
+      await nextTurn();
+      await nextTurn();
+      assert.ok(server.bufferedAmount > 0, "the kernel has not taken it all: a write in flight");
+      server.write(enc("x"));
+      await nextTurn();
+      server.write(enc("y"));
+      server.shutdownWrite(); // what waits goes to Node before the FIN
+      client.resume();
+      await within(c.ended.promise, WAIT_MS, "client EOF");
+      const got = concat(c.chunks);
+      assert.equal(got.length, big.length + 2);
+      assert.equal(new TextDecoder().decode(got.subarray(big.length)), "xy");
+      client.abort();
+    } finally {
+      await shut(listener);
+    }
+  });
+
   it("closes after shutdownWrite() once the peer ends too, and close() after shutdownWrite()", { skip }, async () => {
     const { listener, next } = await serve({ address: tcp("127.0.0.1", 0) });
     try {
