@@ -456,11 +456,16 @@ class DirectWrites {
   #first: Uint8Array | undefined;
   #more: Uint8Array[] | undefined;
   #waitingBytes = 0;
-  /** Bytes handed to Node whose writes have not completed, and those writes, in libuv's order. */
+  /** Bytes handed to Node whose writes have not completed. */
   #inflightBytes = 0;
-  #inflight: number[] = [];
+  /**
+   * The sizes of the writes the kernel did not take during their call, in libuv's order (made
+   * on the first such write: small writes complete during their call).
+   */
+  #inflight: number[] | undefined;
   /** Set during a `_writeGeneric` call: a completion then is that write's (synchronous). */
   #calling = false;
+  #callingBytes = 0;
   #wantDrain = false;
   /** The completion callback, one per socket. */
   readonly #done: (err?: Error | null) => void;
@@ -495,14 +500,14 @@ class DirectWrites {
    * completion hands them over then). Nothing once Node destroyed the socket.
    */
   flush(sock: DirectSocket, all: boolean): void {
-    if (this.#inflight.length > 0 && !all) return;
+    if (!all && this.#inFlight) return;
     const first = this.#first!, more = this.#more, n = this.#waitingBytes;
     this.#first = this.#more = undefined;
     this.#waitingBytes = 0;
     if (sock.destroyed) return;
     this.#calling = true;
+    this.#callingBytes = n;
     this.#inflightBytes += n;
-    this.#inflight.push(n);
     if (more === undefined) sock._writeGeneric(false, first, "buffer", this.#done);
     else {
       const list: WritevList = [{ chunk: first }];
@@ -510,19 +515,27 @@ class DirectWrites {
       list.allBuffers = true;
       sock._writeGeneric(true, list, "", this.#done);
     }
+    if (!this.#calling) return;
+    // Not completed during the call: the kernel took part of it, libuv writes the rest.
     this.#calling = false;
+    (this.#inflight ??= []).push(n);
+  }
+
+  /** Whether a write handed over has not completed. */
+  get #inFlight(): boolean {
+    return this.#inflight !== undefined && this.#inflight.length > 0;
   }
 
   #completed(err?: Error | null): void {
-    // Completions come in the order of the writes (libuv's queue), a synchronous one inside
-    // its own _writeGeneric call, when it is the last handed over.
-    const n = this.#calling ? this.#inflight.pop()! : this.#inflight.shift()!;
+    // A synchronous completion comes inside its own _writeGeneric call; the others in the
+    // order of the writes (libuv's queue).
+    const sync = this.#calling;
     this.#calling = false;
-    this.#inflightBytes -= n;
+    this.#inflightBytes -= sync ? this.#callingBytes : this.#inflight!.shift()!;
     if (err) return this.owner.onDirectError(err);
     // An asynchronous completion (a libuv callback, outside any Socket method): what waited
     // goes now, one write for all of it.
-    if (this.pending && this.#inflight.length === 0 && !this.#calling) this.owner.endTurn();
+    if (!sync && this.pending && !this.#inFlight) this.owner.endTurn();
     if (this.#wantDrain && this.queued === 0) {
       this.#wantDrain = false;
       // Maybe inside flush(), so inside a Socket method: no handler runs there.
