@@ -6,20 +6,23 @@
 # `/large`. After a 2 s warm-up of each, wrk runs against A, then B, N times (interleaved); after each run, the proxy's user
 # and system time from /proc/PID/stat, divided by the requests wrk counted.
 # Prints, per checkout, the median rate and the median CPU µs per request (every run in
-# brackets), and in how many repetitions B used less CPU per request than A.
+# brackets), in how many repetitions B used less CPU per request than A, and the median of B/A
+# within a repetition (the figure the machine's drifting speed moves least: use short --secs and
+# many --reps).
 #
-# Usage: bash bench/ab_cpu.sh [--runtime node|bun|deno] [--reps N] [--conns C] [--path /|/large] A_DIR B_DIR
+# Usage: bash bench/ab_cpu.sh [--runtime node|bun|deno] [--reps N] [--secs S] [--conns C] [--path /|/large] A_DIR B_DIR
 #   e.g. git worktree add --detach /tmp/base HEAD~1 && ln -s "$PWD/node_modules" /tmp/base/
 #        bash bench/ab_cpu.sh --conns 50 --reps 9 /tmp/base .
 # Needs Linux (/proc), wrk and nginx (bench/http.ts installs them with apt-get).
 set -eu
 cd "$(dirname "$0")/.."
 export PATH="$PWD/node_modules/.bin:$PATH"
-runtime=node reps=7 conns=50 path=/
+runtime=node reps=7 secs=3 conns=50 path=/
 while [ $# -gt 2 ]; do
   case "$1" in
     --runtime) runtime=$2 ;;
     --reps) reps=$2 ;;
+    --secs) secs=$2 ;;
     --conns) conns=$2 ;;
     --path) path=$2 ;;
     *) echo "ab_cpu: unknown option $1" >&2; exit 2 ;;
@@ -75,24 +78,26 @@ for i in 0 1; do wrk -t1 -c"$conns" -d2s "http://127.0.0.1:${ports[$i]}$path" > 
 hz=$(getconf CLK_TCK)
 jiffies() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 pid_of() { ss -ltnpH "sport = :$1" | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2; }
-rates=("" "") cpus=("" "") b_wins=0
+rates=("" "") cpus=("" "") ratios="" b_wins=0
 for rep in $(seq 1 "$reps"); do
   us=()
   for i in 0 1; do
     pid=$(pid_of "${ports[$i]}")
     j0=$(jiffies "$pid")
-    out=$(wrk -t1 -c"$conns" -d3s "http://127.0.0.1:${ports[$i]}$path")
+    out=$(wrk -t1 -c"$conns" -d"${secs}s" "http://127.0.0.1:${ports[$i]}$path")
     j1=$(jiffies "$pid")
     n=$(echo "$out" | awk '/requests in/ {print $1}')
     us+=("$(awk -v j=$((j1 - j0)) -v n="$n" -v hz="$hz" 'BEGIN {printf "%.1f", j / hz * 1e6 / n}')")
-    rates[$i]+="$((n / 3)) "
+    rates[$i]+="$((n / secs)) "
     cpus[$i]+="${us[$i]} "
   done
   awk -v a="${us[0]}" -v b="${us[1]}" 'BEGIN {exit !(b < a)}' && b_wins=$((b_wins + 1))
+  ratios+="$(awk -v a="${us[0]}" -v b="${us[1]}" 'BEGIN {printf "%.3f", b / a}') "
   echo "rep $rep/$reps: A ${us[0]} µs/request, B ${us[1]} µs/request" >&2
 done
 median() { echo "$@" | tr ' ' '\n' | sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
 for i in 0 1; do
   echo "$([ "$i" = 0 ] && echo A || echo B) ${dirs[$i]}: $(median ${rates[$i]}) requests/s, $(median ${cpus[$i]}) µs CPU/request [${cpus[$i]% }]"
 done
-echo "B used less CPU per request in $b_wins of $reps repetitions ($runtime, wrk -c$conns, $path)"
+echo "B used less CPU per request in $b_wins of $reps repetitions ($runtime, wrk -c$conns, $path);" \
+  "median of B/A within a repetition: $(median $ratios)"

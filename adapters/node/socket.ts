@@ -7,6 +7,7 @@
  * @module
  */
 import type { Socket as NetSocket } from "node:net";
+import { getSystemErrorName } from "node:util";
 import type { Address, NetError, Socket, SocketHandlers, TlsInfo } from "../../src/net.ts";
 import { describeAddress, tcpAddress } from "../_address.ts";
 import { toNetError } from "../_errors.ts";
@@ -431,17 +432,86 @@ export class NodeSocket implements Socket {
   }
 }
 
-/** The one method of Node's `net.Socket` that direct writes use (what its `_write` calls). */
+/** What direct writes use of Node's `net.Socket`: the method its `_write` calls, and its handle. */
 type DirectSocket = NetSocket & {
   _writeGeneric(writev: boolean, data: unknown, encoding: string, cb: (err?: Error | null) => void): void;
+  _handle: StreamHandle | null;
 };
+
+/** The methods of Node's stream handle (`TCPWrap`) that `_writeGeneric` calls. */
+interface StreamHandle {
+  writeBuffer(req: WriteRequest, data: Uint8Array): number;
+  writev(req: WriteRequest, chunks: Uint8Array[], allBuffers: boolean): number;
+}
+
+/**
+ * Node's write request object (its `WriteWrap`): what a handle's write takes, and on which it
+ * calls `oncomplete(status)` when libuv completes a write the kernel did not take at once.
+ * `data` keeps that write's chunks alive until then, as Node's own requests do.
+ */
+interface WriteRequest {
+  handle: StreamHandle;
+  oncomplete(this: WriteRequest, status: number): void;
+  writes: DirectWrites;
+  data: Uint8Array | Uint8Array[] | undefined;
+}
+
+/**
+ * What writing to Node's handles directly takes from Node's `stream_wrap` binding, the one
+ * `_writeGeneric` uses: the request class, and the shared state array whose
+ * `kLastWriteWasAsync` slot tells, after a write call, whether libuv completes it later (and
+ * then holds its request) or the kernel took it whole. Nothing else says so exactly: libuv's
+ * write queue can be empty again while a completion is still due.
+ */
+interface StreamBinding {
+  readonly WriteWrap: new () => WriteRequest;
+  readonly streamBaseState: Int32Array;
+  readonly kLastWriteWasAsync: number;
+}
+
+/** {@link StreamBinding}, looked up on the first direct write: `null` where it is not to be had. */
+let BINDING: StreamBinding | null | undefined;
+
+/**
+ * Node's `stream_wrap` binding through `process.binding()`, which Node keeps for it (its
+ * deprecation DEP0111 is documentation-only), or `null`: when it is missing or not as
+ * expected, and under `--pending-deprecation`, where the call would print a warning. Writes
+ * then go through `_writeGeneric`.
+ */
+function streamBinding(): StreamBinding | null {
+  const proc = (globalThis as {
+    process?: { binding?: (name: string) => unknown; execArgv: string[]; env: Record<string, string | undefined> };
+  }).process;
+  if (proc?.binding === undefined) return null;
+  const options = `${proc.execArgv.join(" ")} ${proc.env.NODE_OPTIONS ?? ""}`;
+  if (options.includes("--pending-deprecation") || proc.env.NODE_PENDING_DEPRECATION === "1") return null;
+  try {
+    const b = proc.binding("stream_wrap") as Partial<StreamBinding>;
+    if (
+      typeof b.WriteWrap === "function" && b.streamBaseState instanceof Int32Array &&
+      typeof b.kLastWriteWasAsync === "number"
+    ) return b as StreamBinding;
+  } catch {
+    // Not offered by this Node.
+  }
+  return null;
+}
+
+/** Node's `'write'` error for a libuv error code, as its `ErrnoException` has it (`code`, `errno`). */
+function writeError(errno: number): Error {
+  const code = getSystemErrorName(errno);
+  return Object.assign(new Error(`write ${code}`), { code, errno, syscall: "write" });
+}
 
 /**
  * The writes of a plain socket on Node, handed to its handle without the `Writable` layer:
- * what a turn wrote goes out when the turn ends, in one `_writeGeneric` call (one chunk: a
- * `write`, several: a `writev`), the call Node's own `_write` and `_writev` end in once that
- * layer has buffered, corked, uncorked and cleared its buffer, and scheduled its callbacks on
- * `process.nextTick`. As that layer does, one write is in flight at a time: while the kernel
+ * what a turn wrote goes out when the turn ends, in one call of the handle (one chunk: a
+ * `writeBuffer`, several: a `writev`), the call Node's own `_write` and `_writev` end in once
+ * that layer has buffered, corked, uncorked and cleared its buffer, made a request object and
+ * scheduled its callbacks on `process.nextTick`. The request object of a write the kernel took
+ * whole is used again for the next (Node makes one per write; see {@link StreamBinding}; where
+ * that binding is not to be had, the writes go through `_writeGeneric`).
+ * As that layer does, one write is in flight at a time: while the kernel
  * has not taken one, what later turns write waits and goes out in one `writev` when it has
  * (libuv would otherwise make a system call and a callback per turn's write). A socket that
  * ends hands everything over at once: libuv runs a shutdown after the writes queued before it,
@@ -468,13 +538,20 @@ class DirectWrites {
   #calling = false;
   #callingBytes = 0;
   #wantDrain = false;
-  /** The completion callback, one per socket. */
+  /** The `_writeGeneric` completion callback, one per socket. */
   readonly #done: (err?: Error | null) => void;
+  /** The request object for the next handle write (the last one the kernel took whole). */
+  #req: WriteRequest | undefined;
 
   constructor(owner: NodeSocket, sock: DirectSocket) {
     this.owner = owner;
     this.#sock = sock;
-    this.#done = (err) => this.#completed(err);
+    this.#done = (err) => {
+      // During its own _writeGeneric call (synchronous), else later, in libuv's order.
+      const sync = this.#calling;
+      this.#calling = false;
+      this.#completed(err, sync, sync ? this.#callingBytes : this.#inflight!.shift()!);
+    };
   }
 
   /** Bytes not yet taken by the kernel. */
@@ -508,9 +585,12 @@ class DirectWrites {
     this.#first = this.#more = undefined;
     this.#waitingBytes = 0;
     if (sock.destroyed) return;
+    this.#inflightBytes += n;
+    const handle = sock._handle;
+    const binding = BINDING === undefined ? (BINDING = streamBinding()) : BINDING;
+    if (binding !== null && handle !== null) return this.#toHandle(binding, handle, first, more, n);
     this.#calling = true;
     this.#callingBytes = n;
-    this.#inflightBytes += n;
     if (more === undefined) sock._writeGeneric(false, first, "buffer", this.#done);
     else {
       const list: WritevList = [{ chunk: first }];
@@ -524,17 +604,60 @@ class DirectWrites {
     (this.#inflight ??= []).push(n);
   }
 
+  /**
+   * One write of `n` bytes straight to Node's handle, as `_writeGeneric` makes it. A write
+   * libuv completes later holds its request until its `oncomplete`; else the request serves
+   * the next write.
+   */
+  #toHandle(
+    binding: StreamBinding,
+    handle: StreamHandle,
+    first: Uint8Array,
+    more: Uint8Array[] | undefined,
+    n: number,
+  ): void {
+    let req = this.#req;
+    if (req === undefined) {
+      req = new binding.WriteWrap();
+      req.handle = handle;
+      req.oncomplete = onHandleWrite;
+      req.writes = this;
+    }
+    let data: Uint8Array | Uint8Array[] = first, err;
+    if (more === undefined) err = handle.writeBuffer(req, first);
+    else {
+      data = [first, ...more];
+      err = handle.writev(req, data, true);
+    }
+    if (err !== 0) {
+      this.#req = req;
+      return this.#completed(writeError(err), true, n);
+    }
+    if (binding.streamBaseState[binding.kLastWriteWasAsync] === 0) {
+      this.#req = req;
+      return this.#completed(null, true, n);
+    }
+    this.#req = undefined;
+    req.data = data;
+    (this.#inflight ??= []).push(n);
+  }
+
+  /** libuv completed a handle write the kernel did not take at once (see {@link onHandleWrite}). */
+  handleWriteDone(status: number): void {
+    this.#completed(status < 0 ? writeError(status) : null, false, this.#inflight!.shift()!);
+  }
+
   /** Whether a write handed over has not completed. */
   get #inFlight(): boolean {
     return this.#inflight !== undefined && this.#inflight.length > 0;
   }
 
-  #completed(err?: Error | null): void {
-    // A synchronous completion comes inside its own _writeGeneric call; the others in the
-    // order of the writes (libuv's queue).
-    const sync = this.#calling;
-    this.#calling = false;
-    this.#inflightBytes -= sync ? this.#callingBytes : this.#inflight!.shift()!;
+  /**
+   * A write of `bytes` completed: `sync` inside its own call, else a libuv callback, in the
+   * order of the writes (libuv's queue).
+   */
+  #completed(err: Error | null | undefined, sync: boolean, bytes: number): void {
+    this.#inflightBytes -= bytes;
     if (err) return this.owner.onDirectError(err);
     // An asynchronous completion (a libuv callback, outside any Socket method): what waited
     // goes now, one write for all of it.
@@ -545,6 +668,12 @@ class DirectWrites {
       queueMicrotask(() => this.owner.onDrainEvent());
     }
   }
+}
+
+/** The `oncomplete` of the write requests of {@link DirectWrites} (Node calls it on the request). */
+function onHandleWrite(this: WriteRequest, status: number): void {
+  this.data = undefined;
+  this.writes.handleWriteDone(status);
 }
 
 /** What `_writeGeneric` takes for a `writev`: Node's buffered-request entries. */

@@ -19,6 +19,8 @@ import type {
   TlsCertificate,
 } from "../../src/net.ts";
 import { Socket as NetSocket } from "node:net";
+import { spawn } from "node:child_process";
+import process from "node:process";
 import { concat, deferred, enc, fixture, portOf, Recorder, runtime, tcp, within } from "../_helpers.ts";
 
 const skip = runtime !== "node" && "Node adapter only";
@@ -483,6 +485,90 @@ describe("node adapter", () => {
       client.abort();
     } finally {
       NetSocket.prototype.write = streamWrite;
+      await shut(listener);
+    }
+  });
+
+  it(
+    "after a socket's first write, writes go to Node's handle without _writeGeneric, sync and async",
+    { skip },
+    async () => {
+      const { listener, next } = await serve({ address: tcp("127.0.0.1", 0) });
+      const port = portOf(listener.address);
+      const proto = NetSocket.prototype as unknown as { _writeGeneric: (...a: unknown[]) => void };
+      const generic = proto._writeGeneric;
+      let generics = 0;
+      proto._writeGeneric = function (this: NetSocket, ...args: unknown[]) {
+        if (this.localPort === port || this.remotePort === port) generics++;
+        return generic.apply(this, args);
+      };
+      try {
+        const { client, server, c } = await connected(listener, next);
+        const nextTurn = () => new Promise((r) => setImmediate(r));
+        const big = new Uint8Array(8 << 20).fill(9);
+        let want = 0;
+        for (let i = 0; i < 5; i++) {
+          server.write(enc(`${i}`));
+          if (i === 2) server.write(big); // not taken whole by the kernel: completes later
+          want += i === 2 ? 1 + big.length : 1;
+          await nextTurn();
+        }
+        await within(c.waitBytes(want), WAIT_MS, "bytes");
+        const got = concat(c.chunks);
+        assert.equal(new TextDecoder().decode(got.subarray(0, 3)), "012");
+        assert.deepEqual(got.subarray(3, 3 + big.length), big);
+        assert.equal(new TextDecoder().decode(got.subarray(3 + big.length)), "34");
+        assert.equal(generics, 0, "no write went through _writeGeneric");
+        assert.equal(server.bufferedAmount, 0);
+        client.abort();
+      } finally {
+        proto._writeGeneric = generic;
+        await shut(listener);
+      }
+    },
+  );
+
+  it("streams 256 MiB to another process in turns of 40 KB writes, every byte once, in order", { skip }, async () => {
+    // A reader in another process frees the send buffer between the system calls of one write:
+    // libuv may then finish a write the kernel took only part of inside the same call, its
+    // completion still to come while its queue is empty again. Telling such a write by the
+    // queue reused its request while libuv held it (an assertion of Node's, or a stall).
+    const { listener, next } = await serve({ address: tcp("127.0.0.1", 0) });
+    const TOTAL = 256 << 20;
+    const reader = spawn(process.execPath, [
+      "-e",
+      `const s = require("net").connect(${portOf(listener.address)}, "127.0.0.1"); let n = 0, sum = 0;
+       s.on("data", (d) => {
+         for (let i = (4093 - n % 4093) % 4093; i < d.length; i += 4093) sum = (sum + d[i] * ((n + i) % 9973)) % 1000003;
+         n += d.length;
+       });
+       s.on("end", () => { console.log(n + " " + sum); s.end(); });`,
+    ], { stdio: ["ignore", "pipe", "inherit"] });
+    try {
+      let out = "";
+      reader.stdout.on("data", (d) => out += d);
+      const exited = new Promise((r) => reader.on("exit", r));
+      const server = await next();
+      const chunk = new Uint8Array(40_000).map((_, i) => i % 253);
+      let sent = 0, sum = 0;
+      const turn = (): void => {
+        while (sent < TOTAL) {
+          for (let i = (4093 - sent % 4093) % 4093; i < chunk.length; i += 4093) {
+            sum = (sum + chunk[i]! * ((sent + i) % 9973)) % 1000003; // sampled bytes, by position
+          }
+          sent += chunk.length;
+          if (!server.write(chunk)) return; // onDrain goes on
+          if (sent % (3 * chunk.length) === 0) return void setImmediate(turn);
+        }
+        server.shutdownWrite();
+      };
+      server.setHandlers({ onData() {}, onEnd() {}, onDrain: turn, onClose() {} });
+      turn();
+      await within(exited, 30_000, "the reader's EOF");
+      assert.equal(out.trim(), `${sent} ${sum}`);
+      server.close();
+    } finally {
+      reader.kill();
       await shut(listener);
     }
   });
