@@ -31,7 +31,8 @@ export function concatBytes(
 const SLAB_BYTES = 64 * 1024;
 /** Larger outputs get memory of their own. */
 const SLAB_MAX_PIECE = 4096;
-let slab = new ArrayBuffer(SLAB_BYTES);
+/** The slab, as one view: a piece is its `subarray()`, half the cost of a view made from the buffer. */
+let slab = new Uint8Array(SLAB_BYTES);
 let slabUsed = 0;
 
 /**
@@ -45,10 +46,10 @@ let slabUsed = 0;
 export function outputBytes(size: number): Uint8Array {
   if (size > SLAB_MAX_PIECE) return new Uint8Array(size);
   if (slabUsed + size > SLAB_BYTES) {
-    slab = new ArrayBuffer(SLAB_BYTES);
+    slab = new Uint8Array(SLAB_BYTES);
     slabUsed = 0;
   }
-  const out = new Uint8Array(slab, slabUsed, size);
+  const out = slab.subarray(slabUsed, slabUsed + size);
   // Views start 8-byte aligned, as fresh buffers do.
   slabUsed += (size + 7) & ~7;
   return out;

@@ -16,6 +16,11 @@ import { rawFields } from "./_parsed_head.ts";
 import { getHeaders, isVersion11, type RequestHead, type ResponseHead } from "./head.ts";
 import type { SerializeOptions } from "./serialize.ts";
 
+/** The three answers of the functions below, shared (read-only): no object per message. */
+const SAY_NOTHING: SerializeOptions = Object.freeze({});
+const SAY_CLOSE: SerializeOptions = Object.freeze({ connection: "close" });
+const SAY_KEEP_ALIVE: SerializeOptions = Object.freeze({ connection: "keep-alive" });
+
 /** The server side's connection mode: the most closing of the frontend's and the backend's. */
 export function serverMode(fe: HttpConnectionMode, be: HttpConnectionMode): HttpConnectionMode {
   if (fe === "close" || be === "close") return "close";
@@ -30,9 +35,7 @@ export function serverMode(fe: HttpConnectionMode, be: HttpConnectionMode): Http
  */
 export function requestHeadOptions(mode: HttpConnectionMode, req: H1HeadEvent<RequestHead>): SerializeOptions {
   const v11 = isVersion11(req.head.version);
-  return mode === "keep-alive"
-    ? (v11 ? {} : { connection: "keep-alive" })
-    : (v11 && !req.upgrade ? { connection: "close" } : {});
+  return mode === "keep-alive" ? (v11 ? SAY_NOTHING : SAY_KEEP_ALIVE) : (v11 && !req.upgrade ? SAY_CLOSE : SAY_NOTHING);
 }
 
 /**
@@ -47,13 +50,9 @@ export function responseHeadOptions(
   req: RequestHead,
 ): SerializeOptions {
   const v11 = isVersion11(res.version);
-  let opts: SerializeOptions = {};
-  if (!tunnel) {
-    if (clientKeepAlive) {
-      if (!v11 || !isVersion11(req.version)) opts = { connection: "keep-alive" };
-    } else if (v11) opts = { connection: "close" };
-  }
-  return opts;
+  if (tunnel) return SAY_NOTHING;
+  if (clientKeepAlive) return !v11 || !isVersion11(req.version) ? SAY_KEEP_ALIVE : SAY_NOTHING;
+  return v11 ? SAY_CLOSE : SAY_NOTHING;
 }
 
 /**
@@ -61,7 +60,7 @@ export function responseHeadOptions(
  * connection closes after it, `keep-alive` to an HTTP/1.0 request otherwise.
  */
 export function replyHeadOptions(sayClose: boolean, req: RequestHead): SerializeOptions {
-  return sayClose ? { connection: "close" } : (isVersion11(req.version) ? {} : { connection: "keep-alive" });
+  return sayClose ? SAY_CLOSE : (isVersion11(req.version) ? SAY_NOTHING : SAY_KEEP_ALIVE);
 }
 
 /**
