@@ -67,7 +67,7 @@ export function connect(options: ConnectOptions, writes: WriteSettings): Promise
         info = clientTlsInfo(sock as TLSSocket, typeof sni === "string" ? sni : undefined);
       }
       const owner = new NodeSocket(sock, address.transport === "tcp" ? raw : undefined, local, remote, info, writes);
-      if (reader !== undefined) reader.owner = owner;
+      reader?.attach(raw, owner);
       resolve(owner);
     };
     const fail = (err: unknown): void => {

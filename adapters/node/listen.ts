@@ -32,7 +32,7 @@ function accepted(sock: NetSocket, listenPath: string | undefined, writes: Write
   if (plain) {
     // Still paused since the accept: nothing was read the ordinary way.
     const reader = new StaticRead();
-    if (adoptStaticRead(sock, reader)) reader.owner = s;
+    if (adoptStaticRead(sock, reader)) reader.attach(sock, s);
   }
   return s;
 }

@@ -7,12 +7,12 @@
  * @module
  */
 import type { Socket as NetSocket } from "node:net";
-import { getSystemErrorName } from "node:util";
 import type { Address, NetError, Socket, SocketHandlers, TlsInfo } from "../../src/net.ts";
 import { describeAddress, tcpAddress } from "../_address.ts";
 import { toNetError } from "../_errors.ts";
 import { lingerTimer } from "../_linger.ts";
 import { atTurnEnd } from "../_turn.ts";
+import { errnoError, type StreamBinding, streamBinding, type WriteRequest } from "./stream_binding.ts";
 
 /** Handlers of a socket whose owner has not called `setHandlers()` yet: nothing reaches them. */
 const NO_HANDLERS: SocketHandlers = { onData() {}, onEnd() {}, onDrain() {}, onClose() {} };
@@ -372,8 +372,11 @@ export class NodeSocket implements Socket {
     if (this.#closed && this.#started) queueMicrotask(() => this.#deliverClose());
   }
 
-  /** A direct write failed: Node's stream ends with that error, as a failed stream write ends it. */
-  onDirectError(err: Error): void {
+  /**
+   * A direct write or a static read of the handle failed: Node's stream ends with that error,
+   * as a failed stream write or read ends it.
+   */
+  onHandleError(err: Error): void {
     if (!this.#sock.destroyed) this.#sock.destroy(err);
   }
 
@@ -440,67 +443,18 @@ type DirectSocket = NetSocket & {
 
 /** The methods of Node's stream handle (`TCPWrap`) that `_writeGeneric` calls. */
 interface StreamHandle {
-  writeBuffer(req: WriteRequest, data: Uint8Array): number;
-  writev(req: WriteRequest, chunks: Uint8Array[], allBuffers: boolean): number;
+  writeBuffer(req: DirectRequest, data: Uint8Array): number;
+  writev(req: DirectRequest, chunks: Uint8Array[], allBuffers: boolean): number;
 }
 
 /**
- * Node's write request object (its `WriteWrap`): what a handle's write takes, and on which it
- * calls `oncomplete(status)` when libuv completes a write the kernel did not take at once.
- * `data` keeps that write's chunks alive until then, as Node's own requests do.
+ * Node's write request object (its `WriteWrap`, see `stream_binding.ts`) as direct writes use
+ * it: `data` keeps a write's chunks alive until its `oncomplete`, as Node's own requests do.
  */
-interface WriteRequest {
+interface DirectRequest extends WriteRequest {
   handle: StreamHandle;
-  oncomplete(this: WriteRequest, status: number): void;
   writes: DirectWrites;
   data: Uint8Array | Uint8Array[] | undefined;
-}
-
-/**
- * What writing to Node's handles directly takes from Node's `stream_wrap` binding, the one
- * `_writeGeneric` uses: the request class, and the shared state array whose
- * `kLastWriteWasAsync` slot tells, after a write call, whether libuv completes it later (and
- * then holds its request) or the kernel took it whole. Nothing else says so exactly: libuv's
- * write queue can be empty again while a completion is still due.
- */
-interface StreamBinding {
-  readonly WriteWrap: new () => WriteRequest;
-  readonly streamBaseState: Int32Array;
-  readonly kLastWriteWasAsync: number;
-}
-
-/** {@link StreamBinding}, looked up on the first direct write: `null` where it is not to be had. */
-let BINDING: StreamBinding | null | undefined;
-
-/**
- * Node's `stream_wrap` binding through `process.binding()`, which Node keeps for it (its
- * deprecation DEP0111 is documentation-only), or `null`: when it is missing or not as
- * expected, and under `--pending-deprecation`, where the call would print a warning. Writes
- * then go through `_writeGeneric`.
- */
-function streamBinding(): StreamBinding | null {
-  const proc = (globalThis as {
-    process?: { binding?: (name: string) => unknown; execArgv: string[]; env: Record<string, string | undefined> };
-  }).process;
-  if (proc?.binding === undefined) return null;
-  const options = `${proc.execArgv.join(" ")} ${proc.env.NODE_OPTIONS ?? ""}`;
-  if (options.includes("--pending-deprecation") || proc.env.NODE_PENDING_DEPRECATION === "1") return null;
-  try {
-    const b = proc.binding("stream_wrap") as Partial<StreamBinding>;
-    if (
-      typeof b.WriteWrap === "function" && b.streamBaseState instanceof Int32Array &&
-      typeof b.kLastWriteWasAsync === "number"
-    ) return b as StreamBinding;
-  } catch {
-    // Not offered by this Node.
-  }
-  return null;
-}
-
-/** Node's `'write'` error for a libuv error code, as its `ErrnoException` has it (`code`, `errno`). */
-function writeError(errno: number): Error {
-  const code = getSystemErrorName(errno);
-  return Object.assign(new Error(`write ${code}`), { code, errno, syscall: "write" });
 }
 
 /**
@@ -509,8 +463,9 @@ function writeError(errno: number): Error {
  * `writeBuffer`, several: a `writev`), the call Node's own `_write` and `_writev` end in once
  * that layer has buffered, corked, uncorked and cleared its buffer, made a request object and
  * scheduled its callbacks on `process.nextTick`. The request object of a write the kernel took
- * whole is used again for the next (Node makes one per write; see {@link StreamBinding}; where
- * that binding is not to be had, the writes go through `_writeGeneric`).
+ * whole is used again for the next (Node makes one per write); which writes libuv completes
+ * later, Node's `stream_wrap` binding says (`stream_binding.ts`: where it is not to be had, the
+ * writes go through `_writeGeneric`).
  * As that layer does, one write is in flight at a time: while the kernel
  * has not taken one, what later turns write waits and goes out in one `writev` when it has
  * (libuv would otherwise make a system call and a callback per turn's write). A socket that
@@ -541,7 +496,7 @@ class DirectWrites {
   /** The `_writeGeneric` completion callback, one per socket. */
   readonly #done: (err?: Error | null) => void;
   /** The request object for the next handle write (the last one the kernel took whole). */
-  #req: WriteRequest | undefined;
+  #req: DirectRequest | undefined;
 
   constructor(owner: NodeSocket, sock: DirectSocket) {
     this.owner = owner;
@@ -587,7 +542,7 @@ class DirectWrites {
     if (sock.destroyed) return;
     this.#inflightBytes += n;
     const handle = sock._handle;
-    const binding = BINDING === undefined ? (BINDING = streamBinding()) : BINDING;
+    const binding = streamBinding();
     if (binding !== null && handle !== null) return this.#toHandle(binding, handle, first, more, n);
     this.#calling = true;
     this.#callingBytes = n;
@@ -618,7 +573,7 @@ class DirectWrites {
   ): void {
     let req = this.#req;
     if (req === undefined) {
-      req = new binding.WriteWrap();
+      req = new binding.WriteWrap() as DirectRequest;
       req.handle = handle;
       req.oncomplete = onHandleWrite;
       req.writes = this;
@@ -631,7 +586,7 @@ class DirectWrites {
     }
     if (err !== 0) {
       this.#req = req;
-      return this.#completed(writeError(err), true, n);
+      return this.#completed(errnoError(err, "write"), true, n);
     }
     if (binding.streamBaseState[binding.kLastWriteWasAsync] === 0) {
       this.#req = req;
@@ -644,7 +599,7 @@ class DirectWrites {
 
   /** libuv completed a handle write the kernel did not take at once (see {@link onHandleWrite}). */
   handleWriteDone(status: number): void {
-    this.#completed(status < 0 ? writeError(status) : null, false, this.#inflight!.shift()!);
+    this.#completed(status < 0 ? errnoError(status, "write") : null, false, this.#inflight!.shift()!);
   }
 
   /** Whether a write handed over has not completed. */
@@ -658,7 +613,7 @@ class DirectWrites {
    */
   #completed(err: Error | null | undefined, sync: boolean, bytes: number): void {
     this.#inflightBytes -= bytes;
-    if (err) return this.owner.onDirectError(err);
+    if (err) return this.owner.onHandleError(err);
     // An asynchronous completion (a libuv callback, outside any Socket method): what waited
     // goes now, one write for all of it.
     if (!sync && this.pending && !this.#inFlight) this.flush(false);
@@ -671,7 +626,7 @@ class DirectWrites {
 }
 
 /** The `oncomplete` of the write requests of {@link DirectWrites} (Node calls it on the request). */
-function onHandleWrite(this: WriteRequest, status: number): void {
+function onHandleWrite(this: DirectRequest, status: number): void {
   this.data = undefined;
   this.writes.handleWriteDone(status);
 }

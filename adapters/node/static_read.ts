@@ -7,6 +7,7 @@
 import { Buffer } from "node:buffer";
 import { Socket as NetSocket } from "node:net";
 import type { NodeSocket } from "./socket.ts";
+import { errnoError, streamBinding } from "./stream_binding.ts";
 
 /**
  * The one buffer every plain TCP connection of this process reads into: Node otherwise
@@ -39,6 +40,56 @@ export class StaticRead {
       callback: (n, buf) => this.owner?.onStaticRead(Buffer.from(buf.subarray(0, n))) ?? true,
     };
   }
+
+  /**
+   * Sets the {@link NodeSocket} the reads of `sock` (made with {@link options}, or adopted)
+   * go to, and, where Node's `stream_wrap` binding is to be had, has its handle call
+   * {@link onHandleRead} instead of Node's `onStreamRead`: what that function does for a read
+   * into a user buffer, less the steps these sockets never need (the refresh of a
+   * `setTimeout()` timer, the lookups of the option's fields, a buffer generator).
+   */
+  attach(sock: NetSocket, owner: NodeSocket): void {
+    this.owner = owner;
+    const handle = (sock as unknown as { _handle?: ReadHandle | null })._handle;
+    if (handle == null || typeof handle.onread !== "function" || streamBinding() === null) return;
+    NODE_ONREAD ??= handle.onread;
+    // Only in place of the function every plain socket's handle has: anything else is not ours.
+    if (handle.onread !== NODE_ONREAD) return;
+    handle[READER] = this;
+    handle.onread = onHandleRead;
+  }
+}
+
+/** Where a handle read by {@link onHandleRead} keeps its {@link StaticRead}. */
+const READER = Symbol("proxykit.StaticRead");
+
+/** What {@link onHandleRead} uses of Node's stream handle (`TCPWrap`). */
+interface ReadHandle {
+  /** The function the C++ side calls after each read (Node sets its `onStreamRead`). */
+  onread: (this: ReadHandle, arrayBuffer?: ArrayBuffer) => unknown;
+  reading: boolean;
+  readStop(): number;
+  [READER]?: StaticRead;
+}
+
+/** Node's `onStreamRead`, taken from the first handle attached: EOF and errors still go to it. */
+let NODE_ONREAD: ReadHandle["onread"] | undefined;
+
+/**
+ * A handle's read callback for a socket reading into {@link READ_BUFFER}: the binding's state
+ * array says how many bytes the read brought; a copy goes to the owner, whose answer false
+ * stops the handle's reads (as Node's `pause()` would). EOF and read errors (a count of 0 or
+ * less) go to Node's own `onStreamRead`, which ends or destroys the stream.
+ */
+function onHandleRead(this: ReadHandle, arrayBuffer?: ArrayBuffer): unknown {
+  const b = streamBinding()!;
+  const n = b.streamBaseState[b.kReadBytesOrError]!;
+  if (n <= 0) return NODE_ONREAD!.call(this, arrayBuffer);
+  const owner = this[READER]!.owner;
+  if (owner === undefined || owner.onStaticRead(Buffer.from(READ_BUFFER.subarray(0, n)))) return;
+  this.reading = false;
+  const err = this.readStop();
+  if (err !== 0) owner.onHandleError(errnoError(err, "read"));
 }
 
 /** The fields a `net.Socket` made with `onread` keeps it in (Node's `kBuffer`, ...). */

@@ -382,6 +382,39 @@ describe("node adapter", () => {
     },
   );
 
+  it("reads and writes plain sockets without Node's per-read and per-write JavaScript", { skip }, async () => {
+    // Node's onStreamRead and _writeGeneric each refresh the socket's timer (`_unrefTimer`):
+    // the handles of these sockets call the adapter's read callback, and it writes to them itself.
+    const { listener, next } = await serve({ address: tcp("127.0.0.1", 0) });
+    const port = portOf(listener.address);
+    const proto = NetSocket.prototype as unknown as { _unrefTimer: (...a: unknown[]) => void };
+    const refresh = proto._unrefTimer;
+    let refreshes = 0;
+    proto._unrefTimer = function (this: NetSocket, ...args: unknown[]) {
+      if (this.localPort === port || this.remotePort === port) refreshes++;
+      return refresh.apply(this, args);
+    };
+    try {
+      const { client, server, c, s } = await connected(listener, next);
+      refreshes = 0; // Node's connect refreshes it once
+      for (let i = 0; i < 3; i++) {
+        client.write(enc(`ping${i}`));
+        await within(s.waitBytes(5 * (i + 1)), WAIT_MS, "ping");
+        server.write(enc(`pong${i}`));
+        await within(c.waitBytes(5 * (i + 1)), WAIT_MS, "pong");
+      }
+      assert.equal(s.text(), "ping0ping1ping2");
+      assert.equal(c.text(), "pong0pong1pong2");
+      assert.equal(refreshes, 0, "no read or write went through Node's stream JavaScript");
+      client.shutdownWrite();
+      await within(s.ended.promise, WAIT_MS, "EOF, through Node's own callback");
+      server.abort();
+    } finally {
+      proto._unrefTimer = refresh;
+      await shut(listener);
+    }
+  });
+
   it("holds a close, local or from a peer reset, for the first setHandlers()", { skip }, async () => {
     const { listener, next } = await serve({ address: tcp("127.0.0.1", 0) });
     try {
