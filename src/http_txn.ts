@@ -323,9 +323,12 @@ export class HttpTxn extends TxnRecord implements CancelToken {
    */
   #connect(fresh: boolean, pool = !fresh, t0: number = this.session.ctx.clock.now()): void {
     const r = this.backend!.connect(this.lease!, this.back, this, pool ? this.#reuseHook() : undefined, fresh);
-    // A connection taken from the pool comes back at once: the transaction goes on in a
-    // microtask, as it did after a connect, without the promises of an awaited one.
     if (r instanceof Promise) void r.then((v) => this.#connected(v, t0));
+    // A connection taken from the pool comes back at once, and the request goes out now: the
+    // response can only come in a later event. A failure at once ends the transaction in a
+    // microtask, as after a connect: ending now would start the next pipelined request inside
+    // this one's start, and so on for each of a batch refused at once.
+    else if (typeof r !== "string") this.#connected(r, t0);
     else queueMicrotask(() => this.#connected(r, t0));
   }
 
