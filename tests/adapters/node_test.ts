@@ -92,6 +92,21 @@ async function connected(
   return { client, server, c, s };
 }
 
+/**
+ * Counts the calls of `net.Socket#name` on the sockets of `port` (not the runner's stdout)
+ * until `restore()`: how a test sees which of Node's paths a socket took.
+ */
+function countCalls(name: "write" | "_writeGeneric" | "_unrefTimer", port: number): { n: number; restore(): void } {
+  const proto = NetSocket.prototype as unknown as Record<string, (...a: unknown[]) => unknown>;
+  const original = proto[name]!;
+  const counter = { n: 0, restore: () => void (proto[name] = original) };
+  proto[name] = function (this: NetSocket, ...args: unknown[]) {
+    if (this.localPort === port || this.remotePort === port) counter.n++;
+    return original.apply(this, args);
+  };
+  return counter;
+}
+
 const ca = (): string[] => [fixture("ca.pem")];
 
 describe("node adapter", () => {
@@ -387,16 +402,10 @@ describe("node adapter", () => {
     // the handles of these sockets call the adapter's read callback, and it writes to them itself.
     const { listener, next } = await serve({ address: tcp("127.0.0.1", 0) });
     const port = portOf(listener.address);
-    const proto = NetSocket.prototype as unknown as { _unrefTimer: (...a: unknown[]) => void };
-    const refresh = proto._unrefTimer;
-    let refreshes = 0;
-    proto._unrefTimer = function (this: NetSocket, ...args: unknown[]) {
-      if (this.localPort === port || this.remotePort === port) refreshes++;
-      return refresh.apply(this, args);
-    };
+    const refreshes = countCalls("_unrefTimer", port);
     try {
       const { client, server, c, s } = await connected(listener, next);
-      refreshes = 0; // Node's connect refreshes it once
+      refreshes.n = 0; // Node's connect refreshes it once
       for (let i = 0; i < 3; i++) {
         client.write(enc(`ping${i}`));
         await within(s.waitBytes(5 * (i + 1)), WAIT_MS, "ping");
@@ -405,12 +414,12 @@ describe("node adapter", () => {
       }
       assert.equal(s.text(), "ping0ping1ping2");
       assert.equal(c.text(), "pong0pong1pong2");
-      assert.equal(refreshes, 0, "no read or write went through Node's stream JavaScript");
+      assert.equal(refreshes.n, 0, "no read or write went through Node's stream JavaScript");
       client.shutdownWrite();
       await within(s.ended.promise, WAIT_MS, "EOF, through Node's own callback");
       server.abort();
     } finally {
-      proto._unrefTimer = refresh;
+      refreshes.restore();
       await shut(listener);
     }
   });
@@ -489,12 +498,7 @@ describe("node adapter", () => {
   it("writes plain sockets below Node's stream layer: in order, backpressure, drain, then EOF", { skip }, async () => {
     const { listener, next } = await serve({ address: tcp("127.0.0.1", 0) });
     const port = portOf(listener.address);
-    const streamWrite = NetSocket.prototype.write;
-    let streamWrites = 0;
-    NetSocket.prototype.write = function (this: NetSocket, ...args: unknown[]) {
-      if (this.localPort === port || this.remotePort === port) streamWrites++; // not the runner's stdout
-      return (streamWrite as (...a: unknown[]) => boolean).apply(this, args);
-    } as typeof streamWrite;
+    const streamWrites = countCalls("write", port);
     try {
       const { client, server, c, s } = await connected(listener, next);
       const big = new Uint8Array(4 << 20).map((_, i) => i % 251);
@@ -513,11 +517,11 @@ describe("node adapter", () => {
       assert.equal(got[0], "<".charCodeAt(0));
       assert.deepEqual(got.subarray(1, 1 + big.length), big);
       assert.equal(new TextDecoder().decode(got.subarray(1 + big.length)), ">!");
-      assert.equal(streamWrites, 0, "no write went through net.Socket#write");
+      assert.equal(streamWrites.n, 0, "no write went through net.Socket#write");
       assert.deepEqual(s.events, ["drain"]);
       client.abort();
     } finally {
-      NetSocket.prototype.write = streamWrite;
+      streamWrites.restore();
       await shut(listener);
     }
   });
@@ -528,13 +532,7 @@ describe("node adapter", () => {
     async () => {
       const { listener, next } = await serve({ address: tcp("127.0.0.1", 0) });
       const port = portOf(listener.address);
-      const proto = NetSocket.prototype as unknown as { _writeGeneric: (...a: unknown[]) => void };
-      const generic = proto._writeGeneric;
-      let generics = 0;
-      proto._writeGeneric = function (this: NetSocket, ...args: unknown[]) {
-        if (this.localPort === port || this.remotePort === port) generics++;
-        return generic.apply(this, args);
-      };
+      const generics = countCalls("_writeGeneric", port);
       try {
         const { client, server, c } = await connected(listener, next);
         const nextTurn = () => new Promise((r) => setImmediate(r));
@@ -551,11 +549,11 @@ describe("node adapter", () => {
         assert.equal(new TextDecoder().decode(got.subarray(0, 3)), "012");
         assert.deepEqual(got.subarray(3, 3 + big.length), big);
         assert.equal(new TextDecoder().decode(got.subarray(3 + big.length)), "34");
-        assert.equal(generics, 0, "no write went through _writeGeneric");
+        assert.equal(generics.n, 0, "no write went through _writeGeneric");
         assert.equal(server.bufferedAmount, 0);
         client.abort();
       } finally {
-        proto._writeGeneric = generic;
+        generics.restore();
         await shut(listener);
       }
     },
