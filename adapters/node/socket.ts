@@ -452,10 +452,17 @@ interface StreamHandle {
  * it: `data` keeps a write's chunks alive until its `oncomplete`, as Node's own requests do.
  */
 interface DirectRequest extends WriteRequest {
-  handle: StreamHandle;
-  writes: DirectWrites;
+  /** The writes whose call it is, told of the completion (`undefined` while spare). */
+  writes: DirectWrites | undefined;
   data: Uint8Array | Uint8Array[] | undefined;
 }
+
+/**
+ * The request object the next handle write of any socket takes: the C++ side attaches a request
+ * only to a write libuv completes later, so one serves every write the kernel takes whole, of
+ * whichever socket, and idle sockets hold none.
+ */
+let SPARE_REQUEST: DirectRequest | undefined;
 
 /**
  * The writes of a plain socket on Node, handed to its handle without the `Writable` layer:
@@ -463,7 +470,7 @@ interface DirectRequest extends WriteRequest {
  * `writeBuffer`, several: a `writev`), the call Node's own `_write` and `_writev` end in once
  * that layer has buffered, corked, uncorked and cleared its buffer, made a request object and
  * scheduled its callbacks on `process.nextTick`. The request object of a write the kernel took
- * whole is used again for the next (Node makes one per write); which writes libuv completes
+ * whole is used again for the next, of any socket (Node makes one per write); which writes libuv completes
  * later, Node's `stream_wrap` binding says (`stream_binding.ts`: where it is not to be had, the
  * writes go through `_writeGeneric`). As that layer does, one write is in flight at a time:
  * while the kernel has not taken one, what later turns write waits and goes out in one
@@ -495,8 +502,6 @@ class DirectWrites {
   #wantDrain = false;
   /** The `_writeGeneric` completion callback, one per socket. */
   readonly #done: (err?: Error | null) => void;
-  /** The request object for the next handle write (the last one the kernel took whole). */
-  #req: DirectRequest | undefined;
 
   constructor(owner: NodeSocket, sock: DirectSocket) {
     this.owner = owner;
@@ -562,7 +567,7 @@ class DirectWrites {
   /**
    * One write of `n` bytes straight to Node's handle, as `_writeGeneric` makes it. A write
    * libuv completes later holds its request until its `oncomplete`; else the request serves
-   * the next write.
+   * the next write ({@link SPARE_REQUEST}).
    */
   #toHandle(
     binding: StreamBinding,
@@ -571,12 +576,10 @@ class DirectWrites {
     more: Uint8Array[] | undefined,
     n: number,
   ): void {
-    let req = this.#req;
+    let req = SPARE_REQUEST;
     if (req === undefined) {
       req = new binding.WriteWrap() as DirectRequest;
-      req.handle = handle;
       req.oncomplete = onHandleWrite;
-      req.writes = this;
     }
     let data: Uint8Array | Uint8Array[] = first, err;
     if (more === undefined) err = handle.writeBuffer(req, first);
@@ -585,14 +588,17 @@ class DirectWrites {
       err = handle.writev(req, data, true);
     }
     if (err !== 0) {
-      this.#req = req;
+      // Not used again: a failure after libuv took the write disposed of its attachment.
+      SPARE_REQUEST = undefined;
       return this.#completed(errnoError(err, "write"), true, n);
     }
     if (binding.streamBaseState[binding.kLastWriteWasAsync] === 0) {
-      this.#req = req;
+      SPARE_REQUEST = req;
       return this.#completed(null, true, n);
     }
-    this.#req = undefined;
+    // libuv holds the request until this write completes.
+    SPARE_REQUEST = undefined;
+    req.writes = this;
     req.data = data;
     (this.#inflight ??= []).push(n);
   }
@@ -627,8 +633,9 @@ class DirectWrites {
 
 /** The `oncomplete` of the write requests of {@link DirectWrites} (Node calls it on the request). */
 function onHandleWrite(this: DirectRequest, status: number): void {
-  this.data = undefined;
-  this.writes.handleWriteDone(status);
+  const writes = this.writes!;
+  this.writes = this.data = undefined;
+  writes.handleWriteDone(status);
 }
 
 /** What `_writeGeneric` takes for a `writev`: Node's buffered-request entries. */
