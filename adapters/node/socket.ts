@@ -96,8 +96,8 @@ export class NodeSocket implements Socket {
   /** Corked by a write of this turn, uncorked when the turn ends (`_turn.ts`). */
   #corked = false;
   /**
-   * Writes go to Node's handle through `_writeGeneric` ({@link DirectWrites}, made on the first
-   * write: `undefined` until then); `null` when they go through Node's stream.
+   * Writes go to Node's handle ({@link DirectWrites}, made on the first write: `undefined` until
+   * then); `null` when they go through Node's stream.
    */
   #direct: DirectWrites | null | undefined;
 
@@ -117,9 +117,7 @@ export class NodeSocket implements Socket {
     setWritableHighWaterMark(sock, writes.mark);
     this.#mark = writes.mark;
     this.#coalesce = writes.coalesce;
-    this.#direct = writes.direct && tls === undefined && typeof (sock as DirectSocket)._writeGeneric === "function"
-      ? undefined
-      : null;
+    this.#direct = writes.direct && tls === undefined && streamBinding() !== null ? undefined : null;
     this.#resetVia = resetVia;
     this.#isTcp = local === null || local?.transport === "tcp";
     this.#localAddr = local;
@@ -435,13 +433,10 @@ export class NodeSocket implements Socket {
   }
 }
 
-/** What direct writes use of Node's `net.Socket`: the method its `_write` calls, and its handle. */
-type DirectSocket = NetSocket & {
-  _writeGeneric(writev: boolean, data: unknown, encoding: string, cb: (err?: Error | null) => void): void;
-  _handle: StreamHandle | null;
-};
+/** What direct writes use of Node's `net.Socket`: its handle. */
+type DirectSocket = NetSocket & { _handle: StreamHandle | null };
 
-/** The methods of Node's stream handle (`TCPWrap`) that `_writeGeneric` calls. */
+/** The methods of Node's stream handle (`TCPWrap`) that its `net.Socket#_writeGeneric` calls. */
 interface StreamHandle {
   writeBuffer(req: DirectRequest, data: Uint8Array): number;
   writev(req: DirectRequest, chunks: Uint8Array[], allBuffers: boolean): number;
@@ -470,9 +465,9 @@ let SPARE_REQUEST: DirectRequest | undefined;
  * `writeBuffer`, several: a `writev`), the call Node's own `_write` and `_writev` end in once
  * that layer has buffered, corked, uncorked and cleared its buffer, made a request object and
  * scheduled its callbacks on `process.nextTick`. The request object of a write the kernel took
- * whole is used again for the next, of any socket (Node makes one per write); which writes libuv completes
- * later, Node's `stream_wrap` binding says (`stream_binding.ts`: where it is not to be had, the
- * writes go through `_writeGeneric`). As that layer does, one write is in flight at a time:
+ * whole is used again for the next, of any socket (Node makes one per write); which writes
+ * libuv completes later, Node's `stream_wrap` binding says (`stream_binding.ts`: where it is not
+ * to be had, sockets write through the stream). As that layer does, one write is in flight at a time:
  * while the kernel has not taken one, what later turns write waits and goes out in one
  * `writev` when it has (libuv would otherwise make a system call and a callback per turn's
  * write). A socket that ends hands everything over at once: libuv runs a shutdown after the
@@ -496,22 +491,15 @@ class DirectWrites {
    * on the first such write: small writes complete during their call).
    */
   #inflight: number[] | undefined;
-  /** Set during a `_writeGeneric` call: a completion then is that write's (synchronous). */
-  #calling = false;
-  #callingBytes = 0;
   #wantDrain = false;
-  /** The `_writeGeneric` completion callback, one per socket. */
-  readonly #done: (err?: Error | null) => void;
+  /** The binding that tells which writes complete later (see `stream_binding.ts`). */
+  readonly #binding: StreamBinding;
 
+  /** Only where {@link streamBinding} answers. */
   constructor(owner: NodeSocket, sock: DirectSocket) {
     this.owner = owner;
     this.#sock = sock;
-    this.#done = (err) => {
-      // During its own _writeGeneric call (synchronous), else later, in libuv's order.
-      const sync = this.#calling;
-      this.#calling = false;
-      this.#completed(err, sync, sync ? this.#callingBytes : this.#inflight!.shift()!);
-    };
+    this.#binding = streamBinding()!;
   }
 
   /** Bytes not yet taken by the kernel. */
@@ -544,24 +532,11 @@ class DirectWrites {
     const first = this.#first!, more = this.#more, n = this.#waitingBytes;
     this.#first = this.#more = undefined;
     this.#waitingBytes = 0;
-    if (sock.destroyed) return;
-    this.#inflightBytes += n;
+    // Node drops the handle when it destroys the socket.
     const handle = sock._handle;
-    const binding = streamBinding();
-    if (binding !== null && handle !== null) return this.#toHandle(binding, handle, first, more, n);
-    this.#calling = true;
-    this.#callingBytes = n;
-    if (more === undefined) sock._writeGeneric(false, first, "buffer", this.#done);
-    else {
-      const list: WritevList = [{ chunk: first }];
-      for (const chunk of more) list.push({ chunk });
-      list.allBuffers = true;
-      sock._writeGeneric(true, list, "", this.#done);
-    }
-    if (!this.#calling) return;
-    // Not completed during the call: the kernel took part of it, libuv writes the rest.
-    this.#calling = false;
-    (this.#inflight ??= []).push(n);
+    if (sock.destroyed || handle === null) return;
+    this.#inflightBytes += n;
+    this.#toHandle(handle, first, more, n);
   }
 
   /**
@@ -569,13 +544,8 @@ class DirectWrites {
    * libuv completes later holds its request until its `oncomplete`; else the request serves
    * the next write ({@link SPARE_REQUEST}).
    */
-  #toHandle(
-    binding: StreamBinding,
-    handle: StreamHandle,
-    first: Uint8Array,
-    more: Uint8Array[] | undefined,
-    n: number,
-  ): void {
+  #toHandle(handle: StreamHandle, first: Uint8Array, more: Uint8Array[] | undefined, n: number): void {
+    const binding = this.#binding;
     let req = SPARE_REQUEST;
     if (req === undefined) {
       req = new binding.WriteWrap() as DirectRequest;
@@ -637,9 +607,6 @@ function onHandleWrite(this: DirectRequest, status: number): void {
   this.writes = this.data = undefined;
   writes.handleWriteDone(status);
 }
-
-/** What `_writeGeneric` takes for a `writev`: Node's buffered-request entries. */
-type WritevList = { chunk: Uint8Array }[] & { allBuffers?: boolean };
 
 /** Where a net.Socket keeps its {@link NodeSocket}, for the shared listeners. */
 const OWNER = Symbol("proxykit.NodeSocket");

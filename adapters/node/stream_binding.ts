@@ -35,7 +35,7 @@ let BINDING: StreamBinding | null | undefined;
  * Node's `stream_wrap` binding through `process.binding()`, which Node keeps for it (its
  * deprecation DEP0111 is documentation-only), or `null`: when it is missing or not as
  * expected, and under `--pending-deprecation`, where the call would print a warning. Sockets
- * then read and write through Node's own JavaScript (`_writeGeneric`, `onread`). Looked up on
+ * then read through Node's `onStreamRead` and write through the stream. Looked up on
  * first use: Deno and Bun load this module for the Node adapter's TLS route, never calling it.
  */
 export function streamBinding(): StreamBinding | null {
