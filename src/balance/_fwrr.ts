@@ -55,13 +55,16 @@ export function newNode(server: LbServer): FwrrNode {
  * is enough for the 4095 servers a roundrobin backend may hold.
  */
 export class KeyedQueue {
+  // The arrays never shrink: `#n` entries are live. Setting an array's length down to 0 and
+  // pushing again reallocated its backing store, two allocations per election with one server.
   readonly #keys: number[] = [];
-  readonly #nodes: FwrrNode[] = [];
+  readonly #nodes: (FwrrNode | undefined)[] = [];
+  #n = 0;
 
   /** Inserts `node` behind every node whose key is ≤ `key`. */
   insert(node: FwrrNode, key: number): void {
     let lo = 0;
-    let hi = this.#keys.length;
+    let hi = this.#n;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
       if (this.#keys[mid]! <= key) lo = mid + 1;
@@ -71,27 +74,29 @@ export class KeyedQueue {
     // election on the connection path.
     const keys = this.#keys;
     const nodes = this.#nodes;
-    for (let i = keys.length; i > lo; i--) {
+    for (let i = this.#n; i > lo; i--) {
       keys[i] = keys[i - 1]!;
-      nodes[i] = nodes[i - 1]!;
+      nodes[i] = nodes[i - 1];
     }
     keys[lo] = key;
     nodes[lo] = node;
+    this.#n++;
   }
 
   /** Removes `node` if present. */
   remove(node: FwrrNode): void {
     const nodes = this.#nodes;
-    const i = nodes.indexOf(node);
-    if (i < 0) return;
+    const last = this.#n - 1;
+    let i = 0;
+    while (i <= last && nodes[i] !== node) i++;
+    if (i > last) return;
     const keys = this.#keys;
-    const last = nodes.length - 1;
     for (let j = i; j < last; j++) {
       keys[j] = keys[j + 1]!;
-      nodes[j] = nodes[j + 1]!;
+      nodes[j] = nodes[j + 1];
     }
-    keys.length = last;
-    nodes.length = last;
+    nodes[last] = undefined;
+    this.#n = last;
   }
 
   /** The node with the smallest key (the oldest among equals). */
