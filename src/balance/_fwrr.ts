@@ -55,7 +55,8 @@ export function newNode(server: LbServer): FwrrNode {
  * is enough for the 4095 servers a roundrobin backend may hold.
  */
 export class KeyedQueue {
-  // The arrays never shrink: `#n` entries are live. Setting an array's length down to 0 and
+  // The arrays never shrink: `#n` entries are live, the node slots past them undefined (so
+  // `first()` and `indexOf()` see live nodes only). Setting an array's length down to 0 and
   // pushing again reallocated its backing store, two allocations per election with one server.
   readonly #keys: number[] = [];
   readonly #nodes: (FwrrNode | undefined)[] = [];
@@ -86,11 +87,10 @@ export class KeyedQueue {
   /** Removes `node` if present. */
   remove(node: FwrrNode): void {
     const nodes = this.#nodes;
-    const last = this.#n - 1;
-    let i = 0;
-    while (i <= last && nodes[i] !== node) i++;
-    if (i > last) return;
+    const i = nodes.indexOf(node);
+    if (i < 0) return;
     const keys = this.#keys;
+    const last = this.#n - 1;
     for (let j = i; j < last; j++) {
       keys[j] = keys[j + 1]!;
       nodes[j] = nodes[j + 1];
